@@ -65,7 +65,8 @@ Chain MakeSeedArm(const SeedArmOptions& options) {
 }
 
 Chain MakePlanar2(double link1_length, double link2_length) {
-  if (!(link1_length > 0) || !(link2_length > 0) || !std::isfinite(link1_length) || !std::isfinite(link2_length)) {
+  if (!(link1_length > 0) || !(link2_length > 0) || !std::isfinite(link1_length) ||
+      !std::isfinite(link2_length)) {
     throw std::invalid_argument("planar2: expected positive finite link lengths");
   }
   std::vector<Joint> joints = {
@@ -103,11 +104,13 @@ Chain MakeUr5() {
       MakeJoint("shoulder_lift_joint", kZero, {1.570796327, 0, 0}, kZ, -two_pi, two_pi),
       MakeJoint("elbow_joint", {-0.425, 0, 0}, kZero, kZ, -kPi, kPi),
       MakeJoint("wrist_1_joint", {-0.39225, 0, 0.10915}, kZero, kZ, -two_pi, two_pi),
-      MakeJoint("wrist_2_joint", {0, -0.09465, -1.941303950897609e-11}, {1.570796327, 0, 0}, kZ, -two_pi, two_pi),
-      MakeJoint("wrist_3_joint", {0, 0.0823, -1.688001216681175e-11}, {1.570796326589793, kPi, kPi}, kZ, -two_pi,
+      MakeJoint("wrist_2_joint", {0, -0.09465, -1.941303950897609e-11}, {1.570796327, 0, 0}, kZ, -two_pi,
                 two_pi),
+      MakeJoint("wrist_3_joint", {0, 0.0823, -1.688001216681175e-11}, {1.570796326589793, kPi, kPi}, kZ,
+                -two_pi, two_pi),
   };
-  const Eigen::Isometry3d X_LT = TransformFromXyzRpy(kZero, {0, -h, -h}) * TransformFromXyzRpy(kZero, {h, 0, h});
+  const Eigen::Isometry3d X_LT =
+      TransformFromXyzRpy(kZero, {0, -h, -h}) * TransformFromXyzRpy(kZero, {h, 0, h});
   return Chain("ur5", std::move(joints), X_LT);
 }
 

@@ -49,7 +49,8 @@ Chain::Chain(std::string name, std::vector<Joint> joints, const Eigen::Isometry3
       throw std::invalid_argument(JointContext(name_, joint) + ": expected a unit axis, got norm " +
                                   std::to_string(joint.axis_J.norm()));
     }
-    if (!IsFinite(joint.X_PJ)) throw std::invalid_argument(JointContext(name_, joint) + ": origin is not finite");
+    if (!IsFinite(joint.X_PJ))
+      throw std::invalid_argument(JointContext(name_, joint) + ": origin is not finite");
   }
   if (!IsFinite(X_LT_)) throw std::invalid_argument("chain '" + name_ + "': tip offset is not finite");
 

@@ -11,12 +11,12 @@ namespace deepik {
 /// The seed arm of DESIGN.md: two links, each joint with two degrees of freedom (yaw about z,
 /// then pitch about y), z up, all zeros = pointing straight up.
 struct SeedArmOptions {
-  double link1_length = 1.0;  ///< m, shoulder to elbow
-  double link2_length = 1.0;  ///< m, elbow to tip
-  double shoulder_yaw_limit_deg = 180.0;    ///< symmetric range [-v, v]
-  double shoulder_pitch_limit_deg = 90.0;   ///< symmetric range [-v, v]
-  double elbow_yaw_limit_deg = 180.0;       ///< symmetric range [-v, v]
-  double elbow_pitch_limit_deg = 135.0;     ///< symmetric range [-v, v]
+  double link1_length = 1.0;               ///< m, shoulder to elbow
+  double link2_length = 1.0;               ///< m, elbow to tip
+  double shoulder_yaw_limit_deg = 180.0;   ///< symmetric range [-v, v]
+  double shoulder_pitch_limit_deg = 90.0;  ///< symmetric range [-v, v]
+  double elbow_yaw_limit_deg = 180.0;      ///< symmetric range [-v, v]
+  double elbow_pitch_limit_deg = 135.0;    ///< symmetric range [-v, v]
 
   /// Empty when valid; otherwise names the offending field.
   bool IsValid(std::string* error) const;

@@ -24,8 +24,8 @@ struct Joint {
   JointType type = JointType::kRevolute;
   Eigen::Isometry3d X_PJ = Eigen::Isometry3d::Identity();  ///< joint origin in its parent frame
   Eigen::Vector3d axis_J = Eigen::Vector3d::UnitZ();       ///< unit axis, in the joint frame
-  double lower = 0.0;  ///< lower limit (rad or m)
-  double upper = 0.0;  ///< upper limit (rad or m)
+  double lower = 0.0;                                      ///< lower limit (rad or m)
+  double upper = 0.0;                                      ///< upper limit (rad or m)
   /// True when the joint has no stops (a URDF `continuous` joint): its range is one full turn,
   /// [-pi, pi], and q and q + 2 pi are the same configuration.
   bool continuous = false;

@@ -17,9 +17,9 @@ class InputError : public std::runtime_error {
 /// Exit codes of the `deepik` command.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitUsage = 2,     ///< bad command line (unknown option, missing argument)
-  kExitInput = 3,     ///< bad input (files, values, arm descriptions): InputError, std::invalid_argument
-  kExitInternal = 4,  ///< a bug or an environment failure: anything else
+  kExitUsage = 2,          ///< bad command line (unknown option, missing argument)
+  kExitInput = 3,          ///< bad input (files, values, arm descriptions): InputError, std::invalid_argument
+  kExitInternal = 4,       ///< a bug or an environment failure: anything else
   kExitInterrupted = 130,  ///< stopped by SIGINT/SIGTERM after saving what could be saved
 };
 

@@ -27,8 +27,7 @@ void JointFrames(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
 /// Geometric Jacobian of the tip in the base frame: column i maps qdot_i to the tip's linear
 /// velocity (rows 0-2, m/s) and angular velocity (rows 3-5, rad/s), both expressed in B.
 /// `J` must be 6 x num_joints(). Allocates nothing.
-void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
-                 Eigen::Ref<Matrix6Xd> J);
+void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Matrix6Xd> J);
 
 /// Convenience form of TipJacobian that allocates its result.
 Matrix6Xd TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q);

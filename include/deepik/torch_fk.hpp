@@ -31,17 +31,28 @@ class TorchFk {
   torch::Tensor TipPositions(const torch::Tensor& q) const;
 
  private:
-  struct JointConstants {
-    bool revolute = true;
-    torch::Tensor R_PJ, p_PJ;  // [3,3], [3] (float64)
-    torch::Tensor axis, K, K2;   // [3], skew(axis), skew(axis)^2 (float64)
+  // An affine function of one joint's value, flattened: value(q) = offset + w(q) @ weights, with
+  // w = (sin q, cos q) for a revolute joint ([B, 2]) and w = q for a prismatic one ([B, 1]).
+  struct Affine {
+    torch::Tensor offset;   // [m]
+    torch::Tensor weights;  // [2, m] or [1, m]
+  };
+  // Every constant in one dtype.
+  struct Constants {
+    // Joint i's transform X_PC(q) (parent -> moving frame, X_LT folded into the last joint),
+    // row-major: the top 3 rows (12 entries) for joint 0, all 4 rows (16) for the others.
+    std::vector<Affine> X_PC;
+    // The last joint's X_PC(q) * [p_LT; 1]: 3 entries when it is joint 0, else 4.
+    Affine p_tip;
   };
   template <bool kWithRotation>
-  TorchPoses Evaluate(const torch::Tensor& q) const;
+  torch::Tensor Evaluate(const torch::Tensor& q) const;  // [B, 3, 4] or [B, 3]
+  const Constants& ConstantsFor(const torch::Tensor& q) const;
 
   int num_joints_ = 0;
-  std::vector<JointConstants> joints_;
-  torch::Tensor R_LT_, p_LT_;
+  std::vector<bool> revolute_;
+  bool any_revolute_ = false;
+  Constants f64_, f32_;  // the same values; float32 copies made once, not per call
 };
 
 }  // namespace deepik

@@ -1,0 +1,85 @@
+// What each `deepik` sub-command does, callable from any program; apps/deepik_main.cpp only
+// parses the command line and calls these.
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <string>
+
+#include "deepik/arm_spec.hpp"
+#include "deepik/dataset.hpp"
+#include "deepik/network_options.hpp"
+#include "deepik/trainer.hpp"
+
+namespace deepik {
+
+/// `deepik arm info ARM`: writes the arm's joints (name, type, axis, limits), DOF and reach.
+/// @throws InputError when the arm cannot be loaded.
+void RunArmInfo(const ArmSpec& arm, std::ostream& out);
+
+/// Options of `deepik fk`.
+struct FkCommandOptions {
+  ArmSpec arm;
+  std::string input_path;   ///< CSV: header, then one row of joint values (rad or m) per line
+  std::string output_path;  ///< CSV: x,y,z,qw,qx,qy,qz per input row, in order
+};
+
+/// `deepik fk`: tip poses for rows of joint values. The output appears whole or not at all.
+/// @throws InputError for a bad arm or input file (naming file, line and column), values
+///         outside the joint limits are allowed (FK is defined there) but must be finite.
+void RunFk(const FkCommandOptions& options, std::ostream& log);
+
+/// Options of `deepik dataset`.
+struct DatasetCommandOptions {
+  ArmSpec arm;
+  SamplerOptions sampler;
+  std::string output_path;
+};
+
+/// `deepik dataset`: samples, splits and saves a dataset; reports its size (and for the
+/// workspace sampler the share of targets beyond the reach).
+/// @throws InputError / std::invalid_argument for a bad arm, options or output path.
+void RunDataset(const DatasetCommandOptions& options, std::ostream& log);
+
+/// Parses a loss specification such as "fk", "mse", "fk+limit" or "fk=1,limit=0.1" into the
+/// weights of `options` (a name without a weight has weight 1; limit alone defaults to 0.1).
+/// @throws std::invalid_argument for an unknown loss name or a bad weight.
+void ParseLossSpec(const std::string& spec, TrainOptions* options);
+
+/// Options of `deepik train`.
+struct TrainCommandOptions {
+  std::string data_path;  ///< a dataset file; when empty, data is sampled from `arm` with `sampler`
+  ArmSpec arm;            ///< when given with a dataset, it must be the dataset's arm
+  SamplerOptions sampler;
+  NetworkOptions network;
+  TrainOptions train;
+  std::string loss = "fk";
+  std::string output_path;      ///< the model file
+  std::string checkpoint_path;  ///< default: output_path + ".ckpt"
+  std::string log_path;         ///< default: output_path + ".log.csv"
+  bool resume = false;
+};
+
+/// `deepik train`: trains and saves a model, showing progress on `log` (a bar with ETA on a
+/// terminal, periodic lines otherwise). Returns kExitOk, or kExitInterrupted when `stop` was set
+/// (the checkpoint is then saved and `--resume` continues the run).
+/// @throws InputError / std::invalid_argument for bad data, options or files.
+int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop);
+
+/// `deepik model info FILE`: arm, architecture, training options, history and headline metrics.
+/// @throws InputError for a missing or corrupted model file.
+void RunModelInfo(const std::string& path, std::ostream& out);
+
+/// Options of `deepik solve`.
+struct SolveCommandOptions {
+  std::string model_path;
+  std::string solver = "network";
+  std::string input_path;   ///< CSV with header x,y,z (m, base frame)
+  std::string output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m)
+};
+
+/// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
+/// @throws InputError for a bad model, an unknown solver or bad rows (all listed with line numbers).
+void RunSolve(const SolveCommandOptions& options, std::ostream& log);
+
+}  // namespace deepik

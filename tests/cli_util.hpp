@@ -1,0 +1,41 @@
+// Runs the built `deepik` command and captures what it printed and its exit code.
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "test_util.hpp"
+
+namespace deepik::testing {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Runs `deepik ARGS` (ARGS is shell text) in `dir`.
+inline CliResult RunCli(const std::string& args, const TempDir& dir) {
+  const std::string out = dir.Path(".stdout"), err = dir.Path(".stderr");
+  const std::string command = "cd '" + dir.path().string() + "' && '" + std::string(DEEPIK_CLI) + "' " +
+                              args + " >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(command.c_str());
+  CliResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+}  // namespace deepik::testing
