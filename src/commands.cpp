@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 
 #include "deepik/chain_json.hpp"
 #include "deepik/csv.hpp"
+#include "deepik/eval.hpp"
+#include "deepik/solvers.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics.hpp"
 #include "deepik/metrics.hpp"
@@ -255,31 +258,194 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
 }
 
 void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
-  if (options.solver != "network") {
-    throw InputError("--solver: expected network, got '" + options.solver + "'");
+  if (options.threads < 1 || options.threads > 256) {
+    throw InputError("--threads: expected 1..256, got " + std::to_string(options.threads));
   }
   const IkModel model = IkModel::Load(options.model_path);
+  const std::unique_ptr<Solver> solver = MakeSolver(options.solver, model);
   const Chain& chain = model.chain();
   const NumericCsv input = ReadNumericCsv(options.input_path, 3);
   if (input.header != std::vector<std::string>{"x", "y", "z"}) {
     throw InputError(options.input_path + ":1: expected the header x,y,z");
   }
+  std::vector<IkTarget> targets;
+  targets.reserve(input.rows.size());
+  for (const std::vector<double>& row : input.rows) targets.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
+  const std::vector<SolveResult> results = solver->SolveBatch(targets, options.threads);
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
   for (const Joint& joint : chain.joints()) out << joint.name << ',';
-  out << "x,y,z,error\n";
-  Eigen::VectorXd q(chain.num_joints());
-  IkModel::Scratch scratch;
-  for (const std::vector<double>& row : input.rows) {
-    const Eigen::Vector3d target(row[0], row[1], row[2]);
-    model.Predict(target, q, &scratch);
-    const Eigen::Vector3d reached = TipPosition(chain, q);
-    for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(q[j]) << ',';
-    out << FormatDouble(reached.x()) << ',' << FormatDouble(reached.y()) << ',' << FormatDouble(reached.z())
-        << ',' << FormatDouble((reached - target).norm()) << '\n';
+  out << "x,y,z,error,status\n";
+  int64_t converged = 0;
+  for (const SolveResult& r : results) {
+    for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
+    out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
+        << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(r.error) << ',' << ToString(r.status) << '\n';
+    if (r.status == SolveStatus::kConverged) ++converged;
   }
   writer.Commit();
-  log << "solve: " << input.rows.size() << " targets -> " << options.output_path << "\n";
+  log << "solve: " << results.size() << " targets (" << converged << " converged) with " << solver->name() << " -> "
+      << options.output_path << "\n";
+}
+
+namespace {
+
+std::vector<std::string> ApplicableSolvers(const IkModel& model, const std::vector<std::string>& requested) {
+  if (!requested.empty()) return requested;
+  std::vector<std::string> names = {"network", "refined"};
+  if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
+  names.push_back("kdl-nr");
+  names.push_back("kdl-lma");
+  return names;
+}
+
+void WriteTextFile(const std::string& path, const std::string& text) {
+  AtomicFileWriter writer(path);
+  writer.stream() << text;
+  writer.Commit();
+}
+
+}  // namespace
+
+void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const IkModel model = IkModel::Load(options.model_path);
+  EvalTargetOptions target_options;
+  target_options.in_reach_count = options.in_reach_count;
+  target_options.out_of_reach_count = options.out_of_reach_count;
+  target_options.seed = options.seed;
+  log << "eval: making targets (" << options.in_reach_count << " in reach, " << options.out_of_reach_count
+      << " out of reach)\n";
+  EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
+  if (!options.targets_path.empty()) {
+    const NumericCsv extra = ReadNumericCsv(options.targets_path, 3);
+    for (const std::vector<double>& row : extra.rows) {
+      targets.in_reach.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
+    }
+  }
+  std::vector<SolverReport> reports;
+  std::vector<std::unique_ptr<Solver>> solvers;
+  for (const std::string& name : ApplicableSolvers(model, options.solvers)) {
+    solvers.push_back(MakeSolver(name, model));
+    log << "eval: " << name << "...\n";
+    reports.push_back(EvaluateSolver(*solvers.back(), targets, options.threads));
+  }
+  out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << targets.in_reach.size()
+      << " in-reach targets (FK of uniform random joints), " << targets.out_of_reach.size()
+      << " out-of-reach targets (excess over d*, " << targets.closest_method << ").\n\n";
+  out << ReportsToMarkdown(reports);
+  if (!options.json_path.empty()) WriteTextFile(options.json_path, ReportsToJson(reports, targets));
+  if (!options.plots_dir.empty()) {
+    std::vector<std::string> names;
+    std::vector<std::vector<double>> errors;
+    for (const SolverReport& r : reports) {
+      names.push_back(r.solver);
+      errors.push_back(r.in_reach_errors);
+    }
+    WriteTextFile(options.plots_dir + "/error_histogram.svg", ErrorHistogramSvg(names, errors));
+    for (const auto& solver : solvers) {
+      WriteTextFile(options.plots_dir + "/error_slice_" + solver->name() + ".svg",
+                    ErrorSliceSvg(*solver, 1.25 * model.chain().reach(), 60));
+    }
+    log << "eval: plots in " << options.plots_dir << "\n";
+  }
+}
+
+void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const IkModel model = IkModel::Load(options.model_path);
+  EvalTargetOptions target_options;
+  target_options.in_reach_count = options.count;
+  target_options.out_of_reach_count = 0;
+  target_options.seed = options.seed;
+  const EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
+  std::vector<std::string> names = options.solvers;
+  if (names.empty()) {
+    names = {"network", "refined"};
+    if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
+    names.push_back("kdl-nr");
+  }
+  out << "| solver | latency median | latency p99 | throughput (" << options.threads
+      << " threads) | queries | limit violations | non-finite |\n|---|---|---|---|---|---|---|\n";
+  for (const std::string& name : names) {
+    const std::unique_ptr<Solver> solver = MakeSolver(name, model);
+    log << "bench: " << name << "...\n";
+    const SolverReport r = BenchSolver(*solver, targets.in_reach, options.warmup, options.repetitions, options.threads);
+    char line[256];
+    std::snprintf(line, sizeof(line), "| %s | %.2f us | %.2f us | %.0f /s | %lld | %lld | %lld |\n", name.c_str(),
+                  r.latency_median_us, r.latency_p99_us, r.throughput_per_s, static_cast<long long>(r.queries),
+                  static_cast<long long>(r.limit_violations), static_cast<long long>(r.non_finite));
+    out << line;
+  }
+}
+
+void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& out, std::ostream& log,
+                       const std::atomic<bool>* stop) {
+  std::filesystem::create_directories(options.work_dir);
+  const Chain chain = MakeSeedArm();
+  struct Variant {
+    const char* label;
+    SamplerKind sampler;
+    OutputHead head;
+    bool sincos;
+    const char* loss;
+  };
+  const Variant variants[] = {
+      {"A: MSE on joint-grid data, free head (the seed's first model)", SamplerKind::kGrid, OutputHead::kFree, false,
+       "mse"},
+      {"B: FK loss on workspace data in and around the reach, free head", SamplerKind::kWorkspace, OutputHead::kFree,
+       false, "fk"},
+      {"C: B with the bounded head and (sin, cos) yaw outputs", SamplerKind::kWorkspace, OutputHead::kBounded, true,
+       "fk"},
+  };
+  EvalTargetOptions target_options;
+  target_options.in_reach_count = options.in_reach_count;
+  target_options.out_of_reach_count = options.out_of_reach_count;
+  const EvalTargets targets = MakeEvalTargets(chain, target_options);
+  std::vector<SolverReport> reports;
+  std::vector<std::string> labels;
+  std::string model_c;
+  for (const Variant& v : variants) {
+    SamplerOptions sampler;
+    sampler.kind = v.sampler;
+    sampler.count = 300000;
+    sampler.grid_step_deg = 12.0;
+    sampler.seed = 1;
+    sampler.validation_fraction = 0.02;
+    sampler.train_fraction = 0.95;
+    const Dataset data = MakeDataset(chain, sampler);
+    NetworkOptions network;
+    network.head = v.head;
+    network.periodic_sincos = v.sincos;
+    TrainOptions train;
+    ParseLossSpec(v.loss, &train);
+    train.epochs = 1000;  // the time budget ends each run
+    train.time_limit_seconds = options.seconds_per_model;
+    train.threads = options.threads;
+    train.eval_samples = 1000;
+    const std::string path = options.work_dir + "/" + std::string(1, v.label[0]) + ".safetensors";
+    TrainFiles files{path, path + ".ckpt", path + ".log.csv", false};
+    log << "experiment: training " << v.label << " (" << options.seconds_per_model << " s)\n";
+    const TrainResult result = Train(data, network, train, files, nullptr, stop);
+    if (result.status == TrainStatus::kInterrupted) throw InputError("experiment: interrupted");
+    const IkModel model = IkModel::Load(path);
+    const NetworkSolver solver(IkModel::Load(path));
+    reports.push_back(EvaluateSolver(solver, targets, options.threads));
+    labels.push_back(v.label);
+    if (v.label[0] == 'C') model_c = path;
+  }
+  const IkModel model = IkModel::Load(model_c);
+  const RefinedSolver refined(IkModel::Load(model_c));
+  reports.push_back(EvaluateSolver(refined, targets, options.threads));
+  labels.push_back("D: C + refinement (damped least squares within the limits)");
+  for (const char* name : {"analytic", "kdl-nr", "kdl-lma"}) {
+    reports.push_back(EvaluateSolver(*MakeSolver(name, model), targets, options.threads));
+    labels.push_back(name == std::string("analytic") ? "analytic: closed form (the oracle)"
+                                                    : std::string(name) + ": orocos-kdl, started mid-range");
+  }
+  for (size_t i = 0; i < reports.size(); ++i) reports[i].solver = labels[i];
+  out << "Seed arm; " << targets.in_reach.size() << " in-reach targets (FK of uniform joints), "
+      << targets.out_of_reach.size() << " out-of-reach targets (excess over the closed-form closest point); "
+      << options.seconds_per_model << " s of training per model.\n\n";
+  out << ReportsToMarkdown(reports);
 }
 
 }  // namespace deepik

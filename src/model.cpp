@@ -6,6 +6,7 @@
 
 #include "deepik/chain_json.hpp"
 #include "deepik/errors.hpp"
+#include "dense_layer.hpp"
 
 namespace deepik {
 namespace {
@@ -204,9 +205,9 @@ void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q
   for (size_t k = 0; k < layers_.size(); ++k) {
     const Layer& layer = layers_[k];
     const Eigen::Index out = layer.b.size();
+    internal::DenseLayer(layer.W.data(), layer.b.data(), s->a.data(), s->b.data(), static_cast<int>(out),
+                         static_cast<int>(in));
     auto y = s->b.head(out);
-    y.noalias() = layer.W * s->a.head(in);
-    y += layer.b;
     if (k + 1 < layers_.size()) {
       switch (network_.activation) {
         case Activation::kRelu:

@@ -25,17 +25,22 @@ inline std::string ReadFile(const std::string& path) {
   return text.str();
 }
 
-/// Runs `deepik ARGS` (ARGS is shell text) in `dir`.
-inline CliResult RunCli(const std::string& args, const TempDir& dir) {
+/// Runs shell text in `dir`, capturing its standard output and error.
+inline CliResult RunShell(const std::string& command_text, const TempDir& dir) {
   const std::string out = dir.Path(".stdout"), err = dir.Path(".stderr");
-  const std::string command = "cd '" + dir.path().string() + "' && '" + std::string(DEEPIK_CLI) + "' " +
-                              args + " >'" + out + "' 2>'" + err + "'";
+  const std::string command =
+      "cd '" + dir.path().string() + "' && { " + command_text + " ; } >'" + out + "' 2>'" + err + "'";
   const int status = std::system(command.c_str());
   CliResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   result.out = ReadFile(out);
   result.err = ReadFile(err);
   return result;
+}
+
+/// Runs `deepik ARGS` (ARGS is shell text) in `dir`.
+inline CliResult RunCli(const std::string& args, const TempDir& dir) {
+  return RunShell("'" + std::string(DEEPIK_CLI) + "' " + args, dir);
 }
 
 }  // namespace deepik::testing

@@ -73,13 +73,59 @@ void RunModelInfo(const std::string& path, std::ostream& out);
 /// Options of `deepik solve`.
 struct SolveCommandOptions {
   std::string model_path;
-  std::string solver = "network";
-  std::string input_path;   ///< CSV with header x,y,z (m, base frame)
-  std::string output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m)
+  std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-lma
+  std::string input_path;          ///< CSV with header x,y,z (m, base frame)
+  std::string output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
+  int threads = 1;
 };
 
 /// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
 /// @throws InputError for a bad model, an unknown solver or bad rows (all listed with line numbers).
 void RunSolve(const SolveCommandOptions& options, std::ostream& log);
 
-}  // namespace deepik
+/// Options of `deepik eval`.
+struct EvalCommandOptions {
+  std::string model_path;
+  std::vector<std::string> solvers;  ///< empty = every solver that applies to the arm
+  std::string targets_path;          ///< CSV x,y,z of extra in-reach targets; empty = generated only
+  int64_t in_reach_count = 10000;
+  int64_t out_of_reach_count = 2000;
+  uint64_t seed = 2024;
+  int threads = 2;              ///< for the batch throughput
+  std::string json_path;        ///< write the JSON report here too
+  std::string plots_dir;        ///< write error_histogram.svg and error_slice_<solver>.svg here
+};
+
+/// `deepik eval`: every solver side by side on the same targets, as a Markdown table.
+void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log);
+
+/// Options of `deepik bench`.
+struct BenchCommandOptions {
+  std::string model_path;
+  std::vector<std::string> solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr
+  int64_t count = 2000;
+  int warmup = 1;
+  int repetitions = 5;
+  int threads = 2;
+  uint64_t seed = 99;
+};
+
+/// `deepik bench`: single-query latency (median, p99) and batch throughput of each solver.
+void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log);
+
+/// Options of `deepik experiment seed`.
+struct ExperimentCommandOptions {
+  double seconds_per_model = 90;  ///< training budget of each of the models A, B, C
+  int64_t in_reach_count = 2000;
+  int64_t out_of_reach_count = 500;
+  int threads = 2;
+  std::string work_dir = "experiment";  ///< models and datasets are kept here
+};
+
+/// `deepik experiment seed`: the seed's story as one table: (A) MSE on joint-grid data, free head;
+/// (B) FK loss on workspace data, free head; (C) B with the bounded head; (D) C + refinement; then
+/// the analytic and KDL rows. Fixed seeds throughout.
+void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& out, std::ostream& log,
+                       const std::atomic<bool>* stop);
+
+}  // namespace deepik}  // namespace deepik

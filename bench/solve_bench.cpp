@@ -1,0 +1,70 @@
+// Single-query latency of every solver on the shipped seed model, side by side in one run:
+//   build/bench/deepik_bench_solve --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <random>
+
+#include "deepik/kinematics.hpp"
+#include "deepik/network.hpp"
+#include "deepik/solvers.hpp"
+
+namespace deepik {
+namespace {
+
+const IkModel& Model() {
+  static const IkModel model = IkModel::Load(DEEPIK_SEED_MODEL);
+  return model;
+}
+
+// In-reach targets: FK of uniform random joint values (seeded).
+const std::vector<IkTarget>& Targets() {
+  static const std::vector<IkTarget> targets = [] {
+    const Chain& chain = Model().chain();
+    std::mt19937_64 rng(99);
+    std::vector<IkTarget> out;
+    Eigen::VectorXd q(chain.num_joints());
+    for (int i = 0; i < 1000; ++i) {
+      for (int j = 0; j < chain.num_joints(); ++j) {
+        q[j] = std::uniform_real_distribution<double>(chain.joint(j).lower, chain.joint(j).upper)(rng);
+      }
+      out.push_back(IkTarget{TipPosition(chain, q)});
+    }
+    return out;
+  }();
+  return targets;
+}
+
+void BM_Solver(benchmark::State& state, const std::string& name) {
+  const std::unique_ptr<Solver> solver = MakeSolver(name, Model());
+  const std::vector<IkTarget>& targets = Targets();
+  size_t i = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(solver->Solve(targets[i]));
+    i = (i + 1) % targets.size();
+  }
+}
+
+// The same network through libtorch, one query per call: the per-call overhead the lean path avoids.
+void BM_NetworkLibtorchSingle(benchmark::State& state) {
+  at::set_num_threads(1);
+  IkNet net = MakeIkNet(Model());
+  const std::vector<IkTarget>& targets = Targets();
+  size_t i = 0;
+  for (auto _ : state) {
+    const Eigen::Vector3d& p = targets[i].p_BT;
+    const torch::Tensor t = torch::tensor({p.x(), p.y(), p.z()}, torch::kFloat64).reshape({1, 3});
+    benchmark::DoNotOptimize(PredictBatch(net, t));
+    i = (i + 1) % targets.size();
+  }
+}
+
+BENCHMARK_CAPTURE(BM_Solver, network, std::string("network"));
+BENCHMARK(BM_NetworkLibtorchSingle);
+BENCHMARK_CAPTURE(BM_Solver, refined, std::string("refined"));
+BENCHMARK_CAPTURE(BM_Solver, analytic, std::string("analytic"));
+BENCHMARK_CAPTURE(BM_Solver, kdl_nr, std::string("kdl-nr"));
+BENCHMARK_CAPTURE(BM_Solver, kdl_lma, std::string("kdl-lma"));
+
+}  // namespace
+}  // namespace deepik

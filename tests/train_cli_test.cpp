@@ -1,0 +1,163 @@
+// The learning commands end to end: dataset -> train -> model info -> solve, interruption and
+// resume through a real signal, and bad input refused with nothing half-written.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli_util.hpp"
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::CliResult;
+using testing::ReadFile;
+using testing::RunCli;
+using testing::TempDir;
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  return lines;
+}
+
+// One small planar2 model for the whole suite.
+class LearningCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    const CliResult data = RunCli("dataset planar2 --sampler joints --count 5000 --data-seed 3 -o d.dset", *dir_);
+    ASSERT_EQ(data.exit_code, kExitOk) << data.err;
+    const CliResult train =
+        RunCli("train --data d.dset --epochs 3 --width 32 --depth 2 --threads 1 --eval-samples 500 -o m.safetensors",
+               *dir_);
+    ASSERT_EQ(train.exit_code, kExitOk) << train.err;
+    train_log_ = new std::string(train.err);
+  }
+  static void TearDownTestSuite() {
+    delete train_log_;
+    delete dir_;
+  }
+  static TempDir* dir_;
+  static std::string* train_log_;
+};
+TempDir* LearningCli::dir_ = nullptr;
+std::string* LearningCli::train_log_ = nullptr;
+
+TEST_F(LearningCli, TrainReportsEpochsAndHeadlineMetrics) {
+  EXPECT_NE(train_log_->find("epoch 3/3"), std::string::npos) << *train_log_;
+  EXPECT_NE(train_log_->find("unseen in-reach targets: median"), std::string::npos) << *train_log_;
+  EXPECT_TRUE(std::filesystem::exists(dir_->Path("m.safetensors.log.csv")));
+  EXPECT_TRUE(std::filesystem::exists(dir_->Path("m.safetensors.ckpt")));
+}
+
+TEST_F(LearningCli, ModelInfoPrintsEverythingTheFileHolds) {
+  const CliResult r = RunCli("model info m.safetensors", *dir_);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  for (const char* part : {"arm: planar2", "joint1 joint2", "2 hidden layers x 32 relu", "bounded head",
+                           "training options:", "history: 3 epochs", "metrics:", "median_m"}) {
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
+  }
+}
+
+TEST_F(LearningCli, SolveFollowsTheCsvContract) {
+  Write(dir_->Path("t.csv"), "x,y,z\n1.2,0.3,0\n-0.5,1,0\n0,0,0\n");
+  const CliResult r = RunCli("solve --model m.safetensors --solver network -i t.csv -o s.csv", *dir_);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  const std::vector<std::string> lines = Lines(ReadFile(dir_->Path("s.csv")));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "joint1,joint2,x,y,z,error,status");
+  for (size_t i = 1; i < lines.size(); ++i) {
+    std::istringstream row(lines[i]);
+    std::vector<double> values;
+    std::vector<std::string> fields;
+    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+    ASSERT_EQ(fields.size(), 7u);
+    EXPECT_TRUE(fields[6] == "converged" || fields[6] == "failed") << fields[6];
+    for (size_t c = 0; c < 6; ++c) values.push_back(std::stod(fields[c]));
+    // The reached point is FK of the angles (planar2 closed form) and error its distance to the target.
+    const double x = std::cos(values[0]) + std::cos(values[0] + values[1]);
+    const double y = std::sin(values[0]) + std::sin(values[0] + values[1]);
+    EXPECT_NEAR(values[2], x, 1e-12);
+    EXPECT_NEAR(values[3], y, 1e-12);
+  }
+}
+
+TEST_F(LearningCli, BadSolveRowsAreListedWithLineNumbersAndNothingIsWritten) {
+  Write(dir_->Path("bad.csv"), "x,y,z\n1,0,0\n1,0\n1,abc,0\n1,nan,0\n");
+  const CliResult r = RunCli("solve -m m.safetensors -i bad.csv -o out.csv", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  for (const char* part : {"3 bad rows", "bad.csv:3: expected 3 columns, got 2", "bad.csv:4: column 2 (y)", "'abc'",
+                           "bad.csv:5: column 2 (y)", "'nan'"}) {
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_->Path("out.csv")));
+}
+
+TEST_F(LearningCli, UnknownSolverAndBadHeaderAreRefused) {
+  Write(dir_->Path("t2.csv"), "x,y,z\n1,0,0\n");
+  CliResult r = RunCli("solve -m m.safetensors --solver magic -i t2.csv -o o.csv", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("magic"), std::string::npos) << r.err;
+  Write(dir_->Path("t3.csv"), "a,b,c\n1,0,0\n");
+  r = RunCli("solve -m m.safetensors -i t3.csv -o o.csv", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("x,y,z"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_->Path("o.csv")));
+}
+
+TEST_F(LearningCli, CorruptedModelAndTruncatedDatasetAreRefused) {
+  const std::string model = testing::ReadBytes(dir_->Path("m.safetensors"));
+  testing::WriteBytes(dir_->Path("cut.safetensors"), model.substr(0, model.size() / 2));
+  Write(dir_->Path("t4.csv"), "x,y,z\n1,0,0\n");
+  CliResult r = RunCli("solve -m cut.safetensors -i t4.csv -o o4.csv", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("cut.safetensors"), std::string::npos) << r.err;
+  r = RunCli("model info cut.safetensors", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+
+  const std::string data = testing::ReadBytes(dir_->Path("d.dset"));
+  testing::WriteBytes(dir_->Path("cut.dset"), data.substr(0, data.size() - 8));
+  r = RunCli("train --data cut.dset --epochs 1 -o never.safetensors", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("cut.dset"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_->Path("never.safetensors")));
+}
+
+TEST_F(LearningCli, ADatasetForAnotherArmIsRefused) {
+  const CliResult r = RunCli("train seed --data d.dset --epochs 1 -o never2.safetensors", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("made for arm 'planar2'"), std::string::npos) << r.err;
+}
+
+TEST_F(LearningCli, MseOnUnlabelledDataIsRefused) {
+  ASSERT_EQ(RunCli("dataset planar2 --count 1000 -o w.dset", *dir_).exit_code, kExitOk);
+  const CliResult r = RunCli("train --data w.dset --loss mse --epochs 1 -o never3.safetensors", *dir_);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_NE(r.err.find("labels"), std::string::npos) << r.err;
+}
+
+TEST(TrainSignalTest, SigintSavesACheckpointAndResumeFinishes) {
+  TempDir dir;
+  // Long enough to be interrupted: SIGINT after 4 s, then resume to the end.
+  const std::string train = "train planar2 --sampler joints --count 60000 --epochs 40 --width 64 --threads 1 "
+                            "--eval-samples 200 -o m.safetensors";
+  const CliResult first =
+      testing::RunShell("timeout --preserve-status -s INT 4 '" + std::string(DEEPIK_CLI) + "' " + train, dir);
+  EXPECT_EQ(first.exit_code, kExitInterrupted) << first.err;
+  EXPECT_NE(first.err.find("--resume"), std::string::npos) << first.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors")));
+  ASSERT_TRUE(std::filesystem::exists(dir.Path("m.safetensors.ckpt")));
+  const CliResult second = RunCli(train + " --resume --epochs 40", dir);
+  ASSERT_EQ(second.exit_code, kExitOk) << second.err;
+  EXPECT_NE(second.err.find("epoch 40/40"), std::string::npos) << second.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("m.safetensors")));
+}
+
+}  // namespace
+}  // namespace deepik
