@@ -7,6 +7,7 @@
 #include "deepik/blas_check.hpp"
 #include "deepik/commands.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/server.hpp"
 
 namespace {
 
@@ -133,47 +134,65 @@ int main(int argc, char** argv) {
   deepik::SolveCommandOptions solve;
   CLI::App* solve_command = app.add_subcommand("solve", "inverse kinematics for a CSV of targets");
   solve_command->add_option("--model,-m", solve.model_path, "model file")->required();
-  solve_command->add_option("--solver,-s", solve.solver, "network, refined, analytic (seed arm), kdl-nr, kdl-lma")
+  solve_command
+      ->add_option("--solver,-s", solve.solver, "network, refined, analytic (seed arm), kdl-nr, kdl-lma")
       ->capture_default_str();
-  solve_command->add_option("--input,-i", solve.input_path, "CSV with header x,y,z (m, base frame)")->required();
-  solve_command->add_option("--output,-o", solve.output_path,
-                            "CSV: joints (rad, m), x,y,z reached, error (m), status")
+  solve_command->add_option("--input,-i", solve.input_path, "CSV with header x,y,z (m, base frame)")
+      ->required();
+  solve_command
+      ->add_option("--output,-o", solve.output_path, "CSV: joints (rad, m), x,y,z reached, error (m), status")
       ->required();
   solve_command->add_option("--threads", solve.threads, "solver threads")->capture_default_str();
 
   deepik::EvalCommandOptions eval;
   CLI::App* eval_command = app.add_subcommand("eval", "every solver side by side on the same targets");
   eval_command->add_option("--model,-m", eval.model_path, "model file")->required();
-  eval_command->add_option("--solvers", eval.solvers, "solvers to compare (default: all that apply)")->delimiter(',');
+  eval_command->add_option("--solvers", eval.solvers, "solvers to compare (default: all that apply)")
+      ->delimiter(',');
   eval_command->add_option("--targets", eval.targets_path, "extra in-reach targets, CSV x,y,z");
-  eval_command->add_option("--in-reach", eval.in_reach_count, "generated in-reach targets")->capture_default_str();
+  eval_command->add_option("--in-reach", eval.in_reach_count, "generated in-reach targets")
+      ->capture_default_str();
   eval_command->add_option("--out-of-reach", eval.out_of_reach_count, "generated out-of-reach targets")
       ->capture_default_str();
   eval_command->add_option("--seed", eval.seed, "target seed")->capture_default_str();
-  eval_command->add_option("--threads", eval.threads, "threads for the batch throughput")->capture_default_str();
+  eval_command->add_option("--threads", eval.threads, "threads for the batch throughput")
+      ->capture_default_str();
   eval_command->add_option("--json", eval.json_path, "also write the report as JSON");
   eval_command->add_option("--plots", eval.plots_dir, "write SVG plots (error histogram, error slice) here");
 
   deepik::BenchCommandOptions bench;
   CLI::App* bench_command = app.add_subcommand("bench", "latency and throughput of solvers");
   bench_command->add_option("--model,-m", bench.model_path, "model file")->required();
-  bench_command->add_option("--solvers", bench.solvers, "solvers (default: network, refined, analytic, kdl-nr)")
+  bench_command
+      ->add_option("--solvers", bench.solvers, "solvers (default: network, refined, analytic, kdl-nr)")
       ->delimiter(',');
   bench_command->add_option("--count", bench.count, "in-reach targets")->capture_default_str();
   bench_command->add_option("--warmup", bench.warmup, "untimed passes")->capture_default_str();
   bench_command->add_option("--repetitions", bench.repetitions, "timed passes")->capture_default_str();
-  bench_command->add_option("--threads", bench.threads, "threads for the batch throughput")->capture_default_str();
+  bench_command->add_option("--threads", bench.threads, "threads for the batch throughput")
+      ->capture_default_str();
 
   deepik::ExperimentCommandOptions experiment;
-  CLI::App* experiment_command = app.add_subcommand("experiment", "reproduce the seed experiment as one table");
+  CLI::App* experiment_command =
+      app.add_subcommand("experiment", "reproduce the seed experiment as one table");
   experiment_command->require_subcommand(1);
-  CLI::App* experiment_seed = experiment_command->add_subcommand("seed", "models A-D, analytic and KDL, one table");
+  CLI::App* experiment_seed =
+      experiment_command->add_subcommand("seed", "models A-D, analytic and KDL, one table");
   experiment_seed->add_option("--seconds", experiment.seconds_per_model, "training budget per model (s)")
       ->capture_default_str();
-  experiment_seed->add_option("--in-reach", experiment.in_reach_count, "in-reach targets")->capture_default_str();
+  experiment_seed->add_option("--in-reach", experiment.in_reach_count, "in-reach targets")
+      ->capture_default_str();
   experiment_seed->add_option("--out-of-reach", experiment.out_of_reach_count, "out-of-reach targets")
       ->capture_default_str();
-  experiment_seed->add_option("--work-dir", experiment.work_dir, "where models are kept")->capture_default_str();
+  experiment_seed->add_option("--work-dir", experiment.work_dir, "where models are kept")
+      ->capture_default_str();
+
+  deepik::ServeOptions serve;
+  CLI::App* serve_command = app.add_subcommand("serve", "serve the web page and a JSON API for a model");
+  serve_command->add_option("--model,-m", serve.model_path, "model file")->required();
+  serve_command->add_option("--port,-p", serve.port, "TCP port (0: any free port)")->capture_default_str();
+  serve_command->add_option("--host", serve.host, "address to listen on")->capture_default_str();
+  serve_command->add_option("--web-root", serve.web_root, "the page's folder (default: deepik's web/)");
 
   try {
     app.parse(argc, argv);
@@ -203,6 +222,11 @@ int main(int argc, char** argv) {
     if (solve_command->parsed()) deepik::RunSolve(solve, std::cerr);
     if (eval_command->parsed()) deepik::RunEval(eval, std::cout, std::cerr);
     if (bench_command->parsed()) deepik::RunBench(bench, std::cout, std::cerr);
+    if (serve_command->parsed()) {
+      std::signal(SIGINT, RequestStop);
+      std::signal(SIGTERM, RequestStop);
+      return deepik::RunServe(serve, std::cout, &g_stop_requested);
+    }
     if (experiment_seed->parsed()) {
       std::signal(SIGINT, RequestStop);
       std::signal(SIGTERM, RequestStop);

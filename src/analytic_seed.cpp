@@ -111,7 +111,6 @@ AnalyticSeedSolver::AnalyticSeedSolver(const SeedArmOptions& options)
   l2_ = options.link2_length;
   yaw_limit_ = chain_.joint(0).upper;
   pitch_limit_ = chain_.joint(1).upper;
-  elbow_yaw_limit_ = chain_.joint(2).upper;
   elbow_pitch_limit_ = chain_.joint(3).upper;
   exact_ = options.shoulder_yaw_limit_deg >= 90.0 &&
            (options.elbow_yaw_limit_deg >= 90.0 || options.elbow_pitch_limit_deg == 0.0);
@@ -270,6 +269,7 @@ SeedReachability AnalyticSeedSolver::Classify(const Eigen::Vector3d& p_BT) const
 
 Eigen::Vector3d AnalyticSeedSolver::ClosestReachablePoint(const Eigen::Vector3d& p_BT,
                                                           double* distance) const {
+  RequireFinite(p_BT, "ClosestReachablePoint");
   bool reachable = false;
   int iterations = 0;
   const Eigen::Vector4d q = ClosestConfiguration(p_BT, &reachable, &iterations);

@@ -13,12 +13,12 @@
 
 #include "deepik/chain_json.hpp"
 #include "deepik/csv.hpp"
-#include "deepik/eval.hpp"
-#include "deepik/solvers.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/eval.hpp"
 #include "deepik/kinematics.hpp"
 #include "deepik/metrics.hpp"
 #include "deepik/model.hpp"
+#include "deepik/solvers.hpp"
 
 namespace deepik {
 namespace {
@@ -270,7 +270,8 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   }
   std::vector<IkTarget> targets;
   targets.reserve(input.rows.size());
-  for (const std::vector<double>& row : input.rows) targets.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
+  for (const std::vector<double>& row : input.rows)
+    targets.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
   const std::vector<SolveResult> results = solver->SolveBatch(targets, options.threads);
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
@@ -284,8 +285,8 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
     if (r.status == SolveStatus::kConverged) ++converged;
   }
   writer.Commit();
-  log << "solve: " << results.size() << " targets (" << converged << " converged) with " << solver->name() << " -> "
-      << options.output_path << "\n";
+  log << "solve: " << results.size() << " targets (" << converged << " converged) with " << solver->name()
+      << " -> " << options.output_path << "\n";
 }
 
 namespace {
@@ -368,11 +369,13 @@ void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostrea
   for (const std::string& name : names) {
     const std::unique_ptr<Solver> solver = MakeSolver(name, model);
     log << "bench: " << name << "...\n";
-    const SolverReport r = BenchSolver(*solver, targets.in_reach, options.warmup, options.repetitions, options.threads);
+    const SolverReport r =
+        BenchSolver(*solver, targets.in_reach, options.warmup, options.repetitions, options.threads);
     char line[256];
-    std::snprintf(line, sizeof(line), "| %s | %.2f us | %.2f us | %.0f /s | %lld | %lld | %lld |\n", name.c_str(),
-                  r.latency_median_us, r.latency_p99_us, r.throughput_per_s, static_cast<long long>(r.queries),
-                  static_cast<long long>(r.limit_violations), static_cast<long long>(r.non_finite));
+    std::snprintf(line, sizeof(line), "| %s | %.2f us | %.2f us | %.0f /s | %lld | %lld | %lld |\n",
+                  name.c_str(), r.latency_median_us, r.latency_p99_us, r.throughput_per_s,
+                  static_cast<long long>(r.queries), static_cast<long long>(r.limit_violations),
+                  static_cast<long long>(r.non_finite));
     out << line;
   }
 }
@@ -389,12 +392,12 @@ void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& ou
     const char* loss;
   };
   const Variant variants[] = {
-      {"A: MSE on joint-grid data, free head (the seed's first model)", SamplerKind::kGrid, OutputHead::kFree, false,
-       "mse"},
-      {"B: FK loss on workspace data in and around the reach, free head", SamplerKind::kWorkspace, OutputHead::kFree,
-       false, "fk"},
-      {"C: B with the bounded head and (sin, cos) yaw outputs", SamplerKind::kWorkspace, OutputHead::kBounded, true,
-       "fk"},
+      {"A: MSE on joint-grid data, free head (the seed's first model)", SamplerKind::kGrid, OutputHead::kFree,
+       false, "mse"},
+      {"B: FK loss on workspace data in and around the reach, free head", SamplerKind::kWorkspace,
+       OutputHead::kFree, false, "fk"},
+      {"C: B with the bounded head and (sin, cos) yaw outputs", SamplerKind::kWorkspace, OutputHead::kBounded,
+       true, "fk"},
   };
   EvalTargetOptions target_options;
   target_options.in_reach_count = options.in_reach_count;
@@ -439,7 +442,7 @@ void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& ou
   for (const char* name : {"analytic", "kdl-nr", "kdl-lma"}) {
     reports.push_back(EvaluateSolver(*MakeSolver(name, model), targets, options.threads));
     labels.push_back(name == std::string("analytic") ? "analytic: closed form (the oracle)"
-                                                    : std::string(name) + ": orocos-kdl, started mid-range");
+                                                     : std::string(name) + ": orocos-kdl, started mid-range");
   }
   for (size_t i = 0; i < reports.size(); ++i) reports[i].solver = labels[i];
   out << "Seed arm; " << targets.in_reach.size() << " in-reach targets (FK of uniform joints), "

@@ -23,13 +23,14 @@ __attribute__((target("avx2,fma"))) float HorizontalSum(__m256 v) {
 }
 
 // Four rows at a time share each load of x; eight lanes per FMA.
-__attribute__((target("avx2,fma"))) void DenseLayerAvx2(const float* W, const float* b, const float* x, float* y,
-                                                        int out, int in) {
+__attribute__((target("avx2,fma"))) void DenseLayerAvx2(const float* W, const float* b, const float* x,
+                                                        float* y, int out, int in) {
   int i = 0;
   for (; i + 4 <= out; i += 4) {
     const float* w0 = W + static_cast<long>(i) * in;
     const float *w1 = w0 + in, *w2 = w1 + in, *w3 = w2 + in;
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
+           a3 = _mm256_setzero_ps();
     int k = 0;
     for (; k + 8 <= in; k += 8) {
       const __m256 xv = _mm256_loadu_ps(x + k);
@@ -65,7 +66,8 @@ using Kernel = void (*)(const float*, const float*, const float*, float*, int, i
 
 Kernel ChooseKernel() {
   __builtin_cpu_init();
-  return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? DenseLayerAvx2 : DenseLayerPortable;
+  return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? DenseLayerAvx2
+                                                                           : DenseLayerPortable;
 }
 
 }  // namespace

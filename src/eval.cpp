@@ -12,6 +12,7 @@
 #include "deepik/kinematics.hpp"
 #include "deepik/refine.hpp"
 #include "deepik/solvers.hpp"
+#include "json_util.hpp"
 
 namespace deepik {
 namespace {
@@ -28,7 +29,8 @@ Eigen::Vector3d UniformInBall(double radius, std::mt19937_64* rng) {
 }
 
 // d* without a closed form: the best of many refinements from seeded random starts.
-double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p, int restarts, uint64_t seed) {
+double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p, int restarts,
+                                   uint64_t seed) {
   RefineOptions options;
   options.restarts = 0;
   options.max_iterations = 200;
@@ -53,7 +55,9 @@ double Percentile(std::vector<double> values, double p) {
   return values[below] + (position - static_cast<double>(below)) * (values[above] - values[below]);
 }
 
-bool Finite(const SolveResult& r) { return r.q.allFinite() && r.p_reached.allFinite() && std::isfinite(r.error); }
+bool Finite(const SolveResult& r) {
+  return r.q.allFinite() && r.p_reached.allFinite() && std::isfinite(r.error);
+}
 
 std::string Fmt(const char* format, double value) {
   char text[64];
@@ -90,9 +94,15 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
     // Named hard cases first: far away, the origin, on the yaw axis, at full stretch, in the
     // inner hollow and below the allowed region; then uniform samples in 2.5 x reach.
     const double reach = chain.reach();
-    const std::vector<Eigen::Vector3d> named = {
-        {1e4, 0, 0},      {0, 0, 1e4},          {0, 0, -1e4},       {0, 0, 0},          {0, 0, 1.5 * reach},
-        {0, 0, -0.999 * reach}, {reach * 1.0001, 0, 0}, {0, 0, 0.1 * reach}, {0.05 * reach, 0.05 * reach, 0}};
+    const std::vector<Eigen::Vector3d> named = {{1e4, 0, 0},
+                                                {0, 0, 1e4},
+                                                {0, 0, -1e4},
+                                                {0, 0, 0},
+                                                {0, 0, 1.5 * reach},
+                                                {0, 0, -0.999 * reach},
+                                                {reach * 1.0001, 0, 0},
+                                                {0, 0, 0.1 * reach},
+                                                {0.05 * reach, 0.05 * reach, 0}};
     for (const Eigen::Vector3d& p : named) {
       if (static_cast<int64_t>(targets.out_of_reach.size()) >= options.out_of_reach_count) break;
       if (analytic.Classify(p) == SeedReachability::kReachable) continue;
@@ -108,7 +118,8 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
       targets.closest_distance.push_back(d);
     }
   } else {
-    targets.closest_method = "best of " + std::to_string(options.closest_restarts) + " multi-start refinements";
+    targets.closest_method =
+        "best of " + std::to_string(options.closest_restarts) + " multi-start refinements";
     const double reach = chain.reach();
     while (static_cast<int64_t>(targets.out_of_reach.size()) < options.out_of_reach_count) {
       const Eigen::Vector3d p = UniformInBall(2.5 * reach, &rng);
@@ -116,7 +127,8 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
     }
     uint64_t s = options.seed;
     for (const IkTarget& t : targets.out_of_reach) {
-      targets.closest_distance.push_back(ClosestDistanceByRefinement(chain, t.p_BT, options.closest_restarts, ++s));
+      targets.closest_distance.push_back(
+          ClosestDistanceByRefinement(chain, t.p_BT, options.closest_restarts, ++s));
     }
   }
   return targets;
@@ -152,8 +164,8 @@ SolverReport EvaluateSolver(const Solver& solver, const EvalTargets& targets, in
   return report;
 }
 
-SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targets, int warmup, int repetitions,
-                         int batch_threads) {
+SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targets, int warmup,
+                         int repetitions, int batch_threads) {
   SolverReport report;
   report.solver = solver.name();
   report.batch_threads = batch_threads;
@@ -184,30 +196,26 @@ SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targ
 
 std::string ReportsToMarkdown(const std::vector<SolverReport>& reports) {
   std::ostringstream md;
-  md << "| solver | in-reach median | p95 | p99 | max | <=1 um | <=0.1 mm | <=1 mm | <=1 cm | out-of-reach excess "
+  md << "| solver | in-reach median | p95 | p99 | max | <=1 um | <=0.1 mm | <=1 mm | <=1 cm | out-of-reach "
+        "excess "
         "median | p95 | max | limit violations | non-finite | latency median | p99 | throughput |\n";
   md << "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const SolverReport& r : reports) {
     const ErrorStats& s = r.in_reach;
-    md << "| " << r.solver << " | " << Length(s.median) << " | " << Length(s.p95) << " | " << Length(s.p99) << " | "
-       << Length(s.max) << " | " << Fmt("%.1f %%", 100 * s.share_within_1um) << " | "
-       << Fmt("%.1f %%", 100 * s.share_within_100um) << " | " << Fmt("%.1f %%", 100 * s.share_within_1mm) << " | "
-       << Fmt("%.1f %%", 100 * s.share_within_1cm) << " | " << Length(r.excess.median) << " | "
+    md << "| " << r.solver << " | " << Length(s.median) << " | " << Length(s.p95) << " | " << Length(s.p99)
+       << " | " << Length(s.max) << " | " << Fmt("%.1f %%", 100 * s.share_within_1um) << " | "
+       << Fmt("%.1f %%", 100 * s.share_within_100um) << " | " << Fmt("%.1f %%", 100 * s.share_within_1mm)
+       << " | " << Fmt("%.1f %%", 100 * s.share_within_1cm) << " | " << Length(r.excess.median) << " | "
        << Length(r.excess.p95) << " | " << Length(r.excess.max) << " | " << r.limit_violations << " | "
-       << r.non_finite << " | " << Fmt("%.2f us", r.latency_median_us) << " | " << Fmt("%.2f us", r.latency_p99_us)
-       << " | " << Fmt("%.0f /s", r.throughput_per_s) << " (" << r.batch_threads << " threads) |\n";
+       << r.non_finite << " | " << Fmt("%.2f us", r.latency_median_us) << " | "
+       << Fmt("%.2f us", r.latency_p99_us) << " | " << Fmt("%.0f /s", r.throughput_per_s) << " ("
+       << r.batch_threads << " threads) |\n";
   }
   return md.str();
 }
 
 std::string ReportsToJson(const std::vector<SolverReport>& reports, const EvalTargets& targets) {
-  auto stats = [](const ErrorStats& s) {
-    return nlohmann::json{{"count", s.count},         {"median_m", s.median},
-                          {"p95_m", s.p95},           {"p99_m", s.p99},
-                          {"max_m", s.max},           {"share_within_1um", s.share_within_1um},
-                          {"share_within_100um", s.share_within_100um}, {"share_within_1mm", s.share_within_1mm},
-                          {"share_within_1cm", s.share_within_1cm},     {"non_finite", s.non_finite}};
-  };
+  const auto stats = internal::ErrorStatsJson;
   nlohmann::json rows = nlohmann::json::array();
   for (const SolverReport& r : reports) {
     rows.push_back({{"solver", r.solver},
@@ -228,7 +236,8 @@ std::string ReportsToJson(const std::vector<SolverReport>& reports, const EvalTa
       .dump(2);
 }
 
-std::string ErrorHistogramSvg(const std::vector<std::string>& names, const std::vector<std::vector<double>>& errors) {
+std::string ErrorHistogramSvg(const std::vector<std::string>& names,
+                              const std::vector<std::vector<double>>& errors) {
   const int bins = 32, width = 720, height = 360, left = 60, bottom = 40, top = 30;
   const double lo = -16, hi = 0;  // log10(m)
   std::vector<std::vector<double>> shares(names.size(), std::vector<double>(bins, 0.0));
@@ -254,7 +263,8 @@ std::string ErrorHistogramSvg(const std::vector<std::string>& names, const std::
         << "' stroke='#ddd'/><text x='" << x << "' y='" << height - 22 << "' text-anchor='middle'>1e" << d
         << "</text>\n";
   }
-  svg << "<text x='" << left + plot_w / 2 << "' y='" << height - 6 << "' text-anchor='middle'>error (m)</text>\n";
+  svg << "<text x='" << left + plot_w / 2 << "' y='" << height - 6
+      << "' text-anchor='middle'>error (m)</text>\n";
   for (size_t s = 0; s < names.size(); ++s) {
     svg << "<polyline fill='none' stroke-width='2' stroke='" << colours[s % 6] << "' points='";
     for (int b = 0; b < bins; ++b) {
@@ -272,7 +282,8 @@ std::string ErrorHistogramSvg(const std::vector<std::string>& names, const std::
 std::string ErrorSliceSvg(const Solver& solver, double extent, int resolution) {
   const int cell = std::max(2, 480 / resolution), size = cell * resolution, margin = 40;
   std::ostringstream svg;
-  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << size + 2 * margin << "' height='" << size + 2 * margin
+  svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << size + 2 * margin << "' height='"
+      << size + 2 * margin
       << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n";
   svg << "<text x='" << margin << "' y='16' font-size='13'>" << solver.name()
       << ": log10 position error (m) over the plane y = 0, x and z in [" << -extent << ", " << extent

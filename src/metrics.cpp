@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "json_util.hpp"
+
 namespace deepik {
 namespace {
 
@@ -60,4 +62,20 @@ std::string FormatErrorStats(const ErrorStats& s) {
   return text;
 }
 
+namespace internal {
+
+nlohmann::json ErrorStatsJson(const ErrorStats& s) {
+  return nlohmann::json{{"count", s.count},
+                        {"median_m", s.median},
+                        {"p95_m", s.p95},
+                        {"p99_m", s.p99},
+                        {"max_m", s.max},
+                        {"share_within_1um", s.share_within_1um},
+                        {"share_within_100um", s.share_within_100um},
+                        {"share_within_1mm", s.share_within_1mm},
+                        {"share_within_1cm", s.share_within_1cm},
+                        {"non_finite", s.non_finite}};
+}
+
+}  // namespace internal
 }  // namespace deepik

@@ -1,6 +1,7 @@
 #include "deepik/refine.hpp"
 
 #include <Eigen/Cholesky>
+#include <Eigen/Geometry>
 #include <cmath>
 #include <random>
 
@@ -15,7 +16,8 @@ using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
 using Jacobian3 = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
 
 // Brings q into the limits: full-turn joints wrap around, the others are clamped.
-void ProjectIntoLimits(const Chain& chain, Eigen::Ref<Eigen::VectorXd> q) {
+template <typename Vector>
+void ProjectIntoLimits(const Chain& chain, Vector& q) {
   for (int j = 0; j < chain.num_joints(); ++j) {
     const Joint& joint = chain.joint(j);
     if (IsFullTurn(joint) && (q[j] < joint.lower || q[j] > joint.upper)) {
@@ -32,50 +34,124 @@ struct Outcome {
   bool stationary;  // no feasible direction reduces the error
 };
 
-// Levenberg-Marquardt from q (in place) on the position error, with an active set for joints
-// pressed against a limit. Accepts only steps that reduce the error, so it never gets worse.
+using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
+using Axes = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
+
+// One FK pass: the tip position and every joint's axis and origin in the base frame, all that
+// the Jacobian and its curvature need. Fixed-size storage: no heap.
+struct ChainState {
+  Eigen::Vector3d p;
+  Axes axes, origins;
+};
+
+void Evaluate(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, ChainState* state) {
+  const int n = chain.num_joints();
+  state->axes.resize(3, n);
+  state->origins.resize(3, n);
+  Eigen::Matrix3d R = Eigen::Matrix3d::Identity();
+  Eigen::Vector3d p = Eigen::Vector3d::Zero();
+  for (int j = 0; j < n; ++j) {
+    const Joint& joint = chain.joint(j);
+    p += R * joint.X_PJ.translation();
+    R = R * joint.X_PJ.linear();
+    const Eigen::Vector3d a = R * joint.axis_J;
+    state->axes.col(j) = a;
+    state->origins.col(j) = p;
+    if (joint.type == JointType::kRevolute) {
+      // Rodrigues in the base frame: R <- Rot(a, q) R.
+      const double s = std::sin(q[j]), c = std::cos(q[j]), t = 1.0 - c;
+      Eigen::Matrix3d rotation;
+      rotation << t * a.x() * a.x() + c, t * a.x() * a.y() - s * a.z(), t * a.x() * a.z() + s * a.y(),
+          t * a.x() * a.y() + s * a.z(), t * a.y() * a.y() + c, t * a.y() * a.z() - s * a.x(),
+          t * a.x() * a.z() - s * a.y(), t * a.y() * a.z() + s * a.x(), t * a.z() * a.z() + c;
+      R = rotation * R;
+    } else {
+      p += q[j] * a;
+    }
+  }
+  state->p = p + R * chain.X_LT().translation();
+}
+
+// The position Jacobian J (3 x n) and the curvature term S = sum_i e_i d2p_i/dq_j dq_k of the
+// position error e = target - p: for revolute joints j <= k, d(J_k)/dq_j = a_j x J_k.
+void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eigen::Vector3d& e, Jacobian3* J,
+                          MatrixQ* S) {
+  const int n = chain.num_joints();
+  for (int k = 0; k < n; ++k) {
+    const bool revolute_k = chain.joint(k).type == JointType::kRevolute;
+    const Eigen::Vector3d a_k = state.axes.col(k);
+    J->col(k) = revolute_k ? Eigen::Vector3d(a_k.cross(state.p - state.origins.col(k))) : a_k;
+    for (int j = 0; j <= k; ++j) {
+      if (chain.joint(j).type != JointType::kRevolute) {
+        (*S)(j, k) = (*S)(k, j) = 0.0;
+        continue;
+      }
+      const Eigen::Vector3d a_j = state.axes.col(j);
+      const Eigen::Vector3d d2p = revolute_k ? a_j.cross(J->col(k)) : a_j.cross(a_k);
+      (*S)(j, k) = (*S)(k, j) = e.dot(d2p);
+    }
+  }
+}
+
+// Levenberg-Marquardt with the full Hessian of 0.5 |e|^2 (J^T J - S), so that it converges
+// quadratically also where the residual stays large (out-of-reach targets), with an active set
+// for joints pressed against a limit. Accepts only steps that reduce the error.
 Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
                    const RefineOptions& o) {
   const int n = chain.num_joints();
-  Eigen::Vector3d e = target - TipPosition(chain, q);
+  ChainState state, trial;
+  Evaluate(chain, q, &state);
+  Eigen::Vector3d e = target - state.p;
   double error = e.norm();
   double lambda = o.initial_damping;
-  Matrix6Xd J_full(6, n);
   Jacobian3 J(3, n);
-  VectorQ dq(n);
-  Eigen::VectorXd q_trial(n);
+  MatrixQ S(n, n), H(n, n), A(n, n);
+  VectorQ dq(n), g(n);
+  Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q_trial(n);
   int it = 0;
   bool stationary = false;
   for (; it < o.max_iterations && error > o.tolerance; ++it) {
-    TipJacobian(chain, q, J_full);
-    J = J_full.topRows<3>();
-    // Active set: a joint at a limit whose gradient pushes it outward is frozen.
-    const VectorQ gradient = J.transpose() * e;
+    JacobianAndCurvature(chain, state, e, &J, &S);
+    g.noalias() = J.transpose() * e;  // the descent direction of 0.5 |e|^2
+    H.noalias() = J.transpose() * J;
+    H -= S;
+    // Active set: a joint at a limit whose descent direction points outward is frozen.
     for (int j = 0; j < n; ++j) {
       const Joint& joint = chain.joint(j);
       if (IsFullTurn(joint)) continue;
-      if ((q[j] <= joint.lower && gradient[j] < 0) || (q[j] >= joint.upper && gradient[j] > 0)) J.col(j).setZero();
+      if ((q[j] <= joint.lower && g[j] < 0) || (q[j] >= joint.upper && g[j] > 0)) {
+        g[j] = 0;
+        H.row(j).setZero();
+        H.col(j).setZero();
+        H(j, j) = 1;
+      }
     }
-    const VectorQ g = J.transpose() * e;
-    if (g.norm() <= 1e-14 * std::max(1.0, error)) {
+    const double scale = std::max(1.0, error) * std::max(1.0, chain.reach());
+    if (g.norm() <= 1e-13 * scale) {
       stationary = true;
       break;
     }
     bool improved = false;
-    for (int attempt = 0; attempt < 12; ++attempt) {
-      // dq = J^T (J J^T + lambda I)^-1 e: a 3x3 solve whatever the number of joints.
-      Eigen::Matrix3d A = J * J.transpose();
-      A.diagonal().array() += lambda;
-      dq.noalias() = J.transpose() * A.ldlt().solve(e);
+    for (int attempt = 0; attempt < 30; ++attempt) {
+      A = H;
+      A.diagonal().array() += lambda * std::max(1.0, error);
+      const Eigen::LLT<MatrixQ> llt(A);  // fails unless A is positive definite: then damp more
+      if (llt.info() != Eigen::Success) {
+        lambda *= 10.0;
+        continue;
+      }
+      dq = llt.solve(g);
       q_trial = q + dq;
       ProjectIntoLimits(chain, q_trial);
-      const Eigen::Vector3d e_trial = target - TipPosition(chain, q_trial);
+      Evaluate(chain, q_trial, &trial);
+      const Eigen::Vector3d e_trial = target - trial.p;
       const double error_trial = e_trial.norm();
       if (error_trial < error) {
         q = q_trial;
+        state = trial;
         e = e_trial;
         error = error_trial;
-        lambda = std::max(lambda * 0.1, 1e-12);
+        lambda = std::max(lambda * 0.1, 1e-15);
         improved = true;
         break;
       }
@@ -103,8 +179,8 @@ bool RefineOptions::IsValid(std::string* error) const {
   return true;
 }
 
-SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, const Eigen::VectorXd& q_start,
-                           const RefineOptions& o) {
+SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target,
+                           const Eigen::VectorXd& q_start, const RefineOptions& o) {
   SolveResult best;
   best.q = q_start;
   for (int j = 0; j < chain.num_joints(); ++j) {

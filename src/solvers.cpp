@@ -36,8 +36,10 @@ RefinedSolver::RefinedSolver(IkModel model, const RefineOptions& options)
 
 SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const {
   if (q_start != nullptr) return RefinePosition(chain(), target.p_BT, *q_start, options_);
-  const SolveResult start = network_.Solve(target);
-  return RefinePosition(chain(), target.p_BT, start.q, options_);
+  thread_local IkModel::Scratch scratch;
+  Eigen::VectorXd q(chain().num_joints());
+  network_.model().Predict(target.p_BT, q, &scratch);
+  return RefinePosition(chain(), target.p_BT, q, options_);
 }
 
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
@@ -57,7 +59,8 @@ std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
   for (int j = 0; j < 4; ++j) {
     const Joint &a = chain.joint(j), &b = candidate.joint(j);
     if (a.name != b.name || a.type != b.type || (a.axis_J - b.axis_J).norm() > 1e-12 ||
-        !a.X_PJ.isApprox(b.X_PJ, 1e-12) || std::abs(a.lower - b.lower) > 1e-12 || std::abs(a.upper - b.upper) > 1e-12) {
+        !a.X_PJ.isApprox(b.X_PJ, 1e-12) || std::abs(a.lower - b.lower) > 1e-12 ||
+        std::abs(a.upper - b.upper) > 1e-12) {
       return std::nullopt;
     }
   }
@@ -67,13 +70,15 @@ std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
 
 std::vector<std::string> SolverNames() { return {"network", "refined", "analytic", "kdl-nr", "kdl-lma"}; }
 
-std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model, const RefineOptions& refine) {
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
+                                   const RefineOptions& refine) {
   if (name == "network") return std::make_unique<NetworkSolver>(CopyOf(model));
   if (name == "refined") return std::make_unique<RefinedSolver>(CopyOf(model), refine);
   if (name == "analytic") {
     const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(model.chain());
-    if (!seed) throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
-                                model.chain().name() + "'");
+    if (!seed)
+      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
+                       model.chain().name() + "'");
     return std::make_unique<AnalyticSeedSolver>(*seed);
   }
   if (name == "kdl-nr") return MakeKdlSolver(model.chain(), KdlMethod::kNewtonRaphsonJl);

@@ -15,6 +15,7 @@
 #include "deepik/kinematics.hpp"
 #include "deepik/losses.hpp"
 #include "deepik/network.hpp"
+#include "json_util.hpp"
 
 namespace deepik {
 namespace {
@@ -424,19 +425,10 @@ TrainResult Train(const Dataset& data, const NetworkOptions& network, const Trai
   IkModel model = IkModel::FromSafetensors(file, files.model_path);
   result.in_reach = EvaluateInReach(model, o.eval_samples, o.seed + 1000003, &result.limit_violations);
   const ErrorStats& s = result.in_reach;
-  const nlohmann::json metrics = {{"in_reach",
-                                   {{"targets", "FK of uniform random joint values, never in training"},
-                                    {"count", s.count},
-                                    {"median_m", s.median},
-                                    {"p95_m", s.p95},
-                                    {"p99_m", s.p99},
-                                    {"max_m", s.max},
-                                    {"share_within_1um", s.share_within_1um},
-                                    {"share_within_100um", s.share_within_100um},
-                                    {"share_within_1mm", s.share_within_1mm},
-                                    {"share_within_1cm", s.share_within_1cm},
-                                    {"non_finite", s.non_finite},
-                                    {"limit_violations", result.limit_violations}}},
+  nlohmann::json in_reach = internal::ErrorStatsJson(s);
+  in_reach["targets"] = "FK of uniform random joint values, never in training";
+  in_reach["limit_violations"] = result.limit_violations;
+  const nlohmann::json metrics = {{"in_reach", in_reach},
                                   {"best_epoch", result.best.epoch},
                                   {"status", ToString(result.status)},
                                   {"samples_per_second", result.samples_per_second}};

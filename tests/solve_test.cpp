@@ -75,11 +75,13 @@ TEST(ShippedSeedModel, RefinedReachesEveryInReachTargetWithinOneMicrometre) {
 
 TEST(ShippedSeedModel, RefinedNeverWorsensTheNetworkAndExtendsTowardUnreachableTargets) {
   const IkModel model = IkModel::Load(kSeedModel);
-  const std::unique_ptr<Solver> network = MakeSolver("network", model), refined = MakeSolver("refined", model);
+  const std::unique_ptr<Solver> network = MakeSolver("network", model),
+                                refined = MakeSolver("refined", model);
   const AnalyticSeedSolver analytic;
   std::mt19937_64 rng(77);
   std::uniform_real_distribution<double> u(-5, 5);
-  std::vector<Eigen::Vector3d> targets = {{1e4, 0, 0}, {0, 0, 1e4}, {0, 0, -1e4}, {0, 0, 0}, {0, 0, -1.9}, {0, 0, 0.3}};
+  std::vector<Eigen::Vector3d> targets = {{1e4, 0, 0}, {0, 0, 1e4},  {0, 0, -1e4},
+                                          {0, 0, 0},   {0, 0, -1.9}, {0, 0, 0.3}};
   for (int i = 0; i < 300; ++i) targets.emplace_back(u(rng), u(rng), u(rng));
   for (const Eigen::Vector3d& target : targets) {
     const SolveResult start = network->Solve(IkTarget{target});

@@ -31,11 +31,12 @@ class LearningCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    const CliResult data = RunCli("dataset planar2 --sampler joints --count 5000 --data-seed 3 -o d.dset", *dir_);
+    const CliResult data =
+        RunCli("dataset planar2 --sampler joints --count 5000 --data-seed 3 -o d.dset", *dir_);
     ASSERT_EQ(data.exit_code, kExitOk) << data.err;
-    const CliResult train =
-        RunCli("train --data d.dset --epochs 3 --width 32 --depth 2 --threads 1 --eval-samples 500 -o m.safetensors",
-               *dir_);
+    const CliResult train = RunCli(
+        "train --data d.dset --epochs 3 --width 32 --depth 2 --threads 1 --eval-samples 500 -o m.safetensors",
+        *dir_);
     ASSERT_EQ(train.exit_code, kExitOk) << train.err;
     train_log_ = new std::string(train.err);
   }
@@ -92,8 +93,8 @@ TEST_F(LearningCli, BadSolveRowsAreListedWithLineNumbersAndNothingIsWritten) {
   Write(dir_->Path("bad.csv"), "x,y,z\n1,0,0\n1,0\n1,abc,0\n1,nan,0\n");
   const CliResult r = RunCli("solve -m m.safetensors -i bad.csv -o out.csv", *dir_);
   EXPECT_EQ(r.exit_code, kExitInput);
-  for (const char* part : {"3 bad rows", "bad.csv:3: expected 3 columns, got 2", "bad.csv:4: column 2 (y)", "'abc'",
-                           "bad.csv:5: column 2 (y)", "'nan'"}) {
+  for (const char* part : {"3 bad rows", "bad.csv:3: expected 3 columns, got 2", "bad.csv:4: column 2 (y)",
+                           "'abc'", "bad.csv:5: column 2 (y)", "'nan'"}) {
     EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
   }
   EXPECT_FALSE(std::filesystem::exists(dir_->Path("out.csv")));
@@ -145,18 +146,56 @@ TEST_F(LearningCli, MseOnUnlabelledDataIsRefused) {
 TEST(TrainSignalTest, SigintSavesACheckpointAndResumeFinishes) {
   TempDir dir;
   // Long enough to be interrupted: SIGINT after 4 s, then resume to the end.
-  const std::string train = "train planar2 --sampler joints --count 60000 --epochs 40 --width 64 --threads 1 "
-                            "--eval-samples 200 -o m.safetensors";
+  const std::string train =
+      "train planar2 --sampler joints --count 60000 --epochs 40 --width 64 --threads 1 "
+      "--eval-samples 200 -o m.safetensors";
   const CliResult first =
       testing::RunShell("timeout --preserve-status -s INT 4 '" + std::string(DEEPIK_CLI) + "' " + train, dir);
   EXPECT_EQ(first.exit_code, kExitInterrupted) << first.err;
   EXPECT_NE(first.err.find("--resume"), std::string::npos) << first.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors")));
   ASSERT_TRUE(std::filesystem::exists(dir.Path("m.safetensors.ckpt")));
-  const CliResult second = RunCli(train + " --resume --epochs 40", dir);
+  const CliResult second = RunCli(train + " --resume", dir);
   ASSERT_EQ(second.exit_code, kExitOk) << second.err;
   EXPECT_NE(second.err.find("epoch 40/40"), std::string::npos) << second.err;
   EXPECT_TRUE(std::filesystem::exists(dir.Path("m.safetensors")));
+}
+
+}  // namespace
+}  // namespace deepik
+
+namespace deepik {
+namespace {
+
+TEST(ExperimentCliTest, SeedExperimentPrintsEveryRowOfTheStory) {
+  TempDir dir;
+  const CliResult r =
+      RunCli("experiment seed --seconds 3 --in-reach 300 --out-of-reach 60 --work-dir exp", dir);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  const std::vector<std::string> lines = Lines(r.out);
+  auto row = [&lines](const std::string& start) -> std::string {
+    for (const std::string& line : lines) {
+      if (line.rfind("| " + start, 0) == 0) return line;
+    }
+    return "";
+  };
+  for (const char* start :
+       {"A: MSE", "B: FK loss", "C: B with", "D: C + refinement", "analytic", "kdl-nr", "kdl-lma"}) {
+    EXPECT_FALSE(row(start).empty()) << start << "\n" << r.out;
+  }
+  // Cell 13 is the limit-violation count: bounded heads, refinement and the closed form never violate.
+  auto violations = [](const std::string& line) {
+    std::vector<std::string> cells;
+    std::istringstream stream(line);
+    for (std::string cell; std::getline(stream, cell, '|');) cells.push_back(cell);
+    return cells.size() > 13 ? std::stoi(cells[13]) : -1;
+  };
+  EXPECT_EQ(violations(row("C: B with")), 0) << row("C: B with");
+  EXPECT_EQ(violations(row("D: C + refinement")), 0);
+  EXPECT_EQ(violations(row("analytic")), 0);
+  // The closed form is exact in reach.
+  EXPECT_NE(row("analytic").find("| 100.0 % | 100.0 % | 100.0 % | 100.0 % |"), std::string::npos)
+      << row("analytic");
 }
 
 }  // namespace

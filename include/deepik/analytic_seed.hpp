@@ -89,7 +89,7 @@ class AnalyticSeedSolver final : public Solver {
   bool exact_ = true;
   double l1_ = 1.0, l2_ = 1.0;                  // link lengths (m)
   double yaw_limit_ = 0.0, pitch_limit_ = 0.0;  // shoulder limits (rad)
-  double elbow_yaw_limit_ = 0.0, elbow_pitch_limit_ = 0.0;
+  double elbow_pitch_limit_ = 0.0;
   double rho_min_ = 0.0, rho_max_ = 0.0;  // distance range of the tip from the base (m)
   double gamma_limit_ = 0.0;  // angle between link 1 and the tip direction at the elbow-pitch limit
   double tolerance_ = 0.0;    // m

@@ -75,7 +75,8 @@ struct SolveCommandOptions {
   std::string model_path;
   std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-lma
   std::string input_path;          ///< CSV with header x,y,z (m, base frame)
-  std::string output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
+  std::string
+      output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
   int threads = 1;
 };
 
@@ -91,9 +92,9 @@ struct EvalCommandOptions {
   int64_t in_reach_count = 10000;
   int64_t out_of_reach_count = 2000;
   uint64_t seed = 2024;
-  int threads = 2;              ///< for the batch throughput
-  std::string json_path;        ///< write the JSON report here too
-  std::string plots_dir;        ///< write error_histogram.svg and error_slice_<solver>.svg here
+  int threads = 2;        ///< for the batch throughput
+  std::string json_path;  ///< write the JSON report here too
+  std::string plots_dir;  ///< write error_histogram.svg and error_slice_<solver>.svg here
 };
 
 /// `deepik eval`: every solver side by side on the same targets, as a Markdown table.
@@ -128,4 +129,4 @@ struct ExperimentCommandOptions {
 void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& out, std::ostream& log,
                        const std::atomic<bool>* stop);
 
-}  // namespace deepik}  // namespace deepik
+}  // namespace deepik

@@ -16,8 +16,9 @@ namespace deepik {
 struct EvalTargets {
   std::vector<IkTarget> in_reach;      ///< FK of uniform random joint values: reachable by construction
   std::vector<IkTarget> out_of_reach;  ///< unreachable targets
-  std::vector<double> closest_distance;  ///< d*: distance from each out-of-reach target to the reachable set (m)
-  std::string closest_method;          ///< how d* was found ("closed form" or "best of N multi-start refinements")
+  std::vector<double>
+      closest_distance;        ///< d*: distance from each out-of-reach target to the reachable set (m)
+  std::string closest_method;  ///< how d* was found ("closed form" or "best of N multi-start refinements")
 };
 
 /// Options of MakeEvalTargets.
@@ -43,7 +44,7 @@ struct SolverReport {
   int64_t non_finite = 0;
   int64_t queries = 0;
   double latency_median_us = 0, latency_p99_us = 0;  ///< single query, one thread
-  double throughput_per_s = 0;                        ///< batch on `batch_threads` threads
+  double throughput_per_s = 0;                       ///< batch on `batch_threads` threads
   int batch_threads = 1;
   std::vector<double> in_reach_errors;  ///< per target (m), for plots
 };
@@ -58,13 +59,14 @@ std::string ReportsToMarkdown(const std::vector<SolverReport>& reports);
 std::string ReportsToJson(const std::vector<SolverReport>& reports, const EvalTargets& targets);
 
 /// An SVG histogram of in-reach errors (log10 bins from 1e-16 m to 1 m), one series per solver.
-std::string ErrorHistogramSvg(const std::vector<std::string>& names, const std::vector<std::vector<double>>& errors);
+std::string ErrorHistogramSvg(const std::vector<std::string>& names,
+                              const std::vector<std::vector<double>>& errors);
 /// An SVG heat map of a solver's error over the plane y = 0 (x, z in [-extent, extent]).
 std::string ErrorSliceSvg(const Solver& solver, double extent, int resolution);
 
 /// Latency and throughput alone (`deepik bench`): `repetitions` passes over the targets after
 /// `warmup` passes; medians over all timed queries.
-SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targets, int warmup, int repetitions,
-                         int batch_threads);
+SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targets, int warmup,
+                         int repetitions, int batch_threads);
 
 }  // namespace deepik

@@ -29,7 +29,7 @@ struct RefineOptions {
 /// always within the limits (full-turn joints are wrapped, others clamped). Status: kConverged
 /// when the error is below the tolerance; kOutOfReach when it stops at a point where no feasible
 /// direction reduces the error (the closest reachable point it found); kFailed otherwise.
-SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, const Eigen::VectorXd& q_start,
-                           const RefineOptions& options);
+SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target,
+                           const Eigen::VectorXd& q_start, const RefineOptions& options);
 
 }  // namespace deepik

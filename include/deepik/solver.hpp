@@ -29,9 +29,9 @@ const char* ToString(SolveStatus status);
 
 /// The outcome of one solve. `q` is always finite and within the joint limits.
 struct [[nodiscard]] SolveResult {
-  Eigen::VectorXd q;                                  ///< joint values, chain order (rad or m)
-  Eigen::Vector3d p_reached = Eigen::Vector3d::Zero(); ///< FK(q) tip position (m, base frame)
-  double error = 0.0;                                 ///< |p_reached - target| (m)
+  Eigen::VectorXd q;                                    ///< joint values, chain order (rad or m)
+  Eigen::Vector3d p_reached = Eigen::Vector3d::Zero();  ///< FK(q) tip position (m, base frame)
+  double error = 0.0;                                   ///< |p_reached - target| (m)
   SolveStatus status = SolveStatus::kFailed;
   int iterations = 0;
 };

@@ -1,0 +1,74 @@
+// `deepik serve`: an HTTP server with a JSON API for a trained model and the Three.js page.
+//
+// API (all answers are JSON; errors are 4xx with {"error": "..."}):
+//   GET  /api/arm        the arm: joints (name, type, axis, limits, origin), tip offset, the joint
+//                        frames at q = 0, link lengths and reach (m, rad, base frame B, z up)
+//   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
+//                        "error":e, "status":"converged"|"out of reach"|"failed", "micros":t,
+//                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
+//                        {"results":[...one answer per target, in order...], "micros":total}
+//   POST /api/fk         {"q":[...]} -> {"frames":[{"p":[x,y,z],"quat":[w,x,y,z]},...], "tip":[x,y,z]}
+//   GET  /api/model      the model's metadata: arm, network, training options, headline metrics,
+//                        history (one record per epoch) and the solvers this server offers
+//   GET  /api/workspace  ?n=2000&seed=1: tip positions of n uniformly random joint values
+//                        (FK, seeded): {"points":[[x,y,z],...]}
+// Everything else is a file under the web root (the page and web/node_modules/three).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+namespace deepik {
+
+/// Options of `deepik serve`.
+struct ServeOptions {
+  std::string model_path;          ///< the model file (safetensors)
+  std::string host = "127.0.0.1";  ///< the address to listen on
+  int port = 8080;                 ///< 0 picks a free port
+  std::string web_root;            ///< the page's folder; empty = the source tree's web/ or the installed one
+  int threads = 8;                 ///< request threads
+  size_t max_body_bytes = 64 * 1024;
+  int max_targets = 1000;            ///< per batch request
+  int max_workspace_points = 20000;  ///< per /api/workspace request
+
+  /// True when valid; otherwise `error` (when not null) names the offending field.
+  bool IsValid(std::string* error) const;
+};
+
+/// The server: the model and one solver of each kind that applies, built once; many requests can
+/// run at once (solvers are thread-safe). Not copyable.
+class WebServer {
+ public:
+  /// Loads the model and builds the solvers.
+  /// @throws InputError for a bad model file, std::invalid_argument for invalid options.
+  explicit WebServer(const ServeOptions& options);
+  ~WebServer();
+  WebServer(const WebServer&) = delete;
+  WebServer& operator=(const WebServer&) = delete;
+
+  /// Binds the listening socket and returns the port (the chosen one when options.port is 0).
+  /// @throws InputError when the address cannot be bound.
+  int Bind();
+  /// Serves until `stop` (polled every 50 ms, may be null) is set or Stop() is called. Bind()
+  /// must have been called.
+  void Run(const std::atomic<bool>* stop);
+  /// Makes Run() return soon; safe from any thread.
+  void Stop();
+
+  /// The folder the page is served from.
+  const std::string& web_root() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// `deepik serve`: starts the server, prints "deepik: serving http://HOST:PORT/ (Ctrl-C to stop)"
+/// on `out` and serves until `stop` is set. Returns kExitOk.
+/// @throws InputError for a bad model file or an address that cannot be bound.
+int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<bool>* stop);
+
+}  // namespace deepik
