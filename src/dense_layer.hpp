@@ -1,10 +1,13 @@
-// y = W x + b for one dense layer (W row-major, out x in), with an AVX2/FMA kernel chosen at run
-// time when the CPU has it. Internal to the library.
+// y = W x + b for one dense layer, with an AVX2/FMA kernel chosen at run time when the CPU has
+// it. W is given transposed (Wt: in x out, row-major), so that each input scales one contiguous
+// column: no horizontal sums. Internal to the library.
 #pragma once
 
 namespace deepik::internal {
 
-/// y[0..out) = W[out x in] * x[0..in) + b. `y` must not alias `x`.
-void DenseLayer(const float* W, const float* b, const float* x, float* y, int out, int in);
+/// y[0..out) = W x + b, given W both row-major (W, out x in) and transposed (Wt, in x out): small
+/// layers scale contiguous columns (no horizontal sums), large ones stream rows (better for the
+/// cache). `y` must not alias `x`.
+void DenseLayer(const float* W, const float* Wt, const float* b, const float* x, float* y, int out, int in);
 
 }  // namespace deepik::internal

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "rotation_util.hpp"
+
 namespace deepik {
 namespace {
 
@@ -20,12 +22,23 @@ Eigen::Isometry3d JointMotion(const Joint& joint, double q) {
 }  // namespace
 
 Eigen::Isometry3d TipPose(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q) {
-  Eigen::Isometry3d X_BC = Eigen::Isometry3d::Identity();
+  // Rotation and translation kept apart: a joint about a coordinate axis then costs two columns.
+  Eigen::Matrix3d R = Eigen::Matrix3d::Identity();
+  Eigen::Vector3d p = Eigen::Vector3d::Zero();
   for (int i = 0; i < chain.num_joints(); ++i) {
     const Joint& joint = chain.joint(i);
-    X_BC = X_BC * joint.X_PJ * JointMotion(joint, q[i]);
+    p.noalias() += R * joint.X_PJ.translation();
+    if (!joint.X_PJ.linear().isIdentity(0.0)) R = R * joint.X_PJ.linear();
+    if (joint.type == JointType::kRevolute) {
+      internal::RotateLocal(&R, joint.axis_J, std::sin(q[i]), std::cos(q[i]));
+    } else {
+      p.noalias() += R * (q[i] * joint.axis_J);
+    }
   }
-  return X_BC * chain.X_LT();
+  Eigen::Isometry3d X_BT = Eigen::Isometry3d::Identity();
+  X_BT.translation() = p + R * chain.X_LT().translation();
+  X_BT.linear() = R * chain.X_LT().linear();
+  return X_BT;
 }
 
 Eigen::Vector3d TipPosition(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q) {

@@ -151,6 +151,7 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
     const std::vector<float> w = W.ToFloats(), bias = b.ToFloats();
     layer.W = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
         w.data(), out, in);
+    layer.W_columns = layer.W;
     layer.b = Eigen::Map<const Eigen::VectorXf>(bias.data(), out);
     if (!layer.W.allFinite() || !layer.b.allFinite())
       throw InputError(source + ": tensor '" + prefix + "' holds NaN or inf");
@@ -205,8 +206,8 @@ void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q
   for (size_t k = 0; k < layers_.size(); ++k) {
     const Layer& layer = layers_[k];
     const Eigen::Index out = layer.b.size();
-    internal::DenseLayer(layer.W.data(), layer.b.data(), s->a.data(), s->b.data(), static_cast<int>(out),
-                         static_cast<int>(in));
+    internal::DenseLayer(layer.W.data(), layer.W_columns.data(), layer.b.data(), s->a.data(), s->b.data(),
+                         static_cast<int>(out), static_cast<int>(in));
     auto y = s->b.head(out);
     if (k + 1 < layers_.size()) {
       switch (network_.activation) {

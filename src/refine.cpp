@@ -7,6 +7,7 @@
 
 #include "deepik/kinematics.hpp"
 #include "deepik/network_options.hpp"
+#include "rotation_util.hpp"
 
 namespace deepik {
 namespace {
@@ -32,6 +33,7 @@ struct Outcome {
   double error;
   int iterations;
   bool stationary;  // no feasible direction reduces the error
+  Eigen::Vector3d p_reached;
 };
 
 using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
@@ -44,7 +46,8 @@ struct ChainState {
   Axes axes, origins;
 };
 
-void Evaluate(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, ChainState* state) {
+template <typename Vector>
+void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
   const int n = chain.num_joints();
   state->axes.resize(3, n);
   state->origins.resize(3, n);
@@ -52,19 +55,13 @@ void Evaluate(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Ch
   Eigen::Vector3d p = Eigen::Vector3d::Zero();
   for (int j = 0; j < n; ++j) {
     const Joint& joint = chain.joint(j);
-    p += R * joint.X_PJ.translation();
-    R = R * joint.X_PJ.linear();
+    p.noalias() += R * joint.X_PJ.translation();
+    if (!joint.X_PJ.linear().isIdentity(0.0)) R = R * joint.X_PJ.linear();
     const Eigen::Vector3d a = R * joint.axis_J;
     state->axes.col(j) = a;
     state->origins.col(j) = p;
     if (joint.type == JointType::kRevolute) {
-      // Rodrigues in the base frame: R <- Rot(a, q) R.
-      const double s = std::sin(q[j]), c = std::cos(q[j]), t = 1.0 - c;
-      Eigen::Matrix3d rotation;
-      rotation << t * a.x() * a.x() + c, t * a.x() * a.y() - s * a.z(), t * a.x() * a.z() + s * a.y(),
-          t * a.x() * a.y() + s * a.z(), t * a.y() * a.y() + c, t * a.y() * a.z() - s * a.x(),
-          t * a.x() * a.z() - s * a.y(), t * a.y() * a.z() + s * a.x(), t * a.z() * a.z() + c;
-      R = rotation * R;
+      internal::RotateLocal(&R, joint.axis_J, std::sin(q[j]), std::cos(q[j]));
     } else {
       p += q[j] * a;
     }
@@ -74,13 +71,14 @@ void Evaluate(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Ch
 
 // The position Jacobian J (3 x n) and the curvature term S = sum_i e_i d2p_i/dq_j dq_k of the
 // position error e = target - p: for revolute joints j <= k, d(J_k)/dq_j = a_j x J_k.
-void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eigen::Vector3d& e, Jacobian3* J,
-                          MatrixQ* S) {
+void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eigen::Vector3d& e,
+                          bool with_curvature, Jacobian3* J, MatrixQ* S) {
   const int n = chain.num_joints();
   for (int k = 0; k < n; ++k) {
     const bool revolute_k = chain.joint(k).type == JointType::kRevolute;
     const Eigen::Vector3d a_k = state.axes.col(k);
     J->col(k) = revolute_k ? Eigen::Vector3d(a_k.cross(state.p - state.origins.col(k))) : a_k;
+    if (!with_curvature) continue;
     for (int j = 0; j <= k; ++j) {
       if (chain.joint(j).type != JointType::kRevolute) {
         (*S)(j, k) = (*S)(k, j) = 0.0;
@@ -91,6 +89,35 @@ void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eig
       (*S)(j, k) = (*S)(k, j) = e.dot(d2p);
     }
   }
+}
+
+// Solves A x = b for a small symmetric positive definite A by Cholesky, in place (A's lower
+// triangle becomes L). Returns false when A is not positive definite.
+bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
+  MatrixQ& A = *A_in;
+  const int n = static_cast<int>(A.rows());
+  for (int j = 0; j < n; ++j) {
+    double d = A(j, j);
+    for (int k = 0; k < j; ++k) d -= A(j, k) * A(j, k);
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    A(j, j) = d;
+    for (int i = j + 1; i < n; ++i) {
+      double v = A(i, j);
+      for (int k = 0; k < j; ++k) v -= A(i, k) * A(j, k);
+      A(i, j) = v / d;
+    }
+  }
+  *x = b;
+  for (int i = 0; i < n; ++i) {  // L y = b
+    for (int k = 0; k < i; ++k) (*x)[i] -= A(i, k) * (*x)[k];
+    (*x)[i] /= A(i, i);
+  }
+  for (int i = n - 1; i >= 0; --i) {  // L^T x = y
+    for (int k = i + 1; k < n; ++k) (*x)[i] -= A(k, i) * (*x)[k];
+    (*x)[i] /= A(i, i);
+  }
+  return true;
 }
 
 // Levenberg-Marquardt with the full Hessian of 0.5 |e|^2 (J^T J - S), so that it converges
@@ -110,20 +137,26 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
   Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q_trial(n);
   int it = 0;
   bool stationary = false;
+  bool newton = false;  // damped least squares first; the full Hessian when that stalls
   for (; it < o.max_iterations && error > o.tolerance; ++it) {
-    JacobianAndCurvature(chain, state, e, &J, &S);
+    JacobianAndCurvature(chain, state, e, newton, &J, &S);
     g.noalias() = J.transpose() * e;  // the descent direction of 0.5 |e|^2
-    H.noalias() = J.transpose() * J;
-    H -= S;
+    if (newton) {
+      H.noalias() = J.transpose() * J;
+      H -= S;
+    }
     // Active set: a joint at a limit whose descent direction points outward is frozen.
     for (int j = 0; j < n; ++j) {
       const Joint& joint = chain.joint(j);
       if (IsFullTurn(joint)) continue;
       if ((q[j] <= joint.lower && g[j] < 0) || (q[j] >= joint.upper && g[j] > 0)) {
         g[j] = 0;
-        H.row(j).setZero();
-        H.col(j).setZero();
-        H(j, j) = 1;
+        J.col(j).setZero();
+        if (newton) {
+          H.row(j).setZero();
+          H.col(j).setZero();
+          H(j, j) = 1;
+        }
       }
     }
     const double scale = std::max(1.0, error) * std::max(1.0, chain.reach());
@@ -132,15 +165,21 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
       break;
     }
     bool improved = false;
+    const double previous_error = error;
     for (int attempt = 0; attempt < 30; ++attempt) {
-      A = H;
-      A.diagonal().array() += lambda * std::max(1.0, error);
-      const Eigen::LLT<MatrixQ> llt(A);  // fails unless A is positive definite: then damp more
-      if (llt.info() != Eigen::Success) {
-        lambda *= 10.0;
-        continue;
+      if (newton) {
+        A = H;
+        A.diagonal().array() += lambda * std::max(1.0, error);
+        if (!CholeskySolve(&A, g, &dq)) {  // fails unless A is positive definite: then damp more
+          lambda *= 10.0;
+          continue;
+        }
+      } else {
+        // Damped least squares, the minimal-norm step: dq = J^T (J J^T + lambda I)^-1 e.
+        Eigen::Matrix3d A3 = J * J.transpose();
+        A3.diagonal().array() += lambda;
+        dq.noalias() = J.transpose() * A3.llt().solve(e);
       }
-      dq = llt.solve(g);
       q_trial = q + dq;
       ProjectIntoLimits(chain, q_trial);
       Evaluate(chain, q_trial, &trial);
@@ -158,11 +197,22 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
       lambda *= 10.0;
     }
     if (!improved) {
+      if (!newton) {  // the least-squares step is stuck: try the curvature before giving up
+        newton = true;
+        lambda = o.initial_damping;
+        continue;
+      }
       stationary = true;  // no step along the damped direction helps: a (constrained) minimum
       break;
     }
+    // Damped least squares converges quadratically only when the residual vanishes; a slow
+    // decrease means a target out of reach (or a hard corner): switch to the full Hessian.
+    if (!newton && error > 0.25 * previous_error) {
+      newton = true;
+      lambda = o.initial_damping;
+    }
   }
-  return {error, it, stationary};
+  return {error, it, stationary, state.p};
 }
 
 }  // namespace
@@ -179,10 +229,10 @@ bool RefineOptions::IsValid(std::string* error) const {
   return true;
 }
 
-SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target,
-                           const Eigen::VectorXd& q_start, const RefineOptions& o) {
+SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, Eigen::VectorXd q_start,
+                           const RefineOptions& o) {
   SolveResult best;
-  best.q = q_start;
+  best.q = std::move(q_start);
   for (int j = 0; j < chain.num_joints(); ++j) {
     if (!std::isfinite(best.q[j])) best.q[j] = 0.5 * (chain.joint(j).lower + chain.joint(j).upper);
   }
@@ -208,7 +258,7 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target,
       }
     }
   }
-  best.p_reached = TipPosition(chain, best.q);
+  best.p_reached = outcome.p_reached;  // FK of best.q, from the refinement's last evaluation
   best.error = (best.p_reached - p_target).norm();
   if (best.error <= o.tolerance) {
     best.status = SolveStatus::kConverged;

@@ -39,7 +39,7 @@ SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* 
   thread_local IkModel::Scratch scratch;
   Eigen::VectorXd q(chain().num_joints());
   network_.model().Predict(target.p_BT, q, &scratch);
-  return RefinePosition(chain(), target.p_BT, q, options_);
+  return RefinePosition(chain(), target.p_BT, std::move(q), options_);
 }
 
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {

@@ -60,7 +60,8 @@ class IkModel {
 
  private:
   struct Layer {
-    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W;
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W;  // out x in
+    Eigen::MatrixXf W_columns;  // the same, column-major (dense_layer.hpp picks per layer size)
     Eigen::VectorXf b;
   };
   SafetensorsFile file_;

@@ -14,7 +14,7 @@ namespace deepik {
 /// Settings of the refinement. Defaults in the declaration.
 struct RefineOptions {
   int max_iterations = 30;        ///< per start
-  double tolerance = 1e-10;       ///< position error (m) that counts as reached
+  double tolerance = 1e-9;        ///< position error (m) that counts as reached
   double initial_damping = 1e-6;  ///< Levenberg-Marquardt lambda (m^2) at the start
   /// When a start ends neither converged nor clearly out of reach (a local minimum: the wrong
   /// basin), refinement restarts from this many seeded configurations and keeps the best.
@@ -29,7 +29,7 @@ struct RefineOptions {
 /// always within the limits (full-turn joints are wrapped, others clamped). Status: kConverged
 /// when the error is below the tolerance; kOutOfReach when it stops at a point where no feasible
 /// direction reduces the error (the closest reachable point it found); kFailed otherwise.
-SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target,
-                           const Eigen::VectorXd& q_start, const RefineOptions& options);
+SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, Eigen::VectorXd q_start,
+                           const RefineOptions& options);
 
 }  // namespace deepik
