@@ -69,7 +69,7 @@ std::string Fmt(const char* format, double value) {
 std::string Length(double metres) {
   const double a = std::abs(metres);
   if (a == 0) return "0";
-  if (a < 1e-6) return Fmt("%.2g nm", metres * 1e9);
+  if (a < 1e-6) return Fmt("%.3g nm", metres * 1e9);
   if (a < 1e-3) return Fmt("%.3g um", metres * 1e6);
   if (a < 1) return Fmt("%.3g mm", metres * 1e3);
   return Fmt("%.3g m", metres);

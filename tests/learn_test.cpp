@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "deepik/builtin_arms.hpp"
 #include "deepik/chain_json.hpp"
@@ -125,6 +126,7 @@ TrainResult* TrainedPlanar2::result_ = nullptr;
 TEST_F(TrainedPlanar2, ReachesTheStatedMedianError) {
   // planar2 reaches 2 m; the network alone must get within 2 cm (1 % of the reach) at the median.
   EXPECT_EQ(result_->status, TrainStatus::kCompleted);
+  std::cout << "planar2, network alone: " << FormatErrorStats(result_->in_reach) << "\n";
   EXPECT_LT(result_->in_reach.median, 0.02) << FormatErrorStats(result_->in_reach);
   EXPECT_EQ(result_->limit_violations, 0);
   EXPECT_EQ(result_->in_reach.non_finite, 0);

@@ -119,7 +119,7 @@ struct ExperimentCommandOptions {
   double seconds_per_model = 90;  ///< training budget of each of the models A, B, C
   int64_t in_reach_count = 2000;
   int64_t out_of_reach_count = 500;
-  int threads = 2;
+  int threads = 1;  ///< libtorch threads for training (1 is fastest on 2 cores) and batch threads
   std::string work_dir = "experiment";  ///< models and datasets are kept here
 };
 
