@@ -11,6 +11,7 @@
 #include "deepik/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics.hpp"
+#include "deepik/random.hpp"
 #include "deepik/safetensors.hpp"
 
 namespace deepik {
@@ -29,7 +30,6 @@ constexpr const char* kVersion = "1";
 // Only std::mt19937_64 itself is specified bit for bit by the standard; the std distributions and
 // std::shuffle are not. Everything below draws from the raw 64-bit stream with explicit formulas,
 // so a seed gives the same samples with every standard library.
-double Uniform01(std::mt19937_64* rng) { return static_cast<double>((*rng)() >> 11) * 0x1.0p-53; }
 
 // Fisher-Yates; the modulo bias of a 64-bit draw over at most 5e7 items is below 1e-11.
 std::vector<int64_t> ShuffledIndices(int64_t count, std::mt19937_64* rng) {
@@ -101,27 +101,17 @@ void SampleGrid(const Chain& chain, const SamplerOptions& options, Labels* label
 }
 
 void SampleJoints(const Chain& chain, int64_t count, std::mt19937_64* rng, Labels* labels) {
-  const int n = chain.num_joints();
-  labels->resize(count, n);
+  labels->resize(count, chain.num_joints());
+  Eigen::VectorXd q(chain.num_joints());
   for (int64_t row = 0; row < count; ++row) {
-    for (int i = 0; i < n; ++i) {
-      const Joint& joint = chain.joint(i);
-      (*labels)(row, i) = std::min(joint.lower + (joint.upper - joint.lower) * Uniform01(rng), joint.upper);
-    }
+    UniformConfiguration(chain, rng, q);
+    labels->row(row) = q.transpose();
   }
 }
 
-// Uniform in volume in the ball of the given radius, by rejection from the enclosing cube
-// (accepts pi/6 of the draws). Equivalent to a Gaussian direction with a radius R * cbrt(u), but
-// it needs no log, sin or cbrt, whose last bits differ between maths libraries.
 void SampleBall(double radius, int64_t count, std::mt19937_64* rng, Targets* targets) {
   targets->resize(count, 3);
-  for (int64_t row = 0; row < count;) {
-    const Eigen::Vector3d v(2.0 * Uniform01(rng) - 1.0, 2.0 * Uniform01(rng) - 1.0,
-                            2.0 * Uniform01(rng) - 1.0);
-    if (v.squaredNorm() > 1.0) continue;
-    targets->row(row++) = radius * v.transpose();
-  }
+  for (int64_t row = 0; row < count; ++row) targets->row(row) = UniformInBall(radius, rng).transpose();
 }
 
 void TakeRows(const Targets& targets, const Labels& labels, const std::vector<int64_t>& order, int64_t begin,

@@ -10,6 +10,7 @@
 
 #include "deepik/analytic_seed.hpp"
 #include "deepik/kinematics.hpp"
+#include "deepik/random.hpp"
 #include "deepik/refine.hpp"
 #include "deepik/solvers.hpp"
 #include "json_util.hpp"
@@ -18,15 +19,6 @@ namespace deepik {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Uniform01(std::mt19937_64* rng) { return static_cast<double>((*rng)() >> 11) * 0x1.0p-53; }
-
-Eigen::Vector3d UniformInBall(double radius, std::mt19937_64* rng) {
-  while (true) {
-    const Eigen::Vector3d p(2 * Uniform01(rng) - 1, 2 * Uniform01(rng) - 1, 2 * Uniform01(rng) - 1);
-    if (p.squaredNorm() <= 1.0) return radius * p;
-  }
-}
 
 // d* without a closed form: the best of many refinements from seeded random starts.
 double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p, int restarts,
@@ -38,9 +30,7 @@ double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p,
   double best = std::numeric_limits<double>::infinity();
   Eigen::VectorXd q(chain.num_joints());
   for (int r = 0; r < restarts; ++r) {
-    for (int j = 0; j < chain.num_joints(); ++j) {
-      q[j] = chain.joint(j).lower + Uniform01(&rng) * (chain.joint(j).upper - chain.joint(j).lower);
-    }
+    UniformConfiguration(chain, &rng, q);
     best = std::min(best, RefinePosition(chain, p, q, options).error);
   }
   return best;
@@ -82,9 +72,7 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
   std::mt19937_64 rng(options.seed);
   Eigen::VectorXd q(chain.num_joints());
   for (int64_t i = 0; i < options.in_reach_count; ++i) {
-    for (int j = 0; j < chain.num_joints(); ++j) {
-      q[j] = chain.joint(j).lower + Uniform01(&rng) * (chain.joint(j).upper - chain.joint(j).lower);
-    }
+    UniformConfiguration(chain, &rng, q);
     targets.in_reach.push_back(IkTarget{TipPosition(chain, q)});
   }
   const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);

@@ -7,6 +7,7 @@
 
 #include "deepik/kinematics.hpp"
 #include "deepik/network_options.hpp"
+#include "deepik/random.hpp"
 #include "rotation_util.hpp"
 
 namespace deepik {
@@ -245,10 +246,7 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, 
     std::mt19937_64 rng(o.seed);
     Eigen::VectorXd q(chain.num_joints());
     for (int r = 0; r < o.restarts && best_error > o.tolerance; ++r) {
-      for (int j = 0; j < chain.num_joints(); ++j) {
-        const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-        q[j] = chain.joint(j).lower + u * (chain.joint(j).upper - chain.joint(j).lower);
-      }
+      UniformConfiguration(chain, &rng, q);
       const Outcome trial = RefineFrom(chain, p_target, q, o);
       best.iterations += trial.iterations;
       if (trial.error < best_error) {

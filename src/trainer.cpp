@@ -15,6 +15,7 @@
 #include "deepik/kinematics.hpp"
 #include "deepik/losses.hpp"
 #include "deepik/network.hpp"
+#include "deepik/random.hpp"
 #include "json_util.hpp"
 
 namespace deepik {
@@ -213,10 +214,7 @@ ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, i
   IkModel::Scratch scratch;
   int64_t violations = 0;
   for (int64_t i = 0; i < count; ++i) {
-    for (int j = 0; j < chain.num_joints(); ++j) {
-      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
-      q_true[j] = chain.joint(j).lower + u * (chain.joint(j).upper - chain.joint(j).lower);
-    }
+    UniformConfiguration(chain, &rng, q_true);
     const Eigen::Vector3d target = TipPosition(chain, q_true);
     model.Predict(target, q, &scratch);
     if (!chain.WithinLimits(q)) ++violations;
