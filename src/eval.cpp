@@ -36,15 +36,6 @@ double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p,
   return best;
 }
 
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const double position = p * static_cast<double>(values.size() - 1);
-  const auto below = static_cast<size_t>(position);
-  const size_t above = std::min(below + 1, values.size() - 1);
-  return values[below] + (position - static_cast<double>(below)) * (values[above] - values[below]);
-}
-
 bool Finite(const SolveResult& r) {
   return r.q.allFinite() && r.p_reached.allFinite() && std::isfinite(r.error);
 }
@@ -143,8 +134,9 @@ SolverReport EvaluateSolver(const Solver& solver, const EvalTargets& targets, in
   }
   report.in_reach = SummariseErrors(report.in_reach_errors);
   report.excess = SummariseErrors(excess);
-  report.latency_median_us = Percentile(latencies, 0.5);
-  report.latency_p99_us = Percentile(latencies, 0.99);
+  const ErrorStats latency = SummariseErrors(std::move(latencies));  // any values: percentiles
+  report.latency_median_us = latency.median;
+  report.latency_p99_us = latency.p99;
   const auto start = Clock::now();
   const std::vector<SolveResult> batch = solver.SolveBatch(targets.in_reach, batch_threads);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -176,9 +168,10 @@ SolverReport BenchSolver(const Solver& solver, const std::vector<IkTarget>& targ
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     throughputs.push_back(static_cast<double>(targets.size()) / seconds);
   }
-  report.latency_median_us = Percentile(latencies, 0.5);
-  report.latency_p99_us = Percentile(latencies, 0.99);
-  report.throughput_per_s = Percentile(throughputs, 0.5);
+  const ErrorStats latency = SummariseErrors(std::move(latencies));  // any values: percentiles
+  report.latency_median_us = latency.median;
+  report.latency_p99_us = latency.p99;
+  report.throughput_per_s = SummariseErrors(std::move(throughputs)).median;
   return report;
 }
 

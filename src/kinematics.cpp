@@ -3,38 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "rotation_util.hpp"
+#include "fk_walk.hpp"
 
 namespace deepik {
-namespace {
-
-// The transform a joint applies between its joint frame J and its moving frame C.
-Eigen::Isometry3d JointMotion(const Joint& joint, double q) {
-  Eigen::Isometry3d X_JC = Eigen::Isometry3d::Identity();
-  if (joint.type == JointType::kRevolute) {
-    X_JC.linear() = Eigen::AngleAxisd(q, joint.axis_J).toRotationMatrix();
-  } else {
-    X_JC.translation() = q * joint.axis_J;
-  }
-  return X_JC;
-}
-
-}  // namespace
 
 Eigen::Isometry3d TipPose(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q) {
-  // Rotation and translation kept apart: a joint about a coordinate axis then costs two columns.
-  Eigen::Matrix3d R = Eigen::Matrix3d::Identity();
-  Eigen::Vector3d p = Eigen::Vector3d::Zero();
-  for (int i = 0; i < chain.num_joints(); ++i) {
-    const Joint& joint = chain.joint(i);
-    p.noalias() += R * joint.X_PJ.translation();
-    if (!joint.X_PJ.linear().isIdentity(0.0)) R = R * joint.X_PJ.linear();
-    if (joint.type == JointType::kRevolute) {
-      internal::RotateLocal(&R, joint.axis_J, std::sin(q[i]), std::cos(q[i]));
-    } else {
-      p.noalias() += R * (q[i] * joint.axis_J);
-    }
-  }
+  Eigen::Matrix3d R;
+  Eigen::Vector3d p;
+  internal::WalkChain(chain, q, &R, &p, internal::IgnoreFrame{}, internal::IgnoreFrame{});
   Eigen::Isometry3d X_BT = Eigen::Isometry3d::Identity();
   X_BT.translation() = p + R * chain.X_LT().translation();
   X_BT.linear() = R * chain.X_LT().linear();
@@ -48,31 +24,42 @@ Eigen::Vector3d TipPosition(const Chain& chain, const Eigen::Ref<const Eigen::Ve
 void JointFrames(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
                  std::vector<Eigen::Isometry3d>* X_BF) {
   X_BF->resize(static_cast<size_t>(chain.num_joints()) + 1);
-  Eigen::Isometry3d X_BC = Eigen::Isometry3d::Identity();
-  for (int i = 0; i < chain.num_joints(); ++i) {
-    const Joint& joint = chain.joint(i);
-    X_BC = X_BC * joint.X_PJ * JointMotion(joint, q[i]);
-    (*X_BF)[static_cast<size_t>(i)] = X_BC;
-  }
-  X_BF->back() = X_BC * chain.X_LT();
+  Eigen::Matrix3d R;
+  Eigen::Vector3d p;
+  internal::WalkChain(chain, q, &R, &p, internal::IgnoreFrame{},
+                      [X_BF](int j, const Eigen::Matrix3d& R_BC, const Eigen::Vector3d& p_BC) {
+                        Eigen::Isometry3d& X_BC = (*X_BF)[static_cast<size_t>(j)];
+                        X_BC.setIdentity();
+                        X_BC.linear() = R_BC;
+                        X_BC.translation() = p_BC;
+                      });
+  Eigen::Isometry3d X_BT = Eigen::Isometry3d::Identity();
+  X_BT.translation() = p + R * chain.X_LT().translation();
+  X_BT.linear() = R * chain.X_LT().linear();
+  X_BF->back() = X_BT;
 }
 
 void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Matrix6Xd> J) {
-  // First pass: the tip position. Second pass: each joint's axis and origin in B.
-  const Eigen::Vector3d p_BT = TipPosition(chain, q);
-  Eigen::Isometry3d X_BC = Eigen::Isometry3d::Identity();
-  for (int i = 0; i < chain.num_joints(); ++i) {
-    const Joint& joint = chain.joint(i);
-    const Eigen::Isometry3d X_BJ = X_BC * joint.X_PJ;
-    const Eigen::Vector3d axis_B = X_BJ.linear() * joint.axis_J;
-    if (joint.type == JointType::kRevolute) {
-      J.col(i).head<3>() = axis_B.cross(p_BT - X_BJ.translation());
-      J.col(i).tail<3>() = axis_B;
+  // One walk: each joint's axis (kept in the angular rows) and origin (parked in the linear rows
+  // until the tip is known).
+  Eigen::Matrix3d R;
+  Eigen::Vector3d p;
+  internal::WalkChain(
+      chain, q, &R, &p,
+      [&chain, &J](int j, const Eigen::Matrix3d& R_BJ, const Eigen::Vector3d& p_BJ) {
+        J.col(j).tail<3>() = R_BJ * chain.joint(j).axis_J;
+        J.col(j).head<3>() = p_BJ;
+      },
+      internal::IgnoreFrame{});
+  const Eigen::Vector3d p_BT = p + R * chain.X_LT().translation();
+  for (int j = 0; j < chain.num_joints(); ++j) {
+    const Eigen::Vector3d axis_B = J.col(j).tail<3>();
+    if (chain.joint(j).type == JointType::kRevolute) {
+      J.col(j).head<3>() = axis_B.cross(p_BT - J.col(j).head<3>());
     } else {
-      J.col(i).head<3>() = axis_B;
-      J.col(i).tail<3>().setZero();
+      J.col(j).head<3>() = axis_B;
+      J.col(j).tail<3>().setZero();
     }
-    X_BC = X_BJ * JointMotion(joint, q[i]);
   }
 }
 

@@ -8,7 +8,7 @@
 #include "deepik/kinematics.hpp"
 #include "deepik/network_options.hpp"
 #include "deepik/random.hpp"
-#include "rotation_util.hpp"
+#include "fk_walk.hpp"
 
 namespace deepik {
 namespace {
@@ -49,24 +49,17 @@ struct ChainState {
 
 template <typename Vector>
 void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
-  const int n = chain.num_joints();
-  state->axes.resize(3, n);
-  state->origins.resize(3, n);
-  Eigen::Matrix3d R = Eigen::Matrix3d::Identity();
-  Eigen::Vector3d p = Eigen::Vector3d::Zero();
-  for (int j = 0; j < n; ++j) {
-    const Joint& joint = chain.joint(j);
-    p.noalias() += R * joint.X_PJ.translation();
-    if (!joint.X_PJ.linear().isIdentity(0.0)) R = R * joint.X_PJ.linear();
-    const Eigen::Vector3d a = R * joint.axis_J;
-    state->axes.col(j) = a;
-    state->origins.col(j) = p;
-    if (joint.type == JointType::kRevolute) {
-      internal::RotateLocal(&R, joint.axis_J, std::sin(q[j]), std::cos(q[j]));
-    } else {
-      p += q[j] * a;
-    }
-  }
+  state->axes.resize(3, chain.num_joints());
+  state->origins.resize(3, chain.num_joints());
+  Eigen::Matrix3d R;
+  Eigen::Vector3d p;
+  internal::WalkChain(
+      chain, q, &R, &p,
+      [&chain, state](int j, const Eigen::Matrix3d& R_BJ, const Eigen::Vector3d& p_BJ) {
+        state->axes.col(j) = R_BJ * chain.joint(j).axis_J;
+        state->origins.col(j) = p_BJ;
+      },
+      internal::IgnoreFrame{});
   state->p = p + R * chain.X_LT().translation();
 }
 

@@ -130,10 +130,9 @@ void WriteCheckpoint(const std::string& path, IkNet& net, IkNet& best, torch::op
   archive.write("history", c10::IValue(HistoryToJson(history)));
   archive.write("options", c10::IValue(options_json));
   // Written beside, then renamed: a kill at any moment leaves the previous checkpoint intact.
-  const std::string temp = path + ".tmp";
-  archive.save_to(temp);
-  if (std::rename(temp.c_str(), path.c_str()) != 0)
-    throw InputError(path + ": cannot rename the checkpoint into place");
+  AtomicFileWriter writer(path);
+  archive.save_to(writer.stream());
+  writer.Commit();
 }
 
 void WriteLogHeader(const std::string& path) {

@@ -14,7 +14,8 @@ struct ErrorStats {
   int64_t non_finite = 0;  ///< NaN or infinite errors (counted, excluded from the percentiles)
 };
 
-/// Summarises `errors` (m). Percentiles by linear interpolation between order statistics.
+/// Summarises `errors` (m; eval also uses it for latencies). Percentiles by linear interpolation
+/// between order statistics.
 ErrorStats SummariseErrors(std::vector<double> errors);
 
 /// One line: "median 1.2 mm, p95 4.5 mm, p99 9 mm, max 20 mm; within 1 mm 40.0 %, 1 cm 99.9 %".
