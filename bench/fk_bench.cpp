@@ -5,9 +5,9 @@
 #include <random>
 #include <string>
 
-#include "deepik/builtin_arms.hpp"
-#include "deepik/kinematics.hpp"
-#include "deepik/torch_fk.hpp"
+#include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/kinematics/torch_fk.hpp"
 
 namespace {
 

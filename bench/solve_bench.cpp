@@ -5,9 +5,9 @@
 
 #include <random>
 
-#include "deepik/kinematics.hpp"
-#include "deepik/network.hpp"
-#include "deepik/solvers.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/network.hpp"
+#include "deepik/solve/solvers.hpp"
 
 namespace deepik {
 namespace {

@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "deepik/chain.hpp"
+#include "deepik/kinematics/chain.hpp"
 
 namespace deepik::testing {
 
@@ -58,8 +58,8 @@ inline void WriteBytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-inline std::string SharedRobot(const std::string& file) {
-  return std::string(DEEPIK_SHARED_DIR) + "/robots/" + file;
+inline std::string RobotFile(const std::string& file) {
+  return std::string(DEEPIK_ROBOTS_DIR) + "/" + file;
 }
 
 }  // namespace deepik::testing

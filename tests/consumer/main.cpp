@@ -1,6 +1,6 @@
 // Uses the installed deepik: the seed arm's tip at zero must be (0, 0, 2).
-#include <deepik/builtin_arms.hpp>
-#include <deepik/kinematics.hpp>
+#include <deepik/kinematics/builtin_arms.hpp>
+#include <deepik/kinematics/fk.hpp>
 #include <iostream>
 
 int main() {

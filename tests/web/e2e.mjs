@@ -5,7 +5,8 @@
 // saves a screenshot. The server is killed at the end whatever happens; the whole test is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        [--screenshot docs/screenshot.png]        (run from web/, where node_modules is)
+//        [--screenshot docs/screenshot.png] [--web-root web]   (run from web/, where node_modules is)
+// Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +30,7 @@ function argument(name, fallback) {
 const deepik = resolve(argument('deepik'));
 const model = resolve(argument('model'));
 const screenshot = resolve(argument('screenshot', '../docs/screenshot.png'));
+const webRoot = argument('web-root', '');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {
@@ -42,7 +44,9 @@ let server = null, context = null, userDataDir = null;
 
 function startServer() {
   return new Promise((resolvePort, reject) => {
-    server = spawn(deepik, ['serve', '--model', model, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['serve', '--model', model, '--port', '0'];
+    if (webRoot) args.push('--web-root', resolve(webRoot));
+    server = spawn(deepik, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`deepik serve printed no address in 30 s: ${out}`)), 30_000);
     server.stdout.on('data', (chunk) => {

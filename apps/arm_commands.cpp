@@ -1,0 +1,105 @@
+// `deepik arm info` and `deepik fk`: an arm's joints, and forward kinematics of a CSV of joint values.
+#include <iomanip>
+#include <memory>
+#include <ostream>
+#include <sstream>
+
+#include "cli.hpp"
+#include "deepik/data/csv.hpp"
+#include "deepik/kinematics/fk.hpp"
+
+namespace deepik::cli {
+namespace {
+
+constexpr double kRadToDeg = 180.0 / 3.14159265358979323846;
+
+std::string FormatLimit(const Joint& joint, double value) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(joint.type == JointType::kRevolute ? 2 : 4)
+       << (joint.type == JointType::kRevolute ? value * kRadToDeg : value);
+  return text.str();
+}
+
+}  // namespace
+
+void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required) {
+  auto* option = command->add_option(
+      "ARM", arm->arm, "built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or URDF (.urdf)");
+  if (required) option->required();
+  command->add_option("--base", arm->base_link, "URDF base link (default: the root link)");
+  command->add_option("--tip", arm->tip_link, "URDF tip link (default: end of the longest actuated chain)");
+}
+
+void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
+  const Chain chain = LoadArm(spec);
+  out << "arm: " << chain.name() << "\n";
+  out << "dof: " << chain.num_joints() << "\n";
+  out << "reach: " << std::setprecision(6) << chain.reach() << " m\n";
+  out << "joints (limits in deg for revolute joints, m for prismatic ones; axis in the joint frame):\n";
+  out << "  #  name                      type       axis                      lower      upper\n";
+  for (int i = 0; i < chain.num_joints(); ++i) {
+    const Joint& joint = chain.joint(i);
+    std::ostringstream axis;
+    axis << std::fixed << std::setprecision(3) << "(" << joint.axis_J.x() << ", " << joint.axis_J.y() << ", "
+         << joint.axis_J.z() << ")";
+    out << "  " << std::left << std::setw(3) << i << std::setw(26) << joint.name << std::setw(11)
+        << ToString(joint.type) << std::setw(24) << axis.str() << std::right << std::setw(9)
+        << FormatLimit(joint, joint.lower) << "  " << std::setw(9) << FormatLimit(joint, joint.upper)
+        << (joint.continuous ? "  (continuous)" : "") << "\n";
+  }
+  const Eigen::Isometry3d X_BT = TipPose(chain, Eigen::VectorXd::Zero(chain.num_joints()));
+  out << "tip at zero: (" << X_BT.translation().x() << ", " << X_BT.translation().y() << ", "
+      << X_BT.translation().z() << ") m\n";
+}
+
+void RunFk(const FkCommandOptions& options, std::ostream& log) {
+  const Chain chain = LoadArm(options.arm);
+  const NumericCsv input = ReadNumericCsv(options.input_path, chain.num_joints());
+  AtomicFileWriter writer(options.output_path);
+  std::ostream& out = writer.stream();
+  out << "x,y,z,qw,qx,qy,qz\n";
+  Eigen::VectorXd q(chain.num_joints());
+  for (const std::vector<double>& row : input.rows) {
+    for (int i = 0; i < chain.num_joints(); ++i) q[i] = row[static_cast<size_t>(i)];
+    const Eigen::Isometry3d X_BT = TipPose(chain, q);
+    Eigen::Quaterniond quat(X_BT.linear());
+    if (quat.w() < 0) quat.coeffs() = -quat.coeffs();  // one sign for one rotation
+    const Eigen::Vector3d& p = X_BT.translation();
+    out << FormatDouble(p.x()) << ',' << FormatDouble(p.y()) << ',' << FormatDouble(p.z()) << ','
+        << FormatDouble(quat.w()) << ',' << FormatDouble(quat.x()) << ',' << FormatDouble(quat.y()) << ','
+        << FormatDouble(quat.z()) << '\n';
+  }
+  writer.Commit();
+  log << "fk: " << input.rows.size() << " rows -> " << options.output_path << "\n";
+}
+
+void AddArmCommands(CLI::App& app, CommandSet* set) {
+  CLI::App* arm = app.add_subcommand("arm", "inspect an arm");
+  arm->require_subcommand(1);
+  auto info = std::make_shared<ArmSpec>();
+  CLI::App* info_command = arm->add_subcommand("info", "joints (name, type, axis, limits), DOF and reach");
+  AddArmOptions(info_command, info.get());
+  set->commands.push_back({info_command, [info] {
+                             RunArmInfo(*info, std::cout);
+                             return 0;
+                           }});
+
+  auto fk = std::make_shared<FkCommandOptions>();
+  CLI::App* fk_command =
+      app.add_subcommand("fk", "forward kinematics: joint values (CSV) -> tip poses (CSV)");
+  AddArmOptions(fk_command, &fk->arm);
+  fk_command
+      ->add_option("--input,-i", fk->input_path,
+                   "CSV: a header, then one row of joint values per line (rad, m)")
+      ->required();
+  fk_command
+      ->add_option("--output,-o", fk->output_path,
+                   "CSV: x,y,z,qw,qx,qy,qz per input row (m, unit quaternion)")
+      ->required();
+  set->commands.push_back({fk_command, [fk] {
+                             RunFk(*fk, std::cerr);
+                             return 0;
+                           }});
+}
+
+}  // namespace deepik::cli

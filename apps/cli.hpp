@@ -1,0 +1,38 @@
+// How the sub-commands join the command line: each group adds its sub-commands (options bound to
+// an options struct) and says how to run them; main.cpp parses and runs the one that was given.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace deepik::cli {
+
+/// A sub-command as main sees it: the CLI11 sub-command that parsed it and how to run it.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;   ///< returns the exit code
+  bool handles_stop = false;  ///< long job: SIGINT/SIGTERM set the stop flag instead of killing it
+};
+
+/// Where the groups put their commands, and the flag that SIGINT/SIGTERM set.
+struct CommandSet {
+  std::vector<Command> commands;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required = true);
+void AddSamplerOptions(CLI::App* command, SamplerOptions* sampler, std::string* kind);
+
+void AddArmCommands(CLI::App& app, CommandSet* set);     // arm info, fk
+void AddDatasetCommand(CLI::App& app, CommandSet* set);  // dataset
+void AddTrainCommands(CLI::App& app, CommandSet* set);   // train, experiment seed
+void AddModelCommands(CLI::App& app, CommandSet* set);   // model info
+void AddSolveCommands(CLI::App& app, CommandSet* set);   // solve, eval, bench
+void AddServeCommand(CLI::App& app, CommandSet* set);    // serve
+
+}  // namespace deepik::cli

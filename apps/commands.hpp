@@ -1,0 +1,137 @@
+// The `deepik` sub-commands: their options and what each one does. main.cpp only parses the
+// command line into these options and calls the matching Run function.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "deepik/data/dataset.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/learn/network_options.hpp"
+#include "deepik/learn/trainer.hpp"
+
+namespace deepik::cli {
+
+/// `deepik arm info ARM`: writes the arm's joints (name, type, axis, limits), DOF and reach.
+/// @throws InputError when the arm cannot be loaded.
+void RunArmInfo(const ArmSpec& arm, std::ostream& out);
+
+/// Options of `deepik fk`.
+struct FkCommandOptions {
+  ArmSpec arm;
+  std::string input_path;   ///< CSV: header, then one row of joint values (rad or m) per line
+  std::string output_path;  ///< CSV: x,y,z,qw,qx,qy,qz per input row, in order
+};
+
+/// `deepik fk`: tip poses for rows of joint values. The output appears whole or not at all.
+/// @throws InputError for a bad arm or input file (naming file, line and column), values
+///         outside the joint limits are allowed (FK is defined there) but must be finite.
+void RunFk(const FkCommandOptions& options, std::ostream& log);
+
+/// Options of `deepik dataset`.
+struct DatasetCommandOptions {
+  ArmSpec arm;
+  SamplerOptions sampler;
+  std::string output_path;
+};
+
+/// `deepik dataset`: samples, splits and saves a dataset; reports its size (and for the
+/// workspace sampler the share of targets beyond the reach).
+/// @throws InputError / std::invalid_argument for a bad arm, options or output path.
+void RunDataset(const DatasetCommandOptions& options, std::ostream& log);
+
+/// Parses a loss specification such as "fk", "mse", "fk+limit" or "fk=1,limit=0.1" into the
+/// weights of `options` (a name without a weight has weight 1; limit alone defaults to 0.1).
+/// @throws std::invalid_argument for an unknown loss name or a bad weight.
+void ParseLossSpec(const std::string& spec, TrainOptions* options);
+
+/// Options of `deepik train`.
+struct TrainCommandOptions {
+  std::string data_path;  ///< a dataset file; when empty, data is sampled from `arm` with `sampler`
+  ArmSpec arm;            ///< when given with a dataset, it must be the dataset's arm
+  SamplerOptions sampler;
+  NetworkOptions network;
+  TrainOptions train;
+  std::string loss = "fk";
+  std::string output_path;      ///< the model file
+  std::string checkpoint_path;  ///< default: output_path + ".ckpt"
+  std::string log_path;         ///< default: output_path + ".log.csv"
+  bool resume = false;
+};
+
+/// `deepik train`: trains and saves a model, showing progress on `log` (a bar with ETA on a
+/// terminal, periodic lines otherwise). Returns kExitOk, or kExitInterrupted when `stop` was set
+/// (the checkpoint is then saved and `--resume` continues the run). Runs in the learning plugin.
+/// @throws InputError / std::invalid_argument for bad data, options or files.
+int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop);
+
+/// `deepik model info FILE`: arm, architecture, training options, history and headline metrics.
+/// @throws InputError for a missing or corrupted model file.
+void RunModelInfo(const std::string& path, std::ostream& out);
+
+/// Options of `deepik solve`.
+struct SolveCommandOptions {
+  std::string model_path;
+  std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-lma
+  std::string input_path;          ///< CSV with header x,y,z (m, base frame)
+  std::string
+      output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
+  int threads = 1;
+};
+
+/// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
+/// @throws InputError for a bad model, an unknown solver or bad rows (all listed with line numbers).
+void RunSolve(const SolveCommandOptions& options, std::ostream& log);
+
+/// Options of `deepik eval`.
+struct EvalCommandOptions {
+  std::string model_path;
+  std::vector<std::string> solvers;  ///< empty = every solver that applies to the arm
+  std::string targets_path;          ///< CSV x,y,z of extra in-reach targets; empty = generated only
+  int64_t in_reach_count = 10000;
+  int64_t out_of_reach_count = 2000;
+  uint64_t seed = 2024;
+  int threads = 2;        ///< for the batch throughput
+  std::string json_path;  ///< write the JSON report here too
+  std::string plots_dir;  ///< write error_histogram.svg and error_slice_<solver>.svg here
+};
+
+/// `deepik eval`: every solver side by side on the same targets, as a Markdown table.
+void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log);
+
+/// Options of `deepik bench`.
+struct BenchCommandOptions {
+  std::string model_path;
+  std::vector<std::string> solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr
+  int64_t count = 2000;
+  int warmup = 1;
+  int repetitions = 5;
+  int threads = 2;
+  uint64_t seed = 99;
+};
+
+/// `deepik bench`: single-query latency (median, p99) and batch throughput of each solver.
+void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log);
+
+/// Options of `deepik experiment seed`.
+struct ExperimentCommandOptions {
+  double seconds_per_model = 90;  ///< training budget of each of the models A, B, C
+  int64_t in_reach_count = 2000;
+  int64_t out_of_reach_count = 500;
+  int threads = 1;  ///< libtorch threads for training (1 is fastest on 2 cores) and batch threads
+  std::string work_dir = "experiment";  ///< models and datasets are kept here
+};
+
+/// `deepik experiment seed`: the seed's story as one table: (A) MSE on joint-grid data, free head;
+/// (B) FK loss on workspace data, free head; (C) B with the bounded head; (D) C + refinement; then
+/// the analytic and KDL rows. Fixed seeds throughout. Runs in the learning plugin.
+void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& out, std::ostream& log,
+                       const std::atomic<bool>* stop);
+
+/// "1m05s" or "1h02m": durations in progress lines and model info.
+std::string FormatDuration(double seconds);
+
+}  // namespace deepik::cli

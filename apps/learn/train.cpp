@@ -1,0 +1,150 @@
+// `deepik train` (runs in the learning plugin): load or sample the data, train with progress on
+// the terminal, report the headline metrics.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "../commands.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/chain_json.hpp"
+
+namespace deepik::cli {
+namespace {
+
+Dataset LoadOrMakeDataset(const TrainCommandOptions& options, std::ostream& log) {
+  if (options.data_path.empty()) {
+    if (options.arm.arm.empty()) throw InputError("train: give an ARM to sample data from, or --data FILE");
+    const Chain chain = LoadArm(options.arm);
+    log << "train: sampling " << ToString(options.sampler.kind) << " data for " << chain.name() << "\n";
+    return MakeDataset(chain, options.sampler);
+  }
+  Dataset data = LoadDataset(options.data_path);
+  if (!options.arm.arm.empty()) {
+    const Chain requested = LoadArm(options.arm);
+    if (!SameChain(requested, ChainFromJson(data.arm_json))) {
+      throw InputError(options.data_path + ": the dataset was made for arm '" +
+                       ChainFromJson(data.arm_json).name() + "', not for '" + options.arm.arm + "'");
+    }
+  }
+  return data;
+}
+
+// Progress on `log`: a bar with ETA redrawn in place on a terminal; a line every 30 s otherwise
+// (logs of batch jobs stay short); one line per finished epoch either way.
+std::function<void(const TrainProgress&)> ProgressPrinter(std::ostream& log) {
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  auto last_line = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  return [&log, terminal, last_line](const TrainProgress& p) {
+    if (p.epoch_done) {
+      if (terminal) log << "\r\033[K";
+      log << "epoch " << p.record.epoch << "/" << p.epochs << "  train loss " << std::setprecision(5)
+          << p.record.train_loss << "  val loss " << p.record.validation_loss << "  val median "
+          << std::setprecision(4) << p.record.validation_median * 1e3 << " mm  lr " << std::setprecision(3)
+          << p.record.learning_rate << "  " << FormatDuration(p.record.seconds) << "\n";
+      return;
+    }
+    const double fraction = static_cast<double>(p.step_in_epoch) / static_cast<double>(p.steps_per_epoch);
+    if (terminal) {
+      const int width = 30, filled = static_cast<int>(fraction * width);
+      log << "\r\033[Kepoch " << p.epoch + 1 << "/" << p.epochs << " [" << std::string(filled, '#')
+          << std::string(width - filled, '.') << "] loss " << std::setprecision(5) << p.running_loss
+          << "  elapsed " << FormatDuration(p.elapsed_seconds) << "  ETA " << FormatDuration(p.eta_seconds)
+          << std::flush;
+    } else if (std::chrono::steady_clock::now() - *last_line > std::chrono::seconds(30)) {
+      *last_line = std::chrono::steady_clock::now();
+      log << "epoch " << p.epoch + 1 << "/" << p.epochs << " step " << p.step_in_epoch << "/"
+          << p.steps_per_epoch << " loss " << std::setprecision(5) << p.running_loss << " ETA "
+          << FormatDuration(p.eta_seconds) << "\n";
+    }
+  };
+}
+
+TrainFiles FilesOf(const TrainCommandOptions& options) {
+  TrainFiles files;
+  files.model_path = options.output_path;
+  files.checkpoint_path =
+      options.checkpoint_path.empty() ? options.output_path + ".ckpt" : options.checkpoint_path;
+  files.log_path = options.log_path.empty() ? options.output_path + ".log.csv" : options.log_path;
+  files.resume = options.resume;
+  return files;
+}
+
+}  // namespace
+
+void ParseLossSpec(const std::string& spec, TrainOptions* options) {
+  options->fk_weight = options->mse_weight = options->limit_weight = 0;
+  std::string normalised = spec;
+  std::replace(normalised.begin(), normalised.end(), '+', ',');
+  std::istringstream items(normalised);
+  std::string part;
+  bool any = false;
+  while (std::getline(items, part, ',')) {
+    std::string name = part, weight_text;
+    const size_t eq = part.find('=');
+    if (eq != std::string::npos) {
+      name = part.substr(0, eq);
+      weight_text = part.substr(eq + 1);
+    }
+    double weight = name == "limit" ? 0.1 : 1.0;
+    if (!weight_text.empty()) {
+      try {
+        size_t used = 0;
+        weight = std::stod(weight_text, &used);
+        if (used != weight_text.size() || !(weight >= 0) || !std::isfinite(weight))
+          throw std::invalid_argument("");
+      } catch (const std::exception&) {
+        throw std::invalid_argument("--loss: expected a weight >= 0 after '" + name + "=', got '" +
+                                    weight_text + "'");
+      }
+    }
+    if (name == "fk") {
+      options->fk_weight = weight;
+    } else if (name == "mse") {
+      options->mse_weight = weight;
+    } else if (name == "limit") {
+      options->limit_weight = weight;
+    } else {
+      throw std::invalid_argument(
+          "--loss: expected fk, mse or limit (e.g. fk, fk+limit, fk=1,limit=0.1), got '" + name + "'");
+    }
+    any = true;
+  }
+  if (!any) throw std::invalid_argument("--loss: expected fk, mse or limit, got an empty specification");
+}
+
+int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop) {
+  TrainOptions train = options.train;
+  ParseLossSpec(options.loss, &train);
+  std::string error;
+  if (!train.IsValid(&error)) throw std::invalid_argument("train: " + error);
+  if (!options.network.IsValid(&error)) throw std::invalid_argument("train: " + error);
+  if (options.output_path.empty()) throw std::invalid_argument("train: expected --output MODEL");
+  const Dataset data = LoadOrMakeDataset(options, log);
+  const TrainFiles files = FilesOf(options);
+  log << "train: " << data.train.size() << " training and " << data.validation.size()
+      << " validation samples, " << options.network.depth << "x" << options.network.width << " "
+      << ToString(options.network.activation) << " MLP, " << ToString(options.network.head) << " head, loss "
+      << options.loss << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
+  const TrainResult result = Train(data, options.network, train, files, ProgressPrinter(log), stop);
+  if (result.status == TrainStatus::kInterrupted) {
+    log << "\ntrain: interrupted; checkpoint saved to " << files.checkpoint_path
+        << " (continue with the same command and --resume)\n";
+    return kExitInterrupted;
+  }
+  log << "train: " << ToString(result.status) << " after " << result.epochs_run << " epochs ("
+      << std::setprecision(4) << result.samples_per_second << " samples/s); kept epoch " << result.best.epoch
+      << "\n";
+  log << "train: network alone on " << result.in_reach.count
+      << " unseen in-reach targets: " << FormatErrorStats(result.in_reach) << "; limit violations "
+      << result.limit_violations << "\n";
+  log << "train: saved " << files.model_path << "\n";
+  return kExitOk;
+}
+
+}  // namespace deepik::cli

@@ -1,0 +1,21 @@
+// `deepik serve`: the web page and the JSON API for a model.
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "deepik/serve/server.hpp"
+
+namespace deepik::cli {
+
+void AddServeCommand(CLI::App& app, CommandSet* set) {
+  auto serve = std::make_shared<ServeOptions>();
+  CLI::App* command = app.add_subcommand("serve", "serve the web page and a JSON API for a model");
+  command->add_option("--model,-m", serve->model_path, "model file")->required();
+  command->add_option("--port,-p", serve->port, "TCP port (0: any free port)")->capture_default_str();
+  command->add_option("--host", serve->host, "address to listen on")->capture_default_str();
+  command->add_option("--web-root", serve->web_root, "the page's folder (default: deepik's web/)");
+  const std::atomic<bool>* stop = set->stop;
+  set->commands.push_back({command, [serve, stop] { return RunServe(*serve, std::cout, stop); }, true});
+}
+
+}  // namespace deepik::cli

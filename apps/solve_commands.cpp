@@ -1,0 +1,194 @@
+// `deepik solve`, `deepik eval` and `deepik bench`: IK for a CSV of targets, every solver side by
+// side on the same targets, and latency and throughput.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "cli.hpp"
+#include "deepik/data/csv.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/solve/eval.hpp"
+#include "deepik/solve/solvers.hpp"
+
+namespace deepik::cli {
+namespace {
+
+std::vector<std::string> ApplicableSolvers(const IkModel& model, const std::vector<std::string>& requested) {
+  if (!requested.empty()) return requested;
+  std::vector<std::string> names = {"network", "refined"};
+  if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
+  names.push_back("kdl-nr");
+  names.push_back("kdl-lma");
+  return names;
+}
+
+void WriteTextFile(const std::string& path, const std::string& text) {
+  AtomicFileWriter writer(path);
+  writer.stream() << text;
+  writer.Commit();
+}
+
+}  // namespace
+
+void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
+  if (options.threads < 1 || options.threads > 256) {
+    throw InputError("--threads: expected 1..256, got " + std::to_string(options.threads));
+  }
+  const IkModel model = IkModel::Load(options.model_path);
+  const std::unique_ptr<Solver> solver = MakeSolver(options.solver, model);
+  const Chain& chain = model.chain();
+  const NumericCsv input = ReadNumericCsv(options.input_path, 3);
+  if (input.header != std::vector<std::string>{"x", "y", "z"}) {
+    throw InputError(options.input_path + ":1: expected the header x,y,z");
+  }
+  std::vector<IkTarget> targets;
+  targets.reserve(input.rows.size());
+  for (const std::vector<double>& row : input.rows)
+    targets.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
+  const std::vector<SolveResult> results = solver->SolveBatch(targets, options.threads);
+  AtomicFileWriter writer(options.output_path);
+  std::ostream& out = writer.stream();
+  for (const Joint& joint : chain.joints()) out << joint.name << ',';
+  out << "x,y,z,error,status\n";
+  int64_t converged = 0;
+  for (const SolveResult& r : results) {
+    for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
+    out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
+        << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(r.error) << ',' << ToString(r.status) << '\n';
+    if (r.status == SolveStatus::kConverged) ++converged;
+  }
+  writer.Commit();
+  log << "solve: " << results.size() << " targets (" << converged << " converged) with " << solver->name()
+      << " -> " << options.output_path << "\n";
+}
+
+void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const IkModel model = IkModel::Load(options.model_path);
+  EvalTargetOptions target_options;
+  target_options.in_reach_count = options.in_reach_count;
+  target_options.out_of_reach_count = options.out_of_reach_count;
+  target_options.seed = options.seed;
+  log << "eval: making targets (" << options.in_reach_count << " in reach, " << options.out_of_reach_count
+      << " out of reach)\n";
+  EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
+  if (!options.targets_path.empty()) {
+    const NumericCsv extra = ReadNumericCsv(options.targets_path, 3);
+    for (const std::vector<double>& row : extra.rows) {
+      targets.in_reach.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
+    }
+  }
+  std::vector<SolverReport> reports;
+  std::vector<std::unique_ptr<Solver>> solvers;
+  for (const std::string& name : ApplicableSolvers(model, options.solvers)) {
+    solvers.push_back(MakeSolver(name, model));
+    log << "eval: " << name << "...\n";
+    reports.push_back(EvaluateSolver(*solvers.back(), targets, options.threads));
+  }
+  out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << targets.in_reach.size()
+      << " in-reach targets (FK of uniform random joints), " << targets.out_of_reach.size()
+      << " out-of-reach targets (excess over d*, " << targets.closest_method << ").\n\n";
+  out << ReportsToMarkdown(reports);
+  if (!options.json_path.empty()) WriteTextFile(options.json_path, ReportsToJson(reports, targets));
+  if (!options.plots_dir.empty()) {
+    std::vector<std::string> names;
+    std::vector<std::vector<double>> errors;
+    for (const SolverReport& r : reports) {
+      names.push_back(r.solver);
+      errors.push_back(r.in_reach_errors);
+    }
+    WriteTextFile(options.plots_dir + "/error_histogram.svg", ErrorHistogramSvg(names, errors));
+    for (const auto& solver : solvers) {
+      WriteTextFile(options.plots_dir + "/error_slice_" + solver->name() + ".svg",
+                    ErrorSliceSvg(*solver, 1.25 * model.chain().reach(), 60));
+    }
+    log << "eval: plots in " << options.plots_dir << "\n";
+  }
+}
+
+void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const IkModel model = IkModel::Load(options.model_path);
+  EvalTargetOptions target_options;
+  target_options.in_reach_count = options.count;
+  target_options.out_of_reach_count = 0;
+  target_options.seed = options.seed;
+  const EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
+  std::vector<std::string> names = options.solvers;
+  if (names.empty()) {
+    names = {"network", "refined"};
+    if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
+    names.push_back("kdl-nr");
+  }
+  out << "| solver | latency median | latency p99 | throughput (" << options.threads
+      << " threads) | queries | limit violations | non-finite |\n|---|---|---|---|---|---|---|\n";
+  for (const std::string& name : names) {
+    const std::unique_ptr<Solver> solver = MakeSolver(name, model);
+    log << "bench: " << name << "...\n";
+    const SolverReport r =
+        BenchSolver(*solver, targets.in_reach, options.warmup, options.repetitions, options.threads);
+    char line[256];
+    std::snprintf(line, sizeof(line), "| %s | %.2f us | %.2f us | %.0f /s | %lld | %lld | %lld |\n",
+                  name.c_str(), r.latency_median_us, r.latency_p99_us, r.throughput_per_s,
+                  static_cast<long long>(r.queries), static_cast<long long>(r.limit_violations),
+                  static_cast<long long>(r.non_finite));
+    out << line;
+  }
+}
+
+void AddSolveCommands(CLI::App& app, CommandSet* set) {
+  auto solve = std::make_shared<SolveCommandOptions>();
+  CLI::App* solve_command = app.add_subcommand("solve", "inverse kinematics for a CSV of targets");
+  solve_command->add_option("--model,-m", solve->model_path, "model file")->required();
+  solve_command
+      ->add_option("--solver,-s", solve->solver, "network, refined, analytic (seed arm), kdl-nr, kdl-lma")
+      ->capture_default_str();
+  solve_command->add_option("--input,-i", solve->input_path, "CSV with header x,y,z (m, base frame)")
+      ->required();
+  solve_command
+      ->add_option("--output,-o", solve->output_path,
+                   "CSV: joints (rad, m), x,y,z reached, error (m), status")
+      ->required();
+  solve_command->add_option("--threads", solve->threads, "solver threads")->capture_default_str();
+  set->commands.push_back({solve_command, [solve] {
+                             RunSolve(*solve, std::cerr);
+                             return 0;
+                           }});
+
+  auto eval = std::make_shared<EvalCommandOptions>();
+  CLI::App* eval_command = app.add_subcommand("eval", "every solver side by side on the same targets");
+  eval_command->add_option("--model,-m", eval->model_path, "model file")->required();
+  eval_command->add_option("--solvers", eval->solvers, "solvers to compare (default: all that apply)")
+      ->delimiter(',');
+  eval_command->add_option("--targets", eval->targets_path, "extra in-reach targets, CSV x,y,z");
+  eval_command->add_option("--in-reach", eval->in_reach_count, "generated in-reach targets")
+      ->capture_default_str();
+  eval_command->add_option("--out-of-reach", eval->out_of_reach_count, "generated out-of-reach targets")
+      ->capture_default_str();
+  eval_command->add_option("--seed", eval->seed, "target seed")->capture_default_str();
+  eval_command->add_option("--threads", eval->threads, "threads for the batch throughput")
+      ->capture_default_str();
+  eval_command->add_option("--json", eval->json_path, "also write the report as JSON");
+  eval_command->add_option("--plots", eval->plots_dir, "write SVG plots (error histogram, error slice) here");
+  set->commands.push_back({eval_command, [eval] {
+                             RunEval(*eval, std::cout, std::cerr);
+                             return 0;
+                           }});
+
+  auto bench = std::make_shared<BenchCommandOptions>();
+  CLI::App* bench_command = app.add_subcommand("bench", "latency and throughput of solvers");
+  bench_command->add_option("--model,-m", bench->model_path, "model file")->required();
+  bench_command
+      ->add_option("--solvers", bench->solvers, "solvers (default: network, refined, analytic, kdl-nr)")
+      ->delimiter(',');
+  bench_command->add_option("--count", bench->count, "in-reach targets")->capture_default_str();
+  bench_command->add_option("--warmup", bench->warmup, "untimed passes")->capture_default_str();
+  bench_command->add_option("--repetitions", bench->repetitions, "timed passes")->capture_default_str();
+  bench_command->add_option("--threads", bench->threads, "threads for the batch throughput")
+      ->capture_default_str();
+  set->commands.push_back({bench_command, [bench] {
+                             RunBench(*bench, std::cout, std::cerr);
+                             return 0;
+                           }});
+}
+
+}  // namespace deepik::cli

@@ -1,0 +1,23 @@
+// Naming an arm on the command line: a built-in name, a DH file or a URDF file.
+#pragma once
+
+#include <string>
+
+#include "deepik/kinematics/chain.hpp"
+
+namespace deepik {
+
+/// How a user names an arm.
+struct ArmSpec {
+  /// A built-in name (seed, planar2, panda, ur5, iiwa14), a DH table (*.json) or a URDF (*.urdf).
+  std::string arm;
+  std::string base_link;  ///< URDF only; empty = the root link
+  std::string tip_link;   ///< URDF only; empty = the end of the longest actuated chain
+};
+
+/// Builds the chain an ArmSpec names.
+/// @throws InputError for an unknown name, a missing or malformed file, or --base/--tip given
+///         for an arm that is not a URDF.
+Chain LoadArm(const ArmSpec& spec);
+
+}  // namespace deepik

@@ -1,0 +1,91 @@
+// A trained IK model: one self-contained safetensors file (weights, arm, normalisation,
+// architecture, training options, history, headline metrics), and a lean inference path that
+// needs no libtorch.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepik/kinematics/chain.hpp"
+#include "deepik/learn/network_options.hpp"
+#include "deepik/data/safetensors.hpp"
+
+namespace deepik {
+
+/// One epoch of training, as recorded in the model file and the CSV log.
+struct EpochRecord {
+  int epoch = 0;
+  int64_t step = 0;              ///< optimiser steps so far
+  double train_loss = 0;         ///< mean training loss of the epoch
+  double validation_loss = 0;    ///< loss on the validation split
+  double validation_median = 0;  ///< median position error on the validation split (m)
+  double learning_rate = 0;
+  double seconds = 0;  ///< wall time since the run started (excluding earlier runs' time)
+};
+
+/// A loaded model. Immutable after loading: one IkModel can serve many threads.
+class IkModel {
+ public:
+  /// Scratch for Predict, one per thread.
+  struct Scratch {
+    Eigen::VectorXf a, b;
+  };
+
+  /// Builds the model from a file's content.
+  /// @throws InputError (naming `source`) when a tensor or metadata field is missing or has the
+  ///         wrong shape, or the file is not a deepik model.
+  static IkModel FromSafetensors(const SafetensorsFile& file, const std::string& source);
+  /// @throws InputError naming the file when it is missing, truncated, corrupted or not a model.
+  static IkModel Load(const std::string& path);
+
+  /// The file content: tensors (float32 weights) and metadata; written by Save.
+  const SafetensorsFile& file() const { return file_; }
+  /// @throws InputError when the file cannot be written.
+  void Save(const std::string& path) const;
+
+  const Chain& chain() const { return *chain_; }
+  const NetworkOptions& network() const { return network_; }
+  /// Metadata JSON texts: "training" (options), "history", "metrics"; empty when absent.
+  std::string Metadata(const std::string& key) const;
+  std::vector<EpochRecord> History() const;
+
+  /// The network's joint values for one target (m, base frame), computed with Eigen in float32
+  /// like the libtorch path (equal to it within 1e-5), then clamped to the joint limits.
+  /// Allocates nothing once `scratch` has been used.
+  void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+  /// Convenience form that allocates.
+  Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT) const;
+
+ private:
+  struct Layer {
+    Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W;  // out x in
+    Eigen::MatrixXf W_columns;  // the same, column-major (dense_layer.hpp picks per layer size)
+    Eigen::VectorXf b;
+  };
+  SafetensorsFile file_;
+  std::unique_ptr<Chain> chain_;
+  NetworkOptions network_;
+  std::vector<Layer> layers_;  // hidden layers then the output layer
+  Eigen::Vector3f input_mean_, input_std_;
+  std::vector<int> output_column_;
+  std::vector<bool> sincos_;
+  Eigen::VectorXf lower_f_, upper_f_;
+};
+
+/// Builds a model file's content from float32 tensors named as in IkNet (hidden.K.weight,
+/// hidden.K.bias, out.weight, out.bias, input_mean, input_std) and metadata JSON texts.
+SafetensorsFile MakeModelFile(const Chain& chain, const NetworkOptions& network,
+                              std::map<std::string, RawTensor> tensors, const std::string& training_json,
+                              const std::vector<EpochRecord>& history, const std::string& metrics_json);
+
+/// Serialises a network's options to JSON text and back.
+std::string NetworkOptionsToJson(const NetworkOptions& options);
+/// @throws InputError naming the bad field.
+NetworkOptions NetworkOptionsFromJson(const std::string& json);
+
+std::string HistoryToJson(const std::vector<EpochRecord>& history);
+std::vector<EpochRecord> HistoryFromJson(const std::string& json);
+
+}  // namespace deepik

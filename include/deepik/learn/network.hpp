@@ -1,0 +1,41 @@
+// The IK network as a libtorch module (training and batched inference).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+
+#include "deepik/kinematics/chain.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/learn/network_options.hpp"
+
+namespace deepik {
+
+/// Target (x, y, z) in metres -> joint values in chain order. Input normalisation and the joint
+/// limits are buffers of the module, saved with it.
+struct IkNetImpl : torch::nn::Module {
+  /// `input_mean`/`input_std`: per-axis statistics of the training targets ([3] each).
+  IkNetImpl(const Chain& chain, const NetworkOptions& options, const torch::Tensor& input_mean,
+            const torch::Tensor& input_std);
+
+  /// targets: [B, 3] float32 -> [B, n] joint values. No side effects.
+  torch::Tensor forward(const torch::Tensor& targets);
+
+  NetworkOptions options;
+  torch::nn::ModuleList hidden;
+  torch::nn::Linear out{nullptr};
+  torch::Tensor input_mean, input_std, lower, upper;
+  /// Per joint: the column of its first raw output, and whether it uses (sin, cos).
+  std::vector<int64_t> output_column;
+  std::vector<bool> sincos;
+};
+TORCH_MODULE(IkNet);
+
+/// The libtorch form of a loaded model, for batched inference; same weights, in eval mode.
+IkNet MakeIkNet(const IkModel& model);
+
+/// Batched inference: targets [B, 3] (m) -> joint values [B, n] (double), no gradients.
+torch::Tensor PredictBatch(IkNet& net, const torch::Tensor& targets);
+
+}  // namespace deepik

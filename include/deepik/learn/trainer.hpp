@@ -1,0 +1,86 @@
+// Training an IK network on a dataset: Adam, cosine learning-rate schedule, mini-batches,
+// validation every epoch, early stopping, checkpoints and resume.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "deepik/data/dataset.hpp"
+#include "deepik/data/metrics.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/learn/network_options.hpp"
+
+namespace deepik {
+
+/// Loss weights and optimisation settings. Defaults in the declaration.
+struct TrainOptions {
+  double fk_weight = 1.0;     ///< the seed's FK distance loss (m); needs no labels
+  double mse_weight = 0.0;    ///< joint-value MSE (rad^2); needs labels
+  double limit_weight = 0.0;  ///< limit penalty (the original app's "comfort" term), for the free head
+  int epochs = 100;
+  int64_t batch_size = 1024;
+  double learning_rate = 1e-3;      ///< Adam's initial step size
+  double final_lr_fraction = 0.01;  ///< cosine decay to learning_rate * this at the last epoch
+  int patience = 0;  ///< stop after this many epochs without a better validation loss; 0 = never
+  int64_t checkpoint_every = 500;  ///< optimiser steps between checkpoints (and at each epoch end)
+  double time_limit_seconds = 0;   ///< stop at the first epoch end past this; 0 = no limit
+  uint64_t seed = 1;               ///< weights and batch order
+  int threads = 2;               ///< libtorch intra-op threads; results are deterministic per (seed, threads)
+  int64_t eval_samples = 10000;  ///< in-reach test targets (FK of uniform joints) for the headline metrics
+  double progress_interval_seconds = 0.25;  ///< least time between progress callbacks within an epoch
+
+  /// True when valid; otherwise false with `error` naming the offending field.
+  bool IsValid(std::string* error) const;
+};
+
+std::string TrainOptionsToJson(const TrainOptions& options);
+
+/// Where a run keeps its files.
+struct TrainFiles {
+  std::string model_path;       ///< the final model (safetensors), written at the end
+  std::string checkpoint_path;  ///< resumable state, written every checkpoint_every steps
+  std::string log_path;         ///< CSV history, one row per epoch; empty = none
+  bool resume = false;          ///< continue from checkpoint_path
+};
+
+/// What the progress callback sees, several times per second at most.
+struct TrainProgress {
+  int epoch = 0, epochs = 0;
+  int64_t step_in_epoch = 0, steps_per_epoch = 0;
+  double running_loss = 0;
+  double elapsed_seconds = 0, eta_seconds = 0;
+  bool epoch_done = false;
+  EpochRecord record;  ///< filled when epoch_done
+};
+
+/// How a run ended.
+enum class TrainStatus { kCompleted, kEarlyStopped, kTimeLimit, kInterrupted };
+const char* ToString(TrainStatus status);
+
+/// The outcome of Train.
+struct [[nodiscard]] TrainResult {
+  TrainStatus status = TrainStatus::kCompleted;
+  int epochs_run = 0;
+  EpochRecord best;     ///< the epoch whose weights were kept
+  ErrorStats in_reach;  ///< headline: network alone on unseen FK targets
+  int64_t limit_violations = 0;
+  double samples_per_second = 0;
+};
+
+/// Trains and writes the model file (the weights of the best validation epoch). On interruption
+/// (`stop` becomes true) it writes a checkpoint and returns kInterrupted without a model file.
+/// @throws std::invalid_argument for invalid options or losses the data cannot support (MSE
+///         without labels); InputError when resuming from a missing or mismatched checkpoint.
+TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& options,
+                  const TrainFiles& files,
+                  const std::function<void(const TrainProgress&)>& progress = nullptr,
+                  const std::atomic<bool>* stop = nullptr);
+
+/// Headline metrics of a model: the network alone on `count` targets made by FK of uniform
+/// random joint values (seeded), which a training set never contains exactly.
+ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, int64_t* limit_violations);
+
+}  // namespace deepik

@@ -1,0 +1,54 @@
+// One interface for every IK solver: the network, the network refined, closed forms and the
+// classical baselines.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepik/kinematics/chain.hpp"
+
+namespace deepik {
+
+/// What a solver is asked to reach. Position only for now (m, base frame); an orientation
+/// (R_BT) will join it for full-pose targets.
+struct IkTarget {
+  Eigen::Vector3d p_BT = Eigen::Vector3d::Zero();
+};
+
+/// How a solve ended.
+enum class SolveStatus {
+  kConverged,   ///< reached the target within the solver's tolerance
+  kOutOfReach,  ///< the target cannot be reached: q is the solver's best effort toward it
+  kFailed,      ///< neither: the solver stopped without reaching a reachable target (or could not tell)
+};
+
+/// "converged", "out of reach", "failed".
+const char* ToString(SolveStatus status);
+
+/// The outcome of one solve. `q` is always finite and within the joint limits.
+struct [[nodiscard]] SolveResult {
+  Eigen::VectorXd q;                                    ///< joint values, chain order (rad or m)
+  Eigen::Vector3d p_reached = Eigen::Vector3d::Zero();  ///< FK(q) tip position (m, base frame)
+  double error = 0.0;                                   ///< |p_reached - target| (m)
+  SolveStatus status = SolveStatus::kFailed;
+  int iterations = 0;
+};
+
+/// An IK solver for one chain. Solve() is const and thread-safe: one solver object can serve
+/// many threads at once (scratch lives in the call, or per thread).
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  /// The name used on the command line (network, refined, analytic, kdl-nr, kdl-lma).
+  virtual std::string name() const = 0;
+  virtual const Chain& chain() const = 0;
+  /// Solves one target; `q_start`, when given, is where iterative solvers begin (the network
+  /// and closed forms ignore it).
+  virtual SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const = 0;
+  /// Solves many targets, in order, on `threads` threads (the default splits Solve() calls).
+  virtual std::vector<SolveResult> SolveBatch(const std::vector<IkTarget>& targets, int threads = 1) const;
+};
+
+}  // namespace deepik

@@ -1,0 +1,55 @@
+// The solvers behind `deepik solve --solver S`, built from a model file.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/solve/refine.hpp"
+#include "deepik/solve/solver.hpp"
+
+namespace deepik {
+
+/// The trained network alone (lean inference path).
+class NetworkSolver final : public Solver {
+ public:
+  explicit NetworkSolver(IkModel model) : model_(std::move(model)) {}
+  std::string name() const override { return "network"; }
+  const Chain& chain() const override { return model_.chain(); }
+  /// Status: kConverged when the error is below 1e-4 m (0.1 mm), else kFailed: the network alone
+  /// cannot tell an unreachable target from its own error.
+  SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
+  const IkModel& model() const { return model_; }
+
+ private:
+  IkModel model_;
+};
+
+/// The network's answer polished by RefinePosition (network + refinement).
+class RefinedSolver final : public Solver {
+ public:
+  RefinedSolver(IkModel model, const RefineOptions& options = {});
+  std::string name() const override { return "refined"; }
+  const Chain& chain() const override { return network_.chain(); }
+  /// Starts from q_start when given, else from the network's answer.
+  SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
+
+ private:
+  NetworkSolver network_;
+  RefineOptions options_;
+};
+
+/// The seed-arm options that reproduce `chain` exactly, if it is a seed arm.
+std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain);
+
+/// The solver names `MakeSolver` knows: network, refined, analytic (seed arm only), kdl-nr, kdl-lma.
+std::vector<std::string> SolverNames();
+
+/// @throws InputError for an unknown name, or "analytic" on an arm that is not a seed arm.
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
+                                   const RefineOptions& refine = {});
+
+}  // namespace deepik

@@ -1,0 +1,35 @@
+#include "deepik/kinematics/arm_spec.hpp"
+
+#include <stdexcept>
+
+#include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/kinematics/dh.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/urdf.hpp"
+
+namespace deepik {
+namespace {
+
+bool EndsWith(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+Chain LoadArm(const ArmSpec& spec) {
+  if (EndsWith(spec.arm, ".urdf") || EndsWith(spec.arm, ".xml")) {
+    return LoadUrdfChain(spec.arm, UrdfOptions{spec.base_link, spec.tip_link});
+  }
+  if (!spec.base_link.empty() || !spec.tip_link.empty()) {
+    throw InputError("--base and --tip apply to URDF files only, got arm '" + spec.arm + "'");
+  }
+  if (EndsWith(spec.arm, ".json")) return LoadDhFile(spec.arm);
+  try {
+    return MakeBuiltinArm(spec.arm);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(e.what());
+  }
+}
+
+}  // namespace deepik

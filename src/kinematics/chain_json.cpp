@@ -1,0 +1,162 @@
+#include "deepik/kinematics/chain_json.hpp"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+using Json = nlohmann::json;
+
+// nlohmann::json prints doubles with the shortest text that reads back to the same value, so the
+// transforms survive the trip bit for bit.
+Json TransformToJson(const Eigen::Isometry3d& X) {
+  const Eigen::Vector3d p = X.translation();
+  const Eigen::Matrix3d R = X.linear();
+  Json rotation = Json::array();
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) rotation.push_back(R(r, c));
+  }
+  return {{"xyz", {p.x(), p.y(), p.z()}}, {"R", std::move(rotation)}};
+}
+
+[[noreturn]] void Fail(const std::string& field, const std::string& message) {
+  throw InputError("chain JSON: " + field + ": " + message);
+}
+
+const Json& Field(const Json& object, const std::string& key, const std::string& where) {
+  const std::string field = where.empty() ? key : where + "." + key;
+  if (!object.is_object()) Fail(where.empty() ? "(top level)" : where, "expected an object");
+  const auto it = object.find(key);
+  if (it == object.end()) Fail(field, "missing");
+  return *it;
+}
+
+double NumberField(const Json& object, const std::string& key, const std::string& where) {
+  const Json& value = Field(object, key, where);
+  if (!value.is_number()) Fail(where + "." + key, "expected a number, got " + value.dump());
+  return value.get<double>();
+}
+
+std::string StringField(const Json& object, const std::string& key, const std::string& where) {
+  const Json& value = Field(object, key, where);
+  if (!value.is_string())
+    Fail(where.empty() ? key : where + "." + key, "expected a string, got " + value.dump());
+  return value.get<std::string>();
+}
+
+std::vector<double> NumberArray(const Json& object, const std::string& key, const std::string& where,
+                                size_t size) {
+  const Json& value = Field(object, key, where);
+  const std::string field = where + "." + key;
+  if (!value.is_array() || value.size() != size) {
+    Fail(field, "expected an array of " + std::to_string(size) + " numbers, got " + value.dump());
+  }
+  std::vector<double> numbers;
+  for (const Json& number : value) {
+    if (!number.is_number()) Fail(field, "expected an array of numbers, got " + value.dump());
+    numbers.push_back(number.get<double>());
+  }
+  return numbers;
+}
+
+Eigen::Isometry3d TransformFromJson(const Json& object, const std::string& where) {
+  const std::vector<double> xyz = NumberArray(object, "xyz", where, 3);
+  const std::vector<double> rotation = NumberArray(object, "R", where, 9);
+  Eigen::Isometry3d X = Eigen::Isometry3d::Identity();
+  X.translation() = Eigen::Vector3d(xyz[0], xyz[1], xyz[2]);
+  for (int r = 0; r < 3; ++r) {
+    for (int c = 0; c < 3; ++c) X.linear()(r, c) = rotation[static_cast<size_t>(3 * r + c)];
+  }
+  return X;
+}
+
+// Bit for bit: 0.0 and -0.0 differ, as they can in FK's results.
+bool SameBits(const double* a, const double* b, size_t count) {
+  return std::memcmp(a, b, count * sizeof(double)) == 0;
+}
+bool SameBits(double a, double b) { return SameBits(&a, &b, 1); }
+bool SameBits(const Eigen::Vector3d& a, const Eigen::Vector3d& b) { return SameBits(a.data(), b.data(), 3); }
+bool SameBits(const Eigen::Isometry3d& a, const Eigen::Isometry3d& b) {
+  return SameBits(a.data(), b.data(), 16);
+}
+
+}  // namespace
+
+std::string ChainToJson(const Chain& chain) {
+  Json joints = Json::array();
+  for (const Joint& joint : chain.joints()) {
+    joints.push_back({{"name", joint.name},
+                      {"type", ToString(joint.type)},
+                      {"origin", TransformToJson(joint.X_PJ)},
+                      {"axis", {joint.axis_J.x(), joint.axis_J.y(), joint.axis_J.z()}},
+                      {"lower", joint.lower},
+                      {"upper", joint.upper},
+                      {"continuous", joint.continuous}});
+  }
+  const Json json = {
+      {"name", chain.name()}, {"joints", std::move(joints)}, {"tip", TransformToJson(chain.X_LT())}};
+  return json.dump();
+}
+
+Chain ChainFromJson(const std::string& text) {
+  const Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) throw InputError("chain JSON: not valid JSON");
+  const std::string name = StringField(json, "name", "");
+  const Json& joints_json = Field(json, "joints", "");
+  if (!joints_json.is_array())
+    Fail("joints", "expected an array, got " + std::string(joints_json.type_name()));
+  std::vector<Joint> joints;
+  for (size_t i = 0; i < joints_json.size(); ++i) {
+    const Json& joint_json = joints_json[i];
+    const std::string where = "joints[" + std::to_string(i) + "]";
+    if (!joint_json.is_object()) Fail(where, "expected an object, got " + joint_json.dump());
+    Joint joint;
+    joint.name = StringField(joint_json, "name", where);
+    const std::string type = StringField(joint_json, "type", where);
+    if (type == ToString(JointType::kRevolute)) {
+      joint.type = JointType::kRevolute;
+    } else if (type == ToString(JointType::kPrismatic)) {
+      joint.type = JointType::kPrismatic;
+    } else {
+      Fail(where + ".type", "expected \"revolute\" or \"prismatic\", got \"" + type + "\"");
+    }
+    joint.X_PJ = TransformFromJson(Field(joint_json, "origin", where), where + ".origin");
+    const std::vector<double> axis = NumberArray(joint_json, "axis", where, 3);
+    joint.axis_J = Eigen::Vector3d(axis[0], axis[1], axis[2]);
+    joint.lower = NumberField(joint_json, "lower", where);
+    joint.upper = NumberField(joint_json, "upper", where);
+    const Json& continuous = Field(joint_json, "continuous", where);
+    if (!continuous.is_boolean())
+      Fail(where + ".continuous", "expected true or false, got " + continuous.dump());
+    joint.continuous = continuous.get<bool>();
+    joints.push_back(std::move(joint));
+  }
+  const Eigen::Isometry3d X_LT = TransformFromJson(Field(json, "tip", ""), "tip");
+  try {
+    return Chain(name, std::move(joints), X_LT);
+  } catch (const std::invalid_argument& error) {
+    throw InputError(std::string("chain JSON: ") + error.what());
+  }
+}
+
+bool SameChain(const Chain& a, const Chain& b) {
+  if (a.name() != b.name() || a.num_joints() != b.num_joints() || !SameBits(a.X_LT(), b.X_LT())) return false;
+  for (int i = 0; i < a.num_joints(); ++i) {
+    const Joint& ja = a.joint(i);
+    const Joint& jb = b.joint(i);
+    if (ja.name != jb.name || ja.type != jb.type || !SameBits(ja.X_PJ, jb.X_PJ) ||
+        !SameBits(ja.axis_J, jb.axis_J) || !SameBits(ja.lower, jb.lower) || !SameBits(ja.upper, jb.upper) ||
+        ja.continuous != jb.continuous) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace deepik

@@ -1,0 +1,260 @@
+#include "deepik/kinematics/urdf.hpp"
+
+#include <console_bridge/console.h>
+#include <urdf_parser/urdf_parser.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+// Collects console_bridge's messages (urdfdom's parse errors) instead of printing them.
+class CapturingHandler : public console_bridge::OutputHandler {
+ public:
+  void log(const std::string& text, console_bridge::LogLevel level, const char*, int) override {
+    if (level >= console_bridge::CONSOLE_BRIDGE_LOG_WARN) messages.push_back(text);
+  }
+  std::vector<std::string> messages;
+};
+
+constexpr double kPi = 3.14159265358979323846;
+
+using LinkPtr = urdf::LinkConstSharedPtr;
+using JointPtr = urdf::JointConstSharedPtr;
+
+bool IsActuated(const urdf::Joint& joint) {
+  return joint.type == urdf::Joint::REVOLUTE || joint.type == urdf::Joint::CONTINUOUS ||
+         joint.type == urdf::Joint::PRISMATIC;
+}
+
+std::string Quote(const std::string& name) { return "'" + name + "'"; }
+
+std::string FormatDouble(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+// The pose of a joint frame in its parent link's frame.
+Eigen::Isometry3d ToIsometry(const urdf::Pose& pose) {
+  Eigen::Isometry3d X = Eigen::Isometry3d::Identity();
+  const Eigen::Quaterniond rotation(pose.rotation.w, pose.rotation.x, pose.rotation.y, pose.rotation.z);
+  X.linear() = rotation.normalized().toRotationMatrix();
+  X.translation() = Eigen::Vector3d(pose.position.x, pose.position.y, pose.position.z);
+  return X;
+}
+
+// urdfdom keeps links and joints in maps sorted by name, so the order of the XML text is lost. The
+// default tip rule breaks ties by document order, so recover it with a light scan of the text
+// (comments removed). A link the scan misses sorts after all the others, by name.
+std::map<std::string, int> LinkDocumentOrder(const std::string& xml) {
+  static const std::regex kComment("<!--[\\s\\S]*?-->");
+  static const std::regex kLink("<link\\b[^>]*?\\bname\\s*=\\s*[\"']([^\"']*)[\"']");
+  const std::string text = std::regex_replace(xml, kComment, "");
+  std::map<std::string, int> order;
+  int index = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kLink); it != std::sregex_iterator(); ++it) {
+    order.emplace((*it)[1].str(), index++);
+  }
+  return order;
+}
+
+// Why the chain cannot hold `joint` (it is floating, planar or a mimic joint); empty when it can.
+std::string UnsupportedReason(const urdf::Joint& joint) {
+  if (joint.type == urdf::Joint::FLOATING) return "a floating joint";
+  if (joint.type == urdf::Joint::PLANAR) return "a planar joint";
+  if (joint.mimic && IsActuated(joint))
+    return "a mimic joint (it copies " + Quote(joint.mimic->joint_name) + ")";
+  return "";
+}
+
+// The default tip: the end of the longest actuated chain below `base`. The search does not pass
+// through joints the chain cannot hold (floating, planar, mimic), so the link it returns is always
+// one that LoadUrdfChain can reach. Score: (actuated joints, all joints, earlier in the document).
+LinkPtr DefaultTip(const urdf::ModelInterface& model, const LinkPtr& base, const std::string& xml) {
+  const std::map<std::string, int> order = LinkDocumentOrder(xml);
+  auto order_of = [&order](const std::string& name) {
+    const auto it = order.find(name);
+    return it == order.end() ? std::numeric_limits<int>::max() : it->second;
+  };
+  struct Visit {
+    LinkPtr link;
+    int actuated;
+    int total;
+  };
+  LinkPtr best = base;
+  auto best_key = std::make_tuple(0, 0, -order_of(base->name));
+  std::vector<Visit> stack = {{base, 0, 0}};
+  while (!stack.empty()) {
+    const Visit visit = stack.back();
+    stack.pop_back();
+    const auto key = std::make_tuple(visit.actuated, visit.total, -order_of(visit.link->name));
+    if (key > best_key) {
+      best = visit.link;
+      best_key = key;
+    }
+    for (const urdf::JointSharedPtr& joint : visit.link->child_joints) {
+      if (!UnsupportedReason(*joint).empty()) continue;
+      LinkPtr child = model.getLink(joint->child_link_name);
+      if (!child) continue;
+      stack.push_back({child, visit.actuated + (IsActuated(*joint) ? 1 : 0), visit.total + 1});
+    }
+  }
+  return best;
+}
+
+LinkPtr FindLink(const urdf::ModelInterface& model, const std::string& name, const char* role,
+                 const std::string& source) {
+  LinkPtr link = model.getLink(name);
+  if (!link) throw InputError(std::string(role) + " link " + Quote(name) + " not found in " + source);
+  return link;
+}
+
+// The joints from base down to tip, in that order.
+std::vector<JointPtr> PathFromBase(const LinkPtr& base, const LinkPtr& tip, const std::string& source) {
+  std::vector<JointPtr> path;
+  LinkPtr link = tip;
+  while (link != base) {
+    if (!link->parent_joint) {
+      throw InputError("link " + Quote(tip->name) + " is not below " + Quote(base->name) + " in " + source +
+                       ": walking up from " + Quote(tip->name) + " reaches the root " + Quote(link->name) +
+                       " without passing " + Quote(base->name));
+    }
+    path.push_back(link->parent_joint);
+    link = link->getParent();
+    if (!link) {
+      throw InputError(source + ": joint " + Quote(path.back()->name) + " has no parent link " +
+                       Quote(path.back()->parent_link_name));
+    }
+  }
+  return {path.rbegin(), path.rend()};
+}
+
+// One actuated URDF joint as a chain joint; X_PJ is the joint's origin preceded by `X_fixed`, the
+// fixed offsets folded in from above it.
+Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X_fixed,
+                     const std::string& source) {
+  const std::string where = source + ": joint " + Quote(source_joint.name);
+  Joint joint;
+  joint.name = source_joint.name;
+  joint.type = source_joint.type == urdf::Joint::PRISMATIC ? JointType::kPrismatic : JointType::kRevolute;
+  joint.X_PJ = X_fixed * ToIsometry(source_joint.parent_to_joint_origin_transform);
+
+  const Eigen::Vector3d axis(source_joint.axis.x, source_joint.axis.y, source_joint.axis.z);
+  if (!axis.allFinite() || !(axis.norm() > 1e-12)) {
+    throw InputError(where + ": expected a non-zero finite <axis>, got (" + FormatDouble(axis.x()) + ", " +
+                     FormatDouble(axis.y()) + ", " + FormatDouble(axis.z()) + ")");
+  }
+  joint.axis_J = axis.normalized();
+
+  if (source_joint.type == urdf::Joint::CONTINUOUS) {
+    joint.lower = -kPi;
+    joint.upper = kPi;
+    joint.continuous = true;
+  } else {
+    if (!source_joint.limits) throw InputError(where + ": expected a <limit> element, got none");
+    joint.lower = source_joint.limits->lower;
+    joint.upper = source_joint.limits->upper;
+    if (!std::isfinite(joint.lower) || !std::isfinite(joint.upper)) {
+      throw InputError(where + ": expected finite limits, got lower " + FormatDouble(joint.lower) +
+                       ", upper " + FormatDouble(joint.upper));
+    }
+    if (joint.lower > joint.upper) {
+      throw InputError(where + ": expected lower <= upper, got lower " + FormatDouble(joint.lower) +
+                       " > upper " + FormatDouble(joint.upper));
+    }
+  }
+  return joint;
+}
+
+}  // namespace
+
+Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw InputError(path + ": cannot open the URDF file (" + std::strerror(errno) + ")");
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) throw InputError(path + ": cannot read the URDF file");
+  return ParseUrdfChain(text.str(), options, path);
+}
+
+Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const std::string& source) {
+  urdf::ModelInterfaceSharedPtr model;
+  std::string reason;
+  {
+    // urdfdom reports why it failed through console_bridge's process-wide handler: capture it
+    // for the error message instead of letting it print.
+    static std::mutex handler_mutex;
+    std::lock_guard<std::mutex> lock(handler_mutex);
+    CapturingHandler capture;
+    console_bridge::useOutputHandler(&capture);
+    try {
+      model = urdf::parseURDF(xml);
+    } catch (const std::exception& e) {
+      capture.messages.push_back(e.what());
+    }
+    console_bridge::restorePreviousOutputHandler();
+    for (const std::string& message : capture.messages) reason += (reason.empty() ? "" : "; ") + message;
+  }
+  if (!model) {
+    throw InputError(source + ": malformed URDF (" +
+                     (reason.empty() ? "urdfdom could not parse it" : reason) + ")");
+  }
+  const LinkPtr root = model->getRoot();
+  if (!root) throw InputError(source + ": malformed URDF (no root link)");
+
+  const LinkPtr base = options.base_link.empty() ? root : FindLink(*model, options.base_link, "base", source);
+  const LinkPtr tip = options.tip_link.empty() ? DefaultTip(*model, base, xml)
+                                               : FindLink(*model, options.tip_link, "tip", source);
+  const std::vector<JointPtr> path = PathFromBase(base, tip, source);
+
+  std::vector<Joint> joints;
+  Eigen::Isometry3d X_fixed = Eigen::Isometry3d::Identity();  // fixed offsets since the last actuated joint
+  for (const JointPtr& joint : path) {
+    const std::string reason = UnsupportedReason(*joint);
+    if (!reason.empty()) {
+      std::string message = source + ": joint " + Quote(joint->name) + " between " + Quote(base->name) +
+                            " and " + Quote(tip->name) + " is " + reason +
+                            ", which a serial chain cannot hold";
+      if (joint->mimic)
+        message += "; choose a tip above it with --tip (e.g. " + Quote(joint->parent_link_name) + ")";
+      throw InputError(message);
+    }
+    if (IsActuated(*joint)) {
+      joints.push_back(MakeChainJoint(*joint, X_fixed, source));
+      X_fixed = Eigen::Isometry3d::Identity();
+    } else {
+      X_fixed = X_fixed * ToIsometry(joint->parent_to_joint_origin_transform);
+    }
+  }
+  if (joints.empty()) {
+    throw InputError(source + ": no actuated joint between " + Quote(base->name) + " and " +
+                     Quote(tip->name) +
+                     " (only revolute, continuous and prismatic joints that are not mimic joints count)");
+  }
+  try {
+    return Chain(model->getName(), std::move(joints), X_fixed);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(source + ": " + e.what());
+  }
+}
+
+}  // namespace deepik

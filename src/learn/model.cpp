@@ -1,0 +1,251 @@
+#include "deepik/learn/model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "deepik/kinematics/chain_json.hpp"
+#include "deepik/errors.hpp"
+#include "learn/dense_layer.hpp"
+
+namespace deepik {
+namespace {
+
+constexpr const char* kFormat = "deepik-model";
+constexpr const char* kVersion = "1";
+
+const RawTensor& Tensor(const SafetensorsFile& file, const std::string& name, const std::string& source) {
+  const auto it = file.tensors.find(name);
+  if (it == file.tensors.end())
+    throw InputError(source + ": not a complete deepik model: tensor '" + name + "' is missing");
+  if (it->second.dtype != "F32")
+    throw InputError(source + ": tensor '" + name + "': expected F32, got " + it->second.dtype);
+  return it->second;
+}
+
+void ExpectShape(const RawTensor& tensor, const std::vector<int64_t>& shape, const std::string& name,
+                 const std::string& source) {
+  if (tensor.shape != shape) {
+    auto text = [](const std::vector<int64_t>& s) {
+      std::string t = "[";
+      for (size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
+      return t + "]";
+    };
+    throw InputError(source + ": tensor '" + name + "': expected shape " + text(shape) + ", got " +
+                     text(tensor.shape));
+  }
+}
+
+}  // namespace
+
+std::string NetworkOptionsToJson(const NetworkOptions& o) {
+  return nlohmann::json{{"depth", o.depth},
+                        {"width", o.width},
+                        {"activation", ToString(o.activation)},
+                        {"head", ToString(o.head)},
+                        {"periodic_sincos", o.periodic_sincos}}
+      .dump();
+}
+
+NetworkOptions NetworkOptionsFromJson(const std::string& text) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    NetworkOptions o;
+    o.depth = j.at("depth").get<int>();
+    o.width = j.at("width").get<int>();
+    o.activation = ActivationFromString(j.at("activation").get<std::string>());
+    o.head = OutputHeadFromString(j.at("head").get<std::string>());
+    o.periodic_sincos = j.at("periodic_sincos").get<bool>();
+    std::string error;
+    if (!o.IsValid(&error)) throw InputError("network: " + error);
+    return o;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("network description: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw InputError(std::string("network description: ") + e.what());
+  }
+}
+
+std::string HistoryToJson(const std::vector<EpochRecord>& history) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const EpochRecord& r : history) {
+    rows.push_back({{"epoch", r.epoch},
+                    {"step", r.step},
+                    {"train_loss", r.train_loss},
+                    {"validation_loss", r.validation_loss},
+                    {"validation_median", r.validation_median},
+                    {"learning_rate", r.learning_rate},
+                    {"seconds", r.seconds}});
+  }
+  return rows.dump();
+}
+
+std::vector<EpochRecord> HistoryFromJson(const std::string& text) {
+  std::vector<EpochRecord> history;
+  if (text.empty()) return history;
+  try {
+    for (const nlohmann::json& row : nlohmann::json::parse(text)) {
+      EpochRecord r;
+      r.epoch = row.at("epoch").get<int>();
+      r.step = row.at("step").get<int64_t>();
+      r.train_loss = row.at("train_loss").get<double>();
+      r.validation_loss = row.at("validation_loss").get<double>();
+      r.validation_median = row.at("validation_median").get<double>();
+      r.learning_rate = row.at("learning_rate").get<double>();
+      r.seconds = row.at("seconds").get<double>();
+      history.push_back(r);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(std::string("training history: ") + e.what());
+  }
+  return history;
+}
+
+SafetensorsFile MakeModelFile(const Chain& chain, const NetworkOptions& network,
+                              std::map<std::string, RawTensor> tensors, const std::string& training_json,
+                              const std::vector<EpochRecord>& history, const std::string& metrics_json) {
+  SafetensorsFile file;
+  file.tensors = std::move(tensors);
+  file.metadata["format"] = kFormat;
+  file.metadata["version"] = kVersion;
+  file.metadata["arm"] = ChainToJson(chain);
+  file.metadata["network"] = NetworkOptionsToJson(network);
+  file.metadata["training"] = training_json;
+  file.metadata["history"] = HistoryToJson(history);
+  file.metadata["metrics"] = metrics_json;
+  return file;
+}
+
+IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string& source) {
+  const auto format = file.metadata.find("format");
+  if (format == file.metadata.end() || format->second != kFormat) {
+    throw InputError(source + ": not a deepik model file (metadata 'format' is not \"deepik-model\")");
+  }
+  const auto version = file.metadata.find("version");
+  if (version == file.metadata.end() || version->second != kVersion) {
+    throw InputError(source + ": unsupported deepik model version (expected " + kVersion + ")");
+  }
+  IkModel model;
+  model.file_ = file;
+  try {
+    model.chain_ = std::make_unique<Chain>(ChainFromJson(file.metadata.at("arm")));
+    model.network_ = NetworkOptionsFromJson(file.metadata.at("network"));
+    HistoryFromJson(model.Metadata("history"));  // validates
+  } catch (const std::out_of_range&) {
+    throw InputError(source + ": not a complete deepik model: metadata 'arm' or 'network' is missing");
+  } catch (const InputError& e) {
+    throw InputError(source + ": " + e.what());
+  }
+  const Chain& chain = *model.chain_;
+  const NetworkOptions& net = model.network_;
+  int64_t in = 3;
+  for (int k = 0; k <= net.depth; ++k) {
+    const bool last = k == net.depth;
+    const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
+    const int64_t out = last ? RawOutputCount(chain, net) : net.width;
+    const RawTensor& W = Tensor(file, prefix + ".weight", source);
+    const RawTensor& b = Tensor(file, prefix + ".bias", source);
+    ExpectShape(W, {out, in}, prefix + ".weight", source);
+    ExpectShape(b, {out}, prefix + ".bias", source);
+    Layer layer;
+    const std::vector<float> w = W.ToFloats(), bias = b.ToFloats();
+    layer.W = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        w.data(), out, in);
+    layer.W_columns = layer.W;
+    layer.b = Eigen::Map<const Eigen::VectorXf>(bias.data(), out);
+    if (!layer.W.allFinite() || !layer.b.allFinite())
+      throw InputError(source + ": tensor '" + prefix + "' holds NaN or inf");
+    model.layers_.push_back(std::move(layer));
+    in = out;
+  }
+  for (const char* name : {"input_mean", "input_std"}) {
+    const RawTensor& t = Tensor(file, name, source);
+    ExpectShape(t, {3}, name, source);
+    const std::vector<float> v = t.ToFloats();
+    (std::string(name) == "input_mean" ? model.input_mean_ : model.input_std_) =
+        Eigen::Vector3f(v[0], v[1], v[2]);
+  }
+  if (!model.input_mean_.allFinite() || !(model.input_std_.array() > 0).all()) {
+    throw InputError(source + ": input normalisation is not finite and positive");
+  }
+  int column = 0;
+  for (const Joint& joint : chain.joints()) {
+    const bool periodic = net.periodic_sincos && IsFullTurn(joint);
+    model.output_column_.push_back(column);
+    model.sincos_.push_back(periodic);
+    column += periodic ? 2 : 1;
+  }
+  std::vector<float> lo, hi;
+  InwardFloatLimits(chain, &lo, &hi);
+  model.lower_f_ = Eigen::Map<const Eigen::VectorXf>(lo.data(), static_cast<Eigen::Index>(lo.size()));
+  model.upper_f_ = Eigen::Map<const Eigen::VectorXf>(hi.data(), static_cast<Eigen::Index>(hi.size()));
+  return model;
+}
+
+IkModel IkModel::Load(const std::string& path) { return FromSafetensors(ReadSafetensors(path), path); }
+
+void IkModel::Save(const std::string& path) const { WriteSafetensors(path, file_); }
+
+std::string IkModel::Metadata(const std::string& key) const {
+  const auto it = file_.metadata.find(key);
+  return it == file_.metadata.end() ? std::string() : it->second;
+}
+
+std::vector<EpochRecord> IkModel::History() const { return HistoryFromJson(Metadata("history")); }
+
+void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  // Both buffers hold the widest layer; each layer works on their leading segments, so nothing
+  // is allocated after the first call.
+  const Eigen::Index capacity = std::max<Eigen::Index>(network_.width, layers_.back().b.size());
+  if (s->a.size() < capacity) {
+    s->a.resize(capacity);
+    s->b.resize(capacity);
+  }
+  Eigen::Index in = 3;
+  s->a.head<3>() = (p_BT.cast<float>() - input_mean_).cwiseQuotient(input_std_);
+  for (size_t k = 0; k < layers_.size(); ++k) {
+    const Layer& layer = layers_[k];
+    const Eigen::Index out = layer.b.size();
+    internal::DenseLayer(layer.W.data(), layer.W_columns.data(), layer.b.data(), s->a.data(), s->b.data(),
+                         static_cast<int>(out), static_cast<int>(in));
+    auto y = s->b.head(out);
+    if (k + 1 < layers_.size()) {
+      switch (network_.activation) {
+        case Activation::kRelu:
+          y = y.cwiseMax(0.0f);
+          break;
+        case Activation::kTanh:
+          y = y.array().tanh().matrix();
+          break;
+        case Activation::kSilu:
+          y = (y.array() / (1.0f + (-y.array()).exp())).matrix();
+          break;
+      }
+    }
+    s->a.swap(s->b);
+    in = out;
+  }
+  const Eigen::VectorXf& z = s->a;
+  for (int j = 0; j < chain_->num_joints(); ++j) {
+    const int c = output_column_[static_cast<size_t>(j)];
+    float value;
+    if (sincos_[static_cast<size_t>(j)]) {
+      value = std::atan2(z[c], z[c + 1]);
+    } else if (network_.head == OutputHead::kBounded) {
+      value = lower_f_[j] + (upper_f_[j] - lower_f_[j]) * (1.0f / (1.0f + std::exp(-z[c])));
+    } else {
+      q[j] = z[c];
+      continue;
+    }
+    q[j] = std::clamp(value, lower_f_[j], upper_f_[j]);
+  }
+}
+
+Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT) const {
+  Eigen::VectorXd q(chain_->num_joints());
+  Scratch scratch;
+  Predict(p_BT, q, &scratch);
+  return q;
+}
+
+}  // namespace deepik

@@ -1,0 +1,72 @@
+#include "deepik/learn/network_options.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace deepik {
+
+const char* ToString(Activation activation) {
+  switch (activation) {
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kSilu:
+      return "silu";
+  }
+  return "unknown";
+}
+
+const char* ToString(OutputHead head) { return head == OutputHead::kFree ? "free" : "bounded"; }
+
+Activation ActivationFromString(const std::string& name) {
+  if (name == "relu") return Activation::kRelu;
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "silu") return Activation::kSilu;
+  throw std::invalid_argument("activation: expected relu, tanh or silu, got '" + name + "'");
+}
+
+OutputHead OutputHeadFromString(const std::string& name) {
+  if (name == "free") return OutputHead::kFree;
+  if (name == "bounded") return OutputHead::kBounded;
+  throw std::invalid_argument("head: expected free or bounded, got '" + name + "'");
+}
+
+bool NetworkOptions::IsValid(std::string* error) const {
+  if (depth < 1 || depth > 32) {
+    if (error) *error = "depth: expected 1..32, got " + std::to_string(depth);
+    return false;
+  }
+  if (width < 1 || width > 8192) {
+    if (error) *error = "width: expected 1..8192, got " + std::to_string(width);
+    return false;
+  }
+  return true;
+}
+
+bool IsFullTurn(const Joint& joint) {
+  return joint.type == JointType::kRevolute &&
+         (joint.continuous || joint.upper - joint.lower >= 2 * M_PI - 1e-9);
+}
+
+void InwardFloatLimits(const Chain& chain, std::vector<float>* lower, std::vector<float>* upper) {
+  lower->clear();
+  upper->clear();
+  for (const Joint& joint : chain.joints()) {
+    float l = static_cast<float>(joint.lower), h = static_cast<float>(joint.upper);
+    if (static_cast<double>(l) < joint.lower) l = std::nextafter(l, std::numeric_limits<float>::infinity());
+    if (static_cast<double>(h) > joint.upper) h = std::nextafter(h, -std::numeric_limits<float>::infinity());
+    lower->push_back(l);
+    upper->push_back(std::max(l, h));
+  }
+}
+
+int RawOutputCount(const Chain& chain, const NetworkOptions& options) {
+  int count = 0;
+  for (const Joint& joint : chain.joints()) count += (options.periodic_sincos && IsFullTurn(joint)) ? 2 : 1;
+  return count;
+}
+
+}  // namespace deepik

@@ -1,0 +1,550 @@
+#include "deepik/learn/trainer.hpp"
+
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+
+#include "data/json_util.hpp"
+#include "deepik/data/csv.hpp"
+#include "deepik/data/random.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/chain_json.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/losses.hpp"
+#include "deepik/learn/network.hpp"
+
+namespace deepik {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+torch::Tensor ToTensor(const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& m) {
+  return torch::from_blob(const_cast<double*>(m.data()), {m.rows(), m.cols()}, torch::kFloat64)
+      .to(torch::kFloat32)
+      .clone();
+}
+
+torch::Tensor ToTensor(const Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>& m) {
+  return torch::from_blob(const_cast<double*>(m.data()), {m.rows(), 3}, torch::kFloat64)
+      .to(torch::kFloat32)
+      .clone();
+}
+
+// Batch order of an epoch: a Fisher-Yates shuffle from (seed, epoch), the same on every platform,
+// so that a resumed run sees exactly the batches the uninterrupted run would have seen.
+torch::Tensor EpochPermutation(int64_t n, uint64_t seed, int epoch) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(epoch) + 1);
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(rng() % static_cast<uint64_t>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  return torch::tensor(order, torch::kInt64);
+}
+
+double CosineRate(const TrainOptions& o, int epoch) {
+  if (o.epochs <= 1) return o.learning_rate;
+  const double t = static_cast<double>(epoch) / static_cast<double>(o.epochs - 1);
+  const double floor = o.learning_rate * o.final_lr_fraction;
+  return floor + 0.5 * (o.learning_rate - floor) * (1.0 + std::cos(M_PI * t));
+}
+
+void SetRate(torch::optim::Adam* optimizer, double rate) {
+  for (auto& group : optimizer->param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
+}
+
+// The weighted sum of the enabled losses for one batch.
+torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
+                        const torch::Tensor& labels) {
+  const torch::Tensor q = net->forward(targets);
+  torch::Tensor loss = torch::zeros({}, torch::kFloat32);
+  if (o.fk_weight > 0) loss = loss + o.fk_weight * FkDistanceLoss(fk, q, targets);
+  if (o.mse_weight > 0) loss = loss + o.mse_weight * AngleMseLoss(q, labels, net->sincos);
+  if (o.limit_weight > 0) loss = loss + o.limit_weight * LimitPenalty(q, net->lower, net->upper);
+  return loss;
+}
+
+// Loss and median FK error (m) on a split, without gradients.
+std::pair<double, double> Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o,
+                                   const torch::Tensor& targets, const torch::Tensor& labels) {
+  torch::NoGradGuard no_grad;
+  net->eval();
+  double loss_sum = 0;
+  std::vector<torch::Tensor> errors;
+  const int64_t n = targets.size(0), chunk = 8192;
+  for (int64_t begin = 0; begin < n; begin += chunk) {
+    const int64_t end = std::min(n, begin + chunk);
+    const torch::Tensor t = targets.slice(0, begin, end);
+    const torch::Tensor l = labels.defined() ? labels.slice(0, begin, end) : labels;
+    loss_sum += BatchLoss(net, fk, o, t, l).item<double>() * static_cast<double>(end - begin);
+    errors.push_back((fk.TipPositions(net->forward(t)) - t).norm(2, 1));
+  }
+  net->train();
+  const torch::Tensor all = torch::cat(errors);
+  return {loss_sum / static_cast<double>(std::max<int64_t>(n, 1)), all.median().item<double>()};
+}
+
+std::map<std::string, RawTensor> NetTensors(IkNet& net) {
+  std::map<std::string, RawTensor> tensors;
+  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
+  };
+  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
+  add("input_mean", net->input_mean);
+  add("input_std", net->input_std);
+  return tensors;
+}
+
+void CopyState(IkNet& from, IkNet& to) {
+  torch::NoGradGuard no_grad;
+  auto source = from->named_parameters();
+  for (auto& p : to->named_parameters()) p.value().copy_(source[p.key()]);
+}
+
+// `to` holding `from`'s weights. `to` is still built with its own random initial weights first, so
+// that the random stream, and with it everything a seed decides, stays what it was.
+IkNet WithWeightsOf(IkNet& from, IkNet to) {
+  CopyState(from, to);
+  return to;
+}
+
+// Throws for options or data a run cannot use, before anything is read or written.
+void CheckTrainInputs(const Dataset& data, const NetworkOptions& network, const TrainOptions& o) {
+  std::string error;
+  if (!o.IsValid(&error)) throw std::invalid_argument("train options: " + error);
+  if (!network.IsValid(&error)) throw std::invalid_argument("network options: " + error);
+  if (o.mse_weight > 0 && !data.train.has_labels()) {
+    throw std::invalid_argument("loss mse needs joint labels, but this dataset has none (sampler '" +
+                                std::string(ToString(data.options.kind)) +
+                                "'); use the fk loss or a grid/joints dataset");
+  }
+  if (data.train.size() == 0 || data.validation.size() == 0) {
+    throw std::invalid_argument("dataset: expected non-empty train and validation splits");
+  }
+}
+
+// What decides the weights; a resumed run must match it (the time limit, checkpoint interval
+// and evaluation size may change between runs).
+std::string DecisiveOptionsJson(const Dataset& data, const NetworkOptions& network, const TrainOptions& o) {
+  nlohmann::json decisive = nlohmann::json::parse(TrainOptionsToJson(o));
+  for (const char* free_key : {"patience", "checkpoint_every", "time_limit_seconds", "eval_samples"}) {
+    decisive.erase(free_key);
+  }
+  decisive["network"] = NetworkOptionsToJson(network);
+  decisive["data"] = data.arm_json + std::to_string(data.train.size());
+  return decisive.dump();
+}
+
+// The state the steps of one Train call share.
+struct TrainingRun {
+  TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network, const TrainOptions& o,
+              const TrainFiles& files, std::string options_json,
+              const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop);
+
+  const Chain& chain;
+  const NetworkOptions& network;
+  const TrainOptions& o;
+  const TrainFiles& files;
+  const std::string options_json;  // DecisiveOptionsJson, kept in checkpoints
+  const std::function<void(const TrainProgress&)>& progress;
+  const std::atomic<bool>* stop;
+
+  // Initialised in declaration order, which is the order of a fresh run's torch operations and
+  // random draws: reordering these members changes the weights a seed gives.
+  const torch::Tensor train_targets, train_labels, val_targets, val_labels;
+  const torch::Tensor mean, std_dev;
+  IkNet net, best;
+  torch::optim::Adam optimizer;
+  const TorchFk fk;
+  const int64_t n, steps_per_epoch;
+
+  // Where this call starts; after a resume, possibly in the middle of an epoch.
+  int start_epoch = 0;
+  int64_t start_step_in_epoch = 0;
+  // Checkpointed along with the weights and the optimiser.
+  int64_t global_step = 0;
+  double best_loss = std::numeric_limits<double>::infinity();
+  int epochs_since_best = 0;
+  std::vector<EpochRecord> history;
+  // This call only: a resumed run's times and throughput exclude the earlier runs.
+  Clock::time_point run_start, last_report;
+  int64_t samples_this_run = 0;
+};
+
+TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network,
+                         const TrainOptions& o, const TrainFiles& files, std::string options_json,
+                         const std::function<void(const TrainProgress&)>& progress,
+                         const std::atomic<bool>* stop)
+    : chain(chain),
+      network(network),
+      o(o),
+      files(files),
+      options_json(std::move(options_json)),
+      progress(progress),
+      stop(stop),
+      train_targets(ToTensor(data.train.targets)),
+      train_labels(data.train.has_labels() ? ToTensor(data.train.labels) : torch::Tensor()),
+      val_targets(ToTensor(data.validation.targets)),
+      val_labels(data.validation.has_labels() ? ToTensor(data.validation.labels) : torch::Tensor()),
+      mean(train_targets.mean(0)),
+      std_dev(train_targets.std(0).clamp_min(1e-6)),
+      net(chain, network, mean, std_dev),
+      best(WithWeightsOf(net, IkNet(chain, network, mean, std_dev))),
+      optimizer(net->parameters(), torch::optim::AdamOptions(o.learning_rate)),
+      fk(chain),
+      n(train_targets.size(0)),
+      steps_per_epoch((n + o.batch_size - 1) / o.batch_size) {}
+
+// For --resume: the weights, optimiser state and counters of the checkpoint, which must have been
+// made with the same decisive options.
+void RestoreCheckpoint(TrainingRun& run) {
+  const std::string& path = run.files.checkpoint_path;
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": cannot resume: not a readable checkpoint");
+  }
+  c10::IValue value;
+  archive.read("options", value);
+  if (value.toStringRef() != run.options_json) {
+    throw InputError(path +
+                     ": cannot resume: the checkpoint was made with other training or network options");
+  }
+  torch::serialize::InputArchive net_archive, best_archive, optimizer_archive;
+  archive.read("net", net_archive);
+  archive.read("best", best_archive);
+  archive.read("optimizer", optimizer_archive);
+  run.net->load(net_archive);
+  run.best->load(best_archive);
+  run.optimizer.load(optimizer_archive);
+  archive.read("epoch", value);
+  run.start_epoch = static_cast<int>(value.toInt());
+  archive.read("step_in_epoch", value);
+  run.start_step_in_epoch = value.toInt();
+  archive.read("global_step", value);
+  run.global_step = value.toInt();
+  archive.read("best_loss", value);
+  run.best_loss = value.toDouble();
+  archive.read("epochs_since_best", value);
+  run.epochs_since_best = static_cast<int>(value.toInt());
+  archive.read("history", value);
+  run.history = HistoryFromJson(value.toStringRef());
+}
+
+// A resume continues at (epoch, step_in_epoch).
+void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
+  torch::serialize::OutputArchive archive;
+  torch::serialize::OutputArchive net_archive, best_archive, optimizer_archive;
+  run.net->save(net_archive);
+  run.best->save(best_archive);
+  run.optimizer.save(optimizer_archive);
+  archive.write("net", net_archive);
+  archive.write("best", best_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("epoch", c10::IValue(static_cast<int64_t>(epoch)));
+  archive.write("step_in_epoch", c10::IValue(step_in_epoch));
+  archive.write("global_step", c10::IValue(run.global_step));
+  archive.write("best_loss", c10::IValue(run.best_loss));
+  archive.write("epochs_since_best", c10::IValue(static_cast<int64_t>(run.epochs_since_best)));
+  archive.write("history", c10::IValue(HistoryToJson(run.history)));
+  archive.write("options", c10::IValue(run.options_json));
+  // Written beside, then renamed: a kill at any moment leaves the previous checkpoint intact.
+  AtomicFileWriter writer(run.files.checkpoint_path);
+  archive.save_to(writer.stream());
+  writer.Commit();
+}
+
+void WriteLogHeader(const std::string& path) {
+  if (path.empty()) return;
+  std::ofstream(path, std::ios::trunc)
+      << "epoch,step,train_loss,validation_loss,validation_median_m,learning_rate,seconds\n";
+}
+
+void AppendLog(const std::string& path, const EpochRecord& r) {
+  if (path.empty()) return;
+  std::ofstream log(path, std::ios::app);
+  log << r.epoch << ',' << r.step << ',' << FormatDouble(r.train_loss) << ','
+      << FormatDouble(r.validation_loss) << ',' << FormatDouble(r.validation_median) << ','
+      << FormatDouble(r.learning_rate) << ',' << FormatDouble(r.seconds) << '\n';
+}
+
+// The training loss of the batches of this call in the current epoch.
+struct RunningLoss {
+  double sum = 0;
+  int64_t count = 0;
+
+  double Mean() const { return count > 0 ? sum / static_cast<double>(count) : 0.0; }
+};
+
+// One optimiser step on batch `s` of the epoch's batch order; returns the batch's loss.
+double TrainBatch(TrainingRun& run, const torch::Tensor& order, int64_t s) {
+  const int64_t batch_size = run.o.batch_size;
+  const torch::Tensor index = order.slice(0, s * batch_size, std::min(run.n, (s + 1) * batch_size));
+  const torch::Tensor targets = run.train_targets.index_select(0, index);
+  const torch::Tensor labels =
+      run.train_labels.defined() ? run.train_labels.index_select(0, index) : run.train_labels;
+  run.optimizer.zero_grad();
+  const torch::Tensor loss = BatchLoss(run.net, run.fk, run.o, targets, labels);
+  loss.backward();
+  run.optimizer.step();
+  ++run.global_step;
+  run.samples_this_run += index.size(0);
+  return loss.item<double>();
+}
+
+// The progress callback after step `s`, unless one was made less than progress_interval_seconds ago.
+void ReportStepProgress(TrainingRun& run, int epoch, int64_t s, const RunningLoss& loss) {
+  const auto now = Clock::now();
+  if (!run.progress ||
+      std::chrono::duration<double>(now - run.last_report).count() < run.o.progress_interval_seconds) {
+    return;
+  }
+  run.last_report = now;
+  TrainProgress p;
+  p.epoch = epoch;
+  p.epochs = run.o.epochs;
+  p.step_in_epoch = s + 1;
+  p.steps_per_epoch = run.steps_per_epoch;
+  p.running_loss = loss.Mean();
+  p.elapsed_seconds = std::chrono::duration<double>(now - run.run_start).count();
+  // Steps of this call only, as the elapsed time is this call's.
+  const double done =
+      static_cast<double>((epoch - run.start_epoch) * run.steps_per_epoch + s + 1 - run.start_step_in_epoch);
+  const double total =
+      static_cast<double>((run.o.epochs - run.start_epoch) * run.steps_per_epoch - run.start_step_in_epoch);
+  p.eta_seconds = p.elapsed_seconds / std::max(done, 1.0) * (total - done);
+  run.progress(p);
+}
+
+// The epoch's mini-batches, from where a resumed run left off. False when `stop` interrupted the
+// epoch, after a checkpoint at the first step not taken.
+bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
+  const torch::Tensor order = EpochPermutation(run.n, run.o.seed, epoch);
+  const int64_t first_step = epoch == run.start_epoch ? run.start_step_in_epoch : 0;
+  for (int64_t s = first_step; s < run.steps_per_epoch; ++s) {
+    if (run.stop != nullptr && run.stop->load()) {
+      WriteCheckpoint(run, epoch, s);
+      return false;
+    }
+    loss->sum += TrainBatch(run, order, s);
+    ++loss->count;
+    if (run.global_step % run.o.checkpoint_every == 0) WriteCheckpoint(run, epoch, s + 1);
+    ReportStepProgress(run, epoch, s, *loss);
+  }
+  return true;
+}
+
+// The epoch's history row, with the validation of the network as it ends the epoch.
+EpochRecord ValidateEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss) {
+  const auto [val_loss, val_median] = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
+  EpochRecord record;
+  record.epoch = epoch + 1;
+  record.step = run.global_step;
+  record.train_loss = loss.Mean();
+  record.validation_loss = val_loss;
+  record.validation_median = val_median;
+  record.learning_rate = rate;
+  record.seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+  return record;
+}
+
+void ReportEpochProgress(const TrainingRun& run, int epoch, const EpochRecord& record) {
+  if (!run.progress) return;
+  TrainProgress p;
+  p.epoch = epoch;
+  p.epochs = run.o.epochs;
+  p.step_in_epoch = run.steps_per_epoch;
+  p.steps_per_epoch = run.steps_per_epoch;
+  p.running_loss = record.train_loss;
+  p.elapsed_seconds = record.seconds;
+  p.epoch_done = true;
+  p.record = record;
+  run.progress(p);
+}
+
+// After an epoch's steps: validation, the log row, the best weights so far, the checkpoint at the
+// epoch boundary and the progress callback. Returns the epoch's record.
+EpochRecord EndEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss, TrainResult* result) {
+  const EpochRecord record = ValidateEpoch(run, epoch, rate, loss);
+  run.history.push_back(record);
+  AppendLog(run.files.log_path, record);
+  if (std::isfinite(record.validation_loss) && record.validation_loss < run.best_loss) {
+    run.best_loss = record.validation_loss;
+    run.epochs_since_best = 0;
+    CopyState(run.net, run.best);
+    result->best = record;
+  } else {
+    ++run.epochs_since_best;
+  }
+  WriteCheckpoint(run, epoch + 1, 0);
+  ReportEpochProgress(run, epoch, record);
+  return record;
+}
+
+// Why the run ends early after this epoch, if it does.
+std::optional<TrainStatus> EarlyEnd(const TrainingRun& run, const EpochRecord& record) {
+  if (run.o.patience > 0 && run.epochs_since_best >= run.o.patience) return TrainStatus::kEarlyStopped;
+  if (run.o.time_limit_seconds > 0 && record.seconds >= run.o.time_limit_seconds) {
+    return TrainStatus::kTimeLimit;
+  }
+  return std::nullopt;
+}
+
+// The epochs from the start (or the resume point) to the last one, an early end or an interruption.
+// Sets the result's status, best record, epoch count and throughput.
+void RunEpochs(TrainingRun& run, TrainResult* result) {
+  run.run_start = Clock::now();
+  run.last_report = run.run_start;
+  run.net->train();
+  if (!run.files.resume) WriteLogHeader(run.files.log_path);
+  int epoch = run.start_epoch;
+  for (; epoch < run.o.epochs; ++epoch) {
+    const double rate = CosineRate(run.o, epoch);
+    SetRate(&run.optimizer, rate);
+    RunningLoss loss;
+    if (!RunEpochSteps(run, epoch, &loss)) {
+      result->status = TrainStatus::kInterrupted;
+      break;
+    }
+    const EpochRecord record = EndEpoch(run, epoch, rate, loss, result);
+    if (const std::optional<TrainStatus> end = EarlyEnd(run, record)) {
+      result->status = *end;
+      ++epoch;  // this epoch was run in full
+      break;
+    }
+  }
+  result->epochs_run = epoch;
+  const double seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+  result->samples_per_second = seconds > 0 ? static_cast<double>(run.samples_this_run) / seconds : 0;
+}
+
+// The model file: the best weights, then the headline metrics measured on the saved model.
+void WriteModelFile(TrainingRun& run, TrainResult* result) {
+  // The best epoch may be from before a resume, which EndEpoch never saw.
+  for (const EpochRecord& r : run.history) {
+    if (r.validation_loss == run.best_loss) result->best = r;
+  }
+  SafetensorsFile file = MakeModelFile(run.chain, run.network, NetTensors(run.best),
+                                       TrainOptionsToJson(run.o), run.history, "{}");
+  IkModel model = IkModel::FromSafetensors(file, run.files.model_path);
+  result->in_reach =
+      EvaluateInReach(model, run.o.eval_samples, run.o.seed + 1000003, &result->limit_violations);
+  const ErrorStats& s = result->in_reach;
+  nlohmann::json in_reach = internal::ErrorStatsJson(s);
+  in_reach["targets"] = "FK of uniform random joint values, never in training";
+  in_reach["limit_violations"] = result->limit_violations;
+  const nlohmann::json metrics = {{"in_reach", in_reach},
+                                  {"best_epoch", result->best.epoch},
+                                  {"status", ToString(result->status)},
+                                  {"samples_per_second", result->samples_per_second}};
+  file.metadata["metrics"] = metrics.dump();
+  WriteSafetensors(run.files.model_path, file);
+}
+
+}  // namespace
+
+bool TrainOptions::IsValid(std::string* error) const {
+  auto fail = [error](const std::string& message) {
+    if (error) *error = message;
+    return false;
+  };
+  if (!(fk_weight >= 0) || !(mse_weight >= 0) || !(limit_weight >= 0))
+    return fail("loss weights: expected >= 0");
+  if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
+  if (epochs < 1) return fail("epochs: expected >= 1, got " + std::to_string(epochs));
+  if (batch_size < 1) return fail("batch_size: expected >= 1, got " + std::to_string(batch_size));
+  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) return fail("learning_rate: expected > 0");
+  if (!(final_lr_fraction > 0 && final_lr_fraction <= 1))
+    return fail("final_lr_fraction: expected in (0, 1]");
+  if (patience < 0) return fail("patience: expected >= 0");
+  if (checkpoint_every < 1) return fail("checkpoint_every: expected >= 1");
+  if (!(time_limit_seconds >= 0)) return fail("time_limit_seconds: expected >= 0");
+  if (threads < 1 || threads > 256) return fail("threads: expected 1..256, got " + std::to_string(threads));
+  if (eval_samples < 1) return fail("eval_samples: expected >= 1");
+  if (!(progress_interval_seconds >= 0)) return fail("progress_interval_seconds: expected >= 0");
+  return true;
+}
+
+std::string TrainOptionsToJson(const TrainOptions& o) {
+  return nlohmann::json{{"fk_weight", o.fk_weight},
+                        {"mse_weight", o.mse_weight},
+                        {"limit_weight", o.limit_weight},
+                        {"epochs", o.epochs},
+                        {"batch_size", o.batch_size},
+                        {"learning_rate", o.learning_rate},
+                        {"final_lr_fraction", o.final_lr_fraction},
+                        {"patience", o.patience},
+                        {"checkpoint_every", o.checkpoint_every},
+                        {"time_limit_seconds", o.time_limit_seconds},
+                        {"seed", o.seed},
+                        {"threads", o.threads},
+                        {"eval_samples", o.eval_samples}}
+      .dump();
+}
+
+const char* ToString(TrainStatus status) {
+  switch (status) {
+    case TrainStatus::kCompleted:
+      return "completed";
+    case TrainStatus::kEarlyStopped:
+      return "early-stopped";
+    case TrainStatus::kTimeLimit:
+      return "time limit";
+    case TrainStatus::kInterrupted:
+      return "interrupted";
+  }
+  return "unknown";
+}
+
+ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, int64_t* limit_violations) {
+  const Chain& chain = model.chain();
+  std::mt19937_64 rng(seed);
+  std::vector<double> errors;
+  errors.reserve(static_cast<size_t>(count));
+  Eigen::VectorXd q_true(chain.num_joints()), q(chain.num_joints());
+  IkModel::Scratch scratch;
+  int64_t violations = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    UniformConfiguration(chain, &rng, q_true);
+    const Eigen::Vector3d target = TipPosition(chain, q_true);
+    model.Predict(target, q, &scratch);
+    if (!chain.WithinLimits(q)) ++violations;
+    errors.push_back((TipPosition(chain, q) - target).norm());
+  }
+  if (limit_violations) *limit_violations = violations;
+  return SummariseErrors(std::move(errors));
+}
+
+TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& o,
+                  const TrainFiles& files, const std::function<void(const TrainProgress&)>& progress,
+                  const std::atomic<bool>* stop) {
+  CheckTrainInputs(data, network, o);
+  const Chain chain = ChainFromJson(data.arm_json);
+  std::string options_json = DecisiveOptionsJson(data, network, o);
+
+  at::set_num_threads(o.threads);
+  // Before any tensor is made: the initial weights are the seed's.
+  torch::manual_seed(o.seed);
+  TrainingRun run(data, chain, network, o, files, std::move(options_json), progress, stop);
+  if (files.resume) RestoreCheckpoint(run);
+
+  TrainResult result;
+  RunEpochs(run, &result);
+  // An interrupted run leaves its checkpoint, not a model file.
+  if (result.status == TrainStatus::kInterrupted) return result;
+  WriteModelFile(run, &result);
+  return result;
+}
+
+}  // namespace deepik

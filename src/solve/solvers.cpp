@@ -1,0 +1,91 @@
+#include "deepik/solve/solvers.hpp"
+
+#include <cmath>
+
+#include "deepik/solve/analytic_seed.hpp"
+#include "deepik/kinematics/chain_json.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/solve/kdl_solvers.hpp"
+#include "deepik/kinematics/fk.hpp"
+
+namespace deepik {
+namespace {
+
+constexpr double kNetworkTolerance = 1e-4;  // m
+
+IkModel CopyOf(const IkModel& model) { return IkModel::FromSafetensors(model.file(), "model"); }
+
+}  // namespace
+
+SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*) const {
+  thread_local IkModel::Scratch scratch;
+  SolveResult result;
+  result.q.resize(model_.chain().num_joints());
+  model_.Predict(target.p_BT, result.q, &scratch);
+  result.p_reached = TipPosition(model_.chain(), result.q);
+  result.error = (result.p_reached - target.p_BT).norm();
+  result.status = result.error <= kNetworkTolerance ? SolveStatus::kConverged : SolveStatus::kFailed;
+  return result;
+}
+
+RefinedSolver::RefinedSolver(IkModel model, const RefineOptions& options)
+    : network_(std::move(model)), options_(options) {
+  std::string error;
+  if (!options_.IsValid(&error)) throw std::invalid_argument("refine options: " + error);
+}
+
+SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const {
+  if (q_start != nullptr) return RefinePosition(chain(), target.p_BT, *q_start, options_);
+  thread_local IkModel::Scratch scratch;
+  Eigen::VectorXd q(chain().num_joints());
+  network_.model().Predict(target.p_BT, q, &scratch);
+  return RefinePosition(chain(), target.p_BT, std::move(q), options_);
+}
+
+std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
+  if (chain.num_joints() != 4) return std::nullopt;
+  constexpr double kRadToDeg = 180.0 / M_PI;
+  SeedArmOptions options;
+  options.link1_length = chain.joint(2).X_PJ.translation().z();
+  options.link2_length = chain.X_LT().translation().z();
+  options.shoulder_yaw_limit_deg = chain.joint(0).upper * kRadToDeg;
+  options.shoulder_pitch_limit_deg = chain.joint(1).upper * kRadToDeg;
+  options.elbow_yaw_limit_deg = chain.joint(2).upper * kRadToDeg;
+  options.elbow_pitch_limit_deg = chain.joint(3).upper * kRadToDeg;
+  if (!options.IsValid(nullptr)) return std::nullopt;
+  // Exact up to the rounding of the degree conversion: compare the kinematics, not the bits.
+  const Chain candidate = MakeSeedArm(options);
+  if (candidate.name() != chain.name()) return std::nullopt;
+  for (int j = 0; j < 4; ++j) {
+    const Joint &a = chain.joint(j), &b = candidate.joint(j);
+    if (a.name != b.name || a.type != b.type || (a.axis_J - b.axis_J).norm() > 1e-12 ||
+        !a.X_PJ.isApprox(b.X_PJ, 1e-12) || std::abs(a.lower - b.lower) > 1e-12 ||
+        std::abs(a.upper - b.upper) > 1e-12) {
+      return std::nullopt;
+    }
+  }
+  if (!chain.X_LT().isApprox(candidate.X_LT(), 1e-12)) return std::nullopt;
+  return options;
+}
+
+std::vector<std::string> SolverNames() { return {"network", "refined", "analytic", "kdl-nr", "kdl-lma"}; }
+
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
+                                   const RefineOptions& refine) {
+  if (name == "network") return std::make_unique<NetworkSolver>(CopyOf(model));
+  if (name == "refined") return std::make_unique<RefinedSolver>(CopyOf(model), refine);
+  if (name == "analytic") {
+    const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(model.chain());
+    if (!seed)
+      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
+                       model.chain().name() + "'");
+    return std::make_unique<AnalyticSeedSolver>(*seed);
+  }
+  if (name == "kdl-nr") return MakeKdlSolver(model.chain(), KdlMethod::kNewtonRaphsonJl);
+  if (name == "kdl-lma") return MakeKdlSolver(model.chain(), KdlMethod::kLma);
+  std::string known;
+  for (const std::string& n : SolverNames()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError("--solver: expected one of " + known + ", got '" + name + "'");
+}
+
+}  // namespace deepik

@@ -1,0 +1,170 @@
+// The `deepik` command end to end: arm info, fk, and a clear error for every kind of bad input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "cli_util.hpp"
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::CliResult;
+using testing::ReadFile;
+using testing::RunCli;
+using testing::RobotFile;
+using testing::TempDir;
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+bool Exists(const std::string& path) { return std::filesystem::exists(path); }
+
+// No file at all in `dir` but the ones the test made and the captured output.
+int CountFiles(const TempDir& dir) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string()[0] != '.') ++count;
+  }
+  return count;
+}
+
+TEST(CliTest, ArmInfoListsJointsDofAndReach) {
+  TempDir dir;
+  const CliResult r = RunCli("arm info seed", dir);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("dof: 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("reach: 2 m"), std::string::npos) << r.out;
+  for (const char* name : {"shoulder_yaw", "shoulder_pitch", "elbow_yaw", "elbow_pitch"}) {
+    EXPECT_NE(r.out.find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(r.out.find("-135.00"), std::string::npos) << r.out;  // elbow pitch limit in degrees
+}
+
+TEST(CliTest, ArmInfoReadsUrdfWithBaseAndTip) {
+  TempDir dir;
+  const CliResult r =
+      RunCli("arm info '" + RobotFile("panda.urdf") + "' --base panda_link0 --tip panda_link8", dir);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("dof: 7"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("panda_joint7"), std::string::npos) << r.out;
+}
+
+TEST(CliTest, FkWritesTipPosesInOrder) {
+  TempDir dir;
+  Write(dir.Path("q.csv"),
+        "shoulder_yaw,shoulder_pitch,elbow_yaw,elbow_pitch\n0,0,0,0\n0,1.5707963267948966,0,0\n");
+  const CliResult r = RunCli("fk seed --input q.csv --output p.csv", dir);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  std::istringstream lines(ReadFile(dir.Path("p.csv")));
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  EXPECT_EQ(header, "x,y,z,qw,qx,qy,qz");
+  EXPECT_EQ(first, "0,0,2,1,0,0,0");
+  double x, y, z;
+  char comma;
+  std::istringstream(second) >> x >> comma >> y >> comma >> z;
+  EXPECT_NEAR(x, 2.0, 1e-15);
+  EXPECT_NEAR(y, 0.0, 1e-15);
+  EXPECT_NEAR(z, 0.0, 1e-15);
+}
+
+// A bad input: the given exit code, one message naming the problem, and no output file.
+void ExpectRefused(const std::string& args, int exit_code, const std::vector<std::string>& message_parts,
+                   const std::function<void(const TempDir&)>& prepare = nullptr) {
+  TempDir dir;
+  if (prepare) prepare(dir);
+  const int files_before = CountFiles(dir);
+  const CliResult r = RunCli(args, dir);
+  EXPECT_EQ(r.exit_code, exit_code) << args << "\n" << r.err;
+  for (const std::string& part : message_parts) EXPECT_NE(r.err.find(part), std::string::npos) << r.err;
+  EXPECT_FALSE(Exists(dir.Path("p.csv"))) << args;
+  EXPECT_EQ(CountFiles(dir), files_before) << "a temporary file was left behind: " << args;
+}
+
+auto WithInput(const std::string& text) {
+  return [text](const TempDir& dir) { Write(dir.Path("q.csv"), text); };
+}
+
+TEST(CliTest, NanJointValueIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o p.csv", kExitInput, {"q.csv:3", "column 2 (b)", "finite"},
+                WithInput("a,b,c,d\n0,0,0,0\n0,nan,0,0\n"));
+}
+
+TEST(CliTest, InfiniteJointValueIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o p.csv", kExitInput, {"q.csv:2", "column 4", "inf"},
+                WithInput("a,b,c,d\n0,0,0,inf\n"));
+}
+
+TEST(CliTest, WrongColumnCountIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o p.csv", kExitInput, {"q.csv:3", "expected 4 columns, got 3"},
+                WithInput("a,b,c,d\n0,0,0,0\n0,0,0\n"));
+}
+
+TEST(CliTest, TextInNumberFieldIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o p.csv", kExitInput, {"q.csv:2", "column 3", "'abc'"},
+                WithInput("a,b,c,d\n0,0,abc,0\n"));
+}
+
+TEST(CliTest, MissingInputFileIsRefused) {
+  ExpectRefused("fk seed -i missing.csv -o p.csv", kExitInput, {"missing.csv", "cannot open"});
+}
+
+TEST(CliTest, UnknownArmIsRefused) {
+  ExpectRefused("fk warehouse_robot -i q.csv -o p.csv", kExitInput, {"unknown arm 'warehouse_robot'", "seed"},
+                WithInput("a\n0\n"));
+}
+
+TEST(CliTest, MalformedUrdfIsRefused) {
+  ExpectRefused("arm info bad.urdf", kExitInput, {"bad.urdf"}, [](const TempDir& dir) {
+    Write(dir.Path("bad.urdf"), "<robot name='x'><link name='a'></robot");
+  });
+}
+
+TEST(CliTest, MissingUrdfLinkIsRefused) {
+  ExpectRefused("arm info '" + RobotFile("ur5.urdf") + "' --tip no_such_link", kExitInput,
+                {"no_such_link"});
+}
+
+TEST(CliTest, MalformedDhFileIsRefused) {
+  ExpectRefused("arm info arm.json", kExitInput, {"arm.json", "malformed JSON"},
+                [](const TempDir& dir) { Write(dir.Path("arm.json"), "{\"convention\": "); });
+}
+
+TEST(CliTest, LimitsWithLowerAboveUpperAreRefused) {
+  ExpectRefused("fk arm.json -i q.csv -o p.csv", kExitInput, {"arm.json", "'elbow'", "lower <= upper"},
+                [](const TempDir& dir) {
+                  Write(
+                      dir.Path("arm.json"),
+                      R"({"convention":"standard","joints":[{"name":"elbow","a":1,"lower":1,"upper":-1}]})");
+                  Write(dir.Path("q.csv"), "q\n0\n");
+                });
+}
+
+TEST(CliTest, UnknownOptionIsAUsageError) {
+  ExpectRefused("fk seed -i q.csv -o p.csv --frobnicate", kExitUsage, {"--frobnicate"},
+                WithInput("a,b,c,d\n0,0,0,0\n"));
+}
+
+TEST(CliTest, MissingSubcommandIsAUsageError) { ExpectRefused("", kExitUsage, {"subcommand"}); }
+
+TEST(CliTest, UnwritableOutputIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o /nonexistent/dir/p.csv", kExitInput, {"/nonexistent/dir/p.csv"},
+                WithInput("a,b,c,d\n0,0,0,0\n"));
+}
+
+TEST(CliTest, AnExistingOutputIsKeptWhenTheInputIsBad) {
+  TempDir dir;
+  Write(dir.Path("q.csv"), "a,b,c,d\n0,0,x,0\n");
+  Write(dir.Path("p.csv"), "previous results\n");
+  const CliResult r = RunCli("fk seed -i q.csv -o p.csv", dir);
+  EXPECT_EQ(r.exit_code, kExitInput);
+  EXPECT_EQ(ReadFile(dir.Path("p.csv")), "previous results\n");
+}
+
+}  // namespace
+}  // namespace deepik

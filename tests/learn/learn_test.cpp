@@ -1,0 +1,267 @@
+// Learning: losses against finite differences, a small seeded training run, bounded outputs,
+// model files (round trip, corruption) and resuming an interrupted run.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/kinematics/chain_json.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/losses.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/learn/network.hpp"
+#include "deepik/learn/trainer.hpp"
+#include "test_util.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::TempDir;
+
+TEST(LossTest, FkLossGradientMatchesFiniteDifferences) {
+  const Chain chain = MakeSeedArm();
+  const TorchFk fk(chain);
+  torch::manual_seed(3);
+  const torch::Tensor q0 = torch::rand({16, 4}, torch::kFloat64) * 2 - 1;
+  const torch::Tensor targets = torch::rand({16, 3}, torch::kFloat64) * 3 - 1.5;
+  torch::Tensor q = q0.clone().requires_grad_(true);
+  FkDistanceLoss(fk, q, targets).backward();
+  const torch::Tensor grad = q.grad();
+  const double h = 1e-6;
+  for (int64_t b = 0; b < 16; b += 5) {
+    for (int64_t j = 0; j < 4; ++j) {
+      torch::Tensor plus = q0.clone(), minus = q0.clone();
+      plus[b][j] += h;
+      minus[b][j] -= h;
+      const double fd = (FkDistanceLoss(fk, plus, targets).item<double>() -
+                         FkDistanceLoss(fk, minus, targets).item<double>()) /
+                        (2 * h);
+      EXPECT_NEAR(grad[b][j].item<double>(), fd, 1e-8) << "sample " << b << " joint " << j;
+    }
+  }
+}
+
+TEST(LossTest, AngleMseWrapsPeriodicJoints) {
+  const torch::Tensor q = torch::tensor({{3.1, 0.5}}, torch::kFloat64);
+  const torch::Tensor labels = torch::tensor({{-3.1, 0.4}}, torch::kFloat64);
+  const double wrapped = AngleMseLoss(q, labels, {true, false}).item<double>();
+  const double d0 = 2 * M_PI - 6.2;
+  EXPECT_NEAR(wrapped, (d0 * d0 + 0.01) / 2, 1e-12);
+  EXPECT_NEAR(AngleMseLoss(q, labels, {false, false}).item<double>(), (6.2 * 6.2 + 0.01) / 2, 1e-12);
+}
+
+TEST(LossTest, LimitPenaltyIsZeroInsideAndQuadraticOutside) {
+  const torch::Tensor lower = torch::tensor({-1.0, -1.0}, torch::kFloat64);
+  const torch::Tensor upper = torch::tensor({1.0, 1.0}, torch::kFloat64);
+  EXPECT_EQ(LimitPenalty(torch::tensor({{0.5, -0.9}}, torch::kFloat64), lower, upper).item<double>(), 0.0);
+  EXPECT_NEAR(LimitPenalty(torch::tensor({{1.5, -3.0}}, torch::kFloat64), lower, upper).item<double>(),
+              0.25 + 4.0, 1e-12);
+}
+
+TEST(NetworkTest, BoundedHeadNeverLeavesTheLimitsEvenFarBeyondTheReach) {
+  for (const std::string& name : {"seed", "panda", "ur5"}) {
+    const Chain chain = MakeBuiltinArm(name);
+    torch::manual_seed(5);
+    NetworkOptions options;
+    options.width = 32;
+    options.depth = 2;
+    IkNet net(chain, options, torch::zeros({3}), torch::ones({3}) * 0.01);  // tiny std: huge activations
+    // Targets up to 100x the reach in every direction, and the origin.
+    torch::Tensor targets = (torch::rand({4096, 3}) * 2 - 1) * 100 * chain.reach();
+    targets[0] = torch::zeros({3});
+    const torch::Tensor q = PredictBatch(net, targets);
+    const Eigen::VectorXd lo = chain.lower_limits(), hi = chain.upper_limits();
+    ASSERT_TRUE(torch::isfinite(q).all().item<bool>());
+    for (int j = 0; j < chain.num_joints(); ++j) {
+      EXPECT_GE(q.select(1, j).min().item<double>(), lo[j]) << name << " joint " << j;
+      EXPECT_LE(q.select(1, j).max().item<double>(), hi[j]) << name << " joint " << j;
+    }
+  }
+}
+
+// A small seeded run on planar2, shared by the tests below.
+class TrainedPlanar2 : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    SamplerOptions sampler;
+    sampler.kind = SamplerKind::kJoints;
+    sampler.count = 20000;
+    sampler.seed = 11;
+    data_ = new Dataset(MakeDataset(MakePlanar2(), sampler));
+    network_.depth = 3;
+    network_.width = 64;
+    network_.activation = Activation::kTanh;
+    options_.epochs = 30;
+    options_.batch_size = 256;
+    options_.learning_rate = 3e-3;
+    options_.seed = 2;
+    options_.threads = 1;
+    options_.eval_samples = 5000;
+    TrainFiles files{dir_->Path("planar2.safetensors"), dir_->Path("planar2.ckpt"), dir_->Path("planar2.csv"),
+                     false};
+    result_ = new TrainResult(Train(*data_, network_, options_, files));
+  }
+  static void TearDownTestSuite() {
+    delete result_;
+    delete data_;
+    delete dir_;
+  }
+  static TempDir* dir_;
+  static Dataset* data_;
+  static NetworkOptions network_;
+  static TrainOptions options_;
+  static TrainResult* result_;
+};
+TempDir* TrainedPlanar2::dir_ = nullptr;
+Dataset* TrainedPlanar2::data_ = nullptr;
+NetworkOptions TrainedPlanar2::network_;
+TrainOptions TrainedPlanar2::options_;
+TrainResult* TrainedPlanar2::result_ = nullptr;
+
+TEST_F(TrainedPlanar2, ReachesTheStatedMedianError) {
+  // planar2 reaches 2 m; the network alone must get within 2 cm (1 % of the reach) at the median.
+  EXPECT_EQ(result_->status, TrainStatus::kCompleted);
+  std::cout << "planar2, network alone: " << FormatErrorStats(result_->in_reach) << "\n";
+  EXPECT_LT(result_->in_reach.median, 0.02) << FormatErrorStats(result_->in_reach);
+  EXPECT_EQ(result_->limit_violations, 0);
+  EXPECT_EQ(result_->in_reach.non_finite, 0);
+}
+
+TEST_F(TrainedPlanar2, ModelFileIsSelfContained) {
+  const IkModel model = IkModel::Load(dir_->Path("planar2.safetensors"));
+  EXPECT_TRUE(SameChain(model.chain(), MakePlanar2()));
+  EXPECT_EQ(model.network().width, 64);
+  EXPECT_EQ(model.network().activation, Activation::kTanh);
+  EXPECT_EQ(static_cast<int>(model.History().size()), 30);
+  EXPECT_NE(model.Metadata("training").find("\"learning_rate\":0.003"), std::string::npos);
+  EXPECT_NE(model.Metadata("metrics").find("median_m"), std::string::npos);
+  // The CSV log has a header and one row per epoch.
+  std::ifstream log(dir_->Path("planar2.csv"));
+  int lines = 0;
+  for (std::string line; std::getline(log, line);) ++lines;
+  EXPECT_EQ(lines, 31);
+}
+
+TEST_F(TrainedPlanar2, SaveLoadPredictIsBitIdentical) {
+  const IkModel model = IkModel::Load(dir_->Path("planar2.safetensors"));
+  model.Save(dir_->Path("copy.safetensors"));
+  const IkModel copy = IkModel::Load(dir_->Path("copy.safetensors"));
+  IkNet a = MakeIkNet(model), b = MakeIkNet(copy);
+  torch::manual_seed(9);
+  const torch::Tensor targets = torch::rand({1000, 3}) * 4 - 2;
+  EXPECT_TRUE(torch::equal(PredictBatch(a, targets), PredictBatch(b, targets)));
+  // The lean Eigen path equals the libtorch path within 1e-5.
+  const torch::Tensor q = PredictBatch(a, targets);
+  for (int64_t i = 0; i < 1000; ++i) {
+    const Eigen::Vector3d t(targets[i][0].item<double>(), targets[i][1].item<double>(),
+                            targets[i][2].item<double>());
+    const Eigen::VectorXd lean = copy.Predict(t);
+    for (int j = 0; j < 2; ++j) {
+      double diff = std::abs(lean[j] - q[i][j].item<double>());
+      diff = std::min(diff, 2 * M_PI - diff);  // +-pi are one angle for a full-turn joint
+      ASSERT_LT(diff, 1e-5) << "target " << i;
+    }
+  }
+}
+
+TEST_F(TrainedPlanar2, CorruptedModelFilesAreRefused) {
+  const std::string good = dir_->Path("planar2.safetensors");
+  const auto size = std::filesystem::file_size(good);
+  // Truncated.
+  std::filesystem::copy_file(good, dir_->Path("cut.safetensors"));
+  std::filesystem::resize_file(dir_->Path("cut.safetensors"), size - 100);
+  // A flipped byte in the header.
+  std::filesystem::copy_file(good, dir_->Path("flip.safetensors"));
+  {
+    std::fstream f(dir_->Path("flip.safetensors"), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(12);
+    f.put('#');
+  }
+  // Not a model at all.
+  std::ofstream(dir_->Path("text.safetensors")) << "hello, I am not a model";
+  for (const char* name :
+       {"cut.safetensors", "flip.safetensors", "text.safetensors", "missing.safetensors"}) {
+    try {
+      IkModel::Load(dir_->Path(name));
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(TrainedPlanar2, AnInterruptedRunResumesToTheSameWeights) {
+  TrainOptions options = options_;
+  options.epochs = 4;
+  options.checkpoint_every = 7;
+  NetworkOptions network = network_;
+  TrainFiles straight{dir_->Path("straight.safetensors"), dir_->Path("straight.ckpt"), "", false};
+  (void)Train(*data_, network, options, straight);
+
+  // Stop in the middle of epoch 2, then resume.
+  TrainFiles files{dir_->Path("resumed.safetensors"), dir_->Path("resumed.ckpt"), "", false};
+  std::atomic<bool> stop{false};
+  const auto stop_in_epoch_two = [&](const TrainProgress& p) {
+    if (p.epoch == 1 && p.step_in_epoch == 10) stop = true;  // 3 steps after the checkpoint at step 7
+  };
+  options.progress_interval_seconds = 0;  // a callback after every step
+  const TrainResult interrupted = Train(*data_, network, options, files, stop_in_epoch_two, &stop);
+  ASSERT_EQ(interrupted.status, TrainStatus::kInterrupted);
+  EXPECT_FALSE(std::filesystem::exists(files.model_path));
+  ASSERT_TRUE(std::filesystem::exists(files.checkpoint_path));
+  files.resume = true;
+  options.progress_interval_seconds = 0.25;  // not part of what the checkpoint must match
+  const TrainResult resumed = Train(*data_, network, options, files);
+  EXPECT_EQ(resumed.status, TrainStatus::kCompleted);
+
+  const IkModel a = IkModel::Load(straight.model_path), b = IkModel::Load(files.model_path);
+  ASSERT_EQ(a.file().tensors.size(), b.file().tensors.size());
+  for (const auto& [name, tensor] : a.file().tensors) {
+    EXPECT_EQ(tensor.bytes, b.file().tensors.at(name).bytes) << name;
+  }
+  EXPECT_EQ(a.History().size(), b.History().size());
+}
+
+TEST(TrainerTest, MseLossNeedsLabels) {
+  SamplerOptions sampler;
+  sampler.kind = SamplerKind::kWorkspace;
+  sampler.count = 1000;
+  const Dataset data = MakeDataset(MakePlanar2(), sampler);
+  TrainOptions options;
+  options.fk_weight = 0;
+  options.mse_weight = 1;
+  TempDir dir;
+  EXPECT_THROW(
+      (void)Train(data, NetworkOptions{}, options, TrainFiles{dir.Path("m"), dir.Path("c"), "", false}),
+      std::invalid_argument);
+}
+
+TEST(TrainerTest, ResumingWithoutACheckpointIsRefused) {
+  SamplerOptions sampler;
+  sampler.count = 1000;
+  const Dataset data = MakeDataset(MakePlanar2(), sampler);
+  TempDir dir;
+  EXPECT_THROW((void)Train(data, NetworkOptions{}, TrainOptions{},
+                           TrainFiles{dir.Path("m"), dir.Path("none"), "", true}),
+               InputError);
+}
+
+TEST(TrainerTest, OptionsNameTheBadField) {
+  TrainOptions options;
+  options.batch_size = 0;
+  std::string error;
+  EXPECT_FALSE(options.IsValid(&error));
+  EXPECT_NE(error.find("batch_size"), std::string::npos);
+  NetworkOptions network;
+  network.width = 0;
+  EXPECT_FALSE(network.IsValid(&error));
+  EXPECT_NE(error.find("width"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace deepik

@@ -1,0 +1,464 @@
+// `deepik serve`: the JSON API's answers, every refusal, many clients at once, and the command's
+// start-up line and clean stop.
+#include "deepik/serve/server.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/model.hpp"
+#include "test_util.hpp"
+
+// After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
+#include <httplib.h>
+#undef _res
+
+extern char** environ;
+
+namespace deepik {
+namespace {
+
+using Json = nlohmann::json;
+using testing::RandomConfiguration;
+
+std::string ModelPath() {
+  const char* override_path = std::getenv("DEEPIK_TEST_MODEL");
+  return override_path != nullptr ? override_path : DEEPIK_TEST_MODEL;
+}
+
+// One server for the whole suite, started in-process on a free loopback port.
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      ServeOptions options;
+      options.model_path = ModelPath();
+      options.port = 0;
+      model_ = new IkModel(IkModel::Load(options.model_path));
+      server_ = new WebServer(options);
+      port_ = server_->Bind();
+      runner_ = new std::thread([] { server_->Run(nullptr); });
+    } catch (const std::exception& e) {
+      setup_error_ = new std::string(e.what());
+    }
+  }
+  static void TearDownTestSuite() {
+    if (runner_ != nullptr) {
+      server_->Stop();
+      runner_->join();
+    }
+    delete runner_;
+    delete server_;
+    delete model_;
+    delete setup_error_;
+    runner_ = nullptr, server_ = nullptr, model_ = nullptr, setup_error_ = nullptr;
+  }
+  void SetUp() override {
+    if (runner_ == nullptr) FAIL() << "cannot start the server: " << (setup_error_ ? *setup_error_ : "?");
+  }
+
+  static httplib::Client Client() {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(30);
+    return client;
+  }
+
+  // POSTs `body` and returns (status, parsed answer); the answer must be JSON.
+  static std::pair<int, Json> Post(const std::string& path, const std::string& body) {
+    httplib::Client client = Client();
+    const httplib::Result result = client.Post(path.c_str(), body, "application/json");
+    if (!result) return {-1, Json()};
+    return {result->status, Json::parse(result->body, nullptr, false)};
+  }
+  static std::pair<int, Json> Get(const std::string& path) {
+    httplib::Client client = Client();
+    const httplib::Result result = client.Get(path.c_str());
+    if (!result) return {-1, Json()};
+    return {result->status, Json::parse(result->body, nullptr, false)};
+  }
+
+  static const Chain& chain() { return model_->chain(); }
+
+  // The answer is what FK says about its q, and its error is the distance to the target.
+  static void ExpectConsistent(const Json& answer, const Eigen::Vector3d& target) {
+    ASSERT_TRUE(answer.is_object()) << answer;
+    const std::vector<double> q_values = answer.at("q").get<std::vector<double>>();
+    ASSERT_EQ(static_cast<int>(q_values.size()), chain().num_joints());
+    const Eigen::VectorXd q = Eigen::Map<const Eigen::VectorXd>(q_values.data(), chain().num_joints());
+    EXPECT_TRUE(chain().WithinLimits(q, 1e-12));
+    const std::vector<double> reached = answer.at("reached").get<std::vector<double>>();
+    ASSERT_EQ(reached.size(), 3u);
+    const Eigen::Vector3d p_reached(reached[0], reached[1], reached[2]);
+    EXPECT_LT((p_reached - TipPosition(chain(), q)).norm(), 1e-12);
+    EXPECT_NEAR(answer.at("error").get<double>(), (p_reached - target).norm(), 1e-12);
+    EXPECT_GE(answer.at("micros").get<double>(), 0.0);
+    EXPECT_TRUE(answer.at("status").is_string());
+  }
+
+  static Json TargetBody(const Eigen::Vector3d& p, const std::string& solver = "") {
+    Json body{{"target", {p.x(), p.y(), p.z()}}};
+    if (!solver.empty()) body["solver"] = solver;
+    return body;
+  }
+
+  static inline IkModel* model_ = nullptr;
+  static inline WebServer* server_ = nullptr;
+  static inline std::thread* runner_ = nullptr;
+  static inline int port_ = 0;
+  static inline std::string* setup_error_ = nullptr;
+};
+
+TEST_F(ServerTest, ArmDescribesTheChainAndItsFramesAtZero) {
+  const auto [status, arm] = Get("/api/arm");
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(arm.at("dof").get<int>(), chain().num_joints());
+  EXPECT_DOUBLE_EQ(arm.at("reach").get<double>(), chain().reach());
+  for (int j = 0; j < chain().num_joints(); ++j) {
+    const Json& joint = arm.at("joints").at(j);
+    EXPECT_EQ(joint.at("name"), chain().joint(j).name);
+    EXPECT_EQ(joint.at("type"), "revolute");
+    EXPECT_DOUBLE_EQ(joint.at("lower").get<double>(), chain().joint(j).lower);
+    EXPECT_DOUBLE_EQ(joint.at("upper").get<double>(), chain().joint(j).upper);
+    EXPECT_EQ(joint.at("axis").size(), 3u);
+  }
+  const Json& frames = arm.at("frames_at_zero");
+  ASSERT_EQ(static_cast<int>(frames.size()), chain().num_joints() + 1);
+  const std::vector<double> tip = frames.back().at("p").get<std::vector<double>>();
+  const Eigen::Vector3d p_tip = TipPosition(chain(), Eigen::VectorXd::Zero(chain().num_joints()));
+  EXPECT_LT((Eigen::Vector3d(tip[0], tip[1], tip[2]) - p_tip).norm(), 1e-12);
+  double total = 0;
+  for (const Json& length : arm.at("link_lengths")) total += length.get<double>();
+  EXPECT_NEAR(total, 2.0, 1e-12);  // the seed arm: two 1 m links
+}
+
+TEST_F(ServerTest, SolveReachesInReachTargetsWithEveryRefiningSolver) {
+  std::mt19937_64 rng(77);
+  for (const char* solver : {"refined", "analytic", "kdl-lma"}) {
+    for (int i = 0; i < 20; ++i) {
+      const Eigen::Vector3d target = TipPosition(chain(), RandomConfiguration(chain(), &rng));
+      const auto [status, answer] = Post("/api/solve", TargetBody(target, solver).dump());
+      ASSERT_EQ(status, 200) << answer;
+      ExpectConsistent(answer, target);
+      EXPECT_EQ(answer.at("solver"), solver);
+      EXPECT_EQ(answer.at("status"), "converged") << solver << " " << answer;
+      // KDL stops at its own tolerance (1e-5 m); deepik's solvers go to machine precision.
+      EXPECT_LT(answer.at("error").get<double>(), std::string(solver) == "kdl-lma" ? 1e-4 : 1e-6) << solver;
+    }
+  }
+}
+
+TEST_F(ServerTest, SolveDefaultsToRefinedAndEveryOfferedSolverAnswers) {
+  const Eigen::Vector3d target(0.6, -0.4, 1.1);
+  const auto [status, answer] = Post("/api/solve", TargetBody(target).dump());
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(answer.at("solver"), "refined");
+  ExpectConsistent(answer, target);
+
+  const auto [model_status, info] = Get("/api/model");
+  ASSERT_EQ(model_status, 200);
+  const std::vector<std::string> solvers = info.at("solvers").get<std::vector<std::string>>();
+  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "analytic", "kdl-nr", "kdl-lma"}));
+  for (const std::string& solver : solvers) {
+    const auto [s, a] = Post("/api/solve", TargetBody(target, solver).dump());
+    ASSERT_EQ(s, 200) << solver << " " << a;
+    ExpectConsistent(a, target);
+  }
+}
+
+TEST_F(ServerTest, OutOfReachTargetsStretchToTheClosestPoint) {
+  const Eigen::Vector3d target(3.0, 0.0, 1.0);
+  const auto [s1, analytic] = Post("/api/solve", TargetBody(target, "analytic").dump());
+  const auto [s2, refined] = Post("/api/solve", TargetBody(target, "refined").dump());
+  ASSERT_EQ(s1, 200);
+  ASSERT_EQ(s2, 200);
+  ExpectConsistent(analytic, target);
+  ExpectConsistent(refined, target);
+  EXPECT_EQ(analytic.at("status"), "out of reach");
+  EXPECT_EQ(refined.at("status"), "out of reach");
+  // The closest reachable point of a ball of radius 2: 2 * target / |target|.
+  const std::vector<double> r = analytic.at("reached").get<std::vector<double>>();
+  EXPECT_LT((Eigen::Vector3d(r[0], r[1], r[2]) - 2.0 * target.normalized()).norm(), 1e-9);
+  EXPECT_NEAR(refined.at("error").get<double>(), analytic.at("error").get<double>(), 1e-6);
+}
+
+TEST_F(ServerTest, BatchAnswersEveryTargetInOrder) {
+  std::mt19937_64 rng(5);
+  Json targets = Json::array();
+  std::vector<Eigen::Vector3d> points;
+  for (int i = 0; i < 50; ++i) {
+    points.push_back(TipPosition(chain(), RandomConfiguration(chain(), &rng)));
+    targets.push_back({points.back().x(), points.back().y(), points.back().z()});
+  }
+  targets.push_back({3.0, 0.0, 1.0});
+  points.emplace_back(3.0, 0.0, 1.0);
+  const auto [status, answer] = Post("/api/solve", Json{{"targets", targets}, {"solver", "refined"}}.dump());
+  ASSERT_EQ(status, 200) << answer;
+  const Json& results = answer.at("results");
+  ASSERT_EQ(results.size(), points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    ExpectConsistent(results[i], points[i]);
+    if (i + 1 < points.size()) EXPECT_LT(results[i].at("error").get<double>(), 1e-6);
+  }
+  EXPECT_EQ(results.back().at("status"), "out of reach");
+}
+
+TEST_F(ServerTest, FkGivesEveryFrameAndTheTip) {
+  std::mt19937_64 rng(9);
+  const Eigen::VectorXd q = RandomConfiguration(chain(), &rng);
+  const auto [status, answer] =
+      Post("/api/fk", Json{{"q", std::vector<double>(q.data(), q.data() + q.size())}}.dump());
+  ASSERT_EQ(status, 200) << answer;
+  std::vector<Eigen::Isometry3d> X_BF;
+  JointFrames(chain(), q, &X_BF);
+  ASSERT_EQ(answer.at("frames").size(), X_BF.size());
+  for (size_t i = 0; i < X_BF.size(); ++i) {
+    const std::vector<double> p = answer.at("frames")[i].at("p").get<std::vector<double>>();
+    EXPECT_LT((Eigen::Vector3d(p[0], p[1], p[2]) - X_BF[i].translation()).norm(), 1e-12);
+    const std::vector<double> w = answer.at("frames")[i].at("quat").get<std::vector<double>>();
+    const Eigen::Quaterniond quat(w[0], w[1], w[2], w[3]);
+    EXPECT_LT(RotationAngleBetween(quat.toRotationMatrix(), X_BF[i].rotation()), 1e-9);
+  }
+  const std::vector<double> tip = answer.at("tip").get<std::vector<double>>();
+  EXPECT_LT((Eigen::Vector3d(tip[0], tip[1], tip[2]) - TipPosition(chain(), q)).norm(), 1e-12);
+}
+
+TEST_F(ServerTest, ModelHasHistoryAndHeadlineMetrics) {
+  const auto [status, info] = Get("/api/model");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(info.at("arm"), "seed");
+  EXPECT_EQ(info.at("history").size(), model_->History().size());
+  ASSERT_FALSE(info.at("history").empty());
+  EXPECT_GT(info.at("history")[0].at("validation_median").get<double>(), 0.0);
+  EXPECT_TRUE(info.at("metrics").is_object());
+  EXPECT_TRUE(info.at("network").is_object());
+}
+
+TEST_F(ServerTest, WorkspaceIsSeededFkWithinTheReach) {
+  const auto [s1, a] = Get("/api/workspace?n=500&seed=3");
+  const auto [s2, b] = Get("/api/workspace?n=500&seed=3");
+  ASSERT_EQ(s1, 200);
+  ASSERT_EQ(s2, 200);
+  ASSERT_EQ(a.at("points").size(), 500u);
+  EXPECT_EQ(a, b);
+  for (const Json& p : a.at("points")) {
+    EXPECT_LE(Eigen::Vector3d(p[0].get<double>(), p[1].get<double>(), p[2].get<double>()).norm(),
+              chain().reach() + 1e-4);
+  }
+  EXPECT_EQ(Get("/api/workspace").second.at("points").size(), 2000u);
+  for (const char* bad : {"n=0", "n=-5", "n=abc", "n=2.5", "n=100000000", "seed=x", "n="}) {
+    const auto [status, answer] = Get(std::string("/api/workspace?") + bad);
+    EXPECT_EQ(status, 400) << bad;
+    EXPECT_TRUE(answer.contains("error")) << bad;
+  }
+}
+
+TEST_F(ServerTest, BadRequestsGet4xxWithAJsonErrorAndTheServerLivesOn) {
+  std::string many = "{\"targets\":[";
+  for (int i = 0; i < 1001; ++i) many += std::string(i ? "," : "") + "[1,0,1]";
+  many += "]}";
+  const std::string oversized = "{\"target\":[1,0,1],\"pad\":\"" + std::string(70 * 1024, 'x') + "\"}";
+  const std::string deep = std::string(20000, '[') + std::string(20000, ']');
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/api/solve", ""},
+      {"/api/solve", "{"},
+      {"/api/solve", "not json"},
+      {"/api/solve", "[1,0,1]"},
+      {"/api/solve", "null"},
+      {"/api/solve", "{}"},
+      {"/api/solve", R"({"target":[1,0]})"},
+      {"/api/solve", R"({"target":[1,0,1,0]})"},
+      {"/api/solve", R"({"target":[]})"},
+      {"/api/solve", R"({"target":"1,0,1"})"},
+      {"/api/solve", R"({"target":{"x":1,"y":0,"z":1}})"},
+      {"/api/solve", R"({"target":["1",0,1]})"},
+      {"/api/solve", R"({"target":[null,0,1]})"},
+      {"/api/solve", R"({"target":[true,0,1]})"},
+      {"/api/solve", R"({"target":[[1],0,1]})"},
+      {"/api/solve", R"({"target":[NaN,0,1]})"},
+      {"/api/solve", R"({"target":[Infinity,0,1]})"},
+      {"/api/solve", R"({"target":[1e400,0,1]})"},
+      {"/api/solve", R"({"target":[1e9,0,1]})"},
+      {"/api/solve", R"({"target":[1,0,1],"solver":"magic"})"},
+      {"/api/solve", R"({"target":[1,0,1],"solver":3})"},
+      {"/api/solve", R"({"target":[1,0,1],"solver":null})"},
+      {"/api/solve", R"({"target":[1,0,1],"targte":[1,0,1]})"},
+      {"/api/solve", R"({"target":[1,0,1],"targets":[[1,0,1]]})"},
+      {"/api/solve", R"({"targets":[]})"},
+      {"/api/solve", R"({"targets":[1,0,1]})"},
+      {"/api/solve", R"({"targets":[[1,0,1],[1,0]]})"},
+      {"/api/solve", R"({"targets":[[1,0,1],["a",0,1]]})"},
+      {"/api/solve", R"({"targets":"all"})"},
+      {"/api/solve", many},
+      {"/api/solve", oversized},
+      {"/api/solve", deep},
+      {"/api/fk", R"({"q":[0,0,0]})"},
+      {"/api/fk", R"({"q":[0,0,0,"0"]})"},
+      {"/api/fk", R"({"q":[0,0,0,null]})"},
+      {"/api/fk", R"({})"},
+      {"/api/fk", R"({"q":[0,0,0,0],"extra":1})"},
+      {"/api/fk", "]"},
+      {"/api/nowhere", "{}"},
+      {"/api/arm", "{}"},
+  };
+  for (const auto& [path, body] : cases) {
+    const auto [status, answer] = Post(path, body);
+    const std::string label = path + " " + body.substr(0, 80);
+    EXPECT_GE(status, 400) << label;
+    EXPECT_LT(status, 500) << label;
+    ASSERT_TRUE(answer.is_object()) << label;
+    EXPECT_TRUE(answer.contains("error") && answer.at("error").is_string()) << label << " -> " << answer;
+  }
+  EXPECT_EQ(Post("/api/solve", many).first, 413);
+  EXPECT_EQ(Post("/api/solve", oversized).first, 413);
+  EXPECT_EQ(Get("/api/nowhere").first, 404);
+  EXPECT_TRUE(Get("/api/nowhere").second.contains("error"));
+  // Still serving.
+  EXPECT_EQ(Get("/api/arm").first, 200);
+  EXPECT_EQ(Post("/api/solve", R"({"target":[1,0,1]})").first, 200);
+}
+
+TEST_F(ServerTest, ServesThePageAndThreeJsLocally) {
+  httplib::Client client = Client();
+  const httplib::Result page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("importmap"), std::string::npos);
+  const httplib::Result app = client.Get("/app.js");
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->status, 200);
+  EXPECT_NE(app->get_header_value("Content-Type").find("javascript"), std::string::npos);
+  const httplib::Result three = client.Get("/node_modules/three/build/three.module.js");
+  ASSERT_TRUE(three);
+  EXPECT_EQ(three->status, 200) << "run `npm ci` in web/ (scripts/setup.sh does)";
+  const httplib::Result escape = client.Get("/../CMakeLists.txt");
+  ASSERT_TRUE(escape);
+  EXPECT_EQ(escape->status, 404);
+}
+
+// At least 10,000 solves from 8 clients at once on loopback, within 60 s, with no error.
+TEST_F(ServerTest, LoadTenThousandSolvesFromEightClients) {
+  constexpr int kClients = 8;
+  constexpr int kRequests = 10000;
+  constexpr double kDeadlineSeconds = 60;
+  std::mt19937_64 rng(2024);
+  std::vector<std::string> bodies;
+  std::vector<Eigen::Vector3d> targets;
+  for (int i = 0; i < 256; ++i) {
+    targets.push_back(TipPosition(chain(), RandomConfiguration(chain(), &rng)));
+    bodies.push_back(TargetBody(targets.back(), "refined").dump());
+  }
+  std::atomic<int> next{0}, done{0}, errors{0};
+  std::string first_error;
+  std::mutex error_mutex;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::duration<double>(kDeadlineSeconds);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      httplib::Client client = Client();
+      for (int i = next++; i < kRequests && std::chrono::steady_clock::now() < deadline; i = next++) {
+        const size_t k = static_cast<size_t>(i) % bodies.size();
+        const httplib::Result result = client.Post("/api/solve", bodies[k], "application/json");
+        std::string problem;
+        if (!result) {
+          problem = "no answer: " + httplib::to_string(result.error());
+        } else if (result->status != 200) {
+          problem = "status " + std::to_string(result->status) + ": " + result->body;
+        } else {
+          const Json answer = Json::parse(result->body, nullptr, false);
+          if (!answer.is_object() || !answer.contains("error") || answer.at("error").get<double>() > 1e-6) {
+            problem = "bad answer: " + result->body;
+          }
+        }
+        if (!problem.empty()) {
+          ++errors;
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (first_error.empty()) first_error = problem;
+        }
+        ++done;
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double throughput = done.load() / seconds;
+  std::printf(
+      "[ load     ] %d solve requests (refined) from %d clients in %.2f s: %.0f requests/s, %d errors\n",
+      done.load(), kClients, seconds, throughput, errors.load());
+  EXPECT_EQ(errors.load(), 0) << first_error;
+  EXPECT_GE(done.load(), kRequests) << "did not finish within " << kDeadlineSeconds << " s";
+}
+
+// The command: prints its address, answers, and stops cleanly on SIGTERM.
+TEST(ServeCommandTest, PrintsItsAddressAndStopsOnSigterm) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  const std::string model = ModelPath();
+  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--model", model, "--port", "0"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, DEEPIK_CLI, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  struct Reaper {  // kills the child whatever happens
+    pid_t pid;
+    ~Reaper() {
+      if (pid > 0 && ::kill(pid, 0) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+  } reaper{pid};
+
+  FILE* out = ::fdopen(pipe_fds[0], "r");
+  char line[512] = {0};
+  ASSERT_NE(std::fgets(line, sizeof line, out), nullptr);
+  std::smatch match;
+  const std::string text = line;
+  ASSERT_TRUE(
+      std::regex_search(text, match, std::regex(R"(serving http://127\.0\.0\.1:(\d+)/ \(Ctrl-C to stop\))")))
+      << text;
+  const int port = std::stoi(match[1]);
+  httplib::Client client("127.0.0.1", port);
+  const httplib::Result arm = client.Get("/api/arm");
+  ASSERT_TRUE(arm);
+  EXPECT_EQ(arm->status, 200);
+
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = -1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::waitpid(pid, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "did not stop within 10 s of SIGTERM";
+  reaper.pid = 0;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::fclose(out);
+}
+
+}  // namespace
+}  // namespace deepik

@@ -1,0 +1,114 @@
+// The arm in the 3-D view: base, links and joints placed from FK frames, the tip, the target
+// marker, and the closest-point marker with its dashed line for answers that miss the target.
+import * as THREE from 'three';
+import { root, addGround, frameCamera } from './scene.js';
+
+const materials = {
+  link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
+  joint: new THREE.MeshStandardMaterial({ color: 0x2b3a4f, metalness: 0.6, roughness: 0.3 }),
+  base: new THREE.MeshStandardMaterial({ color: 0x1f2a3a, metalness: 0.5, roughness: 0.5 }),
+  tip: new THREE.MeshStandardMaterial({ color: 0x5cc8ff, emissive: 0x1a6a99, roughness: 0.3 }),
+  target: new THREE.MeshStandardMaterial({ color: 0xff4d5e, emissive: 0x8a1020, roughness: 0.4 }),
+  closest: new THREE.MeshBasicMaterial({ color: 0xffb547, transparent: true, opacity: 0.9 }),
+};
+
+// The meshes, filled in by buildArm(): other modules pick the tip and the target from here.
+export const parts = { links: [], joints: [], tip: null, target: null, closest: null, missLine: null };
+
+function addMesh(geometry, material, name) {
+  const mesh = new THREE.Mesh(geometry, material);
+  if (name) mesh.name = name;
+  root.add(mesh);
+  return mesh;
+}
+
+function addBase(r) {
+  const base = addMesh(new THREE.CylinderGeometry(2.4 * r, 3 * r, 1.2 * r, 40), materials.base);
+  base.rotation.x = Math.PI / 2;  // cylinder axis y -> deepik z
+  base.position.z = 0.6 * r;
+}
+
+// One link more than joints: the last runs from the last joint to the tip.
+function addLinksAndJoints(dof, r) {
+  const cylinder = new THREE.CylinderGeometry(r, r, 1, 28);
+  for (let i = 0; i <= dof; ++i) parts.links.push(addMesh(cylinder, materials.link));
+  const sphere = new THREE.SphereGeometry(1.55 * r, 28, 20);
+  for (let i = 0; i < dof; ++i) parts.joints.push(addMesh(sphere, materials.joint));
+}
+
+// The target sphere wears a translucent halo (its child 0) that pulseTarget() breathes.
+function addTipAndTarget(r) {
+  parts.tip = addMesh(new THREE.SphereGeometry(1.3 * r, 24, 16), materials.tip, 'tip');
+  parts.target = addMesh(new THREE.SphereGeometry(1.6 * r, 28, 20), materials.target, 'target');
+  const halo = new THREE.Mesh(new THREE.SphereGeometry(2.6 * r, 28, 20),
+    new THREE.MeshBasicMaterial({ color: 0xff4d5e, transparent: true, opacity: 0.18, depthWrite: false }));
+  parts.target.add(halo);
+}
+
+// A ring at the closest point reached and a dashed line from it to the target, hidden until needed.
+function addMissMarkers(r, unit) {
+  parts.closest = addMesh(new THREE.TorusGeometry(2.2 * r, 0.35 * r, 12, 40), materials.closest);
+  parts.closest.visible = false;
+  const lineGeometry = new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]);
+  parts.missLine = new THREE.Line(lineGeometry, new THREE.LineDashedMaterial({
+    color: 0xffb547, dashSize: 0.04 * unit, gapSize: 0.03 * unit, transparent: true, opacity: 0.9 }));
+  parts.missLine.visible = false;
+  root.add(parts.missLine);
+}
+
+// Builds everything once, sized to the arm (`unit` = its reach), and frames the camera on it.
+export function buildArm(arm, unit) {
+  const r = 0.035 * unit;
+  addBase(r);
+  addLinksAndJoints(arm.dof, r);
+  addTipAndTarget(r);
+  addMissMarkers(r, unit);
+  addGround(unit);
+  frameCamera(unit);
+}
+
+// A unit-length cylinder (along y) stretched from a to b.
+const yUp = new THREE.Vector3(0, 1, 0);
+function placeLink(mesh, a, b) {
+  const d = new THREE.Vector3().subVectors(b, a);
+  const length = d.length();
+  mesh.visible = length > 1e-6;
+  if (!mesh.visible) return;
+  mesh.position.copy(a).addScaledVector(d, 0.5);
+  mesh.quaternion.setFromUnitVectors(yUp, d.divideScalar(length));
+  mesh.scale.set(1, length, 1);
+}
+
+// Poses the arm from FK frames (base first, tip last); returns the tip position (base frame).
+export function drawArm(frames) {
+  const points = [new THREE.Vector3()];
+  frames.forEach((M) => points.push(new THREE.Vector3().setFromMatrixPosition(M)));
+  for (let i = 0; i < parts.links.length; ++i) placeLink(parts.links[i], points[i], points[i + 1]);
+  parts.joints.forEach((mesh, i) => mesh.position.copy(points[i + 1]));
+  const tip = points[points.length - 1];
+  parts.tip.position.copy(tip);
+  return tip;
+}
+
+export function placeTarget(target) {
+  parts.target.position.copy(target);
+}
+
+// Shows where a missing answer ended up: the ring faces the target, the line joins the two.
+export function showMiss(miss, reachedPoint, target) {
+  parts.closest.visible = miss;
+  parts.missLine.visible = miss;
+  if (!miss) return;
+  const reached = new THREE.Vector3(...reachedPoint);
+  parts.closest.position.copy(reached);
+  const towards = new THREE.Vector3().subVectors(target, reached).normalize();
+  parts.closest.quaternion.setFromUnitVectors(new THREE.Vector3(0, 0, 1), towards);
+  parts.missLine.geometry.setFromPoints([reached, target.clone()]);
+  parts.missLine.computeLineDistances();
+}
+
+// The target's halo swells and shrinks a little, so the draggable marker catches the eye.
+export function pulseTarget(now) {
+  if (!parts.target) return;
+  parts.target.children[0].scale.setScalar(1 + 0.06 * Math.sin(now / 220));
+}

@@ -1,0 +1,79 @@
+// Moving the target by hand: drag the red marker with the pointer (in the plane facing the
+// camera), or step it with the keys. Dragging anywhere else still orbits the camera.
+import * as THREE from 'three';
+import { renderer, camera, controls, root } from './scene.js';
+import { parts } from './arm.js';
+import { state } from './state.js';
+import { setTarget } from './solve.js';
+
+const canvas = renderer.domElement;
+const raycaster = new THREE.Raycaster();
+const pointer = new THREE.Vector2();
+const dragPlane = new THREE.Plane();
+const dragOffset = new THREE.Vector3();  // marker centre minus the grabbed point: no jump on grab
+
+function setPointer(event) {
+  const rect = canvas.getBoundingClientRect();
+  pointer.set(((event.clientX - rect.left) / rect.width) * 2 - 1, -((event.clientY - rect.top) / rect.height) * 2 + 1);
+  raycaster.setFromCamera(pointer, camera);
+}
+
+const overTarget = () => raycaster.intersectObject(parts.target, true).length > 0;
+
+// Registered in the capture phase, so it runs before OrbitControls' own listener and can hide
+// a drag that starts on the marker from it.
+function onPointerDown(event) {
+  if (!parts.target) return;
+  setPointer(event);
+  if (!overTarget()) return;
+  state.dragging = true;
+  controls.enabled = false;
+  canvas.setPointerCapture(event.pointerId);
+  const world = parts.target.getWorldPosition(new THREE.Vector3());
+  dragPlane.setFromNormalAndCoplanarPoint(camera.getWorldDirection(new THREE.Vector3()), world);
+  const hit = new THREE.Vector3();
+  if (raycaster.ray.intersectPlane(dragPlane, hit)) dragOffset.subVectors(world, hit);
+  event.preventDefault();
+  event.stopImmediatePropagation();  // the orbit camera must not see this drag
+}
+
+function onPointerMove(event) {
+  setPointer(event);
+  if (!state.dragging) {
+    canvas.style.cursor = parts.target && overTarget() ? 'grab' : '';
+    return;
+  }
+  const hit = new THREE.Vector3();
+  if (!raycaster.ray.intersectPlane(dragPlane, hit)) return;
+  const local = root.worldToLocal(hit.add(dragOffset));
+  setTarget([local.x, local.y, local.z]);
+}
+
+function endDrag(event) {
+  if (!state.dragging) return;
+  state.dragging = false;
+  controls.enabled = true;
+  if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
+}
+
+// The original app's keys: W/S along x, A/D along y, E/Q along z (deepik's base frame).
+const keyMoves = { w: [1, 0, 0], s: [-1, 0, 0], a: [0, 1, 0], d: [0, -1, 0], e: [0, 0, 1], q: [0, 0, -1] };
+
+// Steps of 1 % of the arm's size (state.unit), 5 % with Shift. Keys typed into the panel's
+// select and checkbox are theirs, not the target's.
+function onKeyDown(event) {
+  if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) return;
+  const move = keyMoves[event.key.toLowerCase()];
+  if (!move || !state.arm) return;
+  const step = 0.01 * state.unit * (event.shiftKey ? 5 : 1);
+  setTarget([state.target.x + move[0] * step, state.target.y + move[1] * step, state.target.z + move[2] * step]);
+  event.preventDefault();
+}
+
+export function installTargetControls() {
+  canvas.addEventListener('pointerdown', onPointerDown, { capture: true });
+  canvas.addEventListener('pointermove', onPointerMove);
+  canvas.addEventListener('pointerup', endDrag);
+  canvas.addEventListener('pointercancel', endDrag);
+  window.addEventListener('keydown', onKeyDown);
+}

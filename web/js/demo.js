@@ -1,0 +1,33 @@
+// Targets the page sets by itself: the start and "out of reach" targets, and the animated demo
+// paths, which sweep the target in and out of reach so the solver's behaviour at the edge shows.
+import { state } from './state.js';
+import { setTarget } from './solve.js';
+
+// In front of the arm, comfortably inside its reach.
+export function initialTarget(arm) {
+  const r = arm.reach;
+  return [0.4 * r, 0.15 * r, 0.5 * r];
+}
+
+// 30 % beyond the reach: the arm stretches towards it.
+export function outOfReachTarget(arm) {
+  return [1.3 * arm.reach, 0.25 * arm.reach, 0.55 * arm.reach];
+}
+
+function demoPoint(kind, t) {
+  const r = state.unit;
+  if (kind === 'circle') {
+    // A circle whose radius swells from inside the reach to beyond it.
+    const radius = r * (0.65 + 0.5 * (0.5 + 0.5 * Math.sin(0.37 * t)));
+    return [radius * Math.cos(t), radius * Math.sin(t), 0.45 * r + 0.25 * r * Math.sin(2 * t)];
+  }
+  // A figure-eight in front of the arm, its lobes reaching past the reach.
+  return [1.2 * r * Math.sin(t), 0.6 * r * Math.sin(2 * t), 0.6 * r + 0.4 * r * Math.cos(t)];
+}
+
+// Advances the playing demo path by dt seconds; a drag takes over the target while it lasts.
+export function stepDemo(dt) {
+  if (state.demo === 'off' || state.dragging) return;
+  state.demoT += dt * 0.55;
+  setTarget(demoPoint(state.demo, state.demoT));
+}

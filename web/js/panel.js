@@ -1,0 +1,123 @@
+// The side panel: subtitle, status with its error and latency, target and tip readouts, one bar
+// per joint, the solver choice and the explore controls. It only shows things; what the
+// controls do is passed in by the page (app.js).
+import { $, DEG, fmtVec, fmtLength } from './util.js';
+import { buildModelCard } from './model-card.js';
+
+const SOLVER_LABELS = {
+  network: 'network (learned, one pass)', refined: 'refined (network + LM)', analytic: 'analytic (closed form)',
+  'kdl-nr': 'KDL Newton-Raphson', 'kdl-lma': 'KDL Levenberg-Marquardt',
+};
+
+// Where joint value v sits on its bar (0 = lower limit, 1 = upper); mid-bar if the range is empty.
+function barFraction(j, v) {
+  const span = j.upper - j.lower;
+  return span > 0 ? (v - j.lower) / span : 0.5;
+}
+const clamp01 = (x) => Math.min(Math.max(x, 0), 1);
+
+// Revolute joints read in degrees, prismatic ones in millimetres.
+function fmtJoint(j, v, digits) {
+  return j.type === 'prismatic' ? `${(v * 1000).toFixed(digits)} mm` : `${(v * DEG).toFixed(digits)}°`;
+}
+
+function addJointBar(parent, j, i) {
+  const div = document.createElement('div');
+  div.className = 'joint';
+  div.innerHTML = `<div class="head"><span class="name">${j.name}</span><span class="value" id="jv${i}">–</span></div>
+      <div class="track"><div class="fill" id="jf${i}"></div><div class="zero" id="jz${i}"></div><div class="knob" id="jk${i}"></div></div>
+      <div class="range"><span>${fmtJoint(j, j.lower, 0)}</span><span>${fmtJoint(j, j.upper, 0)}</span></div>`;
+  parent.appendChild(div);
+  $(`jz${i}`).style.left = `${clamp01(barFraction(j, 0)) * 100}%`;
+}
+
+function fillSolverChoice(solvers, defaultSolver) {
+  const select = $('solver');
+  for (const name of solvers) {
+    const option = document.createElement('option');
+    option.value = name;
+    option.textContent = SOLVER_LABELS[name] || name;
+    select.appendChild(option);
+  }
+  select.value = defaultSolver;
+  return select.value;
+}
+
+// Fills the panel for this arm and model; returns the solver selected at start.
+export function buildPanel(arm, model) {
+  $('subtitle').textContent = `${arm.name} arm · ${arm.dof} joints · reach ${arm.reach.toFixed(2)} m`;
+  const jointsDiv = $('joints');
+  arm.joints.forEach((j, i) => addJointBar(jointsDiv, j, i));
+  const solver = fillSolverChoice(model.solvers, model.default_solver);
+  buildModelCard(model);
+  return solver;
+}
+
+// The joint bars fill from zero to the value; a joint near a limit is highlighted
+// (continuous joints have none that matter).
+export function updateReadouts(joints, q, tip) {
+  joints.forEach((j, i) => {
+    const t = barFraction(j, q[i]);
+    const zero = clamp01(barFraction(j, 0));
+    const fill = $(`jf${i}`);
+    fill.style.left = `${Math.min(zero, t) * 100}%`;
+    fill.style.width = `${Math.abs(t - zero) * 100}%`;
+    $(`jk${i}`).style.left = `${t * 100}%`;
+    $(`jv${i}`).textContent = fmtJoint(j, q[i], 1);
+    const atLimit = j.upper - j.lower > 0 && (t < 0.01 || t > 0.99) && !j.continuous;
+    $(`jv${i}`).parentElement.parentElement.classList.toggle('at-limit', atLimit);
+  });
+  $('tip-readout').textContent = fmtVec([tip.x, tip.y, tip.z]);
+}
+
+export function showTarget(p) {
+  $('target-readout').textContent = fmtVec(p);
+}
+
+// The status kind (also the CSS state of #status, which the end-to-end test reads).
+function statusKind(answer) {
+  if (answer.status === 'out of reach') return 'out-of-reach';
+  return answer.status === 'converged' ? 'reached' : 'approximate';
+}
+
+const STATUS_TEXT = { reached: 'Reached', 'out-of-reach': 'Out of reach', approximate: 'Approximate' };
+
+function statusDetail(kind, answer) {
+  const away = fmtLength(answer.error);
+  return {
+    reached: `within ${away} of the target`,
+    'out-of-reach': `stretched to the closest point, ${away} away`,
+    approximate: `the ${answer.solver} solver stopped ${away} away`,
+  }[kind];
+}
+
+// The answer's error and server time, and its status in words.
+export function showSolve(answer, roundTripMs) {
+  const mm = answer.error * 1e3;
+  $('error').textContent = `${mm < 0.001 ? mm.toExponential(1) : mm.toFixed(mm < 1 ? 4 : 1)} mm`;
+  $('latency').textContent = answer.micros < 1000 ? `${answer.micros.toFixed(0)} µs` : `${(answer.micros / 1000).toFixed(1)} ms`;
+  $('latency').title = `solver time on the server; round trip ${roundTripMs.toFixed(1)} ms`;
+  const kind = statusKind(answer);
+  $('status').dataset.state = kind;
+  $('status-text').textContent = STATUS_TEXT[kind];
+  $('status-detail').textContent = statusDetail(kind, answer);
+}
+
+export function showError(message) {
+  $('status').dataset.state = 'error';
+  $('status-text').textContent = message;
+}
+
+export function showDemoChoice(kind) {
+  $('demo').value = kind;
+}
+
+// Wires the controls to the page's actions. A select gives focus back after a choice, so the
+// W/A/S/D/E/Q keys move the target again instead of changing the selection.
+export function bindControls({ onSolver, onWorkspace, onDemo, onReset, onStretch }) {
+  $('solver').addEventListener('change', (e) => { onSolver(e.target.value); e.target.blur(); });
+  $('workspace-toggle').addEventListener('change', (e) => onWorkspace(e.target.checked));
+  $('demo').addEventListener('change', (e) => { onDemo(e.target.value); e.target.blur(); });
+  $('reset').addEventListener('click', onReset);
+  $('stretch').addEventListener('click', onStretch);
+}

@@ -1,0 +1,75 @@
+// Asking the server for a solution and animating the arm to it. Only one solve is in flight at
+// a time: targets that arrive meanwhile (a drag sends one per mouse move) collapse into one
+// follow-up request for the latest target, so the server is never flooded.
+import { state } from './state.js';
+import { solve } from './api.js';
+import { drawArm, placeTarget, showMiss } from './arm.js';
+import { showSolve, showError, showTarget, updateReadouts } from './panel.js';
+
+// Moves the target (deepik's base frame) and asks for a solution.
+export function setTarget(p) {
+  state.target.set(p[0], p[1], p[2]);
+  placeTarget(state.target);
+  showTarget(p);
+  requestSolve();
+}
+
+export function requestSolve() {
+  if (state.inFlight) { state.pending = true; return; }
+  state.inFlight = true;
+  state.pending = false;
+  const target = [state.target.x, state.target.y, state.target.z];
+  const started = performance.now();
+  solve(target, state.solver)
+    .then((answer) => {
+      answer.target = target;  // the target this answer is for (the test hook reports it)
+      state.lastSolve = answer;
+      state.requestCount += 1;
+      showAnswer(answer, performance.now() - started);
+      animateTo(answer.q);
+    })
+    .catch((err) => showError(err.message))
+    .finally(() => {
+      state.inFlight = false;
+      if (state.pending) requestSolve();
+    });
+}
+
+// The panel's status, and in the view the closest point when the answer is off by more than 0.1 mm.
+function showAnswer(answer, roundTripMs) {
+  showSolve(answer, roundTripMs);
+  const miss = answer.status !== 'converged' && answer.error > 1e-4;
+  showMiss(miss, answer.reached, state.target);
+}
+
+// Draws the arm at joint values q and updates the panel's joint bars and tip readout.
+export function showPose(q) {
+  const tip = drawArm(state.kin.frames(q));
+  updateReadouts(state.arm.joints, q, tip);
+}
+
+function animateTo(q) {
+  state.qFrom = state.q.slice();
+  // Full-turn joints take the short way round; q and q + 2 pi are the same configuration.
+  state.qTo = q.map((v, i) => {
+    if (!state.arm.joints[i].continuous) return v;
+    const d = Math.atan2(Math.sin(v - state.qFrom[i]), Math.cos(v - state.qFrom[i]));
+    return state.qFrom[i] + d;
+  });
+  state.animStart = performance.now();
+  // Short moves while the target keeps moving (demo, drag), so the arm keeps up with it.
+  state.animDuration = state.demo !== 'off' || state.dragging ? 140 : 450;
+  state.animating = true;
+}
+
+const ease = (t) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);  // cubic in-out
+
+// One animation frame: the pose between the last drawn one and the answer.
+export function stepAnimation(now) {
+  if (!state.animating) return;
+  const t = Math.min((now - state.animStart) / state.animDuration, 1);
+  const k = ease(t);
+  state.q = state.qFrom.map((a, i) => a + (state.qTo[i] - a) * k);
+  if (t >= 1) { state.q = state.qTo.slice(); state.animating = false; }
+  showPose(state.q);
+}

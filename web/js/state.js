@@ -1,0 +1,15 @@
+// The page's shared state, in one place so every module reads the same target, pose and flags.
+import * as THREE from 'three';
+
+export const state = {
+  arm: null, kin: null, model: null,
+  unit: 1,  // the arm's size scale (m): sizes of markers, key steps and demo paths follow it
+  // The drawn joint values and the animation towards the latest answer (solve.js).
+  q: [], qFrom: [], qTo: [], animStart: 0, animDuration: 450, animating: false,
+  // What is asked (target, in deepik's base frame) and how (solver name).
+  target: new THREE.Vector3(), solver: 'refined',
+  // At most one solve in flight; a newer target while one is out is remembered in `pending`.
+  inFlight: false, pending: false, lastSolve: null, requestCount: 0,
+  dragging: false,          // the target is being dragged (controls.js)
+  demo: 'off', demoT: 0,    // the demo path playing and its parameter (demo.js)
+};
