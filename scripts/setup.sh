@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
+  hyperfine time
 )
 # Node.js and npm: use the machine's own when present (Debian's nodejs conflicts with some npm builds).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)

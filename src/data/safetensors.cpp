@@ -74,6 +74,11 @@ std::vector<Value> DecodeValues(const RawTensor& tensor, const char* dtype) {
                      std::to_string(tensor.bytes.size()));
   }
   std::vector<Value> values(static_cast<size_t>(count));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // The file's byte order is the machine's: the bytes are the values (model loading at start-up).
+  if (!values.empty()) std::memcpy(values.data(), tensor.bytes.data(), tensor.bytes.size());
+  return values;
+#endif
   for (size_t i = 0; i < values.size(); ++i) {
     const Bits bits = ReadLittleEndian<Bits>(tensor.bytes.data() + i * sizeof(Bits));
     std::memcpy(&values[i], &bits, sizeof(Bits));

@@ -116,6 +116,23 @@ SafetensorsFile MakeModelFile(const Chain& chain, const NetworkOptions& network,
   return file;
 }
 
+IkModel::IkModel(const IkModel& other)
+    : file_(other.file_),
+      chain_(other.chain_ ? std::make_unique<Chain>(*other.chain_) : nullptr),
+      network_(other.network_),
+      layers_(other.layers_),
+      input_mean_(other.input_mean_),
+      input_std_(other.input_std_),
+      output_column_(other.output_column_),
+      sincos_(other.sincos_),
+      lower_f_(other.lower_f_),
+      upper_f_(other.upper_f_) {}
+
+IkModel& IkModel::operator=(const IkModel& other) {
+  if (this != &other) *this = IkModel(other);
+  return *this;
+}
+
 IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string& source) {
   const auto format = file.metadata.find("format");
   if (format == file.metadata.end() || format->second != kFormat) {

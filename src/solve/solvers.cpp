@@ -13,7 +13,7 @@ namespace {
 
 constexpr double kNetworkTolerance = 1e-4;  // m
 
-IkModel CopyOf(const IkModel& model) { return IkModel::FromSafetensors(model.file(), "model"); }
+IkModel CopyOf(const IkModel& model) { return IkModel(model); }
 
 }  // namespace
 

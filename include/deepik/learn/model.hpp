@@ -33,6 +33,13 @@ class IkModel {
     Eigen::VectorXf a, b;
   };
 
+  IkModel() = default;
+  /// A deep copy (the chain too): each copy is independent of the original's lifetime.
+  IkModel(const IkModel& other);
+  IkModel& operator=(const IkModel& other);
+  IkModel(IkModel&&) noexcept = default;
+  IkModel& operator=(IkModel&&) noexcept = default;
+
   /// Builds the model from a file's content.
   /// @throws InputError (naming `source`) when a tensor or metadata field is missing or has the
   ///         wrong shape, or the file is not a deepik model.
