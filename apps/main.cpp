@@ -20,6 +20,10 @@ int main(int argc, char** argv) {
   CLI::App app{"deepik: inverse kinematics for robot arms, learned with deep learning"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "deepik 0.1.0");
+  // Usage errors start like every other error (README, "Errors and exit codes").
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "deepik: error: " + std::string(e.what()) + "\nRun with --help for more information.\n";
+  });
   deepik::cli::CommandSet set;
   set.stop = &g_stop_requested;
   deepik::cli::AddArmCommands(app, &set);

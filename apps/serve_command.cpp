@@ -14,6 +14,9 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--port,-p", serve->port, "TCP port (0: any free port)")->capture_default_str();
   command->add_option("--host", serve->host, "address to listen on")->capture_default_str();
   command->add_option("--web-root", serve->web_root, "the page's folder (default: deepik's web/)");
+  command->add_option("--allow-host", serve->allowed_hosts,
+                      "also accept requests whose Host header names this (repeatable; default: only the "
+                      "--host address and localhost, against DNS rebinding)");
   const std::atomic<bool>* stop = set->stop;
   set->commands.push_back({command, [serve, stop] { return RunServe(*serve, std::cout, stop); }, true});
 }

@@ -3,6 +3,8 @@
 #include <console_bridge/console.h>
 #include <urdf_parser/urdf_parser.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -10,7 +12,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -61,19 +62,81 @@ Eigen::Isometry3d ToIsometry(const urdf::Pose& pose) {
 }
 
 // urdfdom keeps links and joints in maps sorted by name, so the order of the XML text is lost. The
-// default tip rule breaks ties by document order, so recover it with a light scan of the text
-// (comments removed). A link the scan misses sorts after all the others, by name.
+// default tip rule breaks ties by document order, so recover it with a light scan of the text that
+// skips comments. A plain linear scan, not std::regex: libstdc++'s regex recurses per character and
+// overflows the stack on a large comment. A link the scan misses sorts after all the others.
 std::map<std::string, int> LinkDocumentOrder(const std::string& xml) {
-  static const std::regex kComment("<!--[\\s\\S]*?-->");
-  static const std::regex kLink("<link\\b[^>]*?\\bname\\s*=\\s*[\"']([^\"']*)[\"']");
-  const std::string text = std::regex_replace(xml, kComment, "");
   std::map<std::string, int> order;
   int index = 0;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kLink); it != std::sregex_iterator(); ++it) {
-    order.emplace((*it)[1].str(), index++);
+  size_t at = 0;
+  while ((at = xml.find('<', at)) != std::string::npos) {
+    if (xml.compare(at, 4, "<!--") == 0) {
+      const size_t end = xml.find("-->", at + 4);
+      if (end == std::string::npos) break;
+      at = end + 3;
+      continue;
+    }
+    const size_t tag_end = xml.find('>', at);
+    if (tag_end == std::string::npos) break;
+    const bool is_link = xml.compare(at, 5, "<link") == 0 && at + 5 < xml.size() &&
+                         std::isspace(static_cast<unsigned char>(xml[at + 5]));
+    if (is_link) {
+      // The name attribute: name = "..." or '...', possibly with spaces around '='.
+      size_t name_at = at + 5;
+      while ((name_at = xml.find("name", name_at)) != std::string::npos && name_at < tag_end) {
+        const bool word_start = std::isspace(static_cast<unsigned char>(xml[name_at - 1]));
+        size_t q = name_at + 4;
+        while (q < tag_end && std::isspace(static_cast<unsigned char>(xml[q]))) ++q;
+        if (word_start && q < tag_end && xml[q] == '=') {
+          ++q;
+          while (q < tag_end && std::isspace(static_cast<unsigned char>(xml[q]))) ++q;
+          if (q < tag_end && (xml[q] == '"' || xml[q] == '\'')) {
+            const size_t close = xml.find(xml[q], q + 1);
+            if (close != std::string::npos && close < tag_end)
+              order.emplace(xml.substr(q + 1, close - q - 1), index++);
+          }
+          break;
+        }
+        name_at += 4;
+      }
+    }
+    at = tag_end + 1;
   }
   return order;
 }
+
+// The deepest element nesting of an XML text (comments, CDATA, declarations and processing
+// instructions skipped; self-closing tags do not nest). A linear scan, so that a hostile file with
+// 100,000 nested elements is refused here instead of overflowing the XML parser's recursion.
+int XmlNestingDepth(const std::string& xml) {
+  int depth = 0, deepest = 0;
+  size_t at = 0;
+  while ((at = xml.find('<', at)) != std::string::npos) {
+    const auto skip_to = [&](const char* end) {
+      const size_t found = xml.find(end, at);
+      at = found == std::string::npos ? xml.size() : found + std::strlen(end);
+    };
+    if (xml.compare(at, 4, "<!--") == 0) {
+      skip_to("-->");
+    } else if (xml.compare(at, 9, "<![CDATA[") == 0) {
+      skip_to("]]>");
+    } else if (xml.compare(at, 2, "<?") == 0 || xml.compare(at, 2, "<!") == 0) {
+      skip_to(">");
+    } else {
+      const size_t end = xml.find('>', at);
+      if (end == std::string::npos) break;
+      if (xml.compare(at, 2, "</") == 0) {
+        depth = std::max(0, depth - 1);
+      } else if (xml[end - 1] != '/') {
+        deepest = std::max(deepest, ++depth);
+      }
+      at = end + 1;
+    }
+  }
+  return deepest;
+}
+
+constexpr int kMaxXmlDepth = 1000;
 
 // Why the chain cannot hold `joint` (it is floating, planar or a mimic joint); empty when it can.
 std::string UnsupportedReason(const urdf::Joint& joint) {
@@ -109,6 +172,12 @@ LinkPtr DefaultTip(const urdf::ModelInterface& model, const LinkPtr& base, const
       best = visit.link;
       best_key = key;
     }
+    // A link where two or more actuated joints branch off holds an end effector's fingers (a
+    // gripper): the arm a user means ends there, so the search does not descend into them.
+    int actuated_children = 0;
+    for (const urdf::JointSharedPtr& joint : visit.link->child_joints)
+      actuated_children += IsActuated(*joint);
+    if (actuated_children >= 2 && visit.link != base) continue;
     for (const urdf::JointSharedPtr& joint : visit.link->child_joints) {
       if (!UnsupportedReason(*joint).empty()) continue;
       LinkPtr child = model.getLink(joint->child_link_name);
@@ -122,7 +191,17 @@ LinkPtr DefaultTip(const urdf::ModelInterface& model, const LinkPtr& base, const
 LinkPtr FindLink(const urdf::ModelInterface& model, const std::string& name, const char* role,
                  const std::string& source) {
   LinkPtr link = model.getLink(name);
-  if (!link) throw InputError(std::string(role) + " link " + Quote(name) + " not found in " + source);
+  if (!link) {
+    std::vector<urdf::LinkSharedPtr> links;
+    model.getLinks(links);
+    std::vector<std::string> names;
+    for (const urdf::LinkSharedPtr& l : links) names.push_back(l->name);
+    std::sort(names.begin(), names.end());
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    throw InputError(std::string(role) + " link " + Quote(name) + " not found in " + source +
+                     "; its links are: " + known);
+  }
   return link;
 }
 
@@ -207,6 +286,10 @@ Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const s
     CapturingHandler capture;
     console_bridge::useOutputHandler(&capture);
     try {
+      if (XmlNestingDepth(xml) > kMaxXmlDepth) {
+        throw std::runtime_error("elements nest deeper than " + std::to_string(kMaxXmlDepth) +
+                                 " levels (no robot description does)");
+      }
       model = urdf::parseURDF(xml);
     } catch (const std::exception& e) {
       capture.messages.push_back(e.what());

@@ -1,7 +1,13 @@
 #include "deepik/serve/server.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -284,7 +290,47 @@ struct WebServer::Impl {
     MountWebRoot();
   }
 
+  // The host part of a Host header ("name:port", "[v6]:port" or "name"), lower case.
+  static std::string HostName(const std::string& header) {
+    std::string name = header;
+    if (!name.empty() && name.front() == '[') {
+      name = name.substr(1, name.find(']') == std::string::npos ? std::string::npos : name.find(']') - 1);
+    } else if (name.find(':') != std::string::npos) {
+      name = name.substr(0, name.find(':'));
+    }
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    return name;
+  }
+
+  // Browsers always send Host; a page whose own name resolves to this machine (DNS rebinding)
+  // sends its name, not ours, and is refused. Clients that send no Host (HTTP/1.0) are no browsers.
+  bool HostAllowed(const httplib::Request& request) const {
+    if (!request.has_header("Host")) return true;
+    const std::string name = HostName(request.get_header_value("Host"));
+    if (name == "localhost" || name == HostName(options.host)) return true;
+    for (const std::string& allowed : options.allowed_hosts) {
+      if (name == HostName(allowed)) return true;
+    }
+    // Listening on every address: any address of the machine, as a number, names it.
+    const bool wildcard = options.host == "0.0.0.0" || options.host == "::";
+    return wildcard && name.find_first_not_of("0123456789.:abcdef") == std::string::npos;
+  }
+
   void ConfigureConnections() {
+    // SO_REUSEADDR only (restart over TIME_WAIT); httplib's default SO_REUSEPORT would let a second
+    // server share the port and take half of the connections.
+    http.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+      if (HostAllowed(request)) return httplib::Server::HandlerResponse::Unhandled;
+      Reply(response, 403,
+            Json{{"error", "Host '" + request.get_header_value("Host") +
+                               "' is not this server's address; start deepik serve with --allow-host NAME "
+                               "to accept it"}});
+      return httplib::Server::HandlerResponse::Handled;
+    });
     http.set_payload_max_length(options.max_body_bytes);
     http.set_tcp_nodelay(true);  // small JSON answers: no Nagle delay on kept-alive connections
     http.set_keep_alive_max_count(1000);
@@ -478,9 +524,15 @@ int WebServer::Bind() {
   if (port == 0) {
     port = impl_->http.bind_to_any_port(o.host);
     if (port < 0) throw InputError("serve: cannot listen on " + o.host + " (any port)");
-  } else if (!impl_->http.bind_to_port(o.host, port)) {
-    throw InputError("serve: cannot listen on " + o.host + ":" + std::to_string(port) +
-                     " (in use, or not an address of this machine)");
+  } else {
+    errno = 0;
+    if (!impl_->http.bind_to_port(o.host, port)) {
+      const int error = errno;
+      throw InputError("serve: cannot listen on " + o.host + ":" + std::to_string(port) + ": " +
+                       (error == EADDRINUSE ? std::string("address already in use")
+                        : error != 0        ? std::string(std::strerror(error))
+                                            : std::string("not an address of this machine")));
+    }
   }
   impl_->bound = true;
   return port;

@@ -14,8 +14,8 @@ namespace {
 
 using testing::CliResult;
 using testing::ReadFile;
-using testing::RunCli;
 using testing::RobotFile;
+using testing::RunCli;
 using testing::TempDir;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
@@ -82,6 +82,8 @@ void ExpectRefused(const std::string& args, int exit_code, const std::vector<std
   const CliResult r = RunCli(args, dir);
   EXPECT_EQ(r.exit_code, exit_code) << args << "\n" << r.err;
   for (const std::string& part : message_parts) EXPECT_NE(r.err.find(part), std::string::npos) << r.err;
+  // Every error, usage errors included, starts alike (README, "Errors and exit codes").
+  EXPECT_EQ(r.err.rfind("deepik: error: ", 0), 0u) << r.err;
   EXPECT_FALSE(Exists(dir.Path("p.csv"))) << args;
   EXPECT_EQ(CountFiles(dir), files_before) << "a temporary file was left behind: " << args;
 }
@@ -127,7 +129,7 @@ TEST(CliTest, MalformedUrdfIsRefused) {
 
 TEST(CliTest, MissingUrdfLinkIsRefused) {
   ExpectRefused("arm info '" + RobotFile("ur5.urdf") + "' --tip no_such_link", kExitInput,
-                {"no_such_link"});
+                {"no_such_link", "its links are", "base_link", "tool0"});
 }
 
 TEST(CliTest, MalformedDhFileIsRefused) {

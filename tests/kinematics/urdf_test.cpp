@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "test_util.hpp"
 
@@ -126,15 +126,67 @@ TEST(UrdfDefaultTip, Ur5StartsAtWorldAndEndsAtTool0) {
   ExpectSameTipPoses(by_default, MakeUr5(), 1e-9, 1e-9, 6);
 }
 
-TEST(UrdfDefaultTip, PandaSkipsTheMimicFinger) {
-  // 7 arm joints + panda_finger_joint1 reach panda_leftfinger; the right finger's joint is a mimic
-  // joint and does not count.
+TEST(UrdfDefaultTip, PandaEndsAtTheHandNotInAFinger) {
+  // panda_hand branches into two finger joints (a gripper): the default arm ends at the hand, with
+  // the 7 arm joints, the same chain as naming the hand as the tip.
   const Chain chain = LoadUrdfChain(RobotFile("panda.urdf"));
+  ASSERT_EQ(chain.num_joints(), 7);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(chain.joint(i).name, "panda_joint" + std::to_string(i + 1));
+  const Chain to_hand = LoadUrdfChain(RobotFile("panda.urdf"), BaseTip("panda_link0", "panda_hand"));
+  ExpectSameTipPoses(chain, to_hand, 0.0, 0.0, 7);
+}
+
+TEST(UrdfDefaultTip, AFingerIsStillReachableWhenNamed) {
+  const Chain chain = LoadUrdfChain(RobotFile("panda.urdf"), BaseTip("panda_link0", "panda_leftfinger"));
   ASSERT_EQ(chain.num_joints(), 8);
   EXPECT_EQ(chain.joint(7).name, "panda_finger_joint1");
   EXPECT_EQ(chain.joint(7).type, JointType::kPrismatic);
   EXPECT_DOUBLE_EQ(chain.joint(7).lower, 0.0);
   EXPECT_DOUBLE_EQ(chain.joint(7).upper, 0.04);
+}
+
+TEST(UrdfErrors, AMissingLinkListsTheLinksThatExist) {
+  const std::string message =
+      InputErrorMessage([] { LoadUrdfChain(RobotFile("ur5.urdf"), BaseTip("base_link", "no_such_link")); });
+  EXPECT_TRUE(Contains(message, "tip link 'no_such_link' not found")) << message;
+  for (const char* link : {"base_link", "shoulder_link", "wrist_3_link", "tool0"})
+    EXPECT_TRUE(Contains(message, link)) << message;
+  const std::string base_message =
+      InputErrorMessage([] { LoadUrdfChain(RobotFile("ur5.urdf"), BaseTip("nowhere", "")); });
+  EXPECT_TRUE(Contains(base_message, "base link 'nowhere' not found")) << base_message;
+  EXPECT_TRUE(Contains(base_message, "upper_arm_link")) << base_message;
+}
+
+TEST(UrdfRobustness, DeepNestingIsRefusedNotACrash) {
+  const int levels = 100000;
+  std::string xml = R"(<robot name="deep"><link name="a"/>)";
+  for (int i = 0; i < levels; ++i) xml += "<g>";
+  for (int i = 0; i < levels; ++i) xml += "</g>";
+  xml += "</robot>";
+  const std::string message = InputErrorMessage([&] { ParseUrdfChain(xml, {}, "deep.urdf"); });
+  EXPECT_TRUE(Contains(message, "deep.urdf")) << message;
+  EXPECT_TRUE(Contains(message, "deeper than 1000 levels")) << message;
+}
+
+TEST(UrdfRobustness, ALargeCommentLoadsAndKeepsTheDocumentOrder) {
+  // 200 KB of comment (a std::regex over it overflowed the stack), with a decoy link inside it.
+  const std::string comment = "<!-- <link name=\"decoy\"/> " + std::string(200000, 'x') + " -->";
+  const std::string xml = R"(<robot name="tree">)" + comment + R"(
+      <link name="root"/>
+      <link name="zeta"/>
+      <link name="alpha"/>
+      <joint name="jz" type="revolute">
+        <parent link="root"/><child link="zeta"/><axis xyz="0 0 1"/>
+        <limit lower="-1" upper="1" effort="1" velocity="1"/>
+      </joint>
+      <joint name="ja" type="revolute">
+        <parent link="root"/><child link="alpha"/><axis xyz="0 0 1"/>
+        <limit lower="-1" upper="1" effort="1" velocity="1"/>
+      </joint>
+    </robot>)";
+  const Chain chain = ParseUrdfChain(xml, {}, "big.urdf");
+  ASSERT_EQ(chain.num_joints(), 1);
+  EXPECT_EQ(chain.joint(0).name, "jz");  // document order, not the alphabet
 }
 
 TEST(UrdfDefaultTip, TiesGoToMoreJointsThenDocumentOrder) {

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "test_util.hpp"
@@ -408,6 +409,66 @@ TEST_F(ServerTest, LoadTenThousandSolvesFromEightClients) {
 }
 
 // The command: prints its address, answers, and stops cleanly on SIGTERM.
+TEST_F(ServerTest, AForeignHostHeaderIsRefusedAgainstDnsRebinding) {
+  httplib::Client client = Client();
+  const httplib::Result foreign =
+      client.Get("/api/arm", {{"Host", "attacker.example:" + std::to_string(port_)}});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  EXPECT_NE(Json::parse(foreign->body).at("error").get<std::string>().find("--allow-host"),
+            std::string::npos);
+  for (const std::string host : {"localhost:" + std::to_string(port_), "127.0.0.1:" + std::to_string(port_),
+                                 std::string("LOCALHOST")}) {
+    const httplib::Result ok = client.Get("/api/arm", {{"Host", host}});
+    ASSERT_TRUE(ok) << host;
+    EXPECT_EQ(ok->status, 200) << host;
+  }
+}
+
+// A server of its own, on its own thread, stopped when the test ends.
+struct OwnServer {
+  explicit OwnServer(ServeOptions options) : server(options), port(server.Bind()) {
+    runner = std::thread([this] { server.Run(nullptr); });
+  }
+  ~OwnServer() {
+    server.Stop();
+    runner.join();
+  }
+  WebServer server;
+  int port;
+  std::thread runner;
+};
+
+TEST(ServeBindTest, ASecondServerOnTheSamePortIsRefused) {
+  ServeOptions options;
+  options.model_path = ModelPath();
+  options.port = 0;
+  OwnServer first(options);
+  options.port = first.port;
+  WebServer second(options);
+  try {
+    (void)second.Bind();
+    FAIL() << "a second server bound port " << first.port;
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("address already in use"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ServeBindTest, AllowHostAcceptsTheNamedHost) {
+  ServeOptions options;
+  options.model_path = ModelPath();
+  options.port = 0;
+  options.allowed_hosts = {"robot.lan"};
+  OwnServer own(options);
+  httplib::Client client("127.0.0.1", own.port);
+  const httplib::Result named = client.Get("/api/arm", {{"Host", "robot.lan:" + std::to_string(own.port)}});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->status, 200);
+  const httplib::Result other = client.Get("/api/arm", {{"Host", "other.lan"}});
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 403);
+}
+
 TEST(ServeCommandTest, PrintsItsAddressAndStopsOnSigterm) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);

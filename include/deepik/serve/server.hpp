@@ -20,6 +20,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace deepik {
 
@@ -33,6 +34,9 @@ struct ServeOptions {
   size_t max_body_bytes = 64 * 1024;
   int max_targets = 1000;            ///< per batch request
   int max_workspace_points = 20000;  ///< per /api/workspace request
+  /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
+  /// DNS rebinding: a web page that renames its own address to 127.0.0.1 cannot reach the API).
+  std::vector<std::string> allowed_hosts;
 
   /// True when valid; otherwise `error` (when not null) names the offending field.
   bool IsValid(std::string* error) const;
