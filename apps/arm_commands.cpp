@@ -53,6 +53,7 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
 }
 
 void RunFk(const FkCommandOptions& options, std::ostream& log) {
+  CheckDistinctFiles(options.input_path, options.output_path);
   const Chain chain = LoadArm(options.arm);
   const NumericCsv input = ReadNumericCsv(options.input_path, chain.num_joints());
   AtomicFileWriter writer(options.output_path);

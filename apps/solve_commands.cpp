@@ -35,6 +35,7 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   if (options.threads < 1 || options.threads > 256) {
     throw InputError("--threads: expected 1..256, got " + std::to_string(options.threads));
   }
+  CheckDistinctFiles(options.input_path, options.output_path);
   const IkModel model = IkModel::Load(options.model_path);
   const std::unique_ptr<Solver> solver = MakeSolver(options.solver, model);
   const Chain& chain = model.chain();

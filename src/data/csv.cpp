@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <sstream>
+#include <system_error>
 
 #include "deepik/errors.hpp"
 
@@ -104,8 +108,30 @@ NumericCsv ReadNumericCsv(const std::string& path, int expected_columns) {
   return table;
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path)
-    : path_(std::move(path)), temp_path_(path_ + ".tmp." + std::to_string(::getpid())) {
+namespace {
+
+bool UnderSystemFolder(const std::string& path) {
+  return path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0;
+}
+
+}  // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), target_(path_) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path_, error);  // follows links
+  const bool exists = !error && fs::exists(status);
+  if (UnderSystemFolder(path_) || (exists && !fs::is_regular_file(status))) {
+    if (exists && fs::is_directory(status)) throw InputError(path_ + ": cannot write: it is a directory");
+    out_.open(path_, std::ios::binary);  // a device or pipe: write through, never replace it
+    if (!out_) throw InputError(path_ + ": cannot write (" + std::strerror(errno) + ")");
+    return;
+  }
+  if (exists && fs::is_symlink(fs::symlink_status(path_, error))) {
+    target_ = fs::canonical(path_, error).string();  // keep the link: replace the file it names
+    if (error) target_ = path_;
+  }
+  temp_path_ = target_ + ".tmp." + std::to_string(::getpid());
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
   if (!out_) throw InputError(path_ + ": cannot write (cannot create " + temp_path_ + ")");
 }
@@ -113,7 +139,7 @@ AtomicFileWriter::AtomicFileWriter(std::string path)
 AtomicFileWriter::~AtomicFileWriter() {
   if (!committed_) {
     out_.close();
-    std::remove(temp_path_.c_str());
+    if (!temp_path_.empty()) std::remove(temp_path_.c_str());
   }
 }
 
@@ -122,10 +148,18 @@ void AtomicFileWriter::Commit() {
   const bool written = static_cast<bool>(out_);
   out_.close();
   if (!written || out_.fail()) throw InputError(path_ + ": writing failed");
-  if (std::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+  if (!temp_path_.empty() && std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     throw InputError(path_ + ": cannot rename " + temp_path_ + " into place");
   }
   committed_ = true;
+}
+
+void CheckDistinctFiles(const std::string& input_path, const std::string& output_path) {
+  std::error_code error;
+  if (std::filesystem::equivalent(input_path, output_path, error) && !error) {
+    throw InputError("--output " + output_path + " is the input file " + input_path +
+                     ": writing it would destroy the input; choose another output");
+  }
 }
 
 std::string FormatDouble(double value) {

@@ -147,6 +147,34 @@ TEST(CliTest, LimitsWithLowerAboveUpperAreRefused) {
                 });
 }
 
+TEST(CliTest, OutputEqualToInputIsRefused) {
+  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"is the input file"},
+                WithInput("a,b,c,d\n0,0,0,0\n"));
+}
+
+TEST(CliTest, OutputThroughASymlinkKeepsTheLink) {
+  TempDir dir;
+  Write(dir.Path("q.csv"), "a,b,c,d\n0,0,0,0\n");
+  Write(dir.Path("real.csv"), "old\n");
+  std::filesystem::create_symlink(dir.Path("real.csv"), dir.Path("link.csv"));
+  const CliResult r = RunCli("fk seed -i q.csv -o link.csv", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.Path("link.csv")));
+  EXPECT_EQ(ReadFile(dir.Path("real.csv")), "x,y,z,qw,qx,qy,qz\n0,0,2,1,0,0,0\n");
+}
+
+TEST(CliTest, OutputToADeviceWritesThroughIt) {
+  // Through a link to /dev/null, so that even a regression could only replace the link.
+  TempDir dir;
+  Write(dir.Path("q.csv"), "a,b,c,d\n0,0,0,0\n");
+  std::filesystem::create_symlink("/dev/null", dir.Path("sink"));
+  const CliResult r = RunCli("fk seed -i q.csv -o sink", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.Path("sink")));
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  EXPECT_EQ(CountFiles(dir), 2) << "a temporary file was left behind";  // q.csv and sink
+}
+
 TEST(CliTest, UnknownOptionIsAUsageError) {
   ExpectRefused("fk seed -i q.csv -o p.csv --frobnicate", kExitUsage, {"--frobnicate"},
                 WithInput("a,b,c,d\n0,0,0,0\n"));

@@ -23,7 +23,10 @@ NumericCsv ReadNumericCsv(const std::string& path, int expected_columns);
 
 /// Writes a file through a temporary sibling that is renamed over `path` on Commit(), so that
 /// readers and interrupted runs never see a half-written file. Without Commit() the temporary
-/// file is removed and `path` is untouched.
+/// file is removed and `path` is untouched. A symbolic link is written through (the temporary
+/// file goes beside the file it names, and the link stays); a path that is not a regular file
+/// (a device such as /dev/null, a pipe, anything under /dev or /proc) is written directly,
+/// never replaced.
 class AtomicFileWriter {
  public:
   /// @throws InputError when the temporary file cannot be created.
@@ -38,11 +41,17 @@ class AtomicFileWriter {
   void Commit();
 
  private:
-  std::string path_;
-  std::string temp_path_;
+  std::string path_;       // as given, for messages
+  std::string target_;     // the regular file that receives the content (links resolved)
+  std::string temp_path_;  // empty when writing directly
   std::ofstream out_;
   bool committed_ = false;
 };
+
+/// Refuses an output path that names the input file (directly or through links), before the
+/// output would destroy the input.
+/// @throws InputError naming both options.
+void CheckDistinctFiles(const std::string& input_path, const std::string& output_path);
 
 /// The shortest decimal text that reads back as exactly `value`.
 std::string FormatDouble(double value);
