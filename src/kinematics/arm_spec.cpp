@@ -2,9 +2,9 @@
 
 #include <stdexcept>
 
+#include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/dh.hpp"
-#include "deepik/errors.hpp"
 #include "deepik/kinematics/urdf.hpp"
 
 namespace deepik {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -9,6 +10,12 @@ namespace deepik {
 namespace {
 
 bool IsFinite(const Eigen::Isometry3d& X) { return X.matrix().allFinite(); }
+
+std::string FormatNumber(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
 
 std::string JointContext(const std::string& chain, const Joint& joint) {
   return "chain '" + chain + "', joint '" + joint.name + "'";
@@ -51,8 +58,27 @@ Chain::Chain(std::string name, std::vector<Joint> joints, const Eigen::Isometry3
     }
     if (!IsFinite(joint.X_PJ))
       throw std::invalid_argument(JointContext(name_, joint) + ": origin is not finite");
+    // Numbers that make no physical sense would overflow the reach and every distance after it.
+    const double offset = joint.X_PJ.translation().stableNorm();
+    if (offset > kMaxLinkOffset) {
+      throw std::invalid_argument(JointContext(name_, joint) + ": expected an origin within " +
+                                  FormatNumber(kMaxLinkOffset) + " m of the parent frame, got " +
+                                  FormatNumber(offset) + " m");
+    }
+    const double max_limit = joint.type == JointType::kRevolute ? kMaxRevoluteLimit : kMaxLinkOffset;
+    if (std::abs(joint.lower) > max_limit || std::abs(joint.upper) > max_limit) {
+      throw std::invalid_argument(JointContext(name_, joint) + ": expected limits within +-" +
+                                  FormatNumber(max_limit) +
+                                  (joint.type == JointType::kRevolute ? " rad" : " m") + ", got [" +
+                                  FormatNumber(joint.lower) + ", " + FormatNumber(joint.upper) + "]");
+    }
   }
   if (!IsFinite(X_LT_)) throw std::invalid_argument("chain '" + name_ + "': tip offset is not finite");
+  if (X_LT_.translation().stableNorm() > kMaxLinkOffset) {
+    throw std::invalid_argument("chain '" + name_ + "': expected a tip offset within " +
+                                FormatNumber(kMaxLinkOffset) + " m, got " +
+                                FormatNumber(X_LT_.translation().stableNorm()) + " m");
+  }
 
   reach_ = X_LT_.translation().norm();
   for (const Joint& joint : joints_) {

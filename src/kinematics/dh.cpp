@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "deepik/errors.hpp"
 
@@ -49,6 +50,20 @@ Eigen::Vector3d Vector3Field(const nlohmann::json& object, const char* key, cons
   return Eigen::Vector3d(value[0].get<double>(), value[1].get<double>(), value[2].get<double>());
 }
 
+// A misspelt field ("aplha") would otherwise be ignored and silently read as 0.
+void CheckKnownFields(const nlohmann::json& object, std::initializer_list<const char*> known,
+                      const std::string& where) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    bool found = false;
+    for (const char* name : known) found = found || it.key() == name;
+    if (!found) {
+      std::string list;
+      for (const char* name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+      throw InputError(where + ": unknown field '" + it.key() + "' (expected one of " + list + ")");
+    }
+  }
+}
+
 }  // namespace
 
 Chain ChainFromDh(const std::string& name, DhConvention convention, const std::vector<DhRow>& rows,
@@ -60,6 +75,14 @@ Chain ChainFromDh(const std::string& name, DhConvention convention, const std::v
   std::vector<Joint> joints;
   Eigen::Isometry3d carry = Eigen::Isometry3d::Identity();
   for (const DhRow& row : rows) {
+    for (const auto& [field, value] : {std::pair<const char*, double>{"a", row.a}, {"d", row.d}}) {
+      if (!(std::abs(value) <= kMaxLinkOffset)) {
+        std::ostringstream message;
+        message << "DH table '" << name << "', row '" << row.name << "': expected " << field << " within +-"
+                << kMaxLinkOffset << " m, got " << value;
+        throw std::invalid_argument(message.str());
+      }
+    }
     Joint joint;
     joint.name = row.name;
     joint.type = row.type;
@@ -92,6 +115,7 @@ Chain LoadDhFile(const std::string& path) {
     throw InputError(path + ": malformed JSON: " + e.what());
   }
   if (!doc.is_object()) throw InputError(path + ": expected a JSON object at the top level");
+  CheckKnownFields(doc, {"name", "convention", "joints", "tool"}, path);
   const std::string name = doc.value("name", std::string("dh"));
   const std::string convention_name = doc.value("convention", std::string());
   DhConvention convention;
@@ -111,6 +135,7 @@ Chain LoadDhFile(const std::string& path) {
     const nlohmann::json& entry = doc["joints"][i];
     const std::string where = path + ": joints[" + std::to_string(i) + "]";
     if (!entry.is_object()) throw InputError(where + ": expected an object");
+    CheckKnownFields(entry, {"name", "type", "a", "alpha", "d", "theta", "lower", "upper"}, where);
     DhRow row;
     row.name = entry.value("name", "joint" + std::to_string(i + 1));
     const std::string type = entry.value("type", std::string("revolute"));
@@ -140,6 +165,7 @@ Chain LoadDhFile(const std::string& path) {
   if (doc.contains("tool")) {
     const std::string where = path + ": tool";
     if (!doc["tool"].is_object()) throw InputError(where + ": expected an object with 'xyz' and 'rpy'");
+    CheckKnownFields(doc["tool"], {"xyz", "rpy"}, where);
     X_LT =
         TransformFromXyzRpy(Vector3Field(doc["tool"], "xyz", where), Vector3Field(doc["tool"], "rpy", where));
   }

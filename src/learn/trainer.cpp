@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <sstream>
 
 #include "data/json_util.hpp"
 #include "deepik/data/csv.hpp"
+#include "deepik/data/file_lock.hpp"
 #include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
@@ -242,8 +245,27 @@ void RestoreCheckpoint(TrainingRun& run) {
   run.history = HistoryFromJson(value.toStringRef());
 }
 
+// Training has diverged (a loss or a weight is no longer finite, typically from too large a
+// learning rate). Nothing more is written: the last checkpoint, made from finite weights, is kept.
+[[noreturn]] void ThrowDiverged(const TrainingRun& run, const std::string& what) {
+  std::ostringstream message;
+  message << "training diverged after " << run.global_step << " steps: " << what << " (learning rate "
+          << run.o.learning_rate << "); the last good checkpoint is kept in " << run.files.checkpoint_path
+          << " and no model file was written; start again with a smaller --lr";
+  throw InputError(message.str());
+}
+
+bool WeightsFinite(IkNet& net) {
+  torch::NoGradGuard no_grad;
+  for (const torch::Tensor& p : net->parameters()) {
+    if (!torch::isfinite(p).all().item<bool>()) return false;
+  }
+  return true;
+}
+
 // A resume continues at (epoch, step_in_epoch).
 void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
+  if (!WeightsFinite(run.net)) ThrowDiverged(run, "the weights are no longer finite");
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive net_archive, best_archive, optimizer_archive;
   run.net->save(net_archive);
@@ -337,7 +359,9 @@ bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
       WriteCheckpoint(run, epoch, s);
       return false;
     }
-    loss->sum += TrainBatch(run, order, s);
+    const double batch_loss = TrainBatch(run, order, s);
+    if (!std::isfinite(batch_loss)) ThrowDiverged(run, "the loss became " + std::to_string(batch_loss));
+    loss->sum += batch_loss;
     ++loss->count;
     if (run.global_step % run.o.checkpoint_every == 0) WriteCheckpoint(run, epoch, s + 1);
     ReportStepProgress(run, epoch, s, *loss);
@@ -530,6 +554,11 @@ TrainResult Train(const Dataset& data, const NetworkOptions& network, const Trai
                   const TrainFiles& files, const std::function<void(const TrainProgress&)>& progress,
                   const std::atomic<bool>* stop) {
   CheckTrainInputs(data, network, o);
+  // One run per set of output files: a second run writing any of them is refused, never interleaved.
+  std::vector<std::unique_ptr<FileLock>> locks;
+  for (const std::string* path : {&files.model_path, &files.checkpoint_path, &files.log_path}) {
+    if (!path->empty()) locks.push_back(std::make_unique<FileLock>(*path));
+  }
   const Chain chain = ChainFromJson(data.arm_json);
   std::string options_json = DecisiveOptionsJson(data, network, o);
 

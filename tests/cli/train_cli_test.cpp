@@ -145,12 +145,16 @@ TEST_F(LearningCli, MseOnUnlabelledDataIsRefused) {
 
 TEST(TrainSignalTest, SigintSavesACheckpointAndResumeFinishes) {
   TempDir dir;
-  // Long enough to be interrupted: SIGINT after 4 s, then resume to the end.
+  // Long enough to be interrupted: SIGINT as soon as the first checkpoint exists (waited for with a
+  // deadline, not a fixed time), then resume to the end.
   const std::string train =
       "train planar2 --sampler joints --count 60000 --epochs 40 --width 64 --threads 1 "
       "--eval-samples 200 -o m.safetensors";
-  const CliResult first =
-      testing::RunShell("timeout --preserve-status -s INT 4 '" + std::string(DEEPIK_CLI) + "' " + train, dir);
+  const CliResult first = testing::RunShell(
+      "'" + std::string(DEEPIK_CLI) + "' " + train +
+          " & pid=$!; for i in $(seq 3000); do [ -f m.safetensors.ckpt ] && break; sleep 0.1; done; "
+          "kill -INT $pid; wait $pid",
+      dir);
   EXPECT_EQ(first.exit_code, kExitInterrupted) << first.err;
   EXPECT_NE(first.err.find("--resume"), std::string::npos) << first.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors")));

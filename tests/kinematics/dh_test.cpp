@@ -151,5 +151,30 @@ TEST(DhTest, BadFilesAreRefusedWithTheFieldNamed) {
   }
 }
 
+TEST(DhTest, AMisspeltFieldIsAnErrorNotAZero) {
+  const std::string row = LoadError(
+      R"({"convention": "standard", "joints": [{"name": "j1", "a": 1, "aplha": 1.57, "lower": -1, "upper": 1}]})");
+  EXPECT_NE(row.find("joints[0]: unknown field 'aplha'"), std::string::npos) << row;
+  EXPECT_NE(row.find("alpha"), std::string::npos) << row;  // the list of the known fields
+  const std::string top = LoadError(R"({"convention": "standard", "joint": []})");
+  EXPECT_NE(top.find("unknown field 'joint'"), std::string::npos) << top;
+  const std::string tool = LoadError(
+      R"({"convention": "standard", "joints": [{"lower": -1, "upper": 1}], "tool": {"xyz": [0,0,0], "rot": [0,0,0]}})");
+  EXPECT_NE(tool.find("tool: unknown field 'rot'"), std::string::npos) << tool;
+}
+
+TEST(DhTest, NumbersWithoutPhysicalSenseAreRefusedWithTheJointNamed) {
+  const std::string far = LoadError(
+      R"({"convention": "standard", "joints": [{"name": "j1", "a": 1e308, "lower": -1, "upper": 1}]})");
+  EXPECT_NE(far.find("row 'j1': expected a within +-10000 m, got 1e+308"), std::string::npos) << far;
+  const std::string limits = LoadError(
+      R"({"convention": "standard", "joints": [{"name": "j1", "a": 1, "lower": -1e300, "upper": 1e300}]})");
+  EXPECT_NE(limits.find("'j1'"), std::string::npos) << limits;
+  EXPECT_NE(limits.find("expected limits within +-1000 rad"), std::string::npos) << limits;
+  const std::string slide = LoadError(
+      R"({"convention": "standard", "joints": [{"name": "s", "type": "prismatic", "lower": 0, "upper": 1e5}]})");
+  EXPECT_NE(slide.find("expected limits within +-10000 m"), std::string::npos) << slide;
+}
+
 }  // namespace
 }  // namespace deepik

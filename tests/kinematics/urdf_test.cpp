@@ -157,6 +157,25 @@ TEST(UrdfErrors, AMissingLinkListsTheLinksThatExist) {
   EXPECT_TRUE(Contains(base_message, "upper_arm_link")) << base_message;
 }
 
+TEST(UrdfRobustness, NumbersWithoutPhysicalSenseAreRefused) {
+  const auto urdf = [](const std::string& origin, const std::string& limit) {
+    return R"(<robot name="r"><link name="a"/><link name="b"/>
+      <joint name="j" type="revolute"><parent link="a"/><child link="b"/><axis xyz="0 0 1"/>
+      <origin xyz=")" +
+           origin + R"("/><limit lower="-)" + limit + R"(" upper=")" + limit +
+           R"(" effort="1" velocity="1"/></joint></robot>)";
+  };
+  std::string message = InputErrorMessage([&] { ParseUrdfChain(urdf("1e308 0 0", "1"), {}, "far.urdf"); });
+  EXPECT_TRUE(Contains(message, "far.urdf")) << message;
+  EXPECT_TRUE(Contains(message, "'j'")) << message;
+  EXPECT_TRUE(Contains(message, "expected an origin within 10000 m")) << message;
+  message = InputErrorMessage([&] { ParseUrdfChain(urdf("0 0 1", "1e300"), {}, "wide.urdf"); });
+  EXPECT_TRUE(Contains(message, "'j'")) << message;
+  EXPECT_TRUE(Contains(message, "expected limits within +-1000 rad")) << message;
+  // Real numbers of real robots still load.
+  EXPECT_EQ(ParseUrdfChain(urdf("0 0 0.333", "6.283185"), {}, "ok.urdf").num_joints(), 1);
+}
+
 TEST(UrdfRobustness, DeepNestingIsRefusedNotACrash) {
   const int levels = 100000;
   std::string xml = R"(<robot name="deep"><link name="a"/>)";

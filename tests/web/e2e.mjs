@@ -153,8 +153,9 @@ async function run() {
 
   // 3. The workspace cloud through its toggle, then the screenshot.
   await page.click('label.toggle');
-  await page.waitForTimeout(600);
+  await page.waitForFunction(() => window.deepik.workspacePoints() > 0, null, { timeout: 20_000 });
   check(await page.$eval('#workspace-toggle', (t) => t.checked), 'the workspace toggle is on');
+  check(await page.evaluate(() => window.deepik.workspacePoints()) === 6000, 'the workspace cloud shows 6000 points');
   const curve = await page.$eval('#curve', (svg) => svg.querySelectorAll('path.val').length);
   check(curve === 1, 'the training curve is drawn');
   mkdirSync(dirname(screenshot), { recursive: true });

@@ -5,6 +5,7 @@ import { scene, toBase, screenPosition } from './scene.js';
 import { parts } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
+import { workspacePointsShown } from './workspace.js';
 
 export function installTestHook() {
   window.deepik = {
@@ -26,5 +27,7 @@ export function installTestHook() {
       && state.lastSolve !== null && state.demo === 'off',
     get lastSolve() { return state.lastSolve; },
     get requestCount() { return state.requestCount; },
+    // Points of the workspace cloud on screen (0 until it has been fetched and shown).
+    workspacePoints: () => workspacePointsShown(),
   };
 }

@@ -16,6 +16,11 @@ export async function toggleWorkspace(on) {
   if (cloud) cloud.visible = on;
 }
 
+/// How many workspace points are drawn now (0 while hidden or not loaded yet).
+export function workspacePointsShown() {
+  return cloud && cloud.visible ? cloud.geometry.getAttribute('position').count : 0;
+}
+
 function makeCloud(points, unit) {
   const geometry = new THREE.BufferGeometry();
   geometry.setAttribute('position', new THREE.Float32BufferAttribute(points.flat(), 3));

@@ -31,6 +31,12 @@ struct Joint {
   bool continuous = false;
 };
 
+/// Bounds beyond which a chain makes no physical sense (and its distances would overflow): joint
+/// origins and the tip offset within 1e4 m of their parent frame, prismatic limits within +-1e4 m,
+/// revolute limits within +-1e3 rad.
+constexpr double kMaxLinkOffset = 1e4;
+constexpr double kMaxRevoluteLimit = 1e3;
+
 /// An immutable serial chain from a base frame B to a tip frame T.
 ///
 /// Fixed joints are folded into their neighbours by the builders: a fixed offset before an
