@@ -13,6 +13,10 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--model,-m", serve->model_path, "model file")->required();
   command->add_option("--port,-p", serve->port, "TCP port (0: any free port)")->capture_default_str();
   command->add_option("--host", serve->host, "address to listen on")->capture_default_str();
+  command
+      ->add_option("--threads", serve->threads,
+                   "worker threads that run requests (1..256; slow clients hold none)")
+      ->capture_default_str();
   command->add_option("--web-root", serve->web_root, "the page's folder (default: deepik's web/)");
   command->add_option("--allow-host", serve->allowed_hosts,
                       "also accept requests whose Host header names this (repeatable; default: only the "

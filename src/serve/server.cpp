@@ -1,15 +1,24 @@
 #include "deepik/serve/server.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <random>
@@ -107,23 +116,80 @@ Json ParseJsonText(const std::string& text) {
 long IntegerParam(const httplib::Request& request, const char* key, long fallback, long lo, long hi) {
   if (!request.has_param(key)) return fallback;
   const std::string text = request.get_param_value(key);
-  size_t used = 0;
-  long value = 0;
-  try {
-    value = std::stol(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || value < lo || value > hi) {
+  // Digits with an optional minus only: std::stol alone also takes " 5", "+5" and the "1" of "1e3".
+  const size_t first_digit = text.empty() || text[0] != '-' ? 0 : 1;
+  const bool digits = text.size() > first_digit && text.size() - first_digit <= 18 &&
+                      text.find_first_not_of("0123456789", first_digit) == std::string::npos;
+  const long value = digits ? std::stol(text) : 0;
+  if (!digits || value < lo || value > hi) {
     throw ApiError{400, std::string(key) + ": expected an integer in " + std::to_string(lo) + ".." +
                             std::to_string(hi) + ", got '" + text + "'"};
   }
   return value;
 }
 
+// Errors quote what the client sent, which need not be UTF-8: such bytes become U+FFFD instead of
+// making dump() throw.
+std::string JsonText(const Json& value) { return value.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 void Reply(httplib::Response& response, int status, const Json& body) {
   response.status = status;
-  response.set_content(body.dump(), "application/json");
+  response.set_content(JsonText(body), "application/json");
+}
+
+// Where `text` stops being UTF-8 text without control characters (U+0000..U+001F, U+007F), or npos.
+size_t BadTextAt(const std::string& text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char lead = bytes[i];
+    if (lead < 0x20 || lead == 0x7f) return i;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    // The length of the sequence and the range of its second byte (no overlong forms, no
+    // surrogates, nothing beyond U+10FFFF).
+    size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (lead >= 0xc2 && lead <= 0xdf) {
+      length = 2;
+    } else if (lead >= 0xe0 && lead <= 0xef) {
+      length = 3;
+      if (lead == 0xe0) lo = 0xa0;
+      if (lead == 0xed) hi = 0x9f;
+    } else if (lead >= 0xf0 && lead <= 0xf4) {
+      length = 4;
+      if (lead == 0xf0) lo = 0x90;
+      if (lead == 0xf4) hi = 0x8f;
+    } else {
+      return i;
+    }
+    if (i + length > text.size() || bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
+    }
+    i += length;
+  }
+  return std::string::npos;
+}
+
+// The decoded path and query must be text: a %00 or a stray byte names no file or value, and would
+// reach stat() (which stops at NUL) or a JSON answer.
+std::string TargetProblem(const httplib::Request& request) {
+  const auto check = [](const std::string& what, const std::string& text) -> std::string {
+    const size_t at = BadTextAt(text);
+    if (at == std::string::npos) return "";
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[at]));
+    return what + ": expected UTF-8 text without control characters, got byte " + byte + " at " +
+           std::to_string(at);
+  };
+  std::string problem = check("request path", request.path);
+  for (auto it = request.params.begin(); problem.empty() && it != request.params.end(); ++it) {
+    problem = check("query parameter name", it->first);
+    if (problem.empty()) problem = check("query parameter '" + it->first + "'", it->second);
+  }
+  return problem;
 }
 
 // Runs an API handler, turning refusals into 4xx and anything unexpected into 500.
@@ -165,6 +231,503 @@ void HandleException(const httplib::Request&, httplib::Response& res, std::excep
   Reply(res, 500, Json{{"error", message}});
 }
 
+// ---------------------------------------------------------------------------------------------
+// Connections. httplib's own loop gives every connection a pool thread for as long as the client
+// takes to send its request, so a few clients that dribble bytes stop the server; and it reads a
+// body by a Content-Length it does not check (a negative or absurd one waits for the read timeout,
+// a second one is ignored). Here one thread reads every connection without blocking, checks the
+// framing itself and hands httplib a request only when all of it is in memory.
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxHeadBytes = 16 * 1024;  // request line and headers
+constexpr double kLingerSeconds = 1;         // reading what a refused client still sends
+
+Clock::time_point After(double seconds) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+const char* ReasonPhrase(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    default:
+      return "Service Unavailable";
+  }
+}
+
+// Best effort, without blocking: an error answer is small and the socket's buffer is empty.
+void SendNow(int fd, const std::string& data) {
+  (void)::send(fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+std::string ErrorResponse(int status, const std::string& message) {
+  const std::string body = JsonText(Json{{"error", message}});
+  return "HTTP/1.1 " + std::to_string(status) + " " + ReasonPhrase(status) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+std::string Trim(const std::string& text) {
+  const size_t begin = text.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+}
+
+// How a request's body is framed, from its head (request line and headers, without the blank line).
+struct Framing {
+  int status = 0;         // 0: acceptable; else the refusal
+  std::string message;    // why refused
+  size_t body_bytes = 0;  // the Content-Length
+  bool expect_continue = false;
+};
+
+Framing ParseFraming(const std::string& head, size_t max_body_bytes) {
+  Framing framing;
+  std::string length_text;
+  bool has_length = false;
+  size_t line_start = head.find("\r\n");  // the request line is httplib's to parse
+  while (line_start != std::string::npos && framing.status == 0) {
+    line_start += 2;
+    const size_t line_end = head.find("\r\n", line_start);
+    const std::string line = head.substr(line_start, line_end - line_start);
+    line_start = line_end;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;  // httplib refuses it
+    const std::string name = Lower(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
+    if (name == "content-length") {
+      if (has_length && value != length_text) {
+        framing = {400, "Content-Length: expected one value, got '" + length_text + "' and '" + value + "'"};
+      }
+      has_length = true;
+      length_text = value;
+    } else if (name == "transfer-encoding") {
+      framing = {411,
+                 "Transfer-Encoding '" + value + "' is not accepted; send the body with a Content-Length"};
+    } else if (name == "expect") {
+      framing.expect_continue = Lower(value) == "100-continue";
+    }
+  }
+  if (framing.status != 0 || !has_length) return framing;
+  const bool digits = !length_text.empty() && length_text.size() <= 18 &&
+                      length_text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits) {
+    return {400,
+            "Content-Length: expected a decimal number of bytes, got '" + length_text.substr(0, 40) + "'"};
+  }
+  framing.body_bytes = std::stoull(length_text);
+  if (framing.body_bytes > max_body_bytes) {
+    return {413, "request body too large: expected at most " + std::to_string(max_body_bytes) +
+                     " bytes, got " + length_text};
+  }
+  return framing;
+}
+
+// One request, all in memory, as httplib reads it; answers go to the socket within a deadline.
+class RequestStream : public httplib::Stream {
+ public:
+  RequestStream(int fd, std::string request, double write_timeout_seconds, bool continue_sent)
+      : fd_(fd),
+        request_(std::move(request)),
+        deadline_(After(write_timeout_seconds)),
+        continue_sent_(continue_sent) {}
+
+  bool is_readable() const override { return offset_ < request_.size(); }
+  bool is_writable() const override { return WaitWritable(); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, request_.size() - offset_);
+    std::memcpy(ptr, request_.data() + offset_, n);
+    offset_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    // The engine already invited the body; httplib invites it again when it reads the head.
+    static constexpr char kContinue[] = "HTTP/1.1 100 Continue";
+    if (continue_sent_ && size >= sizeof kContinue - 1 &&
+        std::memcmp(ptr, kContinue, sizeof kContinue - 1) == 0) {
+      return static_cast<ssize_t>(size);
+    }
+    size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::send(fd_, ptr + done, size - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        done += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && WaitWritable()) {
+        continue;
+      } else {
+        failed_ = true;
+        return -1;
+      }
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { Address(::getpeername, ip, port); }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { Address(::getsockname, ip, port); }
+  socket_t socket() const override { return fd_; }
+
+  bool failed() const { return failed_; }
+
+ private:
+  bool WaitWritable() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLOUT, 0};
+    return ::poll(&p, 1, static_cast<int>(left)) > 0 && (p.revents & POLLOUT) != 0;
+  }
+
+  template <typename GetName>
+  void Address(GetName get_name, std::string& ip, int& port) const {
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    ip.clear();
+    port = 0;
+    if (get_name(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {0};
+    if (address.ss_family == AF_INET) {
+      const auto* a = reinterpret_cast<const sockaddr_in*>(&address);
+      ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+      port = ntohs(a->sin_port);
+    } else if (address.ss_family == AF_INET6) {
+      const auto* a = reinterpret_cast<const sockaddr_in6*>(&address);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+      port = ntohs(a->sin6_port);
+    }
+    ip = text;
+  }
+
+  int fd_;
+  std::string request_;
+  size_t offset_ = 0;
+  Clock::time_point deadline_;
+  bool continue_sent_;
+  bool failed_ = false;
+};
+
+// Serves one complete request from a stream (httplib's process_request): returns false when the
+// connection must close.
+using ServeRequest = std::function<bool(httplib::Stream& stream, bool close_connection)>;
+
+struct EngineLimits {
+  size_t max_body_bytes;
+  double request_timeout_seconds, keep_alive_timeout_seconds, write_timeout_seconds;
+  int max_connections, threads;
+  size_t keep_alive_max_count;
+};
+
+// The reading thread and the worker pool. httplib's accept loop hands it every new socket (through
+// the task queue it asks for) and shuts it down when the server stops.
+class ConnectionEngine : public httplib::TaskQueue {
+ public:
+  ConnectionEngine(const EngineLimits& limits, ServeRequest serve)
+      : limits_(limits), serve_(std::move(serve)) {
+    if (::pipe2(wake_fds_, O_CLOEXEC | O_NONBLOCK) != 0)
+      throw std::runtime_error("serve: cannot create a pipe");
+    reader_ = std::thread([this] { ReadLoop(); });
+    for (int i = 0; i < limits_.threads; ++i) workers_.emplace_back([this] { WorkLoop(); });
+  }
+  ~ConnectionEngine() override {
+    shutdown();
+    ::close(wake_fds_[0]);
+    ::close(wake_fds_[1]);
+  }
+
+  // httplib's accept loop asks to run `process_and_close_socket(sock)`, which adopts the socket.
+  void enqueue(std::function<void()> fn) override { fn(); }
+
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    Wake();
+    jobs_ready_.notify_all();
+    reader_.join();
+    for (std::thread& worker : workers_) worker.join();
+    for (auto& entry : connections_) ::close(entry.first);
+    for (int fd : adopted_) ::close(fd);
+    connections_.clear();
+  }
+
+  // A socket httplib accepted; the engine closes it.
+  void Adopt(int fd) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      adopted_.push_back(fd);
+    }
+    Wake();
+  }
+
+ private:
+  enum class State { kIdle, kReading, kBusy, kDraining };
+
+  struct Connection {
+    int fd;
+    State state = State::kIdle;
+    std::string buffer;  // received and not yet handed over
+    Clock::time_point deadline;
+    size_t served = 0;
+    bool continue_sent = false;
+  };
+
+  struct Job {
+    Connection* connection;
+    std::string request;
+  };
+
+  struct Returned {
+    Connection* connection;
+    bool keep_open;
+  };
+
+  void Wake() {
+    const char byte = 1;
+    (void)!::write(wake_fds_[1], &byte, 1);
+  }
+
+  // The reading thread: owns every connection that is not Busy.
+  void ReadLoop() {
+    std::vector<pollfd> polled;
+    std::vector<Connection*> polled_connections;
+    for (;;) {
+      TakeHandOvers();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+      }
+      ExpireDeadlines();
+      polled.assign(1, pollfd{wake_fds_[0], POLLIN, 0});
+      polled_connections.assign(1, nullptr);
+      Clock::time_point next = After(1);
+      for (auto& entry : connections_) {
+        Connection& c = *entry.second;
+        if (c.state == State::kBusy) continue;
+        polled.push_back(pollfd{c.fd, POLLIN, 0});
+        polled_connections.push_back(&c);
+        next = std::min(next, c.deadline);
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count();
+      if (::poll(polled.data(), polled.size(), static_cast<int>(std::max<long long>(wait + 1, 0))) <= 0)
+        continue;
+      if (polled[0].revents != 0) {
+        char sink[256];
+        while (::read(wake_fds_[0], sink, sizeof sink) > 0) {
+        }
+      }
+      for (size_t i = 1; i < polled.size(); ++i) {
+        if (polled[i].revents != 0) OnReadable(*polled_connections[i]);
+      }
+    }
+  }
+
+  void TakeHandOvers() {
+    std::vector<int> adopted;
+    std::vector<Returned> returned;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      adopted.swap(adopted_);
+      returned.swap(returned_);
+    }
+    for (int fd : adopted) {
+      if (static_cast<int>(connections_.size()) >= limits_.max_connections) {
+        SendNow(fd, ErrorResponse(503, "too many connections (at most " +
+                                           std::to_string(limits_.max_connections) + "); try again later"));
+        ::close(fd);
+        continue;
+      }
+      auto connection = std::make_unique<Connection>();
+      connection->fd = fd;
+      connection->deadline = After(limits_.keep_alive_timeout_seconds);
+      connections_[fd] = std::move(connection);
+    }
+    for (const Returned& r : returned) {
+      Connection& c = *r.connection;
+      if (!r.keep_open) {
+        Linger(c);
+        continue;
+      }
+      c.state = State::kIdle;
+      c.continue_sent = false;
+      Advance(c);  // a pipelined request may be waiting already
+    }
+  }
+
+  void ExpireDeadlines() {
+    const Clock::time_point now = Clock::now();
+    std::vector<int> closed;
+    for (auto& entry : connections_) {
+      Connection& c = *entry.second;
+      if (c.state == State::kBusy || c.deadline > now) continue;
+      if (c.state == State::kReading) {
+        Refuse(c, 408,
+               "the request did not arrive within " + Json(limits_.request_timeout_seconds).dump() +
+                   " s of its first byte");
+      } else {
+        closed.push_back(c.fd);  // idle, or done lingering
+      }
+    }
+    for (int fd : closed) Close(fd);
+  }
+
+  void OnReadable(Connection& c) {
+    char chunk[16 * 1024];
+    for (;;) {
+      const ssize_t n = ::recv(c.fd, chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n > 0) {
+        if (c.state != State::kDraining) c.buffer.append(chunk, static_cast<size_t>(n));
+        if (c.buffer.size() > kMaxHeadBytes + limits_.max_body_bytes) break;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      Close(c.fd);  // the client closed (or reset) its side: nothing left to answer
+      return;
+    }
+    if (c.state != State::kDraining) Advance(c);
+  }
+
+  // Starts a request's deadline at its first byte, refuses bad framing, and hands a complete request
+  // to the workers.
+  void Advance(Connection& c) {
+    if (c.buffer.empty()) {
+      c.state = State::kIdle;
+      c.deadline = After(limits_.keep_alive_timeout_seconds);
+      return;
+    }
+    if (c.state == State::kIdle) {
+      c.state = State::kReading;
+      c.deadline = After(limits_.request_timeout_seconds);
+    }
+    const size_t head_end = c.buffer.find("\r\n\r\n");
+    if (head_end == std::string::npos || head_end + 4 > kMaxHeadBytes) {
+      if (c.buffer.size() > kMaxHeadBytes) {
+        Refuse(c, 431,
+               "request head too large: expected at most " + std::to_string(kMaxHeadBytes) + " bytes");
+      }
+      return;
+    }
+    const Framing framing = ParseFraming(c.buffer.substr(0, head_end), limits_.max_body_bytes);
+    if (framing.status != 0) {
+      Refuse(c, framing.status, framing.message);
+      return;
+    }
+    const size_t total = head_end + 4 + framing.body_bytes;
+    if (c.buffer.size() < total) {
+      if (framing.expect_continue && !c.continue_sent) {
+        SendNow(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+        c.continue_sent = true;
+      }
+      return;
+    }
+    Job job{&c, c.buffer.substr(0, total)};
+    c.buffer.erase(0, total);
+    c.state = State::kBusy;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    jobs_ready_.notify_one();
+  }
+
+  // Answers `status` with a JSON error and closes once the client has been read from for a moment
+  // (closing with unread bytes would reset the connection and could lose the answer).
+  void Refuse(Connection& c, int status, const std::string& message) {
+    SendNow(c.fd, ErrorResponse(status, message));
+    Linger(c);
+  }
+
+  void Linger(Connection& c) {
+    ::shutdown(c.fd, SHUT_WR);
+    c.state = State::kDraining;
+    c.buffer.clear();
+    c.deadline = After(kLingerSeconds);
+  }
+
+  void Close(int fd) {
+    ::close(fd);
+    connections_.erase(fd);
+  }
+
+  void WorkLoop() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        jobs_ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      Connection& c = *job.connection;
+      RequestStream stream(c.fd, std::move(job.request), limits_.write_timeout_seconds, c.continue_sent);
+      const bool last = ++c.served >= limits_.keep_alive_max_count;
+      const bool keep_open = serve_(stream, last) && !stream.failed() && !last;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        returned_.push_back({&c, keep_open});
+      }
+      Wake();
+    }
+  }
+
+  const EngineLimits limits_;
+  const ServeRequest serve_;
+  int wake_fds_[2] = {-1, -1};
+  std::thread reader_;
+  std::vector<std::thread> workers_;
+  std::map<int, std::unique_ptr<Connection>> connections_;  // the reading thread's
+
+  std::mutex mutex_;  // guards what follows
+  bool stopping_ = false;
+  std::vector<int> adopted_;
+  std::vector<Returned> returned_;
+  std::deque<Job> jobs_;
+  std::condition_variable jobs_ready_;
+};
+
+// httplib's server with the engine's connections: its accept loop and request handling are kept.
+class HttpServer : public httplib::Server {
+ public:
+  explicit HttpServer(EngineLimits limits) : limits_(limits) {
+    new_task_queue = [this] {
+      auto* engine = new ConnectionEngine(limits_, [this](httplib::Stream& stream, bool close_connection) {
+        bool connection_closed = false;
+        return process_request(stream, close_connection, connection_closed, nullptr) && !connection_closed;
+      });
+      engine_ = engine;
+      return engine;
+    };
+  }
+
+ private:
+  // Called (through the engine's enqueue) on httplib's accept thread for each new socket.
+  bool process_and_close_socket(socket_t sock) override {
+    engine_->Adopt(sock);
+    return true;
+  }
+
+  const EngineLimits limits_;
+  ConnectionEngine* engine_ = nullptr;  // owned by httplib's accept loop while it runs
+};
+
 // The source tree's web/ (a build), then share/deepik/web beside the running program (an install,
 // wherever its prefix), then the configured install location.
 std::string DefaultWebRoot() {
@@ -192,6 +755,17 @@ bool ServeOptions::IsValid(std::string* error) const {
     message = "port: expected 0..65535, got " + std::to_string(port);
   else if (threads < 1 || threads > 256)
     message = "threads: expected 1..256, got " + std::to_string(threads);
+  else if (!(request_timeout_seconds > 0 && request_timeout_seconds <= 3600))
+    message = "request_timeout_seconds: expected 0..3600 (more than 0), got " +
+              Json(request_timeout_seconds).dump();
+  else if (!(keep_alive_timeout_seconds > 0 && keep_alive_timeout_seconds <= 3600))
+    message = "keep_alive_timeout_seconds: expected 0..3600 (more than 0), got " +
+              Json(keep_alive_timeout_seconds).dump();
+  else if (!(write_timeout_seconds > 0 && write_timeout_seconds <= 3600))
+    message =
+        "write_timeout_seconds: expected 0..3600 (more than 0), got " + Json(write_timeout_seconds).dump();
+  else if (max_connections < 1 || max_connections > 100000)
+    message = "max_connections: expected 1..100000, got " + std::to_string(max_connections);
   else if (max_body_bytes < 1024)
     message = "max_body_bytes: expected at least 1024";
   else if (max_targets < 1)
@@ -208,12 +782,19 @@ struct WebServer::Impl {
   std::map<std::string, std::unique_ptr<Solver>> solvers;
   std::vector<std::string> solver_names;  // in SolverNames() order
   std::string arm_json, model_json;
-  httplib::Server http;
+  HttpServer http;
   std::thread listener;
   std::atomic<bool> stop_requested{false};
+  std::atomic<int> listen_fd{-1};
   bool bound = false;
 
-  Impl(const ServeOptions& o, IkModel m) : options(o), model(std::move(m)) {}
+  Impl(const ServeOptions& o, IkModel m)
+      : options(o),
+        model(std::move(m)),
+        http(EngineLimits{o.max_body_bytes, o.request_timeout_seconds, o.keep_alive_timeout_seconds,
+                          o.write_timeout_seconds, o.max_connections, o.threads, kKeepAliveMaxCount}) {}
+
+  static constexpr size_t kKeepAliveMaxCount = 1000;  // requests per connection
 
   const Chain& chain() const { return model.chain(); }
 
@@ -319,11 +900,17 @@ struct WebServer::Impl {
   void ConfigureConnections() {
     // SO_REUSEADDR only (restart over TIME_WAIT); httplib's default SO_REUSEPORT would let a second
     // server share the port and take half of the connections.
-    http.set_socket_options([](socket_t sock) {
+    http.set_socket_options([this](socket_t sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listen_fd = sock;  // for the backlog, see Bind()
     });
     http.set_pre_routing_handler([this](const httplib::Request& request, httplib::Response& response) {
+      const std::string problem = TargetProblem(request);
+      if (!problem.empty()) {
+        Reply(response, 400, Json{{"error", problem}});
+        return httplib::Server::HandlerResponse::Handled;
+      }
       if (HostAllowed(request)) return httplib::Server::HandlerResponse::Unhandled;
       Reply(response, 403,
             Json{{"error", "Host '" + request.get_header_value("Host") +
@@ -333,12 +920,10 @@ struct WebServer::Impl {
     });
     http.set_payload_max_length(options.max_body_bytes);
     http.set_tcp_nodelay(true);  // small JSON answers: no Nagle delay on kept-alive connections
-    http.set_keep_alive_max_count(1000);
-    http.set_keep_alive_timeout(2);
-    http.set_read_timeout(10);
-    http.set_write_timeout(10);
-    const int threads = options.threads;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    // Timeouts, threads and keep-alive are the engine's (HttpServer); httplib only announces these
+    // two in its Keep-Alive header.
+    http.set_keep_alive_max_count(kKeepAliveMaxCount);
+    http.set_keep_alive_timeout(static_cast<time_t>(std::ceil(options.keep_alive_timeout_seconds)));
   }
 
   void RouteApi() {
@@ -534,6 +1119,9 @@ int WebServer::Bind() {
                                             : std::string("not an address of this machine")));
     }
   }
+  // httplib's listen() backlog is 5 (compiled into libcpp-httplib): a burst of connections beyond it
+  // waits for the client's SYN retry (1 s and more). listen() again on the bound socket raises it.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
   impl_->bound = true;
   return port;
 }

@@ -23,6 +23,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
+#include "serve/serve_test_util.hpp"
 #include "test_util.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
@@ -35,12 +36,10 @@ namespace deepik {
 namespace {
 
 using Json = nlohmann::json;
+using testing::OwnServer;
 using testing::RandomConfiguration;
 
-std::string ModelPath() {
-  const char* override_path = std::getenv("DEEPIK_TEST_MODEL");
-  return override_path != nullptr ? override_path : DEEPIK_TEST_MODEL;
-}
+std::string ModelPath() { return testing::ServeTestModelPath(); }
 
 // One server for the whole suite, started in-process on a free loopback port.
 class ServerTest : public ::testing::Test {
@@ -264,7 +263,8 @@ TEST_F(ServerTest, WorkspaceIsSeededFkWithinTheReach) {
               chain().reach() + 1e-4);
   }
   EXPECT_EQ(Get("/api/workspace").second.at("points").size(), 2000u);
-  for (const char* bad : {"n=0", "n=-5", "n=abc", "n=2.5", "n=100000000", "seed=x", "n="}) {
+  for (const char* bad : {"n=0", "n=-5", "n=abc", "n=2.5", "n=100000000", "seed=x", "n=", "n=1e3", "n=%00",
+                          "n=%205", "n=%2B5", "n=99999999999999999999", "seed=-1", "seed=%ff"}) {
     const auto [status, answer] = Get(std::string("/api/workspace?") + bad);
     EXPECT_EQ(status, 400) << bad;
     EXPECT_TRUE(answer.contains("error")) << bad;
@@ -425,20 +425,6 @@ TEST_F(ServerTest, AForeignHostHeaderIsRefusedAgainstDnsRebinding) {
   }
 }
 
-// A server of its own, on its own thread, stopped when the test ends.
-struct OwnServer {
-  explicit OwnServer(ServeOptions options) : server(options), port(server.Bind()) {
-    runner = std::thread([this] { server.Run(nullptr); });
-  }
-  ~OwnServer() {
-    server.Stop();
-    runner.join();
-  }
-  WebServer server;
-  int port;
-  std::thread runner;
-};
-
 TEST(ServeBindTest, ASecondServerOnTheSamePortIsRefused) {
   ServeOptions options;
   options.model_path = ModelPath();
@@ -477,7 +463,7 @@ TEST(ServeCommandTest, PrintsItsAddressAndStopsOnSigterm) {
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
   const std::string model = ModelPath();
-  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--model", model, "--port", "0"};
+  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--model", model, "--port", "0", "--threads", "3"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

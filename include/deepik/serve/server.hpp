@@ -13,6 +13,14 @@
 //   GET  /api/workspace  ?n=2000&seed=1: tip positions of n uniformly random joint values
 //                        (FK, seeded): {"points":[[x,y,z],...]}
 // Everything else is a file under the web root (the page and web/node_modules/three).
+//
+// Connections: one thread reads every connection (poll) and hands a request to the worker pool
+// only once its head and its whole body have arrived, so clients that send slowly hold no worker.
+// Refused before any handler runs, with a JSON error and the connection closed: a head over 16 KiB
+// (431), a Content-Length that is repeated with different values, signed, not a decimal number or
+// beyond max_body_bytes (400 or 413), Transfer-Encoding (411), a request that does not arrive within
+// request_timeout_seconds of its first byte (408), a path or query that is not UTF-8 or holds
+// control characters such as %00 (400).
 #pragma once
 
 #include <atomic>
@@ -30,8 +38,17 @@ struct ServeOptions {
   std::string host = "127.0.0.1";  ///< the address to listen on
   int port = 8080;                 ///< 0 picks a free port
   std::string web_root;            ///< the page's folder; empty = the source tree's web/ or the installed one
-  int threads = 8;                 ///< request threads
+  int threads = 8;                 ///< worker threads that run complete requests
   size_t max_body_bytes = 64 * 1024;
+  /// A request's head and body must arrive within this many seconds of its first byte (else 408).
+  double request_timeout_seconds = 10;
+  /// An idle kept-alive connection is closed after this many seconds.
+  double keep_alive_timeout_seconds = 2;
+  /// An answer must be written (the client must read it) within this many seconds, else the
+  /// connection is closed.
+  double write_timeout_seconds = 10;
+  /// Open connections beyond this are closed at once (each costs a file descriptor).
+  int max_connections = 512;
   int max_targets = 1000;            ///< per batch request
   int max_workspace_points = 20000;  ///< per /api/workspace request
   /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
