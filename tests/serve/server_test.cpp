@@ -454,6 +454,7 @@ TEST(ServeBindTest, AllowHostAcceptsTheNamedHost) {
   EXPECT_EQ(other->status, 403);
 }
 
+// The command: prints its address, answers, and stops cleanly on SIGTERM.
 TEST(ServeCommandTest, PrintsItsAddressAndStopsOnSigterm) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
