@@ -1,4 +1,5 @@
 // `deepik arm info` and `deepik fk`: an arm's joints, and forward kinematics of a CSV of joint values.
+#include <cmath>
 #include <iomanip>
 #include <memory>
 #include <ostream>
@@ -21,6 +22,30 @@ std::string FormatLimit(const Joint& joint, double value) {
 }
 
 }  // namespace
+
+CLI::Validator NumberIn(double min, double max) {
+  const std::string range = "[" + FormatDouble(min) + ", " + FormatDouble(max) + "]";
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        double value = 0;
+        if (CLI::detail::lexical_cast(text, value) && std::isfinite(value) && value >= min && value <= max) {
+          return "";
+        }
+        return "expected a number in " + range + ", got '" + text + "'";
+      },
+      "in " + range);
+}
+
+CLI::Validator WholeNumberIn(int64_t min, int64_t max) {
+  const std::string range = "[" + std::to_string(min) + ", " + std::to_string(max) + "]";
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        int64_t value = 0;
+        if (CLI::detail::lexical_cast(text, value) && value >= min && value <= max) return "";
+        return "expected a whole number in " + range + ", got '" + text + "'";
+      },
+      "in " + range);
+}
 
 void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required) {
   auto* option = command->add_option(
@@ -55,23 +80,32 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
 void RunFk(const FkCommandOptions& options, std::ostream& log) {
   CheckDistinctFiles(options.input_path, options.output_path);
   const Chain chain = LoadArm(options.arm);
-  const NumericCsv input = ReadNumericCsv(options.input_path, chain.num_joints());
+  CsvColumns columns;
+  columns.count = chain.num_joints();
+  NumericCsvReader input(options.input_path, columns);
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
   out << "x,y,z,qw,qx,qy,qz\n";
   Eigen::VectorXd q(chain.num_joints());
-  for (const std::vector<double>& row : input.rows) {
-    for (int i = 0; i < chain.num_joints(); ++i) q[i] = row[static_cast<size_t>(i)];
-    const Eigen::Isometry3d X_BT = TipPose(chain, q);
-    Eigen::Quaterniond quat(X_BT.linear());
-    if (quat.w() < 0) quat.coeffs() = -quat.coeffs();  // one sign for one rotation
-    const Eigen::Vector3d& p = X_BT.translation();
-    out << FormatDouble(p.x()) << ',' << FormatDouble(p.y()) << ',' << FormatDouble(p.z()) << ','
-        << FormatDouble(quat.w()) << ',' << FormatDouble(quat.x()) << ',' << FormatDouble(quat.y()) << ','
-        << FormatDouble(quat.z()) << '\n';
+  NumericRows rows;
+  int64_t count = 0;
+  // Block by block, so that memory stays bounded whatever the file's length; a bad row anywhere
+  // throws before Commit(), and the writer then discards what was written.
+  while (input.ReadChunk(kCsvChunkRows, &rows)) {
+    for (size_t r = 0; r < rows.size(); ++r) {
+      for (int i = 0; i < chain.num_joints(); ++i) q[i] = rows.row(r)[i];
+      const Eigen::Isometry3d X_BT = TipPose(chain, q);
+      Eigen::Quaterniond quat(X_BT.linear());
+      if (quat.w() < 0) quat.coeffs() = -quat.coeffs();  // one sign for one rotation
+      const Eigen::Vector3d& p = X_BT.translation();
+      out << FormatDouble(p.x()) << ',' << FormatDouble(p.y()) << ',' << FormatDouble(p.z()) << ','
+          << FormatDouble(quat.w()) << ',' << FormatDouble(quat.x()) << ',' << FormatDouble(quat.y()) << ','
+          << FormatDouble(quat.z()) << '\n';
+    }
+    count += static_cast<int64_t>(rows.size());
   }
   writer.Commit();
-  log << "fk: " << input.rows.size() << " rows -> " << options.output_path << "\n";
+  log << "fk: " << count << " rows -> " << options.output_path << "\n";
 }
 
 void AddArmCommands(CLI::App& app, CommandSet* set) {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,6 +25,13 @@ struct CommandSet {
   std::vector<Command> commands;
   const std::atomic<bool>* stop = nullptr;
 };
+
+/// A CLI11 check that an option's value is a number in [min, max]; NaN, infinity and text are
+/// refused (CLI::Range lets NaN through). The help shows "in [min, max]"; a bad value is a usage
+/// error ("--lr: expected a number in [1e-10, 1], got 'nan'").
+CLI::Validator NumberIn(double min, double max);
+/// The same for a whole number.
+CLI::Validator WholeNumberIn(int64_t min, int64_t max);
 
 void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required = true);
 void AddSamplerOptions(CLI::App* command, SamplerOptions* sampler, std::string* kind);

@@ -14,6 +14,11 @@
 namespace deepik::cli {
 namespace {
 
+// Caps of the options (README, "Evaluation"): beyond them a run would take hours or more
+// threads than any machine gives, so the value is a typo.
+constexpr int64_t kMaxEvalTargets = 1'000'000;
+constexpr int64_t kMaxThreads = 256;
+
 std::vector<std::string> ApplicableSolvers(const IkModel& model, const std::vector<std::string>& requested) {
   if (!requested.empty()) return requested;
   std::vector<std::string> names = {"network", "refined"};
@@ -29,6 +34,14 @@ void WriteTextFile(const std::string& path, const std::string& text) {
   writer.Commit();
 }
 
+// Target files (`solve -i`, `eval --targets`): header x,y,z, coordinates within +-1e4 m.
+CsvColumns TargetColumns() {
+  CsvColumns columns;
+  columns.names = {"x", "y", "z"};
+  columns.max_magnitude = kMaxTargetCoordinate;
+  return columns;
+}
+
 }  // namespace
 
 void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
@@ -36,35 +49,46 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
     throw InputError("--threads: expected 1..256, got " + std::to_string(options.threads));
   }
   CheckDistinctFiles(options.input_path, options.output_path);
+  NumericCsvReader input(options.input_path, TargetColumns());
   const IkModel model = IkModel::Load(options.model_path);
   const std::unique_ptr<Solver> solver = MakeSolver(options.solver, model);
   const Chain& chain = model.chain();
-  const NumericCsv input = ReadNumericCsv(options.input_path, 3);
-  if (input.header != std::vector<std::string>{"x", "y", "z"}) {
-    throw InputError(options.input_path + ":1: expected the header x,y,z");
-  }
-  std::vector<IkTarget> targets;
-  targets.reserve(input.rows.size());
-  for (const std::vector<double>& row : input.rows)
-    targets.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
-  const std::vector<SolveResult> results = solver->SolveBatch(targets, options.threads);
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
   for (const Joint& joint : chain.joints()) out << joint.name << ',';
   out << "x,y,z,error,status\n";
-  int64_t converged = 0;
-  for (const SolveResult& r : results) {
-    for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
-    out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
-        << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(r.error) << ',' << ToString(r.status) << '\n';
-    if (r.status == SolveStatus::kConverged) ++converged;
+  int64_t count = 0, converged = 0;
+  NumericRows rows;
+  std::vector<IkTarget> targets;
+  // Block by block (each block solved on the threads), so that memory stays bounded whatever the
+  // file's length; a bad row anywhere throws before Commit(), and the writer discards the output.
+  while (input.ReadChunk(kCsvChunkRows, &rows)) {
+    targets.clear();
+    for (size_t i = 0; i < rows.size(); ++i) {
+      targets.push_back(IkTarget{Eigen::Vector3d(rows.row(i)[0], rows.row(i)[1], rows.row(i)[2])});
+    }
+    for (const SolveResult& r : solver->SolveBatch(targets, options.threads)) {
+      for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
+      out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
+          << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(r.error) << ',' << ToString(r.status)
+          << '\n';
+      if (r.status == SolveStatus::kConverged) ++converged;
+    }
+    count += static_cast<int64_t>(rows.size());
   }
   writer.Commit();
-  log << "solve: " << results.size() << " targets (" << converged << " converged) with " << solver->name()
-      << " -> " << options.output_path << "\n";
+  log << "solve: " << count << " targets (" << converged << " converged) with " << solver->name() << " -> "
+      << options.output_path << "\n";
 }
 
 void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log) {
+  // The file first: a bad row is reported before minutes of target generation.
+  std::vector<Eigen::Vector3d> file_targets;
+  if (!options.targets_path.empty()) {
+    for (const std::vector<double>& row : ReadNumericCsv(options.targets_path, TargetColumns()).rows) {
+      file_targets.emplace_back(row[0], row[1], row[2]);
+    }
+  }
   const IkModel model = IkModel::Load(options.model_path);
   EvalTargetOptions target_options;
   target_options.in_reach_count = options.in_reach_count;
@@ -73,11 +97,12 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   log << "eval: making targets (" << options.in_reach_count << " in reach, " << options.out_of_reach_count
       << " out of reach)\n";
   EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
+  int64_t file_out_of_reach = 0;
   if (!options.targets_path.empty()) {
-    const NumericCsv extra = ReadNumericCsv(options.targets_path, 3);
-    for (const std::vector<double>& row : extra.rows) {
-      targets.in_reach.push_back(IkTarget{Eigen::Vector3d(row[0], row[1], row[2])});
-    }
+    file_out_of_reach = AddClassifiedTargets(model.chain(), file_targets, target_options, &targets);
+    log << "eval: " << options.targets_path << ": " << file_targets.size() - file_out_of_reach
+        << " targets in reach, " << file_out_of_reach << " out of reach (d* by " << targets.closest_method
+        << ")\n";
   }
   std::vector<SolverReport> reports;
   std::vector<std::unique_ptr<Solver>> solvers;
@@ -86,9 +111,14 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
     log << "eval: " << name << "...\n";
     reports.push_back(EvaluateSolver(*solvers.back(), targets, options.threads));
   }
+  const int64_t file_in_reach = static_cast<int64_t>(file_targets.size()) - file_out_of_reach;
+  const std::string from_file = " + " + std::to_string(file_in_reach) + " from " + options.targets_path;
   out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << targets.in_reach.size()
-      << " in-reach targets (FK of uniform random joints), " << targets.out_of_reach.size()
-      << " out-of-reach targets (excess over d*, " << targets.closest_method << ").\n\n";
+      << " in-reach targets (FK of uniform random joints" << (file_targets.empty() ? "" : from_file) << "), "
+      << targets.out_of_reach.size() << " out-of-reach targets ("
+      << (file_targets.empty() ? ""
+                               : std::to_string(file_out_of_reach) + " from " + options.targets_path + "; ")
+      << "excess over d*, " << targets.closest_method << ").\n\n";
   out << ReportsToMarkdown(reports);
   if (!options.json_path.empty()) WriteTextFile(options.json_path, ReportsToJson(reports, targets));
   if (!options.plots_dir.empty()) {
@@ -149,7 +179,9 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
       ->add_option("--output,-o", solve->output_path,
                    "CSV: joints (rad, m), x,y,z reached, error (m), status")
       ->required();
-  solve_command->add_option("--threads", solve->threads, "solver threads")->capture_default_str();
+  solve_command->add_option("--threads", solve->threads, "solver threads")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, kMaxThreads));
   set->commands.push_back({solve_command, [solve] {
                              RunSolve(*solve, std::cerr);
                              return 0;
@@ -160,14 +192,19 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   eval_command->add_option("--model,-m", eval->model_path, "model file")->required();
   eval_command->add_option("--solvers", eval->solvers, "solvers to compare (default: all that apply)")
       ->delimiter(',');
-  eval_command->add_option("--targets", eval->targets_path, "extra in-reach targets, CSV x,y,z");
+  eval_command->add_option("--targets", eval->targets_path,
+                           "extra targets, CSV x,y,z (m); each joins the in-reach or the out-of-reach set "
+                           "by its distance d* to the reachable set");
   eval_command->add_option("--in-reach", eval->in_reach_count, "generated in-reach targets")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, kMaxEvalTargets));
   eval_command->add_option("--out-of-reach", eval->out_of_reach_count, "generated out-of-reach targets")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, kMaxEvalTargets));
   eval_command->add_option("--seed", eval->seed, "target seed")->capture_default_str();
   eval_command->add_option("--threads", eval->threads, "threads for the batch throughput")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, kMaxThreads));
   eval_command->add_option("--json", eval->json_path, "also write the report as JSON");
   eval_command->add_option("--plots", eval->plots_dir, "write SVG plots (error histogram, error slice) here");
   set->commands.push_back({eval_command, [eval] {
@@ -181,11 +218,18 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   bench_command
       ->add_option("--solvers", bench->solvers, "solvers (default: network, refined, analytic, kdl-nr)")
       ->delimiter(',');
-  bench_command->add_option("--count", bench->count, "in-reach targets")->capture_default_str();
-  bench_command->add_option("--warmup", bench->warmup, "untimed passes")->capture_default_str();
-  bench_command->add_option("--repetitions", bench->repetitions, "timed passes")->capture_default_str();
+  bench_command->add_option("--count", bench->count, "in-reach targets")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, kMaxEvalTargets));
+  bench_command->add_option("--warmup", bench->warmup, "untimed passes")
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, 100));
+  bench_command->add_option("--repetitions", bench->repetitions, "timed passes")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, 1000));
   bench_command->add_option("--threads", bench->threads, "threads for the batch throughput")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, kMaxThreads));
   set->commands.push_back({bench_command, [bench] {
                              RunBench(*bench, std::cout, std::cerr);
                              return 0;

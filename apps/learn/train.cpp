@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <sstream>
 
 #include "../commands.hpp"
+#include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 
@@ -63,6 +67,70 @@ std::function<void(const TrainProgress&)> ProgressPrinter(std::ostream& log) {
           << FormatDuration(p.eta_seconds) << "\n";
     }
   };
+}
+
+// What decides the training data, beside the checkpoint (CHECKPOINT.data): the trainer's own resume
+// check compares the training and network options, the arm and the number of training samples,
+// but not which samples, so a resume with another --data-seed, --sampler or --margin (or another
+// dataset file of the same size) would silently continue on other data. A line per sampler option
+// (to name what changed) and a fingerprint of the samples themselves (what decides).
+std::vector<std::pair<std::string, std::string>> DataRecord(const Dataset& data) {
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a over the bytes of every split's values
+  auto add = [&hash](const double* values, int64_t count) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(values);
+    for (size_t i = 0; i < static_cast<size_t>(count) * sizeof(double); ++i) {
+      hash = (hash ^ bytes[i]) * 1099511628211ull;
+    }
+  };
+  for (const DatasetSplit* split : {&data.train, &data.validation}) {
+    add(split->targets.data(), split->targets.size());
+    add(split->labels.data(), split->labels.size());
+  }
+  std::ostringstream fingerprint;
+  fingerprint << std::hex << std::setw(16) << std::setfill('0') << hash;
+  const SamplerOptions& o = data.options;
+  return {{"--sampler", ToString(o.kind)},
+          {"--count", std::to_string(o.count)},
+          {"--step", FormatDouble(o.grid_step_deg)},
+          {"--step-m", FormatDouble(o.grid_step_m)},
+          {"--margin", FormatDouble(o.margin)},
+          {"--data-seed", std::to_string(o.seed)},
+          {"--train-fraction", FormatDouble(o.train_fraction)},
+          {"--validation-fraction", FormatDouble(o.validation_fraction)},
+          {"fingerprint", fingerprint.str()}};
+}
+
+std::string DataRecordPath(const TrainFiles& files) { return files.checkpoint_path + ".data"; }
+
+void WriteDataRecord(const TrainFiles& files, const Dataset& data) {
+  AtomicFileWriter writer(DataRecordPath(files));
+  for (const auto& [key, value] : DataRecord(data)) writer.stream() << key << ' ' << value << '\n';
+  writer.Commit();
+}
+
+// Refuses a resume on other data than the checkpointed run's, naming the options that differ.
+void CheckDataRecord(const TrainFiles& files, const Dataset& data) {
+  const std::string path = DataRecordPath(files);
+  std::ifstream in(path);
+  if (!in) {
+    throw InputError(files.checkpoint_path + ": cannot resume: " + path +
+                     ", the record of the run's data, is missing (made by an older deepik?); start afresh "
+                     "without --resume");
+  }
+  std::map<std::string, std::string> recorded;
+  for (std::string key, value; in >> key >> value;) recorded[key] = value;
+  const auto now = DataRecord(data);
+  if (recorded["fingerprint"] == now.back().second) return;
+  std::string changed;
+  for (const auto& [key, value] : now) {
+    if (key != "fingerprint" && recorded[key] != value) {
+      changed += (changed.empty() ? "" : ", ") + key + " " + recorded[key] + ", now " + value;
+    }
+  }
+  throw InputError(
+      files.checkpoint_path + ": cannot resume: the checkpoint was made with other training data (" +
+      (changed.empty() ? "same sampler options, other samples: another dataset file?" : changed) +
+      "); resume with the run's data options or start afresh without --resume");
 }
 
 TrainFiles FilesOf(const TrainCommandOptions& options) {
@@ -131,7 +199,19 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
       << " validation samples, " << options.network.depth << "x" << options.network.width << " "
       << ToString(options.network.activation) << " MLP, " << ToString(options.network.head) << " head, loss "
       << options.loss << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
-  const TrainResult result = Train(data, options.network, train, files, ProgressPrinter(log), stop);
+  if (files.resume) {
+    CheckDataRecord(files, data);
+  } else {
+    WriteDataRecord(files, data);
+  }
+  TrainResult result;
+  try {
+    result = Train(data, options.network, train, files, ProgressPrinter(log), stop);
+  } catch (...) {
+    // A fresh run that never started leaves no record that an older checkpoint could be paired with.
+    if (!files.resume) std::remove(DataRecordPath(files).c_str());
+    throw;
+  }
   if (result.status == TrainStatus::kInterrupted) {
     log << "\ntrain: interrupted; checkpoint saved to " << files.checkpoint_path
         << " (continue with the same command and --resume)\n";

@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <sstream>
+#include <string_view>
 #include <system_error>
 
 #include "deepik/errors.hpp"
@@ -16,96 +17,184 @@
 namespace deepik {
 namespace {
 
-std::vector<std::string> SplitFields(const std::string& line) {
-  std::vector<std::string> fields;
-  std::string field;
-  std::istringstream stream(line);
-  while (std::getline(stream, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  return fields;
-}
-
-std::string Trim(const std::string& text) {
+std::string_view Trim(std::string_view text) {
   const size_t first = text.find_first_not_of(" \t\r");
-  if (first == std::string::npos) return "";
+  if (first == std::string_view::npos) return {};
   const size_t last = text.find_last_not_of(" \t\r");
   return text.substr(first, last - first + 1);
 }
 
-// Parses one field; returns an empty string on success, else what is wrong with it.
-std::string ParseNumber(const std::string& text, double* value) {
-  const std::string field = Trim(text);
-  if (field.empty()) return "expected a number, got an empty field";
-  const char* begin = field.data();
-  if (*begin == '+') ++begin;
-  const auto [end, error] = std::from_chars(begin, field.data() + field.size(), *value);
-  if (error != std::errc() || end != field.data() + field.size()) {
-    return "expected a number, got '" + field + "'";
+// The fields between commas ("a,,b," has four), trimmed.
+void SplitFields(std::string_view line, std::vector<std::string_view>* fields) {
+  fields->clear();
+  size_t start = 0;
+  while (true) {
+    const size_t comma = line.find(',', start);
+    fields->push_back(Trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    if (comma == std::string_view::npos) return;
+    start = comma + 1;
   }
-  if (!std::isfinite(*value)) return "expected a finite number, got '" + field + "'";
+}
+
+// True when the whole (trimmed) field reads as a number, NaN and infinity included.
+bool ReadsAsNumber(std::string_view field, double* value) {
+  if (field.empty()) return false;
+  const char* begin = field.data();
+  const char* end = field.data() + field.size();
+  if (*begin == '+') ++begin;
+  const auto [stop, error] = std::from_chars(begin, end, *value);
+  return error == std::errc() && stop == end;
+}
+
+// Parses one field; returns an empty string on success, else what is wrong with it.
+std::string ParseNumber(std::string_view field, double max_magnitude, double* value) {
+  if (field.empty()) return "expected a number, got an empty field";
+  if (!ReadsAsNumber(field, value)) return "expected a number, got '" + std::string(field) + "'";
+  if (!std::isfinite(*value)) return "expected a finite number, got '" + std::string(field) + "'";
+  if (std::abs(*value) > max_magnitude) {
+    return "expected a value within +-" + FormatDouble(max_magnitude) + ", got '" + std::string(field) + "'";
+  }
   return "";
 }
 
+std::string Joined(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ",") + name;
+  return text;
+}
+
+// A line as quoted in a message: at most 60 characters.
+std::string Quoted(std::string_view line) {
+  line = Trim(line);
+  return "'" + std::string(line.substr(0, 60)) + (line.size() > 60 ? "...'" : "'");
+}
+
+constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
+
 }  // namespace
 
-NumericCsv ReadNumericCsv(const std::string& path, int expected_columns) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open the file");
-  NumericCsv table;
-  std::vector<std::string> problems;
-  int problem_count = 0;
-  auto report = [&](int line, const std::string& message) {
-    ++problem_count;
-    if (problems.size() < 10) problems.push_back(path + ":" + std::to_string(line) + ": " + message);
-  };
+NumericCsvReader::NumericCsvReader(std::string path, const CsvColumns& columns)
+    : path_(std::move(path)), spec_(columns) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path_, error)) {
+    throw InputError(path_ + ": cannot read: it is a directory, not a CSV file");
+  }
+  errno = 0;
+  in_.open(path_, std::ios::binary);
+  if (!in_) {
+    throw InputError(path_ + ": cannot open the file" +
+                     (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
+  }
   std::string line;
-  int line_number = 0;
-  bool have_header = false;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (Trim(line).empty()) continue;
-    std::vector<std::string> fields = SplitFields(line);
-    if (!have_header) {
-      for (std::string& field : fields) field = Trim(field);
-      table.header = fields;
-      have_header = true;
-      if (expected_columns >= 0 && static_cast<int>(fields.size()) != expected_columns) {
-        report(line_number, "header: expected " + std::to_string(expected_columns) + " columns, got " +
-                                std::to_string(fields.size()));
-      }
-      continue;
+  while (std::getline(in_, line)) {
+    ++line_number_;
+    if (line_number_ == 1 && line.compare(0, kUtf8ByteOrderMark.size(), kUtf8ByteOrderMark) == 0) {
+      line.erase(0, kUtf8ByteOrderMark.size());
     }
-    const int columns = expected_columns >= 0 ? expected_columns : static_cast<int>(table.header.size());
-    if (static_cast<int>(fields.size()) != columns) {
-      report(line_number,
-             "expected " + std::to_string(columns) + " columns, got " + std::to_string(fields.size()));
-      continue;
+    if (!Trim(line).empty()) break;
+  }
+  if (in_.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
+  if (Trim(line).empty()) throw InputError(path_ + ": expected a header line, got an empty file");
+  std::vector<std::string_view> fields;
+  SplitFields(line, &fields);
+  for (std::string_view field : fields) header_.emplace_back(field);
+  const std::string where = path_ + ":" + std::to_string(line_number_) + ": ";
+  double number = 0;
+  const bool numbers = std::any_of(fields.begin(), fields.end(),
+                                   [&](std::string_view f) { return ReadsAsNumber(f, &number); });
+  const std::string no_header =
+      numbers ? " (a row of numbers: the first line must be the header, or the first row would be lost)" : "";
+  if (!spec_.names.empty()) {
+    if (header_ != spec_.names) {
+      throw InputError(where + "expected the header " + Joined(spec_.names) + ", got " + Quoted(line) +
+                       no_header);
     }
-    std::vector<double> row(fields.size());
-    bool ok = true;
-    for (size_t c = 0; c < fields.size() && ok; ++c) {
-      const std::string problem = ParseNumber(fields[c], &row[c]);
-      if (!problem.empty()) {
-        std::string column = "column " + std::to_string(c + 1);
-        if (c < table.header.size() && !table.header[c].empty()) column += " (" + table.header[c] + ")";
-        report(line_number, column + ": " + problem);
-        ok = false;
-      }
-    }
-    if (ok) {
-      table.rows.push_back(std::move(row));
-      table.line_numbers.push_back(line_number);
+  } else if (numbers) {
+    throw InputError(where + "expected a header line of column names, got " + Quoted(line) + no_header);
+  }
+  columns_ = !spec_.names.empty() ? static_cast<int>(spec_.names.size())
+             : spec_.count >= 0   ? spec_.count
+                                  : static_cast<int>(header_.size());
+  if (static_cast<int>(header_.size()) != columns_) {
+    throw InputError(where + "header: expected " + std::to_string(columns_) + " columns, got " +
+                     std::to_string(header_.size()) + " (" + Quoted(line) + ")");
+  }
+}
+
+void NumericCsvReader::Report(int64_t line, const std::string& message) {
+  ++problem_count_;
+  if (problems_.size() < 10) problems_.push_back(path_ + ":" + std::to_string(line) + ": " + message);
+}
+
+void NumericCsvReader::ThrowProblems() const {
+  std::string message =
+      std::to_string(problem_count_) + " bad row" + (problem_count_ > 1 ? "s" : "") + " in " + path_;
+  for (const std::string& problem : problems_) message += "\n  " + problem;
+  if (problem_count_ > static_cast<int64_t>(problems_.size())) message += "\n  ...";
+  throw InputError(message);
+}
+
+bool NumericCsvReader::ParseRow(const std::string& line, NumericRows* rows) {
+  std::vector<std::string_view>& fields = fields_;
+  SplitFields(line, &fields);
+  if (static_cast<int>(fields.size()) != columns_) {
+    Report(line_number_,
+           "expected " + std::to_string(columns_) + " columns, got " + std::to_string(fields.size()));
+    return false;
+  }
+  const size_t first = rows->values.size();
+  rows->values.resize(first + fields.size());
+  for (size_t c = 0; c < fields.size(); ++c) {
+    const std::string problem = ParseNumber(fields[c], spec_.max_magnitude, &rows->values[first + c]);
+    if (!problem.empty()) {
+      rows->values.resize(first);
+      std::string column = "column " + std::to_string(c + 1);
+      if (c < header_.size() && !header_[c].empty()) column += " (" + header_[c] + ")";
+      Report(line_number_, column + ": " + problem);
+      return false;
     }
   }
-  if (!have_header) throw InputError(path + ": expected a header line, got an empty file");
-  if (problem_count > 0) {
-    std::string message =
-        std::to_string(problem_count) + " bad row" + (problem_count > 1 ? "s" : "") + " in " + path;
-    for (const std::string& problem : problems) message += "\n  " + problem;
-    if (problem_count > static_cast<int>(problems.size())) message += "\n  ...";
-    throw InputError(message);
+  rows->line_numbers.push_back(line_number_);
+  return true;
+}
+
+bool NumericCsvReader::ReadChunk(size_t max_rows, NumericRows* rows) {
+  rows->columns = columns_;
+  rows->values.clear();
+  rows->line_numbers.clear();
+  std::string line;
+  while ((problem_count_ > 0 || rows->size() < std::max<size_t>(max_rows, 1)) && std::getline(in_, line)) {
+    ++line_number_;
+    if (Trim(line).empty()) continue;
+    // After a bad row no rows are handed out: the caller must not commit anything.
+    if (!ParseRow(line, rows) || problem_count_ > 0) {
+      rows->values.clear();
+      rows->line_numbers.clear();
+    }
+  }
+  if (in_.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
+  if (problem_count_ > 0) ThrowProblems();
+  return rows->size() > 0;
+}
+
+NumericCsv ReadNumericCsv(const std::string& path, const CsvColumns& columns) {
+  NumericCsvReader reader(path, columns);
+  NumericCsv table;
+  table.header = reader.header();
+  NumericRows rows;
+  while (reader.ReadChunk(65536, &rows)) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      table.rows.emplace_back(rows.row(i), rows.row(i) + rows.columns);
+      table.line_numbers.push_back(rows.line_numbers[i]);
+    }
   }
   return table;
+}
+
+NumericCsv ReadNumericCsv(const std::string& path, int expected_columns) {
+  CsvColumns columns;
+  columns.count = expected_columns;
+  return ReadNumericCsv(path, columns);
 }
 
 namespace {

@@ -5,35 +5,43 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <sstream>
 
-#include "deepik/solve/analytic_seed.hpp"
-#include "deepik/kinematics/fk.hpp"
+#include "data/json_util.hpp"
 #include "deepik/data/random.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/solve/analytic_seed.hpp"
 #include "deepik/solve/refine.hpp"
 #include "deepik/solve/solvers.hpp"
-#include "data/json_util.hpp"
 
 namespace deepik {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// d* without a closed form: the best of many refinements from seeded random starts.
-double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p, int restarts,
-                                   uint64_t seed) {
+// d* without a closed form: the best of many refinements from seeded random starts, stopping early
+// once one comes within `good_enough` (m).
+double ClosestDistanceByRefinement(const Chain& chain, const Eigen::Vector3d& p, int restarts, uint64_t seed,
+                                   double good_enough = 0) {
   RefineOptions options;
   options.restarts = 0;
   options.max_iterations = 200;
   std::mt19937_64 rng(seed);
   double best = std::numeric_limits<double>::infinity();
   Eigen::VectorXd q(chain.num_joints());
-  for (int r = 0; r < restarts; ++r) {
+  for (int r = 0; r < restarts && best > good_enough; ++r) {
     UniformConfiguration(chain, &rng, q);
     best = std::min(best, RefinePosition(chain, p, q, options).error);
   }
   return best;
+}
+
+constexpr const char* kClosedFormMethod = "closed form (analytic seed-arm solver)";
+
+std::string RefinementMethod(const EvalTargetOptions& options) {
+  return "best of " + std::to_string(options.closest_restarts) + " multi-start refinements";
 }
 
 bool Finite(const SolveResult& r) {
@@ -69,7 +77,7 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
   const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
   if (seed) {
     const AnalyticSeedSolver analytic(*seed);
-    targets.closest_method = "closed form (analytic seed-arm solver)";
+    targets.closest_method = kClosedFormMethod;
     // Named hard cases first: far away, the origin, on the yaw axis, at full stretch, in the
     // inner hollow and below the allowed region; then uniform samples in 2.5 x reach.
     const double reach = chain.reach();
@@ -97,8 +105,7 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
       targets.closest_distance.push_back(d);
     }
   } else {
-    targets.closest_method =
-        "best of " + std::to_string(options.closest_restarts) + " multi-start refinements";
+    targets.closest_method = RefinementMethod(options);
     const double reach = chain.reach();
     while (static_cast<int64_t>(targets.out_of_reach.size()) < options.out_of_reach_count) {
       const Eigen::Vector3d p = UniformInBall(2.5 * reach, &rng);
@@ -111,6 +118,35 @@ EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options
     }
   }
   return targets;
+}
+
+int64_t AddClassifiedTargets(const Chain& chain, const std::vector<Eigen::Vector3d>& points,
+                             const EvalTargetOptions& options, EvalTargets* targets) {
+  const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
+  std::optional<AnalyticSeedSolver> analytic;
+  if (seed) analytic.emplace(*seed);
+  if (targets->closest_method.empty())
+    targets->closest_method = seed ? kClosedFormMethod : RefinementMethod(options);
+  // Restart seeds apart from those of the generated targets (options.seed + 1, + 2, ...).
+  uint64_t s = options.seed ^ 0x9E3779B97F4A7C15ull;
+  int64_t unreachable = 0;
+  for (const Eigen::Vector3d& p : points) {
+    if (!p.allFinite()) throw std::invalid_argument("eval target: expected finite coordinates");
+    double d = 0;
+    if (analytic) {
+      analytic->ClosestReachablePoint(p, &d);
+    } else {
+      d = ClosestDistanceByRefinement(chain, p, options.closest_restarts, ++s, kReachTolerance);
+    }
+    if (d > kReachTolerance) {
+      targets->out_of_reach.push_back(IkTarget{p});
+      targets->closest_distance.push_back(d);
+      ++unreachable;
+    } else {
+      targets->in_reach.push_back(IkTarget{p});
+    }
+  }
+  return unreachable;
 }
 
 SolverReport EvaluateSolver(const Solver& solver, const EvalTargets& targets, int batch_threads) {

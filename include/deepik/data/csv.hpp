@@ -1,24 +1,101 @@
 // Numeric CSV files with a header line, and output files that appear whole or not at all.
 #pragma once
 
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace deepik {
+
+/// What a numeric CSV file must hold: its header and its values.
+struct CsvColumns {
+  /// Columns of every row; negative = as many as the header has. Ignored when `names` is given.
+  int count = -1;
+  /// When non-empty, the header must be exactly these names (after trimming blanks), in order.
+  std::vector<std::string> names;
+  /// Values with a larger magnitude are bad fields (e.g. 1e4 m for targets, as the JSON API).
+  double max_magnitude = std::numeric_limits<double>::infinity();
+};
+
+/// Rows per block when a command streams a CSV file: large enough to amortise the per-block work
+/// (thread start-up in `solve`), small enough to keep memory in the megabytes.
+inline constexpr size_t kCsvChunkRows = 65536;
+
+/// Coordinates beyond this (m) are refused in target files, as in the JSON API: no arm is
+/// kilometres long, and huge values only probe the solvers' numerics.
+inline constexpr double kMaxTargetCoordinate = 1e4;
 
 /// A numeric table read from a CSV file: a header line, then one row of numbers per line.
 struct NumericCsv {
   std::vector<std::string> header;
   std::vector<std::vector<double>> rows;
-  std::vector<int> line_numbers;  ///< 1-based line of each row in the file
+  std::vector<int64_t> line_numbers;  ///< 1-based line of each row in the file
 };
 
+/// A block of consecutive good rows, row-major.
+struct NumericRows {
+  int columns = 0;
+  std::vector<double> values;         ///< size() x columns values
+  std::vector<int64_t> line_numbers;  ///< 1-based line of each row in the file
+  size_t size() const { return line_numbers.size(); }
+  const double* row(size_t i) const { return values.data() + i * static_cast<size_t>(columns); }
+};
+
+/// Reads a numeric CSV file a block of rows at a time, so that files of any length are handled in
+/// bounded memory. The rules (shared by ReadNumericCsv):
+/// - the first non-empty line is the header; a UTF-8 byte order mark before it is skipped. A header
+///   with a number among its fields is refused (a file without a header line would otherwise lose
+///   its first row), as is one that differs from `CsvColumns::names` or has the wrong column count;
+/// - every later non-empty line is a row of finite numbers within `max_magnitude`, with the
+///   header's column count; '\r' line ends and blanks around fields are accepted.
+/// Bad rows are reported all together (file, line and column of up to 10, and their count) once
+/// the whole file has been read: after the first bad row ReadChunk() returns no more rows, reads on
+/// to the end and throws, so a caller that writes each block as it comes never commits a partial
+/// result (write through AtomicFileWriter and commit after the last block).
+class NumericCsvReader {
+ public:
+  /// Opens the file and reads the header.
+  /// @throws InputError naming the file when it is missing, a directory, unreadable, empty, or its
+  ///         header is refused (see the class comment).
+  NumericCsvReader(std::string path, const CsvColumns& columns);
+
+  /// The header's fields, trimmed, without a byte order mark.
+  const std::vector<std::string>& header() const { return header_; }
+  /// The column count of every row.
+  int columns() const { return columns_; }
+
+  /// Replaces `rows` with the next good rows, at most `max_rows` (>= 1). Returns false, with
+  /// `rows` empty, at the end of a file without bad rows.
+  /// @throws InputError listing the bad rows (file, line, column, what is wrong) at the end of a
+  ///         file that has any; no rows are returned from the first bad row on.
+  bool ReadChunk(size_t max_rows, NumericRows* rows);
+
+ private:
+  // Parses one line into `rows`; false (and a problem recorded) when it is bad.
+  bool ParseRow(const std::string& line, NumericRows* rows);
+  void Report(int64_t line, const std::string& message);
+  [[noreturn]] void ThrowProblems() const;
+
+  std::string path_;
+  CsvColumns spec_;
+  std::ifstream in_;
+  std::vector<std::string> header_;
+  int columns_ = 0;
+  int64_t line_number_ = 0;
+  int64_t problem_count_ = 0;
+  std::vector<std::string> problems_;     // the first 10, with file and line
+  std::vector<std::string_view> fields_;  // of the current line; kept to reuse its storage
+};
+
+/// Reads a whole CSV file by the rules of NumericCsvReader (for small files: every row is kept).
+/// @throws InputError as NumericCsvReader does.
+NumericCsv ReadNumericCsv(const std::string& path, const CsvColumns& columns);
+
 /// Reads a CSV file whose rows all have `expected_columns` finite numbers (any column count when
-/// negative). Empty lines and a trailing newline are skipped; '\r' line ends are accepted.
-/// @throws InputError naming the file, the line and the column of every bad row (up to 10 are
-///         listed): a missing file, no header, a wrong column count, text in a number field, NaN
-///         or infinity.
+/// negative), by the rules of NumericCsvReader.
 NumericCsv ReadNumericCsv(const std::string& path, int expected_columns);
 
 /// Writes a file through a temporary sibling that is renamed over `path` on Commit(), so that

@@ -35,6 +35,21 @@ struct EvalTargetOptions {
 /// the seed arm, else the best of many multi-start refinements.
 EvalTargets MakeEvalTargets(const Chain& chain, const EvalTargetOptions& options);
 
+/// A target whose d* (distance to the reachable set) is at most this counts as reachable (m):
+/// far above refinement's convergence tolerance (1e-9 m) and rounding, and the finest bucket of
+/// the report (<= 1 um), so a target counted in reach by it cannot move a solver's figures.
+inline constexpr double kReachTolerance = 1e-6;
+
+/// Adds given targets (e.g. from a file) to the sets, each by whether it can be reached, with the
+/// rule of MakeEvalTargets: on the seed arm d* from the closed form (the exact closest reachable
+/// point), elsewhere the best of `options.closest_restarts` multi-start refinements (seeded by
+/// `options.seed`; a target reached within kReachTolerance by one of them stops the search). A
+/// target whose d* exceeds kReachTolerance goes to out_of_reach with its d*, the others to
+/// in_reach. Returns how many went to out_of_reach.
+/// @throws std::invalid_argument when a target is not finite.
+int64_t AddClassifiedTargets(const Chain& chain, const std::vector<Eigen::Vector3d>& points,
+                             const EvalTargetOptions& options, EvalTargets* targets);
+
 /// One solver's figures.
 struct SolverReport {
   std::string solver;

@@ -1,0 +1,115 @@
+// Option values that cannot be meant are usage errors before any work starts, and a resumed
+// training run must use the data of the run it continues.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "cli_util.hpp"
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::CliResult;
+using testing::RunCli;
+using testing::TempDir;
+
+const std::string kModel = std::string(DEEPIK_SOURCE_DIR) + "/models/seed-default.safetensors";
+
+bool Empty(const TempDir& dir) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().filename().string()[0] != '.') return false;
+  }
+  return true;
+}
+
+struct Case {
+  std::string args;
+  std::string message;  // a part of the message
+};
+
+TEST(OptionsCliTest, AbsurdValuesAreUsageErrorsBeforeAnyWork) {
+  const std::string m = "-m '" + kModel + "'";
+  const std::vector<Case> cases = {
+      {"train planar2 --lr 1e300 -o m.safetensors", "--lr: expected a number in [1e-10, 1], got '1e300'"},
+      {"train planar2 --lr -1 -o m.safetensors", "--lr: expected a number in [1e-10, 1], got '-1'"},
+      {"train planar2 --lr nan -o m.safetensors", "--lr: expected a number in [1e-10, 1], got 'nan'"},
+      {"train planar2 --lr inf -o m.safetensors", "--lr"},
+      {"train planar2 --epochs 0 -o m.safetensors",
+       "--epochs: expected a whole number in [1, 1000000], got '0'"},
+      {"train planar2 --batch 0 -o m.safetensors", "--batch: expected a whole number in [1, 16777216]"},
+      {"train planar2 --threads 0 -o m.safetensors", "--threads: expected a whole number in [1, 256]"},
+      {"train planar2 --width 0 -o m.safetensors", "--width"},
+      {"train planar2 --final-lr-fraction 2 -o m.safetensors", "--final-lr-fraction"},
+      {"train planar2 --time-limit -5 -o m.safetensors", "--time-limit"},
+      {"train planar2 --eval-samples 0 -o m.safetensors", "--eval-samples"},
+      {"train planar2 --count 0 -o m.safetensors", "--count: expected a whole number in [1, 50000000]"},
+      {"train planar2 --margin nan -o m.safetensors", "--margin"},
+      {"experiment seed --seconds 0", "--seconds"},
+      {"eval " + m + " --in-reach -1", "--in-reach: expected a whole number in [0, 1000000], got '-1'"},
+      {"eval " + m + " --in-reach 1000000000000", "--in-reach: expected a whole number in [0, 1000000]"},
+      {"eval " + m + " --out-of-reach 5000000", "--out-of-reach"},
+      {"eval " + m + " --threads 0", "--threads: expected a whole number in [1, 256], got '0'"},
+      {"bench " + m + " --count -5", "--count: expected a whole number in [1, 1000000], got '-5'"},
+      {"bench " + m + " --threads 0", "--threads"},
+      {"bench " + m + " --repetitions 0", "--repetitions"},
+      {"solve " + m + " -i t.csv -o s.csv --threads 0", "--threads: expected a whole number in [1, 256]"},
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    const CliResult r = RunCli(c.args, dir);
+    EXPECT_EQ(r.exit_code, kExitUsage) << c.args << "\n" << r.err;
+    EXPECT_EQ(r.err.rfind("deepik: error: ", 0), 0u) << c.args << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
+    EXPECT_TRUE(r.out.empty()) << c.args << "\n" << r.out;
+    EXPECT_TRUE(Empty(dir)) << "files were written: " << c.args;
+  }
+}
+
+TEST(OptionsCliTest, TheLimitsThemselvesAreAccepted) {
+  TempDir dir;
+  const CliResult r = RunCli("bench -m '" + kModel +
+                                 "' --solvers analytic --count 1 --warmup 0 --repetitions 1 "
+                                 "--threads 256",
+                             dir);
+  EXPECT_EQ(r.exit_code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("| analytic |"), std::string::npos) << r.out;
+}
+
+TEST(OptionsCliTest, ResumeWithOtherDataOptionsIsRefused) {
+  TempDir dir;
+  const std::string train =
+      "train planar2 --count 600 --epochs 1 --width 8 --depth 1 --threads 1 --eval-samples 20 -o "
+      "m.safetensors";
+  ASSERT_EQ(RunCli(train + " --sampler workspace", dir).exit_code, kExitOk);
+  ASSERT_TRUE(std::filesystem::exists(dir.Path("m.safetensors.ckpt")));
+  // Same number of training samples, other samples: the trainer's own check (training and network
+  // options, arm, sample count) cannot see these.
+  for (const Case& c : std::vector<Case>{{" --sampler workspace --data-seed 2", "--data-seed 1, now 2"},
+                                         {" --sampler workspace --margin 0.5", "--margin 0.2, now 0.5"},
+                                         {" --sampler joints", "--sampler workspace, now joints"}}) {
+    const CliResult r = RunCli(train + c.args + " --resume", dir);
+    EXPECT_EQ(r.exit_code, kExitInput) << c.args << "\n" << r.err;
+    EXPECT_NE(
+        r.err.find("m.safetensors.ckpt: cannot resume: the checkpoint was made with other training data"),
+        std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
+  }
+  // A grid step does not change workspace data: the same samples, so the run may continue.
+  const CliResult same = RunCli(train + " --sampler workspace --step 5 --resume", dir);
+  EXPECT_EQ(same.exit_code, kExitOk) << same.err;
+
+  // A checkpoint without the record of its data (an older deepik) cannot be checked: refused.
+  std::filesystem::remove(dir.Path("m.safetensors.ckpt.data"));
+  const CliResult r = RunCli(train + " --sampler workspace --resume", dir);
+  EXPECT_EQ(r.exit_code, kExitInput) << r.err;
+  EXPECT_NE(r.err.find("m.safetensors.ckpt.data, the record of the run's data, is missing"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace deepik
