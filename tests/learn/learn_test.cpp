@@ -83,6 +83,41 @@ TEST(NetworkTest, BoundedHeadNeverLeavesTheLimitsEvenFarBeyondTheReach) {
   }
 }
 
+// A loss that stops being finite (a learning rate far too large; the command line caps --lr, the
+// library accepts any positive value) ends training with a clear message, keeps the last checkpoint
+// made from finite weights and writes no model.
+TEST(TrainDivergence, ANonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  TempDir dir;
+  SamplerOptions sampler;
+  sampler.kind = SamplerKind::kJoints;
+  sampler.count = 4000;
+  sampler.seed = 5;
+  const Dataset data = MakeDataset(MakePlanar2(), sampler);
+  NetworkOptions network;
+  network.head = OutputHead::kFree;
+  TrainOptions options;
+  options.fk_weight = 0;
+  options.mse_weight = 1;
+  options.learning_rate = 1e30;
+  options.epochs = 5;
+  options.batch_size = 256;
+  options.checkpoint_every = 1;
+  options.threads = 1;
+  options.eval_samples = 50;
+  const TrainFiles files{dir.Path("m.safetensors"), dir.Path("m.ckpt"), dir.Path("m.csv"), false};
+  try {
+    (void)Train(data, network, options, files);
+    FAIL() << "training with a learning rate of 1e30 did not diverge";
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("training diverged"), std::string::npos) << message;
+    EXPECT_NE(message.find("smaller --lr"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("m.ckpt"))) << "the last good checkpoint";
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors"))) << "no model from diverged weights";
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors.lock"))) << "the lock is released";
+}
+
 // A small seeded run on planar2, shared by the tests below.
 class TrainedPlanar2 : public ::testing::Test {
  protected:
