@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli.hpp"
+#include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 
 namespace {
@@ -13,6 +14,14 @@ namespace {
 std::atomic<bool> g_stop_requested{false};
 
 void RequestStop(int) { g_stop_requested.store(true); }
+
+// Short commands die on SIGINT/SIGTERM as usual, but first remove the temporary output files they
+// were writing (the real outputs are only ever replaced whole, by rename).
+void RemoveTemporaryFilesAndDie(int signal) {
+  deepik::RemovePendingTemporaryFiles();
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
 
 }  // namespace
 
@@ -43,10 +52,9 @@ int main(int argc, char** argv) {
   try {
     for (const deepik::cli::Command& command : set.commands) {
       if (!command.app->parsed()) continue;
-      if (command.handles_stop) {
-        std::signal(SIGINT, RequestStop);
-        std::signal(SIGTERM, RequestStop);
-      }
+      const auto handler = command.handles_stop ? RequestStop : RemoveTemporaryFilesAndDie;
+      std::signal(SIGINT, handler);
+      std::signal(SIGTERM, handler);
       return command.run();
     }
   } catch (const deepik::InputError& e) {

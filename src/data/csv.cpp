@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -205,6 +206,35 @@ bool UnderSystemFolder(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// The temporary files being written now, for RemovePendingTemporaryFiles() in a signal handler: a
+// fixed table of C strings (no allocation, no lock), each owned by its AtomicFileWriter.
+constexpr int kMaxPendingTemporaryFiles = 64;
+std::atomic<const char*> g_pending[kMaxPendingTemporaryFiles];
+
+void RegisterPending(const char* path) {
+  for (std::atomic<const char*>& slot : g_pending) {
+    const char* expected = nullptr;
+    if (slot.compare_exchange_strong(expected, path)) return;
+  }  // table full: this file is still removed by the writer, just not by a signal handler
+}
+
+void UnregisterPending(const char* path) {
+  for (std::atomic<const char*>& slot : g_pending) {
+    const char* expected = path;
+    if (slot.compare_exchange_strong(expected, nullptr)) return;
+  }
+}
+
+}  // namespace
+
+void RemovePendingTemporaryFiles() noexcept {
+  for (std::atomic<const char*>& slot : g_pending) {
+    if (const char* path = slot.load()) ::unlink(path);
+  }
+}
+
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), target_(path_) {
   namespace fs = std::filesystem;
   std::error_code error;
@@ -221,8 +251,12 @@ AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), t
     if (error) target_ = path_;
   }
   temp_path_ = target_ + ".tmp." + std::to_string(::getpid());
+  RegisterPending(temp_path_.c_str());
   out_.open(temp_path_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw InputError(path_ + ": cannot write (cannot create " + temp_path_ + ")");
+  if (!out_) {
+    UnregisterPending(temp_path_.c_str());
+    throw InputError(path_ + ": cannot write (cannot create " + temp_path_ + ")");
+  }
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
@@ -230,6 +264,7 @@ AtomicFileWriter::~AtomicFileWriter() {
     out_.close();
     if (!temp_path_.empty()) std::remove(temp_path_.c_str());
   }
+  if (!temp_path_.empty()) UnregisterPending(temp_path_.c_str());
 }
 
 void AtomicFileWriter::Commit() {

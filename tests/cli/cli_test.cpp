@@ -16,6 +16,7 @@ using testing::CliResult;
 using testing::ReadFile;
 using testing::RobotFile;
 using testing::RunCli;
+using testing::RunShell;
 using testing::TempDir;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
@@ -173,6 +174,26 @@ TEST(CliTest, OutputToADeviceWritesThroughIt) {
   EXPECT_TRUE(std::filesystem::is_symlink(dir.Path("sink")));
   EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
   EXPECT_EQ(CountFiles(dir), 2) << "a temporary file was left behind";  // q.csv and sink
+}
+
+TEST(CliTest, SigintDuringFkLeavesNoTemporaryFile) {
+  // The input is a pipe that the test keeps open: fk has written its first block to the temporary
+  // output and waits for more rows when SIGINT comes (no race with the end of the input).
+  TempDir dir;
+  const CliResult r =
+      RunShell("mkfifo q.csv; '" + std::string(DEEPIK_CLI) +
+                   "' fk seed -i q.csv -o p.csv 2>fk.err & pid=$!; exec 5>q.csv; "
+                   "{ echo a,b,c,d; for i in $(seq 70000); do echo 0,0,0,0; done; } >&5; "
+                   "for i in $(seq 600); do ls p.csv.tmp.* >/dev/null 2>&1 && break; sleep 0.1; done; "
+                   "ls p.csv.tmp.* >/dev/null 2>&1 && echo temporary-seen; "
+                   "kill -INT $pid; wait $pid; echo \"fk=$?\"; exec 5>&-",
+               dir);
+  EXPECT_NE(r.out.find("temporary-seen"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("fk=130"), std::string::npos) << r.out << r.err;  // died of SIGINT
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
+  }
+  EXPECT_FALSE(Exists(dir.Path("p.csv")));
 }
 
 TEST(CliTest, UnknownOptionIsAUsageError) {

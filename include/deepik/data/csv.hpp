@@ -98,6 +98,10 @@ NumericCsv ReadNumericCsv(const std::string& path, const CsvColumns& columns);
 /// negative), by the rules of NumericCsvReader.
 NumericCsv ReadNumericCsv(const std::string& path, int expected_columns);
 
+/// Removes every temporary file an AtomicFileWriter is writing now. Async-signal-safe: for a
+/// SIGINT/SIGTERM handler, so that an interrupted command leaves no `*.tmp.*` file behind.
+void RemovePendingTemporaryFiles() noexcept;
+
 /// Writes a file through a temporary sibling that is renamed over `path` on Commit(), so that
 /// readers and interrupted runs never see a half-written file. Without Commit() the temporary
 /// file is removed and `path` is untouched. A symbolic link is written through (the temporary
