@@ -1,6 +1,7 @@
 #include "deepik/solve/kdl_solvers.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <kdl/chain.hpp>
 #include <kdl/chainfksolverpos_recursive.hpp>
@@ -9,10 +10,12 @@
 #include <kdl/chainiksolvervel_wdls.hpp>
 #include <kdl/frames.hpp>
 #include <kdl/jntarray.hpp>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
 
 namespace deepik {
@@ -55,6 +58,15 @@ void ThrowUnlessValid(const KdlOptions& options) {
     message << "KdlOptions::eps: expected a finite value > 0, got " << options.eps;
     throw std::invalid_argument(message.str());
   }
+  if (!std::isfinite(options.time_budget_s) || options.time_budget_s < 0.0) {
+    std::ostringstream message;
+    message << "KdlOptions::time_budget_s: expected a finite value >= 0, got " << options.time_budget_s;
+    throw std::invalid_argument(message.str());
+  }
+  if (options.max_attempts < 0) {
+    throw std::invalid_argument("KdlOptions::max_attempts: expected >= 0, got " +
+                                std::to_string(options.max_attempts));
+  }
 }
 
 class KdlSolver final : public Solver {
@@ -84,7 +96,7 @@ class KdlSolver final : public Solver {
   KdlSolver(const KdlSolver&) = delete;
   KdlSolver& operator=(const KdlSolver&) = delete;
 
-  std::string name() const override { return method_ == KdlMethod::kNewtonRaphsonJl ? "kdl-nr" : "kdl-lma"; }
+  std::string name() const override { return ToString(method_); }
   const Chain& chain() const override { return chain_; }
 
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const override {
@@ -104,10 +116,21 @@ class KdlSolver final : public Solver {
     // KDL::Joint caches its last pose in mutable members, so even a const KDL::Chain cannot be
     // evaluated by two threads at once: every call works on its own copy of the chain, and builds
     // its KDL solvers (which hold a reference to that copy plus mutable scratch) on the stack.
-    SolveResult result =
-        method_ == KdlMethod::kNewtonRaphsonJl ? SolveNrJl(target, q0) : SolveLma(target, q0);
+    switch (method_) {
+      case KdlMethod::kNewtonRaphsonJl:
+        return Finish(target, q0, SolveNrJl(target, q0));
+      case KdlMethod::kLma:
+        return Finish(target, q0, SolveLma(target, q0));
+      case KdlMethod::kNewtonRaphsonJlRestarts:
+        return SolveNrJlWithRestarts(target, q0);
+    }
+    return Finish(target, q0, SolveNrJl(target, q0));
+  }
 
-    // Whatever KDL did, hand back finite joint values within the limits.
+ private:
+  // Whatever KDL did, hand back finite joint values within the limits, the point they reach, the
+  // error and the status.
+  SolveResult Finish(const IkTarget& target, const Eigen::VectorXd& q0, SolveResult result) const {
     if (!result.q.allFinite()) result.q = q0;
     result.q = result.q.cwiseMax(chain_.lower_limits()).cwiseMin(chain_.upper_limits());
     result.p_reached = TipPosition(chain_, result.q);
@@ -116,7 +139,30 @@ class KdlSolver final : public Solver {
     return result;
   }
 
- private:
+  // MoveIt's KDL plugin loop (searchPositionIK): attempt after attempt, each from joint values
+  // uniform within the limits, while time is left; the first attempt always runs.
+  SolveResult SolveNrJlWithRestarts(const IkTarget& target, const Eigen::VectorXd& q0) const {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    std::mt19937_64 rng(options_.seed);
+    Eigen::VectorXd q_start = q0;
+    SolveResult best;
+    int iterations = 0;
+    for (int attempt = 0;; ++attempt) {
+      if (attempt > 0) {
+        if (options_.max_attempts > 0 && attempt >= options_.max_attempts) break;
+        if (std::chrono::duration<double>(Clock::now() - start).count() >= options_.time_budget_s) break;
+        UniformConfiguration(chain_, &rng, q_start);
+      }
+      const SolveResult result = Finish(target, q_start, SolveNrJl(target, q_start));
+      iterations += result.iterations;
+      if (attempt == 0 || result.error < best.error) best = result;
+      if (best.status == SolveStatus::kConverged) break;
+    }
+    best.iterations = iterations;
+    return best;
+  }
+
   // ChainIkSolverPos_NR_JL with a position-only stopping test. NR_JL's own test compares the full
   // 6-D twist with eps, which never vanishes for a position-only target. So the velocity solver is
   // ChainIkSolverVel_wdls with task-space weights diag(1, 1, 1, 0, 0, 0) (orientation rows weighted
@@ -237,6 +283,26 @@ Eigen::Isometry3d KdlTipPose(const Chain& chain, const Eigen::Ref<const Eigen::V
 }
 
 }  // namespace internal
+
+const char* ToString(KdlMethod method) {
+  switch (method) {
+    case KdlMethod::kNewtonRaphsonJl:
+      return "kdl-nr";
+    case KdlMethod::kLma:
+      return "kdl-lma";
+    case KdlMethod::kNewtonRaphsonJlRestarts:
+      return "kdl-nr-restarts";
+  }
+  return "kdl";
+}
+
+KdlOptions MoveItKdlOptions() {
+  KdlOptions options;
+  options.max_iterations = 500;
+  options.eps = 1e-5;
+  options.time_budget_s = 0.005;
+  return options;
+}
 
 std::unique_ptr<Solver> MakeKdlSolver(const Chain& chain, KdlMethod method, const KdlOptions& options) {
   ThrowUnlessValid(options);

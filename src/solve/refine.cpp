@@ -3,11 +3,12 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Geometry>
 #include <cmath>
+#include <limits>
 #include <random>
 
+#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
-#include "deepik/data/random.hpp"
 #include "kinematics/fk_walk.hpp"
 
 namespace deepik {
@@ -31,6 +32,7 @@ void ProjectIntoLimits(const Chain& chain, Vector& q) {
 }
 
 struct Outcome {
+  double start_error;
   double error;
   int iterations;
   bool stationary;  // no feasible direction reduces the error
@@ -114,28 +116,77 @@ bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
   return true;
 }
 
-// Levenberg-Marquardt with the full Hessian of 0.5 |e|^2 (J^T J - S), so that it converges
-// quadratically also where the residual stays large (out-of-reach targets), with an active set
-// for joints pressed against a limit. Accepts only steps that reduce the error.
+// A trial configuration and where it puts the tip.
+struct Trial {
+  Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q;
+  ChainState state;
+  Eigen::Vector3d e;
+  double error = std::numeric_limits<double>::infinity();
+};
+
+// Evaluates q + dq, brought into the limits, into *trial. False (and nothing evaluated) when
+// that leaves q unchanged.
+template <typename Vector>
+bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q, const VectorQ& dq,
+             Trial* trial) {
+  trial->q = q + dq;
+  ProjectIntoLimits(chain, trial->q);
+  if (trial->q == q) return false;
+  Evaluate(chain, trial->q, &trial->state);
+  trial->e = target - trial->state.p;
+  trial->error = trial->e.norm();
+  return true;
+}
+
+// How far the first start may run past max_iterations while it makes progress: near a singular
+// pose the way to a reachable target can be a long curved valley (near the yaw axis the two yaw
+// joints are nearly redundant) that every start must cross, so restarting would not help;
+// restarts are for a start that stalls in the wrong basin and get max_iterations only.
+constexpr int kExtension = 20;
+
+// Damped least squares (Gauss-Newton) and Levenberg-Marquardt with the full Hessian of
+// 0.5 |e|^2 (J^T J - S), with an active set for joints pressed against a limit. Accepts only
+// steps that reduce the error.
+//
+// Gauss-Newton converges quadratically when the target is reachable, the full Hessian also where
+// the residual stays large (out-of-reach targets). Near a singular pose (the arm almost
+// stretched, a target near the yaw axis) neither wins everywhere: the curvature term misleads
+// while the residual is still large compared with the small singular values, and Gauss-Newton
+// crawls toward a closest point it cannot see. So once Gauss-Newton slows down, every iteration
+// tries both steps and keeps the better one.
 Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
-                   const RefineOptions& o) {
+                   const RefineOptions& o, int max_extended) {
   const int n = chain.num_joints();
-  ChainState state, trial;
+  ChainState state;
   Evaluate(chain, q, &state);
   Eigen::Vector3d e = target - state.p;
   double error = e.norm();
-  double lambda = o.initial_damping;
+  const double start_error = error;
+  double lambda_gn = o.initial_damping, lambda_newton = o.initial_damping;
   Jacobian3 J(3, n);
   MatrixQ S(n, n), H(n, n), A(n, n);
   VectorQ dq(n), g(n);
-  Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q_trial(n);
+  Trial gn, newton_trial;
+  // The rounding floor of e (m): it is known to about an ulp of the tip's coordinates, so a
+  // step that reduces the error by no more than that gains nothing.
+  const double floor = 1e-15 * std::max(1.0, chain.reach());
   int it = 0;
   bool stationary = false;
-  bool newton = false;  // damped least squares first; the full Hessian when that stalls
-  for (; it < o.max_iterations && error > o.tolerance; ++it) {
-    JacobianAndCurvature(chain, state, e, newton, &J, &S);
+  bool hybrid = false;       // Gauss-Newton alone first; both steps once it slows down
+  int negligible_steps = 0;  // accepted steps in a row that reduced the error by no more than rounding
+  // Past max_iterations a start goes on while it makes progress (the error fell by more than
+  // rounding over the last kWindow iterations), up to max_extended iterations.
+  constexpr int kWindow = 10;
+  double window_start_error = error;
+  for (; error > o.tolerance; ++it) {
+    if (it >= o.max_iterations - kWindow && (it - o.max_iterations) % kWindow == 0) {
+      if (it >= o.max_iterations && (it >= max_extended || window_start_error - error <= kWindow * floor))
+        break;
+      window_start_error = error;
+    }
+    JacobianAndCurvature(chain, state, e, hybrid, &J, &S);
     g.noalias() = J.transpose() * e;  // the descent direction of 0.5 |e|^2
-    if (newton) {
+    if (hybrid) {
       H.noalias() = J.transpose() * J;
       H -= S;
     }
@@ -146,67 +197,90 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
       if ((q[j] <= joint.lower && g[j] < 0) || (q[j] >= joint.upper && g[j] > 0)) {
         g[j] = 0;
         J.col(j).setZero();
-        if (newton) {
+        if (hybrid) {
           H.row(j).setZero();
           H.col(j).setZero();
           H(j, j) = 1;
         }
       }
     }
-    const double scale = std::max(1.0, error) * std::max(1.0, chain.reach());
-    if (g.norm() <= 1e-13 * scale) {
+    // First-order stationarity: e is orthogonal to every feasible motion of the tip, up to
+    // rounding. Mostly relative to the error, with a small absolute floor: near a singular pose
+    // the gradient is tiny well before the minimum (the stretched arm moves the tip radially only
+    // to second order: a reachable target 1e-9 inside the sphere leaves g ~ 1e-13, an unreachable
+    // one 1e-9 outside g ~ 5e-15 at 1e-11 from its closest point). A stricter test only costs
+    // the step attempts below, which end in a minimum too.
+    const double j_norm = J.norm();
+    if (g.norm() <= j_norm * (1e-12 * error + 0.1 * floor)) {
       stationary = true;
       break;
     }
     bool improved = false;
-    const double previous_error = error;
-    for (int attempt = 0; attempt < 30; ++attempt) {
-      if (newton) {
+    for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
+      // The full-Hessian step first; when its quadratic model predicts the decrease well it is
+      // taken alone (one FK pass), else the least-squares step is tried too.
+      bool newton_better = false, newton_trusted = false, newton_moved = false, newton_solved = false;
+      if (hybrid) {
         A = H;
-        A.diagonal().array() += lambda * std::max(1.0, error);
-        if (!CholeskySolve(&A, g, &dq)) {  // fails unless A is positive definite: then damp more
-          lambda *= 10.0;
-          continue;
+        A.diagonal().array() += lambda_newton * std::max(1.0, error);
+        // Fails unless A is positive definite: then damp more.
+        newton_solved = CholeskySolve(&A, g, &dq);
+        if (newton_solved) {
+          newton_moved = TryStep(chain, target, q, dq, &newton_trial);
+          newton_better = newton_moved && newton_trial.error < error;
+          const double predicted = g.dot(dq) - 0.5 * dq.dot(H * dq);  // decrease of 0.5 |e|^2
+          const double actual = 0.5 * (error - newton_trial.error) * (error + newton_trial.error);
+          newton_trusted = newton_better && actual >= 0.5 * predicted;
         }
-      } else {
+        lambda_newton = newton_better ? std::max(lambda_newton * 0.1, 1e-15) : lambda_newton * 10.0;
+      }
+      bool gn_better = false, gn_moved = false;
+      if (!newton_trusted) {
         // Damped least squares, the minimal-norm step: dq = J^T (J J^T + lambda I)^-1 e.
         Eigen::Matrix3d A3 = J * J.transpose();
-        A3.diagonal().array() += lambda;
+        A3.diagonal().array() += lambda_gn;
         dq.noalias() = J.transpose() * A3.llt().solve(e);
+        gn_moved = TryStep(chain, target, q, dq, &gn);
+        gn_better = gn_moved && gn.error < error;
+        lambda_gn = gn_better ? std::max(lambda_gn * 0.1, 1e-15) : lambda_gn * 10.0;
       }
-      q_trial = q + dq;
-      ProjectIntoLimits(chain, q_trial);
-      Evaluate(chain, q_trial, &trial);
-      const Eigen::Vector3d e_trial = target - trial.p;
-      const double error_trial = e_trial.norm();
-      if (error_trial < error) {
-        q = q_trial;
-        state = trial;
-        e = e_trial;
-        error = error_trial;
-        lambda = std::max(lambda * 0.1, 1e-15);
-        improved = true;
-        break;
-      }
-      lambda *= 10.0;
-    }
-    if (!improved) {
-      if (!newton) {  // the least-squares step is stuck: try the curvature before giving up
-        newton = true;
-        lambda = o.initial_damping;
+      if (!gn_better && !newton_better) {
+        // More damping only shortens the steps: once neither moves q at all, stop trying.
+        if (!gn_moved && (!hybrid || (newton_solved && !newton_moved))) break;
         continue;
       }
-      stationary = true;  // no step along the damped direction helps: a (constrained) minimum
+      const Trial& best = newton_better && (!gn_better || newton_trial.error < gn.error) ? newton_trial : gn;
+      const double previous_error = error;
+      q = best.q;
+      state = best.state;
+      e = best.e;
+      error = best.error;
+      improved = true;
+      // Steps that gain no more than rounding polish q but prove nothing: two in a row mean a
+      // minimum (the next gradient usually shows it first).
+      negligible_steps = previous_error - error <= floor ? negligible_steps + 1 : 0;
+      // Gauss-Newton converges quadratically only when the residual vanishes; a slow decrease
+      // means a target out of reach or a singular neighbourhood: bring in the full Hessian.
+      if (!hybrid && error > 0.25 * previous_error) {
+        hybrid = true;
+        lambda_newton = o.initial_damping;
+      }
+    }
+    if (!improved) {
+      if (!hybrid) {  // the least-squares step is stuck: try the curvature before giving up
+        hybrid = true;
+        lambda_gn = lambda_newton = o.initial_damping;
+        continue;
+      }
+      stationary = true;  // no step along either damped direction helps: a minimum
       break;
     }
-    // Damped least squares converges quadratically only when the residual vanishes; a slow
-    // decrease means a target out of reach (or a hard corner): switch to the full Hessian.
-    if (!newton && error > 0.25 * previous_error) {
-      newton = true;
-      lambda = o.initial_damping;
+    if (negligible_steps >= 2) {
+      stationary = true;
+      break;
     }
   }
-  return {error, it, stationary, state.p};
+  return {start_error, error, it, stationary, state.p};
 }
 
 }  // namespace
@@ -231,23 +305,38 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, 
     if (!std::isfinite(best.q[j])) best.q[j] = 0.5 * (chain.joint(j).lower + chain.joint(j).upper);
   }
   ProjectIntoLimits(chain, best.q);
-  Outcome outcome = RefineFrom(chain, p_target, best.q, o);
+  Outcome outcome = RefineFrom(chain, p_target, best.q, o, kExtension * o.max_iterations);
   best.iterations = outcome.iterations;
   double best_error = outcome.error;
+  const double start_error = outcome.start_error;
+  bool best_from_restart = false;
   // A start that stalls short of the target may sit in the wrong basin: try seeded restarts.
   if (best_error > o.tolerance && o.restarts > 0) {
+    const double tie_width = 1e-14 * std::max(1.0, chain.reach());  // m
     std::mt19937_64 rng(o.seed);
     Eigen::VectorXd q(chain.num_joints());
     for (int r = 0; r < o.restarts && best_error > o.tolerance; ++r) {
       UniformConfiguration(chain, &rng, q);
-      const Outcome trial = RefineFrom(chain, p_target, q, o);
+      const Outcome trial = RefineFrom(chain, p_target, q, o, o.max_iterations);
       best.iterations += trial.iterations;
-      if (trial.error < best_error) {
+      // Out of reach, several starts end at the same closest point, a few ulps apart: within
+      // that tie a start that proved stationarity beats one that merely ran out of iterations.
+      // (never past the first start's own error: refinement never ends worse than its start).
+      const bool tie = std::abs(trial.error - best_error) <= tie_width && trial.error <= start_error;
+      if ((trial.error < best_error && !tie) || (tie && trial.stationary && !outcome.stationary)) {
         best_error = trial.error;
         best.q = q;
         outcome = trial;
+        best_from_restart = true;
       }
     }
+  }
+  // The best end point neither reached the target nor proved a minimum (a restart that ran out of
+  // iterations near the closest point): go on from there until it does either.
+  if (best_error > o.tolerance && !outcome.stationary && best_from_restart) {
+    const Outcome more = RefineFrom(chain, p_target, best.q, o, kExtension * o.max_iterations);
+    best.iterations += more.iterations;
+    outcome = more;
   }
   best.p_reached = outcome.p_reached;  // FK of best.q, from the refinement's last evaluation
   best.error = (best.p_reached - p_target).norm();

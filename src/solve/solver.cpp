@@ -9,6 +9,8 @@ const char* ToString(SolveStatus status) {
   switch (status) {
     case SolveStatus::kConverged:
       return "converged";
+    case SolveStatus::kApproximate:
+      return "approximate";
     case SolveStatus::kOutOfReach:
       return "out of reach";
     case SolveStatus::kFailed:

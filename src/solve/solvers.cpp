@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include "deepik/solve/analytic_seed.hpp"
-#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/errors.hpp"
-#include "deepik/solve/kdl_solvers.hpp"
+#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/solve/analytic_seed.hpp"
+#include "deepik/solve/kdl_solvers.hpp"
 
 namespace deepik {
 namespace {
@@ -24,7 +24,11 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   model_.Predict(target.p_BT, result.q, &scratch);
   result.p_reached = TipPosition(model_.chain(), result.q);
   result.error = (result.p_reached - target.p_BT).norm();
-  result.status = result.error <= kNetworkTolerance ? SolveStatus::kConverged : SolveStatus::kFailed;
+  if (!result.q.allFinite() || !model_.chain().WithinLimits(result.q)) {
+    result.status = SolveStatus::kFailed;  // a free head can leave the limits: no valid answer
+  } else {
+    result.status = result.error <= kNetworkTolerance ? SolveStatus::kConverged : SolveStatus::kApproximate;
+  }
   return result;
 }
 
@@ -68,7 +72,9 @@ std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
   return options;
 }
 
-std::vector<std::string> SolverNames() { return {"network", "refined", "analytic", "kdl-nr", "kdl-lma"}; }
+std::vector<std::string> SolverNames() {
+  return {"network", "refined", "analytic", "kdl-nr", "kdl-nr-restarts", "kdl-lma"};
+}
 
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
                                    const RefineOptions& refine) {
@@ -82,6 +88,9 @@ std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model
     return std::make_unique<AnalyticSeedSolver>(*seed);
   }
   if (name == "kdl-nr") return MakeKdlSolver(model.chain(), KdlMethod::kNewtonRaphsonJl);
+  if (name == "kdl-nr-restarts") {
+    return MakeKdlSolver(model.chain(), KdlMethod::kNewtonRaphsonJlRestarts, MoveItKdlOptions());
+  }
   if (name == "kdl-lma") return MakeKdlSolver(model.chain(), KdlMethod::kLma);
   std::string known;
   for (const std::string& n : SolverNames()) known += (known.empty() ? "" : ", ") + n;

@@ -79,8 +79,10 @@ TEST_F(LearningCli, SolveFollowsTheCsvContract) {
     std::vector<std::string> fields;
     for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
     ASSERT_EQ(fields.size(), 7u);
-    EXPECT_TRUE(fields[6] == "converged" || fields[6] == "failed") << fields[6];
     for (size_t c = 0; c < 6; ++c) values.push_back(std::stod(fields[c]));
+    // The network alone: converged within 0.1 mm, otherwise approximate (never "failed" for a
+    // finite answer within the limits, never "out of reach": it cannot tell).
+    EXPECT_EQ(fields[6], values[5] <= 1e-4 ? "converged" : "approximate") << lines[i];
     // The reached point is FK of the angles (planar2 closed form) and error its distance to the target.
     const double x = std::cos(values[0]) + std::cos(values[0] + values[1]);
     const double y = std::sin(values[0]) + std::sin(values[0] + values[1]);

@@ -175,7 +175,8 @@ TEST_F(ServerTest, SolveDefaultsToRefinedAndEveryOfferedSolverAnswers) {
   const auto [model_status, info] = Get("/api/model");
   ASSERT_EQ(model_status, 200);
   const std::vector<std::string> solvers = info.at("solvers").get<std::vector<std::string>>();
-  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "analytic", "kdl-nr", "kdl-lma"}));
+  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "analytic", "kdl-nr", "kdl-nr-restarts",
+                                               "kdl-lma"}));
   for (const std::string& solver : solvers) {
     const auto [s, a] = Post("/api/solve", TargetBody(target, solver).dump());
     ASSERT_EQ(s, 200) << solver << " " << a;
@@ -193,6 +194,11 @@ TEST_F(ServerTest, OutOfReachTargetsStretchToTheClosestPoint) {
   ExpectConsistent(refined, target);
   EXPECT_EQ(analytic.at("status"), "out of reach");
   EXPECT_EQ(refined.at("status"), "out of reach");
+  // The network alone cannot tell: a finite answer within the limits that misses is "approximate".
+  const auto [s3, network] = Post("/api/solve", TargetBody(target, "network").dump());
+  ASSERT_EQ(s3, 200);
+  EXPECT_GT(network.at("error").get<double>(), 1.0);
+  EXPECT_EQ(network.at("status"), "approximate");
   // The closest reachable point of a ball of radius 2: 2 * target / |target|.
   const std::vector<double> r = analytic.at("reached").get<std::vector<double>>();
   EXPECT_LT((Eigen::Vector3d(r[0], r[1], r[2]) - 2.0 * target.normalized()).norm(), 1e-9);

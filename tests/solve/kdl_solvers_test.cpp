@@ -27,10 +27,6 @@ namespace {
 
 constexpr double kEps = 1e-5;  // KdlOptions' default tolerance (m)
 
-const char* MethodName(KdlMethod method) {
-  return method == KdlMethod::kNewtonRaphsonJl ? "kdl-nr" : "kdl-lma";
-}
-
 std::vector<IkTarget> ReachableTargets(const Chain& chain, int count, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<IkTarget> targets(static_cast<size_t>(count));
@@ -93,6 +89,7 @@ TEST(KdlSolverTest, NamesAndChain) {
   const Chain chain = MakeSeedArm();
   EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl)->name(), "kdl-nr");
   EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kLma)->name(), "kdl-lma");
+  EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts)->name(), "kdl-nr-restarts");
   EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kLma)->chain().name(), chain.name());
 }
 
@@ -104,6 +101,14 @@ TEST(KdlSolverTest, RejectsBadOptionsAndInputs) {
   options = {};
   options.eps = -1.0;
   EXPECT_THROW((void)MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, options), std::invalid_argument);
+  options = {};
+  options.time_budget_s = std::nan("");
+  EXPECT_THROW((void)MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options),
+               std::invalid_argument);
+  options = {};
+  options.max_attempts = -1;
+  EXPECT_THROW((void)MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options),
+               std::invalid_argument);
 
   const auto solver = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl);
   IkTarget target;
@@ -120,8 +125,9 @@ TEST(KdlSolverTest, StartingAtASolutionTakesNoStep) {
   const Eigen::VectorXd q = testing::RandomConfiguration(chain, &rng);
   IkTarget target;
   target.p_BT = TipPosition(chain, q);
-  for (KdlMethod method : {KdlMethod::kNewtonRaphsonJl, KdlMethod::kLma}) {
-    SCOPED_TRACE(MethodName(method));
+  for (KdlMethod method :
+       {KdlMethod::kNewtonRaphsonJl, KdlMethod::kLma, KdlMethod::kNewtonRaphsonJlRestarts}) {
+    SCOPED_TRACE(ToString(method));
     const SolveResult result = MakeKdlSolver(chain, method)->Solve(target, &q);
     EXPECT_EQ(result.status, SolveStatus::kConverged);
     EXPECT_EQ(result.iterations, 0);
@@ -134,13 +140,86 @@ TEST(KdlSolverTest, OutOfReachTargetFailsWithinLimits) {
   IkTarget target;
   target.p_BT = Eigen::Vector3d(3.0, 1.0, 0.5);  // reach is 2 m
   for (KdlMethod method : {KdlMethod::kNewtonRaphsonJl, KdlMethod::kLma}) {
-    SCOPED_TRACE(MethodName(method));
+    SCOPED_TRACE(ToString(method));
     const SolveResult result = MakeKdlSolver(chain, method)->Solve(target);
     EXPECT_EQ(result.status, SolveStatus::kFailed);
     EXPECT_TRUE(chain.WithinLimits(result.q));
     EXPECT_GT(result.error, 1.0);
     EXPECT_GE(result.iterations, 1);
   }
+}
+
+// kdl-nr-restarts, as MoveIt runs KDL: from the seed arm's mid-range (the stretched, singular
+// arm, where one kdl-nr attempt converges on about 80 % of reachable targets) random restarts
+// reach every target. The attempts are capped by count and the time budget made large, so the
+// result does not depend on the machine's speed.
+TEST(KdlRestartsTest, RandomRestartsReachWhatOneAttemptFromMidRangeMisses) {
+  const Chain chain = MakeSeedArm();
+  KdlOptions options = MoveItKdlOptions();
+  options.time_budget_s = 60.0;
+  options.max_attempts = 20;
+  const auto restarts = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options);
+  const auto single = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, MoveItKdlOptions());
+  const std::vector<IkTarget> targets = ReachableTargets(chain, 200, 99);
+  int single_converged = 0, restarts_converged = 0, needed_a_restart = 0;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    SCOPED_TRACE(k);
+    const SolveResult one = single->Solve(targets[k]);
+    const SolveResult r = restarts->Solve(targets[k]);
+    ASSERT_TRUE(chain.WithinLimits(r.q));
+    EXPECT_NEAR(r.error, (TipPosition(chain, r.q) - targets[k].p_BT).norm(), 1e-15);
+    single_converged += one.status == SolveStatus::kConverged;
+    if (r.status == SolveStatus::kConverged) {
+      ++restarts_converged;
+      EXPECT_LT(r.error, kEps);
+    }
+    // The first attempt is kdl-nr from mid-range (with MoveIt's 500 iterations): the same answer.
+    if (one.status == SolveStatus::kConverged) {
+      EXPECT_EQ(r.q, one.q);
+      EXPECT_EQ(r.iterations, one.iterations);
+    } else {
+      needed_a_restart += r.status == SolveStatus::kConverged;
+    }
+    EXPECT_EQ(restarts->Solve(targets[k]).q, r.q);  // seeded: the same answer every time
+  }
+  std::printf("[ rate     ] seed from mid-range: kdl-nr %d/200, kdl-nr-restarts %d/200\n", single_converged,
+              restarts_converged);
+  EXPECT_LT(single_converged, 190);
+  EXPECT_GT(needed_a_restart, 10);
+  EXPECT_EQ(restarts_converged, 200);
+}
+
+// Out of reach no attempt converges: the attempts stop at the cap (each one running all its
+// iterations), or at the time budget, and the closest attempt comes back, marked failed.
+TEST(KdlRestartsTest, StopsAtTheAttemptCapOrTheTimeBudget) {
+  const Chain chain = MakeSeedArm();
+  IkTarget target;
+  target.p_BT = Eigen::Vector3d(3.0, 1.0, 0.5);  // reach is 2 m
+  KdlOptions options;
+  options.max_iterations = 50;
+  options.max_attempts = 3;
+  options.time_budget_s = 60.0;
+  const SolveResult capped =
+      MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target);
+  EXPECT_EQ(capped.status, SolveStatus::kFailed);
+  EXPECT_EQ(capped.iterations, 3 * 50);
+  EXPECT_TRUE(chain.WithinLimits(capped.q));
+  const SolveResult single = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, options)->Solve(target);
+  EXPECT_LE(capped.error, single.error);  // the first attempt is kdl-nr's; the best one is kept
+
+  options.max_attempts = 0;  // the budget alone
+  options.time_budget_s = 0.02;
+  const auto start = std::chrono::steady_clock::now();
+  const SolveResult budgeted =
+      MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(budgeted.status, SolveStatus::kFailed);
+  EXPECT_GE(seconds, 0.02);
+  EXPECT_GT(budgeted.iterations, 50);  // more than one attempt
+  EXPECT_LT(seconds, 2.0);             // one attempt past the budget at most (generous on a busy machine)
+
+  options.time_budget_s = 0.0;  // MoveIt's getPositionIK: a single attempt
+  EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target).iterations, 50);
 }
 
 // FK -> KDL IK -> FK on 200 random in-limit targets per arm and method.
@@ -150,7 +229,7 @@ struct RoundTripCase {
   double min_success_rate;  // a floor below the measured rate (printed by the test)
 };
 
-void PrintTo(const RoundTripCase& c, std::ostream* os) { *os << c.arm << " " << MethodName(c.method); }
+void PrintTo(const RoundTripCase& c, std::ostream* os) { *os << c.arm << " " << ToString(c.method); }
 
 class KdlRoundTripTest : public ::testing::TestWithParam<RoundTripCase> {};
 
@@ -179,7 +258,7 @@ TEST_P(KdlRoundTripTest, ResultsAreValidAndConvergedOnesAreAccurate) {
     }
   }
   const double rate = static_cast<double>(converged) / static_cast<double>(targets.size());
-  std::printf("[ rate     ] %s on %s: %d/%zu converged (%.1f %%)\n", MethodName(c.method), c.arm.c_str(),
+  std::printf("[ rate     ] %s on %s: %d/%zu converged (%.1f %%)\n", ToString(c.method), c.arm.c_str(),
               converged, targets.size(), 100.0 * rate);
   EXPECT_GT(rate, c.min_success_rate);
 }
@@ -206,7 +285,7 @@ TEST(KdlSolverTest, ConcurrentSolvesMatchOneThread) {
   const Chain chain = MakeSeedArm();
   const std::vector<IkTarget> targets = ReachableTargets(chain, 100, 77);
   for (KdlMethod method : {KdlMethod::kNewtonRaphsonJl, KdlMethod::kLma}) {
-    SCOPED_TRACE(MethodName(method));
+    SCOPED_TRACE(ToString(method));
     const auto solver = MakeKdlSolver(chain, method);
     std::vector<SolveResult> expected;
     for (const IkTarget& target : targets) expected.push_back(solver->Solve(target));
@@ -258,7 +337,7 @@ TEST(KdlSolverTest, ReportsLatencyOnTheSeedArm) {
     }
     std::sort(micros.begin(), micros.end());
     std::printf("[ latency  ] %s on seed: median %.1f us, p99 %.1f us, mean iterations %.1f\n",
-                MethodName(method), micros[micros.size() / 2], micros[micros.size() * 99 / 100],
+                ToString(method), micros[micros.size() / 2], micros[micros.size() * 99 / 100],
                 static_cast<double>(total_iterations) / static_cast<double>(targets.size()));
   }
 }

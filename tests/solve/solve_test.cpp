@@ -5,10 +5,10 @@
 #include <random>
 #include <thread>
 
-#include "deepik/solve/analytic_seed.hpp"
-#include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/solve/analytic_seed.hpp"
 #include "deepik/solve/refine.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "test_util.hpp"
@@ -97,6 +97,108 @@ TEST(ShippedSeedModel, RefinedNeverWorsensTheNetworkAndExtendsTowardUnreachableT
     } else {
       EXPECT_LT(r.error, 1e-9) << target.transpose();
     }
+  }
+}
+
+// The near-singular shell of the seed arm, where refinement used to stop "failed" a few
+// micrometres short of a reachable target, or at the closest point of an unreachable one without
+// saying so: targets within 1e-5 m of the outer sphere (the stretched arm; some near the yaw
+// axis, where the two yaw joints are nearly redundant), of the inner hollow's sphere (elbow pitch
+// at its limit) and of the surface the arm sweeps with the shoulder pitch at its limit, each
+// judged against the closed form: reachable or not, and d*.
+struct ShellTarget {
+  Eigen::Vector3d p;
+  std::string family;
+};
+
+std::vector<ShellTarget> NearSingularShell(const AnalyticSeedSolver& analytic, int per_family,
+                                           uint64_t seed) {
+  const Chain& chain = analytic.chain();
+  const SeedArmOptions& o = analytic.options();
+  const double rho_max = o.link1_length + o.link2_length;
+  const double elbow = o.elbow_pitch_limit_deg * M_PI / 180;
+  const double rho_min = std::sqrt(o.link1_length * o.link1_length + o.link2_length * o.link2_length +
+                                   2 * o.link1_length * o.link2_length * std::cos(elbow));
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(-1, 1), exponent(-10, -5);
+  auto offset = [&] { return (unit(rng) < 0 ? -1 : 1) * std::pow(10.0, exponent(rng)); };  // +-1e-10..1e-5 m
+  auto direction = [&] {
+    Eigen::Vector3d d;
+    do d = Eigen::Vector3d(unit(rng), unit(rng), unit(rng));
+    while (d.norm() > 1 || d.norm() < 0.1);
+    return d.normalized();
+  };
+  std::vector<ShellTarget> targets;
+  for (int i = 0; i < per_family; ++i) {
+    Eigen::Vector3d d = direction();
+    if (i % 3 == 0) d = Eigen::Vector3d(0.01 * d.x(), 0.01 * d.y(), std::abs(d.z()) + 0.1).normalized();
+    targets.push_back({d * (rho_max + offset()), "outer sphere"});
+    targets.push_back({direction() * (rho_min + offset()), "inner sphere"});
+    // A point the arm reaches with the shoulder pitch at a limit, moved off it by up to 1e-5 m.
+    Eigen::VectorXd q = testing::RandomConfiguration(chain, &rng);
+    q[1] = unit(rng) < 0 ? chain.joint(1).lower : chain.joint(1).upper;
+    targets.push_back({TipPosition(chain, q) + std::abs(offset()) * direction(), "pitch-limit surface"});
+  }
+  return targets;
+}
+
+// The statuses against the closed form: a reachable target (d* = 0) is reached within the
+// tolerance; an answer not within the tolerance is at the closest point (to 1e-10 m) and says
+// "out of reach"; one within it says "converged" (also for an unreachable target with d* below
+// the tolerance).
+void ExpectMatchesTheClosedForm(const Chain& chain, const ShellTarget& t, double d_star,
+                                const SolveResult& r) {
+  constexpr double kTolerance = RefineOptions{}.tolerance;
+  SCOPED_TRACE(t.family + " target " + ::testing::PrintToString(t.p.transpose()) + " |p| " +
+               ::testing::PrintToString(t.p.norm()) + " d* " + ::testing::PrintToString(d_star));
+  ASSERT_TRUE(r.q.allFinite());
+  ASSERT_TRUE(chain.WithinLimits(r.q));
+  EXPECT_GE(r.error, d_star - 1e-13);                            // the oracle's d* is a lower bound
+  if (d_star == 0) EXPECT_LE(r.error, kTolerance);               // reachable: reached
+  if (r.error > kTolerance) EXPECT_LE(r.error - d_star, 1e-10);  // else at the closest point
+  EXPECT_EQ(ToString(r.status),
+            std::string(ToString(r.error <= kTolerance ? SolveStatus::kConverged : SolveStatus::kOutOfReach)))
+      << "error " << r.error;
+}
+
+TEST(ShippedSeedModel, RefinedMatchesTheClosedFormOnTheNearSingularShell) {
+  const IkModel model = IkModel::Load(kSeedModel);
+  const std::unique_ptr<Solver> refined = MakeSolver("refined", model);
+  const AnalyticSeedSolver analytic;
+  int reachable = 0, unreachable = 0;
+  for (const ShellTarget& t : NearSingularShell(analytic, 100, 2718)) {
+    double d_star = 0;
+    analytic.ClosestReachablePoint(t.p, &d_star);
+    (d_star == 0 ? reachable : unreachable) += 1;
+    ExpectMatchesTheClosedForm(model.chain(), t, d_star, refined->Solve(IkTarget{t.p}));
+  }
+  // Both sides of the shell are covered.
+  EXPECT_GT(reachable, 60);
+  EXPECT_GT(unreachable, 60);
+  // The example of the report: a few micrometres inside full stretch, near the yaw axis.
+  const Eigen::Vector3d inside = Eigen::Vector3d(0.004, 0.008, 1.99998).normalized() * (2 - 3e-6);
+  ASSERT_EQ(analytic.Classify(inside), SeedReachability::kReachable);
+  const SolveResult r = refined->Solve(IkTarget{inside});
+  EXPECT_EQ(r.status, SolveStatus::kConverged);
+  EXPECT_LE(r.error, 1e-9);
+}
+
+// The same shell on a seed arm with a real shoulder-pitch cone (60 degrees) and another elbow
+// limit, refined from seeded random starts (no network: refinement alone).
+TEST(RefineTest, MatchesTheClosedFormOnTheNearSingularShellOfAnotherSeedArm) {
+  SeedArmOptions options;
+  options.link1_length = 0.8;
+  options.link2_length = 0.6;
+  options.shoulder_pitch_limit_deg = 60;
+  options.elbow_pitch_limit_deg = 150;
+  const AnalyticSeedSolver analytic(options);
+  const Chain& chain = analytic.chain();
+  std::mt19937_64 rng(31);
+  for (const ShellTarget& t : NearSingularShell(analytic, 60, 1414)) {
+    double d_star = 0;
+    analytic.ClosestReachablePoint(t.p, &d_star);
+    const Eigen::VectorXd q_start = testing::RandomConfiguration(chain, &rng);
+    ExpectMatchesTheClosedForm(chain, t, d_star, RefinePosition(chain, t.p, q_start, RefineOptions{}));
   }
 }
 

@@ -135,7 +135,9 @@ async function run() {
     `tip ${fmt(reachable.tip)} target ${fmt(reachable.target)}`);
   check(reachable.last.solver === 'refined' && reachable.last.status === 'converged', 'refined converged',
     JSON.stringify(reachable.last));
-  check(await page.$eval('#status', (s) => s.dataset.state) === 'reached', 'the panel says reached');
+  const reachedState = await page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+  check(reachedState.state === 'reached' && /converged/i.test(reachedState.text), 'the panel says converged',
+    JSON.stringify(reachedState));
 
   // 2. An unreachable target: the arm stretches to the closest reachable point.
   const far = [3, 0, 1];
@@ -150,6 +152,19 @@ async function run() {
   check(state.state === 'out-of-reach' && /out of reach/i.test(state.text), 'the panel shows the out-of-reach state',
     JSON.stringify(state));
   check(await page.evaluate(() => window.deepik.lastSolve.status) === 'out of reach', 'the last answer is out of reach');
+
+  // The network alone answers the same target with an approximate answer (it cannot tell an
+  // unreachable target from its own error): the page uses the API's word.
+  await page.selectOption('#solver', 'network');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'network', null,
+    { timeout: 20_000, polling: 50 });
+  const approximate = await page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+  check(await page.evaluate(() => window.deepik.lastSolve.status) === 'approximate'
+    && approximate.state === 'approximate' && /approximate/i.test(approximate.text),
+  'the network alone is approximate, in the API and on the panel', JSON.stringify(approximate));
+  await page.selectOption('#solver', 'refined');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'refined', null,
+    { timeout: 20_000, polling: 50 });
 
   // 3. The workspace cloud through its toggle, then the screenshot.
   await page.click('label.toggle');

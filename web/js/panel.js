@@ -6,7 +6,8 @@ import { buildModelCard } from './model-card.js';
 
 const SOLVER_LABELS = {
   network: 'network (learned, one pass)', refined: 'refined (network + LM)', analytic: 'analytic (closed form)',
-  'kdl-nr': 'KDL Newton-Raphson', 'kdl-lma': 'KDL Levenberg-Marquardt',
+  'kdl-nr': 'KDL Newton-Raphson', 'kdl-nr-restarts': 'KDL Newton-Raphson + restarts (MoveIt)',
+  'kdl-lma': 'KDL Levenberg-Marquardt',
 };
 
 // Where joint value v sits on its bar (0 = lower limit, 1 = upper); mid-bar if the range is empty.
@@ -74,22 +75,20 @@ export function showTarget(p) {
   $('target-readout').textContent = fmtVec(p);
 }
 
-// The status kind (also the CSS state of #status, which the end-to-end test reads).
-function statusKind(answer) {
-  if (answer.status === 'out of reach') return 'out-of-reach';
-  return answer.status === 'converged' ? 'reached' : 'approximate';
-}
-
-const STATUS_TEXT = { reached: 'Reached', 'out-of-reach': 'Out of reach', approximate: 'Approximate' };
-
-function statusDetail(kind, answer) {
-  const away = fmtLength(answer.error);
-  return {
-    reached: `within ${away} of the target`,
-    'out-of-reach': `stretched to the closest point, ${away} away`,
-    approximate: `the ${answer.solver} solver stopped ${away} away`,
-  }[kind];
-}
+// The answer's status, in the words of the API and the command line (SolveStatus's ToString):
+// converged, approximate, out of reach, failed. `state` is the CSS state of #status (which the
+// end-to-end test reads); `text` what the panel says.
+const STATUS = {
+  converged: { state: 'reached', text: 'Converged', detail: (away) => `within ${away} of the target` },
+  approximate: {
+    state: 'approximate', text: 'Approximate',
+    detail: (away, solver) => `the ${solver} solver's answer is ${away} away`,
+  },
+  'out of reach': {
+    state: 'out-of-reach', text: 'Out of reach', detail: (away) => `stretched to the closest point, ${away} away`,
+  },
+  failed: { state: 'failed', text: 'Failed', detail: (away, solver) => `the ${solver} solver gave up ${away} away` },
+};
 
 // The answer's error and server time, and its status in words.
 export function showSolve(answer, roundTripMs) {
@@ -97,10 +96,10 @@ export function showSolve(answer, roundTripMs) {
   $('error').textContent = `${mm < 0.001 ? mm.toExponential(1) : mm.toFixed(mm < 1 ? 4 : 1)} mm`;
   $('latency').textContent = answer.micros < 1000 ? `${answer.micros.toFixed(0)} µs` : `${(answer.micros / 1000).toFixed(1)} ms`;
   $('latency').title = `solver time on the server; round trip ${roundTripMs.toFixed(1)} ms`;
-  const kind = statusKind(answer);
-  $('status').dataset.state = kind;
-  $('status-text').textContent = STATUS_TEXT[kind];
-  $('status-detail').textContent = statusDetail(kind, answer);
+  const status = STATUS[answer.status] || STATUS.failed;
+  $('status').dataset.state = status.state;
+  $('status-text').textContent = status.text;
+  $('status-detail').textContent = status.detail(fmtLength(answer.error), answer.solver);
 }
 
 export function showError(message) {

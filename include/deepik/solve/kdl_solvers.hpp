@@ -1,6 +1,7 @@
 // orocos-kdl's position IK solvers on a deepik Chain, as robotics users run them: the baselines.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "deepik/solve/solver.hpp"
@@ -9,15 +10,30 @@ namespace deepik {
 
 /// Which KDL solver.
 enum class KdlMethod {
-  kNewtonRaphsonJl,  ///< ChainIkSolverPos_NR_JL ("kdl-nr")
-  kLma,              ///< ChainIkSolverPos_LMA ("kdl-lma")
+  kNewtonRaphsonJl,          ///< ChainIkSolverPos_NR_JL ("kdl-nr"): one attempt
+  kLma,                      ///< ChainIkSolverPos_LMA ("kdl-lma")
+  kNewtonRaphsonJlRestarts,  ///< NR_JL with random restarts in a time budget ("kdl-nr-restarts")
 };
 
-/// Settings; defaults are KDL's usual ones.
+/// The solver's name: "kdl-nr", "kdl-lma", "kdl-nr-restarts".
+const char* ToString(KdlMethod method);
+
+/// Settings; defaults are KDL's usual ones (MoveItKdlOptions() gives MoveIt's).
 struct KdlOptions {
-  int max_iterations = 100;  ///< at most this many Newton (kdl-nr) or LMA (kdl-lma) iterations
+  int max_iterations = 100;  ///< at most this many Newton or LMA iterations per attempt
   double eps = 1e-5;         ///< convergence tolerance (m) on the position error
+  /// kdl-nr-restarts only: new attempts start while the solve has taken less than this (s); the
+  /// first attempt always runs to its end. MoveIt's default kinematics_solver_timeout.
+  double time_budget_s = 0.005;
+  /// kdl-nr-restarts only: at most this many attempts in all (0: as many as the budget allows).
+  /// Tests set it, with a large budget, to make the number of attempts independent of timing.
+  int max_attempts = 0;
+  uint64_t seed = 1;  ///< kdl-nr-restarts only: the restarts' configurations (one stream per solve)
 };
+
+/// The settings of MoveIt's KDL kinematics plugin (kdl_kinematics_plugin/KDLKinematicsPlugin):
+/// max_solver_iterations 500 per attempt, epsilon 1e-5 m, kinematics_solver_timeout 5 ms.
+KdlOptions MoveItKdlOptions();
 
 /// A KDL solver on a copy of `chain` (the returned Solver owns it and its KDL::Chain), started
 /// from the middle of the joint limits unless a start is given (a start outside the limits is
@@ -36,6 +52,16 @@ struct KdlOptions {
 ///   1e-5; success rates are the same with 1e-6); and wdls aborts on chains of fewer than 6
 ///   joints (orocos_kinematics_dynamics issue #77), so such chains get extra revolute joints at
 ///   the tip, locked at 0, which cannot move the tip's position.
+/// - kdl-nr-restarts: kdl-nr as MoveIt's KDL kinematics plugin runs it (searchPositionIK): the
+///   first attempt from q_start (or mid-range), then, while the solve has taken less than
+///   time_budget_s (and fewer than max_attempts attempts, when set), new attempts from joint
+///   values uniform within the limits (deepik::UniformConfiguration from a generator seeded with
+///   `seed` at every solve), until one converges. Not converged: the attempt that came closest,
+///   status kFailed. Differences from MoveIt: the step is NR_JL's weighted-DLS one above (MoveIt:
+///   an SVD pseudo-inverse of the position rows, the same step up to the damping of singular
+///   values below 1e-5), and convergence is |p - target| < eps rather than each coordinate below
+///   eps. With a time budget the number of attempts, and so the answer to a target the first
+///   attempts miss, depends on the machine's speed.
 /// - kdl-lma: ChainIkSolverPos_LMA with weights L = (1, 1, 1, 0, 0, 0), eps and max_iterations
 ///   from the options. LMA ignores joint limits: its answer is clamped into them afterwards and
 ///   the error recomputed from the clamped q.
@@ -43,7 +69,7 @@ struct KdlOptions {
 /// SolveResult: q finite and within the limits; p_reached = TipPosition(q); error =
 /// |p_reached - target|; status kConverged when error < eps, else kFailed (KDL cannot tell an
 /// out-of-reach target from a failure, so kOutOfReach never comes back); iterations = Newton
-/// steps taken (kdl-nr) or LMA's lastNrOfIter (kdl-lma).
+/// steps taken (kdl-nr; over all attempts for kdl-nr-restarts) or LMA's lastNrOfIter (kdl-lma).
 ///
 /// Thread-safety: Solve() is const and may be called from many threads at once. KDL solvers hold
 /// mutable scratch and a reference to their chain, and even KDL::Joint caches its last pose in
@@ -52,8 +78,8 @@ struct KdlOptions {
 ///
 /// Solve() @throws std::invalid_argument when the target is not finite, or q_start is not finite
 /// or its size is not num_joints().
-/// @throws std::invalid_argument when options.max_iterations < 1 or options.eps is not a finite
-///         value > 0.
+/// @throws std::invalid_argument when options.max_iterations < 1, options.eps is not a finite
+///         value > 0, options.time_budget_s is not a finite value >= 0 or options.max_attempts < 0.
 std::unique_ptr<Solver> MakeKdlSolver(const Chain& chain, KdlMethod method, const KdlOptions& options = {});
 
 }  // namespace deepik

@@ -17,14 +17,18 @@ struct IkTarget {
   Eigen::Vector3d p_BT = Eigen::Vector3d::Zero();
 };
 
-/// How a solve ended.
+/// How a solve ended. The one vocabulary of the command line (`solve`'s status column), the JSON
+/// API ("status") and the page, through ToString().
 enum class SolveStatus {
-  kConverged,   ///< reached the target within the solver's tolerance
-  kOutOfReach,  ///< the target cannot be reached: q is the solver's best effort toward it
-  kFailed,      ///< neither: the solver stopped without reaching a reachable target (or could not tell)
+  kConverged,    ///< reached the target within the solver's tolerance
+  kApproximate,  ///< a finite answer within the limits that is not within the tolerance, from a
+                 ///< solver that does not iterate toward the target (the network alone)
+  kOutOfReach,   ///< the target cannot be reached: q reaches the closest reachable point found
+  kFailed,       ///< the solver gave up: it stopped neither within the tolerance nor at a point it
+                 ///< could show to be the closest (or had no valid answer at all)
 };
 
-/// "converged", "out of reach", "failed".
+/// "converged", "approximate", "out of reach", "failed".
 const char* ToString(SolveStatus status);
 
 /// The outcome of one solve. `q` is always finite and within the joint limits.
@@ -41,7 +45,8 @@ struct [[nodiscard]] SolveResult {
 class Solver {
  public:
   virtual ~Solver() = default;
-  /// The name used on the command line (network, refined, analytic, kdl-nr, kdl-lma).
+  /// The name used on the command line (network, refined, analytic, kdl-nr, kdl-nr-restarts,
+  /// kdl-lma).
   virtual std::string name() const = 0;
   virtual const Chain& chain() const = 0;
   /// Solves one target; `q_start`, when given, is where iterative solvers begin (the network

@@ -19,8 +19,9 @@ class NetworkSolver final : public Solver {
   explicit NetworkSolver(IkModel model) : model_(std::move(model)) {}
   std::string name() const override { return "network"; }
   const Chain& chain() const override { return model_.chain(); }
-  /// Status: kConverged when the error is below 1e-4 m (0.1 mm), else kFailed: the network alone
-  /// cannot tell an unreachable target from its own error.
+  /// Status: kConverged when the error is below 1e-4 m (0.1 mm), else kApproximate (the network
+  /// alone cannot tell an unreachable target from its own error, so never kOutOfReach); kFailed
+  /// when the answer is not finite or breaks a limit (possible with the `free` head).
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
   const IkModel& model() const { return model_; }
 
@@ -45,7 +46,8 @@ class RefinedSolver final : public Solver {
 /// The seed-arm options that reproduce `chain` exactly, if it is a seed arm.
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain);
 
-/// The solver names `MakeSolver` knows: network, refined, analytic (seed arm only), kdl-nr, kdl-lma.
+/// The solver names `MakeSolver` knows: network, refined, analytic (seed arm only), kdl-nr,
+/// kdl-nr-restarts (with MoveItKdlOptions(): MoveIt's KDL plugin, random restarts in 5 ms), kdl-lma.
 std::vector<std::string> SolverNames();
 
 /// @throws InputError for an unknown name, or "analytic" on an arm that is not a seed arm.
