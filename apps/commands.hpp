@@ -75,7 +75,7 @@ void RunModelInfo(const std::string& path, std::ostream& out);
 /// Options of `deepik solve`.
 struct SolveCommandOptions {
   std::string model_path;
-  std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-lma
+  std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-nr-restarts, kdl-lma
   std::string input_path;          ///< CSV with header x,y,z (m, base frame)
   std::string
       output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
@@ -105,7 +105,7 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
 /// Options of `deepik bench`.
 struct BenchCommandOptions {
   std::string model_path;
-  std::vector<std::string> solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr
+  std::vector<std::string> solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr, kdl-nr-restarts
   int64_t count = 2000;
   int warmup = 1;
   int repetitions = 5;

@@ -24,6 +24,7 @@ std::vector<std::string> ApplicableSolvers(const IkModel& model, const std::vect
   std::vector<std::string> names = {"network", "refined"};
   if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
   names.push_back("kdl-nr");
+  names.push_back("kdl-nr-restarts");
   names.push_back("kdl-lma");
   return names;
 }
@@ -149,6 +150,7 @@ void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostrea
     names = {"network", "refined"};
     if (SeedArmOptionsOf(model.chain())) names.push_back("analytic");
     names.push_back("kdl-nr");
+    names.push_back("kdl-nr-restarts");
   }
   out << "| solver | latency median | latency p99 | throughput (" << options.threads
       << " threads) | queries | limit violations | non-finite |\n|---|---|---|---|---|---|---|\n";
@@ -171,7 +173,8 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   CLI::App* solve_command = app.add_subcommand("solve", "inverse kinematics for a CSV of targets");
   solve_command->add_option("--model,-m", solve->model_path, "model file")->required();
   solve_command
-      ->add_option("--solver,-s", solve->solver, "network, refined, analytic (seed arm), kdl-nr, kdl-lma")
+      ->add_option("--solver,-s", solve->solver,
+                   "network, refined, analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma")
       ->capture_default_str();
   solve_command->add_option("--input,-i", solve->input_path, "CSV with header x,y,z (m, base frame)")
       ->required();
@@ -216,7 +219,8 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   CLI::App* bench_command = app.add_subcommand("bench", "latency and throughput of solvers");
   bench_command->add_option("--model,-m", bench->model_path, "model file")->required();
   bench_command
-      ->add_option("--solvers", bench->solvers, "solvers (default: network, refined, analytic, kdl-nr)")
+      ->add_option("--solvers", bench->solvers,
+                   "solvers (default: network, refined, analytic, kdl-nr, kdl-nr-restarts)")
       ->delimiter(',');
   bench_command->add_option("--count", bench->count, "in-reach targets")
       ->capture_default_str()

@@ -4,7 +4,7 @@
 //   GET  /api/arm        the arm: joints (name, type, axis, limits, origin), tip offset, the joint
 //                        frames at q = 0, link lengths and reach (m, rad, base frame B, z up)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
-//                        "error":e, "status":"converged"|"out of reach"|"failed", "micros":t,
+//                        "error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
 //                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
 //                        {"results":[...one answer per target, in order...], "micros":total}
 //   POST /api/fk         {"q":[...]} -> {"frames":[{"p":[x,y,z],"quat":[w,x,y,z]},...], "tip":[x,y,z]}
