@@ -22,9 +22,18 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   SolveResult result;
   result.q.resize(model_.chain().num_joints());
   model_.Predict(target.p_BT, result.q, &scratch);
+  // Finite weights can still overflow float32 (a damaged or absurd model): the answer keeps the
+  // Solver contract (finite, within the limits: mid-range for such joints) and says it failed.
+  const bool finite = result.q.allFinite();
+  if (!finite) {
+    const Chain& chain = model_.chain();
+    for (int j = 0; j < chain.num_joints(); ++j) {
+      if (!std::isfinite(result.q[j])) result.q[j] = 0.5 * (chain.joint(j).lower + chain.joint(j).upper);
+    }
+  }
   result.p_reached = TipPosition(model_.chain(), result.q);
   result.error = (result.p_reached - target.p_BT).norm();
-  if (!result.q.allFinite() || !model_.chain().WithinLimits(result.q)) {
+  if (!finite || !model_.chain().WithinLimits(result.q)) {
     result.status = SolveStatus::kFailed;  // a free head can leave the limits: no valid answer
   } else {
     result.status = result.error <= kNetworkTolerance ? SolveStatus::kConverged : SolveStatus::kApproximate;

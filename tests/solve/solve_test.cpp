@@ -221,6 +221,33 @@ TEST(ShippedSeedModel, ManyThreadsShareOneSolver) {
   }
 }
 
+TEST(NetworkSolverTest, OutputsThatOverflowAreFailedRowsWithFiniteInLimitValues) {
+  // The shipped model with every weight scaled by 1e20: finite weights, float32 overflow inside.
+  SafetensorsFile file = IkModel::Load(kSeedModel).file();
+  for (auto& [name, tensor] : file.tensors) {
+    if (name.find("weight") == std::string::npos) continue;
+    std::vector<float> values = tensor.ToFloats();
+    for (float& v : values) v *= 1e20f;
+    tensor = RawTensor::FromFloats(values, tensor.shape);
+  }
+  const IkModel huge = IkModel::FromSafetensors(file, "huge");
+  const std::unique_ptr<Solver> network = MakeSolver("network", huge);
+  const Chain& chain = huge.chain();
+  std::mt19937_64 rng(77);
+  int non_finite_inside = 0;
+  for (int i = 0; i < 50; ++i) {
+    const Eigen::Vector3d target = TipPosition(chain, testing::RandomConfiguration(chain, &rng));
+    const Eigen::VectorXd raw = huge.Predict(target);
+    non_finite_inside += raw.allFinite() ? 0 : 1;
+    const SolveResult r = network->Solve(IkTarget{target});
+    ASSERT_TRUE(r.q.allFinite()) << r.q.transpose();
+    EXPECT_TRUE(chain.WithinLimits(r.q)) << r.q.transpose();
+    EXPECT_TRUE(std::isfinite(r.error));
+    if (!raw.allFinite()) EXPECT_EQ(r.status, SolveStatus::kFailed);
+  }
+  EXPECT_GT(non_finite_inside, 0) << "the scaled model should overflow for some targets";
+}
+
 TEST(SolverFactoryTest, UnknownNamesAndAnalyticOnOtherArmsAreRefused) {
   const IkModel model = IkModel::Load(kSeedModel);
   try {
