@@ -105,7 +105,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
 /// Options of `deepik bench`.
 struct BenchCommandOptions {
   std::string model_path;
-  std::vector<std::string> solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr, kdl-nr-restarts
+  std::vector<std::string>
+      solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr, kdl-nr-restarts
   int64_t count = 2000;
   int warmup = 1;
   int repetitions = 5;

@@ -58,8 +58,6 @@ inline void WriteBytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-inline std::string RobotFile(const std::string& file) {
-  return std::string(DEEPIK_ROBOTS_DIR) + "/" + file;
-}
+inline std::string RobotFile(const std::string& file) { return std::string(DEEPIK_ROBOTS_DIR) + "/" + file; }
 
 }  // namespace deepik::testing

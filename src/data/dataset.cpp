@@ -7,12 +7,12 @@
 #include <stdexcept>
 #include <utility>
 
-#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/data/csv.hpp"
-#include "deepik/errors.hpp"
-#include "deepik/kinematics/fk.hpp"
 #include "deepik/data/random.hpp"
 #include "deepik/data/safetensors.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/chain_json.hpp"
+#include "deepik/kinematics/fk.hpp"
 
 namespace deepik {
 namespace {

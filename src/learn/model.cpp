@@ -4,8 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/chain_json.hpp"
 #include "learn/dense_layer.hpp"
 
 namespace deepik {

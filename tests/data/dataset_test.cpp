@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "deepik/data/safetensors.hpp"
+#include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/chain_json.hpp"
-#include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/data/safetensors.hpp"
 #include "test_util.hpp"
 
 namespace deepik {

@@ -7,9 +7,9 @@
 #include <fstream>
 #include <iostream>
 
+#include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/chain_json.hpp"
-#include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/losses.hpp"
 #include "deepik/learn/model.hpp"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "deepik/data/safetensors.hpp"
 #include "deepik/kinematics/chain.hpp"
 #include "deepik/learn/network_options.hpp"
-#include "deepik/data/safetensors.hpp"
 
 namespace deepik {
 
