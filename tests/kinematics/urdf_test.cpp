@@ -126,6 +126,24 @@ TEST(UrdfDefaultTip, Ur5StartsAtWorldAndEndsAtTool0) {
   ExpectSameTipPoses(by_default, MakeUr5(), 1e-9, 1e-9, 6);
 }
 
+// Two one-joint branches from "root": "zeta" comes first in the document but last alphabetically.
+// `inside` is placed right after the <robot> tag.
+std::string TwoBranchUrdf(const std::string& inside) {
+  return R"(<robot name="tree">)" + inside + R"(
+      <link name="root"/>
+      <link name="zeta"/>
+      <link name="alpha"/>
+      <joint name="jz" type="revolute">
+        <parent link="root"/><child link="zeta"/><axis xyz="0 0 1"/>
+        <limit lower="-1" upper="1" effort="1" velocity="1"/>
+      </joint>
+      <joint name="ja" type="revolute">
+        <parent link="root"/><child link="alpha"/><axis xyz="0 0 1"/>
+        <limit lower="-1" upper="1" effort="1" velocity="1"/>
+      </joint>
+    </robot>)";
+}
+
 TEST(UrdfDefaultTip, PandaEndsAtTheHandNotInAFinger) {
   // panda_hand branches into two finger joints (a gripper): the default arm ends at the hand, with
   // the 7 arm joints, the same chain as naming the hand as the tip.
@@ -190,19 +208,7 @@ TEST(UrdfRobustness, DeepNestingIsRefusedNotACrash) {
 TEST(UrdfRobustness, ALargeCommentLoadsAndKeepsTheDocumentOrder) {
   // 200 KB of comment (a std::regex over it overflowed the stack), with a decoy link inside it.
   const std::string comment = "<!-- <link name=\"decoy\"/> " + std::string(200000, 'x') + " -->";
-  const std::string xml = R"(<robot name="tree">)" + comment + R"(
-      <link name="root"/>
-      <link name="zeta"/>
-      <link name="alpha"/>
-      <joint name="jz" type="revolute">
-        <parent link="root"/><child link="zeta"/><axis xyz="0 0 1"/>
-        <limit lower="-1" upper="1" effort="1" velocity="1"/>
-      </joint>
-      <joint name="ja" type="revolute">
-        <parent link="root"/><child link="alpha"/><axis xyz="0 0 1"/>
-        <limit lower="-1" upper="1" effort="1" velocity="1"/>
-      </joint>
-    </robot>)";
+  const std::string xml = TwoBranchUrdf(comment);
   const Chain chain = ParseUrdfChain(xml, {}, "big.urdf");
   ASSERT_EQ(chain.num_joints(), 1);
   EXPECT_EQ(chain.joint(0).name, "jz");  // document order, not the alphabet
@@ -210,20 +216,7 @@ TEST(UrdfRobustness, ALargeCommentLoadsAndKeepsTheDocumentOrder) {
 
 TEST(UrdfDefaultTip, TiesGoToMoreJointsThenDocumentOrder) {
   // "zeta" comes first in the document but last alphabetically.
-  const std::string two_branches = R"(
-    <robot name="tree">
-      <link name="root"/>
-      <link name="zeta"/>
-      <link name="alpha"/>
-      <joint name="jz" type="revolute">
-        <parent link="root"/><child link="zeta"/><axis xyz="0 0 1"/>
-        <limit lower="-1" upper="1" effort="1" velocity="1"/>
-      </joint>
-      <joint name="ja" type="revolute">
-        <parent link="root"/><child link="alpha"/><axis xyz="0 0 1"/>
-        <limit lower="-1" upper="1" effort="1" velocity="1"/>
-      </joint>
-    </robot>)";
+  const std::string two_branches = TwoBranchUrdf("");
   Chain chain = ParseUrdfChain(two_branches, {}, "tree.urdf");
   ASSERT_EQ(chain.num_joints(), 1);
   EXPECT_EQ(chain.joint(0).name, "jz");
