@@ -3,7 +3,9 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <Eigen/Geometry>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,10 +13,13 @@
 
 namespace deepik {
 
-/// What a solver is asked to reach. Position only for now (m, base frame); an orientation
-/// (R_BT) will join it for full-pose targets.
+/// What a solver is asked to reach: a tip position (m, base frame) and, for a full-pose target,
+/// the orientation of the tip frame T in the base frame B (a unit quaternion; either sign).
+/// A target without an orientation is position-only.
 struct IkTarget {
   Eigen::Vector3d p_BT = Eigen::Vector3d::Zero();
+  std::optional<Eigen::Quaterniond> Q_BT;  ///< absent: any orientation will do
+  bool has_orientation() const { return Q_BT.has_value(); }
 };
 
 /// How a solve ended. The one vocabulary of the command line (`solve`'s status column), the JSON
