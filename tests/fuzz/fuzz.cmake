@@ -38,6 +38,9 @@ endif()
 
 # Leaks inside third-party libraries that deepik cannot free (each one explained in the file).
 set(ENV{LSAN_OPTIONS} "suppressions=${FUZZ_DIR}/lsan.supp:print_suppressions=0")
+# The targets' scratch files (fuzz_util.hpp) go to the build folder: libFuzzer ends with _Exit.
+file(MAKE_DIRECTORY ${BINARY_DIR}/tmp)
+set(ENV{TMPDIR} ${BINARY_DIR}/tmp)
 
 # 1. Every input that once failed must pass now (libFuzzer runs files given by name once each).
 file(GLOB regressions ${FUZZ_DIR}/regressions/${NAME}/*)

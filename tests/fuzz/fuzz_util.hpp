@@ -26,7 +26,7 @@ namespace deepik_fuzz {
 }
 
 /// A file in $TMPDIR (or /tmp) with `suffix`, made once per process, that every input overwrites;
-/// removed when the process exits normally.
+/// removed at exit(), which libFuzzer's own end (_Exit) skips: fuzz.cmake sets TMPDIR to the build.
 inline const std::string& ScratchPath(const std::string& suffix) {
   static const std::string path = [&] {
     const char* dir = std::getenv("TMPDIR");
