@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config clang-format
+  clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread
   libeigen3-dev liburdfdom-dev liborocos-kdl-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev

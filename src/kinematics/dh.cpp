@@ -40,6 +40,18 @@ double NumberField(const nlohmann::json& object, const char* key, bool required,
   return number;
 }
 
+// A text field, `fallback` when absent; any other type is refused (json::value() would throw a
+// type_error, which is no InputError).
+std::string StringField(const nlohmann::json& object, const char* key, const std::string& fallback,
+                        const std::string& where) {
+  if (!object.contains(key)) return fallback;
+  const nlohmann::json& value = object.at(key);
+  if (!value.is_string()) {
+    throw InputError(where + ": field '" + key + "': expected a string, got " + value.dump());
+  }
+  return value.get<std::string>();
+}
+
 Eigen::Vector3d Vector3Field(const nlohmann::json& object, const char* key, const std::string& where) {
   if (!object.contains(key)) return Eigen::Vector3d::Zero();
   const nlohmann::json& value = object.at(key);
@@ -111,13 +123,13 @@ Chain LoadDhFile(const std::string& path) {
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     throw InputError(path + ": malformed JSON: " + e.what());
   }
   if (!doc.is_object()) throw InputError(path + ": expected a JSON object at the top level");
   CheckKnownFields(doc, {"name", "convention", "joints", "tool"}, path);
-  const std::string name = doc.value("name", std::string("dh"));
-  const std::string convention_name = doc.value("convention", std::string());
+  const std::string name = StringField(doc, "name", "dh", path);
+  const std::string convention_name = StringField(doc, "convention", "", path);
   DhConvention convention;
   if (convention_name == "standard") {
     convention = DhConvention::kStandard;
@@ -137,8 +149,8 @@ Chain LoadDhFile(const std::string& path) {
     if (!entry.is_object()) throw InputError(where + ": expected an object");
     CheckKnownFields(entry, {"name", "type", "a", "alpha", "d", "theta", "lower", "upper"}, where);
     DhRow row;
-    row.name = entry.value("name", "joint" + std::to_string(i + 1));
-    const std::string type = entry.value("type", std::string("revolute"));
+    row.name = StringField(entry, "name", "joint" + std::to_string(i + 1), where);
+    const std::string type = StringField(entry, "type", "revolute", where);
     if (type == "revolute") {
       row.type = JointType::kRevolute;
     } else if (type == "prismatic") {

@@ -1,0 +1,100 @@
+// The README's figures for the shipped seed model, checked at the precision it states: the test
+// takes the command from the README itself, runs it, and compares what it measures with the text.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "cli_util.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::ReadFile;
+using testing::RunCli;
+using testing::TempDir;
+
+// The paragraph after the README's "Network alone and refined" sentence: the command in its sh
+// block and the figures in the text below it.
+struct Claim {
+  std::string command;  // after "build/deepik "
+  double median_mm, p95_mm, p99_mm, share_1cm_percent;
+  int limit_violations;
+  double refined_tolerance_m, refined_max_nm, refined_median_nm;
+};
+
+Claim ReadClaim() {
+  const std::string readme = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/README.md");
+  const size_t at = readme.find("Network alone and refined, on 10,000 unseen in-reach targets");
+  if (at == std::string::npos) throw std::runtime_error("README: the claim's paragraph is missing");
+  const std::string text = readme.substr(at, 1200);
+  std::smatch m;
+  Claim c{};
+  if (!std::regex_search(text, m, std::regex("\nbuild/deepik ([^\n]+)\n")))
+    throw std::runtime_error("no command");
+  c.command = m[1];
+  const std::regex figures(
+      "network alone: median ([0-9.]+) mm, p95 ([0-9.]+) mm, p99 ([0-9.]+) mm, ([0-9.]+) % within 1 cm, "
+      "([0-9]+) limit violations");
+  if (!std::regex_search(text, m, figures)) throw std::runtime_error("README: no network figures");
+  c.median_mm = std::stod(m[1]);
+  c.p95_mm = std::stod(m[2]);
+  c.p99_mm = std::stod(m[3]);
+  c.share_1cm_percent = std::stod(m[4]);
+  c.limit_violations = std::stoi(m[5]);
+  const std::regex refined(
+      "reached to within ([0-9.e-]+) m, the refinement's tolerance[^;]*; measured: max ([0-9.]+) nm, "
+      "median ([0-9.]+) nm");
+  if (!std::regex_search(text, m, refined)) throw std::runtime_error("README: no refined figures");
+  c.refined_tolerance_m = std::stod(m[1]);
+  c.refined_max_nm = std::stod(m[2]);
+  c.refined_median_nm = std::stod(m[3]);
+  return c;
+}
+
+// Half a unit in the last digit the README prints: "3.85" -> 0.005.
+double HalfLastDigit(double value) {
+  const std::string text = [&] {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", value);
+    return std::string(buffer);
+  }();
+  const size_t dot = text.find('.');
+  const int decimals = dot == std::string::npos ? 0 : static_cast<int>(text.size() - dot - 1);
+  return 0.5 * std::pow(10.0, -decimals);
+}
+
+TEST(ReadmeClaims, ShippedSeedModelFiguresAreWhatTheReadmesCommandMeasures) {
+  const Claim claim = ReadClaim();
+  TempDir dir;
+  // The README's command runs from the repository root; here with the model's absolute path.
+  std::string args =
+      std::regex_replace(claim.command, std::regex("models/"), std::string(DEEPIK_SOURCE_DIR) + "/models/");
+  const testing::CliResult r = RunCli(args + " --json report.json", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json report = nlohmann::json::parse(ReadFile(dir.Path("report.json")));
+  ASSERT_EQ(report["in_reach_targets"], 10000);
+  const nlohmann::json& network = report["solvers"][0];
+  const nlohmann::json& refined = report["solvers"][1];
+  ASSERT_EQ(network["solver"], "network");
+  ASSERT_EQ(refined["solver"], "refined");
+  const nlohmann::json& n = network["in_reach"];
+  const auto expect_printed = [](double measured, double claimed, const char* what) {
+    EXPECT_NEAR(measured, claimed, HalfLastDigit(claimed) * (1 + 1e-9)) << what;
+  };
+  expect_printed(1e3 * n["median_m"].get<double>(), claim.median_mm, "network median (mm)");
+  expect_printed(1e3 * n["p95_m"].get<double>(), claim.p95_mm, "network p95 (mm)");
+  expect_printed(1e3 * n["p99_m"].get<double>(), claim.p99_mm, "network p99 (mm)");
+  expect_printed(100 * n["share_within_1cm"].get<double>(), claim.share_1cm_percent, "share within 1 cm (%)");
+  EXPECT_EQ(network["limit_violations"].get<int>(), claim.limit_violations);
+  const nlohmann::json& f = refined["in_reach"];
+  EXPECT_LE(f["max_m"].get<double>(), claim.refined_tolerance_m);
+  expect_printed(1e9 * f["max_m"].get<double>(), claim.refined_max_nm, "refined max (nm)");
+  expect_printed(1e9 * f["median_m"].get<double>(), claim.refined_median_nm, "refined median (nm)");
+  EXPECT_EQ(refined["limit_violations"].get<int>(), 0);
+}
+
+}  // namespace
+}  // namespace deepik
