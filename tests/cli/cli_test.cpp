@@ -176,25 +176,44 @@ TEST(CliTest, OutputToADeviceWritesThroughIt) {
   EXPECT_EQ(CountFiles(dir), 2) << "a temporary file was left behind";  // q.csv and sink
 }
 
-TEST(CliTest, SigintDuringFkLeavesNoTemporaryFile) {
-  // The input is a pipe that the test keeps open: fk has written its first block to the temporary
-  // output and waits for more rows when SIGINT comes (no race with the end of the input).
+// A signal while a command streams its output: `command` reads the pipe q.csv (header `header`,
+// then 70,000 rows of `row`, more than one block), so it has written its first block to the
+// temporary output and waits for more rows when the signal comes (no race with the end of the
+// input). It dies of the signal, leaving neither the output nor a temporary file.
+struct SignalCase {
+  std::string name, command, header, row, signal;
+  int exit_code;  // 128 + the signal's number
+};
+
+class SignalDuringOutput : public ::testing::TestWithParam<SignalCase> {};
+
+TEST_P(SignalDuringOutput, LeavesNoTemporaryFile) {
+  const SignalCase& c = GetParam();
   TempDir dir;
   const CliResult r =
-      RunShell("mkfifo q.csv; '" + std::string(DEEPIK_CLI) +
-                   "' fk seed -i q.csv -o p.csv 2>fk.err & pid=$!; exec 5>q.csv; "
-                   "{ echo a,b,c,d; for i in $(seq 70000); do echo 0,0,0,0; done; } >&5; "
-                   "for i in $(seq 600); do ls p.csv.tmp.* >/dev/null 2>&1 && break; sleep 0.1; done; "
-                   "ls p.csv.tmp.* >/dev/null 2>&1 && echo temporary-seen; "
-                   "kill -INT $pid; wait $pid; echo \"fk=$?\"; exec 5>&-",
+      RunShell("mkfifo q.csv; '" + std::string(DEEPIK_CLI) + "' " + c.command +
+                   " -i q.csv -o p.csv 2>cmd.err & pid=$!; " + "exec 5>q.csv; { echo " + c.header +
+                   "; for i in $(seq 70000); do echo " + c.row + "; done; } >&5; " +
+                   "for i in $(seq 600); do ls p.csv.tmp.* >/dev/null 2>&1 && break; sleep 0.1; done; " +
+                   "ls p.csv.tmp.* >/dev/null 2>&1 && echo temporary-seen; " + "kill -" + c.signal +
+                   " $pid; wait $pid; echo \"status=$?\"; exec 5>&-",
                dir);
   EXPECT_NE(r.out.find("temporary-seen"), std::string::npos) << r.out << r.err;
-  EXPECT_NE(r.out.find("fk=130"), std::string::npos) << r.out << r.err;  // died of SIGINT
+  EXPECT_NE(r.out.find("status=" + std::to_string(c.exit_code)), std::string::npos) << r.out << r.err;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp."), std::string::npos) << entry.path();
   }
   EXPECT_FALSE(Exists(dir.Path("p.csv")));
 }
+
+INSTANTIATE_TEST_SUITE_P(FkAndSolve, SignalDuringOutput,
+                         ::testing::Values(SignalCase{"FkSigint", "fk seed", "a,b,c,d", "0,0,0,0", "INT",
+                                                      130},
+                                           SignalCase{"SolveSigterm",
+                                                      "solve --model '" + std::string(DEEPIK_SOURCE_DIR) +
+                                                          "/models/seed-fast.safetensors' --solver network",
+                                                      "x,y,z", "0.5,0.5,1", "TERM", 143}),
+                         [](const ::testing::TestParamInfo<SignalCase>& info) { return info.param.name; });
 
 TEST(CliTest, UnknownOptionIsAUsageError) {
   ExpectRefused("fk seed -i q.csv -o p.csv --frobnicate", kExitUsage, {"--frobnicate"},
