@@ -184,6 +184,7 @@ struct SignalCase {
   std::string name, command, header, row, signal;
   int exit_code;  // 128 + the signal's number
 };
+void PrintTo(const SignalCase& c, std::ostream* os) { *os << c.name; }
 
 class SignalDuringOutput : public ::testing::TestWithParam<SignalCase> {};
 
