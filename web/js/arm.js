@@ -1,7 +1,7 @@
 // The arm in the 3-D view: base, links and joints placed from FK frames, the tip, the target
 // marker, and the closest-point marker with its dashed line for answers that miss the target.
 import * as THREE from 'three';
-import { root, addGround, frameCamera } from './scene.js';
+import { root, addGround } from './scene.js';
 
 const materials = {
   link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
@@ -13,7 +13,9 @@ const materials = {
 };
 
 // The meshes, filled in by buildArm(): other modules pick the tip and the target from here.
-export const parts = { links: [], joints: [], tip: null, target: null, closest: null, missLine: null };
+export const parts = {
+  links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
+};
 
 function addMesh(geometry, material, name) {
   const mesh = new THREE.Mesh(geometry, material);
@@ -45,6 +47,25 @@ function addTipAndTarget(r) {
   parts.target.add(halo);
 }
 
+// The tool frame: three short axes at the tip (red x, green y, blue z of the tip frame), so the
+// tip's orientation shows, in FK mode above all.
+function addToolFrame(r) {
+  const group = new THREE.Group();
+  group.name = 'tool-frame';
+  const length = 9 * r;
+  const shaft = new THREE.CylinderGeometry(0.22 * r, 0.22 * r, length, 10);
+  shaft.translate(0, length / 2, 0);
+  const axes = [[0xff5d6c, [0, 0, -Math.PI / 2]], [0x3fd68f, [0, 0, 0]], [0x5c9dff, [Math.PI / 2, 0, 0]]];
+  for (const [color, [rx, ry, rz]] of axes) {
+    const mesh = new THREE.Mesh(shaft, new THREE.MeshBasicMaterial({ color }));
+    mesh.rotation.set(rx, ry, rz);
+    group.add(mesh);
+  }
+  group.matrixAutoUpdate = false;
+  root.add(group);
+  parts.toolFrame = group;
+}
+
 // A ring at the closest point reached and a dashed line from it to the target, hidden until needed.
 function addMissMarkers(r, unit) {
   parts.closest = addMesh(new THREE.TorusGeometry(2.2 * r, 0.35 * r, 12, 40), materials.closest);
@@ -56,15 +77,15 @@ function addMissMarkers(r, unit) {
   root.add(parts.missLine);
 }
 
-// Builds everything once, sized to the arm (`unit` = its reach), and frames the camera on it.
+// Builds everything once, sized to the arm (`unit` = its reach).
 export function buildArm(arm, unit) {
   const r = 0.035 * unit;
   addBase(r);
   addLinksAndJoints(arm.dof, r);
   addTipAndTarget(r);
   addMissMarkers(r, unit);
+  addToolFrame(r);
   addGround(unit);
-  frameCamera(unit);
 }
 
 // A unit-length cylinder (along y) stretched from a to b.
@@ -87,6 +108,8 @@ export function drawArm(frames) {
   parts.joints.forEach((mesh, i) => mesh.position.copy(points[i + 1]));
   const tip = points[points.length - 1];
   parts.tip.position.copy(tip);
+  parts.toolFrame.matrix.copy(frames[frames.length - 1]);
+  parts.toolFrame.matrixWorldNeedsUpdate = true;
   return tip;
 }
 
@@ -94,9 +117,11 @@ export function placeTarget(target) {
   parts.target.position.copy(target);
 }
 
-// Shows where a missing answer ended up: the ring faces the target, the line joins the two.
-export function showMiss(miss, reachedPoint, target) {
-  parts.closest.visible = miss;
+// Shows where a missing answer ended up: the dashed line joins it to the target, and the ring
+// (facing the target) marks it only when it is the closest reachable point (`closest`: the
+// status is "out of reach"), not when a solver merely fell short.
+export function showMiss(miss, closest, reachedPoint, target) {
+  parts.closest.visible = miss && closest;
   parts.missLine.visible = miss;
   if (!miss) return;
   const reached = new THREE.Vector3(...reachedPoint);
@@ -105,10 +130,4 @@ export function showMiss(miss, reachedPoint, target) {
   parts.closest.quaternion.setFromUnitVectors(new THREE.Vector3(0, 0, 1), towards);
   parts.missLine.geometry.setFromPoints([reached, target.clone()]);
   parts.missLine.computeLineDistances();
-}
-
-// The target's halo swells and shrinks a little, so the draggable marker catches the eye.
-export function pulseTarget(now) {
-  if (!parts.target) return;
-  parts.target.children[0].scale.setScalar(1 + 0.06 * Math.sin(now / 220));
 }

@@ -1,7 +1,7 @@
 // Moving the target by hand: drag the red marker with the pointer (in the plane facing the
 // camera), or step it with the keys. Dragging anywhere else still orbits the camera.
 import * as THREE from 'three';
-import { renderer, camera, controls, root } from './scene.js';
+import { renderer, camera, controls, root, screenPosition } from './scene.js';
 import { parts } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
@@ -11,6 +11,7 @@ const raycaster = new THREE.Raycaster();
 const pointer = new THREE.Vector2();
 const dragPlane = new THREE.Plane();
 const dragOffset = new THREE.Vector3();  // marker centre minus the grabbed point: no jump on grab
+let dragPointer = null;  // the pointer (mouse, finger) that holds the marker
 
 function setPointer(event) {
   const rect = canvas.getBoundingClientRect();
@@ -18,15 +19,25 @@ function setPointer(event) {
   raycaster.setFromCamera(pointer, camera);
 }
 
-const overTarget = () => raycaster.intersectObject(parts.target, true).length > 0;
+// On the marker, or (a finger is wider than a mouse pointer) within TOUCH_SLOP CSS pixels of its
+// centre on screen. Only in IK mode: in FK mode the target is hidden and has no say.
+const TOUCH_SLOP = 28;
+function overTarget(event) {
+  if (state.mode !== 'ik' || !parts.target) return false;
+  if (raycaster.intersectObject(parts.target, true).length > 0) return true;
+  if (event.pointerType !== 'touch') return false;
+  const [x, y] = screenPosition(parts.target.getWorldPosition(new THREE.Vector3()));
+  return Math.hypot(event.clientX - x, event.clientY - y) <= TOUCH_SLOP;
+}
 
 // Registered in the capture phase, so it runs before OrbitControls' own listener and can hide
 // a drag that starts on the marker from it.
 function onPointerDown(event) {
-  if (!parts.target) return;
+  if (!parts.target || !event.isPrimary) return;
   setPointer(event);
-  if (!overTarget()) return;
+  if (!overTarget(event)) return;
   state.dragging = true;
+  dragPointer = event.pointerId;
   controls.enabled = false;
   canvas.setPointerCapture(event.pointerId);
   const world = parts.target.getWorldPosition(new THREE.Vector3());
@@ -40,9 +51,10 @@ function onPointerDown(event) {
 function onPointerMove(event) {
   setPointer(event);
   if (!state.dragging) {
-    canvas.style.cursor = parts.target && overTarget() ? 'grab' : '';
+    canvas.style.cursor = overTarget(event) ? 'grab' : '';
     return;
   }
+  if (event.pointerId !== dragPointer) return;  // a second finger does not move the marker
   const hit = new THREE.Vector3();
   if (!raycaster.ray.intersectPlane(dragPlane, hit)) return;
   const local = root.worldToLocal(hit.add(dragOffset));
@@ -50,7 +62,7 @@ function onPointerMove(event) {
 }
 
 function endDrag(event) {
-  if (!state.dragging) return;
+  if (!state.dragging || event.pointerId !== dragPointer) return;
   state.dragging = false;
   controls.enabled = true;
   if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
@@ -64,7 +76,7 @@ const keyMoves = { w: [1, 0, 0], s: [-1, 0, 0], a: [0, 1, 0], d: [0, -1, 0], e: 
 function onKeyDown(event) {
   if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) return;
   const move = keyMoves[event.key.toLowerCase()];
-  if (!move || !state.arm) return;
+  if (!move || !state.arm || state.mode !== 'ik') return;
   const step = 0.01 * state.unit * (event.shiftKey ? 5 : 1);
   setTarget([state.target.x + move[0] * step, state.target.y + move[1] * step, state.target.z + move[2] * step]);
   event.preventDefault();
