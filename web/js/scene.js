@@ -19,7 +19,7 @@ scene.fog = new THREE.Fog(0x0d1117, 9, 22);
 export const camera = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
 export const controls = new OrbitControls(camera, renderer.domElement);
 controls.enableDamping = true;
-controls.dampingFactor = 0.12;
+controls.dampingFactor = 0.2;  // the glide ends (and rendering stops) within about 50 frames
 
 scene.add(new THREE.HemisphereLight(0xcfe8ff, 0x1a1f29, 1.4));
 const sun = new THREE.DirectionalLight(0xffffff, 2.2);
