@@ -14,7 +14,7 @@ import {
   buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice,
 } from './js/panel.js';
 import { setTarget, requestSolve, showPose, stepAnimation } from './js/solve.js';
-import { installTargetControls } from './js/controls.js';
+import { installTargetControls, hoverJoint } from './js/controls.js';
 import { toggleWorkspace } from './js/workspace.js';
 import { initialTarget, outOfReachTarget, stepDemo, framedPoints } from './js/demo.js';
 import { setMode, setJoint, setJoints } from './js/fk-mode.js';
@@ -58,6 +58,7 @@ function bindPanel(arm) {
     onStretch: () => stopDemoAndSetTarget(outOfReachTarget(arm)),
     onMode: (mode) => setMode(mode),
     onJoint: (i, v) => setJoint(i, v),
+    onJointHover: (i) => hoverJoint(i),
     onShare: () => share(),
     onSheet: () => { document.body.classList.toggle('sheet-open'); },
   });

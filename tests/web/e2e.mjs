@@ -270,6 +270,18 @@ async function fkMode(base, page) {
   const limits = await page.$$eval('.joint', (els) => els.map((e) => e.classList.contains('at-limit')));
   check(!limits[0] && limits[1], 'a full-turn joint near -180 deg is not at a limit; a pitch joint near +90 deg is',
     JSON.stringify(limits));
+  // Joint axes on hover: over the elbow (joints 2 and 3 share its origin) on screen, then over a
+  // joint's row in the panel.
+  const [jx, jy] = await page.evaluate(() => window.deepik.jointScreenPosition(3));
+  await page.mouse.move(jx, jy);
+  const overElbow = await page.evaluate(() => ({ joint: window.deepik.hoveredJoint(), shown: window.deepik.jointAxisShown(),
+    label: document.getElementById('joint-label').hidden ? '' : document.getElementById('joint-label').textContent }));
+  check([2, 3].includes(overElbow.joint) && overElbow.shown && /elbow/.test(overElbow.label),
+    `the pointer over a joint shows its axis (${overElbow.label})`, JSON.stringify(overElbow));
+  await page.hover('#joints .joint:nth-child(2)');
+  check(await page.evaluate(() => window.deepik.hoveredJoint() === 1 && window.deepik.jointAxisShown()),
+    'the pointer over a joint\'s row shows its axis');
+  await page.mouse.move(5, 5);
   const pose = await page.$eval('#tip-pose', (e) => e.textContent);
   check(pose.startsWith(fk.tip.map((v) => v.toFixed(3)).join(', ')), `the panel shows the tip pose (${pose})`);
 

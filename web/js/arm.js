@@ -15,6 +15,7 @@ const materials = {
 // The meshes, filled in by buildArm(): other modules pick the tip and the target from here.
 export const parts = {
   links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
+  jointAxis: null, frames: [], axes: [],  // the hover arrow; the last drawn frames; joint axes (unit)
 };
 
 function addMesh(geometry, material, name) {
@@ -30,12 +31,38 @@ function addBase(r) {
   base.position.z = 0.6 * r;
 }
 
-// One link more than joints: the last runs from the last joint to the tip.
+// One link more than joints: the last runs from the last joint to the tip. Links are capsules
+// (rounded ends, so a chain of them reads as one arm, not a cluster of balls), built for their
+// length when first drawn (a revolute chain's links keep it; a prismatic joint's link is rebuilt).
 function addLinksAndJoints(dof, r) {
-  const cylinder = new THREE.CylinderGeometry(r, r, 1, 28);
-  for (let i = 0; i <= dof; ++i) parts.links.push(addMesh(cylinder, materials.link));
+  for (let i = 0; i <= dof; ++i) {
+    const mesh = addMesh(new THREE.BufferGeometry(), materials.link);
+    mesh.userData = { radius: r, length: -1 };
+    parts.links.push(mesh);
+  }
   const sphere = new THREE.SphereGeometry(1.55 * r, 28, 20);
-  for (let i = 0; i < dof; ++i) parts.joints.push(addMesh(sphere, materials.joint));
+  for (let i = 0; i < dof; ++i) {
+    const mesh = addMesh(sphere, materials.joint);
+    mesh.name = `joint ${i}`;
+    parts.joints.push(mesh);
+  }
+}
+
+// The joint axis shown while the pointer is over a joint: an arrow along the axis through the
+// joint, both ways, and the joint's name beside it (controls.js finds the joint).
+function addJointAxis(r) {
+  const length = 12 * r;
+  const shaft = new THREE.CylinderGeometry(0.25 * r, 0.25 * r, length, 12);
+  const material = new THREE.MeshBasicMaterial({ color: 0xffd166, depthTest: false, transparent: true });
+  const arrow = new THREE.Group();
+  arrow.add(new THREE.Mesh(shaft, material));
+  const head = new THREE.Mesh(new THREE.ConeGeometry(0.8 * r, 2.4 * r, 16), material);
+  head.position.y = length / 2;
+  arrow.add(head);
+  arrow.renderOrder = 2;
+  arrow.visible = false;
+  root.add(arrow);
+  parts.jointAxis = arrow;
 }
 
 // The target sphere wears a translucent halo (its child 0) that pulseTarget() breathes.
@@ -80,28 +107,45 @@ function addMissMarkers(r, unit) {
 // Builds everything once, sized to the arm (`unit` = its reach).
 export function buildArm(arm, unit) {
   const r = 0.035 * unit;
+  parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
   addBase(r);
   addLinksAndJoints(arm.dof, r);
   addTipAndTarget(r);
   addMissMarkers(r, unit);
   addToolFrame(r);
+  addJointAxis(r);
   addGround(unit);
 }
 
-// A unit-length cylinder (along y) stretched from a to b.
+// A capsule (along y) from a to b.
 const yUp = new THREE.Vector3(0, 1, 0);
 function placeLink(mesh, a, b) {
   const d = new THREE.Vector3().subVectors(b, a);
   const length = d.length();
   mesh.visible = length > 1e-6;
   if (!mesh.visible) return;
+  if (Math.abs(length - mesh.userData.length) > 1e-6) {
+    mesh.geometry.dispose();
+    mesh.geometry = new THREE.CapsuleGeometry(mesh.userData.radius, length, 8, 28);
+    mesh.userData.length = length;
+  }
   mesh.position.copy(a).addScaledVector(d, 0.5);
   mesh.quaternion.setFromUnitVectors(yUp, d.divideScalar(length));
-  mesh.scale.set(1, length, 1);
+}
+
+// The axis arrow at joint i (or hidden for null), from the last drawn frames.
+export function showJointAxis(i) {
+  const arrow = parts.jointAxis;
+  arrow.visible = i !== null;
+  if (i === null) return;
+  const axis = parts.axes[i].clone().transformDirection(parts.frames[i]);
+  arrow.position.setFromMatrixPosition(parts.frames[i]);
+  arrow.quaternion.setFromUnitVectors(yUp, axis);
 }
 
 // Poses the arm from FK frames (base first, tip last); returns the tip position (base frame).
 export function drawArm(frames) {
+  parts.frames = frames;
   const points = [new THREE.Vector3()];
   frames.forEach((M) => points.push(new THREE.Vector3().setFromMatrixPosition(M)));
   for (let i = 0; i < parts.links.length; ++i) placeLink(parts.links[i], points[i], points[i + 1]);

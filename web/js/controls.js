@@ -1,8 +1,8 @@
 // Moving the target by hand: drag the red marker with the pointer (in the plane facing the
 // camera), or step it with the keys. Dragging anywhere else still orbits the camera.
 import * as THREE from 'three';
-import { renderer, camera, controls, root, screenPosition } from './scene.js';
-import { parts } from './arm.js';
+import { renderer, camera, controls, root, screenPosition, requestRender } from './scene.js';
+import { parts, showJointAxis } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
 
@@ -48,10 +48,35 @@ function onPointerDown(event) {
   event.stopImmediatePropagation();  // the orbit camera must not see this drag
 }
 
+// Shows joint i's axis and name (null: none); the panel's joint rows call it too.
+let hovered = null;
+export function hoverJoint(i, clientX, clientY) {
+  const label = document.getElementById('joint-label');
+  if (i !== null && clientX !== undefined) {
+    const rect = canvas.getBoundingClientRect();
+    label.textContent = `${state.arm.joints[i].name} · axis`;
+    label.style.left = `${clientX - rect.left + 14}px`;
+    label.style.top = `${clientY - rect.top + 10}px`;
+  }
+  label.hidden = i === null || clientX === undefined;
+  if (i === hovered) return;
+  hovered = i;
+  showJointAxis(i);
+  requestRender();
+}
+export const hoveredJoint = () => hovered;
+
+function jointUnderPointer() {
+  const hit = raycaster.intersectObjects(parts.joints, false)[0];
+  return hit ? parts.joints.indexOf(hit.object) : null;
+}
+
 function onPointerMove(event) {
   setPointer(event);
   if (!state.dragging) {
-    canvas.style.cursor = overTarget(event) ? 'grab' : '';
+    const onTarget = overTarget(event);
+    canvas.style.cursor = onTarget ? 'grab' : '';
+    if (event.pointerType === 'mouse' && state.arm) hoverJoint(onTarget ? null : jointUnderPointer(), event.clientX, event.clientY);
     return;
   }
   if (event.pointerId !== dragPointer) return;  // a second finger does not move the marker
@@ -87,5 +112,6 @@ export function installTargetControls() {
   canvas.addEventListener('pointermove', onPointerMove);
   canvas.addEventListener('pointerup', endDrag);
   canvas.addEventListener('pointercancel', endDrag);
+  canvas.addEventListener('pointerleave', () => { if (state.arm) hoverJoint(null); });
   window.addEventListener('keydown', onKeyDown);
 }

@@ -142,7 +142,13 @@ export function showDemoChoice(kind) {
 
 // Wires the controls to the page's actions. A select gives focus back after a choice, so the
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
-export function bindControls({ onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onShare, onSheet }) {
+export function bindControls({
+  onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
+}) {
+  document.querySelectorAll('#joints .joint').forEach((row, i) => {
+    row.addEventListener('pointerenter', () => onJointHover(i));
+    row.addEventListener('pointerleave', () => onJointHover(null));
+  });
   for (const mode of ['ik', 'fk']) $(`mode-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onMode(mode); });
   document.querySelectorAll('#joints input.slider').forEach((slider, i) => {
     slider.addEventListener('input', () => onJoint(i, Number(slider.value)));

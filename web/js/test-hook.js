@@ -8,6 +8,7 @@ import { setTarget } from './solve.js';
 import { setJoints } from './fk-mode.js';
 import { framedPoints } from './demo.js';
 import { workspacePointsShown } from './workspace.js';
+import { hoveredJoint } from './controls.js';
 
 export function installTestHook() {
   window.deepik = {
@@ -50,6 +51,13 @@ export function installTestHook() {
     // Solve round trips seen by the page (ms), the latest 1000.
     roundTrips: () => state.roundTrips.slice(),
     closestShown: () => parts.closest.visible,
+    // The joint whose axis is shown (pointer over it), or null; where joint i is on screen.
+    hoveredJoint: () => hoveredJoint(),
+    jointAxisShown: () => parts.jointAxis.visible,
+    jointScreenPosition: (i) => {
+      scene.updateMatrixWorld(true);
+      return screenPosition(parts.joints[i].getWorldPosition(new THREE.Vector3()));
+    },
     missShown: () => parts.missLine.visible,
     // The share of the framed points (demo paths, arm) that project inside the view.
     framedOnScreen: () => {
