@@ -239,6 +239,16 @@ async function desktop(base, problems) {
   console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
     + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
 
+  // The round trip of single solves from a still page (no frames competing for the main thread).
+  const quiet = [];
+  for (let k = 0; k < 10; ++k) {
+    const n = await page.evaluate((i) => { window.deepik.setTarget([0.8, 0.3 + 0.01 * i, 1.0]); return window.deepik.requestCount; }, k);
+    await page.waitForFunction((m) => window.deepik.requestCount > m && window.deepik.settled(), n, { timeout: 20_000, polling: 50 });
+    quiet.push(await page.evaluate(() => window.deepik.roundTrips().at(-1)));
+  }
+  console.log(`bench: solve round trip seen by the page, one solve at a time (refined): median ${median(quiet).toFixed(2)} ms, `
+    + `max ${Math.max(...quiet).toFixed(2)} ms, ${quiet.length} solves`);
+
   await fkMode(base, page);
   await page.context().close();
 }
