@@ -234,7 +234,7 @@ async function desktop(base, problems) {
   await page.selectOption('#demo', 'off');
   const fps = ((end.frames - start.frames) * 1000) / (end.t - start.t);
   const trips = end.trips.slice(start.n);
-  check(fps > 1 && trips.length > 3, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
+  check(fps > 1 && trips.length >= 2, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
   console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s`);
   console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
     + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
