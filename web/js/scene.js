@@ -71,6 +71,9 @@ export function frameCamera(points) {
   for (let i = 0; i < 40; ++i) { const mid = (lo + hi) / 2; if (fits(mid)) hi = mid; else lo = mid; }
   fits(hi);
   camera.far = Math.max(100, hi * 10);
+  // Zooming (wheel, pinch) stays between a close look at a joint and a few times this view.
+  controls.minDistance = 0.02 * hi;
+  controls.maxDistance = 10 * hi;
   scene.fog.near = 1.5 * hi;  // fog only well behind what is framed
   scene.fog.far = 5 * hi;
   camera.updateProjectionMatrix();
