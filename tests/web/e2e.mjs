@@ -220,22 +220,33 @@ async function desktop(base, problems) {
   // 4. Idle: once nothing moves, no frame is drawn.
   await page.waitForFunction(() => !window.deepik.frameScheduled() && window.deepik.settled(), null,
     { timeout: 20_000, polling: 50 });
+  // The renderer's main-thread work (DevTools' TaskDuration, s) over the same second.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
   const framesBefore = await page.evaluate(() => window.deepik.frames());
+  const busyBefore = await busy();
   await pageWait(page, 1000);
+  const idleBusyMs = (await busy() - busyBefore) * 1e3;
   const idleFrames = (await page.evaluate(() => window.deepik.frames())) - framesBefore;
   check(idleFrames === 0, `idle for 1 s: no frames rendered (${idleFrames})`);
+  console.log(`bench: idle page (1600x1000): ${idleFrames} frames and ${idleBusyMs.toFixed(1)} ms of main-thread work in 1 s`);
 
   // 5. The demo path: frame rate and the solve round trip seen by the page.
   await page.click('label.toggle');  // workspace off: the demo as a visitor first sees it
   await page.selectOption('#demo', 'circle');
   const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.roundTrips().length }));
+  const demoBusyBefore = await busy();
   await page.waitForFunction((t0) => performance.now() - t0 >= 2000, start.t, { timeout: 20_000, polling: 100 });
   const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.roundTrips() }));
+  const demoBusyMs = (await busy() - demoBusyBefore) * 1e3;
   await page.selectOption('#demo', 'off');
+  await cdp.detach();
   const fps = ((end.frames - start.frames) * 1000) / (end.t - start.t);
   const trips = end.trips.slice(start.n);
   check(fps > 1 && trips.length >= 2, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
-  console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s`);
+  console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
+    + `${(demoBusyMs / ((end.t - start.t) / 1000)).toFixed(0)} ms of main-thread work per s`);
   console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
     + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
 
@@ -345,10 +356,17 @@ async function addressState(base, problems) {
   const tip = await page.evaluate(() => window.deepik.tipPosition());
   const still = await page.evaluate(() => window.deepik.camera());
   const url = await page.evaluate(() => location.href);
-  const again = await openPage(url, SMALL_DESKTOP, problems);
+  // Opened embedded (&embed=1, as in an <iframe>): the same view, without the panel.
+  const again = await openPage(`${url}&embed=1`, SMALL_DESKTOP, problems);
   const back = await again.evaluate(() => ({
     mode: window.deepik.mode(), q: window.deepik.q(), tip: window.deepik.tipPosition(), camera: window.deepik.camera(),
   }));
+  const embedded = await again.evaluate(() => ({
+    panel: document.getElementById('panel').getBoundingClientRect().width,
+    view: document.querySelector('#view canvas').getBoundingClientRect().width,
+  }));
+  check(embedded.panel === 0 && embedded.view === 1000, 'embedded: the 3-D view alone, the full width',
+    JSON.stringify(embedded));
   check(back.mode === 'fk' && back.q.every((v, i) => Math.abs(v - q[i]) < 1e-6) && distance(back.tip, tip) < 1e-5
     && distance(back.camera.position, still.position) < 1e-4 && distance(back.camera.target, still.target) < 1e-4,
   'the page\'s own address reproduces FK mode, the joint values and the camera',
