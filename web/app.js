@@ -1,28 +1,45 @@
 // deepik's page: the arm from /api/arm, solutions from /api/solve, the model from /api/model.
-// This module only wires the parts in js/ together and runs the frame loop; index.html loads it
-// as a native ES module (no build step), and three.js comes through the import map there.
+// This module only wires the parts in js/ together and runs the frame function; index.html loads
+// it as a native ES module (no build step), and three.js comes through the import map there.
+// Frames are drawn on demand (scene.js's requestRender): an idle page renders nothing.
 import { fetchArm, fetchModel } from './js/api.js';
 import { state } from './js/state.js';
 import { makeKinematics } from './js/kinematics.js';
-import { renderer, scene, camera, controls, resize } from './js/scene.js';
-import { buildArm, pulseTarget } from './js/arm.js';
-import { buildPanel, bindControls, showDemoChoice, showError } from './js/panel.js';
+import {
+  renderer, scene, camera, controls, resize, frameCamera, setFrameFunction, requestRender, cameraState,
+  setCameraState,
+} from './js/scene.js';
+import { buildArm } from './js/arm.js';
+import {
+  buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice,
+} from './js/panel.js';
 import { setTarget, requestSolve, showPose, stepAnimation } from './js/solve.js';
-import { installTargetControls } from './js/controls.js';
+import { installTargetControls, hoverJoint } from './js/controls.js';
 import { toggleWorkspace } from './js/workspace.js';
-import { initialTarget, outOfReachTarget, stepDemo } from './js/demo.js';
+import { initialTarget, outOfReachTarget, stepDemo, framedPoints } from './js/demo.js';
+import { setMode, setJoint, setJoints } from './js/fk-mode.js';
+import { parseViewState, makeAddressKeeper } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
+
+// The address as the page was opened with it (the page rewrites it as its state changes).
+const openedWith = window.location.search;
+let addressKept = false;  // from the moment the address's view is applied
+const keepAddress = makeAddressKeeper(() => ({
+  mode: state.mode, solver: state.solver, target: state.target.toArray(), camera: cameraState(),
+  q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'),
+}));
 
 let lastFrame = performance.now();
 function frame(now) {
-  const dt = Math.min((now - lastFrame) / 1000, 0.1);  // capped: a hidden tab must not jump the demo
+  // Capped: a hidden tab must not jump the demo; and after an idle stretch the first frame
+  // starts the clock again.
+  const dt = Math.max(0, Math.min((now - lastFrame) / 1000, 0.1));
   lastFrame = now;
-  stepDemo(dt);
-  stepAnimation(now);
-  pulseTarget(now);
-  controls.update();  // needed every frame for the orbit camera's damping
+  stepDemo(dt);         // asks for the next frame while a demo plays
+  stepAnimation(now);   // ... while the arm moves
+  controls.update();    // ... while the orbit camera glides (its 'change' event)
   renderer.render(scene, camera);
-  requestAnimationFrame(frame);
+  if (addressKept) keepAddress();
 }
 
 // A button that sets the target stops the demo path first, or the demo would move it away at once.
@@ -35,17 +52,51 @@ function stopDemoAndSetTarget(p) {
 function bindPanel(arm) {
   bindControls({
     onSolver: (name) => { state.solver = name; requestSolve(); },
-    onWorkspace: (on) => toggleWorkspace(on),
-    onDemo: (kind) => { state.demo = kind; },
+    onWorkspace: (on) => toggleWorkspace(on).then(requestRender),
+    onDemo: (kind) => { state.demo = kind; lastFrame = performance.now(); requestRender(); },
     onReset: () => stopDemoAndSetTarget(initialTarget(arm)),
     onStretch: () => stopDemoAndSetTarget(outOfReachTarget(arm)),
+    onMode: (mode) => setMode(mode),
+    onJoint: (i, v) => setJoint(i, v),
+    onJointHover: (i) => hoverJoint(i),
+    onShare: () => share(),
+    onSheet: () => { document.body.classList.toggle('sheet-open'); },
   });
 }
 
+// Copies the address of this view (the address bar has it too).
+function share() {
+  const url = window.location.href;
+  const button = document.getElementById('share');
+  const done = (text) => { button.textContent = text; setTimeout(() => { button.textContent = 'copy link to this view'; }, 1500); };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(url).then(() => done('link copied'), () => done('copy the address bar'));
+  } else {
+    done('copy the address bar');
+  }
+}
+
+// The view the address asks for, over the defaults.
+function applyAddress(arm, model) {
+  const view = parseViewState(openedWith, { dof: arm.dof, joints: arm.joints, solvers: model.solvers });
+  if (view.ignored.length) console.warn(`deepik: ignored in the address: ${view.ignored.join(', ')}`);
+  document.body.classList.toggle('embed', view.embed);
+  if (view.solver) { state.solver = view.solver; showSolverChoice(view.solver); }
+  if (view.camera) setCameraState(view.camera);
+  if (view.mode === 'fk') {
+    setMode('fk');
+    if (view.q) setJoints(view.q);
+    return;
+  }
+  showModeChoice('ik');
+  if (view.demo && view.demo !== 'off') { state.demo = view.demo; showDemoChoice(view.demo); }
+  setTarget(view.target || initialTarget(arm));
+}
+
 async function main() {
+  setFrameFunction(frame);
   installTargetControls();
-  window.addEventListener('resize', resize);
-  resize();
+  new ResizeObserver(resize).observe(document.getElementById('view'));
   const [arm, model] = await Promise.all([fetchArm(), fetchModel()]);
   state.arm = arm;
   state.model = model;
@@ -56,9 +107,11 @@ async function main() {
   state.q = arm.home.slice();
   showPose(state.q);
   bindPanel(arm);
-
-  setTarget(initialTarget(arm));
-  requestAnimationFrame(frame);
+  frameCamera(framedPoints(arm));
+  resize();
+  applyAddress(arm, model);
+  addressKept = true;
+  requestRender();
   installTestHook();
 }
 

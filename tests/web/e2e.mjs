@@ -2,21 +2,27 @@
 // starts `deepik serve`, loads the page, moves the target with the mouse and the keys, waits for
 // the arm to settle, reads the tip back from the three.js scene and checks it against the target
 // (reachable, refined solver) and the closest reachable point (unreachable, analytic solver);
-// saves a screenshot. The server is killed at the end whatever happens; the whole test is bounded.
+// the labels (error units, the closest-point ring), rendering on demand (no frames while idle),
+// FK mode (joint sliders; the drawn tip and tool frame against /api/fk), the view state in the
+// address (loaded and read back), and a phone (390x844, touch: the view's size, a touch drag of
+// the target, pinch zoom, the bottom sheet). It measures the frame rate during the demo and the
+// solve round trip seen by the page (printed as "bench:" lines) and saves screenshots of the
+// desktop and phone layouts into --screenshots DIR. The server is killed at the end whatever
+// happens; the whole test is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        [--screenshot docs/screenshot.png] [--web-root web]   (run from web/, where node_modules is)
+//        --screenshots build/tests [--web-root web]   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { fmtLength } from '../../web/js/format.js';
 
 const require = createRequire(join(process.cwd(), 'package.json'));
 const { chromium } = require('playwright-core');
 
-const TIME_LIMIT_MS = 90_000;
+const TIME_LIMIT_MS = 170_000;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -29,7 +35,7 @@ function argument(name, fallback) {
 }
 const deepik = resolve(argument('deepik'));
 const model = resolve(argument('model'));
-const screenshot = resolve(argument('screenshot', '../docs/screenshot.png'));
+const screenshots = resolve(argument('screenshots'));  // never a tracked folder by default
 const webRoot = argument('web-root', '');
 
 let passed = 0, failed = 0;
@@ -40,7 +46,7 @@ function check(ok, what, detail = '') {
 const distance = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const fmt = (v) => `[${v.map((x) => x.toFixed(5)).join(', ')}]`;
 
-let server = null, context = null, userDataDir = null;
+let server = null, browser = null;
 
 function startServer() {
   return new Promise((resolvePort, reject) => {
@@ -60,15 +66,14 @@ function startServer() {
 }
 
 async function cleanup() {
-  try { if (context) await context.close(); } catch { /* already gone */ }
-  context = null;
+  try { if (browser) await browser.close(); } catch { /* already gone */ }
+  browser = null;
   if (server && server.exitCode === null && server.signalCode === null) {
     const gone = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
     const killed = await Promise.race([gone.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
     if (!killed) server.kill('SIGKILL');
   }
-  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 }
 
 const watchdog = setTimeout(async () => {
@@ -92,30 +97,46 @@ async function settle(page) {
   }));
 }
 
-async function run() {
-  const base = await startServer();
-  console.log(`server at ${base}`);
-  userDataDir = mkdtempSync(join(tmpdir(), 'deepik-e2e-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1600, height: 1000 },
-  });
-  const page = context.pages()[0] || await context.newPage();
-  const problems = [];
+// A page in a fresh browser context, with every page error, console error and failed request
+// collected into `problems`.
+async function openPage(url, options, problems) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-
-  await page.goto(base, { waitUntil: 'load' });
+  await page.goto(url, { waitUntil: 'load' });
   await page.waitForFunction(() => window.deepik && window.deepik.ready, null, { timeout: 20_000 });
+  return page;
+}
+
+const DESKTOP = { viewport: { width: 1600, height: 1000 } };
+const SMALL_DESKTOP = { viewport: { width: 1000, height: 700 } };  // fewer pixels for software GL: a faster test
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, isMobile: true };
+
+async function statusOf(page) {
+  return page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+}
+
+// Waits in the page (no fixed sleep in the test's own clock): resolves after ms of page time.
+const pageWait = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
+
+const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const quantile = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+
+async function desktop(base, problems) {
+  const page = await openPage(base, DESKTOP, problems);
   await settle(page);
   check(await page.$eval('#solver', (s) => s.value) === 'refined', 'the page solves with refined by default');
+  check(await page.evaluate(() => window.deepik.framedOnScreen()) === 1,
+    'desktop: the camera frames the whole demo path and the arm');
 
   // 1. Move the target through the UI: drag the marker with the mouse, then fine moves by keys.
   const before = await page.evaluate(() => window.deepik.target());
   const [sx, sy] = await page.evaluate(() => window.deepik.targetScreenPosition());
   await page.mouse.move(sx, sy);
   await page.mouse.down();
-  for (let i = 1; i <= 10; ++i) await page.mouse.move(sx + 7 * i, sy - 4 * i);
+  for (let i = 1; i <= 10; ++i) await page.mouse.move(sx - 3 * i, sy + 2 * i);
   await page.mouse.up();
   const dragged = await page.evaluate(() => window.deepik.target());
   check(distance(before, dragged) > 0.05, 'dragging the marker moves the target',
@@ -135,9 +156,17 @@ async function run() {
     `tip ${fmt(reachable.tip)} target ${fmt(reachable.target)}`);
   check(reachable.last.solver === 'refined' && reachable.last.status === 'converged', 'refined converged',
     JSON.stringify(reachable.last));
-  const reachedState = await page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+  const reachedState = await statusOf(page);
   check(reachedState.state === 'reached' && /converged/i.test(reachedState.text), 'the panel says converged',
     JSON.stringify(reachedState));
+  // Honest labels: the error in the unit that shows its digits (4.7 pm, not "0 nm").
+  const errorText = await page.$eval('#error', (e) => e.textContent);
+  const detail = await page.$eval('#status-detail', (e) => e.textContent);
+  check(errorText === fmtLength(reachable.last.error) && !/(^|\D)0 (nm|mm|µm)/.test(detail)
+    && detail.includes(fmtLength(reachable.last.error)),
+  `the error reads in honest units (${errorText}; "${detail}")`, `error ${reachable.last.error}`);
+  check(!(await page.evaluate(() => window.deepik.missShown() || window.deepik.closestShown())),
+    'no miss markers for a converged answer');
 
   // 2. An unreachable target: the arm stretches to the closest reachable point.
   const far = [3, 0, 1];
@@ -148,34 +177,274 @@ async function run() {
   const e2 = distance(unreachable.tip, closest.reached);
   check(e2 < 1e-3, `unreachable target: the drawn tip is within 1 mm of the closest point (${(e2 * 1e3).toFixed(6)} mm)`,
     `tip ${fmt(unreachable.tip)} closest ${fmt(closest.reached)}`);
-  const state = await page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+  const state = await statusOf(page);
   check(state.state === 'out-of-reach' && /out of reach/i.test(state.text), 'the panel shows the out-of-reach state',
     JSON.stringify(state));
   check(await page.evaluate(() => window.deepik.lastSolve.status) === 'out of reach', 'the last answer is out of reach');
+  check(await page.evaluate(() => window.deepik.closestShown()) && await page.isVisible('#legend-closest'),
+    'out of reach: the closest-point ring and its legend are shown');
 
   // The network alone answers the same target with an approximate answer (it cannot tell an
-  // unreachable target from its own error): the page uses the API's word.
+  // unreachable target from its own error): the page uses the API's word, and draws no
+  // "closest point" ring for a point that is not the closest.
   await page.selectOption('#solver', 'network');
   await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'network', null,
     { timeout: 20_000, polling: 50 });
-  const approximate = await page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
+  const approximate = await statusOf(page);
   check(await page.evaluate(() => window.deepik.lastSolve.status) === 'approximate'
     && approximate.state === 'approximate' && /approximate/i.test(approximate.text),
   'the network alone is approximate, in the API and on the panel', JSON.stringify(approximate));
+  check(await page.evaluate(() => window.deepik.missShown() && !window.deepik.closestShown())
+    && !(await page.isVisible('#legend-closest')), 'approximate: a miss line but no closest-point ring');
   await page.selectOption('#solver', 'refined');
   await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'refined', null,
     { timeout: 20_000, polling: 50 });
 
-  // 3. The workspace cloud through its toggle, then the screenshot.
+  // 3. The workspace cloud through its toggle, the training curve, then the screenshot.
   await page.click('label.toggle');
   await page.waitForFunction(() => window.deepik.workspacePoints() > 0, null, { timeout: 20_000 });
   check(await page.$eval('#workspace-toggle', (t) => t.checked), 'the workspace toggle is on');
   check(await page.evaluate(() => window.deepik.workspacePoints()) === 6000, 'the workspace cloud shows 6000 points');
-  const curve = await page.$eval('#curve', (svg) => svg.querySelectorAll('path.val').length);
-  check(curve === 1, 'the training curve is drawn');
-  mkdirSync(dirname(screenshot), { recursive: true });
-  await page.screenshot({ path: screenshot });
-  console.log(`screenshot: ${screenshot}`);
+  const curve = await page.$eval('#curve', (svg) => ({
+    paths: svg.querySelectorAll('path.val').length,
+    ticks: [...svg.querySelectorAll('text.tick')].map((t) => t.textContent),
+    headline: (svg.querySelector('text.headline') || {}).textContent || '',
+  }));
+  const round = (t) => /^([125]|[125]0+|0\.0*[125]|[1-9]\d*[05])$/.test(t) || /^\d+(\.\d*[05])?$/.test(t) || /^[125]e-?\d+$/.test(t);
+  check(curve.paths === 1 && curve.ticks.length >= 3 && curve.ticks.every(round),
+    `the training curve is drawn with round ticks (${curve.ticks.join(' ')})`);
+  const headline = await fetch(`${base}api/model`).then((r) => r.json()).then((m) => m.metrics.in_reach.median_m);
+  check(curve.headline.includes(fmtLength(headline)), `the curve marks the headline figure (${curve.headline})`);
+  await page.screenshot({ path: join(screenshots, 'screenshot.png') });
+
+  // 4. Idle: once nothing moves, no frame is drawn.
+  await page.waitForFunction(() => !window.deepik.frameScheduled() && window.deepik.settled(), null,
+    { timeout: 20_000, polling: 50 });
+  // The renderer's main-thread work (DevTools' TaskDuration, s) over the same second.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === 'TaskDuration').value;
+  const framesBefore = await page.evaluate(() => window.deepik.frames());
+  const busyBefore = await busy();
+  await pageWait(page, 1000);
+  const idleBusyMs = (await busy() - busyBefore) * 1e3;
+  const idleFrames = (await page.evaluate(() => window.deepik.frames())) - framesBefore;
+  check(idleFrames === 0, `idle for 1 s: no frames rendered (${idleFrames})`);
+  console.log(`bench: idle page (1600x1000): ${idleFrames} frames and ${idleBusyMs.toFixed(1)} ms of main-thread work in 1 s`);
+
+  // 5. The demo path: frame rate and the solve round trip seen by the page.
+  await page.click('label.toggle');  // workspace off: the demo as a visitor first sees it
+  await page.selectOption('#demo', 'circle');
+  const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.roundTrips().length }));
+  const demoBusyBefore = await busy();
+  await page.waitForFunction((t0) => performance.now() - t0 >= 2000, start.t, { timeout: 20_000, polling: 100 });
+  const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.roundTrips() }));
+  const demoBusyMs = (await busy() - demoBusyBefore) * 1e3;
+  await page.selectOption('#demo', 'off');
+  await cdp.detach();
+  const fps = ((end.frames - start.frames) * 1000) / (end.t - start.t);
+  const trips = end.trips.slice(start.n);
+  check(fps > 1 && trips.length >= 2, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
+  console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
+    + `${(demoBusyMs / ((end.t - start.t) / 1000)).toFixed(0)} ms of main-thread work per s`);
+  console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
+    + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
+
+  // The round trip of single solves from a still page (no frames competing for the main thread).
+  const quiet = [];
+  for (let k = 0; k < 10; ++k) {
+    const n = await page.evaluate((i) => { window.deepik.setTarget([0.8, 0.3 + 0.01 * i, 1.0]); return window.deepik.requestCount; }, k);
+    await page.waitForFunction((m) => window.deepik.requestCount > m && window.deepik.settled(), n, { timeout: 20_000, polling: 50 });
+    quiet.push(await page.evaluate(() => window.deepik.roundTrips().at(-1)));
+  }
+  console.log(`bench: solve round trip seen by the page, one solve at a time (refined): median ${median(quiet).toFixed(2)} ms, `
+    + `max ${Math.max(...quiet).toFixed(2)} ms, ${quiet.length} solves`);
+
+  await fkMode(base, page);
+  await page.context().close();
+}
+
+// FK mode: sliders move the arm; the drawn tip and tool frame agree with /api/fk; leaving FK
+// puts the target on the tip.
+async function fkMode(base, page) {
+  await page.click('label:has(#mode-fk)');
+  await page.waitForFunction(() => window.deepik.mode() === 'fk', null, { timeout: 5_000 });
+  check((await statusOf(page)).state === 'fk' && await page.isVisible('#js0') && !(await page.isVisible('#solver')),
+    'FK mode: sliders instead of bars, no solver');
+  const q = [-Math.PI + 1e-3, Math.PI / 2 - 1e-3, 1.0, -0.8];
+  for (let i = 0; i < q.length; ++i) {
+    await page.$eval(`#js${i}`, (el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', { bubbles: true })); }, q[i]);
+  }
+  const shown = await page.evaluate(() => ({ q: window.deepik.q(), tip: window.deepik.tipPosition(), axes: window.deepik.toolFrameAxes() }));
+  check(shown.q.every((v, i) => Math.abs(v - q[i]) < 1e-9), 'the sliders set the joint values', JSON.stringify(shown.q));
+  const fk = await fetch(`${base}api/fk`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ q }),
+  }).then((r) => r.json());
+  const eTip = distance(shown.tip, fk.tip);
+  check(eTip < 1e-6, `FK mode: the drawn tip is /api/fk's tip (${eTip.toExponential(1)} m)`);
+  const [w, x, y, z] = fk.frames[fk.frames.length - 1].quat;
+  const R = [[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+    [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+    [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]];
+  const eAxes = Math.max(...[0, 1, 2].flatMap((c) => [0, 1, 2].map((r) => Math.abs(shown.axes[c][r] - R[r][c]))));
+  check(eAxes < 1e-6, `FK mode: the drawn tool frame is /api/fk's tip orientation (${eAxes.toExponential(1)})`);
+  const limits = await page.$$eval('.joint', (els) => els.map((e) => e.classList.contains('at-limit')));
+  check(!limits[0] && limits[1], 'a full-turn joint near -180 deg is not at a limit; a pitch joint near +90 deg is',
+    JSON.stringify(limits));
+  // Joint axes on hover: over the elbow (joints 2 and 3 share its origin) on screen, then over a
+  // joint's row in the panel.
+  const [jx, jy] = await page.evaluate(() => window.deepik.jointScreenPosition(3));
+  await page.mouse.move(jx, jy);
+  const overElbow = await page.evaluate(() => ({ joint: window.deepik.hoveredJoint(), shown: window.deepik.jointAxisShown(),
+    label: document.getElementById('joint-label').hidden ? '' : document.getElementById('joint-label').textContent }));
+  check([2, 3].includes(overElbow.joint) && overElbow.shown && /elbow/.test(overElbow.label),
+    `the pointer over a joint shows its axis (${overElbow.label})`, JSON.stringify(overElbow));
+  await page.hover('#joints .joint:nth-child(2)');
+  check(await page.evaluate(() => window.deepik.hoveredJoint() === 1 && window.deepik.jointAxisShown()),
+    'the pointer over a joint\'s row shows its axis');
+  await page.mouse.move(5, 5);
+  const pose = await page.$eval('#tip-pose', (e) => e.textContent);
+  check(pose.startsWith(fk.tip.map((v) => v.toFixed(3)).join(', ')), `the panel shows the tip pose (${pose})`);
+
+  // Back to IK: the target goes where the tip is, and the solver reaches it.
+  await page.click('label:has(#mode-ik)');
+  const ik = await settle(page);
+  check(distance(ik.target, fk.tip) < 1e-9 && distance(ik.tip, ik.target) < 1e-3,
+    'leaving FK mode puts the target on the tip, and the arm reaches it', `${fmt(ik.target)} tip ${fmt(ik.tip)}`);
+}
+
+// The view state in the address: a URL written by hand is read back as it says (target, solver,
+// camera); the page's own address, after the user moved the camera and the joints in FK mode,
+// reproduces mode, joints and camera.
+async function addressState(base, problems) {
+  const camera = { position: [3, 2.5, 4], target: [0.2, 0.8, 0] };
+  const search = `?mode=ik&solver=analytic&target=0.5,-0.4,1.2&camera=${[...camera.position, ...camera.target].join(',')}`;
+  const page = await openPage(`${base}${search}`, SMALL_DESKTOP, problems);
+  const s = await settle(page);
+  const view = await page.evaluate(() => ({
+    solver: window.deepik.solver(), camera: window.deepik.camera(), select: document.getElementById('solver').value,
+  }));
+  check(distance(s.target, [0.5, -0.4, 1.2]) < 1e-12 && view.solver === 'analytic' && view.select === 'analytic'
+    && s.last.solver === 'analytic', 'the address sets target and solver', JSON.stringify({ target: s.target, ...view }));
+  check(distance(view.camera.position, camera.position) < 1e-9 && distance(view.camera.target, camera.target) < 1e-9,
+    'the address sets the camera', JSON.stringify(view.camera));
+  check(distance(s.tip, s.target) < 1e-6, 'and the arm reaches that target');
+
+  // Orbit the camera with the mouse (a drag away from the target).
+  const box = await page.locator('#view canvas').boundingBox();
+  await page.mouse.move(box.x + 60, box.y + box.height - 80);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; ++i) await page.mouse.move(box.x + 60 + 12 * i, box.y + box.height - 80 - 3 * i);
+  await page.mouse.up();
+  await page.waitForFunction(() => !window.deepik.frameScheduled(), null, { timeout: 20_000, polling: 50 });
+  const moved = await page.evaluate(() => window.deepik.camera());
+  check(distance(moved.position, camera.position) > 0.05, 'dragging the background orbits the camera');
+  // Then FK mode with some joint values: the page's own address keeps mode, joints and camera.
+  await page.click('label:has(#mode-fk)');
+  const q = [0.4, -0.3, 1.1, 0.7];
+  await page.evaluate((v) => window.deepik.setJoints(v), q);
+  // Every frame may move the camera a hair more (the orbit's glide decays): compare the address
+  // with the camera once the page is still and the address has caught up with it.
+  await page.waitForFunction((want) => {
+    const m = location.search.match(/[?&]q=([^&]+)/);
+    const c = location.search.match(/camera=([^&]+)/);
+    const cam = window.deepik.camera();
+    return !window.deepik.frameScheduled() && /mode=fk/.test(location.search) && m && c
+      && m[1].split(',').every((v, i) => Math.abs(Number(v) - want[i]) < 1e-6)
+      && c[1].split(',').every((v, i) => Math.abs(Number(v) - [...cam.position, ...cam.target][i]) < 1e-4);
+  }, q, { timeout: 10_000, polling: 100 });
+  const tip = await page.evaluate(() => window.deepik.tipPosition());
+  const still = await page.evaluate(() => window.deepik.camera());
+  const url = await page.evaluate(() => location.href);
+  // Opened embedded (&embed=1, as in an <iframe>): the same view, without the panel.
+  const again = await openPage(`${url}&embed=1`, SMALL_DESKTOP, problems);
+  const back = await again.evaluate(() => ({
+    mode: window.deepik.mode(), q: window.deepik.q(), tip: window.deepik.tipPosition(), camera: window.deepik.camera(),
+  }));
+  const embedded = await again.evaluate(() => ({
+    panel: document.getElementById('panel').getBoundingClientRect().width,
+    view: document.querySelector('#view canvas').getBoundingClientRect().width,
+  }));
+  check(embedded.panel === 0 && embedded.view === 1000, 'embedded: the 3-D view alone, the full width',
+    JSON.stringify(embedded));
+  check(back.mode === 'fk' && back.q.every((v, i) => Math.abs(v - q[i]) < 1e-6) && distance(back.tip, tip) < 1e-5
+    && distance(back.camera.position, still.position) < 1e-4 && distance(back.camera.target, still.target) < 1e-4,
+  'the page\'s own address reproduces FK mode, the joint values and the camera',
+  `${url} -> ${JSON.stringify(back)}; before: tip ${fmt(tip)} camera ${JSON.stringify(still)}`);
+  await again.context().close();
+  await page.context().close();
+}
+
+// A touch gesture through the DevTools protocol (playwright's touchscreen only taps): `steps`
+// moves from `from` to `to`, each a list of finger positions.
+async function touchGesture(page, from, to, steps = 8) {
+  const cdp = await page.context().newCDPSession(page);
+  const at = (k) => from.map(([x, y], i) => ({ x: x + ((to[i][0] - x) * k) / steps, y: y + ((to[i][1] - y) * k) / steps, id: i }));
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+  for (let k = 1; k <= steps; ++k) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(k) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
+// A phone: the 3-D view keeps most of the width, the panel is a bottom sheet, a finger drags the
+// target and the tip follows, two fingers pinch to zoom.
+async function phone(base, problems) {
+  const page = await openPage(base, PHONE, problems);
+  await settle(page);
+  const layout = await page.evaluate(() => {
+    const r = (id) => document.getElementById(id).getBoundingClientRect().toJSON();
+    return { canvas: document.querySelector('#view canvas').getBoundingClientRect().toJSON(), panel: r('panel') };
+  });
+  check(layout.canvas.width >= 300 && layout.canvas.height >= 300,
+    `phone: the 3-D view is ${layout.canvas.width.toFixed(0)}x${layout.canvas.height.toFixed(0)} px`);
+  check(layout.panel.top >= layout.canvas.bottom - 1 && layout.panel.width >= 389, 'phone: the panel is a bottom sheet',
+    JSON.stringify(layout.panel));
+  check(await page.evaluate(() => window.deepik.framedOnScreen()) === 1, 'phone: the camera frames the whole demo path');
+  await page.screenshot({ path: join(screenshots, 'screenshot-phone.png') });
+
+  const before = await page.evaluate(() => window.deepik.target());
+  const [sx, sy] = await page.evaluate(() => window.deepik.targetScreenPosition());
+  await touchGesture(page, [[sx + 6, sy + 4]], [[sx - 12, sy + 12]]);  // 6 px off centre: a finger is not exact
+  const dragged = await settle(page);
+  check(distance(before, dragged.target) > 0.05, 'phone: a finger drags the target', `${fmt(before)} -> ${fmt(dragged.target)}`);
+  const e = distance(dragged.tip, dragged.target);
+  check(dragged.last.status === 'converged' && e < 1e-6, `phone: the tip follows the target (${e.toExponential(1)} m)`,
+    JSON.stringify(dragged.last));
+
+  const cam = await page.evaluate(() => window.deepik.camera());
+  const d0 = distance(cam.position, cam.target);
+  const box = await page.locator('#view canvas').boundingBox();
+  const cx = box.x + box.width / 2, cy = box.y + box.height * 0.2;  // above the arm: no finger on the target
+  await touchGesture(page, [[cx - 30, cy], [cx + 30, cy]], [[cx - 120, cy], [cx + 120, cy]]);
+  await page.waitForFunction(() => !window.deepik.frameScheduled(), null, { timeout: 20_000, polling: 50 });
+  const cam2 = await page.evaluate(() => window.deepik.camera());
+  const d1 = distance(cam2.position, cam2.target);
+  check(d1 < 0.8 * d0, `phone: pinching out zooms in (${d0.toFixed(2)} -> ${d1.toFixed(2)} m)`);
+  check(distance(await page.evaluate(() => window.deepik.target()), dragged.target) < 1e-12, 'phone: the pinch leaves the target');
+
+  await page.tap('#sheet-handle');
+  await page.waitForFunction(() => document.body.classList.contains('sheet-open'), null, { timeout: 5_000 });
+  await page.waitForFunction(() => document.getElementById('panel').getBoundingClientRect().height > 0.7 * innerHeight,
+    null, { timeout: 5_000 });
+  check(true, 'phone: the handle opens the sheet');
+  await page.context().close();
+}
+
+async function run() {
+  const base = await startServer();
+  console.log(`server at ${base}`);
+  mkdirSync(screenshots, { recursive: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const problems = [];
+  const t0 = Date.now();
+  const lap = (what) => console.log(`# ${what} done at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await desktop(base, problems);
+  lap('desktop and FK mode');
+  await addressState(base, problems);
+  lap('address');
+  await phone(base, problems);
+  lap('phone');
+  console.log(`screenshots: ${join(screenshots, 'screenshot.png')}, ${join(screenshots, 'screenshot-phone.png')}`);
   check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
 }
 

@@ -1,7 +1,7 @@
 // The arm in the 3-D view: base, links and joints placed from FK frames, the tip, the target
 // marker, and the closest-point marker with its dashed line for answers that miss the target.
 import * as THREE from 'three';
-import { root, addGround, frameCamera } from './scene.js';
+import { root, addGround } from './scene.js';
 
 const materials = {
   link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
@@ -13,7 +13,10 @@ const materials = {
 };
 
 // The meshes, filled in by buildArm(): other modules pick the tip and the target from here.
-export const parts = { links: [], joints: [], tip: null, target: null, closest: null, missLine: null };
+export const parts = {
+  links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
+  jointAxis: null, frames: [], axes: [],  // the hover arrow; the last drawn frames; joint axes (unit)
+};
 
 function addMesh(geometry, material, name) {
   const mesh = new THREE.Mesh(geometry, material);
@@ -28,12 +31,38 @@ function addBase(r) {
   base.position.z = 0.6 * r;
 }
 
-// One link more than joints: the last runs from the last joint to the tip.
+// One link more than joints: the last runs from the last joint to the tip. Links are capsules
+// (rounded ends, so a chain of them reads as one arm, not a cluster of balls), built for their
+// length when first drawn (a revolute chain's links keep it; a prismatic joint's link is rebuilt).
 function addLinksAndJoints(dof, r) {
-  const cylinder = new THREE.CylinderGeometry(r, r, 1, 28);
-  for (let i = 0; i <= dof; ++i) parts.links.push(addMesh(cylinder, materials.link));
+  for (let i = 0; i <= dof; ++i) {
+    const mesh = addMesh(new THREE.BufferGeometry(), materials.link);
+    mesh.userData = { radius: r, length: -1 };
+    parts.links.push(mesh);
+  }
   const sphere = new THREE.SphereGeometry(1.55 * r, 28, 20);
-  for (let i = 0; i < dof; ++i) parts.joints.push(addMesh(sphere, materials.joint));
+  for (let i = 0; i < dof; ++i) {
+    const mesh = addMesh(sphere, materials.joint);
+    mesh.name = `joint ${i}`;
+    parts.joints.push(mesh);
+  }
+}
+
+// The joint axis shown while the pointer is over a joint: an arrow along the axis through the
+// joint, both ways, and the joint's name beside it (controls.js finds the joint).
+function addJointAxis(r) {
+  const length = 12 * r;
+  const shaft = new THREE.CylinderGeometry(0.25 * r, 0.25 * r, length, 12);
+  const material = new THREE.MeshBasicMaterial({ color: 0xffd166, depthTest: false, transparent: true });
+  const arrow = new THREE.Group();
+  arrow.add(new THREE.Mesh(shaft, material));
+  const head = new THREE.Mesh(new THREE.ConeGeometry(0.8 * r, 2.4 * r, 16), material);
+  head.position.y = length / 2;
+  arrow.add(head);
+  arrow.renderOrder = 2;
+  arrow.visible = false;
+  root.add(arrow);
+  parts.jointAxis = arrow;
 }
 
 // The target sphere wears a translucent halo (its child 0) that pulseTarget() breathes.
@@ -43,6 +72,25 @@ function addTipAndTarget(r) {
   const halo = new THREE.Mesh(new THREE.SphereGeometry(2.6 * r, 28, 20),
     new THREE.MeshBasicMaterial({ color: 0xff4d5e, transparent: true, opacity: 0.18, depthWrite: false }));
   parts.target.add(halo);
+}
+
+// The tool frame: three short axes at the tip (red x, green y, blue z of the tip frame), so the
+// tip's orientation shows, in FK mode above all.
+function addToolFrame(r) {
+  const group = new THREE.Group();
+  group.name = 'tool-frame';
+  const length = 9 * r;
+  const shaft = new THREE.CylinderGeometry(0.22 * r, 0.22 * r, length, 10);
+  shaft.translate(0, length / 2, 0);
+  const axes = [[0xff5d6c, [0, 0, -Math.PI / 2]], [0x3fd68f, [0, 0, 0]], [0x5c9dff, [Math.PI / 2, 0, 0]]];
+  for (const [color, [rx, ry, rz]] of axes) {
+    const mesh = new THREE.Mesh(shaft, new THREE.MeshBasicMaterial({ color }));
+    mesh.rotation.set(rx, ry, rz);
+    group.add(mesh);
+  }
+  group.matrixAutoUpdate = false;
+  root.add(group);
+  parts.toolFrame = group;
 }
 
 // A ring at the closest point reached and a dashed line from it to the target, hidden until needed.
@@ -56,37 +104,56 @@ function addMissMarkers(r, unit) {
   root.add(parts.missLine);
 }
 
-// Builds everything once, sized to the arm (`unit` = its reach), and frames the camera on it.
+// Builds everything once, sized to the arm (`unit` = its reach).
 export function buildArm(arm, unit) {
   const r = 0.035 * unit;
+  parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
   addBase(r);
   addLinksAndJoints(arm.dof, r);
   addTipAndTarget(r);
   addMissMarkers(r, unit);
+  addToolFrame(r);
+  addJointAxis(r);
   addGround(unit);
-  frameCamera(unit);
 }
 
-// A unit-length cylinder (along y) stretched from a to b.
+// A capsule (along y) from a to b.
 const yUp = new THREE.Vector3(0, 1, 0);
 function placeLink(mesh, a, b) {
   const d = new THREE.Vector3().subVectors(b, a);
   const length = d.length();
   mesh.visible = length > 1e-6;
   if (!mesh.visible) return;
+  if (Math.abs(length - mesh.userData.length) > 1e-6) {
+    mesh.geometry.dispose();
+    mesh.geometry = new THREE.CapsuleGeometry(mesh.userData.radius, length, 8, 28);
+    mesh.userData.length = length;
+  }
   mesh.position.copy(a).addScaledVector(d, 0.5);
   mesh.quaternion.setFromUnitVectors(yUp, d.divideScalar(length));
-  mesh.scale.set(1, length, 1);
+}
+
+// The axis arrow at joint i (or hidden for null), from the last drawn frames.
+export function showJointAxis(i) {
+  const arrow = parts.jointAxis;
+  arrow.visible = i !== null;
+  if (i === null) return;
+  const axis = parts.axes[i].clone().transformDirection(parts.frames[i]);
+  arrow.position.setFromMatrixPosition(parts.frames[i]);
+  arrow.quaternion.setFromUnitVectors(yUp, axis);
 }
 
 // Poses the arm from FK frames (base first, tip last); returns the tip position (base frame).
 export function drawArm(frames) {
+  parts.frames = frames;
   const points = [new THREE.Vector3()];
   frames.forEach((M) => points.push(new THREE.Vector3().setFromMatrixPosition(M)));
   for (let i = 0; i < parts.links.length; ++i) placeLink(parts.links[i], points[i], points[i + 1]);
   parts.joints.forEach((mesh, i) => mesh.position.copy(points[i + 1]));
   const tip = points[points.length - 1];
   parts.tip.position.copy(tip);
+  parts.toolFrame.matrix.copy(frames[frames.length - 1]);
+  parts.toolFrame.matrixWorldNeedsUpdate = true;
   return tip;
 }
 
@@ -94,9 +161,11 @@ export function placeTarget(target) {
   parts.target.position.copy(target);
 }
 
-// Shows where a missing answer ended up: the ring faces the target, the line joins the two.
-export function showMiss(miss, reachedPoint, target) {
-  parts.closest.visible = miss;
+// Shows where a missing answer ended up: the dashed line joins it to the target, and the ring
+// (facing the target) marks it only when it is the closest reachable point (`closest`: the
+// status is "out of reach"), not when a solver merely fell short.
+export function showMiss(miss, closest, reachedPoint, target) {
+  parts.closest.visible = miss && closest;
   parts.missLine.visible = miss;
   if (!miss) return;
   const reached = new THREE.Vector3(...reachedPoint);
@@ -105,10 +174,4 @@ export function showMiss(miss, reachedPoint, target) {
   parts.closest.quaternion.setFromUnitVectors(new THREE.Vector3(0, 0, 1), towards);
   parts.missLine.geometry.setFromPoints([reached, target.clone()]);
   parts.missLine.computeLineDistances();
-}
-
-// The target's halo swells and shrinks a little, so the draggable marker catches the eye.
-export function pulseTarget(now) {
-  if (!parts.target) return;
-  parts.target.children[0].scale.setScalar(1 + 0.06 * Math.sin(now / 220));
 }

@@ -1,8 +1,8 @@
 // Moving the target by hand: drag the red marker with the pointer (in the plane facing the
 // camera), or step it with the keys. Dragging anywhere else still orbits the camera.
 import * as THREE from 'three';
-import { renderer, camera, controls, root } from './scene.js';
-import { parts } from './arm.js';
+import { renderer, camera, controls, root, screenPosition, requestRender } from './scene.js';
+import { parts, showJointAxis } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
 
@@ -11,6 +11,7 @@ const raycaster = new THREE.Raycaster();
 const pointer = new THREE.Vector2();
 const dragPlane = new THREE.Plane();
 const dragOffset = new THREE.Vector3();  // marker centre minus the grabbed point: no jump on grab
+let dragPointer = null;  // the pointer (mouse, finger) that holds the marker
 
 function setPointer(event) {
   const rect = canvas.getBoundingClientRect();
@@ -18,15 +19,25 @@ function setPointer(event) {
   raycaster.setFromCamera(pointer, camera);
 }
 
-const overTarget = () => raycaster.intersectObject(parts.target, true).length > 0;
+// On the marker, or (a finger is wider than a mouse pointer) within TOUCH_SLOP CSS pixels of its
+// centre on screen. Only in IK mode: in FK mode the target is hidden and has no say.
+const TOUCH_SLOP = 28;
+function overTarget(event) {
+  if (state.mode !== 'ik' || !parts.target) return false;
+  if (raycaster.intersectObject(parts.target, true).length > 0) return true;
+  if (event.pointerType !== 'touch') return false;
+  const [x, y] = screenPosition(parts.target.getWorldPosition(new THREE.Vector3()));
+  return Math.hypot(event.clientX - x, event.clientY - y) <= TOUCH_SLOP;
+}
 
 // Registered in the capture phase, so it runs before OrbitControls' own listener and can hide
 // a drag that starts on the marker from it.
 function onPointerDown(event) {
-  if (!parts.target) return;
+  if (!parts.target || !event.isPrimary) return;
   setPointer(event);
-  if (!overTarget()) return;
+  if (!overTarget(event)) return;
   state.dragging = true;
+  dragPointer = event.pointerId;
   controls.enabled = false;
   canvas.setPointerCapture(event.pointerId);
   const world = parts.target.getWorldPosition(new THREE.Vector3());
@@ -37,12 +48,38 @@ function onPointerDown(event) {
   event.stopImmediatePropagation();  // the orbit camera must not see this drag
 }
 
+// Shows joint i's axis and name (null: none); the panel's joint rows call it too.
+let hovered = null;
+export function hoverJoint(i, clientX, clientY) {
+  const label = document.getElementById('joint-label');
+  if (i !== null && clientX !== undefined) {
+    const rect = canvas.getBoundingClientRect();
+    label.textContent = `${state.arm.joints[i].name} · axis`;
+    label.style.left = `${clientX - rect.left + 14}px`;
+    label.style.top = `${clientY - rect.top + 10}px`;
+  }
+  label.hidden = i === null || clientX === undefined;
+  if (i === hovered) return;
+  hovered = i;
+  showJointAxis(i);
+  requestRender();
+}
+export const hoveredJoint = () => hovered;
+
+function jointUnderPointer() {
+  const hit = raycaster.intersectObjects(parts.joints, false)[0];
+  return hit ? parts.joints.indexOf(hit.object) : null;
+}
+
 function onPointerMove(event) {
   setPointer(event);
   if (!state.dragging) {
-    canvas.style.cursor = parts.target && overTarget() ? 'grab' : '';
+    const onTarget = overTarget(event);
+    canvas.style.cursor = onTarget ? 'grab' : '';
+    if (event.pointerType === 'mouse' && state.arm) hoverJoint(onTarget ? null : jointUnderPointer(), event.clientX, event.clientY);
     return;
   }
+  if (event.pointerId !== dragPointer) return;  // a second finger does not move the marker
   const hit = new THREE.Vector3();
   if (!raycaster.ray.intersectPlane(dragPlane, hit)) return;
   const local = root.worldToLocal(hit.add(dragOffset));
@@ -50,7 +87,7 @@ function onPointerMove(event) {
 }
 
 function endDrag(event) {
-  if (!state.dragging) return;
+  if (!state.dragging || event.pointerId !== dragPointer) return;
   state.dragging = false;
   controls.enabled = true;
   if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
@@ -64,7 +101,7 @@ const keyMoves = { w: [1, 0, 0], s: [-1, 0, 0], a: [0, 1, 0], d: [0, -1, 0], e: 
 function onKeyDown(event) {
   if (event.target instanceof HTMLSelectElement || event.target instanceof HTMLInputElement) return;
   const move = keyMoves[event.key.toLowerCase()];
-  if (!move || !state.arm) return;
+  if (!move || !state.arm || state.mode !== 'ik') return;
   const step = 0.01 * state.unit * (event.shiftKey ? 5 : 1);
   setTarget([state.target.x + move[0] * step, state.target.y + move[1] * step, state.target.z + move[2] * step]);
   event.preventDefault();
@@ -75,5 +112,6 @@ export function installTargetControls() {
   canvas.addEventListener('pointermove', onPointerMove);
   canvas.addEventListener('pointerup', endDrag);
   canvas.addEventListener('pointercancel', endDrag);
+  canvas.addEventListener('pointerleave', () => { if (state.arm) hoverJoint(null); });
   window.addEventListener('keydown', onKeyDown);
 }

@@ -31,3 +31,15 @@ export function stepDemo(dt) {
   state.demoT += dt * 0.55;
   setTarget(demoPoint(state.demo, state.demoT));
 }
+
+// Points along both demo paths (a full period each) and the arm's own extent (its base and a
+// stretched-up pose): what the camera frames at start.
+export function framedPoints(arm) {
+  const points = [[0, 0, 0], [0, 0, 0.9 * arm.reach], initialTarget(arm), outOfReachTarget(arm)];
+  for (const kind of ['circle', 'eight']) {
+    // The circle's radius swells over a period of 2 pi / 0.37: sample all of it.
+    const period = kind === 'circle' ? (2 * Math.PI) / 0.37 : 2 * Math.PI;
+    for (let i = 0; i < 240; ++i) points.push(demoPoint(kind, (period * i) / 240));
+  }
+  return points;
+}

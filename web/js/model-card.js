@@ -1,11 +1,12 @@
 // The panel's model card: the network's shape, its training curve (an inline SVG drawn here,
 // no chart library) and the accuracy metrics measured after training.
 import { $, fmtLength } from './util.js';
+import { linearTicks, logTicks, fmtTick } from './format.js';
 
 export function buildModelCard(model) {
   $('model-name').textContent = model.path;
   $('model-summary').textContent = summary(model);
-  drawCurve(model.history);
+  drawCurve(model.history, model.metrics && model.metrics.in_reach && model.metrics.in_reach.median_m);
   $('metrics').innerHTML = metricRows(model).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('');
 }
 
@@ -38,36 +39,23 @@ function metricRows(model) {
 // The SVG's size and margins (its viewBox is set in index.html).
 const W = 320, H = 170, L = 44, R = 10, T = 20, B = 26;
 
-// The error axis: logarithmic when the error falls by more than 8x over training (it usually
-// does), else linear with a little room above and below.
-function errorAxis(mm) {
-  let lo = Math.min(...mm), hi = Math.max(...mm);
+// The error axis (mm): logarithmic when the values span more than 8x, else linear; either way
+// its ends and ticks are round numbers (format.js).
+function errorAxis(values) {
+  const lo = Math.min(...values), hi = Math.max(...values);
   const log = hi / lo > 8;
+  const { lo: a, hi: b, ticks } = log ? logTicks(lo, hi) : linearTicks(lo, hi, 4);
   const f = log ? Math.log10 : (x) => x;
-  if (!log) { const pad = (hi - lo) * 0.1 || hi * 0.1 || 1; lo = Math.max(0, lo - pad); hi += pad; }
-  const y0 = f(lo), y1 = f(hi) === f(lo) ? f(lo) + 1 : f(hi);
-  return { lo, hi, log, y: (v) => T + (1 - (f(v) - y0) / (y1 - y0)) * (H - T - B), y0, y1 };
-}
-
-// 1-2-5 steps on a log axis, five even steps on a linear one.
-function errorTicks({ lo, hi, log, y0, y1 }) {
-  const ticks = [];
-  if (log) {
-    for (let p = Math.floor(y0); p <= Math.ceil(y1); ++p) {
-      for (const k of [1, 2, 5]) { const v = k * 10 ** p; if (v >= lo * 0.999 && v <= hi * 1.001) ticks.push(v); }
-    }
-  } else {
-    for (let i = 0; i <= 4; ++i) ticks.push(lo + ((hi - lo) * i) / 4);
-  }
-  return ticks;
+  const y0 = f(a), y1 = f(b);
+  return { log, ticks, y: (v) => T + (1 - (f(v) - y0) / (y1 - y0)) * (H - T - B) };
 }
 
 function gridAndAxes(axis) {
   let s = '';
-  for (const v of errorTicks(axis)) {
+  for (const v of axis.ticks) {
     const y = axis.y(v).toFixed(1);
     s += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y}" y2="${y}"/>`;
-    s += `<text x="${L - 5}" y="${(+y + 3).toFixed(1)}" text-anchor="end">${v < 1 ? v.toPrecision(2) : +v.toPrecision(3)}</text>`;
+    s += `<text class="tick" x="${L - 5}" y="${(+y + 3).toFixed(1)}" text-anchor="end">${fmtTick(v)}</text>`;
   }
   s += `<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/>`;
   return s;
@@ -75,28 +63,43 @@ function gridAndAxes(axis) {
 
 function epochLabels(X, e0, e1) {
   let s = '';
-  for (const e of [e0, Math.round((e0 + e1) / 2), e1]) {
+  const { ticks } = linearTicks(e0, e1, 4);
+  for (const e of ticks.filter((t) => t >= e0 && t <= e1 && Number.isInteger(t))) {
     s += `<text x="${X(e).toFixed(1)}" y="${H - B + 13}" text-anchor="middle">${e}</text>`;
   }
   return s + `<text x="${W - R}" y="${H - 2}" text-anchor="end">epoch</text>`;
 }
 
-// The validation median error per epoch, its last value marked and labelled.
-function drawCurve(history) {
+// The curve per epoch, and the headline figure (the median error of the network alone on
+// reachable targets never seen in training, measured after training) as a marked point at the
+// last epoch. When the history has the in-reach median per epoch (validation_median_in_reach),
+// the curve is that same figure; older files have only the median over the whole validation
+// split, which includes targets out of reach (their distance to the closest point counts), so
+// it sits well above the headline: the title says so rather than let the two look alike.
+function drawCurve(history, headline) {
   const svg = $('curve');
-  const pts = history.filter((h) => h.validation_median > 0);
+  const inReach = history.length > 0 && history.every((h) => h.validation_median_in_reach > 0);
+  const key = inReach ? 'validation_median_in_reach' : 'validation_median';
+  const pts = history.filter((h) => h[key] > 0);
   if (pts.length === 0) { svg.innerHTML = '<text x="10" y="20">no training history</text>'; return; }
-  const mm = pts.map((h) => h.validation_median * 1e3);
-  const axis = errorAxis(mm);
+  const mm = pts.map((h) => h[key] * 1e3);
+  const headMm = headline > 0 ? headline * 1e3 : null;
+  const axis = errorAxis(headMm === null ? mm : [...mm, headMm]);
   const e0 = pts[0].epoch, e1 = Math.max(pts[pts.length - 1].epoch, e0 + 1);
   const X = (e) => L + ((e - e0) / (e1 - e0)) * (W - L - R);
-  let s = `<text class="title" x="${L}" y="12">validation median error (mm${axis.log ? ', log' : ''}) per epoch</text>`;
+  const what = inReach ? 'median error, reachable validation targets' : 'median error, all validation targets';
+  let s = `<text class="title" x="${L}" y="12">${what} (mm${axis.log ? ', log' : ''})</text>`;
   s += gridAndAxes(axis);
   s += epochLabels(X, e0, e1);
   const path = pts.map((h, i) => `${i ? 'L' : 'M'}${X(h.epoch).toFixed(1)},${axis.y(mm[i]).toFixed(1)}`).join('');
   s += `<path class="val" d="${path}"/>`;
   const lastX = X(pts[pts.length - 1].epoch), lastY = axis.y(mm[mm.length - 1]);
   s += `<circle cx="${lastX.toFixed(1)}" cy="${lastY.toFixed(1)}" r="3" fill="#5cc8ff"/>`;
-  s += `<text x="${(lastX - 4).toFixed(1)}" y="${(lastY - 7).toFixed(1)}" text-anchor="end" fill="#5cc8ff">${mm[mm.length - 1].toPrecision(3)} mm</text>`;
+  s += `<text x="${(lastX - 5).toFixed(1)}" y="${(lastY - 6).toFixed(1)}" text-anchor="end" fill="#5cc8ff">${fmtLength(mm[mm.length - 1] / 1e3)}</text>`;
+  if (headMm !== null && !inReach) {
+    const hy = axis.y(headMm);
+    s += `<circle class="headline" cx="${lastX.toFixed(1)}" cy="${hy.toFixed(1)}" r="3.5"/>`;
+    s += `<text class="headline" x="${(lastX - 6).toFixed(1)}" y="${(hy - 6).toFixed(1)}" text-anchor="end">reachable targets (headline): ${fmtLength(headMm / 1e3)}</text>`;
+  }
   svg.innerHTML = s;
 }

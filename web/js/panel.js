@@ -1,7 +1,8 @@
-// The side panel: subtitle, status with its error and latency, target and tip readouts, one bar
-// per joint, the solver choice and the explore controls. It only shows things; what the
+// The side panel: the IK/FK mode, subtitle, status with its error and latency, target and tip
+// readouts, one bar (FK mode: one slider) per joint, the solver choice and the explore controls. It only shows things; what the
 // controls do is passed in by the page (app.js).
 import { $, DEG, fmtVec, fmtLength } from './util.js';
+import { atLimit, rpyFromMatrixElements } from './format.js';
 import { buildModelCard } from './model-card.js';
 
 const SOLVER_LABELS = {
@@ -27,6 +28,7 @@ function addJointBar(parent, j, i) {
   div.className = 'joint';
   div.innerHTML = `<div class="head"><span class="name">${j.name}</span><span class="value" id="jv${i}">–</span></div>
       <div class="track"><div class="fill" id="jf${i}"></div><div class="zero" id="jz${i}"></div><div class="knob" id="jk${i}"></div></div>
+      <input type="range" class="slider" id="js${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
       <div class="range"><span>${fmtJoint(j, j.lower, 0)}</span><span>${fmtJoint(j, j.upper, 0)}</span></div>`;
   parent.appendChild(div);
   $(`jz${i}`).style.left = `${clamp01(barFraction(j, 0)) * 100}%`;
@@ -54,9 +56,10 @@ export function buildPanel(arm, model) {
   return solver;
 }
 
-// The joint bars fill from zero to the value; a joint near a limit is highlighted
-// (continuous joints have none that matter).
-export function updateReadouts(joints, q, tip) {
+// The joint bars fill from zero to the value; a joint near a limit is highlighted (a full-turn
+// joint has no limit to be at: its -180 and +180 degrees are the same pose). The tip pose:
+// position (m) and roll, pitch, yaw (degrees) of the tip frame X_BT (a three.js Matrix4).
+export function updateReadouts(joints, q, tip, X_BT) {
   joints.forEach((j, i) => {
     const t = barFraction(j, q[i]);
     const zero = clamp01(barFraction(j, 0));
@@ -65,10 +68,14 @@ export function updateReadouts(joints, q, tip) {
     fill.style.width = `${Math.abs(t - zero) * 100}%`;
     $(`jk${i}`).style.left = `${t * 100}%`;
     $(`jv${i}`).textContent = fmtJoint(j, q[i], 1);
-    const atLimit = j.upper - j.lower > 0 && (t < 0.01 || t > 0.99) && !j.continuous;
-    $(`jv${i}`).parentElement.parentElement.classList.toggle('at-limit', atLimit);
+    $(`jv${i}`).parentElement.parentElement.classList.toggle('at-limit', atLimit(j, q[i]));
+    const slider = $(`js${i}`);
+    if (document.activeElement !== slider) slider.value = String(q[i]);
   });
   $('tip-readout').textContent = fmtVec([tip.x, tip.y, tip.z]);
+  const [roll, pitch, yaw] = rpyFromMatrixElements(X_BT.elements).map((a) => (a * DEG).toFixed(1));
+  $('tip-pose').textContent = `${[tip.x, tip.y, tip.z].map((x) => x.toFixed(3)).join(', ')} m · `
+    + `${roll}°, ${pitch}°, ${yaw}°`;
 }
 
 export function showTarget(p) {
@@ -92,14 +99,36 @@ const STATUS = {
 
 // The answer's error and server time, and its status in words.
 export function showSolve(answer, roundTripMs) {
-  const mm = answer.error * 1e3;
-  $('error').textContent = `${mm < 0.001 ? mm.toExponential(1) : mm.toFixed(mm < 1 ? 4 : 1)} mm`;
+  $('error').textContent = fmtLength(answer.error);
   $('latency').textContent = answer.micros < 1000 ? `${answer.micros.toFixed(0)} µs` : `${(answer.micros / 1000).toFixed(1)} ms`;
   $('latency').title = `solver time on the server; round trip ${roundTripMs.toFixed(1)} ms`;
   const status = STATUS[answer.status] || STATUS.failed;
   $('status').dataset.state = status.state;
   $('status-text').textContent = status.text;
   $('status-detail').textContent = status.detail(fmtLength(answer.error), answer.solver);
+}
+
+// FK mode: the status says what moves the arm; there is no target, error or solve time.
+export function showFkStatus() {
+  $('status').dataset.state = 'fk';
+  $('status-text').textContent = 'Forward kinematics';
+  $('status-detail').textContent = 'the joint sliders move the arm; the tip pose is below';
+  $('error').textContent = '–';
+  $('latency').textContent = '–';
+}
+
+// The legend names the closest-point ring only while it is drawn.
+export function showClosestLegend(on) {
+  $('legend-closest').hidden = !on;
+}
+
+export function showModeChoice(mode) {
+  $(`mode-${mode}`).checked = true;
+  document.body.classList.toggle('fk', mode === 'fk');
+}
+
+export function showSolverChoice(name) {
+  $('solver').value = name;
 }
 
 export function showError(message) {
@@ -113,7 +142,19 @@ export function showDemoChoice(kind) {
 
 // Wires the controls to the page's actions. A select gives focus back after a choice, so the
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
-export function bindControls({ onSolver, onWorkspace, onDemo, onReset, onStretch }) {
+export function bindControls({
+  onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
+}) {
+  document.querySelectorAll('#joints .joint').forEach((row, i) => {
+    row.addEventListener('pointerenter', () => onJointHover(i));
+    row.addEventListener('pointerleave', () => onJointHover(null));
+  });
+  for (const mode of ['ik', 'fk']) $(`mode-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onMode(mode); });
+  document.querySelectorAll('#joints input.slider').forEach((slider, i) => {
+    slider.addEventListener('input', () => onJoint(i, Number(slider.value)));
+  });
+  $('share').addEventListener('click', onShare);
+  $('sheet-handle').addEventListener('click', onSheet);
   $('solver').addEventListener('change', (e) => { onSolver(e.target.value); e.target.blur(); });
   $('workspace-toggle').addEventListener('change', (e) => onWorkspace(e.target.checked));
   $('demo').addEventListener('change', (e) => { onDemo(e.target.value); e.target.blur(); });

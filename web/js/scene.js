@@ -1,4 +1,5 @@
-// The 3-D view: renderer, camera, orbit controls, lights and the arm's root group.
+// The 3-D view: renderer, camera, orbit controls, lights, the arm's root group, the framing of
+// the camera and rendering on demand.
 // Coordinates: deepik's base frame is z up; three.js is y up. Everything arm-related lives in
 // `root`, a group rotated -90 deg about x, so its local coordinates are deepik's (x, y, z).
 import * as THREE from 'three';
@@ -18,7 +19,7 @@ scene.fog = new THREE.Fog(0x0d1117, 9, 22);
 export const camera = new THREE.PerspectiveCamera(45, 1, 0.01, 100);
 export const controls = new OrbitControls(camera, renderer.domElement);
 controls.enableDamping = true;
-controls.dampingFactor = 0.12;
+controls.dampingFactor = 0.2;  // the glide ends (and rendering stops) within about 50 frames
 
 scene.add(new THREE.HemisphereLight(0xcfe8ff, 0x1a1f29, 1.4));
 const sun = new THREE.DirectionalLight(0xffffff, 2.2);
@@ -41,18 +42,88 @@ export function addGround(unit) {
   root.add(new THREE.AxesHelper(0.35 * unit));  // red x, green y, blue z in deepik's frame
 }
 
-// A view from the front right, looking at the middle of the arm's reach.
-export function frameCamera(unit) {
-  camera.position.set(1.55 * unit, 1.25 * unit, 2.35 * unit);
-  controls.target.set(0.55 * unit, 0.3 * unit, 0);
+// The camera looks from the front right (this direction, in three's world) at the middle of
+// what it must show, just far enough back that every point of `points` (deepik's base frame) is
+// in view, with a margin; so a narrow phone view steps back further than a wide desktop one.
+const VIEW_DIRECTION = new THREE.Vector3(1.0, 0.95, 2.05).normalize();
+const FRAME_MARGIN = 0.9;  // the points stay within 90 % of the half-width and half-height
+let framedPoints = null;
+
+export function frameCamera(points) {
+  framedPoints = points;
+  const world = points.map((p) => root.localToWorld(new THREE.Vector3(...p)));
+  const box = new THREE.Box3().setFromPoints(world);
+  const centre = box.getCenter(new THREE.Vector3());
+  controls.target.copy(centre);
+  // The smallest distance (bisection) at which every point projects inside the margin.
+  const fits = (d) => {
+    camera.position.copy(centre).addScaledVector(VIEW_DIRECTION, d);
+    camera.lookAt(centre);
+    camera.updateMatrixWorld(true);
+    const v = new THREE.Vector3();
+    return world.every((w) => {
+      v.copy(w).project(camera);
+      return v.z < 1 && Math.abs(v.x) <= FRAME_MARGIN && Math.abs(v.y) <= FRAME_MARGIN;
+    });
+  };
+  let lo = 0, hi = box.getSize(new THREE.Vector3()).length() + 0.1;
+  while (!fits(hi)) hi *= 2;
+  for (let i = 0; i < 40; ++i) { const mid = (lo + hi) / 2; if (fits(mid)) hi = mid; else lo = mid; }
+  fits(hi);
+  camera.far = Math.max(100, hi * 10);
+  // Zooming (wheel, pinch) stays between a close look at a joint and a few times this view.
+  controls.minDistance = 0.02 * hi;
+  controls.maxDistance = 10 * hi;
+  scene.fog.near = 1.5 * hi;  // fog only well behind what is framed
+  scene.fog.far = 5 * hi;
+  camera.updateProjectionMatrix();
   controls.update();
+  requestRender();
 }
+
+// The camera as the URL keeps it: its position and the point it orbits, in three's world.
+export function cameraState() {
+  return { position: camera.position.toArray(), target: controls.target.toArray() };
+}
+
+export function setCameraState({ position, target }) {
+  framedPoints = null;  // the user's (or the URL's) view: resizing no longer reframes
+  camera.position.fromArray(position);
+  controls.target.fromArray(target);
+  controls.update();
+  requestRender();
+}
+
+// The user moved the camera: keep their view from now on.
+controls.addEventListener('start', () => { framedPoints = null; });
+
+// Render on demand: a frame is drawn only when something asked for one (a change of the scene,
+// the orbit camera, a resize); the frame function (app.js) asks for the next one itself while
+// anything still moves. So an idle page draws nothing and costs no CPU.
+let frameFunction = null;
+let frameScheduled = false;
+export const renderStats = { frames: 0, scheduled: () => frameScheduled };
+
+export function setFrameFunction(f) { frameFunction = f; }
+
+export function requestRender() {
+  if (frameScheduled || !frameFunction) return;
+  frameScheduled = true;
+  requestAnimationFrame((now) => {
+    frameScheduled = false;
+    frameFunction(now);
+    renderStats.frames += 1;
+  });
+}
+controls.addEventListener('change', requestRender);
 
 export function resize() {
   const w = view.clientWidth, h = view.clientHeight;
   renderer.setSize(w, h, false);
   camera.aspect = w / Math.max(h, 1);
   camera.updateProjectionMatrix();
+  if (framedPoints) frameCamera(framedPoints);
+  requestRender();
 }
 
 // Where a world position is on screen (CSS pixels, page coordinates).

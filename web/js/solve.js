@@ -4,14 +4,16 @@
 import { state } from './state.js';
 import { solve } from './api.js';
 import { drawArm, placeTarget, showMiss } from './arm.js';
-import { showSolve, showError, showTarget, updateReadouts } from './panel.js';
+import { showSolve, showError, showTarget, updateReadouts, showClosestLegend } from './panel.js';
+import { requestRender } from './scene.js';
 
 // Moves the target (deepik's base frame) and asks for a solution.
 export function setTarget(p) {
   state.target.set(p[0], p[1], p[2]);
   placeTarget(state.target);
   showTarget(p);
-  requestSolve();
+  requestRender();
+  if (state.mode === 'ik') requestSolve();
 }
 
 export function requestSolve() {
@@ -25,7 +27,11 @@ export function requestSolve() {
       answer.target = target;  // the target this answer is for (the test hook reports it)
       state.lastSolve = answer;
       state.requestCount += 1;
-      showAnswer(answer, performance.now() - started);
+      const roundTripMs = performance.now() - started;
+      state.roundTrips.push(roundTripMs);
+      if (state.roundTrips.length > 1000) state.roundTrips.shift();
+      if (state.mode !== 'ik') return;  // FK mode took over while this was out
+      showAnswer(answer, roundTripMs);
       animateTo(answer.q);
     })
     .catch((err) => showError(err.message))
@@ -35,17 +41,30 @@ export function requestSolve() {
     });
 }
 
-// The panel's status, and in the view the closest point when the answer is off by more than 0.1 mm.
+// The panel's status, and in the view the miss when the answer is off by more than 0.1 mm: a
+// dashed line to the target, and the closest-point ring only for an "out of reach" answer.
 function showAnswer(answer, roundTripMs) {
   showSolve(answer, roundTripMs);
   const miss = answer.status !== 'converged' && answer.error > 1e-4;
-  showMiss(miss, answer.reached, state.target);
+  const closest = answer.status === 'out of reach';
+  showMiss(miss, closest, answer.reached, state.target);
+  showClosestLegend(miss && closest);
+  requestRender();
+}
+
+// Hides the miss markers (FK mode has no target to miss).
+export function hideMiss() {
+  showMiss(false, false, [0, 0, 0], state.target);
+  showClosestLegend(false);
+  requestRender();
 }
 
 // Draws the arm at joint values q and updates the panel's joint bars and tip readout.
 export function showPose(q) {
-  const tip = drawArm(state.kin.frames(q));
-  updateReadouts(state.arm.joints, q, tip);
+  const frames = state.kin.frames(q);
+  const tip = drawArm(frames);
+  updateReadouts(state.arm.joints, q, tip, frames[frames.length - 1]);
+  requestRender();
 }
 
 function animateTo(q) {
@@ -60,6 +79,7 @@ function animateTo(q) {
   // Short moves while the target keeps moving (demo, drag), so the arm keeps up with it.
   state.animDuration = state.demo !== 'off' || state.dragging ? 140 : 450;
   state.animating = true;
+  requestRender();
 }
 
 const ease = (t) => (t < 0.5 ? 4 * t * t * t : 1 - (-2 * t + 2) ** 3 / 2);  // cubic in-out

@@ -10,6 +10,8 @@ export const state = {
   target: new THREE.Vector3(), solver: 'refined',
   // At most one solve in flight; a newer target while one is out is remembered in `pending`.
   inFlight: false, pending: false, lastSolve: null, requestCount: 0,
+  roundTrips: [],           // solve round trips seen by the page (ms), the latest 1000
+  mode: 'ik',               // 'ik': drag a target; 'fk': joint sliders (fk-mode.js)
   dragging: false,          // the target is being dragged (controls.js)
   demo: 'off', demoT: 0,    // the demo path playing and its parameter (demo.js)
 };

@@ -1,0 +1,39 @@
+// The two modes. IK: the user moves a target and a solver answers. FK: a slider per joint moves
+// the arm directly and the panel shows the tip pose, so the page also teaches what each joint
+// does. Leaving FK mode puts the target on the tip, so the arm stays where the joints left it.
+import { state } from './state.js';
+import { parts } from './arm.js';
+import { requestRender } from './scene.js';
+import { setTarget, showPose, hideMiss } from './solve.js';
+import { showModeChoice, showDemoChoice, showFkStatus } from './panel.js';
+
+export function setMode(mode) {
+  showModeChoice(mode);
+  if (mode === state.mode) return;
+  state.mode = mode;
+  if (mode === 'fk') {
+    state.demo = 'off';
+    showDemoChoice('off');
+    if (state.animating) { state.animating = false; state.q = state.qTo.slice(); showPose(state.q); }
+    parts.target.visible = false;
+    hideMiss();
+    showFkStatus();
+  } else {
+    parts.target.visible = true;
+    const tip = state.kin.frames(state.q).pop();
+    setTarget([tip.elements[12], tip.elements[13], tip.elements[14]]);
+  }
+  requestRender();
+}
+
+// Joint i to value v (rad, or m for a prismatic joint), within its limits.
+export function setJoint(i, v) {
+  const j = state.arm.joints[i];
+  state.q[i] = Math.min(Math.max(v, j.lower), j.upper);
+  showPose(state.q);
+}
+
+export function setJoints(q) {
+  q.forEach((v, i) => { const j = state.arm.joints[i]; state.q[i] = Math.min(Math.max(v, j.lower), j.upper); });
+  showPose(state.q);
+}

@@ -1,0 +1,88 @@
+// The page's state in its address, so that reloading or sending the address reproduces the view:
+//   ?mode=ik&solver=refined&target=0.8,0.3,1&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
+//   ?mode=fk&q=0.1,-0.5,...&camera=...
+// target: deepik's base frame (m); camera: its position then the point it orbits, in three.js's
+// world (y up, m); q: joint values (rad, or m for prismatic joints). parseViewState and
+// formatViewState are pure (node tests them); the page keeps the address up to date with
+// history.replaceState, so the back button is not filled with every drag.
+
+const numbers = (text, n) => {
+  if (typeof text !== 'string') return null;
+  const v = text.split(',').map(Number);
+  return v.length === n && v.every(Number.isFinite) ? v : null;
+};
+const TARGET_BOUND = 1e4;  // m, as the JSON API
+
+// What an address asks for, checked against the arm and the solvers on offer: anything malformed
+// or out of range is left out (the page's defaults stand) and named in `ignored`.
+export function parseViewState(search, { dof, joints, solvers }) {
+  const params = new URLSearchParams(search);
+  const view = { ignored: [] };
+  const bad = (key) => view.ignored.push(key);
+  const mode = params.get('mode');
+  if (mode !== null) { if (mode === 'ik' || mode === 'fk') view.mode = mode; else bad('mode'); }
+  const solver = params.get('solver');
+  if (solver !== null) { if (solvers.includes(solver)) view.solver = solver; else bad('solver'); }
+  if (params.has('target')) {
+    const t = numbers(params.get('target'), 3);
+    if (t && t.every((x) => Math.abs(x) <= TARGET_BOUND)) view.target = t; else bad('target');
+  }
+  if (params.has('camera')) {
+    const c = numbers(params.get('camera'), 6);
+    if (c && Math.hypot(c[0] - c[3], c[1] - c[4], c[2] - c[5]) > 1e-6) {
+      view.camera = { position: c.slice(0, 3), target: c.slice(3) };
+    } else {
+      bad('camera');
+    }
+  }
+  if (params.has('q')) {
+    const q = numbers(params.get('q'), dof);
+    // The address rounds to 1e-6, so a value at a limit may read a hair past it: clamped.
+    const slack = 1e-5;
+    if (q && q.every((v, i) => v >= joints[i].lower - slack && v <= joints[i].upper + slack)) {
+      view.q = q.map((v, i) => Math.min(Math.max(v, joints[i].lower), joints[i].upper));
+    } else {
+      bad('q');
+    }
+  }
+  const demo = params.get('demo');
+  if (demo !== null) { if (['off', 'circle', 'eight'].includes(demo)) view.demo = demo; else bad('demo'); }
+  view.embed = params.get('embed') === '1';
+  return view;
+}
+
+// Shortest decimal of x to `digits` decimals (0.800000 -> 0.8).
+const short = (x, digits) => String(Number(x.toFixed(digits)));
+
+// The address's query for a view: the target in IK mode, the joint values in FK mode.
+export function formatViewState({ mode, solver, target, camera, q, demo, embed }) {
+  const parts = [`mode=${mode}`];
+  if (mode === 'ik') {
+    parts.push(`solver=${encodeURIComponent(solver)}`);
+    parts.push(`target=${target.map((x) => short(x, 6)).join(',')}`);
+    if (demo && demo !== 'off') parts.push(`demo=${demo}`);
+  } else {
+    parts.push(`q=${q.map((x) => short(x, 6)).join(',')}`);
+  }
+  parts.push(`camera=${[...camera.position, ...camera.target].map((x) => short(x, 4)).join(',')}`);
+  if (embed) parts.push('embed=1');
+  return `?${parts.join('&')}`;
+}
+
+// Keeps the address in step with the page, at most four times a second (a drag or the demo
+// changes the state every frame); `read` returns the view as formatViewState takes it.
+export function makeAddressKeeper(read) {
+  let last = 0, timer = null;
+  const write = () => {
+    timer = null;
+    last = performance.now();
+    const search = formatViewState(read());
+    if (search !== window.location.search) {
+      window.history.replaceState(null, '', `${window.location.pathname}${search}${window.location.hash}`);
+    }
+  };
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(write, Math.max(0, 250 - (performance.now() - last)));
+  };
+}
