@@ -25,6 +25,10 @@ using Jacobian6 = Eigen::Matrix<double, 6, Eigen::Dynamic, 0, 6, kMaxJoints>;
 // Ends of one start that agree on the minimum before it is called the closest pose.
 constexpr int kAgreeingMinima = 3;
 constexpr double kSameCost = 1e-6;  // relative
+// Stationarity: the gradient below this times |J| |r| (at 1e-10 the end point is within about
+// 1e-10 x the residual of the minimum), or a step that gains less than this share of the cost.
+constexpr double kStationaryGradient = 1e-10;
+constexpr double kNegligibleDecrease = 1e-13;
 
 // Brings q into the limits: full-turn joints wrap around, the others are clamped.
 void ProjectIntoLimits(const Chain& chain, VectorQ& q) {
@@ -163,7 +167,9 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
       }
     }
     const double scale = state->J.cwiseAbs().maxCoeff() * state->r.norm();
-    if (!(g.cwiseAbs().maxCoeff() > 1e-15 * scale)) return StartEnd::kStationary;
+    // A minimum (perhaps local): the gradient vanishes against |J| |r|, which it does not while
+    // the residual lies in J's range (a reachable target).
+    if (!(g.cwiseAbs().maxCoeff() > kStationaryGradient * scale)) return StartEnd::kStationary;
     if (mu < 0) mu = 1e-3 * std::max(A.diagonal().maxCoeff(), 1e-12);
     bool accepted = false;
     while (!accepted) {
@@ -183,7 +189,7 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
         const double rho = predicted > 0 ? (state->cost - trial.cost) / predicted : 1.0;
         mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
         nu = 2.0;
-        const bool negligible = state->cost - trial.cost <= 1e-15 * state->cost;
+        const bool negligible = state->cost - trial.cost <= kNegligibleDecrease * state->cost;
         q = q_trial;
         *state = trial;
         if (negligible) return StartEnd::kStationary;
