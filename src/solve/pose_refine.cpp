@@ -280,17 +280,20 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
         ++agreeing;
       }
     }
-    const bool closest = best_stationary && agreeing >= kAgreeingMinima &&
-                         best_state.cost <= min_stationary * (1 + kSameCost);
-    if (closest || end == StartEnd::kTimeout) break;
+    if (end == StartEnd::kTimeout) break;
   }
   SolveResult result;
   result.q = best_q;
   result.iterations = search.iterations;
   MeasureResult(chain, target, &result);
+  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
+  // tip's distance from the base origin) by more than the position bounds allow.
+  const double slack = target.bounds.head<3>().norm();
+  const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
   if (converged) {
     result.status = SolveStatus::kConverged;
-  } else if (best_stationary && agreeing >= kAgreeingMinima && best_state.cost <= min_stationary * (1 + kSameCost)) {
+  } else if (beyond_reach ||
+             (best_stationary && agreeing >= kAgreeingMinima && best_state.cost <= min_stationary * (1 + kSameCost))) {
     result.status = SolveStatus::kOutOfReach;
   } else {
     result.status = SolveStatus::kFailed;

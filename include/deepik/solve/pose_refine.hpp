@@ -40,10 +40,12 @@ struct PoseRefineOptions {
 /// then restarts begin from configurations uniform within the limits (seeded), until one
 /// converges, timeout_s has passed or max_starts starts have run. The best end wins.
 ///
-/// Status: kConverged within the tolerances; kOutOfReach when the best end is a minimum that at
-/// least three starts reached with the same cost (within 1e-6 relative; the search stops there):
-/// q then reaches the closest pose found in the weighted metric; kFailed otherwise (a local
-/// minimum or the budget ran out). The result is measured by MeasureResult and always within
+/// Status: kConverged within the tolerances. Otherwise, once the budget (time or max_starts) is
+/// spent, q is the best end found (the closest pose found in the weighted metric) and the status
+/// is kOutOfReach when the target is provably unreachable (its position lies beyond
+/// chain.reach(), an upper bound of the tip's distance from the base origin, plus the position
+/// bounds) or when the best end is a minimum that at least three starts reached with the same
+/// cost (within 1e-6 relative); else kFailed (perhaps a local minimum, perhaps too little time). The result is measured by MeasureResult and always within
 /// the limits. Allocates nothing per iteration (fixed-maximum-size Eigen types).
 /// @throws std::invalid_argument for invalid options, an invalid target (ThrowUnlessValidTarget),
 ///         a q_start of the wrong size or not finite, or a chain of more than 16 joints.
