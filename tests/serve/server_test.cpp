@@ -175,8 +175,8 @@ TEST_F(ServerTest, SolveDefaultsToRefinedAndEveryOfferedSolverAnswers) {
   const auto [model_status, info] = Get("/api/model");
   ASSERT_EQ(model_status, 200);
   const std::vector<std::string> solvers = info.at("solvers").get<std::vector<std::string>>();
-  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "analytic", "kdl-nr", "kdl-nr-restarts",
-                                               "kdl-lma"}));
+  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "lm", "analytic", "kdl-nr",
+                                               "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"}));
   for (const std::string& solver : solvers) {
     const auto [s, a] = Post("/api/solve", TargetBody(target, solver).dump());
     ASSERT_EQ(s, 200) << solver << " " << a;
