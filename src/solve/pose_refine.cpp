@@ -131,7 +131,13 @@ bool Converged(const Problem& problem, const State& s, const PoseRefineOptions& 
   return !problem.orientation || s.r.tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
 }
 
-enum class StartEnd { kConverged, kStationary, kIterations, kTimeout };
+enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled };
+
+// A start whose cost fell by less than kStallDecrease over the last kStallWindow iterations is
+// heading for a local minimum (or crawling through a singular neighbourhood): a fresh start is
+// cheaper than following it.
+constexpr int kStallWindow = 6;
+constexpr double kStallDecrease = 0.1;
 
 struct Search {
   using Clock = std::chrono::steady_clock;
@@ -150,12 +156,17 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   Eigen::LLT<MatrixQ> llt(n);
   Evaluate(chain, problem, q, state);
   double mu = -1.0, nu = 2.0;
+  double window_cost[kStallWindow];
   for (int it = 0; it < options.max_iterations; ++it) {
     if (Converged(problem, *state, options)) return StartEnd::kConverged;
     if (search->OutOfTime()) return StartEnd::kTimeout;
+    if (it >= kStallWindow && state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
+      return StartEnd::kStalled;
+    }
+    window_cost[it % kStallWindow] = state->cost;
     ++search->iterations;
     g.noalias() = state->J.transpose() * state->r;
-    A.noalias() = state->J.transpose() * state->J;
+    A.noalias() = state->J.transpose().lazyProduct(state->J);
     // Active set: a joint at a limit that the descent direction -g pushes further out is frozen.
     for (int j = 0; j < n; ++j) {
       const Joint& joint = chain.joint(j);
@@ -187,7 +198,8 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
       if (trial.cost < state->cost) {
         const double predicted = 0.5 * (mu * step.squaredNorm() - g.dot(step));
         const double rho = predicted > 0 ? (state->cost - trial.cost) / predicted : 1.0;
-        mu *= std::max(1.0 / 3.0, 1.0 - std::pow(2.0 * rho - 1.0, 3));
+        const double t = 2.0 * rho - 1.0;
+        mu *= std::max(1.0 / 3.0, 1.0 - t * t * t);
         nu = 2.0;
         const bool negligible = state->cost - trial.cost <= kNegligibleDecrease * state->cost;
         q = q_trial;
