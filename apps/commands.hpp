@@ -74,10 +74,10 @@ void RunModelInfo(const std::string& path, std::ostream& out);
 
 /// The solver settings the commands share: tolerances, time budget, free and bounded axes.
 struct SolveSettingsOptions {
-  double timeout_ms = 5.0;            ///< per target (pose refinement, lm, KDL restarts)
-  double position_tolerance = 1e-9;   ///< m
-  double angle_tolerance = 1e-9;      ///< rad
-  std::string bounds;                 ///< e.g. "rz=free" or "x=1e-3,y=1e-3,z=1e-3" (ParseAxisBounds)
+  double timeout_ms = 5.0;           ///< per target (pose refinement, lm, KDL restarts)
+  double position_tolerance = 1e-9;  ///< m
+  double angle_tolerance = 1e-9;     ///< rad
+  std::string bounds;                ///< e.g. "rz=free" or "x=1e-3,y=1e-3,z=1e-3" (ParseAxisBounds)
 };
 
 /// Options of `deepik solve`.
@@ -125,7 +125,7 @@ struct BenchCommandOptions {
   /// The full-pose protocol (PoseBenchOptions): success rate and time per target on FK poses,
   /// near-limit poses and unreachable poses, one thread, plus batch throughput on `threads`.
   bool pose = false;
-  int64_t count = 0;  ///< in-reach targets; 0: 2000 (10000 with `pose`)
+  int64_t count = 0;                  ///< in-reach targets; 0: 2000 (10000 with `pose`)
   int64_t near_limit_count = 1000;    ///< `pose` only
   int64_t out_of_reach_count = 1000;  ///< `pose` only
   SolveSettingsOptions settings;      ///< `pose` only: budget, tolerances of lm and refined

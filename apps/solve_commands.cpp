@@ -73,15 +73,18 @@ NumericCsvReader OpenTargetFile(const std::string& path) {
   } catch (const InputError& e) {
     const std::string message = e.what();
     if (message.find("expected the header x,y,z,") == std::string::npos) throw;
-    const size_t at = message.find("expected the header x,y,z,") + std::string("expected the header x,y,z").size();
-    throw InputError(message.substr(0, at) + " (positions) or x,y,z,qw,qx,qy,qz (poses)" + message.substr(at));
+    const size_t at =
+        message.find("expected the header x,y,z,") + std::string("expected the header x,y,z").size();
+    throw InputError(message.substr(0, at) + " (positions) or x,y,z,qw,qx,qy,qz (poses)" +
+                     message.substr(at));
   }
 }
 
 // Rows of a target file as targets; a quaternion whose norm is off by more than 1e-6 is a bad row
 // (recorded in `problems` with file and line, and the row skipped), others are normalised.
 void RowsToTargets(const NumericRows& rows, const std::string& path, const Vector6d& bounds,
-                   std::vector<IkTarget>* targets, std::vector<std::string>* problems, int64_t* problem_count) {
+                   std::vector<IkTarget>* targets, std::vector<std::string>* problems,
+                   int64_t* problem_count) {
   targets->clear();
   for (size_t i = 0; i < rows.size(); ++i) {
     const double* row = rows.row(i);
@@ -133,7 +136,8 @@ struct ArmAndModel {
 
 ArmAndModel LoadArmOrModel(const std::string& model_path, const ArmSpec& arm, const std::string& command) {
   if (model_path.empty() == arm.arm.empty()) {
-    throw InputError(command + ": expected a model (--model FILE) or an arm (--arm ARM), exactly one of them");
+    throw InputError(command +
+                     ": expected a model (--model FILE) or an arm (--arm ARM), exactly one of them");
   }
   ArmAndModel result;
   if (!model_path.empty()) {
@@ -145,8 +149,9 @@ ArmAndModel LoadArmOrModel(const std::string& model_path, const ArmSpec& arm, co
 }
 
 void AddSettingsOptions(CLI::App* command, SolveSettingsOptions* settings) {
-  command->add_option("--timeout", settings->timeout_ms,
-                      "time budget per target (ms) of pose refinement, lm and the KDL restarts")
+  command
+      ->add_option("--timeout", settings->timeout_ms,
+                   "time budget per target (ms) of pose refinement, lm and the KDL restarts")
       ->capture_default_str()
       ->check(NumberIn(1e-3, 6e4));
   command
@@ -166,9 +171,10 @@ void AddSettingsOptions(CLI::App* command, SolveSettingsOptions* settings) {
 }
 
 void AddArmOption(CLI::App* command, ArmSpec* arm) {
-  command->add_option("--arm", arm->arm,
-                      "instead of a model: built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or "
-                      "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
+  command->add_option(
+      "--arm", arm->arm,
+      "instead of a model: built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or "
+      "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
   command->add_option("--base", arm->base_link, "URDF base link (with --arm)");
   command->add_option("--tip", arm->tip_link, "URDF tip link (with --arm)");
 }
@@ -183,7 +189,8 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   CheckDistinctFiles(options.input_path, options.output_path);
   NumericCsvReader input = OpenTargetFile(options.input_path);
   const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "solve");
-  const std::string solver_name = !options.solver.empty() ? options.solver : (loaded.model ? "refined" : "lm");
+  const std::string solver_name =
+      !options.solver.empty() ? options.solver : (loaded.model ? "refined" : "lm");
   const std::unique_ptr<Solver> solver =
       MakeSolver(solver_name, loaded.chain(), loaded.model_or_null(), ToSolverSettings(options.settings));
   const Chain& chain = loaded.chain();
@@ -247,7 +254,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
     PoseBenchOptions bench;
     std::vector<PoseBenchRow> rows;
     std::vector<std::string> names = options.solvers;
-    if (names.empty()) names = {"network", "refined", "lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"};
+    if (names.empty())
+      names = {"network", "refined", "lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"};
     for (const std::string& name : names) {
       const std::unique_ptr<Solver> solver = MakeSolver(name, model.chain(), &model, SolverSettings{});
       log << "eval: " << name << "...\n";
@@ -320,13 +328,14 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
   std::vector<std::string> names = options.solvers;
   if (names.empty()) {
     if (loaded.model) names = {"network", "refined"};
-    for (const char* name : {"lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"}) names.push_back(name);
+    for (const char* name : {"lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"})
+      names.push_back(name);
   }
   const SolverSettings settings = ToSolverSettings(options.settings);
   out << "Arm " << chain.name() << " (" << chain.num_joints() << " joints)"
       << (loaded.model ? ", model " + options.model_path : std::string()) << "; seed " << bench.seed << "; "
-      << bench.count << " FK poses of uniform configurations, " << bench.near_limit_count << " with a joint within "
-      << bench.near_limit_deg << " deg of a limit, " << bench.out_of_reach_count
+      << bench.count << " FK poses of uniform configurations, " << bench.near_limit_count
+      << " with a joint within " << bench.near_limit_deg << " deg of a limit, " << bench.out_of_reach_count
       << " moved to 1.1-1.5 x reach; budget " << options.settings.timeout_ms
       << " ms per target; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits; "
          "every solver from the middle of the limits, one thread.\n\n";
@@ -336,7 +345,8 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
     const std::unique_ptr<Solver> solver = MakeSolver(name, chain, loaded.model_or_null(), settings);
     log << "bench: " << name << "...\n";
     rows.push_back(BenchPoseSolver(*solver, targets.in_reach, "in reach", bench));
-    if (!targets.near_limit.empty()) rows.push_back(BenchPoseSolver(*solver, targets.near_limit, "near limit", bench));
+    if (!targets.near_limit.empty())
+      rows.push_back(BenchPoseSolver(*solver, targets.near_limit, "near limit", bench));
     if (!targets.out_of_reach.empty()) {
       rows.push_back(BenchPoseSolver(*solver, targets.out_of_reach, "out of reach", bench));
     }
@@ -344,7 +354,8 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
   }
   std::stable_sort(rows.begin(), rows.end(),
                    [](const PoseBenchRow& a, const PoseBenchRow& b) { return a.set < b.set; });
-  out << PoseBenchMarkdown(rows) << "\nBatch throughput on the in-reach set, " << options.threads << " threads:";
+  out << PoseBenchMarkdown(rows) << "\nBatch throughput on the in-reach set, " << options.threads
+      << " threads:";
   for (const auto& [name, per_s] : throughput) {
     char item[128];
     std::snprintf(item, sizeof(item), " %s %.0f /s;", name.c_str(), per_s);
@@ -392,16 +403,19 @@ void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostrea
 
 void AddSolveCommands(CLI::App& app, CommandSet* set) {
   auto solve = std::make_shared<SolveCommandOptions>();
-  CLI::App* solve_command = app.add_subcommand("solve", "inverse kinematics for a CSV of targets (positions or poses)");
+  CLI::App* solve_command =
+      app.add_subcommand("solve", "inverse kinematics for a CSV of targets (positions or poses)");
   solve_command->add_option("--model,-m", solve->model_path, "model file (or --arm)");
   AddArmOption(solve_command, &solve->arm);
-  solve_command->add_option("--solver,-s", solve->solver,
-                            "network, refined (default with a model), lm (default without), analytic (seed arm), "
-                            "kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts");
+  solve_command->add_option(
+      "--solver,-s", solve->solver,
+      "network, refined (default with a model), lm (default without), analytic (seed arm), "
+      "kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts");
   solve_command
-      ->add_option("--input,-i", solve->input_path,
-                   "CSV with header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses: tip orientation in the base "
-                   "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame)")
+      ->add_option(
+          "--input,-i", solve->input_path,
+          "CSV with header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses: tip orientation in the base "
+          "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame)")
       ->required();
   solve_command
       ->add_option("--output,-o", solve->output_path,
@@ -444,7 +458,8 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
                            }});
 
   auto bench = std::make_shared<BenchCommandOptions>();
-  CLI::App* bench_command = app.add_subcommand("bench", "latency and throughput of solvers; --pose: the full-pose protocol");
+  CLI::App* bench_command =
+      app.add_subcommand("bench", "latency and throughput of solvers; --pose: the full-pose protocol");
   bench_command->add_option("--model,-m", bench->model_path, "model file (or --arm with --pose)");
   AddArmOption(bench_command, &bench->arm);
   bench_command
@@ -452,10 +467,11 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
                    "solvers (default: network, refined, analytic, kdl-nr, kdl-nr-restarts; with --pose: "
                    "network, refined (with a model), lm, kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts)")
       ->delimiter(',');
-  bench_command->add_flag("--pose", bench->pose,
-                          "full-pose protocol: FK poses of uniform configurations (+ near-limit and out-of-reach "
-                          "sets), every solver from mid-limits with the --timeout budget, success = 1e-5 m and "
-                          "1e-5 rad by FK of the answer; success rate, mean/median/p99 time on one thread");
+  bench_command->add_flag(
+      "--pose", bench->pose,
+      "full-pose protocol: FK poses of uniform configurations (+ near-limit and out-of-reach "
+      "sets), every solver from mid-limits with the --timeout budget, success = 1e-5 m and "
+      "1e-5 rad by FK of the answer; success rate, mean/median/p99 time on one thread");
   bench_command->add_option("--count", bench->count, "in-reach targets (default 2000; 10000 with --pose)")
       ->check(WholeNumberIn(1, kMaxEvalTargets));
   bench_command->add_option("--near-limit", bench->near_limit_count, "--pose: near-limit targets")

@@ -1032,14 +1032,16 @@ struct WebServer::Impl {
       const Eigen::Quaterniond Q(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]);
       const double norm = Q.coeffs().norm();
       if (!(std::abs(norm - 1.0) <= 1e-6)) {
-        throw ApiError{400, field + ".quat: expected a unit quaternion [w, x, y, z] (norm within 1e-6 of 1), got norm " +
-                                Json(norm).dump()};
+        throw ApiError{
+            400, field + ".quat: expected a unit quaternion [w, x, y, z] (norm within 1e-6 of 1), got norm " +
+                     Json(norm).dump()};
       }
       target.Q_BT = Q.normalized();
     }
     if (value.contains("bounds")) {
       const Json& b = value["bounds"];
-      if (!b.is_string()) throw ApiError{400, field + ".bounds: expected a string such as \"rz=free\", got " + TypeName(b)};
+      if (!b.is_string())
+        throw ApiError{400, field + ".bounds: expected a string such as \"rz=free\", got " + TypeName(b)};
       try {
         target.bounds = ParseAxisBounds(b.get<std::string>());
       } catch (const InputError& e) {
@@ -1077,8 +1079,9 @@ struct WebServer::Impl {
   // Every target is checked before any is solved: a bad one refuses the whole batch at once.
   Json SolveBatch(const Solver& solver, const Json& list) const {
     if (!list.is_array()) {
-      throw ApiError{400, "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
-                              TypeName(list)};
+      throw ApiError{400,
+                     "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
+                         TypeName(list)};
     }
     if (list.empty()) throw ApiError{400, "targets: expected at least one target"};
     if (list.size() > static_cast<size_t>(options.max_targets)) {

@@ -281,7 +281,8 @@ Eigen::Vector3d AnalyticSeedSolver::ClosestReachablePoint(const Eigen::Vector3d&
 SolveResult AnalyticSeedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* /*q_start*/) const {
   if (target.has_orientation() || target.has_bounds()) {
     throw std::invalid_argument(
-        "analytic: the seed arm's closed form solves position-only targets, got a target with an orientation or "
+        "analytic: the seed arm's closed form solves position-only targets, got a target with an orientation "
+        "or "
         "bounds");
   }
   SolveResult result;

@@ -139,15 +139,17 @@ class KdlSolver final : public Solver {
     if (!result.q.allFinite()) result.q = q0;
     result.q = result.q.cwiseMax(chain_.lower_limits()).cwiseMin(chain_.upper_limits());
     MeasureResult(chain_, target, &result);
-    const bool reached =
-        IsPlainPosition(target)
-            ? result.error < options_.eps
-            : WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached, options_.eps, options_.eps);
+    const bool reached = IsPlainPosition(target)
+                             ? result.error < options_.eps
+                             : WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached,
+                                               options_.eps, options_.eps);
     result.status = reached ? SolveStatus::kConverged : SolveStatus::kFailed;
     return result;
   }
 
-  static bool IsPlainPosition(const IkTarget& target) { return !target.has_orientation() && !target.has_bounds(); }
+  static bool IsPlainPosition(const IkTarget& target) {
+    return !target.has_orientation() && !target.has_bounds();
+  }
 
   // The stopping test of the iterations: the position error, and for a pose the angle too, below
   // eps (the bounds only widen Finish's test: KDL iterates toward the exact pose).
@@ -165,8 +167,8 @@ class KdlSolver final : public Solver {
     return ToKdlFrame(X);
   }
 
-  // MoveIt's KDL plugin loop (searchPositionIK), around NR_JL or LMA: attempt after attempt, each from joint values
-  // uniform within the limits, while time is left; the first attempt always runs.
+  // MoveIt's KDL plugin loop (searchPositionIK), around NR_JL or LMA: attempt after attempt, each from joint
+  // values uniform within the limits, while time is left; the first attempt always runs.
   SolveResult SolveWithRestarts(const IkTarget& target, const Eigen::VectorXd& q0, bool lma) const {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
@@ -212,7 +214,7 @@ class KdlSolver final : public Solver {
     const unsigned int n_kdl = kdl_chain.getNrOfJoints();
     KDL::ChainFkSolverPos_recursive fk(kdl_chain);
     KDL::ChainIkSolverVel_wdls vel(kdl_chain);  // KDL defaults: eps 1e-5, maxiter 150
-    if (!target.has_orientation()) {  // a pose target keeps wdls's default weights (identity)
+    if (!target.has_orientation()) {            // a pose target keeps wdls's default weights (identity)
       Eigen::MatrixXd weight_ts = Eigen::MatrixXd::Zero(6, 6);
       weight_ts.diagonal().head<3>().setOnes();
       vel.setWeightTS(weight_ts);

@@ -22,7 +22,8 @@ IkTarget PoseOf(const Chain& chain, const Eigen::VectorXd& q) {
 double Percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
-  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
+  const size_t index =
+      std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
   return values[index];
 }
 
@@ -31,9 +32,11 @@ double Percentile(std::vector<double> values, double p) {
 void PoseBenchOptions::Validate() const {
   if (count < 0) throw std::invalid_argument("PoseBenchOptions::count: expected >= 0");
   if (near_limit_count < 0) throw std::invalid_argument("PoseBenchOptions::near_limit_count: expected >= 0");
-  if (out_of_reach_count < 0) throw std::invalid_argument("PoseBenchOptions::out_of_reach_count: expected >= 0");
+  if (out_of_reach_count < 0)
+    throw std::invalid_argument("PoseBenchOptions::out_of_reach_count: expected >= 0");
   if (!(near_limit_deg > 0)) throw std::invalid_argument("PoseBenchOptions::near_limit_deg: expected > 0");
-  if (!(success_position > 0)) throw std::invalid_argument("PoseBenchOptions::success_position: expected > 0");
+  if (!(success_position > 0))
+    throw std::invalid_argument("PoseBenchOptions::success_position: expected > 0");
   if (!(success_angle > 0)) throw std::invalid_argument("PoseBenchOptions::success_angle: expected > 0");
 }
 
@@ -56,7 +59,8 @@ PoseBenchTargets MakePoseBenchTargets(const Chain& chain, const PoseBenchOptions
   const double band = options.near_limit_deg * M_PI / 180.0;
   for (int64_t i = 0; i < options.near_limit_count; ++i) {
     UniformConfiguration(chain, &rng, q);
-    const int j = stopped[std::min(stopped.size() - 1, static_cast<size_t>(UniformUnit(&rng) * stopped.size()))];
+    const int j =
+        stopped[std::min(stopped.size() - 1, static_cast<size_t>(UniformUnit(&rng) * stopped.size()))];
     const Joint& joint = chain.joint(j);
     const double width = std::min(band, joint.upper - joint.lower);
     const double offset = UniformUnit(&rng) * width;
@@ -74,8 +78,8 @@ PoseBenchTargets MakePoseBenchTargets(const Chain& chain, const PoseBenchOptions
   return targets;
 }
 
-PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& targets, const std::string& set,
-                             const PoseBenchOptions& options) {
+PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& targets,
+                             const std::string& set, const PoseBenchOptions& options) {
   using Clock = std::chrono::steady_clock;
   const Chain& chain = solver.chain();
   PoseBenchRow row;
@@ -135,8 +139,11 @@ std::string PoseBenchMarkdown(const std::vector<PoseBenchRow>& rows) {
       "limit violations | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PoseBenchRow& r : rows) {
     char line[512];
-    const double rate = r.targets > 0 ? 100.0 * static_cast<double>(r.successes) / static_cast<double>(r.targets) : 0;
-    std::snprintf(line, sizeof(line), "| %s | %s | %.2f %% (%lld/%lld) | %.1f us | %.1f us | %.1f us | %lld | %lld | %lld | %lld | %lld |\n",
+    const double rate =
+        r.targets > 0 ? 100.0 * static_cast<double>(r.successes) / static_cast<double>(r.targets) : 0;
+    std::snprintf(line, sizeof(line),
+                  "| %s | %s | %.2f %% (%lld/%lld) | %.1f us | %.1f us | %.1f us | %lld | %lld | %lld | %lld "
+                  "| %lld |\n",
                   r.set.c_str(), r.solver.c_str(), rate, static_cast<long long>(r.successes),
                   static_cast<long long>(r.targets), r.mean_us, r.median_us, r.p99_us,
                   static_cast<long long>(r.claimed_converged), static_cast<long long>(r.false_claims),

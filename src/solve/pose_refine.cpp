@@ -12,7 +12,6 @@
 #include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
-#include "kinematics/fk_walk.hpp"
 
 namespace deepik {
 namespace {
@@ -52,10 +51,10 @@ struct Problem {
 };
 
 struct State {
-  Vector6d e;    // error twist, target frame, before bounds
-  Vector6d r;    // weighted excess: the residual
-  double cost;   // 0.5 |r|^2
-  Jacobian6 J;   // d r / d q
+  Vector6d e;   // error twist, target frame, before bounds
+  Vector6d r;   // weighted excess: the residual
+  double cost;  // 0.5 |r|^2
+  Jacobian6 J;  // d r / d q
 };
 
 // (d/dphi) log(exp(delta) exp(phi)) at delta = 0: the inverse left Jacobian of SO(3).
@@ -77,27 +76,11 @@ Eigen::Matrix3d InverseLeftJacobian(const Eigen::Vector3d& phi) {
 void Evaluate(const Chain& chain, const Problem& problem, const VectorQ& q, State* s) {
   const int n = chain.num_joints();
   s->J.resize(6, n);
-  Eigen::Matrix3d R;
-  Eigen::Vector3d p;
   Jacobian6& J = s->J;
-  internal::WalkChain(
-      chain, q, &R, &p,
-      [&chain, &J](int j, const Eigen::Matrix3d& R_BJ, const Eigen::Vector3d& p_BJ) {
-        J.col(j).tail<3>() = R_BJ * chain.joint(j).axis_J;
-        J.col(j).head<3>() = p_BJ;
-      },
-      internal::IgnoreFrame{});
-  const Eigen::Vector3d p_BT = p + R * chain.X_LT().translation();
-  const Eigen::Matrix3d R_BT = R * chain.X_LT().linear();
-  for (int j = 0; j < n; ++j) {
-    const Eigen::Vector3d axis_B = J.col(j).tail<3>();
-    if (chain.joint(j).type == JointType::kRevolute) {
-      J.col(j).head<3>() = axis_B.cross(p_BT - J.col(j).head<3>());
-    } else {
-      J.col(j).head<3>() = axis_B;
-      J.col(j).tail<3>().setZero();
-    }
-  }
+  Eigen::Isometry3d X_BT;
+  TipPoseAndJacobian(chain, q, &X_BT, J);
+  const Eigen::Vector3d p_BT = X_BT.translation();
+  const Eigen::Matrix3d R_BT = X_BT.linear();
   // The geometric Jacobian (base frame) becomes d e / d q in the target frame.
   s->e.head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
   for (int j = 0; j < n; ++j) J.col(j).head<3>() = problem.R_target_T * J.col(j).head<3>().eval();
@@ -227,7 +210,8 @@ bool PoseRefineOptions::IsValid(std::string* error) const {
     return fail("position_tolerance: expected a finite value > 0");
   if (!(angle_tolerance > 0.0) || !std::isfinite(angle_tolerance))
     return fail("angle_tolerance: expected a finite value > 0");
-  if (!(angle_weight > 0.0) || !std::isfinite(angle_weight)) return fail("angle_weight: expected a finite value > 0");
+  if (!(angle_weight > 0.0) || !std::isfinite(angle_weight))
+    return fail("angle_weight: expected a finite value > 0");
   if (!(timeout_s > 0.0) || !std::isfinite(timeout_s)) return fail("timeout_s: expected a finite value > 0");
   if (max_iterations < 1) return fail("max_iterations: expected >= 1");
   if (max_starts < 0) return fail("max_starts: expected >= 0");
@@ -245,12 +229,12 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
                                 " joints, got " + std::to_string(n));
   }
   if (q_start.size() != n || !q_start.allFinite()) {
-    throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) + ", got size " +
-                                std::to_string(q_start.size()));
+    throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
+                                ", got size " + std::to_string(q_start.size()));
   }
   Search search;
   search.deadline = Search::Clock::now() + std::chrono::duration_cast<Search::Clock::duration>(
-                                                std::chrono::duration<double>(options.timeout_s));
+                                               std::chrono::duration<double>(options.timeout_s));
   Problem problem;
   problem.p_target = target.p_BT;
   problem.bounds = target.bounds;
@@ -304,8 +288,8 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
   const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
   if (converged) {
     result.status = SolveStatus::kConverged;
-  } else if (beyond_reach ||
-             (best_stationary && agreeing >= kAgreeingMinima && best_state.cost <= min_stationary * (1 + kSameCost))) {
+  } else if (beyond_reach || (best_stationary && agreeing >= kAgreeingMinima &&
+                              best_state.cost <= min_stationary * (1 + kSameCost))) {
     result.status = SolveStatus::kOutOfReach;
   } else {
     result.status = SolveStatus::kFailed;

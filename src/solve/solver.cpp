@@ -66,8 +66,8 @@ Vector6d ParseAxisBounds(const std::string& text) {
     char* end = nullptr;
     const double v = value.empty() ? -1.0 : std::strtod(value.c_str(), &end);
     if (value.empty() || end == nullptr || *end != '\0' || !(v >= 0.0) || !std::isfinite(v)) {
-      throw InputError("axis bounds: expected " + axis + "=VALUE with a number >= 0 (m or rad) or 'free', got '" +
-                       item + "'");
+      throw InputError("axis bounds: expected " + axis +
+                       "=VALUE with a number >= 0 (m or rad) or 'free', got '" + item + "'");
     }
     bounds[index] = v;
   }
@@ -87,7 +87,8 @@ void ThrowUnlessValidTarget(const IkTarget& target) {
   for (int i = 0; i < 6; ++i) {
     if (!(target.bounds[i] >= 0.0)) {
       std::ostringstream message;
-      message << "IkTarget::bounds[" << i << "]: expected a value >= 0 (or +infinity), got " << target.bounds[i];
+      message << "IkTarget::bounds[" << i << "]: expected a value >= 0 (or +infinity), got "
+              << target.bounds[i];
       throw std::invalid_argument(message.str());
     }
   }
@@ -97,9 +98,9 @@ void MeasureOrientation(const Chain& chain, const IkTarget& target, SolveResult*
   const Eigen::Isometry3d X_BT = TipPose(chain, result->q);
   result->Q_reached = Eigen::Quaterniond(X_BT.linear());
   if (result->Q_reached.w() < 0) result->Q_reached.coeffs() = -result->Q_reached.coeffs();
-  result->angle_error = target.Q_BT ? RotationAngleBetween(target.Q_BT->normalized().toRotationMatrix(),
-                                                           X_BT.linear())
-                                    : std::numeric_limits<double>::quiet_NaN();
+  result->angle_error =
+      target.Q_BT ? RotationAngleBetween(target.Q_BT->normalized().toRotationMatrix(), X_BT.linear())
+                  : std::numeric_limits<double>::quiet_NaN();
 }
 
 void MeasureResult(const Chain& chain, const IkTarget& target, SolveResult* result) {

@@ -34,11 +34,10 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   result.p_reached = TipPosition(model_.chain(), result.q);
   result.error = (result.p_reached - target.p_BT).norm();
   MeasureOrientation(model_.chain(), target, &result);
-  const bool reached =
-      target.has_orientation() || target.has_bounds()
-          ? WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached, kNetworkTolerance,
-                            kNetworkTolerance)
-          : result.error <= kNetworkTolerance;
+  const bool reached = target.has_orientation() || target.has_bounds()
+                           ? WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached,
+                                             kNetworkTolerance, kNetworkTolerance)
+                           : result.error <= kNetworkTolerance;
   if (!finite || !model_.chain().WithinLimits(result.q)) {
     result.status = SolveStatus::kFailed;  // a free head can leave the limits: no valid answer
   } else {
@@ -107,17 +106,19 @@ bool SolverNeedsModel(const std::string& name) { return name == "network" || nam
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
                                    const SolverSettings& settings) {
   if (SolverNeedsModel(name) && model == nullptr) {
-    throw InputError("--solver " + name + ": needs a model (--model); without one use lm, kdl-nr, kdl-nr-restarts, "
+    throw InputError("--solver " + name +
+                     ": needs a model (--model); without one use lm, kdl-nr, kdl-nr-restarts, "
                      "kdl-lma or kdl-lma-restarts");
   }
   if (name == "network") return std::make_unique<NetworkSolver>(CopyOf(*model));
-  if (name == "refined") return std::make_unique<RefinedSolver>(CopyOf(*model), settings.refine, settings.pose);
+  if (name == "refined")
+    return std::make_unique<RefinedSolver>(CopyOf(*model), settings.refine, settings.pose);
   if (name == "lm") return std::make_unique<LmSolver>(chain, settings.pose, settings.refine);
   if (name == "analytic") {
     const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
     if (!seed)
-      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" + chain.name() +
-                       "'");
+      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
+                       chain.name() + "'");
     return std::make_unique<AnalyticSeedSolver>(*seed);
   }
   if (name == "kdl-nr") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl);
@@ -125,9 +126,9 @@ std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, 
   if (name == "kdl-nr-restarts" || name == "kdl-lma-restarts") {
     KdlOptions options = MoveItKdlOptions();
     options.time_budget_s = settings.pose.timeout_s;
-    return MakeKdlSolver(chain,
-                         name == "kdl-nr-restarts" ? KdlMethod::kNewtonRaphsonJlRestarts : KdlMethod::kLmaRestarts,
-                         options);
+    return MakeKdlSolver(
+        chain, name == "kdl-nr-restarts" ? KdlMethod::kNewtonRaphsonJlRestarts : KdlMethod::kLmaRestarts,
+        options);
   }
   std::string known;
   for (const std::string& n : SolverNames()) known += (known.empty() ? "" : ", ") + n;

@@ -161,9 +161,10 @@ TEST(PoseCliTest, FreeAxesComeFromTheBoundsOption) {
   const Eigen::Quaterniond Q =
       Eigen::Quaterniond(X.linear()) * Eigen::Quaterniond(Eigen::AngleAxisd(2.5, Eigen::Vector3d::UnitZ()));
   WriteBytes(dir.Path("t.csv"), "x,y,z,qw,qx,qy,qz\n" + FormatDouble(X.translation().x()) + "," +
-                                    FormatDouble(X.translation().y()) + "," + FormatDouble(X.translation().z()) +
-                                    "," + FormatDouble(Q.w()) + "," + FormatDouble(Q.x()) + "," +
-                                    FormatDouble(Q.y()) + "," + FormatDouble(Q.z()) + "\n");
+                                    FormatDouble(X.translation().y()) + "," +
+                                    FormatDouble(X.translation().z()) + "," + FormatDouble(Q.w()) + "," +
+                                    FormatDouble(Q.x()) + "," + FormatDouble(Q.y()) + "," +
+                                    FormatDouble(Q.z()) + "\n");
   const CliResult r = RunCli("solve --arm panda --bounds rz=free --timeout 1000 -i t.csv -o s.csv", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
@@ -203,10 +204,13 @@ TEST(PoseCliTest, EvalTakesAPoseFileAndBenchRunsThePoseProtocol) {
   EXPECT_NE(r.out.find("| file | lm | 100.00 % (6/6)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| file | refined | 100.00 % (6/6)"), std::string::npos) << r.out;
 
-  r = RunCli("bench --pose --arm ur5 --count 10 --near-limit 4 --out-of-reach 3 --solvers lm,kdl-nr --timeout 1000", dir);
+  r = RunCli(
+      "bench --pose --arm ur5 --count 10 --near-limit 4 --out-of-reach 3 --solvers lm,kdl-nr --timeout 1000",
+      dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
-  for (const char* part : {"| in reach | lm | 100.00 % (10/10)", "| near limit | lm |", "| out of reach | lm | 0.00 % (0/3)",
-                           "| in reach | kdl-nr |", "Batch throughput"}) {
+  for (const char* part :
+       {"| in reach | lm | 100.00 % (10/10)", "| near limit | lm |", "| out of reach | lm | 0.00 % (0/3)",
+        "| in reach | kdl-nr |", "Batch throughput"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
   }
 }

@@ -245,7 +245,8 @@ TEST_F(ServerTest, PoseTargetsGetTheCsvAnswerFields) {
       const Eigen::Matrix3d R = TipPose(chain(), q).linear();
       const std::vector<double> w_xyz = answer.at("reached_quat").get<std::vector<double>>();
       ASSERT_EQ(w_xyz.size(), 4u);
-      const Eigen::Matrix3d R_reached = Eigen::Quaterniond(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]).toRotationMatrix();
+      const Eigen::Matrix3d R_reached =
+          Eigen::Quaterniond(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]).toRotationMatrix();
       EXPECT_LT((R_reached - R).norm(), 1e-9);
       // The angle error from the trace, independently of the server's formula.
       const double angle =
@@ -271,16 +272,20 @@ TEST_F(ServerTest, BatchesMixPositionsAndPosesAndBadPosesAreRefused) {
   EXPECT_TRUE(results[1].at("angle_error").is_number());
   for (const Json& r : results) EXPECT_EQ(r.at("status"), "converged") << r;
 
-  const Json free_turn{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {Q.w(), Q.x(), Q.y(), Q.z()}},
-                                   {"bounds", "rx=free,ry=free,rz=free"}}},
+  const Json free_turn{{"target",
+                        {{"p", {p.x(), p.y(), p.z()}},
+                         {"quat", {Q.w(), Q.x(), Q.y(), Q.z()}},
+                         {"bounds", "rx=free,ry=free,rz=free"}}},
                        {"solver", "lm"}};
   const auto [free_status, free_answer] = Post("/api/solve", free_turn.dump());
   ASSERT_EQ(free_status, 200) << free_answer;
   EXPECT_EQ(free_answer.at("status"), "converged");
 
   const std::vector<std::pair<Json, std::string>> refused = {
-      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1.1, 0, 0, 0}}}}}, "target.quat: expected a unit quaternion"},
-      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1, 0, 0}}}}}, "target.quat: expected 4 numbers"},
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1.1, 0, 0, 0}}}}},
+       "target.quat: expected a unit quaternion"},
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1, 0, 0}}}}},
+       "target.quat: expected 4 numbers"},
       {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"rot", {1, 0, 0, 0}}}}}, "unknown field 'rot'"},
       {Json{{"target", {{"quat", {1, 0, 0, 0}}}}}, "expected a field 'p'"},
       {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"bounds", "w=1"}}}}, "target.bounds"},

@@ -41,8 +41,8 @@ Chain MakePumaDh() {
   const double upper[] = {2.79, 0.79, 3.93, 2.97, 1.75, 4.64};
   std::vector<DhRow> rows;
   for (int i = 0; i < 6; ++i) {
-    rows.push_back(DhRow{"j" + std::to_string(i + 1), JointType::kRevolute, a[i], alpha[i], d[i], 0.0, lower[i],
-                         upper[i]});
+    rows.push_back(DhRow{"j" + std::to_string(i + 1), JointType::kRevolute, a[i], alpha[i], d[i], 0.0,
+                         lower[i], upper[i]});
   }
   return ChainFromDh("puma_dh", DhConvention::kStandard, rows);
 }
@@ -99,7 +99,8 @@ TEST(PoseSolveTest, RoundTripsOnEveryArmForEveryModelFreeSolver) {
   for (const Chain& chain : Arms()) {
     std::mt19937_64 rng(2025);
     std::vector<IkTarget> targets;
-    for (int i = 0; i < 12; ++i) targets.push_back(PoseTarget(chain, testing::RandomConfiguration(chain, &rng)));
+    for (int i = 0; i < 12; ++i)
+      targets.push_back(PoseTarget(chain, testing::RandomConfiguration(chain, &rng)));
     for (const auto& [name, share] : solvers) {
       SCOPED_TRACE(chain.name() + " " + name);
       const std::unique_ptr<Solver> solver = MakeTestSolver(name, chain);
@@ -152,7 +153,8 @@ TEST(PoseSolveTest, AngleErrorAgreesWithTheTraceFormula) {
     MeasureResult(chain, target, &r);
     const double angle = TraceAngle(target.Q_BT->toRotationMatrix(), TipPose(chain, r.q).linear());
     EXPECT_NEAR(r.angle_error, angle, 1e-9);  // angles far from 0: acos is accurate there
-    const Vector6d e = PoseErrorTwist(target, TipPose(chain, r.q).linear(), TipPose(chain, r.q).translation());
+    const Vector6d e =
+        PoseErrorTwist(target, TipPose(chain, r.q).linear(), TipPose(chain, r.q).translation());
     EXPECT_NEAR(e.tail<3>().norm(), angle, 1e-9);
   }
   SolveResult position_only;

@@ -14,9 +14,9 @@ namespace deepik {
 
 /// Which targets and what counts as a success.
 struct PoseBenchOptions {
-  int64_t count = 10000;            ///< in-reach targets: FK poses of uniform configurations
-  int64_t near_limit_count = 1000;  ///< FK poses of configurations with a joint within near_limit_deg
-                                    ///< of a limit
+  int64_t count = 10000;              ///< in-reach targets: FK poses of uniform configurations
+  int64_t near_limit_count = 1000;    ///< FK poses of configurations with a joint within near_limit_deg
+                                      ///< of a limit
   int64_t out_of_reach_count = 1000;  ///< poses moved beyond the reach (orientation kept)
   double near_limit_deg = 2.0;
   double success_position = 1e-5;  ///< m
@@ -60,8 +60,8 @@ struct PoseBenchRow {
 
 /// Solves every target once on this thread, each timed alone (steady_clock), with no start
 /// given (iterative solvers begin at the middle of the limits, the network ignores starts).
-PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& targets, const std::string& set,
-                             const PoseBenchOptions& options);
+PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& targets,
+                             const std::string& set, const PoseBenchOptions& options);
 
 /// Targets per second of one SolveBatch over `targets` on `threads` threads.
 double PoseBatchThroughput(const Solver& solver, const std::vector<IkTarget>& targets, int threads);

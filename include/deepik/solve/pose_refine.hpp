@@ -45,8 +45,9 @@ struct PoseRefineOptions {
 /// is kOutOfReach when the target is provably unreachable (its position lies beyond
 /// chain.reach(), an upper bound of the tip's distance from the base origin, plus the position
 /// bounds) or when the best end is a minimum that at least three starts reached with the same
-/// cost (within 1e-6 relative); else kFailed (perhaps a local minimum, perhaps too little time). The result is measured by MeasureResult and always within
-/// the limits. Allocates nothing per iteration (fixed-maximum-size Eigen types).
+/// cost (within 1e-6 relative); else kFailed (perhaps a local minimum, perhaps too little time). The result
+/// is measured by MeasureResult and always within the limits. Allocates nothing per iteration
+/// (fixed-maximum-size Eigen types).
 /// @throws std::invalid_argument for invalid options, an invalid target (ThrowUnlessValidTarget),
 ///         a q_start of the wrong size or not finite, or a chain of more than 16 joints.
 SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,
