@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -142,9 +143,23 @@ std::vector<SolveResult> Solver::SolveBatch(const std::vector<IkTarget>& targets
     work(0);
     return results;
   }
+  // An exception in a worker (a target a solver refuses) is rethrown here, not left to end the
+  // process from its thread.
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) pool.emplace_back(work, w);
+  for (int w = 0; w < workers; ++w) {
+    pool.emplace_back([&work, &errors, w] {
+      try {
+        work(w);
+      } catch (...) {
+        errors[static_cast<size_t>(w)] = std::current_exception();
+      }
+    });
+  }
   for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
   return results;
 }
 

@@ -180,6 +180,18 @@ TEST(PoseCliTest, FreeAxesComeFromTheBoundsOption) {
   EXPECT_NE(bad.err.find("AXIS one of x, y, z, rx, ry, rz"), std::string::npos) << bad.err;
 }
 
+TEST(PoseCliTest, AnalyticRefusesPosesOnEveryThread) {
+  TempDir dir;
+  std::vector<Eigen::Isometry3d> poses;
+  WriteBytes(dir.Path("t.csv"), PoseRows(MakeSeedArm(), 4, &poses));
+  const CliResult r = RunCli("solve -m '" + kModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
+  EXPECT_EQ(r.exit_code, kExitInput) << r.err;
+  EXPECT_NE(r.err.find("analytic: the seed arm's closed form solves position-only targets"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("s.csv")));
+}
+
 TEST(PoseCliTest, ModelOrArmExactlyOneAndModelSolversNeedAModel) {
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), "x,y,z\n0.4,0.1,0.5\n");

@@ -117,7 +117,8 @@ class Solver {
   /// Solves one target; `q_start`, when given, is where iterative solvers begin (the network
   /// and closed forms ignore it).
   virtual SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const = 0;
-  /// Solves many targets, in order, on `threads` threads (the default splits Solve() calls).
+  /// Solves many targets, in order, on `threads` threads (the default splits Solve() calls); an
+  /// exception from Solve() on any thread is rethrown to the caller after all threads end.
   virtual std::vector<SolveResult> SolveBatch(const std::vector<IkTarget>& targets, int threads = 1) const;
 };
 
