@@ -12,6 +12,7 @@
 #include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
+#include "solve/project_limits.hpp"
 
 namespace deepik {
 namespace {
@@ -29,17 +30,7 @@ constexpr double kSameCost = 1e-6;  // relative
 constexpr double kStationaryGradient = 1e-10;
 constexpr double kNegligibleDecrease = 1e-13;
 
-// Brings q into the limits: full-turn joints wrap around, the others are clamped.
-void ProjectIntoLimits(const Chain& chain, VectorQ& q) {
-  for (int j = 0; j < chain.num_joints(); ++j) {
-    const Joint& joint = chain.joint(j);
-    if (IsFullTurn(joint) && (q[j] < joint.lower || q[j] > joint.upper)) {
-      const double turn = 2 * M_PI;
-      q[j] = joint.lower + std::fmod(std::fmod(q[j] - joint.lower, turn) + turn, turn);
-    }
-    q[j] = std::min(std::max(q[j], joint.lower), joint.upper);
-  }
-}
+using internal::ProjectIntoLimits;
 
 // The target as the iterations use it.
 struct Problem {
