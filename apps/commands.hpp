@@ -72,18 +72,31 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
 /// @throws InputError for a missing or corrupted model file.
 void RunModelInfo(const std::string& path, std::ostream& out);
 
+/// The solver settings the commands share: tolerances, time budget, free and bounded axes.
+struct SolveSettingsOptions {
+  double timeout_ms = 5.0;           ///< per target (pose refinement, lm, KDL restarts)
+  double position_tolerance = 1e-9;  ///< m
+  double angle_tolerance = 1e-9;     ///< rad
+  std::string bounds;                ///< e.g. "rz=free" or "x=1e-3,y=1e-3,z=1e-3" (ParseAxisBounds)
+};
+
 /// Options of `deepik solve`.
 struct SolveCommandOptions {
-  std::string model_path;
-  std::string solver = "refined";  ///< network, refined, analytic, kdl-nr, kdl-nr-restarts, kdl-lma
-  std::string input_path;          ///< CSV with header x,y,z (m, base frame)
-  std::string
-      output_path;  ///< CSV: joint values named after the joints, then x,y,z reached, error (m), status
+  std::string model_path;  ///< a model file; or, for the solvers that need none, `arm`
+  ArmSpec arm;             ///< the arm when there is no model (lm, kdl-*)
+  std::string solver;      ///< empty: refined with a model, lm without (see SolverNames())
+  std::string input_path;  ///< CSV with header x,y,z or x,y,z,qw,qx,qy,qz (m, base frame)
+  /// CSV: joint values named after the joints, then the reached x,y,z,qw,qx,qy,qz,
+  /// position_error (m), angle_error (rad; empty for position-only targets), status
+  std::string output_path;
+  SolveSettingsOptions settings;
   int threads = 1;
 };
 
 /// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
-/// @throws InputError for a bad model, an unknown solver or bad rows (all listed with line numbers).
+/// @throws InputError for a bad model or arm, an unknown solver, both or neither of model and arm,
+///         or bad rows (all listed with line numbers; a quaternion whose norm is off by more than
+///         1e-6 is a bad row).
 void RunSolve(const SolveCommandOptions& options, std::ostream& log);
 
 /// Options of `deepik eval`.
@@ -104,17 +117,26 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
 
 /// Options of `deepik bench`.
 struct BenchCommandOptions {
-  std::string model_path;
-  std::vector<std::string>
-      solvers;  ///< empty = network, refined (+ analytic on the seed arm), kdl-nr, kdl-nr-restarts
-  int64_t count = 2000;
+  std::string model_path;  ///< a model file; or `arm` (solvers that need no model only)
+  ArmSpec arm;
+  /// empty = network, refined (+ analytic on the seed arm), kdl-nr, kdl-nr-restarts; with `pose`:
+  /// (network, refined with a model,) lm, kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts
+  std::vector<std::string> solvers;
+  /// The full-pose protocol (PoseBenchOptions): success rate and time per target on FK poses,
+  /// near-limit poses and unreachable poses, one thread, plus batch throughput on `threads`.
+  bool pose = false;
+  int64_t count = 0;                  ///< in-reach targets; 0: 2000 (10000 with `pose`)
+  int64_t near_limit_count = 1000;    ///< `pose` only
+  int64_t out_of_reach_count = 1000;  ///< `pose` only
+  SolveSettingsOptions settings;      ///< `pose` only: budget, tolerances of lm and refined
   int warmup = 1;
   int repetitions = 5;
   int threads = 2;
   uint64_t seed = 99;
 };
 
-/// `deepik bench`: single-query latency (median, p99) and batch throughput of each solver.
+/// `deepik bench`: single-query latency (median, p99) and batch throughput of each solver; with
+/// `pose`, the full-pose protocol (success, mean/median/p99 time per target) as Markdown.
 void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log);
 
 /// Options of `deepik experiment seed`.

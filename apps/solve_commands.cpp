@@ -1,14 +1,20 @@
 // `deepik solve`, `deepik eval` and `deepik bench`: IK for a CSV of targets, every solver side by
 // side on the same targets, and latency and throughput.
+#include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/eval.hpp"
+#include "deepik/solve/pose_bench.hpp"
 #include "deepik/solve/solvers.hpp"
 
 namespace deepik::cli {
@@ -35,12 +41,142 @@ void WriteTextFile(const std::string& path, const std::string& text) {
   writer.Commit();
 }
 
-// Target files (`solve -i`, `eval --targets`): header x,y,z, coordinates within +-1e4 m.
-CsvColumns TargetColumns() {
+const std::vector<std::string> kPositionHeader = {"x", "y", "z"};
+const std::vector<std::string> kPoseHeader = {"x", "y", "z", "qw", "qx", "qy", "qz"};
+
+// The first non-empty line's fields, trimmed (a byte order mark skipped); empty when unreadable.
+std::vector<std::string> PeekHeader(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  while (in && std::getline(in, line)) {
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    std::vector<std::string> fields;
+    std::stringstream items(line);
+    for (std::string field; std::getline(items, field, ',');) {
+      const size_t first = field.find_first_not_of(" \t\r");
+      const size_t last = field.find_last_not_of(" \t\r");
+      fields.push_back(first == std::string::npos ? "" : field.substr(first, last - first + 1));
+    }
+    if (!fields.empty() && !(fields.size() == 1 && fields[0].empty())) return fields;
+  }
+  return {};
+}
+
+// Target files (`solve -i`, `eval --targets`): header x,y,z (positions) or x,y,z,qw,qx,qy,qz
+// (poses), coordinates within +-1e4 m.
+NumericCsvReader OpenTargetFile(const std::string& path) {
   CsvColumns columns;
-  columns.names = {"x", "y", "z"};
+  columns.names = PeekHeader(path) == kPoseHeader ? kPoseHeader : kPositionHeader;
   columns.max_magnitude = kMaxTargetCoordinate;
-  return columns;
+  try {
+    return NumericCsvReader(path, columns);
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    if (message.find("expected the header x,y,z,") == std::string::npos) throw;
+    const size_t at =
+        message.find("expected the header x,y,z,") + std::string("expected the header x,y,z").size();
+    throw InputError(message.substr(0, at) + " (positions) or x,y,z,qw,qx,qy,qz (poses)" +
+                     message.substr(at));
+  }
+}
+
+// Rows of a target file as targets; a quaternion whose norm is off by more than 1e-6 is a bad row
+// (recorded in `problems` with file and line, and the row skipped), others are normalised.
+void RowsToTargets(const NumericRows& rows, const std::string& path, const Vector6d& bounds,
+                   std::vector<IkTarget>* targets, std::vector<std::string>* problems,
+                   int64_t* problem_count) {
+  targets->clear();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double* row = rows.row(i);
+    IkTarget target(Eigen::Vector3d(row[0], row[1], row[2]));
+    target.bounds = bounds;
+    if (rows.columns == 7) {
+      const Eigen::Quaterniond Q(row[3], row[4], row[5], row[6]);
+      const double norm = Q.coeffs().norm();
+      if (!(std::abs(norm - 1.0) <= 1e-6)) {
+        if (++*problem_count <= 10) {
+          problems->push_back(path + ":" + std::to_string(rows.line_numbers[i]) +
+                              ": expected a unit quaternion qw,qx,qy,qz (norm within 1e-6 of 1), got norm " +
+                              FormatDouble(norm));
+        }
+        continue;
+      }
+      target.Q_BT = Q.normalized();
+    }
+    targets->push_back(target);
+  }
+}
+
+[[noreturn]] void ThrowBadQuaternions(const std::string& path, const std::vector<std::string>& problems,
+                                      int64_t count) {
+  std::string message = std::to_string(count) + (count == 1 ? " bad row in " : " bad rows in ") + path + ":";
+  for (const std::string& p : problems) message += "\n  " + p;
+  if (count > static_cast<int64_t>(problems.size())) {
+    message += "\n  ... and " + std::to_string(count - static_cast<int64_t>(problems.size())) + " more";
+  }
+  throw InputError(message);
+}
+
+SolverSettings ToSolverSettings(const SolveSettingsOptions& options) {
+  SolverSettings settings;
+  settings.pose.timeout_s = options.timeout_ms * 1e-3;
+  settings.pose.position_tolerance = options.position_tolerance;
+  settings.pose.angle_tolerance = options.angle_tolerance;
+  settings.refine.tolerance = options.position_tolerance;
+  return settings;
+}
+
+// The arm a command works on: a model's, or one named by --arm (for the solvers that need no model).
+struct ArmAndModel {
+  std::optional<IkModel> model;
+  std::optional<Chain> arm;
+  const Chain& chain() const { return model ? model->chain() : *arm; }
+  const IkModel* model_or_null() const { return model ? &*model : nullptr; }
+};
+
+ArmAndModel LoadArmOrModel(const std::string& model_path, const ArmSpec& arm, const std::string& command) {
+  if (model_path.empty() == arm.arm.empty()) {
+    throw InputError(command +
+                     ": expected a model (--model FILE) or an arm (--arm ARM), exactly one of them");
+  }
+  ArmAndModel result;
+  if (!model_path.empty()) {
+    result.model = IkModel::Load(model_path);
+  } else {
+    result.arm = LoadArm(arm);
+  }
+  return result;
+}
+
+void AddSettingsOptions(CLI::App* command, SolveSettingsOptions* settings) {
+  command
+      ->add_option("--timeout", settings->timeout_ms,
+                   "time budget per target (ms) of pose refinement, lm and the KDL restarts")
+      ->capture_default_str()
+      ->check(NumberIn(1e-3, 6e4));
+  command
+      ->add_option("--position-tolerance", settings->position_tolerance,
+                   "position error (m) that counts as reached (lm, refined)")
+      ->capture_default_str()
+      ->check(NumberIn(1e-15, 1.0));
+  command
+      ->add_option("--angle-tolerance", settings->angle_tolerance,
+                   "angle error (rad) that counts as reached (lm, refined; pose targets)")
+      ->capture_default_str()
+      ->check(NumberIn(1e-15, 1.0));
+  command->add_option("--bounds", settings->bounds,
+                      "free or bounded axes of the error, in the target tool frame: AXIS=VALUE,... with AXIS "
+                      "x, y, z (m) or rx, ry, rz (rad) and VALUE a bound >= 0 or 'free'; e.g. rz=free (any "
+                      "turn about the tool's z axis), x=1e-3,y=1e-3,z=1e-3 (a +-1 mm box)");
+}
+
+void AddArmOption(CLI::App* command, ArmSpec* arm) {
+  command->add_option(
+      "--arm", arm->arm,
+      "instead of a model: built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or "
+      "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
+  command->add_option("--base", arm->base_link, "URDF base link (with --arm)");
+  command->add_option("--tip", arm->tip_link, "URDF tip link (with --arm)");
 }
 
 }  // namespace
@@ -49,34 +185,41 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   if (options.threads < 1 || options.threads > 256) {
     throw InputError("--threads: expected 1..256, got " + std::to_string(options.threads));
   }
+  const Vector6d bounds = ParseAxisBounds(options.settings.bounds);
   CheckDistinctFiles(options.input_path, options.output_path);
-  NumericCsvReader input(options.input_path, TargetColumns());
-  const IkModel model = IkModel::Load(options.model_path);
-  const std::unique_ptr<Solver> solver = MakeSolver(options.solver, model);
-  const Chain& chain = model.chain();
+  NumericCsvReader input = OpenTargetFile(options.input_path);
+  const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "solve");
+  const std::string solver_name =
+      !options.solver.empty() ? options.solver : (loaded.model ? "refined" : "lm");
+  const std::unique_ptr<Solver> solver =
+      MakeSolver(solver_name, loaded.chain(), loaded.model_or_null(), ToSolverSettings(options.settings));
+  const Chain& chain = loaded.chain();
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
   for (const Joint& joint : chain.joints()) out << joint.name << ',';
-  out << "x,y,z,error,status\n";
-  int64_t count = 0, converged = 0;
+  out << "x,y,z,qw,qx,qy,qz,position_error,angle_error,status\n";
+  int64_t count = 0, converged = 0, problem_count = 0;
+  std::vector<std::string> problems;
   NumericRows rows;
   std::vector<IkTarget> targets;
   // Block by block (each block solved on the threads), so that memory stays bounded whatever the
   // file's length; a bad row anywhere throws before Commit(), and the writer discards the output.
   while (input.ReadChunk(kCsvChunkRows, &rows)) {
-    targets.clear();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      targets.push_back(IkTarget{Eigen::Vector3d(rows.row(i)[0], rows.row(i)[1], rows.row(i)[2])});
-    }
+    RowsToTargets(rows, options.input_path, bounds, &targets, &problems, &problem_count);
+    if (problem_count > 0) continue;  // read on for the reader's own checks, solve no more
     for (const SolveResult& r : solver->SolveBatch(targets, options.threads)) {
       for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
+      const Eigen::Quaterniond& Q = r.Q_reached;
       out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
-          << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(r.error) << ',' << ToString(r.status)
-          << '\n';
+          << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(Q.w()) << ',' << FormatDouble(Q.x()) << ','
+          << FormatDouble(Q.y()) << ',' << FormatDouble(Q.z()) << ',' << FormatDouble(r.error) << ','
+          << (std::isnan(r.angle_error) ? std::string() : FormatDouble(r.angle_error)) << ','
+          << ToString(r.status) << '\n';
       if (r.status == SolveStatus::kConverged) ++converged;
     }
     count += static_cast<int64_t>(rows.size());
   }
+  if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
   writer.Commit();
   log << "solve: " << count << " targets (" << converged << " converged) with " << solver->name() << " -> "
       << options.output_path << "\n";
@@ -85,12 +228,45 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
 void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log) {
   // The file first: a bad row is reported before minutes of target generation.
   std::vector<Eigen::Vector3d> file_targets;
+  std::vector<IkTarget> file_poses;
   if (!options.targets_path.empty()) {
-    for (const std::vector<double>& row : ReadNumericCsv(options.targets_path, TargetColumns()).rows) {
-      file_targets.emplace_back(row[0], row[1], row[2]);
+    NumericCsvReader reader = OpenTargetFile(options.targets_path);
+    NumericRows rows;
+    std::vector<IkTarget> block;
+    std::vector<std::string> problems;
+    int64_t problem_count = 0;
+    while (reader.ReadChunk(kCsvChunkRows, &rows)) {
+      RowsToTargets(rows, options.targets_path, Vector6d::Zero(), &block, &problems, &problem_count);
+      for (const IkTarget& target : block) {
+        if (target.has_orientation()) {
+          file_poses.push_back(target);
+        } else {
+          file_targets.push_back(target.p_BT);
+        }
+      }
     }
+    if (problem_count > 0) ThrowBadQuaternions(options.targets_path, problems, problem_count);
   }
   const IkModel model = IkModel::Load(options.model_path);
+  if (!file_poses.empty()) {
+    // Pose targets: the full-pose protocol's table on the file's poses (the generated sets are
+    // positions and do not apply).
+    PoseBenchOptions bench;
+    std::vector<PoseBenchRow> rows;
+    std::vector<std::string> names = options.solvers;
+    if (names.empty())
+      names = {"network", "refined", "lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"};
+    for (const std::string& name : names) {
+      const std::unique_ptr<Solver> solver = MakeSolver(name, model.chain(), &model, SolverSettings{});
+      log << "eval: " << name << "...\n";
+      rows.push_back(BenchPoseSolver(*solver, file_poses, "file", bench));
+    }
+    out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << file_poses.size()
+        << " pose targets from " << options.targets_path
+        << "; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits.\n\n"
+        << PoseBenchMarkdown(rows);
+    return;
+  }
   EvalTargetOptions target_options;
   target_options.in_reach_count = options.in_reach_count;
   target_options.out_of_reach_count = options.out_of_reach_count;
@@ -138,10 +314,67 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   }
 }
 
+namespace {
+
+void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "bench");
+  const Chain& chain = loaded.chain();
+  PoseBenchOptions bench;
+  bench.count = options.count > 0 ? options.count : 10000;
+  bench.near_limit_count = options.near_limit_count;
+  bench.out_of_reach_count = options.out_of_reach_count;
+  bench.seed = options.seed;
+  const PoseBenchTargets targets = MakePoseBenchTargets(chain, bench);
+  std::vector<std::string> names = options.solvers;
+  if (names.empty()) {
+    if (loaded.model) names = {"network", "refined"};
+    for (const char* name : {"lm", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"})
+      names.push_back(name);
+  }
+  const SolverSettings settings = ToSolverSettings(options.settings);
+  out << "Arm " << chain.name() << " (" << chain.num_joints() << " joints)"
+      << (loaded.model ? ", model " + options.model_path : std::string()) << "; seed " << bench.seed << "; "
+      << bench.count << " FK poses of uniform configurations, " << bench.near_limit_count
+      << " with a joint within " << bench.near_limit_deg << " deg of a limit, " << bench.out_of_reach_count
+      << " moved to 1.1-1.5 x reach; budget " << options.settings.timeout_ms
+      << " ms per target; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits; "
+         "every solver from the middle of the limits, one thread.\n\n";
+  std::vector<PoseBenchRow> rows;
+  std::vector<std::pair<std::string, double>> throughput;
+  for (const std::string& name : names) {
+    const std::unique_ptr<Solver> solver = MakeSolver(name, chain, loaded.model_or_null(), settings);
+    log << "bench: " << name << "...\n";
+    rows.push_back(BenchPoseSolver(*solver, targets.in_reach, "in reach", bench));
+    if (!targets.near_limit.empty())
+      rows.push_back(BenchPoseSolver(*solver, targets.near_limit, "near limit", bench));
+    if (!targets.out_of_reach.empty()) {
+      rows.push_back(BenchPoseSolver(*solver, targets.out_of_reach, "out of reach", bench));
+    }
+    throughput.emplace_back(name, PoseBatchThroughput(*solver, targets.in_reach, options.threads));
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const PoseBenchRow& a, const PoseBenchRow& b) { return a.set < b.set; });
+  out << PoseBenchMarkdown(rows) << "\nBatch throughput on the in-reach set, " << options.threads
+      << " threads:";
+  for (const auto& [name, per_s] : throughput) {
+    char item[128];
+    std::snprintf(item, sizeof(item), " %s %.0f /s;", name.c_str(), per_s);
+    out << item;
+  }
+  out << "\n";
+}
+
+}  // namespace
+
 void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  if (options.pose) {
+    RunPoseBench(options, out, log);
+    return;
+  }
+  if (options.model_path.empty()) throw InputError("bench: expected --model FILE (--arm needs --pose)");
   const IkModel model = IkModel::Load(options.model_path);
   EvalTargetOptions target_options;
-  target_options.in_reach_count = options.count;
+  target_options.in_reach_count = options.count > 0 ? options.count : 2000;
   target_options.out_of_reach_count = 0;
   target_options.seed = options.seed;
   const EvalTargets targets = MakeEvalTargets(model.chain(), target_options);
@@ -170,18 +403,26 @@ void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostrea
 
 void AddSolveCommands(CLI::App& app, CommandSet* set) {
   auto solve = std::make_shared<SolveCommandOptions>();
-  CLI::App* solve_command = app.add_subcommand("solve", "inverse kinematics for a CSV of targets");
-  solve_command->add_option("--model,-m", solve->model_path, "model file")->required();
+  CLI::App* solve_command =
+      app.add_subcommand("solve", "inverse kinematics for a CSV of targets (positions or poses)");
+  solve_command->add_option("--model,-m", solve->model_path, "model file (or --arm)");
+  AddArmOption(solve_command, &solve->arm);
+  solve_command->add_option(
+      "--solver,-s", solve->solver,
+      "network, refined (default with a model), lm (default without), analytic (seed arm), "
+      "kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts");
   solve_command
-      ->add_option("--solver,-s", solve->solver,
-                   "network, refined, analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma")
-      ->capture_default_str();
-  solve_command->add_option("--input,-i", solve->input_path, "CSV with header x,y,z (m, base frame)")
+      ->add_option(
+          "--input,-i", solve->input_path,
+          "CSV with header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses: tip orientation in the base "
+          "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame)")
       ->required();
   solve_command
       ->add_option("--output,-o", solve->output_path,
-                   "CSV: joints (rad, m), x,y,z reached, error (m), status")
+                   "CSV: joints (rad, m), reached x,y,z,qw,qx,qy,qz, position_error (m), angle_error (rad; "
+                   "empty for positions), status")
       ->required();
+  AddSettingsOptions(solve_command, &solve->settings);
   solve_command->add_option("--threads", solve->threads, "solver threads")
       ->capture_default_str()
       ->check(WholeNumberIn(1, kMaxThreads));
@@ -197,7 +438,8 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
       ->delimiter(',');
   eval_command->add_option("--targets", eval->targets_path,
                            "extra targets, CSV x,y,z (m); each joins the in-reach or the out-of-reach set "
-                           "by its distance d* to the reachable set");
+                           "by its distance d* to the reachable set. A pose file (x,y,z,qw,qx,qy,qz) is "
+                           "evaluated alone by the full-pose protocol (success, time per target)");
   eval_command->add_option("--in-reach", eval->in_reach_count, "generated in-reach targets")
       ->capture_default_str()
       ->check(WholeNumberIn(0, kMaxEvalTargets));
@@ -216,15 +458,30 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
                            }});
 
   auto bench = std::make_shared<BenchCommandOptions>();
-  CLI::App* bench_command = app.add_subcommand("bench", "latency and throughput of solvers");
-  bench_command->add_option("--model,-m", bench->model_path, "model file")->required();
+  CLI::App* bench_command =
+      app.add_subcommand("bench", "latency and throughput of solvers; --pose: the full-pose protocol");
+  bench_command->add_option("--model,-m", bench->model_path, "model file (or --arm with --pose)");
+  AddArmOption(bench_command, &bench->arm);
   bench_command
       ->add_option("--solvers", bench->solvers,
-                   "solvers (default: network, refined, analytic, kdl-nr, kdl-nr-restarts)")
+                   "solvers (default: network, refined, analytic, kdl-nr, kdl-nr-restarts; with --pose: "
+                   "network, refined (with a model), lm, kdl-nr, kdl-nr-restarts, kdl-lma, kdl-lma-restarts)")
       ->delimiter(',');
-  bench_command->add_option("--count", bench->count, "in-reach targets")
-      ->capture_default_str()
+  bench_command->add_flag(
+      "--pose", bench->pose,
+      "full-pose protocol: FK poses of uniform configurations (+ near-limit and out-of-reach "
+      "sets), every solver from mid-limits with the --timeout budget, success = 1e-5 m and "
+      "1e-5 rad by FK of the answer; success rate, mean/median/p99 time on one thread");
+  bench_command->add_option("--count", bench->count, "in-reach targets (default 2000; 10000 with --pose)")
       ->check(WholeNumberIn(1, kMaxEvalTargets));
+  bench_command->add_option("--near-limit", bench->near_limit_count, "--pose: near-limit targets")
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, kMaxEvalTargets));
+  bench_command->add_option("--out-of-reach", bench->out_of_reach_count, "--pose: out-of-reach targets")
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, kMaxEvalTargets));
+  bench_command->add_option("--seed", bench->seed, "target seed")->capture_default_str();
+  AddSettingsOptions(bench_command, &bench->settings);
   bench_command->add_option("--warmup", bench->warmup, "untimed passes")
       ->capture_default_str()
       ->check(WholeNumberIn(0, 100));

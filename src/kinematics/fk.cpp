@@ -39,7 +39,8 @@ void JointFrames(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
   X_BF->back() = X_BT;
 }
 
-void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Matrix6Xd> J) {
+void TipPoseAndJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
+                        Eigen::Isometry3d* X_BT, Eigen::Ref<Matrix6Xd> J) {
   // One walk: each joint's axis (kept in the angular rows) and origin (parked in the linear rows
   // until the tip is known).
   Eigen::Matrix3d R;
@@ -61,6 +62,15 @@ void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
       J.col(j).tail<3>().setZero();
     }
   }
+  if (X_BT != nullptr) {
+    X_BT->setIdentity();
+    X_BT->translation() = p_BT;
+    X_BT->linear() = R * chain.X_LT().linear();
+  }
+}
+
+void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Matrix6Xd> J) {
+  TipPoseAndJacobian(chain, q, nullptr, J);
 }
 
 Matrix6Xd TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q) {

@@ -999,13 +999,56 @@ struct WebServer::Impl {
     return *it->second;
   }
 
+  // The CSV's answer fields: q, the reached position and orientation (w, x, y, z),
+  // position_error (also as "error", the name of position-only clients), angle_error (null for a
+  // position-only target) and status.
   static Json Answer(const SolveResult& result, double micros, const std::string& solver) {
+    const Eigen::Quaterniond& Q = result.Q_reached;
     return Json{{"q", std::vector<double>(result.q.data(), result.q.data() + result.q.size())},
                 {"reached", Vec3(result.p_reached)},
+                {"reached_quat", Json::array({Q.w(), Q.x(), Q.y(), Q.z()})},
                 {"error", result.error},
+                {"position_error", result.error},
+                {"angle_error", std::isnan(result.angle_error) ? Json(nullptr) : Json(result.angle_error)},
                 {"status", ToString(result.status)},
                 {"micros", micros},
                 {"solver", solver}};
+  }
+
+  // A target: [x, y, z] (a position), or {"p": [x, y, z], "quat": [w, x, y, z], "bounds":
+  // "rz=free"} with "quat" (a unit quaternion within 1e-6, either sign; normalised) and "bounds"
+  // (free or bounded axes, as `deepik solve --bounds`) optional.
+  static IkTarget ParseTarget(const Json& value, const std::string& field) {
+    if (!value.is_object()) return IkTarget(Eigen::Vector3d(ParseVector(value, 3, kMaxCoordinate, field)));
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it.key() != "p" && it.key() != "quat" && it.key() != "bounds") {
+        throw ApiError{400, field + ": unknown field '" + it.key() + "' (expected p, quat, bounds)"};
+      }
+    }
+    if (!value.contains("p")) throw ApiError{400, field + ": expected a field 'p' ([x, y, z], m)"};
+    IkTarget target(Eigen::Vector3d(ParseVector(value["p"], 3, kMaxCoordinate, field + ".p")));
+    if (value.contains("quat")) {
+      const Eigen::VectorXd w_xyz = ParseVector(value["quat"], 4, 2.0, field + ".quat");
+      const Eigen::Quaterniond Q(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]);
+      const double norm = Q.coeffs().norm();
+      if (!(std::abs(norm - 1.0) <= 1e-6)) {
+        throw ApiError{
+            400, field + ".quat: expected a unit quaternion [w, x, y, z] (norm within 1e-6 of 1), got norm " +
+                     Json(norm).dump()};
+      }
+      target.Q_BT = Q.normalized();
+    }
+    if (value.contains("bounds")) {
+      const Json& b = value["bounds"];
+      if (!b.is_string())
+        throw ApiError{400, field + ".bounds: expected a string such as \"rz=free\", got " + TypeName(b)};
+      try {
+        target.bounds = ParseAxisBounds(b.get<std::string>());
+      } catch (const InputError& e) {
+        throw ApiError{400, field + ".bounds: " + e.what()};
+      }
+    }
+    return target;
   }
 
   static double MicrosSince(std::chrono::steady_clock::time_point start) {
@@ -1016,14 +1059,18 @@ struct WebServer::Impl {
     CheckKeys(body, {"target", "targets", "solver"});
     const bool single = body.contains("target"), batch = body.contains("targets");
     if (single == batch)
-      throw ApiError{400, "expected exactly one of 'target' ([x,y,z]) or 'targets' ([[x,y,z],...])"};
+      throw ApiError{400,
+                     "expected exactly one of 'target' ([x,y,z] or {\"p\": [x,y,z], \"quat\": [w,x,y,z]}) or "
+                     "'targets' (a list of them)"};
     const Solver& solver = SolverFor(body);
     return single ? SolveOne(solver, body["target"]) : SolveBatch(solver, body["targets"]);
   }
 
   static Json SolveOne(const Solver& solver, const Json& value) {
-    IkTarget target;
-    target.p_BT = ParseVector(value, 3, kMaxCoordinate, "target");
+    const IkTarget target = ParseTarget(value, "target");
+    if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
+      throw ApiError{400, "solver: analytic solves position-only targets"};
+    }
     const auto start = std::chrono::steady_clock::now();
     const SolveResult result = solver.Solve(target);
     return Answer(result, MicrosSince(start), solver.name());
@@ -1031,7 +1078,11 @@ struct WebServer::Impl {
 
   // Every target is checked before any is solved: a bad one refuses the whole batch at once.
   Json SolveBatch(const Solver& solver, const Json& list) const {
-    if (!list.is_array()) throw ApiError{400, "targets: expected an array of [x,y,z], got " + TypeName(list)};
+    if (!list.is_array()) {
+      throw ApiError{400,
+                     "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
+                         TypeName(list)};
+    }
     if (list.empty()) throw ApiError{400, "targets: expected at least one target"};
     if (list.size() > static_cast<size_t>(options.max_targets)) {
       throw ApiError{413, "targets: expected at most " + std::to_string(options.max_targets) +
@@ -1039,7 +1090,10 @@ struct WebServer::Impl {
     }
     std::vector<IkTarget> targets(list.size());
     for (size_t i = 0; i < list.size(); ++i) {
-      targets[i].p_BT = ParseVector(list[i], 3, kMaxCoordinate, "targets[" + std::to_string(i) + "]");
+      targets[i] = ParseTarget(list[i], "targets[" + std::to_string(i) + "]");
+      if ((targets[i].has_orientation() || targets[i].has_bounds()) && solver.name() == "analytic") {
+        throw ApiError{400, "solver: analytic solves position-only targets"};
+      }
     }
     Json results = Json::array();
     const auto start = std::chrono::steady_clock::now();

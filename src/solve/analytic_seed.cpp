@@ -279,6 +279,12 @@ Eigen::Vector3d AnalyticSeedSolver::ClosestReachablePoint(const Eigen::Vector3d&
 }
 
 SolveResult AnalyticSeedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* /*q_start*/) const {
+  if (target.has_orientation() || target.has_bounds()) {
+    throw std::invalid_argument(
+        "analytic: the seed arm's closed form solves position-only targets, got a target with an orientation "
+        "or "
+        "bounds");
+  }
   SolveResult result;
   if (!target.p_BT.allFinite()) {
     result.q = Eigen::VectorXd::Zero(4);
@@ -293,6 +299,7 @@ SolveResult AnalyticSeedSolver::Solve(const IkTarget& target, const Eigen::Vecto
   result.p_reached = Fk(q);
   result.error = (result.p_reached - target.p_BT).norm();
   result.status = reachable ? SolveStatus::kConverged : SolveStatus::kOutOfReach;
+  MeasureOrientation(chain(), target, &result);
   return result;
 }
 

@@ -41,6 +41,8 @@ KDL::Frame ToKdlFrame(const Eigen::Isometry3d& X) {
 
 // wdls's damping of (near-)zero singular values; see SolveNrJl.
 constexpr double kWdlsLambda = 1e-3;
+// KDL's default orientation weight of ChainIkSolverPos_LMA (L = 1, 1, 1, 0.1, 0.1, 0.1).
+constexpr double kLmaRotationWeight = 0.1;
 
 KDL::JntArray ToJntArray(const Eigen::VectorXd& v) {
   KDL::JntArray a(static_cast<unsigned int>(v.size()));
@@ -103,6 +105,7 @@ class KdlSolver final : public Solver {
     if (!target.p_BT.allFinite()) {
       throw std::invalid_argument("KdlSolver::Solve: expected a finite target position");
     }
+    ThrowUnlessValidTarget(target);
     const int n = chain_.num_joints();
     Eigen::VectorXd q0 = chain_.mid_configuration();
     if (q_start != nullptr) {
@@ -122,7 +125,9 @@ class KdlSolver final : public Solver {
       case KdlMethod::kLma:
         return Finish(target, q0, SolveLma(target, q0));
       case KdlMethod::kNewtonRaphsonJlRestarts:
-        return SolveNrJlWithRestarts(target, q0);
+        return SolveWithRestarts(target, q0, /*lma=*/false);
+      case KdlMethod::kLmaRestarts:
+        return SolveWithRestarts(target, q0, /*lma=*/true);
     }
     return Finish(target, q0, SolveNrJl(target, q0));
   }
@@ -133,15 +138,38 @@ class KdlSolver final : public Solver {
   SolveResult Finish(const IkTarget& target, const Eigen::VectorXd& q0, SolveResult result) const {
     if (!result.q.allFinite()) result.q = q0;
     result.q = result.q.cwiseMax(chain_.lower_limits()).cwiseMin(chain_.upper_limits());
-    result.p_reached = TipPosition(chain_, result.q);
-    result.error = (result.p_reached - target.p_BT).norm();
-    result.status = result.error < options_.eps ? SolveStatus::kConverged : SolveStatus::kFailed;
+    MeasureResult(chain_, target, &result);
+    const bool reached = IsPlainPosition(target)
+                             ? result.error < options_.eps
+                             : WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached,
+                                               options_.eps, options_.eps);
+    result.status = reached ? SolveStatus::kConverged : SolveStatus::kFailed;
     return result;
   }
 
-  // MoveIt's KDL plugin loop (searchPositionIK): attempt after attempt, each from joint values
-  // uniform within the limits, while time is left; the first attempt always runs.
-  SolveResult SolveNrJlWithRestarts(const IkTarget& target, const Eigen::VectorXd& q0) const {
+  static bool IsPlainPosition(const IkTarget& target) {
+    return !target.has_orientation() && !target.has_bounds();
+  }
+
+  // The stopping test of the iterations: the position error, and for a pose the angle too, below
+  // eps (the bounds only widen Finish's test: KDL iterates toward the exact pose).
+  bool Reached(const IkTarget& target, const Eigen::VectorXd& q) const {
+    const Eigen::Isometry3d X_BT = TipPose(chain_, q);
+    if ((X_BT.translation() - target.p_BT).norm() >= options_.eps) return false;
+    return !target.Q_BT ||
+           RotationAngleBetween(target.Q_BT->normalized().toRotationMatrix(), X_BT.linear()) < options_.eps;
+  }
+
+  static KDL::Frame GoalFrame(const IkTarget& target) {
+    Eigen::Isometry3d X = Eigen::Isometry3d::Identity();
+    X.translation() = target.p_BT;
+    if (target.Q_BT) X.linear() = target.Q_BT->normalized().toRotationMatrix();
+    return ToKdlFrame(X);
+  }
+
+  // MoveIt's KDL plugin loop (searchPositionIK), around NR_JL or LMA: attempt after attempt, each from joint
+  // values uniform within the limits, while time is left; the first attempt always runs.
+  SolveResult SolveWithRestarts(const IkTarget& target, const Eigen::VectorXd& q0, bool lma) const {
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
     std::mt19937_64 rng(options_.seed);
@@ -154,7 +182,8 @@ class KdlSolver final : public Solver {
         if (std::chrono::duration<double>(Clock::now() - start).count() >= options_.time_budget_s) break;
         UniformConfiguration(chain_, &rng, q_start);
       }
-      const SolveResult result = Finish(target, q_start, SolveNrJl(target, q_start));
+      const SolveResult result =
+          Finish(target, q_start, lma ? SolveLma(target, q_start) : SolveNrJl(target, q_start));
       iterations += result.iterations;
       if (attempt == 0 || result.error < best.error) best = result;
       if (best.status == SolveStatus::kConverged) break;
@@ -185,12 +214,14 @@ class KdlSolver final : public Solver {
     const unsigned int n_kdl = kdl_chain.getNrOfJoints();
     KDL::ChainFkSolverPos_recursive fk(kdl_chain);
     KDL::ChainIkSolverVel_wdls vel(kdl_chain);  // KDL defaults: eps 1e-5, maxiter 150
-    Eigen::MatrixXd weight_ts = Eigen::MatrixXd::Zero(6, 6);
-    weight_ts.diagonal().head<3>().setOnes();
-    vel.setWeightTS(weight_ts);
+    if (!target.has_orientation()) {            // a pose target keeps wdls's default weights (identity)
+      Eigen::MatrixXd weight_ts = Eigen::MatrixXd::Zero(6, 6);
+      weight_ts.diagonal().head<3>().setOnes();
+      vel.setWeightTS(weight_ts);
+    }
     vel.setLambda(kWdlsLambda);
     KDL::ChainIkSolverPos_NR_JL nr(kdl_chain, q_min_nr_, q_max_nr_, fk, vel, /*maxiter=*/1, options_.eps);
-    const KDL::Frame goal(KDL::Vector(target.p_BT.x(), target.p_BT.y(), target.p_BT.z()));
+    const KDL::Frame goal = GoalFrame(target);
 
     const int n = chain_.num_joints();
     KDL::JntArray q(n_kdl);
@@ -199,7 +230,7 @@ class KdlSolver final : public Solver {
     KDL::JntArray q_next(n_kdl);
     int iterations = 0;
     while (iterations < options_.max_iterations) {
-      if ((TipPosition(chain_, q.data.head(n)) - target.p_BT).norm() < options_.eps) break;
+      if (Reached(target, q.data.head(n))) break;
       const int code = nr.CartToJnt(q, goal, q_next);
       if (code < KDL::SolverI::E_NOERROR && code != KDL::ChainIkSolverPos_NR_JL::E_MAX_ITERATIONS_EXCEEDED) {
         break;  // the velocity or FK solver failed: keep the last good q
@@ -220,8 +251,15 @@ class KdlSolver final : public Solver {
     const KDL::Chain kdl_chain = kdl_chain_;  // per-call copy, see Solve
     Eigen::Matrix<double, 6, 1> weights;
     weights << 1.0, 1.0, 1.0, 0.0, 0.0, 0.0;
-    KDL::ChainIkSolverPos_LMA lma(kdl_chain, weights, options_.eps, options_.max_iterations);
-    const KDL::Frame goal(KDL::Vector(target.p_BT.x(), target.p_BT.y(), target.p_BT.z()));
+    double eps = options_.eps;
+    if (target.has_orientation()) {
+      // LMA's default weights; it stops when the weighted error's norm is below its eps, so the
+      // rotation (weight 0.1) gets eps / 10 there to be within eps.
+      weights.tail<3>().setConstant(kLmaRotationWeight);
+      eps *= kLmaRotationWeight;
+    }
+    KDL::ChainIkSolverPos_LMA lma(kdl_chain, weights, eps, options_.max_iterations);
+    const KDL::Frame goal = GoalFrame(target);
     const KDL::JntArray q_init = ToJntArray(q0);
     KDL::JntArray q_out(q_init.rows());
     // The return code says converged / gradient or increment too small / out of iterations; the
@@ -292,6 +330,8 @@ const char* ToString(KdlMethod method) {
       return "kdl-lma";
     case KdlMethod::kNewtonRaphsonJlRestarts:
       return "kdl-nr-restarts";
+    case KdlMethod::kLmaRestarts:
+      return "kdl-lma-restarts";
   }
   return "kdl";
 }

@@ -10,6 +10,7 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
 #include "kinematics/fk_walk.hpp"
+#include "solve/project_limits.hpp"
 
 namespace deepik {
 namespace {
@@ -18,18 +19,7 @@ constexpr int kMaxJoints = 16;
 using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
 using Jacobian3 = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
 
-// Brings q into the limits: full-turn joints wrap around, the others are clamped.
-template <typename Vector>
-void ProjectIntoLimits(const Chain& chain, Vector& q) {
-  for (int j = 0; j < chain.num_joints(); ++j) {
-    const Joint& joint = chain.joint(j);
-    if (IsFullTurn(joint) && (q[j] < joint.lower || q[j] > joint.upper)) {
-      const double turn = 2 * M_PI;
-      q[j] = joint.lower + std::fmod(std::fmod(q[j] - joint.lower, turn) + turn, turn);
-    }
-    q[j] = std::min(std::max(q[j], joint.lower), joint.upper);
-  }
-}
+using internal::ProjectIntoLimits;
 
 struct Outcome {
   double start_error;

@@ -33,26 +33,42 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   }
   result.p_reached = TipPosition(model_.chain(), result.q);
   result.error = (result.p_reached - target.p_BT).norm();
+  MeasureOrientation(model_.chain(), target, &result);
+  const bool reached = target.has_orientation() || target.has_bounds()
+                           ? WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached,
+                                             kNetworkTolerance, kNetworkTolerance)
+                           : result.error <= kNetworkTolerance;
   if (!finite || !model_.chain().WithinLimits(result.q)) {
     result.status = SolveStatus::kFailed;  // a free head can leave the limits: no valid answer
   } else {
-    result.status = result.error <= kNetworkTolerance ? SolveStatus::kConverged : SolveStatus::kApproximate;
+    result.status = reached ? SolveStatus::kConverged : SolveStatus::kApproximate;
   }
   return result;
 }
 
-RefinedSolver::RefinedSolver(IkModel model, const RefineOptions& options)
-    : network_(std::move(model)), options_(options) {
+RefinedSolver::RefinedSolver(IkModel model, const RefineOptions& options, const PoseRefineOptions& pose)
+    : network_(std::move(model)), options_(options), pose_(pose) {
   std::string error;
   if (!options_.IsValid(&error)) throw std::invalid_argument("refine options: " + error);
+  if (!pose_.IsValid(&error)) throw std::invalid_argument("pose refine options: " + error);
 }
 
 SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const {
-  if (q_start != nullptr) return RefinePosition(chain(), target.p_BT, *q_start, options_);
+  const bool pose = target.has_orientation() || target.has_bounds();
+  if (q_start != nullptr) {
+    if (pose) return RefinePose(chain(), target, *q_start, pose_);
+    SolveResult result = RefinePosition(chain(), target.p_BT, *q_start, options_);
+    MeasureOrientation(chain(), target, &result);
+    return result;
+  }
   thread_local IkModel::Scratch scratch;
   Eigen::VectorXd q(chain().num_joints());
   network_.model().Predict(target.p_BT, q, &scratch);
-  return RefinePosition(chain(), target.p_BT, std::move(q), options_);
+  if (!q.allFinite()) q = chain().mid_configuration();  // a damaged model: start mid-range
+  if (pose) return RefinePose(chain(), target, q, pose_);
+  SolveResult result = RefinePosition(chain(), target.p_BT, std::move(q), options_);
+  MeasureOrientation(chain(), target, &result);
+  return result;
 }
 
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
@@ -82,7 +98,41 @@ std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
 }
 
 std::vector<std::string> SolverNames() {
-  return {"network", "refined", "analytic", "kdl-nr", "kdl-nr-restarts", "kdl-lma"};
+  return {"network", "refined", "lm", "analytic", "kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"};
+}
+
+bool SolverNeedsModel(const std::string& name) { return name == "network" || name == "refined"; }
+
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
+                                   const SolverSettings& settings) {
+  if (SolverNeedsModel(name) && model == nullptr) {
+    throw InputError("--solver " + name +
+                     ": needs a model (--model); without one use lm, kdl-nr, kdl-nr-restarts, "
+                     "kdl-lma or kdl-lma-restarts");
+  }
+  if (name == "network") return std::make_unique<NetworkSolver>(CopyOf(*model));
+  if (name == "refined")
+    return std::make_unique<RefinedSolver>(CopyOf(*model), settings.refine, settings.pose);
+  if (name == "lm") return std::make_unique<LmSolver>(chain, settings.pose, settings.refine);
+  if (name == "analytic") {
+    const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
+    if (!seed)
+      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
+                       chain.name() + "'");
+    return std::make_unique<AnalyticSeedSolver>(*seed);
+  }
+  if (name == "kdl-nr") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl);
+  if (name == "kdl-lma") return MakeKdlSolver(chain, KdlMethod::kLma);
+  if (name == "kdl-nr-restarts" || name == "kdl-lma-restarts") {
+    KdlOptions options = MoveItKdlOptions();
+    options.time_budget_s = settings.pose.timeout_s;
+    return MakeKdlSolver(
+        chain, name == "kdl-nr-restarts" ? KdlMethod::kNewtonRaphsonJlRestarts : KdlMethod::kLmaRestarts,
+        options);
+  }
+  std::string known;
+  for (const std::string& n : SolverNames()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError("--solver: expected one of " + known + ", got '" + name + "'");
 }
 
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
@@ -101,6 +151,11 @@ std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model
     return MakeKdlSolver(model.chain(), KdlMethod::kNewtonRaphsonJlRestarts, MoveItKdlOptions());
   }
   if (name == "kdl-lma") return MakeKdlSolver(model.chain(), KdlMethod::kLma);
+  if (name == "lm" || name == "kdl-lma-restarts") {
+    SolverSettings settings;
+    settings.refine = refine;
+    return MakeSolver(name, model.chain(), &model, settings);
+  }
   std::string known;
   for (const std::string& n : SolverNames()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("--solver: expected one of " + known + ", got '" + name + "'");

@@ -104,8 +104,10 @@ void ExpectTargetFileRefused(const std::string& text, const std::vector<std::str
 }
 
 TEST(CsvCliTest, SolveAndEvalRefuseAHeaderOtherThanXyz) {
-  ExpectTargetFileRefused("1,0,1\n0,1,1\n",
-                          {"t.csv:1: expected the header x,y,z, got '1,0,1'", "first row would be lost"});
+  ExpectTargetFileRefused(
+      "1,0,1\n0,1,1\n",
+      {"t.csv:1: expected the header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses), got '1,0,1'",
+       "first row would be lost"});
 }
 
 TEST(CsvCliTest, TargetsBeyondTenKilometresAreRefusedWithFileLineAndColumn) {
@@ -241,7 +243,9 @@ TEST(CsvCliTest, SolveStreamsBlocksOnThreadsWithTheSameBytesAsOneSolveAtATime) {
   std::mt19937_64 rng(8);
   std::uniform_real_distribution<double> u(-2.5, 2.5);
   std::string input = "x,y,z\n";
-  std::string expected = "shoulder_yaw,shoulder_pitch,elbow_yaw,elbow_pitch,x,y,z,error,status\n";
+  std::string expected =
+      "shoulder_yaw,shoulder_pitch,elbow_yaw,elbow_pitch,x,y,z,qw,qx,qy,qz,position_error,angle_error,"
+      "status\n";
   for (int i = 0; i < 75000; ++i) {  // two blocks
     const Eigen::Vector3d p(std::stod(FormatDouble(u(rng))), std::stod(FormatDouble(u(rng))),
                             std::stod(FormatDouble(u(rng))));
@@ -249,7 +253,10 @@ TEST(CsvCliTest, SolveStreamsBlocksOnThreadsWithTheSameBytesAsOneSolveAtATime) {
     const SolveResult s = solver->Solve(IkTarget{p});
     for (int j = 0; j < 4; ++j) expected += FormatDouble(s.q[j]) + ",";
     expected += FormatDouble(s.p_reached.x()) + "," + FormatDouble(s.p_reached.y()) + "," +
-                FormatDouble(s.p_reached.z()) + "," + FormatDouble(s.error) + "," + ToString(s.status) + "\n";
+                FormatDouble(s.p_reached.z()) + "," + FormatDouble(s.Q_reached.w()) + "," +
+                FormatDouble(s.Q_reached.x()) + "," + FormatDouble(s.Q_reached.y()) + "," +
+                FormatDouble(s.Q_reached.z()) + "," + FormatDouble(s.error) + ",," + ToString(s.status) +
+                "\n";
   }
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), input);

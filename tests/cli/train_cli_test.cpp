@@ -72,17 +72,22 @@ TEST_F(LearningCli, SolveFollowsTheCsvContract) {
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   const std::vector<std::string> lines = Lines(ReadFile(dir_->Path("s.csv")));
   ASSERT_EQ(lines.size(), 4u);
-  EXPECT_EQ(lines[0], "joint1,joint2,x,y,z,error,status");
+  EXPECT_EQ(lines[0], "joint1,joint2,x,y,z,qw,qx,qy,qz,position_error,angle_error,status");
   for (size_t i = 1; i < lines.size(); ++i) {
     std::istringstream row(lines[i]);
     std::vector<double> values;
     std::vector<std::string> fields;
     for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
-    ASSERT_EQ(fields.size(), 7u);
-    for (size_t c = 0; c < 6; ++c) values.push_back(std::stod(fields[c]));
+    ASSERT_EQ(fields.size(), 12u);
+    for (size_t c = 0; c < 10; ++c) values.push_back(std::stod(fields[c]));
+    EXPECT_EQ(fields[10], "");  // angle_error: empty for a position-only target
     // The network alone: converged within 0.1 mm, otherwise approximate (never "failed" for a
     // finite answer within the limits, never "out of reach": it cannot tell).
-    EXPECT_EQ(fields[6], values[5] <= 1e-4 ? "converged" : "approximate") << lines[i];
+    EXPECT_EQ(fields[11], values[9] <= 1e-4 ? "converged" : "approximate") << lines[i];
+    // planar2 turns about z only: the reached orientation is a turn of q1 + q2 about z.
+    EXPECT_NEAR(std::abs(values[5]), std::abs(std::cos(0.5 * (values[0] + values[1]))), 1e-12);
+    EXPECT_NEAR(values[6], 0.0, 1e-12);
+    EXPECT_NEAR(values[7], 0.0, 1e-12);
     // The reached point is FK of the angles (planar2 closed form) and error its distance to the target.
     const double x = std::cos(values[0]) + std::cos(values[0] + values[1]);
     const double y = std::sin(values[0]) + std::sin(values[0] + values[1]);

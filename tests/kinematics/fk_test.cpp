@@ -151,6 +151,12 @@ TEST_P(JacobianTest, MatchesCentralFiniteDifferences) {
     Matrix6Xd J_in_place(6, chain.num_joints());
     TipJacobian(chain, q, J_in_place);
     ASSERT_TRUE(J_in_place == J);
+    // The one-walk pose and Jacobian: the same Jacobian and TipPose's pose.
+    Eigen::Isometry3d X_BT;
+    Matrix6Xd J_with_pose(6, chain.num_joints());
+    TipPoseAndJacobian(chain, q, &X_BT, J_with_pose);
+    ASSERT_TRUE(J_with_pose == J);
+    ASSERT_TRUE(X_BT.matrix() == TipPose(chain, q).matrix());
   }
 }
 

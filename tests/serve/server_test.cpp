@@ -175,8 +175,8 @@ TEST_F(ServerTest, SolveDefaultsToRefinedAndEveryOfferedSolverAnswers) {
   const auto [model_status, info] = Get("/api/model");
   ASSERT_EQ(model_status, 200);
   const std::vector<std::string> solvers = info.at("solvers").get<std::vector<std::string>>();
-  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "analytic", "kdl-nr", "kdl-nr-restarts",
-                                               "kdl-lma"}));
+  EXPECT_EQ(solvers, (std::vector<std::string>{"network", "refined", "lm", "analytic", "kdl-nr",
+                                               "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"}));
   for (const std::string& solver : solvers) {
     const auto [s, a] = Post("/api/solve", TargetBody(target, solver).dump());
     ASSERT_EQ(s, 200) << solver << " " << a;
@@ -224,6 +224,79 @@ TEST_F(ServerTest, BatchAnswersEveryTargetInOrder) {
     if (i + 1 < points.size()) EXPECT_LT(results[i].at("error").get<double>(), 1e-6);
   }
   EXPECT_EQ(results.back().at("status"), "out of reach");
+}
+
+TEST_F(ServerTest, PoseTargetsGetTheCsvAnswerFields) {
+  std::mt19937_64 rng(12);
+  for (const char* solver : {"lm", "refined"}) {
+    for (int i = 0; i < 6; ++i) {
+      const Eigen::Isometry3d X = TipPose(chain(), RandomConfiguration(chain(), &rng));
+      Eigen::Quaterniond Q(X.linear());
+      if (i % 2 == 1) Q.coeffs() = -Q.coeffs();  // either sign
+      const Eigen::Vector3d p = X.translation();
+      const Json body{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {Q.w(), Q.x(), Q.y(), Q.z()}}}},
+                      {"solver", solver}};
+      const auto [status, answer] = Post("/api/solve", body.dump());
+      ASSERT_EQ(status, 200) << answer;
+      ExpectConsistent(answer, p);
+      EXPECT_EQ(answer.at("status"), "converged") << solver << " " << answer;
+      const std::vector<double> q_values = answer.at("q").get<std::vector<double>>();
+      const Eigen::VectorXd q = Eigen::Map<const Eigen::VectorXd>(q_values.data(), chain().num_joints());
+      const Eigen::Matrix3d R = TipPose(chain(), q).linear();
+      const std::vector<double> w_xyz = answer.at("reached_quat").get<std::vector<double>>();
+      ASSERT_EQ(w_xyz.size(), 4u);
+      const Eigen::Matrix3d R_reached =
+          Eigen::Quaterniond(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]).toRotationMatrix();
+      EXPECT_LT((R_reached - R).norm(), 1e-9);
+      // The angle error from the trace, independently of the server's formula.
+      const double angle =
+          std::acos(std::max(-1.0, std::min(1.0, 0.5 * ((X.linear().transpose() * R).trace() - 1.0))));
+      EXPECT_NEAR(answer.at("angle_error").get<double>(), angle, 1e-7);
+      EXPECT_LE(answer.at("angle_error").get<double>(), 1e-9);
+      EXPECT_EQ(answer.at("position_error").get<double>(), answer.at("error").get<double>());
+    }
+  }
+}
+
+TEST_F(ServerTest, BatchesMixPositionsAndPosesAndBadPosesAreRefused) {
+  const Eigen::Isometry3d X = TipPose(chain(), Eigen::VectorXd::Constant(chain().num_joints(), 0.3));
+  const Eigen::Vector3d p = X.translation();
+  const Eigen::Quaterniond Q(X.linear());
+  const Json pose{{"p", {p.x(), p.y(), p.z()}}, {"quat", {Q.w(), Q.x(), Q.y(), Q.z()}}};
+  const Json body{{"targets", {{p.x(), p.y(), p.z()}, pose}}, {"solver", "lm"}};
+  const auto [status, answer] = Post("/api/solve", body.dump());
+  ASSERT_EQ(status, 200) << answer;
+  const Json& results = answer.at("results");
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].at("angle_error").is_null());
+  EXPECT_TRUE(results[1].at("angle_error").is_number());
+  for (const Json& r : results) EXPECT_EQ(r.at("status"), "converged") << r;
+
+  const Json free_turn{{"target",
+                        {{"p", {p.x(), p.y(), p.z()}},
+                         {"quat", {Q.w(), Q.x(), Q.y(), Q.z()}},
+                         {"bounds", "rx=free,ry=free,rz=free"}}},
+                       {"solver", "lm"}};
+  const auto [free_status, free_answer] = Post("/api/solve", free_turn.dump());
+  ASSERT_EQ(free_status, 200) << free_answer;
+  EXPECT_EQ(free_answer.at("status"), "converged");
+
+  const std::vector<std::pair<Json, std::string>> refused = {
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1.1, 0, 0, 0}}}}},
+       "target.quat: expected a unit quaternion"},
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"quat", {1, 0, 0}}}}},
+       "target.quat: expected 4 numbers"},
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"rot", {1, 0, 0, 0}}}}}, "unknown field 'rot'"},
+      {Json{{"target", {{"quat", {1, 0, 0, 0}}}}}, "expected a field 'p'"},
+      {Json{{"target", {{"p", {p.x(), p.y(), p.z()}}, {"bounds", "w=1"}}}}, "target.bounds"},
+      {Json{{"target", pose}, {"solver", "analytic"}}, "analytic solves position-only targets"},
+      {Json{{"targets", {pose, {{"p", {0, 0, 1}}, {"quat", {0, 0, 0, 0}}}}}}, "targets[1].quat"},
+  };
+  for (const auto& [request, part] : refused) {
+    const auto [s, a] = Post("/api/solve", request.dump());
+    EXPECT_EQ(s, 400) << request;
+    EXPECT_NE(a.at("error").get<std::string>().find(part), std::string::npos) << a << " lacks " << part;
+  }
 }
 
 TEST_F(ServerTest, FkGivesEveryFrameAndTheTip) {

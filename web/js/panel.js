@@ -8,7 +8,8 @@ import { buildModelCard } from './model-card.js';
 const SOLVER_LABELS = {
   network: 'network (learned, one pass)', refined: 'refined (network + LM)', analytic: 'analytic (closed form)',
   'kdl-nr': 'KDL Newton-Raphson', 'kdl-nr-restarts': 'KDL Newton-Raphson + restarts (MoveIt)',
-  'kdl-lma': 'KDL Levenberg-Marquardt',
+  'kdl-lma': 'KDL Levenberg-Marquardt', 'kdl-lma-restarts': 'KDL Levenberg-Marquardt + restarts',
+  lm: 'lm (Levenberg-Marquardt + restarts, no model)',
 };
 
 // Where joint value v sits on its bar (0 = lower limit, 1 = upper); mid-bar if the range is empty.

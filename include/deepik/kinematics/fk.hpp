@@ -29,6 +29,11 @@ void JointFrames(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
 /// `J` must be 6 x num_joints(). Allocates nothing.
 void TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q, Eigen::Ref<Matrix6Xd> J);
 
+/// The tip pose X_BT and the geometric Jacobian J (as TipJacobian) from one walk of the chain.
+/// `J` must be 6 x num_joints(). Allocates nothing.
+void TipPoseAndJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
+                        Eigen::Isometry3d* X_BT, Eigen::Ref<Matrix6Xd> J);
+
 /// Convenience form of TipJacobian that allocates its result.
 Matrix6Xd TipJacobian(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q);
 

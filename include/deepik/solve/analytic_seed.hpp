@@ -63,6 +63,8 @@ class AnalyticSeedSolver final : public Solver {
   /// pitch|, elbow yaw 0, and shoulder yaw = the target's azimuth (0 on the z axis), or that
   /// azimuth -+ 180 degrees with both pitches negated when the yaw limit excludes it. Straight
   /// elbow: elbow yaw 0. Non-finite targets give the all-zero configuration with status kFailed.
+  /// Position-only targets.
+  /// @throws std::invalid_argument for a target with an orientation or bounds.
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
 
   /// Where p_BT (m, base frame) lies; points within 1e-13 (L1 + L2) of the reachable set count

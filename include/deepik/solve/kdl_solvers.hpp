@@ -13,15 +13,16 @@ enum class KdlMethod {
   kNewtonRaphsonJl,          ///< ChainIkSolverPos_NR_JL ("kdl-nr"): one attempt
   kLma,                      ///< ChainIkSolverPos_LMA ("kdl-lma")
   kNewtonRaphsonJlRestarts,  ///< NR_JL with random restarts in a time budget ("kdl-nr-restarts")
+  kLmaRestarts,              ///< LMA with random restarts in a time budget ("kdl-lma-restarts")
 };
 
-/// The solver's name: "kdl-nr", "kdl-lma", "kdl-nr-restarts".
+/// The solver's name: "kdl-nr", "kdl-lma", "kdl-nr-restarts", "kdl-lma-restarts".
 const char* ToString(KdlMethod method);
 
 /// Settings; defaults are KDL's usual ones (MoveItKdlOptions() gives MoveIt's).
 struct KdlOptions {
   int max_iterations = 100;  ///< at most this many Newton or LMA iterations per attempt
-  double eps = 1e-5;         ///< convergence tolerance (m) on the position error
+  double eps = 1e-5;         ///< convergence tolerance: position error (m) and, for a pose, angle (rad)
   /// kdl-nr-restarts only: new attempts start while the solve has taken less than this (s); the
   /// first attempt always runs to its end. MoveIt's default kinematics_solver_timeout.
   double time_budget_s = 0.005;
@@ -38,6 +39,13 @@ KdlOptions MoveItKdlOptions();
 /// A KDL solver on a copy of `chain` (the returned Solver owns it and its KDL::Chain), started
 /// from the middle of the joint limits unless a start is given (a start outside the limits is
 /// clamped into them). The KDL chain reproduces deepik::TipPose exactly (to rounding).
+///
+/// Full-pose targets (IkTarget::Q_BT): NR_JL's wdls keeps its default task-space weights
+/// (identity) and the goal frame is the whole pose; LMA gets KDL's default weights L = (1, 1, 1,
+/// 0.1, 0.1, 0.1) and eps / 10 (its test is on the weighted norm); both stop when the position
+/// error AND the angle error are below eps. Free or bounded axes (IkTarget::bounds) only widen the
+/// final test (WithinTolerance with eps): KDL iterates toward the exact pose. kdl-lma-restarts is
+/// kdl-lma in the restart loop of kdl-nr-restarts.
 ///
 /// Position-only targets; the methods as run here:
 /// - kdl-nr: ChainIkSolverPos_NR_JL with ChainFkSolverPos_recursive and ChainIkSolverVel_wdls.
@@ -66,8 +74,8 @@ KdlOptions MoveItKdlOptions();
 ///   from the options. LMA ignores joint limits: its answer is clamped into them afterwards and
 ///   the error recomputed from the clamped q.
 ///
-/// SolveResult: q finite and within the limits; p_reached = TipPosition(q); error =
-/// |p_reached - target|; status kConverged when error < eps, else kFailed (KDL cannot tell an
+/// SolveResult: q finite and within the limits, measured by MeasureResult; status kConverged when
+/// error < eps (position-only; a pose: WithinTolerance(eps, eps)), else kFailed (KDL cannot tell an
 /// out-of-reach target from a failure, so kOutOfReach never comes back); iterations = Newton
 /// steps taken (kdl-nr; over all attempts for kdl-nr-restarts) or LMA's lastNrOfIter (kdl-lma).
 ///

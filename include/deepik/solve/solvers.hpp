@@ -8,6 +8,7 @@
 
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/learn/model.hpp"
+#include "deepik/solve/pose_refine.hpp"
 #include "deepik/solve/refine.hpp"
 #include "deepik/solve/solver.hpp"
 
@@ -19,7 +20,8 @@ class NetworkSolver final : public Solver {
   explicit NetworkSolver(IkModel model) : model_(std::move(model)) {}
   std::string name() const override { return "network"; }
   const Chain& chain() const override { return model_.chain(); }
-  /// Status: kConverged when the error is below 1e-4 m (0.1 mm), else kApproximate (the network
+  /// Status: kConverged when the error is below 1e-4 m (0.1 mm) (and, for a full-pose target, the
+  /// angle error below 1e-4 rad after the bounds), else kApproximate (the network
   /// alone cannot tell an unreachable target from its own error, so never kOutOfReach); kFailed
   /// when the answer is not finite or breaks a limit (possible with the `free` head).
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
@@ -29,10 +31,12 @@ class NetworkSolver final : public Solver {
   IkModel model_;
 };
 
-/// The network's answer polished by RefinePosition (network + refinement).
+/// The network's answer polished: by RefinePosition for a plain position-only target (network +
+/// refinement, as ever), by RefinePose for a full-pose target or one with bounds.
 class RefinedSolver final : public Solver {
  public:
-  RefinedSolver(IkModel model, const RefineOptions& options = {});
+  /// @throws std::invalid_argument for invalid options.
+  RefinedSolver(IkModel model, const RefineOptions& options = {}, const PoseRefineOptions& pose = {});
   std::string name() const override { return "refined"; }
   const Chain& chain() const override { return network_.chain(); }
   /// Starts from q_start when given, else from the network's answer.
@@ -41,17 +45,36 @@ class RefinedSolver final : public Solver {
  private:
   NetworkSolver network_;
   RefineOptions options_;
+  PoseRefineOptions pose_;
+};
+
+/// Everything a solver is built with besides its arm and model.
+struct SolverSettings {
+  RefineOptions refine;    ///< position-only refinement (refined, lm)
+  PoseRefineOptions pose;  ///< pose refinement (refined, lm); its timeout_s is also the KDL
+                           ///< restarts' time budget
 };
 
 /// The seed-arm options that reproduce `chain` exactly, if it is a seed arm.
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain);
 
-/// The solver names `MakeSolver` knows: network, refined, analytic (seed arm only), kdl-nr,
-/// kdl-nr-restarts (with MoveItKdlOptions(): MoveIt's KDL plugin, random restarts in 5 ms), kdl-lma.
+/// The solver names `MakeSolver` knows: network, refined, lm (no model), analytic (seed arm
+/// only), kdl-nr, kdl-nr-restarts (with MoveItKdlOptions(): MoveIt's KDL plugin, random restarts
+/// in 5 ms), kdl-lma, kdl-lma-restarts.
 std::vector<std::string> SolverNames();
+
+/// True for the solvers that need a model file (network, refined).
+bool SolverNeedsModel(const std::string& name);
 
 /// @throws InputError for an unknown name, or "analytic" on an arm that is not a seed arm.
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,
                                    const RefineOptions& refine = {});
+
+/// The solver `name` for `chain`; `model` may be null for the solvers that need none (lm,
+/// analytic, kdl-*). When given, it must be a model of `chain`.
+/// @throws InputError for an unknown name, network/refined without a model, or "analytic" on an
+///         arm that is not a seed arm; std::invalid_argument for invalid settings.
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
+                                   const SolverSettings& settings);
 
 }  // namespace deepik

@@ -1,0 +1,307 @@
+#include "deepik/solve/pose_refine.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Geometry>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+#include "deepik/data/random.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/network_options.hpp"
+#include "solve/project_limits.hpp"
+
+namespace deepik {
+namespace {
+
+constexpr int kMaxJoints = 16;
+using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
+using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
+using Jacobian6 = Eigen::Matrix<double, 6, Eigen::Dynamic, 0, 6, kMaxJoints>;
+
+// Ends of one start that agree on the minimum before it is called the closest pose.
+constexpr int kAgreeingMinima = 3;
+constexpr double kSameCost = 1e-6;  // relative
+// Stationarity: the gradient below this times |J| |r| (at 1e-10 the end point is within about
+// 1e-10 x the residual of the minimum), or a step that gains less than this share of the cost.
+constexpr double kStationaryGradient = 1e-10;
+constexpr double kNegligibleDecrease = 1e-13;
+
+using internal::ProjectIntoLimits;
+
+// The target as the iterations use it.
+struct Problem {
+  Eigen::Matrix3d R_target_T = Eigen::Matrix3d::Identity();  // R*^T
+  Eigen::Vector3d p_target = Eigen::Vector3d::Zero();
+  Vector6d bounds = Vector6d::Zero();
+  Vector6d weights = Vector6d::Ones();
+  bool orientation = false;
+};
+
+struct State {
+  Vector6d e;   // error twist, target frame, before bounds
+  Vector6d r;   // weighted excess: the residual
+  double cost;  // 0.5 |r|^2
+  Jacobian6 J;  // d r / d q
+};
+
+// (d/dphi) log(exp(delta) exp(phi)) at delta = 0: the inverse left Jacobian of SO(3).
+Eigen::Matrix3d InverseLeftJacobian(const Eigen::Vector3d& phi) {
+  const double theta = phi.norm();
+  Eigen::Matrix3d K;
+  K << 0, -phi.z(), phi.y(), phi.z(), 0, -phi.x(), -phi.y(), phi.x(), 0;
+  double c;
+  if (theta < 1e-4) {
+    c = 1.0 / 12.0 + theta * theta / 720.0;
+  } else if (std::sin(theta) < 1e-6) {
+    c = 0.0;  // at a half turn the logarithm jumps; the plain step does
+  } else {
+    c = 1.0 / (theta * theta) - (1.0 + std::cos(theta)) / (2.0 * theta * std::sin(theta));
+  }
+  return Eigen::Matrix3d::Identity() - 0.5 * K + c * K * K;
+}
+
+void Evaluate(const Chain& chain, const Problem& problem, const VectorQ& q, State* s) {
+  const int n = chain.num_joints();
+  s->J.resize(6, n);
+  Jacobian6& J = s->J;
+  Eigen::Isometry3d X_BT;
+  TipPoseAndJacobian(chain, q, &X_BT, J);
+  const Eigen::Vector3d p_BT = X_BT.translation();
+  const Eigen::Matrix3d R_BT = X_BT.linear();
+  // The geometric Jacobian (base frame) becomes d e / d q in the target frame.
+  s->e.head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
+  for (int j = 0; j < n; ++j) J.col(j).head<3>() = problem.R_target_T * J.col(j).head<3>().eval();
+  if (problem.orientation) {
+    Eigen::Quaterniond Q_err(problem.R_target_T * R_BT);
+    if (Q_err.w() < 0) Q_err.coeffs() = -Q_err.coeffs();
+    const double norm = Q_err.vec().norm();
+    const double angle = 2.0 * std::atan2(norm, Q_err.w());
+    s->e.tail<3>() = Q_err.vec() * (norm > 0 ? angle / norm : 2.0);
+    const Eigen::Matrix3d M = InverseLeftJacobian(s->e.tail<3>()) * problem.R_target_T;
+    for (int j = 0; j < n; ++j) J.col(j).tail<3>() = M * J.col(j).tail<3>().eval();
+  } else {
+    s->e.tail<3>().setZero();
+  }
+  for (int i = 0; i < 6; ++i) {
+    const double b = problem.bounds[i], e = s->e[i];
+    const double excess = e > b ? e - b : (e < -b ? e + b : 0.0);
+    s->r[i] = problem.weights[i] * excess;
+    if (excess == 0.0) {
+      J.row(i).setZero();
+    } else {
+      J.row(i) *= problem.weights[i];
+    }
+  }
+  s->cost = 0.5 * s->r.squaredNorm();
+}
+
+bool Converged(const Problem& problem, const State& s, const PoseRefineOptions& options) {
+  // The unweighted excess, recovered from the residual.
+  if (!(s.r.head<3>().norm() <= options.position_tolerance)) return false;
+  return !problem.orientation || s.r.tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
+}
+
+enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled };
+
+// A start whose cost fell by less than kStallDecrease over the last kStallWindow iterations is
+// heading for a local minimum (or crawling through a singular neighbourhood): a fresh start is
+// cheaper than following it.
+constexpr int kStallWindow = 6;
+constexpr double kStallDecrease = 0.1;
+
+struct Search {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point deadline;
+  int iterations = 0;
+  bool OutOfTime() const { return Clock::now() >= deadline; }
+};
+
+// One Levenberg-Marquardt run from q (in place).
+StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, VectorQ& q,
+                  State* state, Search* search) {
+  const int n = chain.num_joints();
+  State trial;
+  VectorQ q_trial(n), g(n), step(n);
+  MatrixQ A(n, n);
+  Eigen::LLT<MatrixQ> llt(n);
+  Evaluate(chain, problem, q, state);
+  double mu = -1.0, nu = 2.0;
+  double window_cost[kStallWindow];
+  for (int it = 0; it < options.max_iterations; ++it) {
+    if (Converged(problem, *state, options)) return StartEnd::kConverged;
+    if (search->OutOfTime()) return StartEnd::kTimeout;
+    if (it >= kStallWindow && state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
+      return StartEnd::kStalled;
+    }
+    window_cost[it % kStallWindow] = state->cost;
+    ++search->iterations;
+    g.noalias() = state->J.transpose() * state->r;
+    A.noalias() = state->J.transpose().lazyProduct(state->J);
+    // Active set: a joint at a limit that the descent direction -g pushes further out is frozen.
+    for (int j = 0; j < n; ++j) {
+      const Joint& joint = chain.joint(j);
+      if (IsFullTurn(joint)) continue;
+      if ((q[j] <= joint.lower && g[j] > 0) || (q[j] >= joint.upper && g[j] < 0)) {
+        g[j] = 0.0;
+        A.row(j).setZero();
+        A.col(j).setZero();
+      }
+    }
+    const double scale = state->J.cwiseAbs().maxCoeff() * state->r.norm();
+    // A minimum (perhaps local): the gradient vanishes against |J| |r|, which it does not while
+    // the residual lies in J's range (a reachable target).
+    if (!(g.cwiseAbs().maxCoeff() > kStationaryGradient * scale)) return StartEnd::kStationary;
+    if (mu < 0) mu = 1e-3 * std::max(A.diagonal().maxCoeff(), 1e-12);
+    bool accepted = false;
+    while (!accepted) {
+      MatrixQ damped = A;
+      damped.diagonal().array() += mu;
+      llt.compute(damped);
+      step = llt.solve(-g);
+      for (int j = 0; j < n; ++j) {
+        if (g[j] == 0.0 && A(j, j) == 0.0) step[j] = 0.0;  // frozen
+      }
+      q_trial = q + step;
+      ProjectIntoLimits(chain, q_trial);
+      if (q_trial == q) return StartEnd::kStationary;  // the step vanished in rounding
+      Evaluate(chain, problem, q_trial, &trial);
+      if (trial.cost < state->cost) {
+        const double predicted = 0.5 * (mu * step.squaredNorm() - g.dot(step));
+        const double rho = predicted > 0 ? (state->cost - trial.cost) / predicted : 1.0;
+        const double t = 2.0 * rho - 1.0;
+        mu *= std::max(1.0 / 3.0, 1.0 - t * t * t);
+        nu = 2.0;
+        const bool negligible = state->cost - trial.cost <= kNegligibleDecrease * state->cost;
+        q = q_trial;
+        *state = trial;
+        if (negligible) return StartEnd::kStationary;
+        accepted = true;
+      } else {
+        mu *= nu;
+        nu *= 2.0;
+        if (!(mu < 1e30)) return StartEnd::kStationary;  // no step reduces the cost
+      }
+    }
+  }
+  return Converged(problem, *state, options) ? StartEnd::kConverged : StartEnd::kIterations;
+}
+
+}  // namespace
+
+bool PoseRefineOptions::IsValid(std::string* error) const {
+  auto fail = [error](const std::string& message) {
+    if (error != nullptr) *error = message;
+    return false;
+  };
+  if (!(position_tolerance > 0.0) || !std::isfinite(position_tolerance))
+    return fail("position_tolerance: expected a finite value > 0");
+  if (!(angle_tolerance > 0.0) || !std::isfinite(angle_tolerance))
+    return fail("angle_tolerance: expected a finite value > 0");
+  if (!(angle_weight > 0.0) || !std::isfinite(angle_weight))
+    return fail("angle_weight: expected a finite value > 0");
+  if (!(timeout_s > 0.0) || !std::isfinite(timeout_s)) return fail("timeout_s: expected a finite value > 0");
+  if (max_iterations < 1) return fail("max_iterations: expected >= 1");
+  if (max_starts < 0) return fail("max_starts: expected >= 0");
+  return true;
+}
+
+SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,
+                       const PoseRefineOptions& options) {
+  std::string message;
+  if (!options.IsValid(&message)) throw std::invalid_argument("PoseRefineOptions::" + message);
+  ThrowUnlessValidTarget(target);
+  const int n = chain.num_joints();
+  if (n > kMaxJoints) {
+    throw std::invalid_argument("RefinePose: expected a chain of at most " + std::to_string(kMaxJoints) +
+                                " joints, got " + std::to_string(n));
+  }
+  if (q_start.size() != n || !q_start.allFinite()) {
+    throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
+                                ", got size " + std::to_string(q_start.size()));
+  }
+  Search search;
+  search.deadline = Search::Clock::now() + std::chrono::duration_cast<Search::Clock::duration>(
+                                               std::chrono::duration<double>(options.timeout_s));
+  Problem problem;
+  problem.p_target = target.p_BT;
+  problem.bounds = target.bounds;
+  problem.orientation = target.has_orientation();
+  if (problem.orientation) problem.R_target_T = target.Q_BT->normalized().toRotationMatrix().transpose();
+  problem.weights.tail<3>().setConstant(options.angle_weight);
+
+  std::mt19937_64 rng(options.seed);
+  VectorQ q = q_start, best_q = q;
+  State state, best_state;
+  best_state.cost = std::numeric_limits<double>::infinity();
+  bool best_stationary = false, converged = false;
+  double min_stationary = std::numeric_limits<double>::infinity();
+  int agreeing = 0;
+  Eigen::VectorXd draw(n);
+  for (int start = 0;; ++start) {
+    if (start > 0) {
+      if ((options.max_starts > 0 && start >= options.max_starts) || search.OutOfTime()) break;
+      UniformConfiguration(chain, &rng, draw);
+      q = draw;
+    }
+    ProjectIntoLimits(chain, q);
+    const StartEnd end = RunStart(chain, problem, options, q, &state, &search);
+    const bool stationary = end == StartEnd::kStationary;
+    if (state.cost < best_state.cost || (stationary && !best_stationary && state.cost <= best_state.cost)) {
+      best_q = q;
+      best_state = state;
+      best_stationary = stationary;
+    }
+    if (end == StartEnd::kConverged) {
+      converged = true;
+      break;
+    }
+    if (stationary) {
+      if (state.cost < min_stationary * (1 - kSameCost)) {
+        min_stationary = state.cost;
+        agreeing = 1;
+      } else if (state.cost <= min_stationary * (1 + kSameCost)) {
+        ++agreeing;
+      }
+    }
+    if (end == StartEnd::kTimeout) break;
+  }
+  SolveResult result;
+  result.q = best_q;
+  result.iterations = search.iterations;
+  MeasureResult(chain, target, &result);
+  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
+  // tip's distance from the base origin) by more than the position bounds allow.
+  const double slack = target.bounds.head<3>().norm();
+  const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
+  if (converged) {
+    result.status = SolveStatus::kConverged;
+  } else if (beyond_reach || (best_stationary && agreeing >= kAgreeingMinima &&
+                              best_state.cost <= min_stationary * (1 + kSameCost))) {
+    result.status = SolveStatus::kOutOfReach;
+  } else {
+    result.status = SolveStatus::kFailed;
+  }
+  return result;
+}
+
+LmSolver::LmSolver(Chain chain, const PoseRefineOptions& pose, const RefineOptions& position)
+    : chain_(std::move(chain)), pose_(pose), position_(position) {
+  std::string error;
+  if (!pose_.IsValid(&error)) throw std::invalid_argument("PoseRefineOptions::" + error);
+  if (!position_.IsValid(&error)) throw std::invalid_argument("RefineOptions::" + error);
+}
+
+SolveResult LmSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const {
+  const Eigen::VectorXd q0 = q_start != nullptr ? *q_start : chain_.mid_configuration();
+  if (target.has_orientation() || target.has_bounds()) return RefinePose(chain_, target, q0, pose_);
+  ThrowUnlessValidTarget(target);
+  SolveResult result = RefinePosition(chain_, target.p_BT, q0, position_);
+  MeasureOrientation(chain_, target, &result);
+  return result;
+}
+
+}  // namespace deepik
