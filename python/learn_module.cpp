@@ -109,7 +109,8 @@ PYBIND11_MODULE(_learn, m) {
   using namespace deepik;
   m.doc() = "deepik's training (libtorch); use deepik.train";
   // One exception class for the package: deepik._core's InputError.
-  static PyObject* input_error = py::module_::import("deepik._core").attr("InputError").release().ptr();
+  static PyObject* input_error =
+      py::object(py::module_::import("deepik._core").attr("InputError")).release().ptr();
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

@@ -199,28 +199,30 @@ std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& option
       free_columns.push_back(column++);
     }
   }
-  auto limits = [&](const std::vector<int>& joints, const std::string& name) {
+  // The limits of `joints` as initializers: lower, upper and, when asked, upper - lower (in
+  // float32, as Predict computes it).
+  auto limits = [&](const std::vector<int>& joints, const std::string& name, bool with_range) {
     std::vector<float> lo, hi, range;
     for (int j : joints) {
       lo.push_back(lower[static_cast<size_t>(j)]);
       hi.push_back(upper[static_cast<size_t>(j)]);
-      range.push_back(hi.back() - lo.back());  // in float, as Predict
+      range.push_back(hi.back() - lo.back());
     }
     const int64_t n = static_cast<int64_t>(joints.size());
     return std::array<std::string, 3>{g.Floats(name + "_lower", lo, {n}), g.Floats(name + "_upper", hi, {n}),
-                                      g.Floats(name + "_range", range, {n})};
+                                      with_range ? g.Floats(name + "_range", range, {n}) : std::string()};
   };
   std::vector<std::string> parts;
   std::vector<int> order;  // chain index of each column of the concatenation
   if (!periodic_joints.empty()) {
-    const auto [lo, hi, range] = limits(periodic_joints, "periodic");
+    const auto bounds = limits(periodic_joints, "periodic", false);
     const std::string angle =
         g.Atan2(g.Columns(x, sin_columns, "sin_columns"), g.Columns(x, cos_columns, "cos_columns"));
-    parts.push_back(g.Clamp(angle, lo, hi));
+    parts.push_back(g.Clamp(angle, bounds[0], bounds[1]));
     order.insert(order.end(), periodic_joints.begin(), periodic_joints.end());
   }
   if (!bounded_joints.empty()) {
-    const auto [lo, hi, range] = limits(bounded_joints, "bounded");
+    const auto [lo, hi, range] = limits(bounded_joints, "bounded", true);
     const std::string s = g.Node("Sigmoid", {g.Columns(x, bounded_columns, "bounded_columns")});
     parts.push_back(g.Clamp(g.Node("Add", {lo, g.Node("Mul", {range, s})}), lo, hi));
     order.insert(order.end(), bounded_joints.begin(), bounded_joints.end());
