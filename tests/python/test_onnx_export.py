@@ -62,7 +62,7 @@ def check_export(cli, source_dir, model_path, onnx_path, tmp_path):
     targets = targets_for(arm, 10_000, 7)
     write_csv(tmp_path / "t.csv", ["x", "y", "z"], targets)
     done = run("node", source_dir / "tests" / "web" / "onnx_run.mjs", onnx_path, tmp_path / "t.csv",
-               tmp_path / "onnx.csv", cwd=source_dir / "web")
+               tmp_path / "onnx.csv")
     assert done.returncode == 0, done.stderr
     got = np.loadtxt(tmp_path / "onnx.csv", delimiter=",", ndmin=2)
     done = run(cli, "solve", "--model", model_path, "--solver", "network", "-i", tmp_path / "t.csv", "-o",

@@ -1,13 +1,12 @@
 // Runs an exported deepik network in onnxruntime-node (installed from web/package-lock.json):
 //   node tests/web/onnx_run.mjs MODEL.onnx TARGETS.csv OUTPUT.csv
 // TARGETS.csv: header x,y,z, then one target per line (m); OUTPUT.csv: the output 'joints', one row
-// per target, as float32 values printed with 9 significant digits. Run with web/ as the working
-// directory (onnxruntime-node is resolved from there).
+// per target, as float32 values printed with 9 significant digits. onnxruntime-node is resolved from
+// web/ (web/package-lock.json), whatever the working directory.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
-const require = createRequire(join(process.cwd(), 'package.json'));
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const ort = require('onnxruntime-node');
 
 const [modelPath, targetsPath, outputPath] = process.argv.slice(2);
