@@ -42,10 +42,14 @@ std::string ShapeText(const py::array& a) {
 // slice or a transposed view is not copied); other real dtypes are converted, anything else is a
 // TypeError. A 1-D array of `columns` values is one row (`single`).
 struct Rows {
-  py::array_t<double> array;
+  py::array_t<double> array;  // keeps the memory alive
+  const char* base = nullptr;
+  py::ssize_t row_stride = 0, column_stride = 0;  // bytes
   py::ssize_t count = 0;
   bool single = false;
-  double operator()(py::ssize_t r, py::ssize_t c) const { return *array.data(r, c); }
+  double operator()(py::ssize_t r, py::ssize_t c) const {
+    return *reinterpret_cast<const double*>(base + r * row_stride + c * column_stride);
+  }
 };
 
 Rows ReadRows(const py::handle& object, const std::string& what, const std::vector<py::ssize_t>& columns,
@@ -73,6 +77,9 @@ Rows ReadRows(const py::handle& object, const std::string& what, const std::vect
   rows.array = kind == 'f' && a.itemsize() == 8 ? py::reinterpret_borrow<py::array_t<double>>(a)
                                                 : py::array_t<double>(a.attr("astype")("float64"));
   rows.count = rows.array.shape(0);
+  rows.base = reinterpret_cast<const char*>(rows.array.data());
+  rows.row_stride = rows.array.strides(0);
+  rows.column_stride = rows.array.strides(1);
   return rows;
 }
 
@@ -177,19 +184,28 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
   int32_t* iterations_out = iterations.mutable_data();
   {
     py::gil_scoped_release release;
-    std::vector<IkTarget> targets(static_cast<size_t>(n));
-    for (py::ssize_t r = 0; r < n; ++r) targets[r].p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
-    const std::vector<SolveResult> results = solver.SolveBatch(targets, threads);
-    for (py::ssize_t r = 0; r < n; ++r) {
-      const SolveResult& result = results[static_cast<size_t>(r)];
-      Eigen::Map<Eigen::VectorXd>(q_out + r * dof, dof) = result.q;
-      Eigen::Map<Eigen::Vector3d>(reached_out + 3 * r) = result.p_reached;
-      error_out[r] = result.error;
-      char32_t* text = status_out + r * kStatusChars;
-      std::fill(text, text + kStatusChars, U'\0');
-      const char* name = ToString(result.status);
-      for (int i = 0; name[i] != '\0' && i < kStatusChars; ++i) text[i] = static_cast<char32_t>(name[i]);
-      iterations_out[r] = result.iterations;
+    // In blocks, so that the intermediate vectors stay small and are reused rather than mapped
+    // and faulted in afresh for every call (the outputs are the only large allocations).
+    const py::ssize_t block = 1024 * static_cast<py::ssize_t>(threads);
+    std::vector<IkTarget> targets;
+    for (py::ssize_t first = 0; first < n; first += block) {
+      const py::ssize_t last = std::min(n, first + block);
+      targets.resize(static_cast<size_t>(last - first));
+      for (py::ssize_t r = first; r < last; ++r) {
+        targets[static_cast<size_t>(r - first)].p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+      }
+      const std::vector<SolveResult> results = solver.SolveBatch(targets, threads);
+      for (py::ssize_t r = first; r < last; ++r) {
+        const SolveResult& result = results[static_cast<size_t>(r - first)];
+        Eigen::Map<Eigen::VectorXd>(q_out + r * dof, dof) = result.q;
+        Eigen::Map<Eigen::Vector3d>(reached_out + 3 * r) = result.p_reached;
+        error_out[r] = result.error;
+        char32_t* text = status_out + r * kStatusChars;
+        std::fill(text, text + kStatusChars, U'\0');
+        const char* name = ToString(result.status);
+        for (int i = 0; name[i] != '\0' && i < kStatusChars; ++i) text[i] = static_cast<char32_t>(name[i]);
+        iterations_out[r] = result.iterations;
+      }
     }
   }
   SolveResults out;
