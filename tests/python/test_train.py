@@ -55,3 +55,27 @@ def test_ctrl_c_saves_a_checkpoint(tmp_path):
     assert process.returncode != 0
     assert "KeyboardInterrupt: training interrupted; checkpoint saved to " + path + ".ckpt" in stderr, stderr
     assert not os.path.exists(path)
+
+
+def test_python_defaults_are_the_commands():
+    """deepik.train spells its defaults out for help(); they must be the C++ options' defaults,
+    which deepik._learn.train's signature shows."""
+    import inspect
+    import re
+
+    from deepik import _learn
+
+    signature = _learn.train.__doc__.splitlines()[0]
+    cpp = dict(re.findall(r"(\w+): \w+ = ([^,)]+)", signature))
+    python = {name: p.default for name, p in inspect.signature(deepik.train).parameters.items()
+              if p.default is not inspect.Parameter.empty}
+    assert set(cpp) == set(python)
+    for name, text in cpp.items():
+        value = text.strip("'")
+        expected = python[name]
+        if isinstance(expected, bool):
+            assert value == str(expected), name
+        elif isinstance(expected, (int, float)):
+            assert float(value) == float(expected), name
+        else:
+            assert value == expected, name
