@@ -80,6 +80,20 @@ struct SolveSettingsOptions {
   std::string bounds;                ///< e.g. "rz=free" or "x=1e-3,y=1e-3,z=1e-3" (ParseAxisBounds)
 };
 
+
+/// Options of `deepik export`.
+struct ExportCommandOptions {
+  std::string model_path;
+  std::string format = "onnx";  ///< onnx (the only one so far)
+  std::string output_path;
+};
+
+/// `deepik export`: the model's network as one ONNX graph (float32 `targets` [batch, 3] in m,
+/// base frame -> `joints` [batch, dof] in rad or m), for any ONNX runtime.
+/// @throws InputError for a bad model file, an unknown format, an unwritable output, or a build
+///         without ONNX support.
+void RunExport(const ExportCommandOptions& options, std::ostream& log);
+
 /// Options of `deepik solve`.
 struct SolveCommandOptions {
   std::string model_path;  ///< a model file; or, for the solvers that need none, `arm`

@@ -3,7 +3,12 @@
 #include <memory>
 
 #include "cli.hpp"
+#include "deepik/data/csv.hpp"
+#include "deepik/errors.hpp"
 #include "deepik/learn/model.hpp"
+#ifdef DEEPIK_WITH_ONNX
+#include "deepik/learn/onnx_export.hpp"
+#endif
 
 namespace deepik::cli {
 
@@ -35,6 +40,21 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
   out << "metrics: " << model.Metadata("metrics") << "\n";
 }
 
+void RunExport(const ExportCommandOptions& options, std::ostream& log) {
+  if (options.format != "onnx") throw InputError("--format: expected onnx, got '" + options.format + "'");
+#ifdef DEEPIK_WITH_ONNX
+  CheckDistinctFiles(options.model_path, options.output_path);
+  const IkModel model = IkModel::Load(options.model_path);
+  ExportOnnx(model, options.output_path);
+  log << "export: " << options.model_path << " -> " << options.output_path
+      << " (ONNX, input 'targets' [batch, 3] m, "
+      << "output 'joints' [batch, " << model.chain().num_joints() << "])\n";
+#else
+  (void)log;
+  throw InputError("export: this deepik was built without ONNX support (install libonnx-dev and rebuild)");
+#endif
+}
+
 void AddModelCommands(CLI::App& app, CommandSet* set) {
   CLI::App* model = app.add_subcommand("model", "inspect a model file");
   model->require_subcommand(1);
@@ -43,6 +63,23 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
   info->add_option("MODEL", *path, "model file")->required();
   set->commands.push_back({info, [path] {
                              RunModelInfo(*path, std::cout);
+                             return 0;
+                           }});
+
+  auto export_options = std::make_shared<ExportCommandOptions>();
+  CLI::App* export_command =
+      app.add_subcommand("export", "write the model's network for other runtimes (one ONNX graph)");
+  export_command->add_option("--model,-m", export_options->model_path, "model file")->required();
+  export_command->add_option("--format", export_options->format, "onnx")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"onnx"}));
+  export_command
+      ->add_option(
+          "--output,-o", export_options->output_path,
+          "ONNX file: float32 'targets' [batch, 3] (m, base frame) -> 'joints' [batch, dof] (rad, m)")
+      ->required();
+  set->commands.push_back({export_command, [export_options] {
+                             RunExport(*export_options, std::cerr);
                              return 0;
                            }});
 }

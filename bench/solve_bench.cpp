@@ -18,6 +18,20 @@ const IkModel& Model() {
 }
 
 // In-reach targets: FK of uniform random joint values (seeded).
+std::vector<IkTarget> MakeTargets(int count, uint64_t seed) {
+  const Chain& chain = Model().chain();
+  std::mt19937_64 rng(seed);
+  std::vector<IkTarget> out;
+  Eigen::VectorXd q(chain.num_joints());
+  for (int i = 0; i < count; ++i) {
+    for (int j = 0; j < chain.num_joints(); ++j) {
+      q[j] = std::uniform_real_distribution<double>(chain.joint(j).lower, chain.joint(j).upper)(rng);
+    }
+    out.push_back(IkTarget{TipPosition(chain, q), std::nullopt});
+  }
+  return out;
+}
+
 const std::vector<IkTarget>& Targets() {
   static const std::vector<IkTarget> targets = [] {
     const Chain& chain = Model().chain();
@@ -59,6 +73,26 @@ void BM_NetworkLibtorchSingle(benchmark::State& state) {
   }
 }
 
+// One SolveBatch call on n targets and one thread: what deepik.Solver.solve calls, so that
+// bench/python_solve_overhead.py can show the cost of the Python call itself (docs/BENCHMARKS.md).
+void BM_SolveBatch(benchmark::State& state, const std::string& name) {
+  const std::unique_ptr<Solver> solver = MakeSolver(name, Model());
+  const std::vector<IkTarget> targets = MakeTargets(static_cast<int>(state.range(0)), 7);
+  for (auto _ : state) benchmark::DoNotOptimize(solver->SolveBatch(targets, 1));
+}
+
+BENCHMARK_CAPTURE(BM_SolveBatch, network, std::string("network"))
+    ->Arg(1)
+    ->Arg(10000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolveBatch, refined, std::string("refined"))
+    ->Arg(1)
+    ->Arg(10000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolveBatch, analytic, std::string("analytic"))
+    ->Arg(1)
+    ->Arg(10000)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Solver, network, std::string("network"));
 BENCHMARK(BM_NetworkLibtorchSingle);
 BENCHMARK_CAPTURE(BM_Solver, refined, std::string("refined"));

@@ -13,6 +13,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   hyperfine time
+  # Python bindings (for Debian's /usr/bin/python3, not a pyenv or venv python3 on PATH) and ONNX export.
+  pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pytest
+  libonnx-dev libprotobuf-dev python3-onnx
 )
 # Node.js and npm: use the machine's own when present (Debian's nodejs conflicts with some npm builds).
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
@@ -32,9 +35,12 @@ else
   echo "setup: all Debian packages present"
 fi
 
-# Front-end packages from the committed lock file (three.js, playwright-core), when the web app exists.
+# Front-end and test packages from the committed lock file (three.js, playwright-core, and
+# onnxruntime-node for the ONNX export test), when the web app exists. --ignore-scripts:
+# onnxruntime-node's install script fetches GPU extras from the internet; its CPU runtime is in the
+# package itself and needs no script.
 if [ -f web/package-lock.json ]; then
   if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    (cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   fi
 fi

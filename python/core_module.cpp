@@ -1,0 +1,441 @@
+// deepik._core: arms, forward kinematics, models, solvers and datasets for Python (NumPy in, NumPy
+// out). Links the core library only; training is in deepik._learn.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepik/data/csv.hpp"
+#include "deepik/data/dataset.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/model.hpp"
+#include "deepik/solve/analytic_seed.hpp"
+#include "deepik/solve/kdl_solvers.hpp"
+#include "deepik/solve/solvers.hpp"
+#ifdef DEEPIK_WITH_ONNX
+#include "deepik/learn/onnx_export.hpp"
+#endif
+
+namespace py = pybind11;
+
+namespace deepik::python {
+namespace {
+
+// Status strings are at most this long ("out of reach"): the NumPy dtype of `status`.
+constexpr int kStatusChars = 12;
+
+std::string ShapeText(const py::array& a) {
+  std::string text = "(";
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) text += (i ? ", " : "") + std::to_string(a.shape(i));
+  return text + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// A caller's array of rows as float64, read in place when it is float64 already (any strides: a
+// slice or a transposed view is not copied); other real dtypes are converted, anything else is a
+// TypeError. A 1-D array of `columns` values is one row (`single`).
+struct Rows {
+  py::array_t<double> array;  // keeps the memory alive
+  const char* base = nullptr;
+  py::ssize_t row_stride = 0, column_stride = 0;  // bytes
+  py::ssize_t count = 0;
+  bool single = false;
+  double operator()(py::ssize_t r, py::ssize_t c) const {
+    return *reinterpret_cast<const double*>(base + r * row_stride + c * column_stride);
+  }
+};
+
+Rows ReadRows(const py::handle& object, const std::string& what, const std::vector<py::ssize_t>& columns,
+              const std::string& shape_text) {
+  py::array a = py::array::ensure(object);
+  if (!a) throw py::type_error(what + ": expected a NumPy array (or nested lists) of shape " + shape_text);
+  const char kind = a.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') {
+    throw py::type_error(what + ": expected real numbers (float64, float32 or integers) of shape " +
+                         shape_text + ", got dtype " + std::string(py::str(a.dtype())));
+  }
+  if (kind == 'f' && a.itemsize() > 8) {
+    throw py::type_error(what + ": expected float64 or float32, got dtype " +
+                         std::string(py::str(a.dtype())));
+  }
+  Rows rows;
+  const bool width_ok =
+      a.ndim() >= 1 && std::find(columns.begin(), columns.end(), a.shape(a.ndim() - 1)) != columns.end();
+  if (a.ndim() == 1 && width_ok) {
+    rows.single = true;
+    a = a.attr("reshape")(1, a.shape(0));
+  } else if (a.ndim() != 2 || !width_ok) {
+    throw py::value_error(what + ": expected shape " + shape_text + ", got " + ShapeText(a));
+  }
+  rows.array = kind == 'f' && a.itemsize() == 8 ? py::reinterpret_borrow<py::array_t<double>>(a)
+                                                : py::array_t<double>(a.attr("astype")("float64"));
+  rows.count = rows.array.shape(0);
+  rows.base = reinterpret_cast<const char*>(rows.array.data());
+  rows.row_stride = rows.array.strides(0);
+  rows.column_stride = rows.array.strides(1);
+  return rows;
+}
+
+// The first row holding a value that is not finite (or beyond `bound`), as a ValueError.
+void CheckValues(const Rows& rows, const std::string& what, double bound) {
+  for (py::ssize_t r = 0; r < rows.count; ++r) {
+    for (py::ssize_t c = 0; c < rows.array.shape(1); ++c) {
+      const double v = rows(r, c);
+      if (!std::isfinite(v)) {
+        throw py::value_error(what + ": row " + std::to_string(r) + ", column " + std::to_string(c) +
+                              ": expected a finite number, got " + FormatDouble(v));
+      }
+      if (std::abs(v) > bound) {
+        throw py::value_error(what + ": row " + std::to_string(r) + ", column " + std::to_string(c) +
+                              ": expected a value within +-" + FormatDouble(bound) + ", got " +
+                              FormatDouble(v));
+      }
+    }
+  }
+}
+
+py::array_t<double> Vector(const std::vector<double>& values) {
+  py::array_t<double> out(static_cast<py::ssize_t>(values.size()));
+  std::copy(values.begin(), values.end(), out.mutable_data());
+  return out;
+}
+
+// Tip poses [x, y, z, qw, qx, qy, qz] (m, unit quaternion with qw >= 0, base frame), as `deepik fk`.
+py::array_t<double> Fk(const Chain& chain, const py::handle& q_object) {
+  const int dof = chain.num_joints();
+  const std::string shape = "(n, " + std::to_string(dof) + ") or (" + std::to_string(dof) + ",)";
+  const Rows q = ReadRows(q_object, "q", {dof}, shape);
+  CheckValues(q, "q", INFINITY);
+  py::array_t<double> out(std::vector<py::ssize_t>{q.count, 7});
+  double* poses = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    Eigen::VectorXd values(dof);
+    for (py::ssize_t r = 0; r < q.count; ++r) {
+      for (int i = 0; i < dof; ++i) values[i] = q(r, i);
+      const Eigen::Isometry3d X_BT = TipPose(chain, values);
+      Eigen::Quaterniond quat(X_BT.linear());
+      if (quat.w() < 0) quat.coeffs() = -quat.coeffs();
+      double* row = poses + 7 * r;
+      Eigen::Map<Eigen::Vector3d>{row} = X_BT.translation();
+      row[3] = quat.w();
+      row[4] = quat.x();
+      row[5] = quat.y();
+      row[6] = quat.z();
+    }
+  }
+  if (q.single) return out.attr("reshape")(7);
+  return out;
+}
+
+py::list Joints(const Chain& chain) {
+  py::list joints;
+  for (const Joint& joint : chain.joints()) {
+    py::dict d;
+    d["name"] = joint.name;
+    d["type"] = ToString(joint.type);
+    d["lower"] = joint.lower;
+    d["upper"] = joint.upper;
+    d["axis"] = py::make_tuple(joint.axis_J.x(), joint.axis_J.y(), joint.axis_J.z());
+    d["continuous"] = joint.continuous;
+    joints.append(d);
+  }
+  return joints;
+}
+
+// The results of a batch solve, as NumPy arrays with one row per target.
+struct SolveResults {
+  py::object q, reached, error, status, iterations;
+};
+
+// A solver and what it needs alive (its Python owner is kept alive by keep_alive as well).
+struct PySolver {
+  std::unique_ptr<Solver> solver;
+};
+
+SolveResults Solve(const PySolver& self, const py::handle& targets_object, int threads) {
+  if (threads < 1 || threads > 256) {
+    throw py::value_error("threads: expected 1..256, got " + std::to_string(threads));
+  }
+  const Rows rows = ReadRows(targets_object, "targets", {3, 7}, "(n, 3) or (3,)");
+  if (rows.array.shape(1) == 7) {
+    throw py::value_error(
+        "targets: pose targets (n, 7) [x, y, z, qw, qx, qy, qz] are not supported yet; give positions (n, "
+        "3)");
+  }
+  CheckValues(rows, "targets", kMaxTargetCoordinate);
+  const Solver& solver = *self.solver;
+  const int dof = solver.chain().num_joints();
+  const py::ssize_t n = rows.count;
+  py::array_t<double> q(std::vector<py::ssize_t>{n, dof});
+  py::array_t<double> reached(std::vector<py::ssize_t>{n, 3});
+  py::array_t<double> error(n);
+  py::array status(py::dtype("<U" + std::to_string(kStatusChars)), std::vector<py::ssize_t>{n});
+  py::array_t<int32_t> iterations(n);
+  double *q_out = q.mutable_data(), *reached_out = reached.mutable_data(), *error_out = error.mutable_data();
+  auto* status_out = static_cast<char32_t*>(status.mutable_data());
+  int32_t* iterations_out = iterations.mutable_data();
+  {
+    py::gil_scoped_release release;
+    // In blocks, so that the intermediate vectors stay small and are reused rather than mapped
+    // and faulted in afresh for every call (the outputs are the only large allocations).
+    const py::ssize_t block = 1024 * static_cast<py::ssize_t>(threads);
+    std::vector<IkTarget> targets;
+    for (py::ssize_t first = 0; first < n; first += block) {
+      const py::ssize_t last = std::min(n, first + block);
+      targets.resize(static_cast<size_t>(last - first));
+      for (py::ssize_t r = first; r < last; ++r) {
+        targets[static_cast<size_t>(r - first)].p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+      }
+      const std::vector<SolveResult> results = solver.SolveBatch(targets, threads);
+      for (py::ssize_t r = first; r < last; ++r) {
+        const SolveResult& result = results[static_cast<size_t>(r - first)];
+        Eigen::Map<Eigen::VectorXd>(q_out + r * dof, dof) = result.q;
+        Eigen::Map<Eigen::Vector3d>(reached_out + 3 * r) = result.p_reached;
+        error_out[r] = result.error;
+        char32_t* text = status_out + r * kStatusChars;
+        std::fill(text, text + kStatusChars, U'\0');
+        const char* name = ToString(result.status);
+        for (int i = 0; name[i] != '\0' && i < kStatusChars; ++i) text[i] = static_cast<char32_t>(name[i]);
+        iterations_out[r] = result.iterations;
+      }
+    }
+  }
+  SolveResults out;
+  if (rows.single) {
+    out.q = q.attr("reshape")(dof);
+    out.reached = reached.attr("reshape")(3);
+    out.error = py::float_(error_out[0]);
+    out.status = status.attr("item")(0);
+    out.iterations = py::int_(iterations_out[0]);
+  } else {
+    out.q = q;
+    out.reached = reached;
+    out.error = error;
+    out.status = status;
+    out.iterations = iterations;
+  }
+  return out;
+}
+
+std::unique_ptr<Solver> ModelFreeSolver(const std::string& name, const Chain& chain) {
+  if (name == "kdl-nr") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl);
+  if (name == "kdl-nr-restarts")
+    return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, MoveItKdlOptions());
+  if (name == "kdl-lma") return MakeKdlSolver(chain, KdlMethod::kLma);
+  if (name == "analytic") {
+    const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
+    if (!seed) {
+      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
+                       chain.name() + "'");
+    }
+    return std::make_unique<AnalyticSeedSolver>(*seed);
+  }
+  throw InputError("solver: expected one of analytic, kdl-nr, kdl-nr-restarts, kdl-lma without a model ('" +
+                   name + "' needs a model: Solver(model, '" + name + "')), got '" + name + "'");
+}
+
+py::dict MakeDatasetFile(const Chain& chain, const std::string& output, const std::string& sampler,
+                         int64_t count, double step, double step_m, double margin, uint64_t seed,
+                         double train_fraction, double validation_fraction) {
+  SamplerOptions options;
+  options.kind = SamplerKindFromString(sampler);
+  options.count = count;
+  options.grid_step_deg = step;
+  options.grid_step_m = step_m;
+  options.margin = margin;
+  options.seed = seed;
+  options.train_fraction = train_fraction;
+  options.validation_fraction = validation_fraction;
+  py::dict sizes;
+  int64_t train = 0, validation = 0, test = 0;
+  double beyond = 0;
+  {
+    py::gil_scoped_release release;
+    const Dataset data = MakeDataset(chain, options);
+    SaveDataset(output, data);
+    train = data.train.size();
+    validation = data.validation.size();
+    test = data.test.size();
+    beyond = data.share_beyond_reach;
+  }
+  sizes["train"] = train;
+  sizes["validation"] = validation;
+  sizes["test"] = test;
+  sizes["share_beyond_reach"] = beyond;
+  return sizes;
+}
+
+}  // namespace
+}  // namespace deepik::python
+
+PYBIND11_MODULE(_core, m) {
+  using namespace deepik;
+  using namespace deepik::python;
+  m.doc() =
+      "deepik's core: arms, forward kinematics, models and solvers (no libtorch). Units: m and rad; "
+      "frames: positions and orientations of the tip T in the arm's base frame B.";
+
+  // Bad input from the caller: the messages of the command line (without its "deepik: error: ").
+  static py::exception<InputError> input_error(m, "InputError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InputError& e) {
+      input_error(e.what());
+    }
+  });
+
+  py::class_<Chain>(m, "Arm", R"doc(
+An arm: a serial chain of revolute (rad) and prismatic (m) joints from its base frame B to its tip T.
+Immutable; one Arm can serve many threads.
+
+Arm(arm, base="", tip="")
+    arm: a built-in name (seed, planar2, panda, ur5, iiwa14), a DH table (*.json) or a URDF (*.urdf)
+    base, tip: URDF links (default: the root link; the end of the longest actuated chain)
+Raises deepik.InputError (a ValueError) for an unknown name or a bad file, with the CLI's message.)doc")
+      .def(py::init([](const std::string& arm, const std::string& base, const std::string& tip) {
+             return LoadArm(ArmSpec{arm, base, tip});
+           }),
+           py::arg("arm"), py::arg("base") = "", py::arg("tip") = "")
+      .def_property_readonly("name", &Chain::name)
+      .def_property_readonly("dof", &Chain::num_joints, "number of joints")
+      .def_property_readonly("reach", &Chain::reach, "upper bound of the distance base -> tip (m)")
+      .def_property_readonly(
+          "joint_names",
+          [](const Chain& c) {
+            std::vector<std::string> names;
+            for (const Joint& j : c.joints()) names.push_back(j.name);
+            return names;
+          },
+          "joint names, chain order (the columns of q)")
+      .def_property_readonly(
+          "lower",
+          [](const Chain& c) {
+            std::vector<double> v;
+            for (const Joint& j : c.joints()) v.push_back(j.lower);
+            return Vector(v);
+          },
+          "lower joint limits, shape (dof,) (rad or m)")
+      .def_property_readonly(
+          "upper",
+          [](const Chain& c) {
+            std::vector<double> v;
+            for (const Joint& j : c.joints()) v.push_back(j.upper);
+            return Vector(v);
+          },
+          "upper joint limits, shape (dof,) (rad or m)")
+      .def_property_readonly("joints", &Joints,
+                             "list of dicts: name, type (revolute, prismatic), lower, upper (rad or m), axis "
+                             "(unit vector in the joint frame), continuous")
+      .def("fk", &Fk, py::arg("q"), R"doc(
+Forward kinematics, vectorised: q of shape (n, dof) (rad or m; float64 is read in place, other
+real dtypes are converted) -> poses of shape (n, 7): [x, y, z, qw, qx, qy, qz], the tip position (m)
+and orientation (unit quaternion, qw >= 0) in the base frame; exactly the rows of `deepik fk`.
+A 1-D q of shape (dof,) gives one pose of shape (7,). Values outside the limits are allowed;
+NaN or inf raise ValueError. The GIL is released meanwhile.)doc")
+      .def("__repr__", [](const Chain& c) {
+        return "deepik.Arm('" + c.name() + "', dof=" + std::to_string(c.num_joints()) + ")";
+      });
+
+  py::class_<IkModel>(m, "Model", R"doc(
+A trained model file (safetensors: weights, arm, normalisation, options, history, metrics).
+
+Model(path)
+Raises deepik.InputError naming the file when it is missing, truncated or not a model.)doc")
+      .def(py::init(&IkModel::Load), py::arg("path"))
+      .def_property_readonly("arm", &IkModel::chain, py::return_value_policy::reference_internal,
+                             "the arm the model was trained for")
+      .def_property_readonly(
+          "network",
+          [](const IkModel& model) {
+            return py::module_::import("json").attr("loads")(NetworkOptionsToJson(model.network()));
+          },
+          "the architecture: depth, width, activation, head, periodic_sincos")
+      .def(
+          "metadata", [](const IkModel& model, const std::string& key) { return model.Metadata(key); },
+          py::arg("key"),
+          "a metadata JSON text of the file: 'training' (options), 'history', 'metrics', 'arm' ('' when "
+          "absent)")
+      .def(
+          "export_onnx",
+          [](const IkModel& model, const std::string& path) {
+#ifdef DEEPIK_WITH_ONNX
+            py::gil_scoped_release release;
+            ExportOnnx(model, path);
+#else
+            (void)model;
+            (void)path;
+            throw InputError("export: this deepik was built without ONNX support (install libonnx-dev and rebuild)");
+#endif
+          },
+          py::arg("path"), R"doc(
+Writes the network as one ONNX graph, as `deepik export --format onnx`: input 'targets' float32
+(batch, 3) tip positions (m, base frame) -> output 'joints' float32 (batch, dof) (rad or m).)doc")
+      .def("__repr__", [](const IkModel& model) {
+        return "deepik.Model(arm='" + model.chain().name() + "', " + NetworkOptionsToJson(model.network()) +
+               ")";
+      });
+
+  py::class_<SolveResults>(m, "SolveResults", R"doc(
+What Solver.solve returns, one row per target (no batch dimension for a single (3,) target):
+  q          (n, dof) float64  joint values (rad or m), chain order; always finite and within the limits
+  reached    (n, 3)   float64  FK(q) tip position (m, base frame)
+  error      (n,)     float64  |reached - target| (m)
+  status     (n,)     str      'converged', 'approximate', 'out of reach' or 'failed' (the CLI's words)
+  iterations (n,)     int32    the solver's iterations)doc")
+      .def_readonly("q", &SolveResults::q)
+      .def_readonly("reached", &SolveResults::reached)
+      .def_readonly("error", &SolveResults::error)
+      .def_readonly("status", &SolveResults::status)
+      .def_readonly("iterations", &SolveResults::iterations)
+      .def("__repr__", [](const SolveResults& r) {
+        return "deepik.SolveResults(q=" + std::string(py::repr(r.q)) +
+               ", status=" + std::string(py::repr(r.status)) + ")";
+      });
+
+  py::class_<PySolver>(m, "Solver", R"doc(
+An IK solver, as `deepik solve --solver NAME`. Const and thread-safe.
+
+Solver(model, name="refined")  network, refined, analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma
+Solver(arm, name)              the model-free ones: analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma
+Raises deepik.InputError for an unknown name.)doc")
+      .def(py::init([](const IkModel& model, const std::string& name) {
+             return PySolver{MakeSolver(name, model)};
+           }),
+           py::arg("model"), py::arg("name") = "refined", py::keep_alive<1, 2>())
+      .def(py::init([](const Chain& arm, const std::string& name) {
+             return PySolver{ModelFreeSolver(name, arm)};
+           }),
+           py::arg("arm"), py::arg("name"), py::keep_alive<1, 2>())
+      .def_property_readonly("name", [](const PySolver& s) { return s.solver->name(); })
+      .def_property_readonly(
+          "arm", [](const PySolver& s) -> const Chain& { return s.solver->chain(); },
+          py::return_value_policy::reference_internal)
+      .def("solve", &Solve, py::arg("targets"), py::arg("threads") = 1, R"doc(
+Solves IK for tip positions: targets of shape (n, 3) (m, base frame; float64 is read in place,
+other real dtypes are converted), or one target of shape (3,). Returns SolveResults (q, reached,
+error, status, iterations as NumPy arrays). `threads` (1..256) threads share the batch; the GIL is
+released while solving. NaN, inf or coordinates beyond +-1e4 m raise ValueError; a wrong shape
+ValueError; a non-numeric dtype TypeError. Pose targets (n, 7) [x, y, z, qw, qx, qy, qz] are
+reserved for full-pose solving (not supported yet: ValueError).)doc")
+      .def("__repr__", [](const PySolver& s) { return "deepik.Solver('" + s.solver->name() + "')"; });
+
+  m.def("solver_names", &SolverNames, "the names Solver(model, name) knows");
+  m.def("make_dataset", &MakeDatasetFile, py::arg("arm"), py::arg("output"), py::arg("sampler") = "workspace",
+        py::arg("count") = SamplerOptions{}.count, py::arg("step") = SamplerOptions{}.grid_step_deg,
+        py::arg("step_m") = SamplerOptions{}.grid_step_m, py::arg("margin") = SamplerOptions{}.margin,
+        py::arg("data_seed") = SamplerOptions{}.seed,
+        py::arg("train_fraction") = SamplerOptions{}.train_fraction,
+        py::arg("validation_fraction") = SamplerOptions{}.validation_fraction, R"doc(
+Samples a dataset for `arm` and saves it (safetensors), as `deepik dataset ARM -o OUTPUT`: sampler
+grid, joints or workspace; count samples; step (deg) and step_m (m) for the grid; margin for the
+workspace ball; data_seed; the train and validation fractions. Returns the split sizes.)doc");
+}

@@ -1,0 +1,53 @@
+"""deepik: learned inverse kinematics for robot arms.
+
+Units are metres and radians; positions and orientations are those of the tip frame T in the
+arm's base frame B. Arrays are NumPy arrays with one row per sample.
+
+    arm = deepik.Arm("seed")                      # built-in, DH table (.json) or URDF (.urdf)
+    poses = arm.fk(q)                             # (n, dof) -> (n, 7) [x, y, z, qw, qx, qy, qz]
+    model = deepik.Model("models/seed-default.safetensors")
+    solver = deepik.Solver(model, "refined")      # deepik.solver_names()
+    result = solver.solve(targets, threads=2)     # (n, 3) -> result.q, .reached, .error, .status
+    deepik.train("net.safetensors", arm="seed", epochs=5)   # the options of `deepik train`
+    model.export_onnx("net.onnx")                 # as `deepik export --format onnx`
+
+Bad input raises deepik.InputError (a ValueError) with the command line's message, ValueError
+for wrong shapes or values, TypeError for wrong dtypes.
+"""
+
+from ._core import Arm, InputError, Model, SolveResults, Solver, make_dataset, solver_names
+
+__all__ = ["Arm", "InputError", "Model", "SolveResults", "Solver", "make_dataset", "solver_names", "train"]
+
+
+def train(output, arm="", data="", base="", tip="", sampler="workspace", count=100000, step=10.0, step_m=0.05,
+          margin=0.2, data_seed=1, train_fraction=0.8, validation_fraction=0.1, depth=4, width=256,
+          activation="relu", head="bounded", sincos=True, loss="fk", epochs=100, batch=1024, lr=1e-3,
+          final_lr_fraction=0.01, patience=0, checkpoint_every=500, time_limit=0.0, seed=1, threads=2,
+          eval_samples=10000, checkpoint="", log="", resume=False):
+    """Trains a network and saves the model file `output`, as `deepik train`; returns the Model.
+
+    Every keyword is the command's option of the same name (`--step-m` is step_m, `--no-sincos`
+    is sincos=False, `--data-seed` is data_seed, `--time-limit` (s) is time_limit, `--lr` is lr):
+    data from `arm` (with base and tip for a URDF) sampled with sampler/count/step/step_m/margin/
+    data_seed/train_fraction/validation_fraction, or a dataset file `data`; the network
+    depth/width/activation (relu, tanh, silu)/head (bounded, free)/sincos; the loss (fk, mse,
+    limit, fk+limit, fk=1,limit=0.1); epochs, batch, lr, final_lr_fraction, patience,
+    checkpoint_every (steps), time_limit (s), seed, threads (libtorch), eval_samples; the
+    checkpoint and log files (default: OUTPUT.ckpt, OUTPUT.log.csv); resume.
+
+    Progress goes to stderr (a bar on a terminal, lines otherwise). Ctrl-C (SIGINT) or SIGTERM
+    saves a checkpoint and raises KeyboardInterrupt; the same call with resume=True continues.
+    Loads libtorch (deepik._learn) on first use. Raises deepik.InputError / ValueError for bad
+    options or data, with the command's messages.
+    """
+    from . import _learn  # libtorch: only when training
+
+    _learn.train(output, arm=arm, data=data, base=base, tip=tip, sampler=sampler, count=count, step=step,
+                 step_m=step_m, margin=margin, data_seed=data_seed, train_fraction=train_fraction,
+                 validation_fraction=validation_fraction, depth=depth, width=width, activation=activation,
+                 head=head, sincos=sincos, loss=loss, epochs=epochs, batch=batch, lr=lr,
+                 final_lr_fraction=final_lr_fraction, patience=patience, checkpoint_every=checkpoint_every,
+                 time_limit=time_limit, seed=seed, threads=threads, eval_samples=eval_samples,
+                 checkpoint=checkpoint, log=log, resume=resume)
+    return Model(output)

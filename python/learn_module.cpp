@@ -1,0 +1,138 @@
+// deepik._learn: `deepik train` from Python (links libtorch; deepik/__init__.py imports it only when
+// deepik.train is called). It runs the command's own RunTrain, so that options, checks, messages,
+// progress (on stderr) and files are the command's.
+#include <pybind11/pybind11.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "../apps/commands.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/learn/blas_check.hpp"
+
+namespace py = pybind11;
+
+namespace deepik::python {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+void RequestStop(int) { g_stop_requested.store(true); }
+
+// SIGINT and SIGTERM set the stop flag while training runs (Python's own handler cannot run while
+// the GIL is released), as in the command: the trainer saves a checkpoint and returns.
+class StopOnSignals {
+ public:
+  StopOnSignals() {
+    g_stop_requested.store(false);
+    struct sigaction action {};
+    action.sa_handler = RequestStop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopOnSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
+std::string Train(const std::string& output, const std::string& arm, const std::string& data,
+                  const std::string& base, const std::string& tip, const std::string& sampler, int64_t count,
+                  double step, double step_m, double margin, uint64_t data_seed, double train_fraction,
+                  double validation_fraction, int depth, int width, const std::string& activation,
+                  const std::string& head, bool sincos, const std::string& loss, int epochs, int64_t batch,
+                  double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
+                  double time_limit, uint64_t seed, int threads, int64_t eval_samples,
+                  const std::string& checkpoint, const std::string& log, bool resume) {
+  cli::TrainCommandOptions options;
+  options.output_path = output;
+  options.arm = ArmSpec{arm, base, tip};
+  options.data_path = data;
+  options.sampler.kind = SamplerKindFromString(sampler);
+  options.sampler.count = count;
+  options.sampler.grid_step_deg = step;
+  options.sampler.grid_step_m = step_m;
+  options.sampler.margin = margin;
+  options.sampler.seed = data_seed;
+  options.sampler.train_fraction = train_fraction;
+  options.sampler.validation_fraction = validation_fraction;
+  options.network.depth = depth;
+  options.network.width = width;
+  options.network.activation = ActivationFromString(activation);
+  options.network.head = OutputHeadFromString(head);
+  options.network.periodic_sincos = sincos;
+  options.loss = loss;
+  options.train.epochs = epochs;
+  options.train.batch_size = batch;
+  options.train.learning_rate = lr;
+  options.train.final_lr_fraction = final_lr_fraction;
+  options.train.patience = patience;
+  options.train.checkpoint_every = checkpoint_every;
+  options.train.time_limit_seconds = time_limit;
+  options.train.seed = seed;
+  options.train.threads = threads;
+  options.train.eval_samples = eval_samples;
+  options.checkpoint_path = checkpoint;
+  options.log_path = log;
+  options.resume = resume;
+  int code = kExitOk;
+  {
+    StopOnSignals signals;
+    py::gil_scoped_release release;
+    WarnIfSlowBlas(std::cerr);
+    code = cli::RunTrain(options, std::cerr, &g_stop_requested);
+  }
+  if (code == kExitInterrupted) {
+    const std::string checkpoint_path = checkpoint.empty() ? output + ".ckpt" : checkpoint;
+    PyErr_SetString(PyExc_KeyboardInterrupt, ("training interrupted; checkpoint saved to " + checkpoint_path +
+                                              " (continue with the same arguments and resume=True)")
+                                                 .c_str());
+    throw py::error_already_set();
+  }
+  return output;
+}
+
+}  // namespace
+}  // namespace deepik::python
+
+PYBIND11_MODULE(_learn, m) {
+  using namespace deepik;
+  m.doc() = "deepik's training (libtorch); use deepik.train";
+  // One exception class for the package: deepik._core's InputError.
+  static PyObject* input_error =
+      py::object(py::module_::import("deepik._core").attr("InputError")).release().ptr();
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const InputError& e) {
+      PyErr_SetString(input_error, e.what());
+    }
+  });
+  const SamplerOptions sampler;
+  const NetworkOptions network;
+  const TrainOptions train;
+  m.def("train", &python::Train, py::arg("output"), py::arg("arm") = "", py::arg("data") = "",
+        py::arg("base") = "", py::arg("tip") = "", py::arg("sampler") = "workspace",
+        py::arg("count") = sampler.count, py::arg("step") = sampler.grid_step_deg,
+        py::arg("step_m") = sampler.grid_step_m, py::arg("margin") = sampler.margin,
+        py::arg("data_seed") = sampler.seed, py::arg("train_fraction") = sampler.train_fraction,
+        py::arg("validation_fraction") = sampler.validation_fraction, py::arg("depth") = network.depth,
+        py::arg("width") = network.width, py::arg("activation") = "relu", py::arg("head") = "bounded",
+        py::arg("sincos") = network.periodic_sincos, py::arg("loss") = "fk", py::arg("epochs") = train.epochs,
+        py::arg("batch") = train.batch_size, py::arg("lr") = train.learning_rate,
+        py::arg("final_lr_fraction") = train.final_lr_fraction, py::arg("patience") = train.patience,
+        py::arg("checkpoint_every") = train.checkpoint_every,
+        py::arg("time_limit") = train.time_limit_seconds, py::arg("seed") = train.seed,
+        py::arg("threads") = train.threads, py::arg("eval_samples") = train.eval_samples,
+        py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false);
+}

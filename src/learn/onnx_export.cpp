@@ -1,0 +1,259 @@
+#include "deepik/learn/onnx_export.hpp"
+
+#include <onnx/onnx_pb.h>
+
+#include <array>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "deepik/data/csv.hpp"
+#include "deepik/errors.hpp"
+
+namespace deepik {
+namespace {
+
+constexpr float kPi = static_cast<float>(M_PI);
+
+// Builds the graph node by node; every value gets a fresh name ("v7").
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(onnx::GraphProto* graph) : graph_(graph) {}
+
+  std::string Node(const std::string& op, const std::vector<std::string>& inputs) {
+    onnx::NodeProto* node = graph_->add_node();
+    node->set_op_type(op);
+    for (const std::string& input : inputs) node->add_input(input);
+    const std::string output = "v" + std::to_string(next_++);
+    node->add_output(output);
+    node->set_name(op + "_" + output);
+    last_ = node;
+    return output;
+  }
+  // An integer attribute of the node made last.
+  void Attribute(const std::string& name, int64_t value) {
+    onnx::AttributeProto* attribute = last_->add_attribute();
+    attribute->set_name(name);
+    attribute->set_type(onnx::AttributeProto::INT);
+    attribute->set_i(value);
+  }
+
+  std::string Floats(const std::string& name, const std::vector<float>& values,
+                     const std::vector<int64_t>& dims) {
+    onnx::TensorProto* tensor = graph_->add_initializer();
+    tensor->set_name(name);
+    tensor->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : dims) tensor->add_dims(d);
+    tensor->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+    return name;
+  }
+  std::string Scalar(float value) { return Floats("c" + std::to_string(next_++), {value}, {}); }
+  std::string Indices(const std::string& name, const std::vector<int64_t>& values) {
+    onnx::TensorProto* tensor = graph_->add_initializer();
+    tensor->set_name(name);
+    tensor->set_data_type(onnx::TensorProto::INT64);
+    tensor->add_dims(static_cast<int64_t>(values.size()));
+    for (int64_t v : values) tensor->add_int64_data(v);
+    return name;
+  }
+  // Columns `columns` of the [batch, k] value `z`.
+  std::string Columns(const std::string& z, const std::vector<int64_t>& columns, const std::string& name) {
+    const std::string out = Node("Gather", {z, Indices(name, columns)});
+    Attribute("axis", 1);
+    return out;
+  }
+
+  // atan2(y, x) elementwise from Atan and Where (ONNX has no Atan2): atan(y / x), plus pi
+  // (toward y's sign) when x < 0, and +-pi/2 or 0 when x = 0, as std::atan2.
+  std::string Atan2(const std::string& y, const std::string& x) {
+    const std::string zero = Scalar(0.0f);
+    const std::string x_zero = Node("Equal", {x, zero});
+    const std::string x_safe = Node("Where", {x_zero, Scalar(1.0f), x});
+    const std::string angle = Node("Atan", {Node("Div", {y, x_safe})});
+    const std::string y_negative = Node("Less", {y, zero});
+    const std::string half_turn = Node("Where", {y_negative, Scalar(-kPi), Scalar(kPi)});
+    const std::string x_negative = Node("Less", {x, zero});
+    const std::string off_axis = Node("Add", {angle, Node("Where", {x_negative, half_turn, zero})});
+    const std::string on_axis = Node(
+        "Where",
+        {y_negative, Scalar(-kPi / 2), Node("Where", {Node("Greater", {y, zero}), Scalar(kPi / 2), zero})});
+    return Node("Where", {x_zero, on_axis, off_axis});
+  }
+
+  std::string Clamp(const std::string& value, const std::string& lower, const std::string& upper) {
+    return Node("Min", {Node("Max", {value, lower}), upper});
+  }
+
+ private:
+  onnx::GraphProto* graph_;
+  onnx::NodeProto* last_ = nullptr;
+  int next_ = 0;
+};
+
+void AddTensorType(onnx::ValueInfoProto* value, const std::string& name, int64_t columns) {
+  value->set_name(name);
+  onnx::TypeProto_Tensor* tensor = value->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  tensor->mutable_shape()->add_dim()->set_dim_param("batch");
+  tensor->mutable_shape()->add_dim()->set_dim_value(columns);
+}
+
+std::vector<float> Floats(const IkModel& model, const std::string& name) {
+  return model.file().tensors.at(name).ToFloats();
+}
+
+void AddMetadata(onnx::ModelProto* proto, const std::string& key, const std::string& value) {
+  onnx::StringStringEntryProto* entry = proto->add_metadata_props();
+  entry->set_key(key);
+  entry->set_value(value);
+}
+
+}  // namespace
+
+bool OnnxExportOptions::IsValid(std::string* error) const {
+  if (input_name.empty() || output_name.empty() || input_name == output_name) {
+    *error = "input_name, output_name: expected two distinct non-empty names, got '" + input_name +
+             "' and '" + output_name + "'";
+    return false;
+  }
+  if (opset < 13 || opset > 17) {
+    *error = "opset: expected 13..17, got " + std::to_string(opset);
+    return false;
+  }
+  return true;
+}
+
+std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& options) {
+  std::string error;
+  if (!options.IsValid(&error)) throw std::invalid_argument("ONNX export: " + error);
+  const Chain& chain = model.chain();
+  const NetworkOptions& network = model.network();
+
+  onnx::ModelProto proto;
+  proto.set_ir_version(8);  // ONNX 1.12 (Debian 12); read by every runtime that runs opset 13+
+  proto.set_producer_name("deepik");
+  proto.set_producer_version("0.1.0");
+  proto.set_doc_string("deepik IK network for arm " + chain.name() + ": " + options.input_name +
+                       " [batch, 3] tip positions (m, base frame) -> " + options.output_name +
+                       " [batch, dof] joint values (rad or m, chain order)");
+  onnx::OperatorSetIdProto* opset = proto.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(options.opset);
+  AddMetadata(&proto, "deepik.arm", model.file().metadata.at("arm"));
+  AddMetadata(&proto, "deepik.network", NetworkOptionsToJson(network));
+  std::string names;
+  for (const Joint& joint : chain.joints()) names += (names.empty() ? "" : ",") + joint.name;
+  AddMetadata(&proto, "deepik.joints", names);
+
+  onnx::GraphProto* graph = proto.mutable_graph();
+  graph->set_name("deepik_ik_" + chain.name());
+  AddTensorType(graph->add_input(), options.input_name, 3);
+  AddTensorType(graph->add_output(), options.output_name, chain.num_joints());
+  GraphBuilder g(graph);
+
+  std::string x = g.Node(
+      "Div", {g.Node("Sub", {options.input_name, g.Floats("input_mean", Floats(model, "input_mean"), {3})}),
+              g.Floats("input_std", Floats(model, "input_std"), {3})});
+  int64_t in = 3;
+  for (int k = 0; k <= network.depth; ++k) {
+    const bool last = k == network.depth;
+    const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
+    const int64_t out = last ? RawOutputCount(chain, network) : network.width;
+    x = g.Node("Gemm", {x, g.Floats(prefix + ".weight", Floats(model, prefix + ".weight"), {out, in}),
+                        g.Floats(prefix + ".bias", Floats(model, prefix + ".bias"), {out})});
+    g.Attribute("transB", 1);
+    in = out;
+    if (last) break;
+    switch (network.activation) {
+      case Activation::kRelu:
+        x = g.Node("Relu", {x});
+        break;
+      case Activation::kTanh:
+        x = g.Node("Tanh", {x});
+        break;
+      case Activation::kSilu:
+        x = g.Node("Mul", {x, g.Node("Sigmoid", {x})});
+        break;
+    }
+  }
+
+  // The head, as IkModel::Predict: joints in three groups (full-turn (sin, cos) pairs, bounded,
+  // free), each computed at once, then put back in chain order.
+  std::vector<float> lower, upper;
+  InwardFloatLimits(chain, &lower, &upper);
+  std::vector<int64_t> sin_columns, cos_columns, bounded_columns, free_columns;
+  std::vector<int> periodic_joints, bounded_joints, free_joints;
+  int64_t column = 0;
+  for (int j = 0; j < chain.num_joints(); ++j) {
+    if (network.periodic_sincos && IsFullTurn(chain.joint(j))) {
+      periodic_joints.push_back(j);
+      sin_columns.push_back(column);
+      cos_columns.push_back(column + 1);
+      column += 2;
+    } else if (network.head == OutputHead::kBounded) {
+      bounded_joints.push_back(j);
+      bounded_columns.push_back(column++);
+    } else {
+      free_joints.push_back(j);
+      free_columns.push_back(column++);
+    }
+  }
+  // The limits of `joints` as initializers: lower, upper and, when asked, upper - lower (in
+  // float32, as Predict computes it).
+  auto limits = [&](const std::vector<int>& joints, const std::string& name, bool with_range) {
+    std::vector<float> lo, hi, range;
+    for (int j : joints) {
+      lo.push_back(lower[static_cast<size_t>(j)]);
+      hi.push_back(upper[static_cast<size_t>(j)]);
+      range.push_back(hi.back() - lo.back());
+    }
+    const int64_t n = static_cast<int64_t>(joints.size());
+    return std::array<std::string, 3>{g.Floats(name + "_lower", lo, {n}), g.Floats(name + "_upper", hi, {n}),
+                                      with_range ? g.Floats(name + "_range", range, {n}) : std::string()};
+  };
+  std::vector<std::string> parts;
+  std::vector<int> order;  // chain index of each column of the concatenation
+  if (!periodic_joints.empty()) {
+    const auto bounds = limits(periodic_joints, "periodic", false);
+    const std::string angle =
+        g.Atan2(g.Columns(x, sin_columns, "sin_columns"), g.Columns(x, cos_columns, "cos_columns"));
+    parts.push_back(g.Clamp(angle, bounds[0], bounds[1]));
+    order.insert(order.end(), periodic_joints.begin(), periodic_joints.end());
+  }
+  if (!bounded_joints.empty()) {
+    const auto [lo, hi, range] = limits(bounded_joints, "bounded", true);
+    const std::string s = g.Node("Sigmoid", {g.Columns(x, bounded_columns, "bounded_columns")});
+    parts.push_back(g.Clamp(g.Node("Add", {lo, g.Node("Mul", {range, s})}), lo, hi));
+    order.insert(order.end(), bounded_joints.begin(), bounded_joints.end());
+  }
+  if (!free_joints.empty()) {
+    parts.push_back(g.Columns(x, free_columns, "free_columns"));
+    order.insert(order.end(), free_joints.begin(), free_joints.end());
+  }
+  std::string joints = parts.front();
+  if (parts.size() > 1) {
+    joints = g.Node("Concat", parts);
+    g.Attribute("axis", 1);
+  }
+  std::vector<int64_t> position(order.size());  // where each chain joint sits in the concatenation
+  for (size_t i = 0; i < order.size(); ++i) position[static_cast<size_t>(order[i])] = static_cast<int64_t>(i);
+  bool identity = true;
+  for (size_t j = 0; j < position.size(); ++j) identity = identity && position[j] == static_cast<int64_t>(j);
+  if (!identity) joints = g.Columns(joints, position, "chain_order");
+  g.Node("Identity", {joints});
+  graph->mutable_node(graph->node_size() - 1)->set_output(0, options.output_name);
+
+  std::string bytes;
+  if (!proto.SerializeToString(&bytes)) throw std::runtime_error("ONNX export: serialisation failed");
+  return bytes;
+}
+
+void ExportOnnx(const IkModel& model, const std::string& path, const OnnxExportOptions& options) {
+  const std::string bytes = OnnxModelBytes(model, options);
+  AtomicFileWriter writer(path);
+  writer.stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  writer.Commit();
+}
+
+}  // namespace deepik

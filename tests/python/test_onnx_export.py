@@ -1,0 +1,113 @@
+"""`deepik export --format onnx` proven equal: the graph passes the ONNX checker (Debian's
+python3-onnx), and onnxruntime-node (from web/package-lock.json) computes the same joint values as
+`deepik solve --solver network` within 1e-5 on 10,000 targets, for the shipped models and for small
+models trained here with the other heads and activations."""
+
+import os
+import pathlib
+
+import numpy as np
+import onnx
+import pytest
+
+import deepik
+import numpy_network
+from conftest import read_csv, run, write_csv
+
+TOLERANCE = 1e-5
+
+
+def targets_for(arm, n, seed):
+    """Half in reach (FK of uniform joints), half from a ball of 1.3 x reach, and targets by the
+    seam of full-turn joints (y = 0, x < 0) and on the base axis."""
+    rng = np.random.default_rng(seed)
+    q = rng.uniform(arm.lower, arm.upper, (n // 2, arm.dof))
+    inside = arm.fk(q)[:, :3]
+    ball = rng.uniform(-1.3 * arm.reach, 1.3 * arm.reach, (n - n // 2 - 40, 3))
+    seam = np.column_stack([-np.linspace(0.1, arm.reach, 20), np.zeros(20), np.linspace(-0.5, 0.5, 20) * arm.reach])
+    axis = np.column_stack([np.zeros(20), np.zeros(20), np.linspace(-1, 1, 20) * arm.reach])
+    return np.vstack([inside, ball, seam, axis])
+
+
+def tolerances(model_path, targets):
+    """1e-5 per joint value; for a full-turn joint's angle atan2(s, c), 1e-5 / r where the
+    network's (s, c) pair is shorter than r = 1: the angle moves by the pair's float32 rounding
+    over r (on the base axis, where any yaw reaches the target, the pair nearly vanishes)."""
+    _, z, columns, pairs = numpy_network.forward(model_path, targets)
+    tolerance = np.full((len(targets), len(columns)), TOLERANCE)
+    for j, (c, pair) in enumerate(zip(columns, pairs)):
+        if pair:
+            tolerance[:, j] /= np.minimum(1.0, np.hypot(z[:, c], z[:, c + 1]))
+    return tolerance
+
+
+def angle_difference(a, b, arm):
+    """|a - b|, and for a full-turn joint the distance around the circle: -pi and pi are one
+    configuration, and a target exactly on the seam may land on either side."""
+    difference = np.abs(a - b)
+    full_turn = np.array([j["type"] == "revolute" and (j["continuous"] or j["upper"] - j["lower"] >= 2 * np.pi - 1e-9)
+                          for j in arm.joints])
+    difference[:, full_turn] = np.minimum(difference[:, full_turn], 2 * np.pi - difference[:, full_turn])
+    return difference
+
+
+def check_export(cli, source_dir, model_path, onnx_path, tmp_path):
+    model = onnx.load(str(onnx_path))
+    onnx.checker.check_model(model, full_check=True)
+    assert [i.name for i in model.graph.input] == ["targets"]
+    assert [o.name for o in model.graph.output] == ["joints"]
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+
+    arm = deepik.Model(str(model_path)).arm
+    targets = targets_for(arm, 10_000, 7)
+    write_csv(tmp_path / "t.csv", ["x", "y", "z"], targets)
+    done = run("node", source_dir / "tests" / "web" / "onnx_run.mjs", onnx_path, tmp_path / "t.csv",
+               tmp_path / "onnx.csv")
+    assert done.returncode == 0, done.stderr
+    got = np.loadtxt(tmp_path / "onnx.csv", delimiter=",", ndmin=2)
+    done = run(cli, "solve", "--model", model_path, "--solver", "network", "-i", tmp_path / "t.csv", "-o",
+               tmp_path / "solve.csv")
+    assert done.returncode == 0, done.stderr
+    _, rows = read_csv(tmp_path / "solve.csv")
+    expected = np.array([r[: arm.dof] for r in rows], dtype=float)
+    assert got.shape == expected.shape == (10_000, arm.dof)
+    tolerance = tolerances(str(model_path), targets)
+    for name, values in [("onnxruntime", got), ("NumPy", numpy_network.forward(str(model_path), targets)[0])]:
+        excess = angle_difference(values, expected, arm) / tolerance
+        worst = np.unravel_index(excess.argmax(), excess.shape)
+        assert excess.max() < 1, (name, worst, values[worst], expected[worst], tolerance[worst])
+    plain = angle_difference(got, expected, arm)
+    print(f"{model_path.name}: max |onnx - cli| {plain.max():.3g}; {np.count_nonzero(plain > TOLERANCE)} of "
+          f"{plain.size} joint values beyond 1e-5, all with a (sin, cos) pair shorter than 1 and within 1e-5 / r")
+
+
+@pytest.mark.parametrize("name", ["seed-default", "seed-fast"])
+def test_shipped_models(name, cli, source_dir, tmp_path):
+    model_path = source_dir / "models" / f"{name}.safetensors"
+    done = run(cli, "export", "--model", model_path, "--format", "onnx", "-o", tmp_path / "net.onnx")
+    assert done.returncode == 0, done.stderr
+    check_export(cli, source_dir, model_path, tmp_path / "net.onnx", tmp_path)
+
+
+@pytest.mark.parametrize("arm, options", [
+    ("seed", dict(head="free", activation="silu", sincos=False)),
+    ("ur5", dict(head="bounded", activation="tanh", sincos=True)),
+    ("planar2", dict(head="free", activation="relu", sincos=True)),
+])
+def test_trained_heads_and_activations(arm, options, cli, source_dir, tmp_path):
+    model_path = tmp_path / "m.safetensors"
+    model = deepik.train(str(model_path), arm=arm, count=2000, depth=2, width=16, epochs=1, batch=256,
+                         eval_samples=100, threads=1, **options)
+    assert model.network["head"] == options["head"]
+    model.export_onnx(str(tmp_path / "net.onnx"))
+    check_export(cli, source_dir, model_path, tmp_path / "net.onnx", tmp_path)
+
+
+def test_export_errors(cli, seed_model, tmp_path):
+    done = run(cli, "export", "--model", tmp_path / "missing.safetensors", "-o", tmp_path / "x.onnx")
+    assert done.returncode == 3 and "missing.safetensors" in done.stderr
+    done = run(cli, "export", "--model", seed_model, "--format", "tflite", "-o", tmp_path / "x.onnx")
+    assert done.returncode == 2
+    done = run(cli, "export", "--model", seed_model, "-o", seed_model)
+    assert done.returncode == 3, done.stderr
+    assert os.path.getsize(seed_model) > 0

@@ -1,0 +1,140 @@
+"""The Python module against the command line and against the mathematics: FK equals `deepik fk`,
+solve equals `deepik solve`, FK->IK->FK round trips, bad input raises clear errors, float64 input
+is read in place."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import deepik
+from conftest import read_csv, run, write_csv
+
+
+def random_q(arm, n, seed):
+    return np.random.default_rng(seed).uniform(arm.lower, arm.upper, (n, arm.dof))
+
+
+@pytest.mark.parametrize("name", ["seed", "panda", "ur5"])
+def test_fk_equals_cli(name, cli, tmp_path):
+    arm = deepik.Arm(name)
+    q = random_q(arm, 200, 1)
+    write_csv(tmp_path / "q.csv", arm.joint_names, q)
+    done = run(cli, "fk", name, "-i", tmp_path / "q.csv", "-o", tmp_path / "p.csv")
+    assert done.returncode == 0, done.stderr
+    names, rows = read_csv(tmp_path / "p.csv")
+    assert names == ["x", "y", "z", "qw", "qx", "qy", "qz"]
+    expected = np.array(rows, dtype=float)
+    poses = arm.fk(q)
+    assert poses.shape == (200, 7) and poses.dtype == np.float64
+    np.testing.assert_array_equal(poses, expected)  # the CLI prints round-trip exact digits
+    np.testing.assert_array_equal(arm.fk(q[3]), expected[3])
+
+
+def test_arm_from_urdf_and_dh_files(source_dir):
+    urdf = source_dir / "robots" / "panda.urdf"
+    if urdf.exists():
+        arm = deepik.Arm(str(urdf))
+        assert arm.dof == 7
+    with pytest.raises(deepik.InputError, match="no_such.urdf"):
+        deepik.Arm("no_such.urdf")
+    with pytest.raises(deepik.InputError):
+        deepik.Arm("seed", base="a")  # --base on a built-in arm: the CLI's message
+    joints = deepik.Arm("seed").joints
+    assert joints[0]["type"] == "revolute" and joints[0]["lower"] == pytest.approx(-np.pi)
+
+
+def test_solve_equals_cli_and_round_trips(seed_model, cli, tmp_path):
+    model = deepik.Model(seed_model)
+    arm = model.arm
+    targets = arm.fk(random_q(arm, 300, 2))[:, :3]
+    write_csv(tmp_path / "t.csv", ["x", "y", "z"], targets)
+    for name in ["network", "refined", "analytic"]:
+        solver = deepik.Solver(model, name)
+        result = solver.solve(targets, threads=2)
+        assert result.q.shape == (300, arm.dof) and result.reached.shape == (300, 3)
+        assert result.error.shape == (300,) and result.status.shape == (300,)
+        done = run(cli, "solve", "--model", seed_model, "--solver", name, "-i", tmp_path / "t.csv", "-o",
+                   tmp_path / "s.csv")
+        assert done.returncode == 0, done.stderr
+        names, rows = read_csv(tmp_path / "s.csv")
+        assert names[: arm.dof] == arm.joint_names
+        np.testing.assert_array_equal(result.q, np.array([r[: arm.dof] for r in rows], dtype=float))
+        assert list(result.status) == [r[-1] for r in rows]
+        # FK of the answer is the reached point, within the limits.
+        np.testing.assert_allclose(arm.fk(result.q)[:, :3], result.reached, atol=1e-12)
+        assert np.all(result.q >= arm.lower) and np.all(result.q <= arm.upper)
+        if name != "network":
+            assert np.all(result.status == "converged") and result.error.max() < 1e-6
+            np.testing.assert_allclose(result.reached, targets, atol=1e-6)
+
+
+def test_single_target_and_model_free_solvers(seed_model):
+    arm = deepik.Arm("seed")
+    target = arm.fk(np.array([0.3, 0.2, -0.4, 0.5]))[:3]
+    one = deepik.Solver(deepik.Model(seed_model), "refined").solve(target)
+    assert one.q.shape == (4,) and one.status == "converged" and isinstance(one.error, float)
+    for name in ["analytic", "kdl-lma"]:
+        result = deepik.Solver(arm, name).solve(np.array([target, target]))
+        assert result.error.max() < 1e-5, name
+    with pytest.raises(deepik.InputError, match="needs a model"):
+        deepik.Solver(arm, "network")
+    with pytest.raises(deepik.InputError, match="expected one of"):
+        deepik.Solver(deepik.Model(seed_model), "magic")
+    assert set(deepik.solver_names()) >= {"network", "refined", "analytic", "kdl-nr", "kdl-lma"}
+
+
+def test_threads_give_the_same_answers(seed_model):
+    solver = deepik.Solver(deepik.Model(seed_model), "refined")
+    targets = np.random.default_rng(3).uniform(-1.5, 1.5, (500, 3))
+    np.testing.assert_array_equal(solver.solve(targets, threads=1).q, solver.solve(targets, threads=2).q)
+    with pytest.raises(ValueError, match="threads: expected 1..256, got 0"):
+        solver.solve(targets, threads=0)
+
+
+def test_bad_input_raises_clear_errors(seed_model):
+    solver = deepik.Solver(deepik.Model(seed_model), "network")
+    arm = solver.arm
+    with pytest.raises(ValueError, match=r"targets: expected shape \(n, 3\) or \(3,\), got \(4, 2\)"):
+        solver.solve(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"got \(2, 3, 1\)"):
+        solver.solve(np.zeros((2, 3, 1)))
+    with pytest.raises(ValueError, match="row 1, column 2: expected a finite number, got nan"):
+        solver.solve(np.array([[0.1, 0.2, 0.3], [0.1, 0.2, np.nan]]))
+    with pytest.raises(ValueError, match="row 0, column 0: expected a value within"):
+        solver.solve(np.array([[1e5, 0, 0]]))
+    with pytest.raises(TypeError, match="expected real numbers .* got dtype <U"):
+        solver.solve(np.array([["a", "b", "c"]]))
+    with pytest.raises(TypeError, match="got dtype complex128"):
+        solver.solve(np.zeros((2, 3), dtype=complex))
+    with pytest.raises(ValueError, match="pose targets"):
+        solver.solve(np.zeros((2, 7)))
+    with pytest.raises(ValueError, match=r"q: expected shape \(n, 4\) or \(4,\), got \(5, 3\)"):
+        arm.fk(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="q: row 0, column 1: expected a finite number, got inf"):
+        arm.fk(np.array([[0, np.inf, 0, 0]]))
+    with pytest.raises(deepik.InputError, match="missing.safetensors"):
+        deepik.Model("missing.safetensors")
+    # Other real dtypes and nested lists are converted.
+    np.testing.assert_array_equal(arm.fk(np.zeros((2, 4), dtype=np.float32)), arm.fk(np.zeros((2, 4))))
+    np.testing.assert_array_equal(arm.fk([[0, 0, 0, 0]]), arm.fk(np.zeros((1, 4))))
+
+
+def test_float64_input_is_read_in_place():
+    arm = deepik.Arm("seed")
+    q = random_q(arm, 200_000, 4)  # 6.4 MB of float64
+    strided = np.asfortranarray(q)  # not C-contiguous: still read where it lies
+    for array in (q, strided, q[::2]):
+        tracemalloc.start()
+        poses = arm.fk(array)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        # The output (n x 7 float64) and no copy of the input beside it.
+        assert peak < poses.nbytes + array.shape[0] * array.shape[1] * 8 // 2, peak
+    np.testing.assert_array_equal(arm.fk(strided[:100]), arm.fk(q[:100]))
+
+
+def test_help_says_units_frames_and_shapes():
+    text = deepik.Solver.solve.__doc__ + deepik.SolveResults.__doc__ + deepik.Arm.fk.__doc__
+    for words in ["(n, 3)", "(n, dof)", "(n, 7)", "base frame", "(m", "rad", "GIL"]:
+        assert words in text, words
