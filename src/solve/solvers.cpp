@@ -21,7 +21,13 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   thread_local IkModel::Scratch scratch;
   SolveResult result;
   result.q.resize(model_.chain().num_joints());
-  model_.Predict(target.p_BT, result.q, &scratch);
+  // A pose model needs the orientation and a position model cannot use one: IkModel::Predict
+  // refuses either mismatch with an InputError.
+  if (target.Q_BT) {
+    model_.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), result.q, &scratch);
+  } else {
+    model_.Predict(target.p_BT, result.q, &scratch);
+  }
   // Finite weights can still overflow float32 (a damaged or absurd model): the answer keeps the
   // Solver contract (finite, within the limits: mid-range for such joints) and says it failed.
   const bool finite = result.q.allFinite();
