@@ -39,7 +39,8 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                    "position (input x,y,z) or pose (input x,y,z and the tip orientation; learns the FK poses "
                    "of joint values drawn within the limits: --sampler joints unless given; the fk loss is "
                    "then position distance + --angle-weight x geodesic angle)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::IsMember({"position", "pose"}));
   command
       ->add_option("--angle-weight", train.train.angle_weight,
                    "pose models: weight of the angle error in the fk loss (m per rad; 0.1: 1 deg weighs as "
