@@ -1,6 +1,7 @@
 #include "deepik/solve/solver.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <thread>
 
 namespace deepik {
@@ -31,9 +32,23 @@ std::vector<SolveResult> Solver::SolveBatch(const std::vector<IkTarget>& targets
     work(0);
     return results;
   }
+  // A Solve that throws (a target the solver cannot take, such as a position-only target for a
+  // pose model) must reach the caller, not terminate the process from a worker thread.
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) pool.emplace_back(work, w);
+  for (int w = 0; w < workers; ++w) {
+    pool.emplace_back([&, w] {
+      try {
+        work(w);
+      } catch (...) {
+        errors[static_cast<size_t>(w)] = std::current_exception();
+      }
+    });
+  }
   for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& error : errors) {
+    if (error) std::rethrow_exception(error);
+  }
   return results;
 }
 

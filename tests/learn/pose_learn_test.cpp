@@ -240,6 +240,8 @@ TEST(PoseModelTest, MismatchedTargetsAreRefusedWithAnInputError) {
   IkTarget target;
   target.p_BT = X.translation();
   EXPECT_THROW((void)solver.Solve(target), InputError);
+  // From worker threads too: the error reaches the caller.
+  EXPECT_THROW((void)solver.SolveBatch(std::vector<IkTarget>(8, target), 2), InputError);
   // Either quaternion sign is the same orientation.
   target.Q_BT = Eigen::Quaterniond(X.linear());
   const SolveResult a = solver.Solve(target);
