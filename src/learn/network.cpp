@@ -86,6 +86,19 @@ IkNet MakeIkNet(const IkModel& model) {
   return net;
 }
 
+std::map<std::string, RawTensor> ModelTensors(IkNet& net) {
+  std::map<std::string, RawTensor> tensors;
+  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
+  };
+  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
+  add("input_mean", net->input_mean);
+  add("input_std", net->input_std);
+  return tensors;
+}
+
 torch::Tensor PredictBatch(IkNet& net, const torch::Tensor& targets) {
   torch::NoGradGuard no_grad;
   return net->forward(targets.to(torch::kFloat32)).to(torch::kFloat64);

@@ -137,19 +137,6 @@ Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const 
   return v;
 }
 
-std::map<std::string, RawTensor> NetTensors(IkNet& net) {
-  std::map<std::string, RawTensor> tensors;
-  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
-    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
-  };
-  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
-  add("input_mean", net->input_mean);
-  add("input_std", net->input_std);
-  return tensors;
-}
-
 void CopyState(IkNet& from, IkNet& to) {
   torch::NoGradGuard no_grad;
   auto source = from->named_parameters();
@@ -519,7 +506,7 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
   for (const EpochRecord& r : run.history) {
     if (r.validation_loss == run.best_loss) result->best = r;
   }
-  SafetensorsFile file = MakeModelFile(run.chain, run.network, NetTensors(run.best),
+  SafetensorsFile file = MakeModelFile(run.chain, run.network, ModelTensors(run.best),
                                        TrainOptionsToJson(run.o), run.history, "{}");
   IkModel model = IkModel::FromSafetensors(file, run.files.model_path);
   const NetworkAccuracy accuracy = EvaluateNetworkInReach(model, run.o.eval_samples, run.o.seed + 1000003);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -171,27 +172,47 @@ TEST(PoseLossTest, GradientIsFiniteAtZeroAndAtAHalfTurn) {
   }
 }
 
-// A pose network with random weights and a non-trivial input normalisation, as a model file.
-IkModel RandomPoseModel(const Chain& chain, const NetworkOptions& network, uint64_t seed) {
+// A network with random weights and a non-trivial input normalisation, as a model file.
+IkModel RandomModel(const Chain& chain, const NetworkOptions& network, uint64_t seed) {
   torch::manual_seed(seed);
-  const torch::Tensor mean = torch::rand({9}) * 0.2 - 0.1;
-  const torch::Tensor std_dev = torch::rand({9}) * 0.5 + 0.3;
+  const int64_t inputs = InputCount(network.target);
+  const torch::Tensor mean = torch::rand({inputs}) * 0.2 - 0.1;
+  const torch::Tensor std_dev = torch::rand({inputs}) * 0.5 + 0.3;
   IkNet net(chain, network, mean, std_dev);
-  std::map<std::string, RawTensor> tensors;
-  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
-    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
-  };
-  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
-  add("input_mean", net->input_mean);
-  add("input_std", net->input_std);
-  return IkModel::FromSafetensors(MakeModelFile(chain, network, tensors, "{}", {}, "{}"),
-                                  "random pose model");
+  return IkModel::FromSafetensors(MakeModelFile(chain, network, ModelTensors(net), "{}", {}, "{}"),
+                                  "random model");
 }
 
+// The differences between the lean Eigen forward pass and libtorch's on `count` FK poses, one per
+// joint value, sorted.
+std::vector<double> LeanVsLibtorch(const IkModel& model, int count, uint64_t seed) {
+  const Chain& chain = model.chain();
+  IkNet net = MakeIkNet(model);
+  std::mt19937_64 rng(seed);
+  std::vector<Eigen::Isometry3d> poses;
+  Eigen::VectorXd q(chain.num_joints());
+  for (int i = 0; i < count; ++i) {
+    UniformConfiguration(chain, &rng, q);
+    poses.push_back(TipPose(chain, q));
+  }
+  const torch::Tensor expected = PredictBatch(net, PoseTargets(poses));
+  IkModel::Scratch scratch;
+  Eigen::VectorXd lean(chain.num_joints());
+  std::vector<double> differences;
+  for (int i = 0; i < count; ++i) {
+    model.Predict(poses[i].translation(), poses[i].linear(), lean, &scratch);
+    for (int j = 0; j < chain.num_joints(); ++j)
+      differences.push_back(std::abs(lean[j] - expected[i][j].item<double>()));
+  }
+  std::sort(differences.begin(), differences.end());
+  return differences;
+}
+
+// Random weights on arms whose joints all use the bounded head. (A random network's (sin, cos)
+// pairs can be tiny, where atan2 magnifies float32 rounding; the trained ur5 model below covers
+// (sin, cos) joints.)
 TEST(PoseModelTest, LeanPredictEqualsLibtorchForward) {
-  for (const std::string arm : {"ur5", "panda", "iiwa14"}) {
+  for (const std::string arm : {"panda", "iiwa14"}) {
     const Chain chain = MakeBuiltinArm(arm);
     for (Activation activation : {Activation::kRelu, Activation::kTanh, Activation::kSilu}) {
       NetworkOptions network;
@@ -199,27 +220,9 @@ TEST(PoseModelTest, LeanPredictEqualsLibtorchForward) {
       network.depth = 3;
       network.width = activation == Activation::kRelu ? 96 : 40;
       network.activation = activation;
-      const IkModel model = RandomPoseModel(chain, network, 17);
+      const IkModel model = RandomModel(chain, network, 17);
       ASSERT_EQ(model.target(), TargetKind::kPose);
-      IkNet net = MakeIkNet(model);
-      std::mt19937_64 rng(3);
-      std::vector<Eigen::Isometry3d> poses;
-      Eigen::VectorXd q(chain.num_joints());
-      for (int i = 0; i < 300; ++i) {
-        UniformConfiguration(chain, &rng, q);
-        poses.push_back(TipPose(chain, q));
-      }
-      const torch::Tensor expected = PredictBatch(net, PoseTargets(poses));
-      IkModel::Scratch scratch;
-      Eigen::VectorXd lean(chain.num_joints());
-      double worst = 0;
-      for (int i = 0; i < 300; ++i) {
-        model.Predict(poses[i].translation(), poses[i].linear(), lean, &scratch);
-        for (int j = 0; j < chain.num_joints(); ++j) {
-          worst = std::max(worst, std::abs(lean[j] - expected[i][j].item<double>()));
-        }
-      }
-      EXPECT_LT(worst, 1e-5) << arm << " " << ToString(activation);
+      EXPECT_LT(LeanVsLibtorch(model, 300, 3).back(), 1e-5) << arm << " " << ToString(activation);
     }
   }
 }
@@ -230,7 +233,7 @@ TEST(PoseModelTest, MismatchedTargetsAreRefusedWithAnInputError) {
   pose.target = TargetKind::kPose;
   pose.depth = 2;
   pose.width = 16;
-  const IkModel pose_model = RandomPoseModel(chain, pose, 1);
+  const IkModel pose_model = RandomModel(chain, pose, 1);
   const Eigen::Isometry3d X = TipPose(chain, Eigen::VectorXd::Constant(6, 0.3));
   EXPECT_THROW((void)pose_model.Predict(X.translation()), InputError);
 
@@ -254,19 +257,7 @@ TEST(PoseModelTest, MismatchedTargetsAreRefusedWithAnInputError) {
   // A position model refuses an orientation.
   NetworkOptions position = pose;
   position.target = TargetKind::kPosition;
-  torch::manual_seed(2);
-  IkNet net(chain, position, torch::zeros({3}), torch::ones({3}));
-  std::map<std::string, RawTensor> tensors;
-  for (const auto& p : net->named_parameters()) {
-    const torch::Tensor c = p.value().detach().contiguous();
-    tensors[p.key()] =
-        RawTensor::FromFloats(std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel()),
-                              std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
-  }
-  tensors["input_mean"] = RawTensor::FromFloats({0, 0, 0}, {3});
-  tensors["input_std"] = RawTensor::FromFloats({1, 1, 1}, {3});
-  const IkModel position_model =
-      IkModel::FromSafetensors(MakeModelFile(chain, position, tensors, "{}", {}, "{}"), "position model");
+  const IkModel position_model = RandomModel(chain, position, 2);
   EXPECT_EQ(position_model.target(), TargetKind::kPosition);
   EXPECT_THROW((void)position_model.Predict(X.translation(), X.linear()), InputError);
   EXPECT_THROW((void)NetworkSolver(IkModel(position_model)).Solve(target), InputError);
@@ -348,7 +339,7 @@ TEST_F(TrainedPoseUr5, TrainingLowersThePoseLossAndReportsAngles) {
   ASSERT_EQ(history.size(), 6u);
   // The untrained network's pose loss on the validation split, for reference.
   NetworkOptions network = network_;
-  const IkModel untrained = RandomPoseModel(model.chain(), network, 3);
+  const IkModel untrained = RandomModel(model.chain(), network, 3);
   const NetworkAccuracy before = EvaluateNetworkInReach(untrained, 2000, 77);
   const NetworkAccuracy after = EvaluateNetworkInReach(model, 2000, 77);
   ASSERT_TRUE(before.angle && after.angle);
@@ -372,6 +363,16 @@ TEST_F(TrainedPoseUr5, TrainingLowersThePoseLossAndReportsAngles) {
   EXPECT_EQ(result_->in_reach_angle->median, headline.angle->median);
   EXPECT_EQ(result_->in_reach.median, headline.position.median);
   EXPECT_NE(model.Metadata("metrics").find("in_reach_angle"), std::string::npos);
+}
+
+TEST_F(TrainedPoseUr5, LeanPredictEqualsLibtorchForwardWithSinCosJoints) {
+  const IkModel model = IkModel::Load(dir_->Path("ur5.safetensors"));
+  // A (sin, cos) joint's angle is atan2 of two float32 outputs: where the pair is short (a short
+  // training leaves some), atan2 magnifies float32 rounding by 1 / |(sin, cos)|. So: 1e-5 for all
+  // but 0.1 % of the joint values, and 1e-4 for every one.
+  const std::vector<double> differences = LeanVsLibtorch(model, 1000, 12);
+  EXPECT_LT(differences[differences.size() * 999 / 1000], 1e-5);
+  EXPECT_LT(differences.back(), 1e-4);
 }
 
 TEST_F(TrainedPoseUr5, ModelFileRoundTripKeepsTheTargetKind) {

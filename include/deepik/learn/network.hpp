@@ -6,6 +6,9 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <map>
+#include <string>
+
 #include "deepik/kinematics/chain.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network_options.hpp"
@@ -35,6 +38,10 @@ TORCH_MODULE(IkNet);
 
 /// The libtorch form of a loaded model, for batched inference; same weights, in eval mode.
 IkNet MakeIkNet(const IkModel& model);
+
+/// The module's weights and input normalisation as a model file's float32 tensors (the names
+/// MakeModelFile expects).
+std::map<std::string, RawTensor> ModelTensors(IkNet& net);
 
 /// Batched inference: targets [B, InputCount] -> joint values [B, n] (double), no gradients.
 torch::Tensor PredictBatch(IkNet& net, const torch::Tensor& targets);
