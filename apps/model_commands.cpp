@@ -1,4 +1,5 @@
 // `deepik model info`: everything a model file holds.
+#include <cmath>
 #include <iostream>
 #include <memory>
 
@@ -20,6 +21,10 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
   for (const Joint& joint : chain.joints()) out << " " << joint.name;
   out << "), reach " << chain.reach() << " m\n";
   const NetworkOptions& n = model.network();
+  out << "target: " << ToString(n.target)
+      << (n.target == TargetKind::kPose ? " (x, y, z and the first two columns of the tip's rotation matrix)"
+                                        : " (x, y, z)")
+      << "\n";
   out << "network: " << n.depth << " hidden layers x " << n.width << " " << ToString(n.activation) << ", "
       << ToString(n.head) << " head" << (n.periodic_sincos ? ", (sin, cos) outputs for full-turn joints" : "")
       << "\n";
@@ -34,8 +39,11 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
     }
     const EpochRecord& r = history[i];
     out << "  epoch " << r.epoch << ": train loss " << std::setprecision(5) << r.train_loss << ", val loss "
-        << r.validation_loss << ", val median " << r.validation_median * 1e3 << " mm, "
-        << FormatDuration(r.seconds) << "\n";
+        << r.validation_loss << ", val median " << r.validation_median * 1e3 << " mm, ";
+    if (!std::isnan(r.validation_angle_median)) {
+      out << r.validation_angle_median * 180.0 / M_PI << " deg, ";
+    }
+    out << FormatDuration(r.seconds) << "\n";
   }
   out << "metrics: " << model.Metadata("metrics") << "\n";
 }

@@ -12,6 +12,7 @@
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/eval.hpp"
 #include "deepik/solve/pose_bench.hpp"
@@ -225,8 +226,49 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
       << options.output_path << "\n";
 }
 
+// `eval` of a pose model: the network alone on unseen full poses (FK of uniform random joint values),
+// position and angle errors.
+void RunPoseEval(const IkModel& model, const EvalCommandOptions& options, std::ostream& out,
+                 std::ostream& log) {
+  if (!options.targets_path.empty() || !options.solvers.empty() || !options.plots_dir.empty()) {
+    throw InputError(options.model_path +
+                     " is a pose model: eval reports the network alone on generated poses; --targets, "
+                     "--solvers and --plots are for position models");
+  }
+  if (options.in_reach_count < 1) throw InputError("--in-reach: expected at least 1 pose for a pose model");
+  log << "eval: network alone on " << options.in_reach_count << " unseen poses\n";
+  const NetworkAccuracy a = EvaluateNetworkInReach(model, options.in_reach_count, options.seed);
+  constexpr double kDeg = 180.0 / M_PI;
+  const ErrorStats &p = a.position, &r = *a.angle;
+  char table[1024];
+  std::snprintf(table, sizeof(table),
+                "| error | median | p95 | p99 | max | mean |\n|---|---|---|---|---|---|\n"
+                "| position (mm) | %.3f | %.3f | %.3f | %.3f | %.3f |\n"
+                "| angle (deg) | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
+                p.median * 1e3, p.p95 * 1e3, p.p99 * 1e3, p.max * 1e3, p.mean * 1e3, r.median * kDeg,
+                r.p95 * kDeg, r.p99 * kDeg, r.max * kDeg, r.mean * kDeg);
+  out << "Arm " << model.chain().name() << ", pose model " << options.model_path << "; network alone on "
+      << p.count << " unseen poses (FK of uniform random joints, seed " << options.seed
+      << "); limit violations " << a.limit_violations << ", non-finite " << p.non_finite + r.non_finite
+      << ".\n\n"
+      << table;
+  if (!options.json_path.empty()) {
+    char json[1024];
+    std::snprintf(
+        json, sizeof(json),
+        "{\"model\": \"pose\", \"solver\": \"network\", \"count\": %lld, \"limit_violations\": %lld, "
+        "\"position_m\": {\"median\": %.9g, \"p95\": %.9g, \"p99\": %.9g, \"max\": %.9g, \"mean\": %.9g}, "
+        "\"angle_rad\": {\"median\": %.9g, \"p95\": %.9g, \"p99\": %.9g, \"max\": %.9g, \"mean\": %.9g}}\n",
+        static_cast<long long>(p.count), static_cast<long long>(a.limit_violations), p.median, p.p95, p.p99,
+        p.max, p.mean, r.median, r.p95, r.p99, r.max, r.mean);
+    WriteTextFile(options.json_path, json);
+  }
+}
+
 void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream& log) {
-  // The file first: a bad row is reported before minutes of target generation.
+  const IkModel model = IkModel::Load(options.model_path);
+  if (model.target() == TargetKind::kPose) return RunPoseEval(model, options, out, log);
+  // The file before the targets: a bad row is reported before minutes of target generation.
   std::vector<Eigen::Vector3d> file_targets;
   std::vector<IkTarget> file_poses;
   if (!options.targets_path.empty()) {
@@ -247,7 +289,6 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
     }
     if (problem_count > 0) ThrowBadQuaternions(options.targets_path, problems, problem_count);
   }
-  const IkModel model = IkModel::Load(options.model_path);
   if (!file_poses.empty()) {
     // Pose targets: the full-pose protocol's table on the file's poses (the generated sets are
     // positions and do not apply).

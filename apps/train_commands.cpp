@@ -23,7 +23,7 @@ void CheckSamplerOptions(CLI::App* command) {
 void AddTrainCommand(CLI::App& app, CommandSet* set) {
   struct Parsed {
     TrainCommandOptions options;
-    std::string sampler = "workspace", activation = "relu", head = "bounded";
+    std::string sampler = "workspace", activation = "relu", head = "bounded", target = "position";
     bool no_sincos = false;
   };
   auto parsed = std::make_shared<Parsed>();
@@ -34,6 +34,19 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                       "dataset file (default: sample from ARM with --sampler ...)");
   AddSamplerOptions(command, &train.sampler, &parsed->sampler);
   CheckSamplerOptions(command);
+  command
+      ->add_option("--target", parsed->target,
+                   "position (input x,y,z) or pose (input x,y,z and the tip orientation; learns the FK poses "
+                   "of joint values drawn within the limits: --sampler joints unless given; the fk loss is "
+                   "then position distance + --angle-weight x geodesic angle)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"position", "pose"}));
+  command
+      ->add_option("--angle-weight", train.train.angle_weight,
+                   "pose models: weight of the angle error in the fk loss (m per rad; 0.1: 1 deg weighs as "
+                   "1.75 mm)")
+      ->capture_default_str()
+      ->check(NumberIn(0, 1e3));
   command->add_option("--depth", train.network.depth, "hidden layers")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 32));
@@ -86,8 +99,14 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                     "continue the run saved in the checkpoint (same options and data, else refused)");
   const std::atomic<bool>* stop = set->stop;
   set->commands.push_back({command,
-                           [parsed, stop] {
+                           [parsed, stop, command] {
                              TrainCommandOptions& options = parsed->options;
+                             options.network.target = TargetKindFromString(parsed->target);
+                             // A pose model learns the FK poses of joint values: the joints sampler.
+                             const bool sampler_given = command->count("--sampler") > 0;
+                             if (options.network.target == TargetKind::kPose && !sampler_given) {
+                               parsed->sampler = "joints";
+                             }
                              options.sampler.kind = SamplerKindFromString(parsed->sampler);
                              options.network.activation = ActivationFromString(parsed->activation);
                              options.network.head = OutputHeadFromString(parsed->head);

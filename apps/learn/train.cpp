@@ -17,6 +17,7 @@
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
+#include "deepik/learn/accuracy.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -49,8 +50,14 @@ std::function<void(const TrainProgress&)> ProgressPrinter(std::ostream& log) {
       if (terminal) log << "\r\033[K";
       log << "epoch " << p.record.epoch << "/" << p.epochs << "  train loss " << std::setprecision(5)
           << p.record.train_loss << "  val loss " << p.record.validation_loss << "  val median "
-          << std::setprecision(4) << p.record.validation_median * 1e3 << " mm  lr " << std::setprecision(3)
-          << p.record.learning_rate << "  " << FormatDuration(p.record.seconds) << "\n";
+          << std::setprecision(4) << p.record.validation_median * 1e3 << " mm";
+      if (!std::isnan(p.record.validation_angle_median)) {
+        constexpr double kDeg = 180.0 / M_PI;
+        log << " (p95 " << p.record.validation_p95 * 1e3 << "), " << p.record.validation_angle_median * kDeg
+            << " deg (p95 " << p.record.validation_angle_p95 * kDeg << ")";
+      }
+      log << "  lr " << std::setprecision(3) << p.record.learning_rate << "  "
+          << FormatDuration(p.record.seconds) << "\n";
       return;
     }
     const double fraction = static_cast<double>(p.step_in_epoch) / static_cast<double>(p.steps_per_epoch);
@@ -196,9 +203,10 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
   const Dataset data = LoadOrMakeDataset(options, log);
   const TrainFiles files = FilesOf(options);
   log << "train: " << data.train.size() << " training and " << data.validation.size()
-      << " validation samples, " << options.network.depth << "x" << options.network.width << " "
-      << ToString(options.network.activation) << " MLP, " << ToString(options.network.head) << " head, loss "
-      << options.loss << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
+      << " validation samples, " << ToString(options.network.target) << " targets, " << options.network.depth
+      << "x" << options.network.width << " " << ToString(options.network.activation) << " MLP, "
+      << ToString(options.network.head) << " head, loss " << options.loss
+      << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
   if (files.resume) {
     CheckDataRecord(files, data);
   } else {
@@ -220,9 +228,10 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
   log << "train: " << ToString(result.status) << " after " << result.epochs_run << " epochs ("
       << std::setprecision(4) << result.samples_per_second << " samples/s); kept epoch " << result.best.epoch
       << "\n";
-  log << "train: network alone on " << result.in_reach.count
-      << " unseen in-reach targets: " << FormatErrorStats(result.in_reach) << "; limit violations "
-      << result.limit_violations << "\n";
+  log << "train: network alone on " << result.in_reach.count << " unseen in-reach "
+      << (result.in_reach_angle ? "poses: position " : "targets: ") << FormatErrorStats(result.in_reach)
+      << "; limit violations " << result.limit_violations << "\n";
+  if (result.in_reach_angle) log << "train: angle " << FormatAngleStats(*result.in_reach_angle) << "\n";
   log << "train: saved " << files.model_path << "\n";
   return kExitOk;
 }

@@ -9,6 +9,31 @@ torch::Tensor FkDistanceLoss(const TorchFk& fk, const torch::Tensor& q, const to
   return torch::sqrt(d2 + 1e-12).mean();
 }
 
+torch::Tensor RotationFromTwoColumns(const torch::Tensor& r6) {
+  const torch::Tensor c0 = r6.slice(1, 0, 3), c1 = r6.slice(1, 3, 6);
+  return torch::stack({c0, c1, torch::cross(c0, c1, 1)}, 2);
+}
+
+torch::Tensor GeodesicAngle(const torch::Tensor& R_a, const torch::Tensor& R_b) {
+  const torch::Tensor E = torch::matmul(R_a.transpose(1, 2), R_b);
+  const torch::Tensor c = 0.5 * (E.diagonal(0, 1, 2).sum(1) - 1.0);
+  // vee(E - E^T) = 2 sin(angle) * axis.
+  const torch::Tensor v = torch::stack({E.select(1, 2).select(1, 1) - E.select(1, 1).select(1, 2),
+                                        E.select(1, 0).select(1, 2) - E.select(1, 2).select(1, 0),
+                                        E.select(1, 1).select(1, 0) - E.select(1, 0).select(1, 1)},
+                                       1);
+  const torch::Tensor s = torch::sqrt(0.25 * v.pow(2).sum(1) + 1e-12);
+  return torch::atan2(s, c);
+}
+
+torch::Tensor FkPoseLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
+                         double angle_weight) {
+  const TorchPoses poses = fk.TipPoses(q);
+  const torch::Tensor distance = torch::sqrt((poses.p_BT - targets.slice(1, 0, 3)).pow(2).sum(1) + 1e-12);
+  const torch::Tensor angle = GeodesicAngle(RotationFromTwoColumns(targets.slice(1, 3, 9)), poses.R_BT);
+  return distance.mean() + angle_weight * angle.mean();
+}
+
 torch::Tensor AngleMseLoss(const torch::Tensor& q, const torch::Tensor& labels,
                            const std::vector<bool>& periodic) {
   torch::Tensor diff = q - labels;

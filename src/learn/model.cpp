@@ -39,12 +39,15 @@ void ExpectShape(const RawTensor& tensor, const std::vector<int64_t>& shape, con
 }  // namespace
 
 std::string NetworkOptionsToJson(const NetworkOptions& o) {
-  return nlohmann::json{{"depth", o.depth},
-                        {"width", o.width},
-                        {"activation", ToString(o.activation)},
-                        {"head", ToString(o.head)},
-                        {"periodic_sincos", o.periodic_sincos}}
-      .dump();
+  nlohmann::json j{{"depth", o.depth},
+                   {"width", o.width},
+                   {"activation", ToString(o.activation)},
+                   {"head", ToString(o.head)},
+                   {"periodic_sincos", o.periodic_sincos}};
+  // Recorded for pose models only: a position model's description (and with it its file and the
+  // resume check of its checkpoints) stays what it was before pose models existed.
+  if (o.target != TargetKind::kPosition) j["target"] = ToString(o.target);
+  return j.dump();
 }
 
 NetworkOptions NetworkOptionsFromJson(const std::string& text) {
@@ -56,6 +59,7 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
     o.activation = ActivationFromString(j.at("activation").get<std::string>());
     o.head = OutputHeadFromString(j.at("head").get<std::string>());
     o.periodic_sincos = j.at("periodic_sincos").get<bool>();
+    if (j.contains("target")) o.target = TargetKindFromString(j.at("target").get<std::string>());
     std::string error;
     if (!o.IsValid(&error)) throw InputError("network: " + error);
     return o;
@@ -76,6 +80,11 @@ std::string HistoryToJson(const std::vector<EpochRecord>& history) {
                     {"validation_median", r.validation_median},
                     {"learning_rate", r.learning_rate},
                     {"seconds", r.seconds}});
+    if (!std::isnan(r.validation_angle_median)) {
+      rows.back()["validation_p95"] = r.validation_p95;
+      rows.back()["validation_angle_median"] = r.validation_angle_median;
+      rows.back()["validation_angle_p95"] = r.validation_angle_p95;
+    }
   }
   return rows.dump();
 }
@@ -93,6 +102,11 @@ std::vector<EpochRecord> HistoryFromJson(const std::string& text) {
       r.validation_median = row.at("validation_median").get<double>();
       r.learning_rate = row.at("learning_rate").get<double>();
       r.seconds = row.at("seconds").get<double>();
+      if (row.contains("validation_angle_median")) {
+        r.validation_p95 = row.at("validation_p95").get<double>();
+        r.validation_angle_median = row.at("validation_angle_median").get<double>();
+        r.validation_angle_p95 = row.at("validation_angle_p95").get<double>();
+      }
       history.push_back(r);
     }
   } catch (const nlohmann::json::exception& e) {
@@ -155,7 +169,8 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
   }
   const Chain& chain = *model.chain_;
   const NetworkOptions& net = model.network_;
-  int64_t in = 3;
+  const int64_t inputs = InputCount(net.target);
+  int64_t in = inputs;
   for (int k = 0; k <= net.depth; ++k) {
     const bool last = k == net.depth;
     const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
@@ -177,10 +192,10 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
   }
   for (const char* name : {"input_mean", "input_std"}) {
     const RawTensor& t = Tensor(file, name, source);
-    ExpectShape(t, {3}, name, source);
+    ExpectShape(t, {inputs}, name, source);
     const std::vector<float> v = t.ToFloats();
     (std::string(name) == "input_mean" ? model.input_mean_ : model.input_std_) =
-        Eigen::Vector3f(v[0], v[1], v[2]);
+        Eigen::Map<const Eigen::VectorXf>(v.data(), inputs);
   }
   if (!model.input_mean_.allFinite() || !(model.input_std_.array() > 0).all()) {
     throw InputError(source + ": input normalisation is not finite and positive");
@@ -211,15 +226,45 @@ std::string IkModel::Metadata(const std::string& key) const {
 std::vector<EpochRecord> IkModel::History() const { return HistoryFromJson(Metadata("history")); }
 
 void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  if (network_.target != TargetKind::kPosition) {
+    throw InputError(
+        "the model was trained for full-pose targets: expected a position and an orientation, "
+        "got a position only");
+  }
+  PredictFromInput(p_BT.data(), q, s);
+}
+
+void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
+                      Scratch* s) const {
+  if (network_.target != TargetKind::kPose) {
+    throw InputError(
+        "the model was trained for position targets: expected a position only, got a position "
+        "and an orientation (use a pose model)");
+  }
+  const Eigen::Matrix<double, 9, 1> input = PoseInput(p_BT, R_BT);
+  PredictFromInput(input.data(), q, s);
+}
+
+Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const {
+  Eigen::VectorXd q(chain_->num_joints());
+  Scratch scratch;
+  Predict(p_BT, R_BT, q, &scratch);
+  return q;
+}
+
+void IkModel::PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
   // Both buffers hold the widest layer; each layer works on their leading segments, so nothing
   // is allocated after the first call.
-  const Eigen::Index capacity = std::max<Eigen::Index>(network_.width, layers_.back().b.size());
+  const Eigen::Index inputs = input_mean_.size();
+  const Eigen::Index capacity = std::max<Eigen::Index>({network_.width, layers_.back().b.size(), inputs});
   if (s->a.size() < capacity) {
     s->a.resize(capacity);
     s->b.resize(capacity);
   }
-  Eigen::Index in = 3;
-  s->a.head<3>() = (p_BT.cast<float>() - input_mean_).cwiseQuotient(input_std_);
+  Eigen::Index in = inputs;
+  for (Eigen::Index i = 0; i < inputs; ++i) {
+    s->a[i] = (static_cast<float>(input[i]) - input_mean_[i]) / input_std_[i];
+  }
   for (size_t k = 0; k < layers_.size(); ++k) {
     const Layer& layer = layers_[k];
     const Eigen::Index out = layer.b.size();

@@ -15,14 +15,15 @@ IkNetImpl::IkNetImpl(const Chain& chain, const NetworkOptions& opts, const torch
   std::string error;
   if (!options.IsValid(&error)) throw std::invalid_argument("network options: " + error);
   hidden = register_module("hidden", torch::nn::ModuleList());
-  int64_t in = 3;
+  const int64_t inputs = InputCount(options.target);
+  int64_t in = inputs;
   for (int i = 0; i < options.depth; ++i) {
     hidden->push_back(torch::nn::Linear(in, options.width));
     in = options.width;
   }
   out = register_module("out", torch::nn::Linear(in, RawOutputCount(chain, options)));
-  input_mean = register_buffer("input_mean", mean.to(torch::kFloat32).reshape({3}).clone());
-  input_std = register_buffer("input_std", std_dev.to(torch::kFloat32).reshape({3}).clone());
+  input_mean = register_buffer("input_mean", mean.to(torch::kFloat32).reshape({inputs}).clone());
+  input_std = register_buffer("input_std", std_dev.to(torch::kFloat32).reshape({inputs}).clone());
   std::vector<float> lo_f, hi_f;
   InwardFloatLimits(chain, &lo_f, &hi_f);
   lower = register_buffer("lower", torch::tensor(lo_f, torch::kFloat32));
@@ -83,6 +84,19 @@ IkNet MakeIkNet(const IkModel& model) {
   for (auto& p : net->named_parameters()) p.value().copy_(load(p.key()));
   net->eval();
   return net;
+}
+
+std::map<std::string, RawTensor> ModelTensors(IkNet& net) {
+  std::map<std::string, RawTensor> tensors;
+  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
+  };
+  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
+  add("input_mean", net->input_mean);
+  add("input_std", net->input_std);
+  return tensors;
 }
 
 torch::Tensor PredictBatch(IkNet& net, const torch::Tensor& targets) {

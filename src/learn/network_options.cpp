@@ -21,6 +21,14 @@ const char* ToString(Activation activation) {
 
 const char* ToString(OutputHead head) { return head == OutputHead::kFree ? "free" : "bounded"; }
 
+const char* ToString(TargetKind target) { return target == TargetKind::kPose ? "pose" : "position"; }
+
+TargetKind TargetKindFromString(const std::string& name) {
+  if (name == "position") return TargetKind::kPosition;
+  if (name == "pose") return TargetKind::kPose;
+  throw std::invalid_argument("target: expected position or pose, got '" + name + "'");
+}
+
 Activation ActivationFromString(const std::string& name) {
   if (name == "relu") return Activation::kRelu;
   if (name == "tanh") return Activation::kTanh;
@@ -44,6 +52,14 @@ bool NetworkOptions::IsValid(std::string* error) const {
     return false;
   }
   return true;
+}
+
+int InputCount(TargetKind target) { return target == TargetKind::kPose ? 9 : 3; }
+
+Eigen::Matrix<double, 9, 1> PoseInput(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) {
+  Eigen::Matrix<double, 9, 1> input;
+  input << p_BT, R_BT.col(0), R_BT.col(1);
+  return input;
 }
 
 bool IsFullTurn(const Joint& joint) {

@@ -19,6 +19,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/losses.hpp"
 #include "deepik/learn/network.hpp"
 
@@ -37,6 +38,18 @@ torch::Tensor ToTensor(const Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::Row
   return torch::from_blob(const_cast<double*>(m.data()), {m.rows(), 3}, torch::kFloat64)
       .to(torch::kFloat32)
       .clone();
+}
+
+// The network's inputs for a split: its positions, or for a pose model the PoseInput of the tip
+// pose FK gives for each joint label.
+torch::Tensor InputTensor(const DatasetSplit& split, const Chain& chain, TargetKind target) {
+  if (target == TargetKind::kPosition) return ToTensor(split.targets);
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> inputs(split.size(), 9);
+  for (int64_t i = 0; i < split.size(); ++i) {
+    const Eigen::Isometry3d X_BT = TipPose(chain, split.labels.row(i).transpose());
+    inputs.row(i) = PoseInput(X_BT.translation(), X_BT.linear()).transpose();
+  }
+  return ToTensor(inputs);
 }
 
 // Batch order of an epoch: a Fisher-Yates shuffle from (seed, epoch), the same on every platform,
@@ -69,43 +82,59 @@ torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o, co
                         const torch::Tensor& labels) {
   const torch::Tensor q = net->forward(targets);
   torch::Tensor loss = torch::zeros({}, torch::kFloat32);
-  if (o.fk_weight > 0) loss = loss + o.fk_weight * FkDistanceLoss(fk, q, targets);
+  if (o.fk_weight > 0) {
+    loss = loss + o.fk_weight * (net->options.target == TargetKind::kPose
+                                     ? FkPoseLoss(fk, q, targets, o.angle_weight)
+                                     : FkDistanceLoss(fk, q, targets));
+  }
   if (o.mse_weight > 0) loss = loss + o.mse_weight * AngleMseLoss(q, labels, net->sincos);
   if (o.limit_weight > 0) loss = loss + o.limit_weight * LimitPenalty(q, net->lower, net->upper);
   return loss;
 }
 
-// Loss and median FK error (m) on a split, without gradients.
-std::pair<double, double> Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o,
-                                   const torch::Tensor& targets, const torch::Tensor& labels) {
+// A split's loss and error figures, without gradients.
+struct Validation {
+  double loss = 0;
+  double median = 0;  // position error (m)
+  // Pose models only (NaN otherwise): position p95 (m), angle median and p95 (rad).
+  double p95 = std::numeric_limits<double>::quiet_NaN();
+  double angle_median = std::numeric_limits<double>::quiet_NaN();
+  double angle_p95 = std::numeric_limits<double>::quiet_NaN();
+};
+
+Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
+                    const torch::Tensor& labels) {
   torch::NoGradGuard no_grad;
   net->eval();
+  const bool pose = net->options.target == TargetKind::kPose;
   double loss_sum = 0;
-  std::vector<torch::Tensor> errors;
+  std::vector<torch::Tensor> errors, angles;
   const int64_t n = targets.size(0), chunk = 8192;
   for (int64_t begin = 0; begin < n; begin += chunk) {
     const int64_t end = std::min(n, begin + chunk);
     const torch::Tensor t = targets.slice(0, begin, end);
     const torch::Tensor l = labels.defined() ? labels.slice(0, begin, end) : labels;
     loss_sum += BatchLoss(net, fk, o, t, l).item<double>() * static_cast<double>(end - begin);
-    errors.push_back((fk.TipPositions(net->forward(t)) - t).norm(2, 1));
+    if (pose) {
+      const TorchPoses poses = fk.TipPoses(net->forward(t));
+      errors.push_back((poses.p_BT - t.slice(1, 0, 3)).norm(2, 1));
+      angles.push_back(GeodesicAngle(RotationFromTwoColumns(t.slice(1, 3, 9)), poses.R_BT));
+    } else {
+      errors.push_back((fk.TipPositions(net->forward(t)) - t).norm(2, 1));
+    }
   }
   net->train();
+  Validation v;
+  v.loss = loss_sum / static_cast<double>(std::max<int64_t>(n, 1));
   const torch::Tensor all = torch::cat(errors);
-  return {loss_sum / static_cast<double>(std::max<int64_t>(n, 1)), all.median().item<double>()};
-}
-
-std::map<std::string, RawTensor> NetTensors(IkNet& net) {
-  std::map<std::string, RawTensor> tensors;
-  auto add = [&tensors](const std::string& name, const torch::Tensor& t) {
-    const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
-    std::vector<float> values(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-    tensors[name] = RawTensor::FromFloats(values, std::vector<int64_t>(c.sizes().begin(), c.sizes().end()));
-  };
-  for (const auto& p : net->named_parameters()) add(p.key(), p.value());
-  add("input_mean", net->input_mean);
-  add("input_std", net->input_std);
-  return tensors;
+  v.median = all.median().item<double>();
+  if (pose) {
+    const torch::Tensor all_angles = torch::cat(angles).to(torch::kFloat64);
+    v.p95 = torch::quantile(all.to(torch::kFloat64), 0.95).item<double>();
+    v.angle_median = torch::quantile(all_angles, 0.5).item<double>();
+    v.angle_p95 = torch::quantile(all_angles, 0.95).item<double>();
+  }
+  return v;
 }
 
 void CopyState(IkNet& from, IkNet& to) {
@@ -131,6 +160,12 @@ void CheckTrainInputs(const Dataset& data, const NetworkOptions& network, const 
                                 std::string(ToString(data.options.kind)) +
                                 "'); use the fk loss or a grid/joints dataset");
   }
+  if (network.target == TargetKind::kPose && !data.train.has_labels()) {
+    throw std::invalid_argument(
+        "pose targets are the FK poses of the dataset's joint values, but this dataset "
+        "has none (sampler '" +
+        std::string(ToString(data.options.kind)) + "'); use a joints or grid dataset");
+  }
   if (data.train.size() == 0 || data.validation.size() == 0) {
     throw std::invalid_argument("dataset: expected non-empty train and validation splits");
   }
@@ -143,6 +178,8 @@ std::string DecisiveOptionsJson(const Dataset& data, const NetworkOptions& netwo
   for (const char* free_key : {"patience", "checkpoint_every", "time_limit_seconds", "eval_samples"}) {
     decisive.erase(free_key);
   }
+  // Without effect on a position model: its checkpoints from before pose models still resume.
+  if (network.target == TargetKind::kPosition) decisive.erase("angle_weight");
   decisive["network"] = NetworkOptionsToJson(network);
   decisive["data"] = data.arm_json + std::to_string(data.train.size());
   return decisive.dump();
@@ -195,9 +232,9 @@ TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkO
       options_json(std::move(options_json)),
       progress(progress),
       stop(stop),
-      train_targets(ToTensor(data.train.targets)),
+      train_targets(InputTensor(data.train, chain, network.target)),
       train_labels(data.train.has_labels() ? ToTensor(data.train.labels) : torch::Tensor()),
-      val_targets(ToTensor(data.validation.targets)),
+      val_targets(InputTensor(data.validation, chain, network.target)),
       val_labels(data.validation.has_labels() ? ToTensor(data.validation.labels) : torch::Tensor()),
       mean(train_targets.mean(0)),
       std_dev(train_targets.std(0).clamp_min(1e-6)),
@@ -287,10 +324,12 @@ void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
   writer.Commit();
 }
 
-void WriteLogHeader(const std::string& path) {
+// Pose models have three more columns at the end.
+void WriteLogHeader(const std::string& path, bool pose) {
   if (path.empty()) return;
   std::ofstream(path, std::ios::trunc)
-      << "epoch,step,train_loss,validation_loss,validation_median_m,learning_rate,seconds\n";
+      << "epoch,step,train_loss,validation_loss,validation_median_m,learning_rate,seconds"
+      << (pose ? ",validation_p95_m,validation_angle_median_rad,validation_angle_p95_rad" : "") << "\n";
 }
 
 void AppendLog(const std::string& path, const EpochRecord& r) {
@@ -298,7 +337,12 @@ void AppendLog(const std::string& path, const EpochRecord& r) {
   std::ofstream log(path, std::ios::app);
   log << r.epoch << ',' << r.step << ',' << FormatDouble(r.train_loss) << ','
       << FormatDouble(r.validation_loss) << ',' << FormatDouble(r.validation_median) << ','
-      << FormatDouble(r.learning_rate) << ',' << FormatDouble(r.seconds) << '\n';
+      << FormatDouble(r.learning_rate) << ',' << FormatDouble(r.seconds);
+  if (!std::isnan(r.validation_angle_median)) {
+    log << ',' << FormatDouble(r.validation_p95) << ',' << FormatDouble(r.validation_angle_median) << ','
+        << FormatDouble(r.validation_angle_p95);
+  }
+  log << '\n';
 }
 
 // The training loss of the batches of this call in the current epoch.
@@ -371,13 +415,16 @@ bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
 
 // The epoch's history row, with the validation of the network as it ends the epoch.
 EpochRecord ValidateEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss) {
-  const auto [val_loss, val_median] = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
+  const Validation v = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
   EpochRecord record;
   record.epoch = epoch + 1;
   record.step = run.global_step;
   record.train_loss = loss.Mean();
-  record.validation_loss = val_loss;
-  record.validation_median = val_median;
+  record.validation_loss = v.loss;
+  record.validation_median = v.median;
+  record.validation_p95 = v.p95;
+  record.validation_angle_median = v.angle_median;
+  record.validation_angle_p95 = v.angle_p95;
   record.learning_rate = rate;
   record.seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
   return record;
@@ -431,7 +478,7 @@ void RunEpochs(TrainingRun& run, TrainResult* result) {
   run.run_start = Clock::now();
   run.last_report = run.run_start;
   run.net->train();
-  if (!run.files.resume) WriteLogHeader(run.files.log_path);
+  if (!run.files.resume) WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
   int epoch = run.start_epoch;
   for (; epoch < run.o.epochs; ++epoch) {
     const double rate = CosineRate(run.o, epoch);
@@ -459,19 +506,27 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
   for (const EpochRecord& r : run.history) {
     if (r.validation_loss == run.best_loss) result->best = r;
   }
-  SafetensorsFile file = MakeModelFile(run.chain, run.network, NetTensors(run.best),
+  SafetensorsFile file = MakeModelFile(run.chain, run.network, ModelTensors(run.best),
                                        TrainOptionsToJson(run.o), run.history, "{}");
   IkModel model = IkModel::FromSafetensors(file, run.files.model_path);
-  result->in_reach =
-      EvaluateInReach(model, run.o.eval_samples, run.o.seed + 1000003, &result->limit_violations);
-  const ErrorStats& s = result->in_reach;
-  nlohmann::json in_reach = internal::ErrorStatsJson(s);
-  in_reach["targets"] = "FK of uniform random joint values, never in training";
+  const NetworkAccuracy accuracy = EvaluateNetworkInReach(model, run.o.eval_samples, run.o.seed + 1000003);
+  result->in_reach = accuracy.position;
+  result->in_reach_angle = accuracy.angle;
+  result->limit_violations = accuracy.limit_violations;
+  nlohmann::json in_reach = internal::ErrorStatsJson(result->in_reach);
+  in_reach["targets"] = accuracy.angle ? "FK poses of uniform random joint values, never in training"
+                                       : "FK of uniform random joint values, never in training";
   in_reach["limit_violations"] = result->limit_violations;
-  const nlohmann::json metrics = {{"in_reach", in_reach},
-                                  {"best_epoch", result->best.epoch},
-                                  {"status", ToString(result->status)},
-                                  {"samples_per_second", result->samples_per_second}};
+  nlohmann::json metrics = {{"in_reach", in_reach},
+                            {"best_epoch", result->best.epoch},
+                            {"status", ToString(result->status)},
+                            {"samples_per_second", result->samples_per_second}};
+  if (accuracy.angle) {
+    const ErrorStats& a = *accuracy.angle;
+    metrics["in_reach_angle"] = {{"count", a.count},          {"median_rad", a.median}, {"p95_rad", a.p95},
+                                 {"p99_rad", a.p99},          {"max_rad", a.max},       {"mean_rad", a.mean},
+                                 {"non_finite", a.non_finite}};
+  }
   file.metadata["metrics"] = metrics.dump();
   WriteSafetensors(run.files.model_path, file);
 }
@@ -485,6 +540,8 @@ bool TrainOptions::IsValid(std::string* error) const {
   };
   if (!(fk_weight >= 0) || !(mse_weight >= 0) || !(limit_weight >= 0))
     return fail("loss weights: expected >= 0");
+  if (!(angle_weight >= 0) || !std::isfinite(angle_weight))
+    return fail("angle_weight: expected a finite value >= 0 (m per rad)");
   if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
   if (epochs < 1) return fail("epochs: expected >= 1, got " + std::to_string(epochs));
   if (batch_size < 1) return fail("batch_size: expected >= 1, got " + std::to_string(batch_size));
@@ -504,6 +561,7 @@ std::string TrainOptionsToJson(const TrainOptions& o) {
   return nlohmann::json{{"fk_weight", o.fk_weight},
                         {"mse_weight", o.mse_weight},
                         {"limit_weight", o.limit_weight},
+                        {"angle_weight", o.angle_weight},
                         {"epochs", o.epochs},
                         {"batch_size", o.batch_size},
                         {"learning_rate", o.learning_rate},
@@ -532,22 +590,9 @@ const char* ToString(TrainStatus status) {
 }
 
 ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, int64_t* limit_violations) {
-  const Chain& chain = model.chain();
-  std::mt19937_64 rng(seed);
-  std::vector<double> errors;
-  errors.reserve(static_cast<size_t>(count));
-  Eigen::VectorXd q_true(chain.num_joints()), q(chain.num_joints());
-  IkModel::Scratch scratch;
-  int64_t violations = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    UniformConfiguration(chain, &rng, q_true);
-    const Eigen::Vector3d target = TipPosition(chain, q_true);
-    model.Predict(target, q, &scratch);
-    if (!chain.WithinLimits(q)) ++violations;
-    errors.push_back((TipPosition(chain, q) - target).norm());
-  }
-  if (limit_violations) *limit_violations = violations;
-  return SummariseErrors(std::move(errors));
+  const NetworkAccuracy accuracy = EvaluateNetworkInReach(model, count, seed);
+  if (limit_violations) *limit_violations = accuracy.limit_violations;
+  return accuracy.position;
 }
 
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& o,

@@ -21,7 +21,13 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
   thread_local IkModel::Scratch scratch;
   SolveResult result;
   result.q.resize(model_.chain().num_joints());
-  model_.Predict(target.p_BT, result.q, &scratch);
+  // A pose model needs the orientation and a position model cannot use one: IkModel::Predict
+  // refuses either mismatch with an InputError.
+  if (target.Q_BT) {
+    model_.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), result.q, &scratch);
+  } else {
+    model_.Predict(target.p_BT, result.q, &scratch);
+  }
   // Finite weights can still overflow float32 (a damaged or absurd model): the answer keeps the
   // Solver contract (finite, within the limits: mid-range for such joints) and says it failed.
   const bool finite = result.q.allFinite();
@@ -63,7 +69,14 @@ SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* 
   }
   thread_local IkModel::Scratch scratch;
   Eigen::VectorXd q(chain().num_joints());
-  network_.model().Predict(target.p_BT, q, &scratch);
+  // A pose model starts from the full pose; a position model gives a start for a pose target too
+  // (its answer for the position). A position-only target on a pose model is refused by Predict.
+  const IkModel& model = network_.model();
+  if (model.target() == TargetKind::kPose && target.Q_BT) {
+    model.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), q, &scratch);
+  } else {
+    model.Predict(target.p_BT, q, &scratch);
+  }
   if (!q.allFinite()) q = chain().mid_configuration();  // a damaged model: start mid-range
   if (pose) return RefinePose(chain(), target, q, pose_);
   SolveResult result = RefinePosition(chain(), target.p_BT, std::move(q), options_);

@@ -150,6 +150,50 @@ TEST_F(LearningCli, MseOnUnlabelledDataIsRefused) {
   EXPECT_NE(r.err.find("labels"), std::string::npos) << r.err;
 }
 
+// A pose model end to end: train --target pose, model info, eval (network alone on poses) and
+// the refusals of what a pose model cannot take.
+TEST(PoseCliTest, TrainInfoEvalAndRefusals) {
+  TempDir dir;
+  const CliResult train = RunCli(
+      "train ur5 --target pose --count 3000 --epochs 2 --depth 2 --width 16 --threads 1 --eval-samples 300 "
+      "--angle-weight 0.2 -o p.safetensors",
+      dir);
+  ASSERT_EQ(train.exit_code, kExitOk) << train.err;
+  for (const char* part : {"sampling joints data", "pose targets", "deg (p95",
+                           "unseen in-reach poses: position median", "train: angle median"}) {
+    EXPECT_NE(train.err.find(part), std::string::npos) << part << "\n" << train.err;
+  }
+  EXPECT_NE(ReadFile(dir.Path("p.safetensors.log.csv")).find("validation_angle_median_rad"),
+            std::string::npos);
+  const CliResult info = RunCli("model info p.safetensors", dir);
+  ASSERT_EQ(info.exit_code, kExitOk) << info.err;
+  EXPECT_NE(info.out.find("target: pose"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("\"angle_weight\":0.2"), std::string::npos) << info.out;
+  const CliResult eval = RunCli("eval --model p.safetensors --in-reach 400 --json r.json", dir);
+  ASSERT_EQ(eval.exit_code, kExitOk) << eval.err;
+  for (const char* part : {"network alone on 400 unseen poses", "| position (mm) |", "| angle (deg) |"}) {
+    EXPECT_NE(eval.out.find(part), std::string::npos) << part << "\n" << eval.out;
+  }
+  EXPECT_NE(ReadFile(dir.Path("r.json")).find("\"angle_rad\""), std::string::npos);
+  // Position-only targets for a pose model: a clear input error, on one thread or two.
+  Write(dir.Path("t.csv"), "x,y,z\n0.3,0.2,0.4\n0.1,0.4,0.3\n");
+  for (const char* threads : {"1", "2"}) {
+    const CliResult solve = RunCli(
+        std::string("solve --model p.safetensors --solver network -i t.csv -o s.csv --threads ") + threads,
+        dir);
+    EXPECT_EQ(solve.exit_code, kExitInput) << solve.err;
+    EXPECT_NE(solve.err.find("full-pose targets"), std::string::npos) << solve.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("s.csv")));
+  EXPECT_EQ(RunCli("eval --model p.safetensors --solvers refined", dir).exit_code, kExitInput);
+  EXPECT_EQ(RunCli("train ur5 --target orientation -o q.safetensors", dir).exit_code, kExitUsage);
+  // A pose model needs joint labels: a workspace dataset is refused.
+  const CliResult workspace =
+      RunCli("train ur5 --target pose --sampler workspace --count 500 -o w.safetensors", dir);
+  EXPECT_EQ(workspace.exit_code, kExitInput) << workspace.err;
+  EXPECT_NE(workspace.err.find("joints or grid"), std::string::npos) << workspace.err;
+}
+
 TEST(TrainSignalTest, SigintSavesACheckpointAndResumeFinishes) {
   TempDir dir;
   // Long enough to be interrupted: SIGINT as soon as the first checkpoint exists (waited for with a

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,11 @@ struct EpochRecord {
   double train_loss = 0;         ///< mean training loss of the epoch
   double validation_loss = 0;    ///< loss on the validation split
   double validation_median = 0;  ///< median position error on the validation split (m)
+  /// Pose models only (NaN otherwise, and then absent from files): the 95th percentile of the
+  /// position error (m) and the median and 95th percentile of the angle error (rad).
+  double validation_p95 = std::numeric_limits<double>::quiet_NaN();
+  double validation_angle_median = std::numeric_limits<double>::quiet_NaN();
+  double validation_angle_p95 = std::numeric_limits<double>::quiet_NaN();
   double learning_rate = 0;
   double seconds = 0;  ///< wall time since the run started (excluding earlier runs' time)
 };
@@ -54,16 +60,26 @@ class IkModel {
 
   const Chain& chain() const { return *chain_; }
   const NetworkOptions& network() const { return network_; }
+  /// Position or pose: which Predict the model answers.
+  TargetKind target() const { return network_.target; }
   /// Metadata JSON texts: "training" (options), "history", "metrics"; empty when absent.
   std::string Metadata(const std::string& key) const;
   std::vector<EpochRecord> History() const;
 
-  /// The network's joint values for one target (m, base frame), computed with Eigen in float32
-  /// like the libtorch path (equal to it within 1e-5), then clamped to the joint limits.
+  /// The network's joint values for one position target (m, base frame), computed with Eigen in
+  /// float32 like the libtorch path (equal to it within 1e-5), then clamped to the joint limits.
   /// Allocates nothing once `scratch` has been used.
+  /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT) const;
+  /// The same for a full-pose target: tip position p_BT (m) and orientation R_BT (a rotation
+  /// matrix), both in the base frame.
+  /// @throws InputError when the model is a position model (it cannot use an orientation).
+  void Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
+               Scratch* scratch) const;
+  /// Convenience form that allocates.
+  Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const;
 
  private:
   struct Layer {
@@ -74,8 +90,11 @@ class IkModel {
   SafetensorsFile file_;
   std::unique_ptr<Chain> chain_;
   NetworkOptions network_;
-  std::vector<Layer> layers_;  // hidden layers then the output layer
-  Eigen::Vector3f input_mean_, input_std_;
+  // The forward pass from the raw input (InputCount(target) numbers, not yet normalised).
+  void PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+
+  std::vector<Layer> layers_;               // hidden layers then the output layer
+  Eigen::VectorXf input_mean_, input_std_;  // InputCount(target) each
   std::vector<int> output_column_;
   std::vector<bool> sincos_;
   Eigen::VectorXf lower_f_, upper_f_;

@@ -6,20 +6,24 @@
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
 
+#include <map>
+#include <string>
+
 #include "deepik/kinematics/chain.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network_options.hpp"
 
 namespace deepik {
 
-/// Target (x, y, z) in metres -> joint values in chain order. Input normalisation and the joint
-/// limits are buffers of the module, saved with it.
+/// Target -> joint values in chain order. The target is (x, y, z) in metres for a position model
+/// and PoseInput's 9 numbers for a pose model (NetworkOptions::target). Input normalisation and the
+/// joint limits are buffers of the module, saved with it.
 struct IkNetImpl : torch::nn::Module {
-  /// `input_mean`/`input_std`: per-axis statistics of the training targets ([3] each).
+  /// `input_mean`/`input_std`: per-input statistics of the training targets ([InputCount] each).
   IkNetImpl(const Chain& chain, const NetworkOptions& options, const torch::Tensor& input_mean,
             const torch::Tensor& input_std);
 
-  /// targets: [B, 3] float32 -> [B, n] joint values. No side effects.
+  /// targets: [B, InputCount] float32 -> [B, n] joint values. No side effects.
   torch::Tensor forward(const torch::Tensor& targets);
 
   NetworkOptions options;
@@ -35,7 +39,11 @@ TORCH_MODULE(IkNet);
 /// The libtorch form of a loaded model, for batched inference; same weights, in eval mode.
 IkNet MakeIkNet(const IkModel& model);
 
-/// Batched inference: targets [B, 3] (m) -> joint values [B, n] (double), no gradients.
+/// The module's weights and input normalisation as a model file's float32 tensors (the names
+/// MakeModelFile expects).
+std::map<std::string, RawTensor> ModelTensors(IkNet& net);
+
+/// Batched inference: targets [B, InputCount] -> joint values [B, n] (double), no gradients.
 torch::Tensor PredictBatch(IkNet& net, const torch::Tensor& targets);
 
 }  // namespace deepik

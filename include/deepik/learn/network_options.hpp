@@ -1,6 +1,7 @@
 // The shape of an IK network, without libtorch (model files and the command line use it).
 #pragma once
 
+#include <Eigen/Core>
 #include <string>
 #include <vector>
 
@@ -18,15 +19,32 @@ enum class OutputHead {
   kBounded,
 };
 
+/// What the network is asked to reach.
+enum class TargetKind {
+  /// A tip position: input (x, y, z) in metres, base frame (every model before full-pose IK).
+  kPosition,
+  /// A full tip pose: input (x, y, z, r11, r21, r31, r12, r22, r32), the position followed by the
+  /// first two columns of R_BT (PoseInput). Unlike a quaternion, which is double-covered (q and
+  /// -q are one rotation), these six numbers are a continuous function of the orientation.
+  kPose,
+};
+
 const char* ToString(Activation activation);
 const char* ToString(OutputHead head);
+/// "position" or "pose".
+const char* ToString(TargetKind target);
+/// @throws std::invalid_argument for an unknown name (lists the known ones).
+TargetKind TargetKindFromString(const std::string& name);
 /// @throws std::invalid_argument for an unknown name (lists the known ones).
 Activation ActivationFromString(const std::string& name);
 /// @throws std::invalid_argument for an unknown name (lists the known ones).
 OutputHead OutputHeadFromString(const std::string& name);
 
-/// Architecture of the multilayer perceptron target (x, y, z) -> joint values.
+/// Architecture of the multilayer perceptron target -> joint values.
 struct NetworkOptions {
+  /// The input: a position (3 numbers) or a pose (9 numbers, PoseInput). Model files before
+  /// full-pose IK do not record it and load as position models.
+  TargetKind target = TargetKind::kPosition;
   int depth = 4;    ///< hidden layers
   int width = 256;  ///< units per hidden layer
   Activation activation = Activation::kRelu;
@@ -39,6 +57,13 @@ struct NetworkOptions {
   /// True when valid; otherwise false with `error` naming the offending field.
   bool IsValid(std::string* error) const;
 };
+
+/// Number of network inputs: 3 for a position, 9 for a pose.
+int InputCount(TargetKind target);
+
+/// The network input of a full-pose target: p_BT (m) then the first two columns of R_BT,
+/// (p_x, p_y, p_z, R_00, R_10, R_20, R_01, R_11, R_21). `R_BT` must be a rotation matrix.
+Eigen::Matrix<double, 9, 1> PoseInput(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT);
 
 /// True when the joint's range is a full turn (>= 2 pi, or continuous), where
 /// `periodic_sincos` applies.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct TrainOptions {
   double fk_weight = 1.0;     ///< the seed's FK distance loss (m); needs no labels
   double mse_weight = 0.0;    ///< joint-value MSE (rad^2); needs labels
   double limit_weight = 0.0;  ///< limit penalty (the original app's "comfort" term), for the free head
+  /// Pose models: the FK term is |p - p*| (m) + angle_weight * geodesic angle (rad), so this is in
+  /// m per rad: 0.1 weighs 1 deg of orientation error as 1.75 mm of position error.
+  double angle_weight = 0.1;
   int epochs = 100;
   int64_t batch_size = 1024;
   double learning_rate = 1e-3;      ///< Adam's initial step size
@@ -65,22 +69,26 @@ struct [[nodiscard]] TrainResult {
   TrainStatus status = TrainStatus::kCompleted;
   int epochs_run = 0;
   EpochRecord best;     ///< the epoch whose weights were kept
-  ErrorStats in_reach;  ///< headline: network alone on unseen FK targets
+  ErrorStats in_reach;  ///< headline: network alone on unseen FK targets (position error, m)
+  std::optional<ErrorStats> in_reach_angle;  ///< pose models: the angle error on the same targets (rad)
   int64_t limit_violations = 0;
   double samples_per_second = 0;
 };
 
-/// Trains and writes the model file (the weights of the best validation epoch). On interruption
+/// Trains and writes the model file (the weights of the best validation epoch). A pose model
+/// (network.target == kPose) learns the poses FK gives for the data's joint labels (a joints or
+/// grid dataset: configurations drawn within the limits), with the FK pose loss (FkPoseLoss). On interruption
 /// (`stop` becomes true) it writes a checkpoint and returns kInterrupted without a model file.
 /// @throws std::invalid_argument for invalid options or losses the data cannot support (MSE
-///         without labels); InputError when resuming from a missing or mismatched checkpoint.
+///         or pose targets without labels); InputError when resuming from a missing or mismatched checkpoint.
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& options,
                   const TrainFiles& files,
                   const std::function<void(const TrainProgress&)>& progress = nullptr,
                   const std::atomic<bool>* stop = nullptr);
 
-/// Headline metrics of a model: the network alone on `count` targets made by FK of uniform
-/// random joint values (seeded), which a training set never contains exactly.
+/// Headline metrics of a position model: the network alone on `count` targets made by FK of
+/// uniform random joint values (seeded), which a training set never contains exactly
+/// (EvaluateNetworkInReach's position errors; it covers pose models too).
 ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, int64_t* limit_violations);
 
 }  // namespace deepik

@@ -23,7 +23,10 @@ class NetworkSolver final : public Solver {
   /// Status: kConverged when the error is below 1e-4 m (0.1 mm) (and, for a full-pose target, the
   /// angle error below 1e-4 rad after the bounds), else kApproximate (the network
   /// alone cannot tell an unreachable target from its own error, so never kOutOfReach); kFailed
-  /// when the answer is not finite or breaks a limit (possible with the `free` head).
+  /// when the answer is not finite or breaks a limit (possible with the `free` head). A pose
+  /// model answers full-pose targets (the status still judges the position error only).
+  /// @throws InputError when the target does not match the model: a position-only target on a
+  ///         pose model, or a target with an orientation on a position model.
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
   const IkModel& model() const { return model_; }
 
