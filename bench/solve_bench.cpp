@@ -27,7 +27,7 @@ std::vector<IkTarget> MakeTargets(int count, uint64_t seed) {
     for (int j = 0; j < chain.num_joints(); ++j) {
       q[j] = std::uniform_real_distribution<double>(chain.joint(j).lower, chain.joint(j).upper)(rng);
     }
-    out.push_back(IkTarget{TipPosition(chain, q), std::nullopt});
+    out.push_back(IkTarget{TipPosition(chain, q)});
   }
   return out;
 }
