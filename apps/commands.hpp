@@ -80,7 +80,6 @@ struct SolveSettingsOptions {
   std::string bounds;                ///< e.g. "rz=free" or "x=1e-3,y=1e-3,z=1e-3" (ParseAxisBounds)
 };
 
-
 /// Options of `deepik export`.
 struct ExportCommandOptions {
   std::string model_path;

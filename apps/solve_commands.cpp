@@ -45,39 +45,22 @@ void WriteTextFile(const std::string& path, const std::string& text) {
 const std::vector<std::string> kPositionHeader = {"x", "y", "z"};
 const std::vector<std::string> kPoseHeader = {"x", "y", "z", "qw", "qx", "qy", "qz"};
 
-// The first non-empty line's fields, trimmed (a byte order mark skipped); empty when unreadable.
-std::vector<std::string> PeekHeader(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  while (in && std::getline(in, line)) {
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-    std::vector<std::string> fields;
-    std::stringstream items(line);
-    for (std::string field; std::getline(items, field, ',');) {
-      const size_t first = field.find_first_not_of(" \t\r");
-      const size_t last = field.find_last_not_of(" \t\r");
-      fields.push_back(first == std::string::npos ? "" : field.substr(first, last - first + 1));
-    }
-    if (!fields.empty() && !(fields.size() == 1 && fields[0].empty())) return fields;
-  }
-  return {};
-}
-
 // Target files (`solve -i`, `eval --targets`): header x,y,z (positions) or x,y,z,qw,qx,qy,qz
 // (poses), coordinates within +-1e4 m.
 NumericCsvReader OpenTargetFile(const std::string& path) {
   CsvColumns columns;
-  columns.names = PeekHeader(path) == kPoseHeader ? kPoseHeader : kPositionHeader;
+  columns.one_of = {kPositionHeader, kPoseHeader};
   columns.max_magnitude = kMaxTargetCoordinate;
   try {
     return NumericCsvReader(path, columns);
   } catch (const InputError& e) {
     const std::string message = e.what();
-    if (message.find("expected the header x,y,z,") == std::string::npos) throw;
-    const size_t at =
-        message.find("expected the header x,y,z,") + std::string("expected the header x,y,z").size();
-    throw InputError(message.substr(0, at) + " (positions) or x,y,z,qw,qx,qy,qz (poses)" +
-                     message.substr(at));
+    const std::string plain = "expected the header x,y,z or x,y,z,qw,qx,qy,qz";
+    const size_t at = message.find(plain);
+    if (at == std::string::npos) throw;
+    throw InputError(message.substr(0, at) +
+                     "expected the header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses)" +
+                     message.substr(at + plain.size()));
   }
 }
 

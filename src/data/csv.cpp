@@ -110,6 +110,14 @@ NumericCsvReader::NumericCsvReader(std::string path, const CsvColumns& columns)
       throw InputError(where + "expected the header " + Joined(spec_.names) + ", got " + Quoted(line) +
                        no_header);
     }
+  } else if (!spec_.one_of.empty()) {
+    if (std::find(spec_.one_of.begin(), spec_.one_of.end(), header_) == spec_.one_of.end()) {
+      std::string expected;
+      for (const std::vector<std::string>& names : spec_.one_of) {
+        expected += (expected.empty() ? "" : " or ") + Joined(names);
+      }
+      throw InputError(where + "expected the header " + expected + ", got " + Quoted(line) + no_header);
+    }
   } else if (numbers) {
     throw InputError(where + "expected a header line of column names, got " + Quoted(line) + no_header);
   }

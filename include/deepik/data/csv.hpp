@@ -16,6 +16,10 @@ struct CsvColumns {
   int count = -1;
   /// When non-empty, the header must be exactly these names (after trimming blanks), in order.
   std::vector<std::string> names;
+  /// When non-empty (and `names` is empty), the header must be one of these (e.g. a position or a
+  /// pose header); rows are as wide as the header found. Decided from the header line as it is
+  /// read, so the input is read once (a pipe works).
+  std::vector<std::vector<std::string>> one_of;
   /// Values with a larger magnitude are bad fields (e.g. 1e4 m for targets, as the JSON API).
   double max_magnitude = std::numeric_limits<double>::infinity();
 };
