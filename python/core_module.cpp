@@ -17,8 +17,6 @@
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
-#include "deepik/solve/analytic_seed.hpp"
-#include "deepik/solve/kdl_solvers.hpp"
 #include "deepik/solve/solvers.hpp"
 #ifdef DEEPIK_WITH_ONNX
 #include "deepik/learn/onnx_export.hpp"
@@ -152,7 +150,7 @@ py::list Joints(const Chain& chain) {
 
 // The results of a batch solve, as NumPy arrays with one row per target.
 struct SolveResults {
-  py::object q, reached, error, status, iterations;
+  py::object q, reached, reached_quat, error, angle_error, status, iterations;
 };
 
 // A solver and what it needs alive (its Python owner is kept alive by keep_alive as well).
@@ -164,22 +162,31 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
   if (threads < 1 || threads > 256) {
     throw py::value_error("threads: expected 1..256, got " + std::to_string(threads));
   }
-  const Rows rows = ReadRows(targets_object, "targets", {3, 7}, "(n, 3) or (3,)");
-  if (rows.array.shape(1) == 7) {
-    throw py::value_error(
-        "targets: pose targets (n, 7) [x, y, z, qw, qx, qy, qz] are not supported yet; give positions (n, "
-        "3)");
-  }
+  const Rows rows = ReadRows(targets_object, "targets", {3, 7}, "(n, 3), (n, 7), (3,) or (7,)");
   CheckValues(rows, "targets", kMaxTargetCoordinate);
+  const bool poses = rows.array.shape(1) == 7;
+  if (poses) {  // the CLI's rule: a quaternion whose norm is off by more than 1e-6 is refused
+    for (py::ssize_t r = 0; r < rows.count; ++r) {
+      const double norm = Eigen::Vector4d(rows(r, 3), rows(r, 4), rows(r, 5), rows(r, 6)).norm();
+      if (std::abs(norm - 1.0) > 1e-6) {
+        throw py::value_error(
+            "targets: row " + std::to_string(r) +
+            ": expected a unit quaternion qw, qx, qy, qz (norm within 1e-6 of 1), got norm " +
+            FormatDouble(norm));
+      }
+    }
+  }
   const Solver& solver = *self.solver;
   const int dof = solver.chain().num_joints();
   const py::ssize_t n = rows.count;
   py::array_t<double> q(std::vector<py::ssize_t>{n, dof});
   py::array_t<double> reached(std::vector<py::ssize_t>{n, 3});
-  py::array_t<double> error(n);
+  py::array_t<double> reached_quat(std::vector<py::ssize_t>{n, 4});
+  py::array_t<double> error(n), angle_error(n);
   py::array status(py::dtype("<U" + std::to_string(kStatusChars)), std::vector<py::ssize_t>{n});
   py::array_t<int32_t> iterations(n);
   double *q_out = q.mutable_data(), *reached_out = reached.mutable_data(), *error_out = error.mutable_data();
+  double *quat_out = reached_quat.mutable_data(), *angle_out = angle_error.mutable_data();
   auto* status_out = static_cast<char32_t*>(status.mutable_data());
   int32_t* iterations_out = iterations.mutable_data();
   {
@@ -192,7 +199,10 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
       const py::ssize_t last = std::min(n, first + block);
       targets.resize(static_cast<size_t>(last - first));
       for (py::ssize_t r = first; r < last; ++r) {
-        targets[static_cast<size_t>(r - first)].p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+        IkTarget& target = targets[static_cast<size_t>(r - first)];
+        target.p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+        if (poses)
+          target.Q_BT = Eigen::Quaterniond(rows(r, 3), rows(r, 4), rows(r, 5), rows(r, 6)).normalized();
       }
       const std::vector<SolveResult> results = solver.SolveBatch(targets, threads);
       for (py::ssize_t r = first; r < last; ++r) {
@@ -200,6 +210,12 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
         Eigen::Map<Eigen::VectorXd>(q_out + r * dof, dof) = result.q;
         Eigen::Map<Eigen::Vector3d>(reached_out + 3 * r) = result.p_reached;
         error_out[r] = result.error;
+        const Eigen::Quaterniond& Q = result.Q_reached;
+        quat_out[4 * r] = Q.w();
+        quat_out[4 * r + 1] = Q.x();
+        quat_out[4 * r + 2] = Q.y();
+        quat_out[4 * r + 3] = Q.z();
+        angle_out[r] = result.angle_error;
         char32_t* text = status_out + r * kStatusChars;
         std::fill(text, text + kStatusChars, U'\0');
         const char* name = ToString(result.status);
@@ -212,34 +228,29 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
   if (rows.single) {
     out.q = q.attr("reshape")(dof);
     out.reached = reached.attr("reshape")(3);
+    out.reached_quat = reached_quat.attr("reshape")(4);
     out.error = py::float_(error_out[0]);
+    out.angle_error = py::float_(angle_out[0]);
     out.status = status.attr("item")(0);
     out.iterations = py::int_(iterations_out[0]);
   } else {
     out.q = q;
     out.reached = reached;
+    out.reached_quat = reached_quat;
     out.error = error;
+    out.angle_error = angle_error;
     out.status = status;
     out.iterations = iterations;
   }
   return out;
 }
 
-std::unique_ptr<Solver> ModelFreeSolver(const std::string& name, const Chain& chain) {
-  if (name == "kdl-nr") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl);
-  if (name == "kdl-nr-restarts")
-    return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, MoveItKdlOptions());
-  if (name == "kdl-lma") return MakeKdlSolver(chain, KdlMethod::kLma);
-  if (name == "analytic") {
-    const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);
-    if (!seed) {
-      throw InputError("--solver analytic: the closed form exists for the seed arm only, not for '" +
-                       chain.name() + "'");
-    }
-    return std::make_unique<AnalyticSeedSolver>(*seed);
-  }
-  throw InputError("solver: expected one of analytic, kdl-nr, kdl-nr-restarts, kdl-lma without a model ('" +
-                   name + "' needs a model: Solver(model, '" + name + "')), got '" + name + "'");
+SolverSettings Settings(double timeout) {
+  SolverSettings settings;
+  settings.pose.timeout_s = timeout;
+  std::string error;
+  if (!settings.pose.IsValid(&error)) throw py::value_error("timeout: " + error);
+  return settings;
 }
 
 py::dict MakeDatasetFile(const Chain& chain, const std::string& output, const std::string& sampler,
@@ -388,12 +399,17 @@ Writes the network as one ONNX graph, as `deepik export --format onnx`: input 't
 What Solver.solve returns, one row per target (no batch dimension for a single (3,) target):
   q          (n, dof) float64  joint values (rad or m), chain order; always finite and within the limits
   reached    (n, 3)   float64  FK(q) tip position (m, base frame)
+  reached_quat (n, 4) float64  FK(q) tip orientation, unit quaternion [qw, qx, qy, qz] with qw >= 0
   error      (n,)     float64  |reached - target| (m)
+  angle_error (n,)    float64  angle of the rotation between reached and target orientation (rad);
+                               NaN for position targets
   status     (n,)     str      'converged', 'approximate', 'out of reach' or 'failed' (the CLI's words)
   iterations (n,)     int32    the solver's iterations)doc")
       .def_readonly("q", &SolveResults::q)
       .def_readonly("reached", &SolveResults::reached)
+      .def_readonly("reached_quat", &SolveResults::reached_quat)
       .def_readonly("error", &SolveResults::error)
+      .def_readonly("angle_error", &SolveResults::angle_error)
       .def_readonly("status", &SolveResults::status)
       .def_readonly("iterations", &SolveResults::iterations)
       .def("__repr__", [](const SolveResults& r) {
@@ -404,28 +420,35 @@ What Solver.solve returns, one row per target (no batch dimension for a single (
   py::class_<PySolver>(m, "Solver", R"doc(
 An IK solver, as `deepik solve --solver NAME`. Const and thread-safe.
 
-Solver(model, name="refined")  network, refined, analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma
-Solver(arm, name)              the model-free ones: analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma
+Solver(model, name="refined")  any of solver_names(): network, refined, lm, analytic (seed arm), kdl-*
+Solver(arm, name="lm")         the ones that need no model: lm (deepik's LM from mid-range with
+                               restarts in a 5 ms budget), analytic (seed arm), kdl-nr,
+                               kdl-nr-restarts, kdl-lma, kdl-lma-restarts
+timeout: the time budget per target (s) of pose refinement, lm and the KDL restarts (as the CLI's
+--timeout, in seconds here; default 0.005)
 Raises deepik.InputError for an unknown name.)doc")
-      .def(py::init([](const IkModel& model, const std::string& name) {
-             return PySolver{MakeSolver(name, model)};
+      .def(py::init([](const IkModel& model, const std::string& name, double timeout) {
+             return PySolver{MakeSolver(name, model.chain(), &model, Settings(timeout))};
            }),
-           py::arg("model"), py::arg("name") = "refined", py::keep_alive<1, 2>())
-      .def(py::init([](const Chain& arm, const std::string& name) {
-             return PySolver{ModelFreeSolver(name, arm)};
+           py::arg("model"), py::arg("name") = "refined", py::arg("timeout") = PoseRefineOptions{}.timeout_s,
+           py::keep_alive<1, 2>())
+      .def(py::init([](const Chain& arm, const std::string& name, double timeout) {
+             return PySolver{MakeSolver(name, arm, nullptr, Settings(timeout))};
            }),
-           py::arg("arm"), py::arg("name"), py::keep_alive<1, 2>())
+           py::arg("arm"), py::arg("name") = "lm", py::arg("timeout") = PoseRefineOptions{}.timeout_s,
+           py::keep_alive<1, 2>())
       .def_property_readonly("name", [](const PySolver& s) { return s.solver->name(); })
       .def_property_readonly(
           "arm", [](const PySolver& s) -> const Chain& { return s.solver->chain(); },
           py::return_value_policy::reference_internal)
       .def("solve", &Solve, py::arg("targets"), py::arg("threads") = 1, R"doc(
-Solves IK for tip positions: targets of shape (n, 3) (m, base frame; float64 is read in place,
-other real dtypes are converted), or one target of shape (3,). Returns SolveResults (q, reached,
-error, status, iterations as NumPy arrays). `threads` (1..256) threads share the batch; the GIL is
+Solves IK for tip positions, targets of shape (n, 3) (m, base frame), or full poses, (n, 7)
+[x, y, z, qw, qx, qy, qz] (the tip orientation in the base frame, w first, either sign; a norm off
+by more than 1e-6 raises ValueError), or one target of shape (3,) or (7,). float64 is read in place,
+other real dtypes are converted. Returns SolveResults (q, reached, reached_quat, error,
+angle_error, status, iterations as NumPy arrays). `threads` (1..256) threads share the batch; the GIL is
 released while solving. NaN, inf or coordinates beyond +-1e4 m raise ValueError; a wrong shape
-ValueError; a non-numeric dtype TypeError. Pose targets (n, 7) [x, y, z, qw, qx, qy, qz] are
-reserved for full-pose solving (not supported yet: ValueError).)doc")
+ValueError; a non-numeric dtype TypeError.)doc")
       .def("__repr__", [](const PySolver& s) { return "deepik.Solver('" + s.solver->name() + "')"; });
 
   m.def("solver_names", &SolverNames, "the names Solver(model, name) knows");

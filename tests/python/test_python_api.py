@@ -95,7 +95,7 @@ def test_threads_give_the_same_answers(seed_model):
 def test_bad_input_raises_clear_errors(seed_model):
     solver = deepik.Solver(deepik.Model(seed_model), "network")
     arm = solver.arm
-    with pytest.raises(ValueError, match=r"targets: expected shape \(n, 3\) or \(3,\), got \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"targets: expected shape \(n, 3\), \(n, 7\), \(3,\) or \(7,\), got \(4, 2\)"):
         solver.solve(np.zeros((4, 2)))
     with pytest.raises(ValueError, match=r"got \(2, 3, 1\)"):
         solver.solve(np.zeros((2, 3, 1)))
@@ -107,8 +107,8 @@ def test_bad_input_raises_clear_errors(seed_model):
         solver.solve(np.array([["a", "b", "c"]]))
     with pytest.raises(TypeError, match="got dtype complex128"):
         solver.solve(np.zeros((2, 3), dtype=complex))
-    with pytest.raises(ValueError, match="pose targets"):
-        solver.solve(np.zeros((2, 7)))
+    with pytest.raises(ValueError, match=r"targets: row 1: expected a unit quaternion .* got norm 2"):
+        solver.solve(np.array([[0.1, 0.2, 0.3, 1, 0, 0, 0], [0.1, 0.2, 0.3, 2, 0, 0, 0]]))
     with pytest.raises(ValueError, match=r"q: expected shape \(n, 4\) or \(4,\), got \(5, 3\)"):
         arm.fk(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="q: row 0, column 1: expected a finite number, got inf"):
@@ -138,3 +138,39 @@ def test_help_says_units_frames_and_shapes():
     text = deepik.Solver.solve.__doc__ + deepik.SolveResults.__doc__ + deepik.Arm.fk.__doc__
     for words in ["(n, 3)", "(n, dof)", "(n, 7)", "base frame", "(m", "rad", "GIL"]:
         assert words in text, words
+
+
+def rotation_of(quat):
+    """Rotation matrix of a unit quaternion [w, x, y, z] (an independent route from Eigen's)."""
+    w, x, y, z = quat
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def test_pose_targets_round_trip_with_the_model_free_solver():
+    """FK -> solve (n, 7) poses, both quaternion signs -> FK: position and angle within tolerance,
+    the angle recomputed here from the rotation matrices' trace."""
+    arm = deepik.Arm("panda")
+    q_true = random_q(arm, 40, 11)
+    poses = arm.fk(q_true)
+    poses[1::2, 3:] *= -1  # the other sign of the same orientation
+    solver = deepik.Solver(arm, timeout=1.0)  # lm, no model; a budget no load can exhaust
+    assert solver.name == "lm"
+    result = solver.solve(poses)
+    assert result.q.shape == (40, arm.dof) and result.reached_quat.shape == (40, 4)
+    assert np.all(result.status == "converged"), result.status
+    reached = arm.fk(result.q)
+    np.testing.assert_allclose(reached[:, :3], poses[:, :3], atol=1e-8)
+    np.testing.assert_allclose(reached[:, 3:], result.reached_quat, atol=1e-12)
+    for i in range(40):
+        r = rotation_of(poses[i, 3:]).T @ rotation_of(reached[i, 3:])
+        angle = np.arccos(np.clip((np.trace(r) - 1) / 2, -1, 1))
+        assert angle < 1e-6 and abs(angle - result.angle_error[i]) < 1e-7
+    # Position targets on the same solver: angle_error is NaN.
+    positions = solver.solve(poses[:3, :3])
+    assert np.all(np.isnan(positions.angle_error)) and positions.error.max() < 1e-8
+    one = solver.solve(poses[0])
+    assert one.q.shape == (arm.dof,) and isinstance(one.angle_error, float) and one.angle_error < 1e-6
