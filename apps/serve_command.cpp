@@ -17,6 +17,11 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
       ->add_option("--threads", serve->threads,
                    "worker threads that run requests (1..256; slow clients hold none)")
       ->capture_default_str();
+  command
+      ->add_option_function<double>(
+          "--timeout", [serve](double ms) { serve->solve_timeout_seconds = 1e-3 * ms; },
+          "time budget per target (ms) of pose refinement, lm and the KDL restarts (default 5)")
+      ->check(NumberIn(1e-3, 6e4));
   command->add_option("--web-root", serve->web_root, "the page's folder (default: deepik's web/)");
   command->add_option("--allow-host", serve->allowed_hosts,
                       "also accept requests whose Host header names this (repeatable; default: only the "

@@ -772,6 +772,8 @@ bool ServeOptions::IsValid(std::string* error) const {
     message = "max_targets: expected at least 1";
   else if (max_workspace_points < 1)
     message = "max_workspace_points: expected at least 1";
+  else if (!(solve_timeout_seconds >= 1e-6 && solve_timeout_seconds <= 60))
+    message = "solve_timeout_seconds: expected 1e-6..60, got " + Json(solve_timeout_seconds).dump();
   if (error != nullptr) *error = message;
   return message.empty();
 }
@@ -803,7 +805,9 @@ struct WebServer::Impl {
   void BuildSolvers() {
     for (const std::string& name : SolverNames()) {
       try {
-        solvers[name] = MakeSolver(name, model);
+        SolverSettings settings;
+        settings.pose.timeout_s = options.solve_timeout_seconds;
+        solvers[name] = MakeSolver(name, model.chain(), &model, settings);
         solver_names.push_back(name);
       } catch (const InputError&) {
         // Not applicable to this arm (the closed form exists for the seed arm only).

@@ -51,6 +51,8 @@ struct ServeOptions {
   int max_connections = 512;
   int max_targets = 1000;            ///< per batch request
   int max_workspace_points = 20000;  ///< per /api/workspace request
+  /// Time budget per target (s) of pose refinement, lm and the KDL restarts (`solve --timeout`).
+  double solve_timeout_seconds = 0.005;
   /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
   /// DNS rebinding: a web page that renames its own address to 127.0.0.1 cannot reach the API).
   std::vector<std::string> allowed_hosts;
