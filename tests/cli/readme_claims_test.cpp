@@ -1,4 +1,4 @@
-// The README's figures for the shipped seed model, checked at the precision it states: the test
+// The README's figures for the shipped models, checked at the precision it states: the test
 // takes the command from the README itself, runs it, and compares what it measures with the text.
 #include <gtest/gtest.h>
 
@@ -94,6 +94,43 @@ TEST(ReadmeClaims, ShippedSeedModelFiguresAreWhatTheReadmesCommandMeasures) {
   expect_printed(1e9 * f["max_m"].get<double>(), claim.refined_max_nm, "refined max (nm)");
   expect_printed(1e9 * f["median_m"].get<double>(), claim.refined_median_nm, "refined median (nm)");
   EXPECT_EQ(refined["limit_violations"].get<int>(), 0);
+}
+
+// The README's table of shipped pose models: each row names the model file and the figures that
+// `deepik eval --model FILE` (the command above the table: 10,000 unseen poses, seed 2024) prints.
+TEST(ReadmeClaims, ShippedPoseModelFiguresAreWhatEvalMeasures) {
+  const std::string readme = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/README.md");
+  const size_t at = readme.find("### Shipped pose models");
+  ASSERT_NE(at, std::string::npos) << "README: the pose models' section is missing";
+  const std::string text = readme.substr(at, 4000);
+  ASSERT_NE(text.find("\nbuild/deepik eval --model models/ARM-pose.safetensors\n"), std::string::npos);
+  const std::regex row(
+      "\\| [a-z0-9]+ [^|]*\\| `(models/[a-z0-9]+-pose\\.safetensors)` \\|[^|]*\\| ([0-9.]+) / ([0-9.]+) / "
+      "([0-9.]+) \\| ([0-9.]+) / ([0-9.]+) / ([0-9.]+) \\|");
+  int rows = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), row), end; it != end; ++it, ++rows) {
+    const std::smatch& m = *it;
+    SCOPED_TRACE(m[1].str());
+    TempDir dir;
+    const testing::CliResult r = RunCli(
+        "eval --model '" + std::string(DEEPIK_SOURCE_DIR) + "/" + m[1].str() + "' --json report.json", dir);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const nlohmann::json report = nlohmann::json::parse(ReadFile(dir.Path("report.json")));
+    ASSERT_EQ(report["count"], 10000);
+    EXPECT_EQ(report["limit_violations"], 0);
+    const double kDeg = 180.0 / 3.14159265358979323846;
+    const double measured[] = {1e3 * report["position_m"]["median"].get<double>(),
+                               1e3 * report["position_m"]["p95"].get<double>(),
+                               1e3 * report["position_m"]["p99"].get<double>(),
+                               kDeg * report["angle_rad"]["median"].get<double>(),
+                               kDeg * report["angle_rad"]["p95"].get<double>(),
+                               kDeg * report["angle_rad"]["p99"].get<double>()};
+    for (int k = 0; k < 6; ++k) {
+      const double claimed = std::stod(m[2 + k]);
+      EXPECT_NEAR(measured[k], claimed, HalfLastDigit(claimed) * (1 + 1e-9)) << "column " << k;
+    }
+  }
+  EXPECT_EQ(rows, 3) << "expected rows for panda, ur5 and iiwa14";
 }
 
 }  // namespace

@@ -9,7 +9,11 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
@@ -271,6 +275,48 @@ TEST(PoseModelTest, ShippedPositionModelsStillLoadAsPositionModels) {
     EXPECT_EQ(model.target(), TargetKind::kPosition) << name;
     // Their description is written back unchanged: no "target" field for position models.
     EXPECT_EQ(NetworkOptionsToJson(model.network()), model.file().metadata.at("network")) << name;
+  }
+}
+
+// The angle of R_a^T R_b from its skew part, asin(|vee(E - E^T)| / 2): well conditioned near 0,
+// where the trace formula is not, and independent of the solvers' quaternion route.
+double SkewAngle(const Eigen::Matrix3d& R_a, const Eigen::Matrix3d& R_b) {
+  const Eigen::Matrix3d E = R_a.transpose() * R_b;
+  const Eigen::Vector3d vee(E(2, 1) - E(1, 2), E(0, 2) - E(2, 0), E(1, 0) - E(0, 1));
+  return std::asin(std::min(1.0, 0.5 * vee.norm()));
+}
+
+// The shipped pose models (README, "Shipped pose models"): pose models of their arm whose network
+// answers are finite and within the limits, and from whose answers `refined` reaches FK poses of
+// seeded random configurations within its 1e-9 m / 1e-9 rad tolerance: checked by FK of the answer
+// (not the solver's word), with a budget the test never reaches.
+TEST(ShippedPoseModels, RefinedFromTheNetworkReachesFkPosesOnEveryArm) {
+  const std::vector<std::pair<std::string, int>> arms = {{"panda", 7}, {"ur5", 6}, {"iiwa14", 7}};
+  for (const auto& [arm, joints] : arms) {
+    SCOPED_TRACE(arm);
+    const IkModel model =
+        IkModel::Load(std::string(DEEPIK_SOURCE_DIR) + "/models/" + arm + "-pose.safetensors");
+    ASSERT_EQ(model.target(), TargetKind::kPose);
+    const Chain& chain = model.chain();
+    ASSERT_EQ(chain.num_joints(), joints);
+    SolverSettings settings;
+    settings.pose.timeout_s = 100.0;
+    const std::unique_ptr<Solver> network = MakeSolver("network", chain, &model, settings);
+    const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, settings);
+    std::mt19937_64 rng(31);
+    for (int i = 0; i < 25; ++i) {
+      const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
+      const IkTarget target(X.translation(), Eigen::Quaterniond(X.linear()));
+      const SolveResult guess = network->Solve(target);
+      EXPECT_TRUE(guess.q.allFinite());
+      EXPECT_TRUE(chain.WithinLimits(guess.q));
+      const SolveResult r = refined->Solve(target);
+      EXPECT_EQ(r.status, SolveStatus::kConverged);
+      EXPECT_TRUE(chain.WithinLimits(r.q));
+      const Eigen::Isometry3d X_reached = TipPose(chain, r.q);
+      EXPECT_LE((X_reached.translation() - X.translation()).norm(), 1e-9);
+      EXPECT_LE(SkewAngle(X.linear(), X_reached.linear()), 1e-9 + 1e-14);
+    }
   }
 }
 
