@@ -320,6 +320,30 @@ TEST(ShippedPoseModels, RefinedFromTheNetworkReachesFkPosesOnEveryArm) {
   }
 }
 
+// `refined` on a DH arm (a Puma 560 table): even from an untrained pose network's answer, it reaches
+// FK poses within its tolerance by FK of the answer (its restarts cover a useless start).
+TEST(ShippedPoseModels, RefinedRoundTripsOnADhArmFromAnUntrainedNetwork) {
+  const Chain chain = testing::MakePumaDh();
+  NetworkOptions network;
+  network.target = TargetKind::kPose;
+  network.depth = 2;
+  network.width = 16;
+  const IkModel model = RandomModel(chain, network, 5);
+  SolverSettings settings;
+  settings.pose.timeout_s = 100.0;
+  const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, settings);
+  std::mt19937_64 rng(13);
+  for (int i = 0; i < 12; ++i) {
+    const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
+    const SolveResult r = refined->Solve(IkTarget(X.translation(), Eigen::Quaterniond(X.linear())));
+    EXPECT_EQ(r.status, SolveStatus::kConverged);
+    EXPECT_TRUE(chain.WithinLimits(r.q));
+    const Eigen::Isometry3d X_reached = TipPose(chain, r.q);
+    EXPECT_LE((X_reached.translation() - X.translation()).norm(), 1e-9);
+    EXPECT_LE(SkewAngle(X.linear(), X_reached.linear()), 1e-9 + 1e-14);
+  }
+}
+
 TEST(PoseTrainerTest, PoseTargetsNeedJointLabels) {
   SamplerOptions sampler;
   sampler.kind = SamplerKind::kWorkspace;

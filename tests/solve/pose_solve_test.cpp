@@ -32,22 +32,7 @@ double TraceAngle(const Eigen::Matrix3d& R_a, const Eigen::Matrix3d& R_b) {
   return std::acos(std::max(-1.0, std::min(1.0, c)));
 }
 
-// A Puma 560 from its standard DH table (a DH arm unlike the built-in ones).
-Chain MakePumaDh() {
-  const double a[] = {0, 0.4318, 0.0203, 0, 0, 0};
-  const double d[] = {0, 0, 0.15005, 0.4318, 0, 0};
-  const double alpha[] = {kPi / 2, 0, -kPi / 2, kPi / 2, -kPi / 2, 0};
-  const double lower[] = {-2.79, -3.93, -0.79, -1.92, -1.75, -4.64};
-  const double upper[] = {2.79, 0.79, 3.93, 2.97, 1.75, 4.64};
-  std::vector<DhRow> rows;
-  for (int i = 0; i < 6; ++i) {
-    rows.push_back(DhRow{"j" + std::to_string(i + 1), JointType::kRevolute, a[i], alpha[i], d[i], 0.0,
-                         lower[i], upper[i]});
-  }
-  return ChainFromDh("puma_dh", DhConvention::kStandard, rows);
-}
-
-std::vector<Chain> Arms() { return {MakePanda(), MakeUr5(), MakeIiwa14(), MakePumaDh()}; }
+std::vector<Chain> Arms() { return {MakePanda(), MakeUr5(), MakeIiwa14(), testing::MakePumaDh()}; }
 
 IkTarget PoseTarget(const Chain& chain, const Eigen::VectorXd& q) {
   const Eigen::Isometry3d X = TipPose(chain, q);
