@@ -90,13 +90,14 @@ PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& 
   for (size_t i = 0; i < std::min<size_t>(targets.size(), 20); ++i) (void)solver.Solve(targets[i]);
   std::vector<double> times_us;
   times_us.reserve(targets.size());
-  double total_us = 0;
+  double total_us = 0, total_iterations = 0;
   for (const IkTarget& target : targets) {
     const Clock::time_point start = Clock::now();
     const SolveResult r = solver.Solve(target);
     const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
     times_us.push_back(us);
     total_us += us;
+    total_iterations += r.iterations;
     const bool finite = r.q.size() == chain.num_joints() && r.q.allFinite();
     if (!finite) {
       ++row.non_finite;
@@ -118,6 +119,7 @@ PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& 
   }
   if (!times_us.empty()) {
     row.mean_us = total_us / static_cast<double>(times_us.size());
+    row.mean_iterations = total_iterations / static_cast<double>(times_us.size());
     row.median_us = Percentile(times_us, 0.5);
     row.p99_us = Percentile(times_us, 0.99);
   }
@@ -135,20 +137,22 @@ double PoseBatchThroughput(const Solver& solver, const std::vector<IkTarget>& ta
 
 std::string PoseBenchMarkdown(const std::vector<PoseBenchRow>& rows) {
   std::string out =
-      "| set | solver | success | mean | median | p99 | claimed converged | false claims | out of reach | "
-      "limit violations | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "| set | solver | success | mean | median | p99 | iterations (mean) | claimed converged | false claims "
+      "| "
+      "out of reach | limit violations | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PoseBenchRow& r : rows) {
     char line[512];
     const double rate =
         r.targets > 0 ? 100.0 * static_cast<double>(r.successes) / static_cast<double>(r.targets) : 0;
-    std::snprintf(line, sizeof(line),
-                  "| %s | %s | %.2f %% (%lld/%lld) | %.1f us | %.1f us | %.1f us | %lld | %lld | %lld | %lld "
-                  "| %lld |\n",
-                  r.set.c_str(), r.solver.c_str(), rate, static_cast<long long>(r.successes),
-                  static_cast<long long>(r.targets), r.mean_us, r.median_us, r.p99_us,
-                  static_cast<long long>(r.claimed_converged), static_cast<long long>(r.false_claims),
-                  static_cast<long long>(r.out_of_reach), static_cast<long long>(r.limit_violations),
-                  static_cast<long long>(r.non_finite));
+    std::snprintf(
+        line, sizeof(line),
+        "| %s | %s | %.2f %% (%lld/%lld) | %.1f us | %.1f us | %.1f us | %.1f | %lld | %lld | %lld | %lld "
+        "| %lld |\n",
+        r.set.c_str(), r.solver.c_str(), rate, static_cast<long long>(r.successes),
+        static_cast<long long>(r.targets), r.mean_us, r.median_us, r.p99_us, r.mean_iterations,
+        static_cast<long long>(r.claimed_converged), static_cast<long long>(r.false_claims),
+        static_cast<long long>(r.out_of_reach), static_cast<long long>(r.limit_violations),
+        static_cast<long long>(r.non_finite));
     out += line;
   }
   return out;

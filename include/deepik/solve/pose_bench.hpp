@@ -56,6 +56,9 @@ struct PoseBenchRow {
   int64_t limit_violations = 0;
   int64_t non_finite = 0;
   double mean_us = 0, median_us = 0, p99_us = 0;  ///< per target, failures included
+  /// The solver's own count per target (SolveResult::iterations: over all its starts; 0 for the
+  /// network), mean over the set: a measure of the work that the machine's load does not change.
+  double mean_iterations = 0;
 };
 
 /// Solves every target once on this thread, each timed alone (steady_clock), with no start
@@ -66,7 +69,8 @@ PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& 
 /// Targets per second of one SolveBatch over `targets` on `threads` threads.
 double PoseBatchThroughput(const Solver& solver, const std::vector<IkTarget>& targets, int threads);
 
-/// The rows as a Markdown table (success rate, mean, median, p99, claims, violations).
+/// The rows as a Markdown table (success rate, mean, median, p99, mean iterations, claims,
+/// violations).
 std::string PoseBenchMarkdown(const std::vector<PoseBenchRow>& rows);
 
 }  // namespace deepik
