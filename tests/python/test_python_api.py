@@ -242,7 +242,7 @@ def test_type_stubs_cover_the_module():
     for name in ["Arm", "Model", "Solver"]:
         methods = {n.name: n for n in declared[name].body if isinstance(n, ast.FunctionDef)}
         for method in ["__init__"] + (["solve"] if name == "Solver" else []):
-            runtime = getattr(_core, name) if method == "__init__" else getattr(_core.Solver, method)
+            runtime = getattr(getattr(_core, name), method)
             # pybind11 puts the signature on the docstring's first line(s): "solve(self: ..., targets: object, ...)"
             runtime_names = re.findall(r"(\w+): ", runtime.__doc__.split(")")[0] + ")")
             stub_names = [a.arg for a in methods[method].args.args]
