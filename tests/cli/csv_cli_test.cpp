@@ -237,7 +237,7 @@ TEST(CsvCliTest, ABadRowAfterManyStreamedBlocksStillFailsTheWholeRun) {
 }
 
 TEST(CsvCliTest, SolveStreamsBlocksOnThreadsWithTheSameBytesAsOneSolveAtATime) {
-  const IkSeedModel model = IkSeedModel::Load(kSeedModel);
+  const IkModel model = IkModel::Load(kSeedModel);
   const std::unique_ptr<Solver> solver = MakeSolver("analytic", model);
   std::mt19937_64 rng(8);
   std::uniform_real_distribution<double> u(-2.5, 2.5);
