@@ -59,6 +59,20 @@ void BM_Solver(benchmark::State& state, const std::string& name) {
   }
 }
 
+// The network's forward pass alone (IkModel::Predict) in each precision: float64 sums (the
+// `network` solver, equal to the ONNX export) against float32 ones (the `refined` solver's start).
+void BM_Predict(benchmark::State& state, ForwardPrecision precision) {
+  const std::vector<IkTarget>& targets = Targets();
+  IkModel::Scratch scratch;
+  Eigen::VectorXd q(Model().chain().num_joints());
+  size_t i = 0;
+  for (auto _ : state) {
+    Model().Predict(targets[i].p_BT, q, &scratch, precision);
+    benchmark::DoNotOptimize(q.data());
+    i = (i + 1) % targets.size();
+  }
+}
+
 // The same network through libtorch, one query per call: the per-call overhead the lean path avoids.
 void BM_NetworkLibtorchSingle(benchmark::State& state) {
   at::set_num_threads(1);
@@ -93,6 +107,8 @@ BENCHMARK_CAPTURE(BM_SolveBatch, analytic, std::string("analytic"))
     ->Arg(1)
     ->Arg(10000)
     ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Predict, float64, ForwardPrecision::kFloat64);
+BENCHMARK_CAPTURE(BM_Predict, float32, ForwardPrecision::kFloat32);
 BENCHMARK_CAPTURE(BM_Solver, network, std::string("network"));
 BENCHMARK(BM_NetworkLibtorchSingle);
 BENCHMARK_CAPTURE(BM_Solver, refined, std::string("refined"));

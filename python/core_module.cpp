@@ -8,6 +8,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -158,10 +159,34 @@ struct PySolver {
   std::unique_ptr<Solver> solver;
 };
 
-SolveResults Solve(const PySolver& self, const py::handle& targets_object, int threads) {
+// Per-axis bounds of the error twist: the CLI's --bounds text ("rz=free", "x=1e-3,y=1e-3"), or 6
+// numbers x, y, z (m), rx, ry, rz (rad), >= 0, inf for free.
+Vector6d Bounds(const py::object& bounds) {
+  if (bounds.is_none()) return Vector6d::Zero();
+  if (py::isinstance<py::str>(bounds)) return ParseAxisBounds(bounds.cast<std::string>());
+  const py::array_t<double> values = py::array_t<double, py::array::forcecast>::ensure(bounds);
+  if (!values || values.ndim() != 1 || values.shape(0) != 6) {
+    throw py::value_error(
+        "bounds: expected a text such as 'rz=free' or 6 numbers x, y, z (m), rx, ry, rz (rad), got " +
+        std::string(py::repr(bounds)));
+  }
+  Vector6d out;
+  for (int i = 0; i < 6; ++i) {
+    out[i] = values.at(i);
+    if (!(out[i] >= 0)) {
+      throw py::value_error("bounds: item " + std::to_string(i) +
+                            ": expected a number >= 0 (inf: free), got " + FormatDouble(out[i]));
+    }
+  }
+  return out;
+}
+
+SolveResults Solve(const PySolver& self, const py::handle& targets_object, int threads,
+                   const py::object& bounds_object) {
   if (threads < 1 || threads > 256) {
     throw py::value_error("threads: expected 1..256, got " + std::to_string(threads));
   }
+  const Vector6d bounds = Bounds(bounds_object);
   const Rows rows = ReadRows(targets_object, "targets", {3, 7}, "(n, 3), (n, 7), (3,) or (7,)");
   CheckValues(rows, "targets", kMaxTargetCoordinate);
   const bool poses = rows.array.shape(1) == 7;
@@ -201,6 +226,7 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
       for (py::ssize_t r = first; r < last; ++r) {
         IkTarget& target = targets[static_cast<size_t>(r - first)];
         target.p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+        target.bounds = bounds;
         if (poses)
           target.Q_BT = Eigen::Quaterniond(rows(r, 3), rows(r, 4), rows(r, 5), rows(r, 6)).normalized();
       }
@@ -245,12 +271,40 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
   return out;
 }
 
-SolverSettings Settings(double timeout) {
+// The CLI's solver settings (--timeout in ms there, in s here; --position-tolerance,
+// --angle-tolerance), with its ranges and messages.
+SolverSettings Settings(double timeout, double position_tolerance, double angle_tolerance) {
+  const auto check = [](const char* name, double value, double min, double max) {
+    if (!(value >= min && value <= max)) {
+      throw py::value_error(std::string(name) + ": expected a number in [" + FormatDouble(min) + ", " +
+                            FormatDouble(max) + "], got " + FormatDouble(value));
+    }
+  };
+  check("timeout", timeout, 1e-6, 60.0);
+  check("position_tolerance", position_tolerance, 1e-15, 1.0);
+  check("angle_tolerance", angle_tolerance, 1e-15, 1.0);
   SolverSettings settings;
   settings.pose.timeout_s = timeout;
-  std::string error;
-  if (!settings.pose.IsValid(&error)) throw py::value_error("timeout: " + error);
+  settings.pose.position_tolerance = position_tolerance;
+  settings.pose.angle_tolerance = angle_tolerance;
+  settings.refine.tolerance = position_tolerance;
   return settings;
+}
+
+// Solver(model_or_arm, name=None, ...): a Model makes any solver (default refined), an Arm the
+// ones that need no model (default lm).
+PySolver MakePySolver(const py::object& source, const std::optional<std::string>& name, double timeout,
+                      double position_tolerance, double angle_tolerance) {
+  const SolverSettings settings = Settings(timeout, position_tolerance, angle_tolerance);
+  if (py::isinstance<IkModel>(source)) {
+    const IkModel& model = source.cast<const IkModel&>();
+    return PySolver{MakeSolver(name.value_or("refined"), model.chain(), &model, settings)};
+  }
+  if (py::isinstance<Chain>(source)) {
+    return PySolver{MakeSolver(name.value_or("lm"), source.cast<const Chain&>(), nullptr, settings)};
+  }
+  throw py::type_error("Solver: expected a deepik.Model or a deepik.Arm, got " +
+                       std::string(py::str(source.get_type().attr("__name__"))));
 }
 
 py::dict MakeDatasetFile(const Chain& chain, const std::string& output, const std::string& sampler,
@@ -311,6 +365,11 @@ Immutable; one Arm can serve many threads.
 Arm(arm, base="", tip="")
     arm: a built-in name (seed, planar2, panda, ur5, iiwa14), a DH table (*.json) or a URDF (*.urdf)
     base, tip: URDF links (default: the root link; the end of the longest actuated chain)
+
+Joint values q are float64 arrays of shape (n, dof) (or (dof,)), in chain order (joint_names),
+rad for revolute and m for prismatic joints. fk(q) -> (n, 7) tip poses [x, y, z, qw, qx, qy, qz]:
+position in m, orientation a unit quaternion, w first, both in the base frame B.
+lower, upper: joint limits, float64 (dof,), rad or m; reach: m.
 Raises deepik.InputError (a ValueError) for an unknown name or a bad file, with the CLI's message.)doc")
       .def(py::init([](const std::string& arm, const std::string& base, const std::string& tip) {
              return LoadArm(ArmSpec{arm, base, tip});
@@ -360,6 +419,10 @@ NaN or inf raise ValueError. The GIL is released meanwhile.)doc")
 A trained model file (safetensors: weights, arm, normalisation, options, history, metrics).
 
 Model(path)
+    path: a .safetensors file written by `deepik train` or deepik.train
+Use it through Solver(model, "network" or "refined"): targets (n, 3) tip positions in m in the
+arm's base frame (or (n, 7) poses for a pose model) -> q (n, dof) joint values in rad or m.
+arm: the deepik.Arm it was trained for; network: its architecture (dict).
 Raises deepik.InputError naming the file when it is missing, truncated or not a model.)doc")
       .def(py::init(&IkModel::Load), py::arg("path"))
       .def_property_readonly("arm", &IkModel::chain, py::return_value_policy::reference_internal,
@@ -418,37 +481,59 @@ What Solver.solve returns, one row per target (no batch dimension for a single (
       });
 
   py::class_<PySolver>(m, "Solver", R"doc(
-An IK solver, as `deepik solve --solver NAME`. Const and thread-safe.
+An IK solver, as `deepik solve --solver NAME`: tip targets in the arm's base frame B -> joint
+values. Const and thread-safe.
 
-Solver(model, name="refined")  any of solver_names(): network, refined, lm, analytic (seed arm), kdl-*
-Solver(arm, name="lm")         the ones that need no model: lm (deepik's LM from mid-range with
-                               restarts in a 5 ms budget), analytic (seed arm), kdl-nr,
-                               kdl-nr-restarts, kdl-lma, kdl-lma-restarts
-timeout: the time budget per target (s) of pose refinement, lm and the KDL restarts (as the CLI's
---timeout, in seconds here; default 0.005)
-Raises deepik.InputError for an unknown name.)doc")
-      .def(py::init([](const IkModel& model, const std::string& name, double timeout) {
-             return PySolver{MakeSolver(name, model.chain(), &model, Settings(timeout))};
-           }),
-           py::arg("model"), py::arg("name") = "refined", py::arg("timeout") = PoseRefineOptions{}.timeout_s,
-           py::keep_alive<1, 2>())
-      .def(py::init([](const Chain& arm, const std::string& name, double timeout) {
-             return PySolver{MakeSolver(name, arm, nullptr, Settings(timeout))};
-           }),
-           py::arg("arm"), py::arg("name") = "lm", py::arg("timeout") = PoseRefineOptions{}.timeout_s,
-           py::keep_alive<1, 2>())
+Solver(model, name="refined", timeout=0.005, position_tolerance=1e-9, angle_tolerance=1e-9)
+    model: a deepik.Model; name: any of solver_names(): network (the network alone), refined
+    (network + exact refinement), lm, analytic (seed arm), kdl-nr, kdl-nr-restarts, kdl-lma,
+    kdl-lma-restarts
+Solver(arm, name="lm", ...)
+    arm: a deepik.Arm, for the solvers that need no model: lm (deepik's Levenberg-Marquardt from
+    mid-range with restarts), analytic, kdl-*
+timeout: time budget per target in s (the CLI's --timeout, which is in ms) of pose refinement, lm
+    and the KDL restarts, in [1e-6, 60]
+position_tolerance: position error (m) that counts as reached (lm, refined), in [1e-15, 1]
+angle_tolerance: angle error (rad) that counts as reached (lm, refined; pose targets), in [1e-15, 1]
+
+solve(targets, threads=1, bounds=None) -> SolveResults
+    targets: float64 array of shape (n, 3) tip positions [x, y, z] (m, base frame), or (n, 7) tip
+    poses [x, y, z, qw, qx, qy, qz] (unit quaternion, w first, base frame), or one (3,) or (7,).
+    Results: q (n, dof) float64 joint values (rad or m), reached (n, 3), reached_quat (n, 4),
+    error (n,) m, angle_error (n,) rad, status (n,) str, iterations (n,) int32.
+
+Raises deepik.InputError (a ValueError) for an unknown name or a solver that needs a model, with
+the CLI's message; ValueError for settings out of range; TypeError for anything but a Model or an
+Arm.)doc")
+      .def(py::init(&MakePySolver), py::arg("model_or_arm"), py::arg("name") = py::none(),
+           py::arg("timeout") = PoseRefineOptions{}.timeout_s,
+           py::arg("position_tolerance") = PoseRefineOptions{}.position_tolerance,
+           py::arg("angle_tolerance") = PoseRefineOptions{}.angle_tolerance, py::keep_alive<1, 2>())
       .def_property_readonly("name", [](const PySolver& s) { return s.solver->name(); })
       .def_property_readonly(
           "arm", [](const PySolver& s) -> const Chain& { return s.solver->chain(); },
-          py::return_value_policy::reference_internal)
-      .def("solve", &Solve, py::arg("targets"), py::arg("threads") = 1, R"doc(
-Solves IK for tip positions, targets of shape (n, 3) (m, base frame), or full poses, (n, 7)
-[x, y, z, qw, qx, qy, qz] (the tip orientation in the base frame, w first, either sign; a norm off
-by more than 1e-6 raises ValueError), or one target of shape (3,) or (7,). float64 is read in place,
-other real dtypes are converted. Returns SolveResults (q, reached, reached_quat, error,
-angle_error, status, iterations as NumPy arrays). `threads` (1..256) threads share the batch; the GIL is
-released while solving. NaN, inf or coordinates beyond +-1e4 m raise ValueError; a wrong shape
-ValueError; a non-numeric dtype TypeError.)doc")
+          py::return_value_policy::reference_internal, "the deepik.Arm solved for")
+      .def("solve", &Solve, py::arg("targets"), py::arg("threads") = 1, py::arg("bounds") = py::none(), R"doc(
+Solves IK for tip targets in the arm's base frame B.
+
+targets: shape (n, 3): tip positions [x, y, z] in m; or shape (n, 7): full tip poses
+    [x, y, z, qw, qx, qy, qz], the orientation a unit quaternion, w first, either sign (a norm off
+    by more than 1e-6 raises ValueError); or one target of shape (3,) or (7,) (then the results
+    have no batch dimension). dtype float64 is read in place, without a copy (any strides);
+    float32 and integer arrays and nested lists are converted.
+threads: 1..256 threads share the batch; the GIL is released while solving.
+bounds: per-axis slack of the error, in the target tool frame, as the CLI's --bounds: a text
+    such as "rz=free" (any turn about the tool's z axis) or "x=1e-3,y=1e-3,z=1e-3" (a +-1 mm
+    box), or 6 numbers [x, y, z (m), rx, ry, rz (rad)], each >= 0, inf for free. None: exact.
+
+Returns SolveResults, one row per target (see help(deepik.SolveResults)):
+    q (n, dof) float64 joint values (rad for revolute, m for prismatic joints; chain order),
+    reached (n, 3) float64 m, reached_quat (n, 4) float64 [qw, qx, qy, qz], error (n,) float64 m,
+    angle_error (n,) float64 rad (NaN for position targets), status (n,) str, iterations (n,) int32.
+
+Raises ValueError for a wrong shape ("targets: expected shape (n, 3), (n, 7), (3,) or (7,), got
+(4, 2)"), NaN or inf, coordinates beyond +-1e4 m, or bad bounds; TypeError for a non-numeric dtype;
+deepik.InputError for a target the model cannot take (a pose model given positions only).)doc")
       .def("__repr__", [](const PySolver& s) { return "deepik.Solver('" + s.solver->name() + "')"; });
 
   m.def("solver_names", &SolverNames, "the names Solver(model, name) knows");
@@ -458,7 +543,11 @@ ValueError; a non-numeric dtype TypeError.)doc")
         py::arg("data_seed") = SamplerOptions{}.seed,
         py::arg("train_fraction") = SamplerOptions{}.train_fraction,
         py::arg("validation_fraction") = SamplerOptions{}.validation_fraction, R"doc(
-Samples a dataset for `arm` and saves it (safetensors), as `deepik dataset ARM -o OUTPUT`: sampler
-grid, joints or workspace; count samples; step (deg) and step_m (m) for the grid; margin for the
-workspace ball; data_seed; the train and validation fractions. Returns the split sizes.)doc");
+Samples a dataset for `arm` (a deepik.Arm) and saves it to `output` (safetensors), as
+`deepik dataset ARM -o OUTPUT`: pairs of joint values q (rad or m) and tip positions (m, base frame).
+sampler: grid, joints or workspace; count: samples; step (deg) and step_m (m): the grid's steps;
+margin: of the workspace ball (a fraction of the reach); data_seed: the RNG seed; train_fraction
+and validation_fraction (the rest is the test split).
+Returns a dict: train, validation, test (sample counts), share_beyond_reach (fraction).
+Raises deepik.InputError / ValueError with the CLI's messages for bad options.)doc");
 }

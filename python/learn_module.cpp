@@ -7,6 +7,8 @@
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <ostream>
+#include <streambuf>
 #include <string>
 
 #include "../apps/commands.hpp"
@@ -44,6 +46,48 @@ class StopOnSignals {
  private:
   struct sigaction old_int_ {
   }, old_term_{};
+};
+
+// An output stream into Python's sys.stderr (whatever it is at the time: a notebook's cell, a
+// StringIO), written a line at a time with the GIL taken; training runs with it released.
+class PythonStderrBuffer : public std::streambuf {
+ public:
+  PythonStderrBuffer() = default;
+  PythonStderrBuffer(const PythonStderrBuffer&) = delete;
+  PythonStderrBuffer& operator=(const PythonStderrBuffer&) = delete;
+  ~PythonStderrBuffer() override { sync(); }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      pending_.push_back(static_cast<char>(c));
+      if (c == '\n' || c == '\r') sync();
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* text, std::streamsize count) override {
+    pending_.append(text, static_cast<size_t>(count));
+    if (pending_.find_first_of("\n\r") != std::string::npos) sync();
+    return count;
+  }
+  int sync() override {
+    if (pending_.empty()) return 0;
+    py::gil_scoped_acquire gil;
+    try {
+      py::object stderr_object = py::module_::import("sys").attr("stderr");
+      if (!stderr_object.is_none()) {
+        stderr_object.attr("write")(py::str(pending_));
+        stderr_object.attr("flush")();
+      }
+    } catch (py::error_already_set&) {
+      // A closed or broken sys.stderr: progress is lost, training goes on.
+    }
+    pending_.clear();
+    return 0;
+  }
+
+ private:
+  std::string pending_;
 };
 
 std::string Train(const std::string& output, const std::string& arm, const std::string& data,
@@ -86,11 +130,14 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.log_path = log;
   options.resume = resume;
   int code = kExitOk;
+  PythonStderrBuffer buffer;
+  std::ostream progress(&buffer);
   {
     StopOnSignals signals;
     py::gil_scoped_release release;
-    WarnIfSlowBlas(std::cerr);
-    code = cli::RunTrain(options, std::cerr, &g_stop_requested);
+    WarnIfSlowBlas(progress);
+    code = cli::RunTrain(options, progress, &g_stop_requested);
+    progress.flush();
   }
   if (code == kExitInterrupted) {
     const std::string checkpoint_path = checkpoint.empty() ? output + ".ckpt" : checkpoint;

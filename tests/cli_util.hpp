@@ -12,6 +12,9 @@
 
 namespace deepik::testing {
 
+/// The shipped default model of the seed arm.
+inline const std::string kSeedModel = std::string(DEEPIK_SOURCE_DIR) + "/models/seed-default.safetensors";
+
 struct CliResult {
   int exit_code = -1;
   std::string out;

@@ -8,6 +8,7 @@ arm's base frame B. Arrays are NumPy arrays with one row per sample.
     model = deepik.Model("models/seed-default.safetensors")
     solver = deepik.Solver(model, "refined")      # deepik.solver_names()
     result = solver.solve(targets, threads=2)     # (n, 3) -> result.q, .reached, .error, .status
+    solver.solve(poses, bounds="rz=free")         # (n, 7) [x, y, z, qw, qx, qy, qz], w first
     deepik.train("net.safetensors", arm="seed", epochs=5)   # the options of `deepik train`
     model.export_onnx("net.onnx")                 # as `deepik export --format onnx`
 
@@ -36,8 +37,10 @@ def train(output, arm="", data="", base="", tip="", sampler="workspace", count=1
     checkpoint_every (steps), time_limit (s), seed, threads (libtorch), eval_samples; the
     checkpoint and log files (default: OUTPUT.ckpt, OUTPUT.log.csv); resume.
 
-    Progress goes to stderr (a bar on a terminal, lines otherwise). Ctrl-C (SIGINT) or SIGTERM
-    saves a checkpoint and raises KeyboardInterrupt; the same call with resume=True continues.
+    Progress goes through Python's sys.stderr (so a notebook shows it): a bar when the process's
+    stderr is a terminal, otherwise one line per epoch and a line every 30 s. Ctrl-C (SIGINT) or
+    SIGTERM saves a checkpoint (checkpoint, default OUTPUT.ckpt) and raises KeyboardInterrupt,
+    leaving no model file, as the command; the same call with resume=True continues.
     Loads libtorch (deepik._learn) on first use. Raises deepik.InputError / ValueError for bad
     options or data, with the command's messages.
     """

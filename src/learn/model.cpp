@@ -225,24 +225,25 @@ std::string IkModel::Metadata(const std::string& key) const {
 
 std::vector<EpochRecord> IkModel::History() const { return HistoryFromJson(Metadata("history")); }
 
-void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,
+                      ForwardPrecision precision) const {
   if (network_.target != TargetKind::kPosition) {
     throw InputError(
         "the model was trained for full-pose targets: expected a position and an orientation, "
         "got a position only");
   }
-  PredictFromInput(p_BT.data(), q, s);
+  PredictFromInput(p_BT.data(), q, s, precision);
 }
 
 void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
-                      Scratch* s) const {
+                      Scratch* s, ForwardPrecision precision) const {
   if (network_.target != TargetKind::kPose) {
     throw InputError(
         "the model was trained for position targets: expected a position only, got a position "
         "and an orientation (use a pose model)");
   }
   const Eigen::Matrix<double, 9, 1> input = PoseInput(p_BT, R_BT);
-  PredictFromInput(input.data(), q, s);
+  PredictFromInput(input.data(), q, s, precision);
 }
 
 Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const {
@@ -252,51 +253,66 @@ Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matri
   return q;
 }
 
-void IkModel::PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+void IkModel::PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,
+                               ForwardPrecision precision) const {
+  if (precision == ForwardPrecision::kFloat64) {
+    Forward(input, &s->a64, &s->b64, q);
+  } else {
+    Forward(input, &s->a, &s->b, q);
+  }
+}
+
+template <typename T>
+void IkModel::Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* a,
+                      Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::Ref<Eigen::VectorXd> q) const {
   // Both buffers hold the widest layer; each layer works on their leading segments, so nothing
   // is allocated after the first call.
   const Eigen::Index inputs = input_mean_.size();
   const Eigen::Index capacity = std::max<Eigen::Index>({network_.width, layers_.back().b.size(), inputs});
-  if (s->a.size() < capacity) {
-    s->a.resize(capacity);
-    s->b.resize(capacity);
+  if (a->size() < capacity) {
+    a->resize(capacity);
+    b->resize(capacity);
   }
   Eigen::Index in = inputs;
+  // The input is rounded to float32 first in either precision (the ONNX graph's input is float32).
   for (Eigen::Index i = 0; i < inputs; ++i) {
-    s->a[i] = (static_cast<float>(input[i]) - input_mean_[i]) / input_std_[i];
+    (*a)[i] = (static_cast<T>(static_cast<float>(input[i])) - static_cast<T>(input_mean_[i])) /
+              static_cast<T>(input_std_[i]);
   }
   for (size_t k = 0; k < layers_.size(); ++k) {
     const Layer& layer = layers_[k];
     const Eigen::Index out = layer.b.size();
-    internal::DenseLayer(layer.W.data(), layer.W_columns.data(), layer.b.data(), s->a.data(), s->b.data(),
+    internal::DenseLayer(layer.W.data(), layer.W_columns.data(), layer.b.data(), a->data(), b->data(),
                          static_cast<int>(out), static_cast<int>(in));
-    auto y = s->b.head(out);
+    auto y = b->head(out);
     if (k + 1 < layers_.size()) {
       switch (network_.activation) {
         case Activation::kRelu:
-          y = y.cwiseMax(0.0f);
+          y = y.cwiseMax(T(0));
           break;
         case Activation::kTanh:
           y = y.array().tanh().matrix();
           break;
         case Activation::kSilu:
-          y = (y.array() / (1.0f + (-y.array()).exp())).matrix();
+          y = (y.array() / (T(1) + (-y.array()).exp())).matrix();
           break;
       }
     }
-    s->a.swap(s->b);
+    a->swap(*b);
     in = out;
   }
-  const Eigen::VectorXf& z = s->a;
+  // The head in float32 from the raw outputs rounded to float32 (relative rounding: harmless
+  // even for a short (sin, cos) pair).
+  const auto z = [&](int c) { return static_cast<float>((*a)[c]); };
   for (int j = 0; j < chain_->num_joints(); ++j) {
     const int c = output_column_[static_cast<size_t>(j)];
     float value;
     if (sincos_[static_cast<size_t>(j)]) {
-      value = std::atan2(z[c], z[c + 1]);
+      value = std::atan2(z(c), z(c + 1));
     } else if (network_.head == OutputHead::kBounded) {
-      value = lower_f_[j] + (upper_f_[j] - lower_f_[j]) * (1.0f / (1.0f + std::exp(-z[c])));
+      value = lower_f_[j] + (upper_f_[j] - lower_f_[j]) * (1.0f / (1.0f + std::exp(-z(c))));
     } else {
-      q[j] = z[c];
+      q[j] = z(c);
       continue;
     }
     q[j] = std::clamp(value, lower_f_[j], upper_f_[j]);

@@ -48,6 +48,16 @@ class GraphBuilder {
         std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
     return name;
   }
+  // A float32 initializer widened to float64 (exactly) by a Cast node.
+  std::string Widened(const std::string& name, const std::vector<float>& values,
+                      const std::vector<int64_t>& dims) {
+    return Cast(Floats(name, values, dims), onnx::TensorProto::DOUBLE);
+  }
+  std::string Cast(const std::string& value, onnx::TensorProto::DataType to) {
+    const std::string out = Node("Cast", {value});
+    Attribute("to", to);
+    return out;
+  }
   std::string Scalar(float value) { return Floats("c" + std::to_string(next_++), {value}, {}); }
   std::string Indices(const std::string& name, const std::vector<int64_t>& values) {
     onnx::TensorProto* tensor = graph_->add_initializer();
@@ -152,16 +162,19 @@ std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& option
   AddTensorType(graph->add_output(), options.output_name, chain.num_joints());
   GraphBuilder g(graph);
 
-  std::string x = g.Node(
-      "Div", {g.Node("Sub", {options.input_name, g.Floats("input_mean", Floats(model, "input_mean"), {3})}),
-              g.Floats("input_std", Floats(model, "input_std"), {3})});
+  // The layers in float64 on the float32 weights, as IkModel::Predict (ForwardPrecision::kFloat64):
+  // its sums are then exact to ~1e-16, whatever order this runtime adds them in.
+  std::string x = g.Node("Div", {g.Node("Sub", {g.Cast(options.input_name, onnx::TensorProto::DOUBLE),
+                                                g.Widened("input_mean", Floats(model, "input_mean"), {3})}),
+                                 g.Widened("input_std", Floats(model, "input_std"), {3})});
   int64_t in = 3;
   for (int k = 0; k <= network.depth; ++k) {
     const bool last = k == network.depth;
     const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
     const int64_t out = last ? RawOutputCount(chain, network) : network.width;
-    x = g.Node("Gemm", {x, g.Floats(prefix + ".weight", Floats(model, prefix + ".weight"), {out, in}),
-                        g.Floats(prefix + ".bias", Floats(model, prefix + ".bias"), {out})});
+    const std::string W = g.Widened(prefix + ".weight", Floats(model, prefix + ".weight"), {out, in});
+    const std::string b = g.Widened(prefix + ".bias", Floats(model, prefix + ".bias"), {out});
+    x = g.Node("Gemm", {x, W, b});
     g.Attribute("transB", 1);
     in = out;
     if (last) break;
@@ -172,11 +185,15 @@ std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& option
       case Activation::kTanh:
         x = g.Node("Tanh", {x});
         break;
-      case Activation::kSilu:
-        x = g.Node("Mul", {x, g.Node("Sigmoid", {x})});
+      case Activation::kSilu:  // x / (1 + exp(-x)) as Predict; x * Sigmoid(x) would be fused by
+                               // onnxruntime into QuickGelu, which has no float64 kernel
+        x = g.Node("Div", {x, g.Node("Add", {g.Widened("one_" + std::to_string(k), {1.0f}, {}),
+                                             g.Node("Exp", {g.Node("Neg", {x})})})});
         break;
     }
   }
+  // The head in float32 from the raw outputs rounded to float32, as Predict.
+  x = g.Cast(x, onnx::TensorProto::FLOAT);
 
   // The head, as IkModel::Predict: joints in three groups (full-turn (sin, cos) pairs, bounded,
   // free), each computed at once, then put back in chain order.

@@ -71,11 +71,13 @@ SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* 
   Eigen::VectorXd q(chain().num_joints());
   // A pose model starts from the full pose; a position model gives a start for a pose target too
   // (its answer for the position). A position-only target on a pose model is refused by Predict.
+  // The start in float32 arithmetic: faster, and the refinement makes up for its rounding.
   const IkModel& model = network_.model();
+  constexpr ForwardPrecision kStart = ForwardPrecision::kFloat32;
   if (model.target() == TargetKind::kPose && target.Q_BT) {
-    model.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), q, &scratch);
+    model.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), q, &scratch, kStart);
   } else {
-    model.Predict(target.p_BT, q, &scratch);
+    model.Predict(target.p_BT, q, &scratch, kStart);
   }
   if (!q.allFinite()) q = chain().mid_configuration();  // a damaged model: start mid-range
   if (pose) return RefinePose(chain(), target, q, pose_);

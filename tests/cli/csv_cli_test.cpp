@@ -26,12 +26,11 @@ namespace deepik {
 namespace {
 
 using testing::CliResult;
+using testing::kSeedModel;
 using testing::ReadFile;
 using testing::RunCli;
 using testing::TempDir;
 using testing::WriteBytes;
-
-const std::string kModel = std::string(DEEPIK_SOURCE_DIR) + "/models/seed-default.safetensors";
 
 // Files in `dir` other than the captured output (a temporary output file would show here).
 std::vector<std::string> Files(const TempDir& dir) {
@@ -72,7 +71,7 @@ TEST(CsvCliTest, FkAndSolveAcceptAByteOrderMark) {
   EXPECT_EQ(ReadFile(dir.Path("p_bom.csv")), ReadFile(dir.Path("p.csv")));
 
   WriteBytes(dir.Path("t_bom.csv"), "\xEF\xBB\xBFx,y,z\n1,0,1\n");
-  const CliResult s = RunCli("solve -m '" + kModel + "' -s analytic -i t_bom.csv -o s.csv", dir);
+  const CliResult s = RunCli("solve -m '" + kSeedModel + "' -s analytic -i t_bom.csv -o s.csv", dir);
   ASSERT_EQ(s.exit_code, kExitOk) << s.err;
   EXPECT_NE(s.err.find("solve: 1 targets (1 converged)"), std::string::npos) << s.err;
 }
@@ -82,9 +81,9 @@ TEST(CsvCliTest, ADirectoryOrAnUnopenablePathIsNamedAsSuch) {
   std::filesystem::create_directory(dir.Path("folder"));
   ExpectError(RunCli("fk seed -i folder -o p.csv", dir), kExitInput,
               {"folder: cannot read: it is a directory"});
-  ExpectError(RunCli("solve -m '" + kModel + "' -i folder -o p.csv", dir), kExitInput,
+  ExpectError(RunCli("solve -m '" + kSeedModel + "' -i folder -o p.csv", dir), kExitInput,
               {"folder: cannot read: it is a directory"});
-  ExpectError(RunCli("eval -m '" + kModel + "' --targets folder --in-reach 1 --out-of-reach 0", dir),
+  ExpectError(RunCli("eval -m '" + kSeedModel + "' --targets folder --in-reach 1 --out-of-reach 0", dir),
               kExitInput, {"folder: cannot read: it is a directory"});
   WriteBytes(dir.Path("plain"), "x\n");
   ExpectError(RunCli("fk seed -i plain/q.csv -o p.csv", dir), kExitInput,
@@ -97,8 +96,8 @@ TEST(CsvCliTest, ADirectoryOrAnUnopenablePathIsNamedAsSuch) {
 void ExpectTargetFileRefused(const std::string& text, const std::vector<std::string>& parts) {
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), text);
-  ExpectError(RunCli("solve -m '" + kModel + "' -i t.csv -o s.csv", dir), kExitInput, parts);
-  ExpectError(RunCli("eval -m '" + kModel + "' --targets t.csv --in-reach 1 --out-of-reach 0", dir),
+  ExpectError(RunCli("solve -m '" + kSeedModel + "' -i t.csv -o s.csv", dir), kExitInput, parts);
+  ExpectError(RunCli("eval -m '" + kSeedModel + "' --targets t.csv --in-reach 1 --out-of-reach 0", dir),
               kExitInput, parts);
   EXPECT_EQ(Files(dir), std::vector<std::string>{"t.csv"});
 }
@@ -136,7 +135,7 @@ TEST(CsvCliTest, EvalTargetsJoinTheSetTheClosedFormPutsThemIn) {
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), text);
   const CliResult r =
-      RunCli("eval -m '" + kModel +
+      RunCli("eval -m '" + kSeedModel +
                  "' --solvers analytic --targets t.csv --in-reach 0 --out-of-reach 0 --json r.json",
              dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
@@ -238,7 +237,7 @@ TEST(CsvCliTest, ABadRowAfterManyStreamedBlocksStillFailsTheWholeRun) {
 }
 
 TEST(CsvCliTest, SolveStreamsBlocksOnThreadsWithTheSameBytesAsOneSolveAtATime) {
-  const IkModel model = IkModel::Load(kModel);
+  const IkModel model = IkModel::Load(kSeedModel);
   const std::unique_ptr<Solver> solver = MakeSolver("analytic", model);
   std::mt19937_64 rng(8);
   std::uniform_real_distribution<double> u(-2.5, 2.5);
@@ -260,7 +259,7 @@ TEST(CsvCliTest, SolveStreamsBlocksOnThreadsWithTheSameBytesAsOneSolveAtATime) {
   }
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), input);
-  const CliResult r = RunCli("solve -m '" + kModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
+  const CliResult r = RunCli("solve -m '" + kSeedModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   EXPECT_NE(r.err.find("solve: 75000 targets"), std::string::npos) << r.err;
   EXPECT_TRUE(ReadFile(dir.Path("s.csv")) == expected) << "the streamed output differs";

@@ -13,10 +13,9 @@ namespace deepik {
 namespace {
 
 using testing::CliResult;
+using testing::kSeedModel;
 using testing::RunCli;
 using testing::TempDir;
-
-const std::string kModel = std::string(DEEPIK_SOURCE_DIR) + "/models/seed-default.safetensors";
 
 bool Empty(const TempDir& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
@@ -31,7 +30,7 @@ struct Case {
 };
 
 TEST(OptionsCliTest, AbsurdValuesAreUsageErrorsBeforeAnyWork) {
-  const std::string m = "-m '" + kModel + "'";
+  const std::string m = "-m '" + kSeedModel + "'";
   const std::vector<Case> cases = {
       {"train planar2 --lr 1e300 -o m.safetensors", "--lr: expected a number in [1e-10, 1], got '1e300'"},
       {"train planar2 --lr -1 -o m.safetensors", "--lr: expected a number in [1e-10, 1], got '-1'"},
@@ -70,7 +69,7 @@ TEST(OptionsCliTest, AbsurdValuesAreUsageErrorsBeforeAnyWork) {
 
 TEST(OptionsCliTest, TheLimitsThemselvesAreAccepted) {
   TempDir dir;
-  const CliResult r = RunCli("bench -m '" + kModel +
+  const CliResult r = RunCli("bench -m '" + kSeedModel +
                                  "' --solvers analytic --count 1 --warmup 0 --repetitions 1 "
                                  "--threads 256",
                              dir);

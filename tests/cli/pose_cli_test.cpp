@@ -18,16 +18,8 @@
 #include "deepik/kinematics/fk.hpp"
 #include "test_util.hpp"
 
-namespace deepik {
+namespace deepik::testing {
 namespace {
-
-using testing::CliResult;
-using testing::ReadFile;
-using testing::RunCli;
-using testing::TempDir;
-using testing::WriteBytes;
-
-const std::string kModel = std::string(DEEPIK_SOURCE_DIR) + "/models/seed-default.safetensors";
 
 std::vector<std::vector<std::string>> CsvFields(const std::string& text) {
   std::vector<std::vector<std::string>> rows;
@@ -184,7 +176,7 @@ TEST(PoseCliTest, AnalyticRefusesPosesOnEveryThread) {
   TempDir dir;
   std::vector<Eigen::Isometry3d> poses;
   WriteBytes(dir.Path("t.csv"), PoseRows(MakeSeedArm(), 4, &poses));
-  const CliResult r = RunCli("solve -m '" + kModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
+  const CliResult r = RunCli("solve -m '" + kSeedModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   EXPECT_NE(r.err.find("analytic: the seed arm's closed form solves position-only targets"),
             std::string::npos)
@@ -198,7 +190,7 @@ TEST(PoseCliTest, ModelOrArmExactlyOneAndModelSolversNeedAModel) {
   CliResult r = RunCli("solve -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
   EXPECT_NE(r.err.find("exactly one of them"), std::string::npos) << r.err;
-  r = RunCli("solve --arm panda -m '" + kModel + "' -i t.csv -o s.csv", dir);
+  r = RunCli("solve --arm panda -m '" + kSeedModel + "' -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
   r = RunCli("solve --arm panda -s refined -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
@@ -211,7 +203,7 @@ TEST(PoseCliTest, EvalTakesAPoseFileAndBenchRunsThePoseProtocol) {
   const Chain seed = MakeSeedArm();
   std::vector<Eigen::Isometry3d> poses;
   WriteBytes(dir.Path("poses.csv"), PoseRows(seed, 6, &poses));
-  CliResult r = RunCli("eval -m '" + kModel + "' --targets poses.csv --solvers lm,refined", dir);
+  CliResult r = RunCli("eval -m '" + kSeedModel + "' --targets poses.csv --solvers lm,refined", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   EXPECT_NE(r.out.find("| file | lm | 100.00 % (6/6)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| file | refined | 100.00 % (6/6)"), std::string::npos) << r.out;
@@ -228,4 +220,4 @@ TEST(PoseCliTest, EvalTakesAPoseFileAndBenchRunsThePoseProtocol) {
 }
 
 }  // namespace
-}  // namespace deepik
+}  // namespace deepik::testing

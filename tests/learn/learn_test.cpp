@@ -16,6 +16,7 @@
 #include "deepik/learn/network.hpp"
 #include "deepik/learn/trainer.hpp"
 #include "test_util.hpp"
+#include "trained_fixture.hpp"
 
 namespace deepik {
 namespace {
@@ -119,44 +120,24 @@ TEST(TrainDivergence, ANonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
 }
 
 // A small seeded run on planar2, shared by the tests below.
-class TrainedPlanar2 : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    SamplerOptions sampler;
-    sampler.kind = SamplerKind::kJoints;
-    sampler.count = 20000;
-    sampler.seed = 11;
-    data_ = new Dataset(MakeDataset(MakePlanar2(), sampler));
-    network_.depth = 3;
-    network_.width = 64;
-    network_.activation = Activation::kTanh;
-    options_.epochs = 30;
-    options_.batch_size = 256;
-    options_.learning_rate = 3e-3;
-    options_.seed = 2;
-    options_.threads = 1;
-    options_.eval_samples = 5000;
-    TrainFiles files{dir_->Path("planar2.safetensors"), dir_->Path("planar2.ckpt"), dir_->Path("planar2.csv"),
-                     false};
-    result_ = new TrainResult(Train(*data_, network_, options_, files));
+class TrainedPlanar2 : public testing::TrainedOnce<TrainedPlanar2> {
+ public:
+  static constexpr char kName[] = "planar2";
+  static Chain Configure(SamplerOptions* sampler, NetworkOptions* network, TrainOptions* options) {
+    sampler->count = 20000;
+    sampler->seed = 11;
+    network->depth = 3;
+    network->width = 64;
+    network->activation = Activation::kTanh;
+    options->epochs = 30;
+    options->batch_size = 256;
+    options->learning_rate = 3e-3;
+    options->seed = 2;
+    options->threads = 1;
+    options->eval_samples = 5000;
+    return MakePlanar2();
   }
-  static void TearDownTestSuite() {
-    delete result_;
-    delete data_;
-    delete dir_;
-  }
-  static TempDir* dir_;
-  static Dataset* data_;
-  static NetworkOptions network_;
-  static TrainOptions options_;
-  static TrainResult* result_;
 };
-TempDir* TrainedPlanar2::dir_ = nullptr;
-Dataset* TrainedPlanar2::data_ = nullptr;
-NetworkOptions TrainedPlanar2::network_;
-TrainOptions TrainedPlanar2::options_;
-TrainResult* TrainedPlanar2::result_ = nullptr;
 
 TEST_F(TrainedPlanar2, ReachesTheStatedMedianError) {
   // planar2 reaches 2 m; the network alone must get within 2 cm (1 % of the reach) at the median.

@@ -26,6 +26,7 @@
 #include "deepik/learn/trainer.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "test_util.hpp"
+#include "trained_fixture.hpp"
 
 namespace deepik {
 namespace {
@@ -363,44 +364,25 @@ TEST(PoseTrainerTest, PoseTargetsNeedJointLabels) {
 }
 
 // A short seeded pose training on ur5, shared by the tests below.
-class TrainedPoseUr5 : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    SamplerOptions sampler;
-    sampler.kind = SamplerKind::kJoints;
-    sampler.count = 12000;
-    sampler.seed = 4;
-    data_ = new Dataset(MakeDataset(MakeUr5(), sampler));
-    network_.target = TargetKind::kPose;
-    network_.depth = 2;
-    network_.width = 64;
-    options_.epochs = 6;
-    options_.batch_size = 256;
-    options_.learning_rate = 3e-3;
-    options_.seed = 3;
-    options_.threads = 1;
-    options_.eval_samples = 2000;
-    options_.checkpoint_every = 40;
-    TrainFiles files{dir_->Path("ur5.safetensors"), dir_->Path("ur5.ckpt"), dir_->Path("ur5.csv"), false};
-    result_ = new TrainResult(Train(*data_, network_, options_, files));
+class TrainedPoseUr5 : public testing::TrainedOnce<TrainedPoseUr5> {
+ public:
+  static constexpr char kName[] = "ur5";
+  static Chain Configure(SamplerOptions* sampler, NetworkOptions* network, TrainOptions* options) {
+    sampler->count = 12000;
+    sampler->seed = 4;
+    network->target = TargetKind::kPose;
+    network->depth = 2;
+    network->width = 64;
+    options->epochs = 6;
+    options->batch_size = 256;
+    options->learning_rate = 3e-3;
+    options->seed = 3;
+    options->threads = 1;
+    options->eval_samples = 2000;
+    options->checkpoint_every = 40;
+    return MakeUr5();
   }
-  static void TearDownTestSuite() {
-    delete result_;
-    delete data_;
-    delete dir_;
-  }
-  static TempDir* dir_;
-  static Dataset* data_;
-  static NetworkOptions network_;
-  static TrainOptions options_;
-  static TrainResult* result_;
 };
-TempDir* TrainedPoseUr5::dir_ = nullptr;
-Dataset* TrainedPoseUr5::data_ = nullptr;
-NetworkOptions TrainedPoseUr5::network_;
-TrainOptions TrainedPoseUr5::options_;
-TrainResult* TrainedPoseUr5::result_ = nullptr;
 
 TEST_F(TrainedPoseUr5, TrainingLowersThePoseLossAndReportsAngles) {
   ASSERT_EQ(result_->status, TrainStatus::kCompleted);

@@ -25,16 +25,18 @@ def load(path):
 
 def forward(path, targets):
     """(joint values (n, dof), raw outputs (n, k), the raw column of each joint and whether it is a
-    (sin, cos) pair) for targets (n, 3) in m, in float32 as IkModel::Predict."""
+    (sin, cos) pair) for targets (n, 3) in m, as IkModel::Predict: the targets rounded to float32,
+    the layers in float64 on the float32 weights, the head in float32."""
     tensors, metadata = load(path)
+    tensors = {name: t.astype(np.float64) for name, t in tensors.items()}
     network = json.loads(metadata["network"])
     joints = json.loads(metadata["arm"])["joints"]
-    x = (targets.astype(np.float32) - tensors["input_mean"]) / tensors["input_std"]
+    x = (targets.astype(np.float32).astype(np.float64) - tensors["input_mean"]) / tensors["input_std"]
     for k in range(network["depth"]):
         x = x @ tensors[f"hidden.{k}.weight"].T + tensors[f"hidden.{k}.bias"]
         x = {"relu": lambda v: np.maximum(v, 0), "tanh": np.tanh, "silu": lambda v: v / (1 + np.exp(-v))}[
             network["activation"]](x)
-    z = x @ tensors["out.weight"].T + tensors["out.bias"]
+    z = (x @ tensors["out.weight"].T + tensors["out.bias"]).astype(np.float32)
     q = np.empty((len(targets), len(joints)), dtype=np.float32)
     columns, pairs, column = [], [], 0
     for j, joint in enumerate(joints):

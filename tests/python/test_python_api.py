@@ -134,10 +134,119 @@ def test_float64_input_is_read_in_place():
     np.testing.assert_array_equal(arm.fk(strided[:100]), arm.fk(q[:100]))
 
 
+def test_solve_reads_a_large_float64_array_in_place():
+    """A large C-contiguous float64 array (and a strided view of one) is read where it lies: the
+    peak of new memory is the results alone, not a copy of the targets beside them."""
+    solver = deepik.Solver(deepik.Arm("seed"), "analytic")
+    targets = np.random.default_rng(5).uniform(-0.5, 0.5, (300_000, 3))  # 7.2 MB of float64
+    assert targets.flags.c_contiguous
+    for array in (targets, targets[::2], np.asfortranarray(targets)):
+        tracemalloc.start()
+        result = solver.solve(array)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        outputs = sum(getattr(result, name).nbytes for name in
+                      ("q", "reached", "reached_quat", "error", "angle_error", "status", "iterations"))
+        assert peak < outputs + array.nbytes // 2, (peak, outputs, array.nbytes)
+    # float32 is converted (a copy), with the same answers as the float64 of the same values.
+    small = targets[:100].astype(np.float32)
+    np.testing.assert_array_equal(solver.solve(small).q, solver.solve(small.astype(np.float64)).q)
+
+
+def test_tolerances_and_bounds_as_the_cli(cli, tmp_path):
+    arm = deepik.Arm("panda")
+    poses = arm.fk(random_q(arm, 20, 12))
+    # A loose position tolerance stops early (within it, not at 1e-9); a bad one is refused.
+    loose = deepik.Solver(arm, "lm", position_tolerance=1e-3, timeout=1.0).solve(poses[:, :3])
+    assert np.all(loose.status == "converged") and loose.error.max() <= 1e-3 and loose.error.max() > 1e-9
+    for name, value in [("position_tolerance", 0.0), ("angle_tolerance", 2.0), ("timeout", -1.0)]:
+        with pytest.raises(ValueError, match=name + r": expected a number in \[.*\], got "):
+            deepik.Solver(arm, "lm", **{name: value})
+    # Bounds: rz=free accepts any turn about the target tool's z axis. Turn each target's
+    # orientation about its own z: still converged, the position exact, the tool's z axis kept.
+    turned = poses.copy()
+    for i, quat in enumerate(poses[:, 3:]):
+        w, x, y, z = quat
+        c, s = np.cos(0.4), np.sin(0.4)  # quat * (cos 0.4, 0, 0, sin 0.4): a 0.8 rad turn about z
+        turned[i, 3:] = [w * c - z * s, x * c + y * s, y * c - x * s, z * c + w * s]
+    solver = deepik.Solver(arm, "lm", timeout=1.0)
+    for bounds in ("rz=free", [0, 0, 0, 0, 0, np.inf]):
+        result = solver.solve(turned, bounds=bounds)
+        assert np.all(result.status == "converged"), result.status
+        assert result.error.max() < 1e-8
+        for i in range(len(turned)):
+            tool_z = rotation_of(turned[i, 3:])[:, 2]
+            assert np.dot(rotation_of(result.reached_quat[i])[:, 2], tool_z) > 1 - 1e-10
+    exact = solver.solve(turned[:2], bounds=None)
+    assert exact.angle_error.max() < 1e-8  # without bounds the turned orientation itself is reached
+    # Bad bounds: the CLI's message for a text, a clear one for numbers.
+    write_csv(tmp_path / "p.csv", ["x", "y", "z", "qw", "qx", "qy", "qz"], poses[:1])
+    done = run(cli, "solve", "--arm", "panda", "--solver", "lm", "--bounds", "q=1", "-i", tmp_path / "p.csv",
+               "-o", tmp_path / "s.csv")
+    assert done.returncode != 0
+    message = done.stderr.strip().splitlines()[-1].split("error: ", 1)[1]
+    with pytest.raises(deepik.InputError) as raised:
+        solver.solve(poses[:1], bounds="q=1")
+    assert str(raised.value) == message
+    with pytest.raises(ValueError, match=r"bounds: item 2: expected a number >= 0 \(inf: free\), got -1"):
+        solver.solve(poses[:1], bounds=[0, 0, -1, 0, 0, 0])
+    with pytest.raises(ValueError, match="bounds: expected a text such as 'rz=free' or 6 numbers"):
+        solver.solve(poses[:1], bounds=[0, 0])
+
+
+def test_solver_takes_a_model_or_an_arm(seed_model):
+    assert deepik.Solver(deepik.Model(seed_model)).name == "refined"
+    assert deepik.Solver(deepik.Arm("seed")).name == "lm"
+    with pytest.raises(TypeError, match="Solver: expected a deepik.Model or a deepik.Arm, got str"):
+        deepik.Solver("seed")
+
+
 def test_help_says_units_frames_and_shapes():
-    text = deepik.Solver.solve.__doc__ + deepik.SolveResults.__doc__ + deepik.Arm.fk.__doc__
-    for words in ["(n, 3)", "(n, dof)", "(n, 7)", "base frame", "(m", "rad", "GIL"]:
-        assert words in text, words
+    """help() of every entry point says shapes, dtypes, units and frames."""
+    import pydoc
+
+    def text(thing):
+        return pydoc.render_doc(thing, renderer=pydoc.plaintext)
+
+    solver = text(deepik.Solver)
+    for words in ["(n, 3)", "(n, 7)", "(n, dof)", "float64", " m", "rad", "base frame", "qw, qx, qy, qz",
+                  "w first", "GIL", "threads", "bounds", "position_tolerance", "int32"]:
+        assert words in solver, words
+    arm = text(deepik.Arm)
+    for words in ["(n, dof)", "(n, 7)", "rad", " m", "base frame", "w first", "float64", "(dof,)"]:
+        assert words in arm, words
+    for words in ["(n, 3)", "base frame", "rad or m"]:
+        assert words in text(deepik.Model), words
+    for words in ["(n, dof)", "(n, 3)", "int32", "rad", "m"]:
+        assert words in text(deepik.SolveResults), words
+    for words in ["rad or m", "base frame", "deg", "train", "validation"]:
+        assert words in text(deepik.make_dataset), words
+    for words in ["stderr", "KeyboardInterrupt", "checkpoint", "time_limit (s)"]:
+        assert words in text(deepik.train), words
+
+
+def test_type_stubs_cover_the_module():
+    """deepik/_core.pyi (installed beside the module) declares every public name of deepik._core
+    with the same parameters."""
+    import ast
+    import inspect
+    import pathlib
+    import re
+
+    from deepik import _core
+
+    stub = ast.parse((pathlib.Path(_core.__file__).parent / "_core.pyi").read_text())
+    declared = {node.name: node for node in stub.body if isinstance(node, (ast.ClassDef, ast.FunctionDef))}
+    public = {name for name in dir(_core) if not name.startswith("_")}
+    assert public <= set(declared), public - set(declared)
+    for name in ["Arm", "Model", "Solver"]:
+        methods = {n.name: n for n in declared[name].body if isinstance(n, ast.FunctionDef)}
+        for method in ["__init__"] + (["solve"] if name == "Solver" else []):
+            runtime = getattr(getattr(_core, name), method)
+            # pybind11 puts the signature on the docstring's first line(s): "solve(self: ..., targets: object, ...)"
+            runtime_names = re.findall(r"(\w+): ", runtime.__doc__.split(")")[0] + ")")
+            stub_names = [a.arg for a in methods[method].args.args]
+            assert stub_names == runtime_names, (name, method, stub_names, runtime_names)
 
 
 def rotation_of(quat):

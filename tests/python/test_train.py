@@ -41,6 +41,20 @@ def test_bad_options_give_the_commands_messages(tmp_path):
         deepik.train(str(tmp_path / "m.safetensors"), arm="seed", activation="gelu")
 
 
+def test_progress_goes_to_pythons_stderr(tmp_path, monkeypatch):
+    """Progress is written through sys.stderr (so a notebook shows it), not to file descriptor 2."""
+    import io
+
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", captured)
+    deepik.train(str(tmp_path / "m.safetensors"), arm="planar2", count=1000, depth=1, width=8, epochs=2,
+                 eval_samples=50, threads=1)
+    text = captured.getvalue()
+    assert "train: sampling workspace data for planar2" in text, text
+    assert "epoch 1/2" in text and "epoch 2/2" in text, text
+    assert "after 2 epochs" in text and "train: saved " in text, text
+
+
 def test_ctrl_c_saves_a_checkpoint(tmp_path):
     path = str(tmp_path / "m.safetensors")
     script = (f"import deepik\ndeepik.train({path!r}, arm='seed', count=20000, depth=2, width=64, epochs=100000, "
@@ -54,7 +68,9 @@ def test_ctrl_c_saves_a_checkpoint(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "KeyboardInterrupt: training interrupted; checkpoint saved to " + path + ".ckpt" in stderr, stderr
-    assert not os.path.exists(path)
+    assert "train: interrupted; checkpoint saved to" in stderr, stderr  # the command's own line
+    assert not os.path.exists(path)  # as the command: no model file, the checkpoint kept
+    assert os.path.getsize(path + ".ckpt") > 0
 
 
 def test_python_defaults_are_the_commands():

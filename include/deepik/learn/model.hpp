@@ -31,12 +31,25 @@ struct EpochRecord {
   double seconds = 0;  ///< wall time since the run started (excluding earlier runs' time)
 };
 
+/// The arithmetic of IkModel::Predict (the weights are float32 either way).
+enum class ForwardPrecision {
+  /// float64 sums and activations on the float32 weights, the head's last step in float32: the
+  /// network's answer (the `network` solver), which the ONNX export and NumPy reproduce far within
+  /// 1e-5 whatever their order of summation.
+  kFloat64,
+  /// float32 throughout: faster (~0.1 us of 0.4 us on a 3 x 64 network), but the order of its
+  /// float32 sums moves outputs by up to ~1e-4 rad where the head amplifies them (a short
+  /// (sin, cos) pair, a wide bounded range); for starts that refinement then corrects.
+  kFloat32,
+};
+
 /// A loaded model. Immutable after loading: one IkModel can serve many threads.
 class IkModel {
  public:
   /// Scratch for Predict, one per thread.
   struct Scratch {
-    Eigen::VectorXf a, b;
+    Eigen::VectorXf a, b;      // kFloat32
+    Eigen::VectorXd a64, b64;  // kFloat64
   };
 
   IkModel() = default;
@@ -66,18 +79,19 @@ class IkModel {
   std::string Metadata(const std::string& key) const;
   std::vector<EpochRecord> History() const;
 
-  /// The network's joint values for one position target (m, base frame), computed with Eigen in
-  /// float32 like the libtorch path (equal to it within 1e-5), then clamped to the joint limits.
-  /// Allocates nothing once `scratch` has been used.
+  /// The network's joint values for one position target (m, base frame), computed without
+  /// libtorch in `precision` (equal to libtorch's float32 answer within 1e-5), then clamped to the
+  /// joint limits. Allocates nothing once `scratch` has been used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
-  void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+  void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
+               ForwardPrecision precision = ForwardPrecision::kFloat64) const;
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT) const;
   /// The same for a full-pose target: tip position p_BT (m) and orientation R_BT (a rotation
   /// matrix), both in the base frame.
   /// @throws InputError when the model is a position model (it cannot use an orientation).
   void Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
-               Scratch* scratch) const;
+               Scratch* scratch, ForwardPrecision precision = ForwardPrecision::kFloat64) const;
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const;
 
@@ -91,7 +105,12 @@ class IkModel {
   std::unique_ptr<Chain> chain_;
   NetworkOptions network_;
   // The forward pass from the raw input (InputCount(target) numbers, not yet normalised).
-  void PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+  void PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
+                        ForwardPrecision precision) const;
+  // The layers in T (float or double) on a and b (the result ends in a), then the head.
+  template <typename T>
+  void Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* a,
+               Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::Ref<Eigen::VectorXd> q) const;
 
   std::vector<Layer> layers_;               // hidden layers then the output layer
   Eigen::VectorXf input_mean_, input_std_;  // InputCount(target) each
