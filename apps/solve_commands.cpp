@@ -65,13 +65,16 @@ NumericCsvReader OpenTargetFile(const std::string& path, const Chain* chain = nu
   try {
     return NumericCsvReader(path, columns);
   } catch (const InputError& e) {
+    // The reader lists every accepted header; say it the short way.
     const std::string message = e.what();
-    const std::string plain = "expected the header x,y,z or x,y,z,qw,qx,qy,qz";
-    const size_t at = message.find(plain);
-    if (at == std::string::npos) throw;
-    throw InputError(message.substr(0, at) +
-                     "expected the header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses)" +
-                     message.substr(at + plain.size()));
+    const std::string lead = "expected the header ", tail = ", got";
+    const size_t at = message.find(lead + "x,y,z or x,y,z,qw,qx,qy,qz");
+    const size_t end = at == std::string::npos ? at : message.find(tail, at);
+    if (end == std::string::npos) throw;
+    throw InputError(
+        message.substr(0, at) + lead + "x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses)" +
+        message.substr(end) +
+        (chain != nullptr ? "; either may go on with start columns start_<joint> for every joint" : ""));
   }
 }
 
