@@ -104,6 +104,17 @@ struct SolveCommandOptions {
   std::string output_path;
   SolveSettingsOptions settings;
   int threads = 1;
+  /// 0: one answer per target row. K >= 1: up to K distinct exact solutions per target
+  /// (SolveMany), one output row each, with two more columns: target (the input row's index
+  /// from 0) and solution (from 0).
+  int solutions = 0;
+  double min_distance = 0.1;      ///< rad: with `solutions`, the least JointDistance between two
+  bool closest_to_start = false;  ///< rank the solutions by distance to the row's start columns
+  int candidates = 0;             ///< solutions to rank before keeping K (0: 8 when ranking, else K)
+  double avoid_limits = 0.0;      ///< PostureOptions::avoid_limits
+  std::vector<double> posture;    ///< PostureOptions::posture
+  double posture_weight = 0.0;    ///< PostureOptions::posture_weight
+  double start_weight = 0.0;      ///< PostureOptions::start_weight (needs start columns)
 };
 
 /// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
@@ -111,6 +122,25 @@ struct SolveCommandOptions {
 ///         or bad rows (all listed with line numbers; a quaternion whose norm is off by more than
 ///         1e-6 is a bad row).
 void RunSolve(const SolveCommandOptions& options, std::ostream& log);
+
+/// Options of `deepik track`.
+struct TrackCommandOptions {
+  std::string model_path;  ///< a model file; or `arm`
+  ArmSpec arm;
+  std::string solver;      ///< of the first row; empty: refined with a model, lm without
+  std::string input_path;  ///< CSV x,y,z or x,y,z,qw,qx,qy,qz: the path's targets, in order
+  /// CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked, out of
+  /// reach, reconfiguration, failed), joint_step, step_bound
+  std::string output_path;
+  SolveSettingsOptions settings;
+  std::vector<double> start;  ///< the first row's start configuration (empty: the solver's own)
+  double step_ratio = 20.0;   ///< TrackOptions
+  double step_floor = 1e-3;   ///< TrackOptions (rad)
+};
+
+/// `deepik track`: a path of targets -> a joint trajectory without jumps (TrackPath).
+/// @throws InputError for a bad model, arm, input or start.
+void RunTrack(const TrackCommandOptions& options, std::ostream& log);
 
 /// Options of `deepik eval`.
 struct EvalCommandOptions {

@@ -1,5 +1,6 @@
 // `deepik solve`, `deepik eval` and `deepik bench`: IK for a CSV of targets, every solver side by
 // side on the same targets, and latency and throughput.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,8 +16,10 @@
 #include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/eval.hpp"
+#include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/pose_bench.hpp"
 #include "deepik/solve/solvers.hpp"
+#include "deepik/solve/track.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -47,34 +50,56 @@ const std::vector<std::string> kPoseHeader = {"x", "y", "z", "qw", "qx", "qy", "
 
 // Target files (`solve -i`, `eval --targets`): header x,y,z (positions) or x,y,z,qw,qx,qy,qz
 // (poses), coordinates within +-1e4 m.
-NumericCsvReader OpenTargetFile(const std::string& path) {
+// With `chain`, the header may go on with start columns, start_<joint> for every joint in chain
+// order: a start configuration per row.
+NumericCsvReader OpenTargetFile(const std::string& path, const Chain* chain = nullptr) {
   CsvColumns columns;
   columns.one_of = {kPositionHeader, kPoseHeader};
+  if (chain != nullptr) {
+    for (std::vector<std::string> header : {kPositionHeader, kPoseHeader}) {
+      for (const Joint& joint : chain->joints()) header.push_back("start_" + joint.name);
+      columns.one_of.push_back(header);
+    }
+  }
   columns.max_magnitude = kMaxTargetCoordinate;
   try {
     return NumericCsvReader(path, columns);
   } catch (const InputError& e) {
+    // The reader lists every accepted header; say it the short way.
     const std::string message = e.what();
-    const std::string plain = "expected the header x,y,z or x,y,z,qw,qx,qy,qz";
-    const size_t at = message.find(plain);
-    if (at == std::string::npos) throw;
-    throw InputError(message.substr(0, at) +
-                     "expected the header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses)" +
-                     message.substr(at + plain.size()));
+    const std::string lead = "expected the header ", tail = ", got";
+    const size_t at = message.find(lead + "x,y,z or x,y,z,qw,qx,qy,qz");
+    const size_t end = at == std::string::npos ? at : message.find(tail, at);
+    if (end == std::string::npos) throw;
+    throw InputError(
+        message.substr(0, at) + lead + "x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses)" +
+        message.substr(end) +
+        (chain != nullptr ? "; either may go on with start columns start_<joint> for every joint" : ""));
   }
 }
 
+bool IsPoseHeader(const NumericCsvReader& reader) {
+  return reader.header().size() >= 7 && reader.header()[3] == "qw";
+}
+
 // Rows of a target file as targets; a quaternion whose norm is off by more than 1e-6 is a bad row
-// (recorded in `problems` with file and line, and the row skipped), others are normalised.
-void RowsToTargets(const NumericRows& rows, const std::string& path, const Vector6d& bounds,
-                   std::vector<IkTarget>* targets, std::vector<std::string>* problems,
-                   int64_t* problem_count) {
+// (recorded in `problems` with file and line, and the row skipped), others are normalised. With
+// `starts`, the values after the target's columns are the row's start configuration.
+void RowsToTargets(const NumericRows& rows, const std::string& path, const Vector6d& bounds, bool pose,
+                   std::vector<IkTarget>* targets, std::vector<std::string>* problems, int64_t* problem_count,
+                   std::vector<Eigen::VectorXd>* starts = nullptr) {
   targets->clear();
+  if (starts != nullptr) starts->clear();
+  const int target_columns = pose ? 7 : 3;
   for (size_t i = 0; i < rows.size(); ++i) {
     const double* row = rows.row(i);
     IkTarget target(Eigen::Vector3d(row[0], row[1], row[2]));
     target.bounds = bounds;
-    if (rows.columns == 7) {
+    if (starts != nullptr && rows.columns > target_columns) {
+      starts->push_back(
+          Eigen::Map<const Eigen::VectorXd>(row + target_columns, rows.columns - target_columns));
+    }
+    if (pose) {
       const Eigen::Quaterniond Q(row[3], row[4], row[5], row[6]);
       const double norm = Q.coeffs().norm();
       if (!(std::abs(norm - 1.0) <= 1e-6)) {
@@ -154,6 +179,23 @@ void AddSettingsOptions(CLI::App* command, SolveSettingsOptions* settings) {
                       "turn about the tool's z axis), x=1e-3,y=1e-3,z=1e-3 (a +-1 mm box)");
 }
 
+// The fields of `solve`'s output before the status: joints, reached pose, errors (each followed
+// by a comma).
+void WriteResultFields(std::ostream& out, const Chain& chain, const SolveResult& r) {
+  for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
+  const Eigen::Quaterniond& Q = r.Q_reached;
+  out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
+      << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(Q.w()) << ',' << FormatDouble(Q.x()) << ','
+      << FormatDouble(Q.y()) << ',' << FormatDouble(Q.z()) << ',' << FormatDouble(r.error) << ','
+      << (std::isnan(r.angle_error) ? std::string() : FormatDouble(r.angle_error)) << ',';
+}
+
+// One row of `solve`'s output without its line end: joints, reached pose, errors, status.
+void WriteResultRow(std::ostream& out, const Chain& chain, const SolveResult& r) {
+  WriteResultFields(out, chain, r);
+  out << ToString(r.status);
+}
+
 void AddArmOption(CLI::App* command, ArmSpec* arm) {
   command->add_option(
       "--arm", arm->arm,
@@ -171,42 +213,148 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   }
   const Vector6d bounds = ParseAxisBounds(options.settings.bounds);
   CheckDistinctFiles(options.input_path, options.output_path);
-  NumericCsvReader input = OpenTargetFile(options.input_path);
   const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "solve");
+  const Chain& chain = loaded.chain();
+  NumericCsvReader input = OpenTargetFile(options.input_path, &chain);
+  const bool pose_header = IsPoseHeader(input);
+  const bool has_starts = input.columns() > (pose_header ? 7 : 3);
   const std::string solver_name =
       !options.solver.empty() ? options.solver : (loaded.model ? "refined" : "lm");
-  const std::unique_ptr<Solver> solver =
-      MakeSolver(solver_name, loaded.chain(), loaded.model_or_null(), ToSolverSettings(options.settings));
-  const Chain& chain = loaded.chain();
+  ManySolutionsOptions many_options;
+  many_options.solutions = std::max(1, options.solutions);
+  many_options.min_distance = options.min_distance;
+  many_options.order = options.closest_to_start ? SolutionOrder::kClosestToStart : SolutionOrder::kFound;
+  many_options.posture.avoid_limits = options.avoid_limits;
+  many_options.posture.posture_weight = options.posture_weight;
+  if (!options.posture.empty()) {
+    many_options.posture.posture =
+        Eigen::Map<const Eigen::VectorXd>(options.posture.data(), options.posture.size());
+  }
+  many_options.posture.start_weight = options.start_weight;
+  if (options.posture_weight > 0 && static_cast<int>(options.posture.size()) != chain.num_joints()) {
+    throw InputError("--posture: expected " + std::to_string(chain.num_joints()) +
+                     " joint values with --posture-weight, got " + std::to_string(options.posture.size()));
+  }
+  if ((options.start_weight > 0 || options.closest_to_start) && !has_starts) {
+    throw InputError(std::string(options.closest_to_start ? "--closest-to-start" : "--start-weight") +
+                     ": expected start columns in " + options.input_path +
+                     " (start_<joint> for every joint)");
+  }
+  const bool ranked = options.closest_to_start || many_options.posture.active();
+  many_options.candidates = options.candidates > 0 ? options.candidates : (ranked ? 8 : 0);
+  const bool many = options.solutions > 0;  // the output gets target and solution columns
+  const bool through_many = many || ranked;
+  if (through_many && solver_name == "network") {
+    throw InputError(
+        "--solutions, --closest-to-start and posture weights: expected an exact solver (refined, lm, "
+        "kdl-*), got --solver network");
+  }
+  const SolverSettings settings = ToSolverSettings(options.settings);
+  const std::unique_ptr<Solver> solver = MakeSolver(solver_name, chain, loaded.model_or_null(), settings);
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
   for (const Joint& joint : chain.joints()) out << joint.name << ',';
-  out << "x,y,z,qw,qx,qy,qz,position_error,angle_error,status\n";
-  int64_t count = 0, converged = 0, problem_count = 0;
+  out << "x,y,z,qw,qx,qy,qz,position_error,angle_error,status" << (many ? ",target,solution\n" : "\n");
+  int64_t count = 0, converged = 0, problem_count = 0, solution_rows = 0;
   std::vector<std::string> problems;
   NumericRows rows;
   std::vector<IkTarget> targets;
+  std::vector<Eigen::VectorXd> starts;
   // Block by block (each block solved on the threads), so that memory stays bounded whatever the
   // file's length; a bad row anywhere throws before Commit(), and the writer discards the output.
   while (input.ReadChunk(kCsvChunkRows, &rows)) {
-    RowsToTargets(rows, options.input_path, bounds, &targets, &problems, &problem_count);
+    RowsToTargets(rows, options.input_path, bounds, pose_header, &targets, &problems, &problem_count,
+                  &starts);
     if (problem_count > 0) continue;  // read on for the reader's own checks, solve no more
-    for (const SolveResult& r : solver->SolveBatch(targets, options.threads)) {
-      for (int j = 0; j < chain.num_joints(); ++j) out << FormatDouble(r.q[j]) << ',';
-      const Eigen::Quaterniond& Q = r.Q_reached;
-      out << FormatDouble(r.p_reached.x()) << ',' << FormatDouble(r.p_reached.y()) << ','
-          << FormatDouble(r.p_reached.z()) << ',' << FormatDouble(Q.w()) << ',' << FormatDouble(Q.x()) << ','
-          << FormatDouble(Q.y()) << ',' << FormatDouble(Q.z()) << ',' << FormatDouble(r.error) << ','
-          << (std::isnan(r.angle_error) ? std::string() : FormatDouble(r.angle_error)) << ','
-          << ToString(r.status) << '\n';
-      if (r.status == SolveStatus::kConverged) ++converged;
+    for (size_t t = 0; t < starts.size(); ++t) {
+      if (!chain.WithinLimits(starts[t])) {
+        throw InputError(options.input_path + ":" + std::to_string(rows.line_numbers[t]) +
+                         ": expected start joint values within the limits");
+      }
+    }
+    if (through_many) {
+      const std::vector<ManySolutions> answers =
+          SolveManyBatch(*solver, targets, many_options, settings, options.threads, starts);
+      for (size_t t = 0; t < answers.size(); ++t) {
+        for (size_t k = 0; k < answers[t].solutions.size(); ++k) {
+          WriteResultRow(out, chain, answers[t].solutions[k]);
+          if (many) out << ',' << count + static_cast<int64_t>(t) << ',' << k;
+          out << '\n';
+          ++solution_rows;
+        }
+        if (answers[t].exact()) ++converged;
+      }
+    } else {
+      std::vector<SolveResult> results;
+      if (has_starts) {
+        results.resize(targets.size());
+        for (size_t t = 0; t < targets.size(); ++t) results[t] = solver->Solve(targets[t], &starts[t]);
+      } else {
+        results = solver->SolveBatch(targets, options.threads);
+      }
+      for (const SolveResult& r : results) {
+        WriteResultRow(out, chain, r);
+        out << '\n';
+        if (r.status == SolveStatus::kConverged) ++converged;
+      }
     }
     count += static_cast<int64_t>(rows.size());
   }
   if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
   writer.Commit();
-  log << "solve: " << count << " targets (" << converged << " converged) with " << solver->name() << " -> "
-      << options.output_path << "\n";
+  log << "solve: " << count << " targets (" << converged << " converged) with " << solver->name();
+  if (many) log << ", " << solution_rows << " solution rows (up to " << options.solutions << " per target)";
+  log << " -> " << options.output_path << "\n";
+}
+
+void RunTrack(const TrackCommandOptions& options, std::ostream& log) {
+  const Vector6d bounds = ParseAxisBounds(options.settings.bounds);
+  CheckDistinctFiles(options.input_path, options.output_path);
+  NumericCsvReader input = OpenTargetFile(options.input_path);
+  const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "track");
+  const Chain& chain = loaded.chain();
+  const std::string solver_name =
+      !options.solver.empty() ? options.solver : (loaded.model ? "refined" : "lm");
+  const SolverSettings settings = ToSolverSettings(options.settings);
+  const std::unique_ptr<Solver> solver = MakeSolver(solver_name, chain, loaded.model_or_null(), settings);
+  Eigen::VectorXd start;
+  if (!options.start.empty()) {
+    if (static_cast<int>(options.start.size()) != chain.num_joints()) {
+      throw InputError("--start: expected " + std::to_string(chain.num_joints()) + " joint values, got " +
+                       std::to_string(options.start.size()));
+    }
+    start = Eigen::Map<const Eigen::VectorXd>(options.start.data(), chain.num_joints());
+    if (!chain.WithinLimits(start)) throw InputError("--start: expected joint values within the limits");
+  }
+  std::vector<IkTarget> path, block;
+  std::vector<std::string> problems;
+  int64_t problem_count = 0;
+  NumericRows rows;
+  while (input.ReadChunk(kCsvChunkRows, &rows)) {
+    RowsToTargets(rows, options.input_path, bounds, IsPoseHeader(input), &block, &problems, &problem_count);
+    path.insert(path.end(), block.begin(), block.end());
+  }
+  if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
+  TrackOptions track;
+  track.step_ratio = options.step_ratio;
+  track.step_floor = options.step_floor;
+  const std::vector<TrackPoint> points =
+      TrackPath(*solver, path, settings, track, options.start.empty() ? nullptr : &start);
+  AtomicFileWriter writer(options.output_path);
+  std::ostream& out = writer.stream();
+  for (const Joint& joint : chain.joints()) out << joint.name << ',';
+  out << "x,y,z,qw,qx,qy,qz,position_error,angle_error,status,joint_step,step_bound\n";
+  for (const TrackPoint& point : points) {
+    WriteResultFields(out, chain, point.result);
+    out << ToString(point.status) << ',' << FormatDouble(point.joint_step) << ','
+        << (std::isinf(point.step_bound) ? std::string() : FormatDouble(point.step_bound)) << '\n';
+  }
+  writer.Commit();
+  const TrackSummary s = SummarizeTrack(points);
+  log << "track: " << s.rows << " rows with " << solver->name() << ": " << s.tracked << " tracked, "
+      << s.out_of_reach << " out of reach, " << s.reconfigurations << " reconfigurations ("
+      << s.reconfiguration_rows << " rows); largest joint step " << FormatDouble(s.max_joint_step)
+      << " rad -> " << options.output_path << "\n";
 }
 
 // `eval` of a pose model: the network alone on unseen full poses (FK of uniform random joint values),
@@ -261,7 +409,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
     std::vector<std::string> problems;
     int64_t problem_count = 0;
     while (reader.ReadChunk(kCsvChunkRows, &rows)) {
-      RowsToTargets(rows, options.targets_path, Vector6d::Zero(), &block, &problems, &problem_count);
+      RowsToTargets(rows, options.targets_path, Vector6d::Zero(), IsPoseHeader(reader), &block, &problems,
+                    &problem_count);
       for (const IkTarget& target : block) {
         if (target.has_orientation()) {
           file_poses.push_back(target);
@@ -439,7 +588,8 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
       ->add_option(
           "--input,-i", solve->input_path,
           "CSV with header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses: tip orientation in the base "
-          "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame)")
+          "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame); optionally followed by "
+          "start columns start_<joint> for every joint in chain order: each row's start configuration")
       ->required();
   solve_command
       ->add_option("--output,-o", solve->output_path,
@@ -450,8 +600,82 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   solve_command->add_option("--threads", solve->threads, "solver threads")
       ->capture_default_str()
       ->check(WholeNumberIn(1, kMaxThreads));
+  solve_command
+      ->add_option("--solutions", solve->solutions,
+                   "up to K distinct exact solutions per target (the solver's answer, then single "
+                   "Levenberg-Marquardt starts from seeded uniform configurations, at most 10 K + 10 "
+                   "starts): one row each, with columns target (input row from 0) and solution (from "
+                   "0); a target with none gives one row with its status")
+      ->check(WholeNumberIn(1, ManySolutionsOptions::kMaxSolutions));
+  solve_command
+      ->add_option("--min-distance", solve->min_distance,
+                   "with --solutions: least joint-space distance (rad; Euclidean, full-turn joints "
+                   "modulo 2 pi) between two solutions")
+      ->capture_default_str()
+      ->check(NumberIn(0.0, 100.0));
+  solve_command->add_flag("--closest-to-start", solve->closest_to_start,
+                          "among the candidates found, return the solutions closest (joint-space distance) "
+                          "to the row's start columns first (TRAC-IK's Distance mode)");
+  solve_command
+      ->add_option("--candidates", solve->candidates,
+                   "solutions to find and rank before keeping --solutions (default 8 with "
+                   "--closest-to-start or a posture weight)")
+      ->check(WholeNumberIn(1, ManySolutionsOptions::kMaxSolutions));
+  solve_command
+      ->add_option("--avoid-limits", solve->avoid_limits,
+                   "weight W of limit avoidance: minimise W * sum ((q - mid) / half range)^2 over the "
+                   "joints with limits, along the target's self-motion (every answer stays exact)")
+      ->check(NumberIn(0.0, 1e6));
+  solve_command->add_option("--posture", solve->posture, "a preferred configuration q1,q2,... (rad or m)")
+      ->delimiter(',');
+  solve_command
+      ->add_option("--posture-weight", solve->posture_weight,
+                   "weight W of staying near --posture: W * |q - posture|^2 (full turns modulo 2 pi)")
+      ->check(NumberIn(0.0, 1e6));
+  solve_command
+      ->add_option("--start-weight", solve->start_weight,
+                   "weight W of the displacement from the row's start columns: W * |q - start|^2")
+      ->check(NumberIn(0.0, 1e6));
   set->commands.push_back({solve_command, [solve] {
                              RunSolve(*solve, std::cerr);
+                             return 0;
+                           }});
+
+  auto track = std::make_shared<TrackCommandOptions>();
+  CLI::App* track_command = app.add_subcommand(
+      "track", "a path of targets -> a joint trajectory without jumps, warm-started row by row");
+  track_command->add_option("arm", track->arm.arm, "built-in arm, DH table or URDF (as --arm)");
+  track_command->add_option("--model,-m", track->model_path, "model file (or an arm)");
+  AddArmOption(track_command, &track->arm);
+  track_command->add_option("--solver,-s", track->solver,
+                            "solver of the first row: refined (default with a model), lm (default "
+                            "without), ...; later rows are one Levenberg-Marquardt start each from the "
+                            "previous row's joints");
+  track_command
+      ->add_option("--input,-i", track->input_path,
+                   "CSV of the path's targets, in order: header x,y,z or x,y,z,qw,qx,qy,qz (as solve)")
+      ->required();
+  track_command
+      ->add_option("--output,-o", track->output_path,
+                   "CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked; "
+                   "out of reach; reconfiguration: reachable, but not without a jump: the row holds the "
+                   "joints; failed: first row only), joint_step (rad: largest joint change from the "
+                   "previous row, full-turn joints modulo 2 pi), step_bound (rad)")
+      ->required();
+  AddSettingsOptions(track_command, &track->settings);
+  track_command->add_option("--start", track->start, "the first row's start joints q1,q2,... (rad or m)")
+      ->delimiter(',');
+  track_command
+      ->add_option("--step-ratio", track->step_ratio,
+                   "step bound: joint_step <= RATIO * s + FLOOR, s = |target - previous reached position| "
+                   "/ reach + angle to the previous reached orientation (rad, pose targets)")
+      ->capture_default_str()
+      ->check(NumberIn(1e-6, 1e6));
+  track_command->add_option("--step-floor", track->step_floor, "FLOOR of the step bound (rad)")
+      ->capture_default_str()
+      ->check(NumberIn(0.0, 10.0));
+  set->commands.push_back({track_command, [track] {
+                             RunTrack(*track, std::cerr);
                              return 0;
                            }});
 

@@ -20,6 +20,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <thread>
@@ -28,6 +29,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
+#include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/solvers.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
@@ -1025,8 +1027,8 @@ struct WebServer::Impl {
   static IkTarget ParseTarget(const Json& value, const std::string& field) {
     if (!value.is_object()) return IkTarget(Eigen::Vector3d(ParseVector(value, 3, kMaxCoordinate, field)));
     for (auto it = value.begin(); it != value.end(); ++it) {
-      if (it.key() != "p" && it.key() != "quat" && it.key() != "bounds") {
-        throw ApiError{400, field + ": unknown field '" + it.key() + "' (expected p, quat, bounds)"};
+      if (it.key() != "p" && it.key() != "quat" && it.key() != "bounds" && it.key() != "q_start") {
+        throw ApiError{400, field + ": unknown field '" + it.key() + "' (expected p, quat, bounds, q_start)"};
       }
     }
     if (!value.contains("p")) throw ApiError{400, field + ": expected a field 'p' ([x, y, z], m)"};
@@ -1060,28 +1062,83 @@ struct WebServer::Impl {
   }
 
   Json Solve(const Json& body) const {
-    CheckKeys(body, {"target", "targets", "solver"});
+    CheckKeys(body, {"target", "targets", "solver", "solutions"});
     const bool single = body.contains("target"), batch = body.contains("targets");
     if (single == batch)
       throw ApiError{400,
                      "expected exactly one of 'target' ([x,y,z] or {\"p\": [x,y,z], \"quat\": [w,x,y,z]}) or "
                      "'targets' (a list of them)"};
     const Solver& solver = SolverFor(body);
-    return single ? SolveOne(solver, body["target"]) : SolveBatch(solver, body["targets"]);
+    const int solutions = ParseSolutions(body, solver);
+    return single ? SolveOne(solver, body["target"], solutions)
+                  : SolveBatch(solver, body["targets"], solutions);
   }
 
-  static Json SolveOne(const Solver& solver, const Json& value) {
+  // "solutions": K (1..kMaxApiSolutions) asks for up to K distinct exact solutions per target;
+  // 0 when absent (one answer).
+  static constexpr int kMaxApiSolutions = 100;
+  static int ParseSolutions(const Json& body, const Solver& solver) {
+    if (!body.contains("solutions")) return 0;
+    const Json& k = body["solutions"];
+    if (!k.is_number_integer() || k.get<int64_t>() < 1 || k.get<int64_t>() > kMaxApiSolutions) {
+      throw ApiError{
+          400, "solutions: expected an integer 1.." + std::to_string(kMaxApiSolutions) + ", got " + k.dump()};
+    }
+    if (solver.name() == "network") {
+      throw ApiError{400, "solutions: expected an exact solver (refined, lm, kdl-*), got solver network"};
+    }
+    return k.get<int>();
+  }
+
+  // One target's answer: Answer(), or with `solutions` > 0 {"solutions": [Answer(), ...], "exact":
+  // true when they are exact solutions (else the one entry is the solver's unconverged answer),
+  // "starts", "micros", "solver"}.
+  // With a q_start (a target object's "q_start": joint values within the limits), the solver
+  // starts there and the solutions come closest to it first (TRAC-IK's Distance mode).
+  Json SolveTarget(const Solver& solver, const IkTarget& target, int solutions,
+                   const std::optional<Eigen::VectorXd>& q_start) const {
+    const auto start = std::chrono::steady_clock::now();
+    const Eigen::VectorXd* q0 = q_start ? &*q_start : nullptr;
+    if (solutions == 0) {
+      const SolveResult result = solver.Solve(target, q0);
+      return Answer(result, MicrosSince(start), solver.name());
+    }
+    ManySolutionsOptions many;
+    many.solutions = solutions;
+    many.order = SolutionOrder::kClosestToStart;
+    SolverSettings settings;
+    settings.pose.timeout_s = options.solve_timeout_seconds;
+    const ManySolutions found = SolveMany(solver, target, many, settings, q0);
+    const double micros = MicrosSince(start);
+    Json list = Json::array();
+    for (const SolveResult& r : found.solutions) list.push_back(Answer(r, micros, solver.name()));
+    return Json{{"solutions", list},
+                {"exact", found.exact()},
+                {"starts", found.starts},
+                {"micros", micros},
+                {"solver", solver.name()}};
+  }
+
+  // A target object's optional "q_start": one value per joint, within the limits.
+  std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& field) const {
+    if (!value.is_object() || !value.contains("q_start")) return std::nullopt;
+    Eigen::VectorXd q = ParseVector(value["q_start"], static_cast<size_t>(chain().num_joints()),
+                                    kMaxJointValue, field + ".q_start");
+    if (!chain().WithinLimits(q))
+      throw ApiError{400, field + ".q_start: expected joint values within the limits"};
+    return q;
+  }
+
+  Json SolveOne(const Solver& solver, const Json& value, int solutions) const {
     const IkTarget target = ParseTarget(value, "target");
     if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
       throw ApiError{400, "solver: analytic solves position-only targets"};
     }
-    const auto start = std::chrono::steady_clock::now();
-    const SolveResult result = solver.Solve(target);
-    return Answer(result, MicrosSince(start), solver.name());
+    return SolveTarget(solver, target, solutions, ParseStart(value, "target"));
   }
 
   // Every target is checked before any is solved: a bad one refuses the whole batch at once.
-  Json SolveBatch(const Solver& solver, const Json& list) const {
+  Json SolveBatch(const Solver& solver, const Json& list, int solutions) const {
     if (!list.is_array()) {
       throw ApiError{400,
                      "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
@@ -1093,19 +1150,18 @@ struct WebServer::Impl {
                               " targets, got " + std::to_string(list.size())};
     }
     std::vector<IkTarget> targets(list.size());
+    std::vector<std::optional<Eigen::VectorXd>> starts(list.size());
     for (size_t i = 0; i < list.size(); ++i) {
       targets[i] = ParseTarget(list[i], "targets[" + std::to_string(i) + "]");
+      starts[i] = ParseStart(list[i], "targets[" + std::to_string(i) + "]");
       if ((targets[i].has_orientation() || targets[i].has_bounds()) && solver.name() == "analytic") {
         throw ApiError{400, "solver: analytic solves position-only targets"};
       }
     }
     Json results = Json::array();
     const auto start = std::chrono::steady_clock::now();
-    for (const IkTarget& target : targets) {
-      const auto one = std::chrono::steady_clock::now();
-      const SolveResult result = solver.Solve(target);
-      results.push_back(Answer(result, MicrosSince(one), solver.name()));
-    }
+    for (size_t i = 0; i < targets.size(); ++i)
+      results.push_back(SolveTarget(solver, targets[i], solutions, starts[i]));
     return Json{{"results", results}, {"micros", MicrosSince(start)}, {"solver", solver.name()}};
   }
 

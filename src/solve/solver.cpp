@@ -10,6 +10,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "solve/parallel.hpp"
 
 namespace deepik {
 
@@ -133,33 +134,7 @@ const char* ToString(SolveStatus status) {
 
 std::vector<SolveResult> Solver::SolveBatch(const std::vector<IkTarget>& targets, int threads) const {
   std::vector<SolveResult> results(targets.size());
-  const int workers = std::max(1, std::min<int>(threads, static_cast<int>(targets.size())));
-  auto work = [&](int w) {
-    for (size_t i = static_cast<size_t>(w); i < targets.size(); i += static_cast<size_t>(workers)) {
-      results[i] = Solve(targets[i]);
-    }
-  };
-  if (workers == 1) {
-    work(0);
-    return results;
-  }
-  // An exception in a worker (a target a solver refuses) is rethrown here, not left to end the
-  // process from its thread.
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
-  std::vector<std::thread> pool;
-  for (int w = 0; w < workers; ++w) {
-    pool.emplace_back([&work, &errors, w] {
-      try {
-        work(w);
-      } catch (...) {
-        errors[static_cast<size_t>(w)] = std::current_exception();
-      }
-    });
-  }
-  for (std::thread& t : pool) t.join();
-  for (const std::exception_ptr& error : errors) {
-    if (error) std::rethrow_exception(error);
-  }
+  internal::ParallelFor(targets.size(), threads, [&](size_t i) { results[i] = Solve(targets[i]); });
   return results;
 }
 

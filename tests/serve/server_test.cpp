@@ -23,6 +23,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
+#include "deepik/solve/many_solutions.hpp"
 #include "serve/serve_test_util.hpp"
 #include "test_util.hpp"
 
@@ -227,6 +228,45 @@ TEST_F(ServerTest, BatchAnswersEveryTargetInOrder) {
     if (i + 1 < points.size()) EXPECT_LT(results[i].at("error").get<double>(), 1e-6);
   }
   EXPECT_EQ(results.back().at("status"), "out of reach");
+}
+
+// "solutions": K answers a list of distinct exact solutions; "q_start" orders them closest first.
+TEST_F(ServerTest, SolutionsAnswerAListOfDistinctExactSolutions) {
+  std::mt19937_64 rng(6);
+  const Eigen::Vector3d p = TipPosition(chain(), RandomConfiguration(chain(), &rng));
+  const Eigen::VectorXd q_start = RandomConfiguration(chain(), &rng);
+  const Json target{{"p", {p.x(), p.y(), p.z()}},
+                    {"q_start", std::vector<double>(q_start.data(), q_start.data() + q_start.size())}};
+  for (const char* solver : {"refined", "lm"}) {
+    const auto [status, answer] =
+        Post("/api/solve", Json{{"target", target}, {"solver", solver}, {"solutions", 5}}.dump());
+    ASSERT_EQ(status, 200) << answer;
+    EXPECT_EQ(answer.at("exact"), true);
+    const Json& list = answer.at("solutions");
+    ASSERT_EQ(list.size(), 5u) << answer;
+    double previous_distance = 0;
+    std::vector<Eigen::VectorXd> qs;
+    for (const Json& s : list) {
+      ExpectConsistent(s, p);
+      EXPECT_EQ(s.at("status"), "converged");
+      EXPECT_LT(s.at("error").get<double>(), 1e-8);
+      const std::vector<double> v = s.at("q").get<std::vector<double>>();
+      qs.push_back(Eigen::Map<const Eigen::VectorXd>(v.data(), chain().num_joints()));
+      const double distance = JointDistance(chain(), qs.back(), q_start);
+      EXPECT_GE(distance, previous_distance - 1e-12);
+      previous_distance = distance;
+    }
+    for (size_t i = 0; i < qs.size(); ++i) {
+      for (size_t k = 0; k < i; ++k) EXPECT_GE(JointDistance(chain(), qs[i], qs[k]), 0.1 - 1e-12);
+    }
+  }
+  for (const Json& bad : {Json(0), Json(101), Json("3"), Json(2.5)}) {
+    const auto [status, answer] = Post("/api/solve", Json{{"target", target}, {"solutions", bad}}.dump());
+    EXPECT_EQ(status, 400) << bad;
+  }
+  const auto [status, answer] =
+      Post("/api/solve", Json{{"target", {{"p", {0.1, 0.2, 1.0}}, {"q_start", {0.0, 0.0}}}}}.dump());
+  EXPECT_EQ(status, 400) << answer;
 }
 
 TEST_F(ServerTest, PoseTargetsGetTheCsvAnswerFields) {

@@ -1,0 +1,152 @@
+#include "deepik/solve/track.hpp"
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+#include "deepik/data/random.hpp"
+#include "deepik/kinematics/fk.hpp"
+#include "deepik/solve/many_solutions.hpp"
+#include "deepik/solve/pose_refine.hpp"
+#include "solve/project_limits.hpp"
+
+namespace deepik {
+namespace {
+
+// Nudged warm starts of a row whose warm start fails: how many, and how far (a share of the
+// row's step bound per joint, so that a nudged solution can still be within the bound).
+constexpr int kNudges = 4;
+constexpr double kNudgeShare = 0.25;
+constexpr uint64_t kNudgeSeed = 17;
+
+// The target's step from the pose a configuration reaches (TrackOptions).
+double TargetStep(const Chain& chain, const IkTarget& target, const SolveResult& previous) {
+  double s = (target.p_BT - previous.p_reached).norm() / chain.reach();
+  if (target.Q_BT) s += target.Q_BT->normalized().angularDistance(previous.Q_reached);
+  return s;
+}
+
+}  // namespace
+
+bool TrackOptions::IsValid(std::string* error) const {
+  auto fail = [error](const std::string& message) {
+    if (error != nullptr) *error = message;
+    return false;
+  };
+  if (!(step_ratio > 0.0) || !std::isfinite(step_ratio))
+    return fail("step_ratio: expected a finite value > 0");
+  if (!(step_floor >= 0.0) || !std::isfinite(step_floor))
+    return fail("step_floor: expected a finite value >= 0 (rad)");
+  return true;
+}
+
+const char* ToString(TrackStatus status) {
+  switch (status) {
+    case TrackStatus::kTracked:
+      return "tracked";
+    case TrackStatus::kOutOfReach:
+      return "out of reach";
+    case TrackStatus::kReconfiguration:
+      return "reconfiguration";
+    case TrackStatus::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+double MaxJointStep(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return JointDifference(chain, a, b).cwiseAbs().maxCoeff();
+}
+
+std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarget>& path,
+                                  const SolverSettings& settings, const TrackOptions& options,
+                                  const Eigen::VectorXd* q_start) {
+  std::string message;
+  if (!options.IsValid(&message)) throw std::invalid_argument("TrackOptions::" + message);
+  const Chain& chain = solver.chain();
+  if (q_start != nullptr && (q_start->size() != chain.num_joints() || !q_start->allFinite())) {
+    throw std::invalid_argument("TrackPath: expected a finite q_start of " +
+                                std::to_string(chain.num_joints()) + " values, got size " +
+                                std::to_string(q_start->size()));
+  }
+  for (const IkTarget& target : path) ThrowUnlessValidTarget(target);
+  SolverSettings single = settings;  // one warm start per row: the next row is the restart
+  single.refine.restarts = 0;
+  single.pose.max_starts = 1;
+  const LmSolver warm(chain, single.pose, single.refine);
+  const LmSolver full(chain, settings.pose, settings.refine);
+
+  std::vector<TrackPoint> points(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    TrackPoint& point = points[i];
+    if (i == 0) {
+      point.result = solver.Solve(path[0], q_start);
+      point.step_bound = std::numeric_limits<double>::infinity();
+      point.status = point.result.status == SolveStatus::kConverged    ? TrackStatus::kTracked
+                     : point.result.status == SolveStatus::kOutOfReach ? TrackStatus::kOutOfReach
+                                                                       : TrackStatus::kFailed;
+      continue;
+    }
+    const SolveResult& previous = points[i - 1].result;
+    point.step_bound = options.step_ratio * TargetStep(chain, path[i], previous) + options.step_floor;
+    SolveResult local = warm.Solve(path[i], &previous.q);
+    double step = MaxJointStep(chain, local.q, previous.q);
+    // At a singular configuration (the arm stretched out toward a target that was out of reach)
+    // the gradient has no component along the way back: nudged warm starts find it.
+    std::mt19937_64 rng(kNudgeSeed + i);
+    for (int nudge = 0;
+         nudge < kNudges && !(local.status == SolveStatus::kConverged && step <= point.step_bound); ++nudge) {
+      Eigen::VectorXd q = previous.q;
+      for (int j = 0; j < q.size(); ++j)
+        q[j] += (2.0 * UniformUnit(&rng) - 1.0) * kNudgeShare * point.step_bound;
+      internal::ProjectIntoLimits(chain, q);
+      SolveResult nudged = warm.Solve(path[i], &q);
+      const double nudged_step = MaxJointStep(chain, nudged.q, previous.q);
+      if (nudged.status == SolveStatus::kConverged && nudged_step <= point.step_bound) {
+        local = std::move(nudged);
+        step = nudged_step;
+      }
+    }
+    if (local.status == SolveStatus::kConverged && step <= point.step_bound) {
+      point.result = std::move(local);
+      point.joint_step = step;
+      point.status = TrackStatus::kTracked;
+      continue;
+    }
+    // No continuous solution: say why, and never jump.
+    const bool reachable = local.status == SolveStatus::kConverged ||
+                           full.Solve(path[i], &previous.q).status == SolveStatus::kConverged ||
+                           full.Solve(path[i]).status == SolveStatus::kConverged;
+    point.status = reachable ? TrackStatus::kReconfiguration : TrackStatus::kOutOfReach;
+    if (step <= point.step_bound) {
+      point.result = std::move(local);
+      point.joint_step = step;
+    } else {
+      point.result = previous;
+      point.result.status = reachable ? SolveStatus::kFailed : SolveStatus::kOutOfReach;
+      MeasureResult(chain, path[i], &point.result);
+      point.joint_step = 0.0;
+    }
+  }
+  return points;
+}
+
+TrackSummary SummarizeTrack(const std::vector<TrackPoint>& points) {
+  TrackSummary s;
+  s.rows = static_cast<int>(points.size());
+  for (size_t i = 0; i < points.size(); ++i) {
+    const TrackPoint& p = points[i];
+    s.tracked += p.status == TrackStatus::kTracked;
+    s.out_of_reach += p.status == TrackStatus::kOutOfReach;
+    if (p.status == TrackStatus::kReconfiguration) {
+      ++s.reconfiguration_rows;
+      if (i == 0 || points[i - 1].status != TrackStatus::kReconfiguration) ++s.reconfigurations;
+    }
+    s.max_joint_step = std::max(s.max_joint_step, p.joint_step);
+    if (i > 0 && p.step_bound > 0) s.max_step_ratio = std::max(s.max_step_ratio, p.joint_step / p.step_bound);
+  }
+  return s;
+}
+
+}  // namespace deepik
