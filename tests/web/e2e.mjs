@@ -7,14 +7,19 @@
 // address (loaded and read back), and a phone (390x844, touch: the view's size, a touch drag of
 // the target, pinch zoom, the bottom sheet). It measures the frame rate during the demo and the
 // solve round trip seen by the page (printed as "bench:" lines) and saves screenshots of the
-// desktop and phone layouts into --screenshots DIR. The server is killed at the end whatever
-// happens; the whole test is bounded.
+// desktop and phone layouts into --screenshots DIR. Then two more servers without a model: a
+// URDF arm drawn from its boxes, cylinders and spheres beside a folder of models (lm; the tip
+// follows a dragged target; the page's choice opens a model), and Panda with pose targets (reached
+// in position and angle as read from the scene; the TransformControls gizmo by mouse; the closest
+// pose for an unreachable one). The servers are killed at the end whatever happens; the whole test
+// is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        --screenshots build/tests [--web-root web]   (run from web/, where node_modules is)
+//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,urdf,panda]
+//   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -436,7 +441,9 @@ async function urdfArm(base, problems) {
   check(card.name === 'none' && card.curve === 'none' && card.solver === 'lm'
     && !card.solvers.includes('network') && !card.solvers.includes('refined') && !(await page.isVisible('#ghost-toggle')),
   'without a model: lm solves, no network solver, no training curve, no ghost', JSON.stringify(card));
-  check(await page.isVisible('#model-select') && card.choice.join() === 'box_arm,seed-default,seed-fast',
+  const files = readdirSync(join(repo, 'models')).filter((f) => f.endsWith('.safetensors')).sort()
+    .map((f) => f.slice(0, -'.safetensors'.length));
+  check(await page.isVisible('#model-select') && card.choice.join() === ['box_arm', ...files].join(),
     'the page offers the arm and every model of the folder', card.choice.join());
 
   const arm = await fetch(`${base}api/arm`).then((r) => r.json());
@@ -636,7 +643,7 @@ async function run() {
     await pandaPose(pandaBase, problems);
     lap('panda pose targets');
   }
-  console.log(`screenshots: ${join(screenshots, 'screenshot.png')}, ${join(screenshots, 'screenshot-phone.png')}`);
+  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
   check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
 }
 
