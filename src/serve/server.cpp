@@ -1094,12 +1094,22 @@ struct WebServer::Impl {
   }
 
   // The arm and the model never change while serving: their answers are built once at start-up.
+  // The prebuilt `answer` of the arm the request names; 400 for an unknown name.
+  void ReplyPrebuilt(const httplib::Request& req, httplib::Response& res,
+                     std::string ServedArm::*answer) const {
+    try {
+      res.set_content(ArmFor(req).*answer, "application/json");
+    } catch (const ApiError& e) {
+      Reply(res, e.status, Json{{"error", e.message}});
+    }
+  }
+
   void HandleArm(const httplib::Request& req, httplib::Response& res) const {
-    Guarded(res, [&] { return Json::parse(ArmFor(req).arm_json); });
+    ReplyPrebuilt(req, res, &ServedArm::arm_json);
   }
 
   void HandleModel(const httplib::Request& req, httplib::Response& res) const {
-    Guarded(res, [&] { return Json::parse(ArmFor(req).model_json); });
+    ReplyPrebuilt(req, res, &ServedArm::model_json);
   }
 
   void HandleModels(const httplib::Request&, httplib::Response& res) const {

@@ -515,6 +515,12 @@ async function pandaPose(base, problems) {
   check(pose.angleText === fmtAngleDeg(s.last.angle_error) && /of the target pose/.test(pose.detail),
     `the panel shows the angle error (${pose.angleText}; "${pose.detail}")`);
   await page.screenshot({ path: join(screenshots, 'screenshot-panda.png') });
+  // The gizmo draws nothing by itself: a still page with it renders no frames.
+  await page.waitForFunction(() => !window.deepik.frameScheduled(), null, { timeout: 20_000, polling: 50 });
+  const framesBefore = await page.evaluate(() => window.deepik.frames());
+  await pageWait(page, 1000);
+  const idle = (await page.evaluate(() => window.deepik.frames())) - framesBefore;
+  check(idle === 0, `panda with the gizmo, idle for 1 s: no frames rendered (${idle})`);
 
   // The gizmo with the mouse: its x arrow moves the target along x alone; in rotate mode, its z
   // ring turns the target about the target's own z axis alone. The arm follows both.
