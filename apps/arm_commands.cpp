@@ -55,6 +55,15 @@ void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required) {
   command->add_option("--tip", arm->tip_link, "URDF tip link (default: end of the longest actuated chain)");
 }
 
+void AddArmOption(CLI::App* command, ArmSpec* arm) {
+  command->add_option(
+      "--arm", arm->arm,
+      "instead of a model: built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or "
+      "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
+  command->add_option("--base", arm->base_link, "URDF base link (with --arm)");
+  command->add_option("--tip", arm->tip_link, "URDF tip link (with --arm)");
+}
+
 void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
   const Chain chain = LoadArm(spec);
   out << "arm: " << chain.name() << "\n";

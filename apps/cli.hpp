@@ -34,6 +34,8 @@ CLI::Validator NumberIn(double min, double max);
 CLI::Validator WholeNumberIn(int64_t min, int64_t max);
 
 void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required = true);
+// --arm ARM with --base/--tip: an arm instead of a model, for the solvers that need none.
+void AddArmOption(CLI::App* command, ArmSpec* arm);
 void AddSamplerOptions(CLI::App* command, SamplerOptions* sampler, std::string* kind);
 
 void AddArmCommands(CLI::App& app, CommandSet* set);     // arm info, fk

@@ -1,4 +1,4 @@
-// `deepik serve`: the web page and the JSON API for a model.
+// `deepik serve`: the web page and the JSON API for models and arms.
 #include <iostream>
 #include <memory>
 
@@ -9,8 +9,12 @@ namespace deepik::cli {
 
 void AddServeCommand(CLI::App& app, CommandSet* set) {
   auto serve = std::make_shared<ServeOptions>();
-  CLI::App* command = app.add_subcommand("serve", "serve the web page and a JSON API for a model");
-  command->add_option("--model,-m", serve->model_path, "model file")->required();
+  CLI::App* command = app.add_subcommand(
+      "serve", "serve the web page and a JSON API for a model, a folder of models or an arm without one");
+  command->add_option("--model,-m", serve->model_path, "model file");
+  command->add_option("--models", serve->models_dir,
+                      "a folder: every model file (*.safetensors) in it, chosen on the page");
+  AddArmOption(command, &serve->arm);
   command->add_option("--port,-p", serve->port, "TCP port (0: any free port)")->capture_default_str();
   command->add_option("--host", serve->host, "address to listen on")->capture_default_str();
   command

@@ -196,15 +196,6 @@ void WriteResultRow(std::ostream& out, const Chain& chain, const SolveResult& r)
   out << ToString(r.status);
 }
 
-void AddArmOption(CLI::App* command, ArmSpec* arm) {
-  command->add_option(
-      "--arm", arm->arm,
-      "instead of a model: built-in arm (seed, planar2, panda, ur5, iiwa14), DH table (.json) or "
-      "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
-  command->add_option("--base", arm->base_link, "URDF base link (with --arm)");
-  command->add_option("--tip", arm->tip_link, "URDF tip link (with --arm)");
-}
-
 }  // namespace
 
 void RunSolve(const SolveCommandOptions& options, std::ostream& log) {

@@ -2,7 +2,8 @@
 // This module only wires the parts in js/ together and runs the frame function; index.html loads
 // it as a native ES module (no build step), and three.js comes through the import map there.
 // Frames are drawn on demand (scene.js's requestRender): an idle page renders nothing.
-import { fetchArm, fetchModel } from './js/api.js';
+import * as THREE from 'three';
+import { fetchArm, fetchModel, fetchModels, useModel } from './js/api.js';
 import { state } from './js/state.js';
 import { makeKinematics } from './js/kinematics.js';
 import {
@@ -11,21 +12,26 @@ import {
 } from './js/scene.js';
 import { buildArm } from './js/arm.js';
 import {
-  buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice,
+  buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice, buildModelChoice,
+  showPoseChoice,
 } from './js/panel.js';
-import { setTarget, requestSolve, showPose, stepAnimation } from './js/solve.js';
+import { setTarget, requestSolve, showPose, stepAnimation, setShowNetwork } from './js/solve.js';
+import {
+  installPoseControls, posesPossible, setGizmoMode, setTargetOrientation, DEFAULT_QUAT,
+} from './js/pose.js';
 import { installTargetControls, hoverJoint } from './js/controls.js';
 import { toggleWorkspace } from './js/workspace.js';
 import { initialTarget, outOfReachTarget, stepDemo, framedPoints } from './js/demo.js';
 import { setMode, setJoint, setJoints } from './js/fk-mode.js';
-import { parseViewState, makeAddressKeeper } from './js/url-state.js';
+import { parseViewState, makeAddressKeeper, requestedModel } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
 
 // The address as the page was opened with it (the page rewrites it as its state changes).
 const openedWith = window.location.search;
 let addressKept = false;  // from the moment the address's view is applied
 const keepAddress = makeAddressKeeper(() => ({
-  mode: state.mode, solver: state.solver, target: state.target.toArray(), camera: cameraState(),
+  model: state.modelName, mode: state.mode, solver: state.solver, target: state.target.toArray(),
+  quat: state.arm && posesPossible(state.arm) ? state.targetQuat : undefined, camera: cameraState(),
   q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'),
 }));
 
@@ -61,7 +67,23 @@ function bindPanel(arm) {
     onJointHover: (i) => hoverJoint(i),
     onShare: () => share(),
     onSheet: () => { document.body.classList.toggle('sheet-open'); },
+    onPositionOnly: (on) => setPositionOnly(on),
+    onGizmoMode: (mode) => { setGizmoMode(mode); showPoseChoice(state.targetQuat === null, state.gizmoMode); },
+    onGhost: (on) => setShowNetwork(on),
   });
+}
+
+// A point target (any tool orientation) or a pose target; the orientation comes back as the
+// tip's current one, so the arm need not turn.
+function setPositionOnly(on) {
+  let quat = null;
+  if (!on) {
+    const tip = state.kin.frames(state.q).pop();
+    const Q = new THREE.Quaternion().setFromRotationMatrix(tip);
+    quat = [Q.w, Q.x, Q.y, Q.z];
+  }
+  setTarget(state.target.toArray(), quat);
+  showPoseChoice(on, state.gizmoMode);
 }
 
 // Copies the address of this view (the address bar has it too).
@@ -83,20 +105,34 @@ function applyAddress(arm, model) {
   document.body.classList.toggle('embed', view.embed);
   if (view.solver) { state.solver = view.solver; showSolverChoice(view.solver); }
   if (view.camera) setCameraState(view.camera);
+  // Arms with 6 or more joints start with a pose target (the tool pointing down), unless the
+  // address says otherwise; the others with a point.
+  const poses = posesPossible(arm);
+  const quat = poses ? (view.quat !== undefined ? view.quat : DEFAULT_QUAT) : null;
+  showPoseChoice(quat === null, state.gizmoMode);
   if (view.mode === 'fk') {
+    setTargetOrientation(quat);
     setMode('fk');
     if (view.q) setJoints(view.q);
     return;
   }
   showModeChoice('ik');
   if (view.demo && view.demo !== 'off') { state.demo = view.demo; showDemoChoice(view.demo); }
-  setTarget(view.target || initialTarget(arm));
+  setTarget(view.target || initialTarget(arm), quat);
 }
 
 async function main() {
   setFrameFunction(frame);
   installTargetControls();
   new ResizeObserver(resize).observe(document.getElementById('view'));
+  // Which of the server's arms and models: the address's, else the server's default. A choice on
+  // the page opens that one afresh (its own arm, solvers and view).
+  const { models, default: fallback } = await fetchModels();
+  const names = models.map((m) => m.name);
+  const chosen = requestedModel(openedWith, names) || fallback;
+  state.modelName = names.length > 1 ? chosen : null;
+  useModel(state.modelName);
+  buildModelChoice(models, chosen, (name) => { window.location.search = `?model=${encodeURIComponent(name)}`; });
   const [arm, model] = await Promise.all([fetchArm(), fetchModel()]);
   state.arm = arm;
   state.model = model;
@@ -107,6 +143,13 @@ async function main() {
   state.q = arm.home.slice();
   showPose(state.q);
   bindPanel(arm);
+  document.body.classList.toggle('poses', posesPossible(arm));
+  document.body.classList.toggle('has-model', model.path !== null);
+  installPoseControls(arm, state.unit, (p, quat) => {
+    state.demo = 'off';
+    showDemoChoice('off');
+    setTarget(p, quat);
+  });
   frameCamera(framedPoints(arm));
   resize();
   applyAddress(arm, model);

@@ -15,10 +15,12 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+bool IsUrdf(const ArmSpec& spec) { return EndsWith(spec.arm, ".urdf") || EndsWith(spec.arm, ".xml"); }
+
 }  // namespace
 
 Chain LoadArm(const ArmSpec& spec) {
-  if (EndsWith(spec.arm, ".urdf") || EndsWith(spec.arm, ".xml")) {
+  if (IsUrdf(spec)) {
     return LoadUrdfChain(spec.arm, UrdfOptions{spec.base_link, spec.tip_link});
   }
   if (!spec.base_link.empty() || !spec.tip_link.empty()) {
@@ -30,6 +32,11 @@ Chain LoadArm(const ArmSpec& spec) {
   } catch (const std::invalid_argument& e) {
     throw InputError(e.what());
   }
+}
+
+UrdfVisuals LoadArmVisuals(const ArmSpec& spec) {
+  if (!IsUrdf(spec)) return {};
+  return LoadUrdfVisuals(spec.arm, UrdfOptions{spec.base_link, spec.tip_link});
 }
 
 }  // namespace deepik

@@ -12,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -262,20 +263,14 @@ Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X
   return joint;
 }
 
-}  // namespace
+// The parsed model and the path base -> tip the options choose.
+struct ParsedPath {
+  urdf::ModelInterfaceSharedPtr model;
+  LinkPtr base, tip;
+  std::vector<JointPtr> path;
+};
 
-Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    throw InputError(path + ": cannot open the URDF file (" + std::strerror(errno) + ")");
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (file.bad()) throw InputError(path + ": cannot read the URDF file");
-  return ParseUrdfChain(text.str(), options, path);
-}
-
-Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const std::string& source) {
+ParsedPath ParseUrdfPath(const std::string& xml, const UrdfOptions& options, const std::string& source) {
   urdf::ModelInterfaceSharedPtr model;
   std::string reason;
   {
@@ -307,8 +302,111 @@ Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const s
   const LinkPtr base = options.base_link.empty() ? root : FindLink(*model, options.base_link, "base", source);
   const LinkPtr tip = options.tip_link.empty() ? DefaultTip(*model, base, xml)
                                                : FindLink(*model, options.tip_link, "tip", source);
-  const std::vector<JointPtr> path = PathFromBase(base, tip, source);
+  return ParsedPath{model, base, tip, PathFromBase(base, tip, source)};
+}
 
+std::string ReadUrdfFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    throw InputError(path + ": cannot open the URDF file (" + std::strerror(errno) + ")");
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) throw InputError(path + ": cannot read the URDF file");
+  return text.str();
+}
+
+// The primitive shapes of `link`'s visual elements, placed by X_FL (the link's frame in chain
+// frame `frame`); meshes are counted in `meshes`.
+void AddLinkVisuals(const urdf::ModelInterface& model, const urdf::Link& link, int frame,
+                    const Eigen::Isometry3d& X_FL, UrdfVisuals* out) {
+  for (const urdf::VisualSharedPtr& visual : link.visual_array) {
+    if (!visual || !visual->geometry) continue;
+    VisualShape shape;
+    shape.link = link.name;
+    shape.frame = frame;
+    shape.X_FS = X_FL * ToIsometry(visual->origin);
+    const urdf::Geometry& geometry = *visual->geometry;
+    if (geometry.type == urdf::Geometry::BOX) {
+      const auto& box = static_cast<const urdf::Box&>(geometry);
+      shape.kind = VisualShape::Kind::kBox;
+      shape.size = Eigen::Vector3d(box.dim.x, box.dim.y, box.dim.z);
+    } else if (geometry.type == urdf::Geometry::CYLINDER) {
+      const auto& cylinder = static_cast<const urdf::Cylinder&>(geometry);
+      shape.kind = VisualShape::Kind::kCylinder;
+      shape.size = Eigen::Vector3d(cylinder.radius, cylinder.length, 0);
+    } else if (geometry.type == urdf::Geometry::SPHERE) {
+      shape.kind = VisualShape::Kind::kSphere;
+      shape.size = Eigen::Vector3d(static_cast<const urdf::Sphere&>(geometry).radius, 0, 0);
+    } else {
+      ++out->meshes;
+      continue;
+    }
+    if (!shape.size.allFinite() || shape.X_FS.matrix().hasNaN()) continue;
+    // A material given by name only is the robot's top-level one of that name.
+    urdf::MaterialSharedPtr material = visual->material;
+    if (!visual->material_name.empty() && model.getMaterial(visual->material_name)) {
+      material = model.getMaterial(visual->material_name);
+    }
+    if (material && material->texture_filename.empty()) {
+      const urdf::Color& c = material->color;
+      shape.rgba = Eigen::Vector4d(c.r, c.g, c.b, c.a);
+    }
+    out->shapes.push_back(shape);
+  }
+}
+
+// `link`'s visuals and those of the links hanging from it by fixed joints only (a gripper's
+// housing, a sensor mount), except the links in `skip` (the chain's own path).
+void AddRigidVisuals(const urdf::ModelInterface& model, const urdf::Link& link, int frame,
+                     const Eigen::Isometry3d& X_FL, const std::set<std::string>& skip, UrdfVisuals* out) {
+  AddLinkVisuals(model, link, frame, X_FL, out);
+  for (const urdf::JointSharedPtr& joint : link.child_joints) {
+    if (joint->type != urdf::Joint::FIXED || skip.count(joint->child_link_name) > 0) continue;
+    const LinkPtr child = model.getLink(joint->child_link_name);
+    if (child) {
+      AddRigidVisuals(model, *child, frame, X_FL * ToIsometry(joint->parent_to_joint_origin_transform), skip,
+                      out);
+    }
+  }
+}
+
+}  // namespace
+
+Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options) {
+  return ParseUrdfChain(ReadUrdfFile(path), options, path);
+}
+
+UrdfVisuals LoadUrdfVisuals(const std::string& path, const UrdfOptions& options) {
+  return ParseUrdfVisuals(ReadUrdfFile(path), options, path);
+}
+
+UrdfVisuals ParseUrdfVisuals(const std::string& xml, const UrdfOptions& options, const std::string& source) {
+  const ParsedPath parsed = ParseUrdfPath(xml, options, source);
+  std::set<std::string> on_path = {parsed.base->name};
+  for (const JointPtr& joint : parsed.path) on_path.insert(joint->child_link_name);
+  UrdfVisuals visuals;
+  int frame = -1;  // the base frame, until the first actuated joint
+  Eigen::Isometry3d X_FL = Eigen::Isometry3d::Identity();
+  AddRigidVisuals(*parsed.model, *parsed.base, frame, X_FL, on_path, &visuals);
+  for (const JointPtr& joint : parsed.path) {
+    if (IsActuated(*joint)) {
+      ++frame;  // the child link's frame is the joint's moving frame
+      X_FL = Eigen::Isometry3d::Identity();
+    } else {
+      X_FL = X_FL * ToIsometry(joint->parent_to_joint_origin_transform);
+    }
+    const LinkPtr child = parsed.model->getLink(joint->child_link_name);
+    if (child) AddRigidVisuals(*parsed.model, *child, frame, X_FL, on_path, &visuals);
+  }
+  return visuals;
+}
+
+Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const std::string& source) {
+  const ParsedPath parsed = ParseUrdfPath(xml, options, source);
+  const urdf::ModelInterfaceSharedPtr& model = parsed.model;
+  const LinkPtr &base = parsed.base, &tip = parsed.tip;
+  const std::vector<JointPtr>& path = parsed.path;
   std::vector<Joint> joints;
   Eigen::Isometry3d X_fixed = Eigen::Isometry3d::Identity();  // fixed offsets since the last actuated joint
   for (const JointPtr& joint : path) {

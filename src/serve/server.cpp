@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/many_solutions.hpp"
@@ -749,8 +750,8 @@ std::string DefaultWebRoot() {
 
 bool ServeOptions::IsValid(std::string* error) const {
   std::string message;
-  if (model_path.empty())
-    message = "model_path: expected a model file";
+  if (model_path.empty() && models_dir.empty() && arm.arm.empty())
+    message = "model_path, models_dir, arm: expected a model file, a folder of models or an arm";
   else if (host.empty())
     message = "host: expected an address";
   else if (port < 0 || port > 65535)
@@ -780,49 +781,130 @@ bool ServeOptions::IsValid(std::string* error) const {
   return message.empty();
 }
 
-struct WebServer::Impl {
-  ServeOptions options;
-  IkModel model;
+// What the server offers: an arm with its solvers, and the model when there is one. Built once at
+// start-up; its answers to /api/arm and /api/model are built then too.
+struct ServedArm {
+  std::string name;              // how requests choose it ("model": name)
+  std::optional<IkModel> model;  // none: the solvers that need no model only
+  Chain chain;
+  UrdfVisuals visuals;  // a URDF's boxes, cylinders and spheres (the page draws capsules for the rest)
   std::map<std::string, std::unique_ptr<Solver>> solvers;
   std::vector<std::string> solver_names;  // in SolverNames() order
+  std::string default_solver;
   std::string arm_json, model_json;
+
+  ServedArm(std::string n, std::optional<IkModel> m, Chain c)
+      : name(std::move(n)), model(std::move(m)), chain(std::move(c)) {}
+};
+
+struct WebServer::Impl {
+  ServeOptions options;
+  std::vector<std::unique_ptr<ServedArm>> arms;  // the first is the default
+  std::string models_json;                       // the answer of /api/models
   HttpServer http;
   std::thread listener;
   std::atomic<bool> stop_requested{false};
   std::atomic<int> listen_fd{-1};
   bool bound = false;
 
-  Impl(const ServeOptions& o, IkModel m)
+  explicit Impl(const ServeOptions& o)
       : options(o),
-        model(std::move(m)),
         http(EngineLimits{o.max_body_bytes, o.request_timeout_seconds, o.keep_alive_timeout_seconds,
                           o.write_timeout_seconds, o.max_connections, o.threads, kKeepAliveMaxCount}) {}
 
   static constexpr size_t kKeepAliveMaxCount = 1000;  // requests per connection
 
-  const Chain& chain() const { return model.chain(); }
-
   // Start-up: everything the request threads share is built here, then only read.
 
-  void BuildSolvers() {
+  // --model, then --arm, then every model file in --models (sorted by name).
+  void LoadArms() {
+    namespace fs = std::filesystem;
+    if (!options.model_path.empty()) AddModel(options.model_path);
+    if (!options.arm.arm.empty()) {
+      auto arm = std::make_unique<ServedArm>(fs::path(options.arm.arm).stem().string(), std::nullopt,
+                                             LoadArm(options.arm));
+      arm->visuals = LoadArmVisuals(options.arm);
+      AddArm(std::move(arm));
+    }
+    if (!options.models_dir.empty()) {
+      std::error_code ec;
+      if (!fs::is_directory(options.models_dir, ec)) {
+        throw InputError("--models: expected a folder of model files, got '" + options.models_dir + "'");
+      }
+      std::vector<std::string> files;
+      for (const fs::directory_entry& entry : fs::directory_iterator(options.models_dir, ec)) {
+        if (entry.path().extension() == ".safetensors" && entry.is_regular_file(ec)) {
+          files.push_back(entry.path().string());
+        }
+      }
+      if (ec)
+        throw InputError("--models: cannot read the folder '" + options.models_dir + "': " + ec.message());
+      if (files.empty()) {
+        throw InputError("--models: expected at least one .safetensors file in '" + options.models_dir +
+                         "', found none");
+      }
+      std::sort(files.begin(), files.end());
+      for (const std::string& file : files) AddModel(file);
+    }
+  }
+
+  void AddModel(const std::string& path) {
+    IkModel model = IkModel::Load(path);
+    Chain chain = model.chain();
+    AddArm(std::make_unique<ServedArm>(std::filesystem::path(path).stem().string(), std::move(model),
+                                       std::move(chain)));
+  }
+
+  void AddArm(std::unique_ptr<ServedArm> arm) {
+    for (const auto& other : arms) {
+      if (other->name == arm->name) {
+        throw InputError("serve: two arms or models named '" + arm->name +
+                         "' (names are file names without their extension); rename one");
+      }
+    }
+    BuildSolvers(*arm);
+    arm->arm_json = ArmJson(arm->chain, arm->visuals);
+    arm->model_json = ModelJson(*arm);
+    arms.push_back(std::move(arm));
+  }
+
+  void BuildSolvers(ServedArm& arm) const {
     for (const std::string& name : SolverNames()) {
       try {
         SolverSettings settings;
         settings.pose.timeout_s = options.solve_timeout_seconds;
-        solvers[name] = MakeSolver(name, model.chain(), &model, settings);
-        solver_names.push_back(name);
+        arm.solvers[name] = MakeSolver(name, arm.chain, arm.model ? &*arm.model : nullptr, settings);
+        arm.solver_names.push_back(name);
       } catch (const InputError&) {
-        // Not applicable to this arm (the closed form exists for the seed arm only).
+        // Not applicable: the closed form exists for the seed arm only; network and refined need a
+        // model.
       }
     }
+    arm.default_solver = arm.model ? "refined" : "lm";
   }
 
-  void BuildArmJson() {
-    const Chain& c = chain();
+  static Json VisualsJson(const UrdfVisuals& visuals) {
+    Json shapes = Json::array();
+    for (const VisualShape& shape : visuals.shapes) {
+      const char* kind = shape.kind == VisualShape::Kind::kBox        ? "box"
+                         : shape.kind == VisualShape::Kind::kCylinder ? "cylinder"
+                                                                      : "sphere";
+      shapes.push_back({{"shape", kind},
+                        {"link", shape.link},
+                        {"frame", shape.frame},
+                        {"origin", PoseJson(shape.X_FS)},
+                        {"size", Vec3(shape.size)},
+                        {"rgba", shape.rgba.allFinite() ? Json::array({shape.rgba[0], shape.rgba[1],
+                                                                       shape.rgba[2], shape.rgba[3]})
+                                                        : Json(nullptr)}});
+    }
+    return shapes;
+  }
+
+  static std::string ArmJson(const Chain& c, const UrdfVisuals& visuals) {
     const int n = c.num_joints();
     Json joints = Json::array();
     for (const Joint& joint : c.joints()) {
-      const Eigen::Quaterniond quat(joint.X_PJ.rotation());
       joints.push_back({{"name", joint.name},
                         {"type", ToString(joint.type)},
                         {"axis", Vec3(joint.axis_J)},
@@ -850,22 +932,67 @@ struct WebServer::Impl {
              {"frames_at_zero", frames},
              {"link_lengths", lengths},
              {"home", std::vector<double>(home.data(), home.data() + n)},
+             {"visuals", VisualsJson(visuals)},
+             {"meshes_not_drawn", visuals.meshes},
              {"units", {{"length", "m"}, {"angle", "rad"}, {"frame", "base, z up"}}}};
-    arm_json = arm.dump();
+    return arm.dump();
   }
 
-  void BuildModelJson() {
-    const Json history = Json::parse(HistoryToJson(model.History()));
-    Json info{{"path", std::filesystem::path(options.model_path).filename().string()},
-              {"arm", chain().name()},
-              {"dof", chain().num_joints()},
-              {"network", ParseJsonText(NetworkOptionsToJson(model.network()))},
-              {"training", ParseJsonText(model.Metadata("training"))},
-              {"metrics", ParseJsonText(model.Metadata("metrics"))},
-              {"history", history},
-              {"solvers", solver_names},
-              {"default_solver", "refined"}};
-    model_json = info.dump();
+  // Without a model: the arm and the solvers, and null for what only a model has.
+  static std::string ModelJson(const ServedArm& arm) {
+    Json info{{"name", arm.name},
+              {"path", nullptr},
+              {"arm", arm.chain.name()},
+              {"dof", arm.chain.num_joints()},
+              {"network", nullptr},
+              {"training", nullptr},
+              {"metrics", nullptr},
+              {"history", Json::array()},
+              {"solvers", arm.solver_names},
+              {"default_solver", arm.default_solver}};
+    if (arm.model) {
+      const IkModel& model = *arm.model;
+      info["path"] = arm.name + ".safetensors";
+      info["network"] = ParseJsonText(NetworkOptionsToJson(model.network()));
+      info["training"] = ParseJsonText(model.Metadata("training"));
+      info["metrics"] = ParseJsonText(model.Metadata("metrics"));
+      info["history"] = Json::parse(HistoryToJson(model.History()));
+    }
+    return info.dump();
+  }
+
+  void BuildModelsJson() {
+    Json list = Json::array();
+    for (const auto& arm : arms) {
+      list.push_back({{"name", arm->name},
+                      {"arm", arm->chain.name()},
+                      {"dof", arm->chain.num_joints()},
+                      {"has_model", arm->model.has_value()},
+                      {"solvers", arm->solver_names},
+                      {"default_solver", arm->default_solver}});
+    }
+    models_json = Json{{"models", list}, {"default", arms.front()->name}}.dump();
+  }
+
+  // The arm a request names ("model": name in a body, ?model=name in a query); the first without.
+  const ServedArm& ArmNamed(const std::string& name) const {
+    for (const auto& arm : arms) {
+      if (arm->name == name) return *arm;
+    }
+    std::string known;
+    for (const auto& arm : arms) known += (known.empty() ? "" : ", ") + arm->name;
+    throw ApiError{400, "model: expected one of " + known + ", got '" + name + "'"};
+  }
+
+  const ServedArm& ArmFor(const Json& body) const {
+    if (!body.contains("model")) return *arms.front();
+    const Json& name = body["model"];
+    if (!name.is_string()) throw ApiError{400, "model: expected a string, got " + TypeName(name)};
+    return ArmNamed(name.get<std::string>());
+  }
+
+  const ServedArm& ArmFor(const httplib::Request& request) const {
+    return request.has_param("model") ? ArmNamed(request.get_param_value("model")) : *arms.front();
   }
 
   // Routing. Each path's handler is a const member, so the request threads can share `this`.
@@ -935,6 +1062,7 @@ struct WebServer::Impl {
   void RouteApi() {
     http.Get("/api/arm", Callback(&Impl::HandleArm));
     http.Get("/api/model", Callback(&Impl::HandleModel));
+    http.Get("/api/models", Callback(&Impl::HandleModels));
     http.Get("/api/workspace", Callback(&Impl::HandleWorkspace));
     http.Post("/api/solve", Callback(&Impl::HandleSolve));
     http.Post("/api/fk", Callback(&Impl::HandleFk));
@@ -967,12 +1095,26 @@ struct WebServer::Impl {
   }
 
   // The arm and the model never change while serving: their answers are built once at start-up.
-  void HandleArm(const httplib::Request&, httplib::Response& res) const {
-    res.set_content(arm_json, "application/json");
+  // The prebuilt `answer` of the arm the request names; 400 for an unknown name.
+  void ReplyPrebuilt(const httplib::Request& req, httplib::Response& res,
+                     std::string ServedArm::*answer) const {
+    try {
+      res.set_content(ArmFor(req).*answer, "application/json");
+    } catch (const ApiError& e) {
+      Reply(res, e.status, Json{{"error", e.message}});
+    }
   }
 
-  void HandleModel(const httplib::Request&, httplib::Response& res) const {
-    res.set_content(model_json, "application/json");
+  void HandleArm(const httplib::Request& req, httplib::Response& res) const {
+    ReplyPrebuilt(req, res, &ServedArm::arm_json);
+  }
+
+  void HandleModel(const httplib::Request& req, httplib::Response& res) const {
+    ReplyPrebuilt(req, res, &ServedArm::model_json);
+  }
+
+  void HandleModels(const httplib::Request&, httplib::Response& res) const {
+    res.set_content(models_json, "application/json");
   }
 
   void HandleWorkspace(const httplib::Request& req, httplib::Response& res) const {
@@ -990,16 +1132,17 @@ struct WebServer::Impl {
   // The API's answers, from parsed requests; a request they refuse throws ApiError.
 
   const Solver& SolverFor(const Json& body) const {
-    std::string name = "refined";
+    const ServedArm& arm = ArmFor(body);
+    std::string name = arm.default_solver;
     if (body.contains("solver")) {
       const Json& s = body["solver"];
       if (!s.is_string()) throw ApiError{400, "solver: expected a string, got " + TypeName(s)};
       name = s.get<std::string>();
     }
-    const auto it = solvers.find(name);
-    if (it == solvers.end()) {
+    const auto it = arm.solvers.find(name);
+    if (it == arm.solvers.end()) {
       std::string known;
-      for (const std::string& k : solver_names) known += (known.empty() ? "" : ", ") + k;
+      for (const std::string& k : arm.solver_names) known += (known.empty() ? "" : ", ") + k;
       throw ApiError{400, "solver: expected one of " + known + ", got '" + name + "'"};
     }
     return *it->second;
@@ -1062,7 +1205,7 @@ struct WebServer::Impl {
   }
 
   Json Solve(const Json& body) const {
-    CheckKeys(body, {"target", "targets", "solver", "solutions"});
+    CheckKeys(body, {"target", "targets", "solver", "solutions", "model"});
     const bool single = body.contains("target"), batch = body.contains("targets");
     if (single == batch)
       throw ApiError{400,
@@ -1166,12 +1309,13 @@ struct WebServer::Impl {
   }
 
   Json Fk(const Json& body) const {
-    CheckKeys(body, {"q"});
+    CheckKeys(body, {"q", "model"});
+    const Chain& chain = ArmFor(body).chain;
     if (!body.contains("q")) throw ApiError{400, "expected a field 'q' (joint values, rad or m)"};
     const Eigen::VectorXd q =
-        ParseVector(body["q"], static_cast<size_t>(chain().num_joints()), kMaxJointValue, "q");
+        ParseVector(body["q"], static_cast<size_t>(chain.num_joints()), kMaxJointValue, "q");
     std::vector<Eigen::Isometry3d> X_BF;
-    JointFrames(chain(), q, &X_BF);
+    JointFrames(chain, q, &X_BF);
     Json frames = Json::array();
     for (const Eigen::Isometry3d& X : X_BF) frames.push_back(PoseJson(X));
     return Json{{"frames", frames}, {"tip", Vec3(X_BF.back().translation())}};
@@ -1181,7 +1325,7 @@ struct WebServer::Impl {
     const long n = IntegerParam(request, "n", 2000, 1, options.max_workspace_points);
     const long seed = IntegerParam(request, "seed", 1, 0, 1L << 40);
     std::mt19937_64 rng(static_cast<uint64_t>(seed));
-    const Chain& c = chain();
+    const Chain& c = ArmFor(request).chain;
     Eigen::VectorXd q(c.num_joints());
     Json points = Json::array();
     for (long k = 0; k < n; ++k) {
@@ -1200,11 +1344,10 @@ struct WebServer::Impl {
 WebServer::WebServer(const ServeOptions& options) {
   std::string error;
   if (!options.IsValid(&error)) throw std::invalid_argument("serve options: " + error);
-  impl_ = std::make_unique<Impl>(options, IkModel::Load(options.model_path));
+  impl_ = std::make_unique<Impl>(options);
   if (impl_->options.web_root.empty()) impl_->options.web_root = DefaultWebRoot();
-  impl_->BuildSolvers();
-  impl_->BuildArmJson();
-  impl_->BuildModelJson();
+  impl_->LoadArms();
+  impl_->BuildModelsJson();
   impl_->Route();
 }
 
@@ -1253,6 +1396,12 @@ void WebServer::Run(const std::atomic<bool>* stop) {
 void WebServer::Stop() { impl_->stop_requested.store(true); }
 
 int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<bool>* stop) {
+  if (options.model_path.empty() && options.models_dir.empty() && options.arm.arm.empty()) {
+    throw InputError("serve: expected --model FILE, --models DIR or --arm ARM (an arm without a model)");
+  }
+  if (options.arm.arm.empty() && (!options.arm.base_link.empty() || !options.arm.tip_link.empty())) {
+    throw InputError("serve: --base and --tip apply with --arm only");
+  }
   WebServer server(options);
   const int port = server.Bind();
   std::error_code ec;

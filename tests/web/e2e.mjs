@@ -7,22 +7,28 @@
 // address (loaded and read back), and a phone (390x844, touch: the view's size, a touch drag of
 // the target, pinch zoom, the bottom sheet). It measures the frame rate during the demo and the
 // solve round trip seen by the page (printed as "bench:" lines) and saves screenshots of the
-// desktop and phone layouts into --screenshots DIR. The server is killed at the end whatever
-// happens; the whole test is bounded.
+// desktop and phone layouts into --screenshots DIR. Then two more servers without a model: a
+// URDF arm drawn from its boxes, cylinders and spheres beside a folder of models (lm; the tip
+// follows a dragged target; the page's choice opens a model), and Panda with pose targets (reached
+// in position and angle as read from the scene; the TransformControls gizmo by mouse; the closest
+// pose for an unreachable one). The servers are killed at the end whatever happens; the whole test
+// is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        --screenshots build/tests [--web-root web]   (run from web/, where node_modules is)
+//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,urdf,panda]
+//   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { fmtLength } from '../../web/js/format.js';
+import { fmtLength, fmtAngleDeg } from '../../web/js/format.js';
 
 const require = createRequire(join(process.cwd(), 'package.json'));
 const { chromium } = require('playwright-core');
 
-const TIME_LIMIT_MS = 170_000;
+const TIME_LIMIT_MS = 290_000;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -37,6 +43,8 @@ const deepik = resolve(argument('deepik'));
 const model = resolve(argument('model'));
 const screenshots = resolve(argument('screenshots'));  // never a tracked folder by default
 const webRoot = argument('web-root', '');
+// --only desktop,address,phone,urdf,panda: a subset of the sections (while working on one).
+const only = argument('only', 'desktop,address,phone,urdf,panda').split(',');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {
@@ -46,13 +54,18 @@ function check(ok, what, detail = '') {
 const distance = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 const fmt = (v) => `[${v.map((x) => x.toFixed(5)).join(', ')}]`;
 
-let server = null, browser = null;
+let browser = null;
+const servers = [];
+// The repository (this file is tests/web/e2e.mjs): the robots and the test arm.
+const repo = fileURLToPath(new URL('../../', import.meta.url));
 
-function startServer() {
+// `deepik serve` with these arguments (what to serve) on a free port; resolves to its address.
+function startServer(what) {
   return new Promise((resolvePort, reject) => {
-    const args = ['serve', '--model', model, '--port', '0'];
+    const args = ['serve', ...what, '--port', '0'];
     if (webRoot) args.push('--web-root', resolve(webRoot));
-    server = spawn(deepik, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(deepik, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    servers.push(server);
     let out = '';
     const timer = setTimeout(() => reject(new Error(`deepik serve printed no address in 30 s: ${out}`)), 30_000);
     server.stdout.on('data', (chunk) => {
@@ -68,7 +81,8 @@ function startServer() {
 async function cleanup() {
   try { if (browser) await browser.close(); } catch { /* already gone */ }
   browser = null;
-  if (server && server.exitCode === null && server.signalCode === null) {
+  for (const server of servers) {
+    if (server.exitCode !== null || server.signalCode !== null) continue;
     const gone = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
     const killed = await Promise.race([gone.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
@@ -124,6 +138,17 @@ const pageWait = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeou
 const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const quantile = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
 
+// Drags the target marker with the mouse, 30 px left and 20 px down; returns the target before.
+async function dragMarker(page) {
+  const before = await page.evaluate(() => window.deepik.target());
+  const [sx, sy] = await page.evaluate(() => window.deepik.targetScreenPosition());
+  await page.mouse.move(sx, sy);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; ++i) await page.mouse.move(sx - 3 * i, sy + 2 * i);
+  await page.mouse.up();
+  return before;
+}
+
 async function desktop(base, problems) {
   const page = await openPage(base, DESKTOP, problems);
   await settle(page);
@@ -132,12 +157,7 @@ async function desktop(base, problems) {
     'desktop: the camera frames the whole demo path and the arm');
 
   // 1. Move the target through the UI: drag the marker with the mouse, then fine moves by keys.
-  const before = await page.evaluate(() => window.deepik.target());
-  const [sx, sy] = await page.evaluate(() => window.deepik.targetScreenPosition());
-  await page.mouse.move(sx, sy);
-  await page.mouse.down();
-  for (let i = 1; i <= 10; ++i) await page.mouse.move(sx - 3 * i, sy + 2 * i);
-  await page.mouse.up();
+  const before = await dragMarker(page);
   const dragged = await page.evaluate(() => window.deepik.target());
   check(distance(before, dragged) > 0.05, 'dragging the marker moves the target',
     `${fmt(before)} -> ${fmt(dragged)}`);
@@ -167,6 +187,20 @@ async function desktop(base, problems) {
   `the error reads in honest units (${errorText}; "${detail}")`, `error ${reachable.last.error}`);
   check(!(await page.evaluate(() => window.deepik.missShown() || window.deepik.closestShown())),
     'no miss markers for a converged answer');
+  // Network vs refined: the network's own answer for the same target as a translucent ghost.
+  const ghost = await page.evaluate(() => ({ shown: window.deepik.ghostShown(), tip: window.deepik.ghostTip(), answer: window.deepik.ghost }));
+  const raw = await solve(base, reachable.target, 'network');
+  const eGhost = distance(ghost.tip, raw.reached);
+  check(ghost.shown && distance(ghost.answer.target, reachable.target) < 1e-12 && eGhost < 1e-9
+    && await page.isVisible('#legend-ghost'),
+  `the network's raw answer is drawn as a ghost arm (its tip ${fmtLength(eGhost)} from the network's reached point)`,
+  JSON.stringify(ghost));
+  await page.click('label:has(#ghost-toggle)');
+  check(!(await page.evaluate(() => window.deepik.ghostShown())) && !(await page.isVisible('#legend-ghost')),
+    'the toggle hides the ghost');
+  await page.click('label:has(#ghost-toggle)');
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.ghostShown()), 'and shows it again');
 
   // 2. An unreachable target: the arm stretches to the closest reachable point.
   const far = [3, 0, 1];
@@ -201,7 +235,7 @@ async function desktop(base, problems) {
     { timeout: 20_000, polling: 50 });
 
   // 3. The workspace cloud through its toggle, the training curve, then the screenshot.
-  await page.click('label.toggle');
+  await page.click('label:has(#workspace-toggle)');
   await page.waitForFunction(() => window.deepik.workspacePoints() > 0, null, { timeout: 20_000 });
   check(await page.$eval('#workspace-toggle', (t) => t.checked), 'the workspace toggle is on');
   check(await page.evaluate(() => window.deepik.workspacePoints()) === 6000, 'the workspace cloud shows 6000 points');
@@ -233,7 +267,7 @@ async function desktop(base, problems) {
   console.log(`bench: idle page (1600x1000): ${idleFrames} frames and ${idleBusyMs.toFixed(1)} ms of main-thread work in 1 s`);
 
   // 5. The demo path: frame rate and the solve round trip seen by the page.
-  await page.click('label.toggle');  // workspace off: the demo as a visitor first sees it
+  await page.click('label:has(#workspace-toggle)');  // workspace off: the demo as a visitor first sees it
   await page.selectOption('#demo', 'circle');
   const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.roundTrips().length }));
   const demoBusyBefore = await busy();
@@ -375,6 +409,167 @@ async function addressState(base, problems) {
   await page.context().close();
 }
 
+// Quaternions [w, x, y, z]: product, rotation of a vector, the angle between two orientations.
+const qmul = ([aw, ax, ay, az], [bw, bx, by, bz]) => [aw * bw - ax * bx - ay * by - az * bz,
+  aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw];
+const qrot = (q, [x, y, z]) => qmul(qmul(q, [0, x, y, z]), [q[0], -q[1], -q[2], -q[3]]).slice(1);
+// The angle from the relative rotation's vector part (atan2: acos loses digits near 0).
+const qangle = (a, b) => {
+  const r = qmul([a[0], -a[1], -a[2], -a[3]], b);
+  return 2 * Math.atan2(Math.hypot(r[1], r[2], r[3]), Math.abs(r[0]));
+};
+// The pose F * S of poses { p, quat }.
+const compose = (F, S) => ({ p: qrot(F.quat, S.p).map((v, i) => v + F.p[i]), quat: qmul(F.quat, S.quat) });
+const postJson = (url, body) => fetch(url, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+}).then((r) => r.json());
+
+// A URDF arm served without a model (--arm), beside a folder of models (--models): lm solves it,
+// the model card says there is none, each link is drawn from its URDF shapes where they are
+// (checked against /api/fk's frames and the shapes' origins), the target follows a mouse drag
+// and the tip follows it; then the page's choice switches to a model.
+async function urdfArm(base, problems) {
+  const page = await openPage(base, SMALL_DESKTOP, problems);
+  await settle(page);
+  const card = await page.evaluate(() => ({
+    name: document.getElementById('model-name').textContent,
+    curve: getComputedStyle(document.getElementById('curve')).display,
+    solver: document.getElementById('solver').value,
+    solvers: [...document.getElementById('solver').options].map((o) => o.value),
+    choice: [...document.getElementById('model-select').options].map((o) => o.value),
+  }));
+  check(card.name === 'none' && card.curve === 'none' && card.solver === 'lm'
+    && !card.solvers.includes('network') && !card.solvers.includes('refined') && !(await page.isVisible('#ghost-toggle')),
+  'without a model: lm solves, no network solver, no training curve, no ghost', JSON.stringify(card));
+  const files = readdirSync(join(repo, 'models')).filter((f) => f.endsWith('.safetensors')).sort()
+    .map((f) => f.slice(0, -'.safetensors'.length));
+  check(await page.isVisible('#model-select') && card.choice.join() === ['box_arm', ...files].join(),
+    'the page offers the arm and every model of the folder', card.choice.join());
+
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const q = await page.evaluate(() => window.deepik.q());
+  const fk = await postJson(`${base}api/fk`, { q });
+  const byFrame = new Map();
+  for (const v of arm.visuals) { if (!byFrame.has(v.frame)) byFrame.set(v.frame, []); byFrame.get(v.frame).push(v); }
+  const expected = [...byFrame.values()].flat()
+    .map((v) => compose(v.frame < 0 ? { p: [0, 0, 0], quat: [1, 0, 0, 0] } : fk.frames[v.frame], v.origin));
+  const drawn = await page.evaluate(() => window.deepik.visualPoses());
+  const eShapes = Math.max(...drawn.map((d, i) => Math.max(distance(d.p, expected[i].p), qangle(d.quat, expected[i].quat))));
+  check(arm.visuals.length === 10 && arm.meshes_not_drawn === 1 && drawn.length === 10 && eShapes < 1e-9,
+    `the URDF's boxes, cylinders and spheres sit on their links (${eShapes.toExponential(1)} m/rad from FK)`);
+  check(await page.evaluate(() => window.deepik.capsulesShown()) === 0, 'every link is drawn from its shapes: no capsules');
+
+  // Six joints: a pose target with the gizmo; "position only" makes it a point.
+  check(await page.evaluate(() => window.deepik.gizmoShown() && window.deepik.targetQuat() !== null
+    && window.deepik.targetAxesShown()), 'a six-joint arm gets a pose target and the gizmo');
+  await page.click('label:has(#position-only)');
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.targetQuat() === null && !window.deepik.targetAxesShown())
+    && (await page.$eval('#angle-error', (e) => e.textContent)) === 'any',
+  'position only: the target is a point');
+
+  const before = await dragMarker(page);
+  const s = await settle(page);
+  check(distance(before, s.target) > 0.03, 'dragging the marker moves the target', `${fmt(before)} -> ${fmt(s.target)}`);
+  const e = distance(s.tip, s.target);
+  check(s.last.solver === 'lm' && s.last.status === 'converged' && e < 1e-6,
+    `URDF arm without a model: the tip follows the dragged target (${e.toExponential(1)} m)`, JSON.stringify(s.last));
+  await page.screenshot({ path: join(screenshots, 'screenshot-urdf.png') });
+
+  // The choice opens a model: its arm, its solvers.
+  await Promise.all([page.waitForURL(/model=seed-default/), page.selectOption('#model-select', 'seed-default')]);
+  await page.waitForFunction(() => window.deepik && window.deepik.ready, null, { timeout: 20_000 });
+  const chosen = await settle(page);
+  const after = await page.evaluate(() => ({
+    dof: window.deepik.q().length, solver: window.deepik.solver(), name: document.getElementById('model-name').textContent,
+  }));
+  check(after.dof === 4 && after.solver === 'refined' && after.name === 'seed-default.safetensors'
+    && chosen.last.status === 'converged', 'choosing a model opens its arm and its solvers', JSON.stringify(after));
+  await page.context().close();
+}
+
+// Panda (robots/panda.urdf, no model, lm): a pose target from the address, made by FK of joint
+// values within the limits (so reachable), is reached within lm's tolerance (1e-9 m and rad) in
+// position and orientation, both read back from the scene; an unreachable pose shows the closest
+// pose reached.
+async function pandaPose(base, problems) {
+  const q = [0.3, -0.4, 0.2, -2.0, 0.1, 1.8, 0.5];
+  const tip = (await postJson(`${base}api/fk`, { q })).frames.at(-1);
+  const url = `${base}?mode=ik&solver=lm&target=${tip.p.join(',')}&quat=${tip.quat.join(',')}`;
+  const page = await openPage(url, DESKTOP, problems);
+  const s = await settle(page);
+  const pose = await page.evaluate(() => ({
+    tipQuat: window.deepik.tipQuat(), targetQuat: window.deepik.targetQuat(), drawnTargetQuat: window.deepik.drawnTargetQuat(),
+    gizmo: window.deepik.gizmoShown(), axes: window.deepik.targetAxesShown(),
+    angleText: document.getElementById('angle-error').textContent, detail: document.getElementById('status-detail').textContent,
+  }));
+  // The target is the page's: the address's, its quaternion normalised.
+  check(distance(s.target, tip.p) < 1e-5 && qangle(pose.targetQuat, tip.quat) < 1e-5
+    && qangle(pose.drawnTargetQuat, pose.targetQuat) < 1e-12 && pose.gizmo && pose.axes,
+  'panda: the address sets a pose target, drawn with its axes and the gizmo',
+  JSON.stringify({ target: s.target, tip, ...pose }));
+  const ep = distance(s.tip, s.target), ea = qangle(pose.tipQuat, pose.targetQuat);
+  check(s.last.solver === 'lm' && s.last.status === 'converged' && ep <= 1e-9 && ea <= 1e-9,
+    `panda: the pose target is reached (${ep.toExponential(1)} m, ${ea.toExponential(1)} rad, read from the scene)`,
+    JSON.stringify(s.last));
+  check(pose.angleText === fmtAngleDeg(s.last.angle_error) && /of the target pose/.test(pose.detail),
+    `the panel shows the angle error (${pose.angleText}; "${pose.detail}")`);
+  await page.screenshot({ path: join(screenshots, 'screenshot-panda.png') });
+  // The gizmo draws nothing by itself: a still page with it renders no frames.
+  await page.waitForFunction(() => !window.deepik.frameScheduled(), null, { timeout: 20_000, polling: 50 });
+  const framesBefore = await page.evaluate(() => window.deepik.frames());
+  await pageWait(page, 1000);
+  const idle = (await page.evaluate(() => window.deepik.frames())) - framesBefore;
+  check(idle === 0, `panda with the gizmo, idle for 1 s: no frames rendered (${idle})`);
+
+  // The gizmo with the mouse: its x arrow moves the target along x alone; in rotate mode, its z
+  // ring turns the target about the target's own z axis alone. The arm follows both.
+  const dragFrom = async (kind, direction) => {
+    const [gx, gy] = await page.evaluate((k) => window.deepik.gizmoScreenPosition(k), kind);
+    const [cx, cy] = await page.evaluate(() => window.deepik.targetScreenPosition());
+    const n = Math.hypot(gx - cx, gy - cy);
+    const [dx, dy] = direction === 'along' ? [(gx - cx) / n, (gy - cy) / n] : [-(gy - cy) / n, (gx - cx) / n];
+    await page.mouse.move(gx, gy);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; ++i) await page.mouse.move(gx + 5 * i * dx, gy + 5 * i * dy);
+    await page.mouse.up();
+    return settle(page);
+  };
+  const t0 = { p: s.target, quat: pose.targetQuat };
+  const moved = await dragFrom('translate-x', 'along');
+  const quat1 = await page.evaluate(() => window.deepik.targetQuat());
+  check(Math.abs(moved.target[0] - t0.p[0]) > 0.01 && Math.abs(moved.target[1] - t0.p[1]) < 1e-9
+    && Math.abs(moved.target[2] - t0.p[2]) < 1e-9 && qangle(quat1, t0.quat) < 1e-12,
+  `the gizmo's x arrow moves the target along x alone (${fmt(t0.p)} -> ${fmt(moved.target)})`);
+  await page.click('label:has(#gizmo-rotate)');
+  check(await page.evaluate(() => window.deepik.gizmoMode()) === 'rotate', 'the rotate button turns the gizmo into rings');
+  const turned = await dragFrom('rotate-z', 'across');
+  const quat2 = await page.evaluate(() => window.deepik.targetQuat());
+  const rel = qmul([quat1[0], -quat1[1], -quat1[2], -quat1[3]], quat2);
+  const tipQuat2 = await page.evaluate(() => window.deepik.tipQuat());
+  check(qangle(quat1, quat2) > 0.02 && Math.hypot(rel[1], rel[2]) < 1e-9 && distance(turned.target, moved.target) < 1e-12,
+    `the gizmo's z ring turns the target about its own z alone (${(qangle(quat1, quat2) * 180 / Math.PI).toFixed(1)} deg)`,
+    JSON.stringify({ quat1, quat2 }));
+  const e2p = distance(turned.tip, turned.target), e2a = qangle(tipQuat2, quat2);
+  check(turned.last.status === 'converged' && e2p <= 1e-9 && e2a <= 1e-9,
+    `and the arm follows the moved and turned pose (${e2p.toExponential(1)} m, ${e2a.toExponential(1)} rad)`,
+    JSON.stringify(turned.last));
+
+  // Out of reach (1.5 m away; Panda reaches about 1 m): the closest pose reached is drawn.
+  await page.evaluate((quat) => window.deepik.setTarget([1.5, 0.2, 0.6], quat), tip.quat);
+  const far = await settle(page);
+  const farPose = await page.evaluate(() => ({
+    tipQuat: window.deepik.tipQuat(), detail: document.getElementById('status-detail').textContent,
+    state: document.getElementById('status').dataset.state,
+  }));
+  const eReached = Math.max(distance(far.tip, far.last.reached), qangle(farPose.tipQuat, far.last.reached_quat));
+  check(far.last.status === 'out of reach' && farPose.state === 'out-of-reach' && /closest pose reached/.test(farPose.detail)
+    && eReached < 1e-9 && await page.evaluate(() => window.deepik.closestShown()),
+  `panda: an unreachable pose shows the closest pose reached (drawn within ${eReached.toExponential(1)})`,
+  JSON.stringify({ last: far.last, ...farPose }));
+  await page.context().close();
+}
+
 // A touch gesture through the DevTools protocol (playwright's touchscreen only taps): `steps`
 // moves from `from` to `to`, each a list of finger positions.
 async function touchGesture(page, from, to, steps = 8) {
@@ -431,20 +626,30 @@ async function phone(base, problems) {
 }
 
 async function run() {
-  const base = await startServer();
+  const base = await startServer(['--model', model]);
   console.log(`server at ${base}`);
   mkdirSync(screenshots, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   const problems = [];
   const t0 = Date.now();
   const lap = (what) => console.log(`# ${what} done at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  await desktop(base, problems);
-  lap('desktop and FK mode');
-  await addressState(base, problems);
-  lap('address');
-  await phone(base, problems);
-  lap('phone');
-  console.log(`screenshots: ${join(screenshots, 'screenshot.png')}, ${join(screenshots, 'screenshot-phone.png')}`);
+  if (only.includes('desktop')) { await desktop(base, problems); lap('desktop and FK mode'); }
+  if (only.includes('address')) { await addressState(base, problems); lap('address'); }
+  if (only.includes('phone')) { await phone(base, problems); lap('phone'); }
+  // Arms without a model: a URDF drawn from its shapes beside a folder of models; Panda's poses.
+  if (only.includes('urdf')) {
+    const urdfBase = await startServer(['--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base',
+      '--tip', 'tool', '--models', join(repo, 'models')]);
+    await urdfArm(urdfBase, problems);
+    lap('URDF arm without a model, the model choice');
+  }
+  if (only.includes('panda')) {
+    const pandaBase = await startServer(['--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0',
+      '--tip', 'panda_link8', '--timeout', '2000']);
+    await pandaPose(pandaBase, problems);
+    lap('panda pose targets');
+  }
+  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
   check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
 }
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import {
   fmtLength, atLimit, isFullTurn, linearTicks, logTicks, fmtTick, rpyFromMatrixElements,
 } from '../../web/js/format.js';
-import { parseViewState, formatViewState } from '../../web/js/url-state.js';
+import { parseViewState, formatViewState, requestedModel } from '../../web/js/url-state.js';
 
 test('lengths read in the unit that keeps them in [1, 1000), with significant digits', () => {
   assert.equal(fmtLength(4.7e-12), '4.7 pm');  // the refined solver's typical error: not "0 nm"
@@ -123,4 +123,30 @@ test('a malformed or out-of-range address is ignored field by field, never appli
   assert.deepEqual(parseViewState('?target=1e5,0,0', arm).ignored, ['target']);
   assert.deepEqual(parseViewState('?target=NaN,0,0', arm).ignored, ['target']);
   assert.deepEqual(parseViewState('', arm), { ignored: [], embed: false });
+});
+
+test('a pose target\'s orientation and the chosen model go through the address', () => {
+  const half = Math.SQRT1_2;
+  const view = {
+    model: 'panda', mode: 'ik', solver: 'lm', target: [0.4, 0.1, 0.5], quat: [0, half, half, 0],
+    camera: { position: [2, 2, 2], target: [0, 0.5, 0] }, q: [0, 0],
+  };
+  const search = formatViewState(view);
+  assert.equal(search, '?model=panda&mode=ik&solver=lm&target=0.4,0.1,0.5&quat=0,0.707107,0.707107,0&camera=2,2,2,0,0.5,0');
+  const back = parseViewState(search, { ...arm, solvers: ['lm'] });
+  assert.deepEqual(back.ignored, []);
+  back.quat.forEach((x, i) => assert.ok(Math.abs(x - view.quat[i]) < 1e-6, `${back.quat} vs ${view.quat}`));
+  assert.ok(Math.abs(Math.hypot(...back.quat) - 1) < 1e-15, 'normalised');
+  assert.equal(requestedModel(search, ['seed', 'panda']), 'panda');
+  assert.equal(requestedModel(search, ['seed']), null);  // a model the server does not offer
+  assert.equal(requestedModel('?mode=ik', ['seed']), null);
+  // A point target on an arm that takes poses: quat=none, read back as null (not left out).
+  const point = formatViewState({ ...view, model: null, quat: null });
+  assert.ok(point.includes('&quat=none&') && !point.includes('model='), point);
+  assert.equal(parseViewState(point, arm).quat, null);
+  // Arms that take no poses: no quat at all.
+  assert.ok(!formatViewState({ ...view, quat: undefined }).includes('quat'));
+  // Not a unit quaternion, or not four numbers: ignored.
+  assert.deepEqual(parseViewState('?quat=1,1,0,0', arm).ignored, ['quat']);
+  assert.deepEqual(parseViewState('?quat=1,0,0', arm).ignored, ['quat']);
 });

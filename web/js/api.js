@@ -1,6 +1,12 @@
 // The server's JSON API. Every call goes through request(), so a failed call always rejects
 // with the server's own error message (the panel shows it) rather than a bare HTTP status.
 
+// The arm or model every call asks about (the server's "model": name); null: the server's default.
+let modelName = null;
+export function useModel(name) { modelName = name; }
+const query = () => (modelName === null ? '' : `model=${encodeURIComponent(modelName)}`);
+const withModel = (body) => (modelName === null ? body : { ...body, model: modelName });
+
 async function request(path, body) {
   const init = body === undefined ? {} : {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
@@ -12,13 +18,18 @@ async function request(path, body) {
 }
 
 // The arm: joints (origin, axis, type, limits), tip pose, home pose, reach.
-export const fetchArm = () => request('/api/arm');
+export const fetchArm = () => request(`/api/arm?${query()}`);
 
-// The loaded model: network shape, training history, metrics, the solvers on offer.
-export const fetchModel = () => request('/api/model');
+// The loaded model: network shape, training history, metrics, the solvers on offer (without a
+// model: path, network and metrics are null).
+export const fetchModel = () => request(`/api/model?${query()}`);
 
-// One IK solve: { q, reached, error, status, solver, micros }.
-export const solve = (target, solver) => request('/api/solve', { target, solver });
+// What the server offers: { models: [{ name, arm, dof, has_model, solvers }], default }.
+export const fetchModels = () => request('/api/models');
+
+// One IK solve: { q, reached, reached_quat, error, angle_error, status, solver, micros }. `target`
+// is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }.
+export const solve = (target, solver) => request('/api/solve', withModel({ target, solver }));
 
 // A sample of reachable tip positions, for the workspace cloud.
-export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}`);
+export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}&${query()}`);

@@ -1,5 +1,7 @@
 // The arm in the 3-D view: base, links and joints placed from FK frames, the tip, the target
 // marker, and the closest-point marker with its dashed line for answers that miss the target.
+// A URDF arm's links are drawn from its visual boxes, cylinders and spheres (/api/arm's
+// "visuals"), each moving with its chain frame; a link without them is a capsule.
 import * as THREE from 'three';
 import { root, addGround } from './scene.js';
 
@@ -16,6 +18,9 @@ const materials = {
 export const parts = {
   links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
   jointAxis: null, frames: [], axes: [],  // the hover arrow; the last drawn frames; joint axes (unit)
+  visuals: new Map(),  // chain frame (-1: base, i: joint i's moving frame) -> group of URDF shapes
+  targetAxes: null,    // the pose target's axes (pose.js)
+  ghost: null,         // the network's raw answer: { group, links, tip } (translucent capsules)
 };
 
 function addMesh(geometry, material, name) {
@@ -76,18 +81,23 @@ function addTipAndTarget(r) {
 
 // The tool frame: three short axes at the tip (red x, green y, blue z of the tip frame), so the
 // tip's orientation shows, in FK mode above all.
-function addToolFrame(r) {
+// Three axes of `length` and shaft radius `radius` from the origin: red x, green y, blue z.
+export function makeAxes(length, radius, materialOptions = {}) {
   const group = new THREE.Group();
-  group.name = 'tool-frame';
-  const length = 9 * r;
-  const shaft = new THREE.CylinderGeometry(0.22 * r, 0.22 * r, length, 10);
+  const shaft = new THREE.CylinderGeometry(radius, radius, length, 10);
   shaft.translate(0, length / 2, 0);
   const axes = [[0xff5d6c, [0, 0, -Math.PI / 2]], [0x3fd68f, [0, 0, 0]], [0x5c9dff, [Math.PI / 2, 0, 0]]];
   for (const [color, [rx, ry, rz]] of axes) {
-    const mesh = new THREE.Mesh(shaft, new THREE.MeshBasicMaterial({ color }));
+    const mesh = new THREE.Mesh(shaft, new THREE.MeshBasicMaterial({ color, ...materialOptions }));
     mesh.rotation.set(rx, ry, rz);
     group.add(mesh);
   }
+  return group;
+}
+
+function addToolFrame(r) {
+  const group = makeAxes(9 * r, 0.22 * r);
+  group.name = 'tool-frame';
   group.matrixAutoUpdate = false;
   root.add(group);
   parts.toolFrame = group;
@@ -104,12 +114,86 @@ function addMissMarkers(r, unit) {
   root.add(parts.missLine);
 }
 
+// One URDF shape as a mesh, in its frame: a cylinder's axis is its z, as in URDF (three.js's is y).
+function visualMesh(v) {
+  let geometry;
+  if (v.shape === 'box') {
+    geometry = new THREE.BoxGeometry(v.size[0], v.size[1], v.size[2]);
+  } else if (v.shape === 'cylinder') {
+    geometry = new THREE.CylinderGeometry(v.size[0], v.size[0], v.size[1], 36).rotateX(Math.PI / 2);
+  } else {
+    geometry = new THREE.SphereGeometry(v.size[0], 32, 20);
+  }
+  const material = v.rgba
+    ? new THREE.MeshStandardMaterial({
+      color: new THREE.Color(v.rgba[0], v.rgba[1], v.rgba[2]), metalness: 0.3, roughness: 0.45,
+      transparent: v.rgba[3] < 1, opacity: v.rgba[3],
+    })
+    : materials.link;
+  const mesh = new THREE.Mesh(geometry, material);
+  const [w, x, y, z] = v.origin.quat;
+  mesh.position.set(...v.origin.p);
+  mesh.quaternion.set(x, y, z, w);
+  mesh.name = `visual ${v.link}`;
+  return mesh;
+}
+
+// Groups of the URDF's shapes, one per chain frame, placed by drawArm. A frame with shapes no
+// longer needs the capsule that stands for its link (capsule f + 1 runs from frame f onwards), nor
+// the base (frame -1) its plinth.
+function addVisuals(visuals) {
+  for (const v of visuals) {
+    if (!parts.visuals.has(v.frame)) {
+      const group = new THREE.Group();
+      group.matrixAutoUpdate = false;
+      root.add(group);
+      parts.visuals.set(v.frame, group);
+    }
+    parts.visuals.get(v.frame).add(visualMesh(v));
+  }
+  for (const frame of parts.visuals.keys()) parts.links[frame + 1].userData.covered = true;
+}
+
+// The ghost arm: translucent capsules and a tip, drawn by drawGhost at the network's own answer.
+function addGhost(dof, r) {
+  const material = new THREE.MeshStandardMaterial({
+    color: 0xaa8cff, transparent: true, opacity: 0.28, depthWrite: false, roughness: 0.6,
+  });
+  const group = new THREE.Group();
+  group.name = 'ghost';
+  group.visible = false;
+  const links = [];
+  for (let i = 0; i <= dof; ++i) {
+    const mesh = new THREE.Mesh(new THREE.BufferGeometry(), material);
+    mesh.userData = { radius: 0.8 * r, length: -1 };
+    group.add(mesh);
+    links.push(mesh);
+  }
+  const tip = new THREE.Mesh(new THREE.SphereGeometry(1.1 * r, 20, 14), material);
+  group.add(tip);
+  root.add(group);
+  parts.ghost = { group, links, tip };
+}
+
+// Draws the ghost from FK frames (base first, tip last), or hides it (null).
+export function drawGhost(frames) {
+  const ghost = parts.ghost;
+  ghost.group.visible = frames !== null;
+  if (frames === null) return;
+  const points = [new THREE.Vector3(), ...frames.map((M) => new THREE.Vector3().setFromMatrixPosition(M))];
+  ghost.links.forEach((mesh, i) => placeLink(mesh, points[i], points[i + 1]));
+  ghost.tip.position.copy(points[points.length - 1]);
+}
+
 // Builds everything once, sized to the arm (`unit` = its reach).
 export function buildArm(arm, unit) {
   const r = 0.035 * unit;
   parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
-  addBase(r);
-  addLinksAndJoints(arm.dof, r);
+  const visuals = arm.visuals || [];
+  if (!visuals.some((v) => v.frame === -1)) addBase(r);
+  addLinksAndJoints(arm.dof, visuals.length > 0 ? 0.6 * r : r);
+  addVisuals(visuals);
+  addGhost(arm.dof, visuals.length > 0 ? 0.6 * r : r);
   addTipAndTarget(r);
   addMissMarkers(r, unit);
   addToolFrame(r);
@@ -122,7 +206,7 @@ const yUp = new THREE.Vector3(0, 1, 0);
 function placeLink(mesh, a, b) {
   const d = new THREE.Vector3().subVectors(b, a);
   const length = d.length();
-  mesh.visible = length > 1e-6;
+  mesh.visible = length > 1e-6 && !mesh.userData.covered;
   if (!mesh.visible) return;
   if (Math.abs(length - mesh.userData.length) > 1e-6) {
     mesh.geometry.dispose();
@@ -150,6 +234,10 @@ export function drawArm(frames) {
   frames.forEach((M) => points.push(new THREE.Vector3().setFromMatrixPosition(M)));
   for (let i = 0; i < parts.links.length; ++i) placeLink(parts.links[i], points[i], points[i + 1]);
   parts.joints.forEach((mesh, i) => mesh.position.copy(points[i + 1]));
+  for (const [frame, group] of parts.visuals) {
+    if (frame >= 0) group.matrix.copy(frames[frame]);
+    group.matrixWorldNeedsUpdate = true;
+  }
   const tip = points[points.length - 1];
   parts.tip.position.copy(tip);
   parts.toolFrame.matrix.copy(frames[frames.length - 1]);

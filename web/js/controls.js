@@ -24,7 +24,8 @@ function setPointer(event) {
 const TOUCH_SLOP = 28;
 function overTarget(event) {
   if (state.mode !== 'ik' || !parts.target) return false;
-  if (raycaster.intersectObject(parts.target, true).length > 0) return true;
+  // The marker and its halo; not the pose target's axes, which the gizmo's handles may cross.
+  if (raycaster.intersectObjects([parts.target, parts.target.children[0]], false).length > 0) return true;
   if (event.pointerType !== 'touch') return false;
   const [x, y] = screenPosition(parts.target.getWorldPosition(new THREE.Vector3()));
   return Math.hypot(event.clientX - x, event.clientY - y) <= TOUCH_SLOP;

@@ -4,8 +4,10 @@
 import { state } from './state.js';
 import { parts } from './arm.js';
 import { requestRender } from './scene.js';
-import { setTarget, showPose, hideMiss } from './solve.js';
+import { setTarget, showPose, hideMiss, hideGhost } from './solve.js';
 import { showModeChoice, showDemoChoice, showFkStatus } from './panel.js';
+import { showPoseControls } from './pose.js';
+import * as THREE from 'three';
 
 export function setMode(mode) {
   showModeChoice(mode);
@@ -17,12 +19,16 @@ export function setMode(mode) {
     if (state.animating) { state.animating = false; state.q = state.qTo.slice(); showPose(state.q); }
     parts.target.visible = false;
     hideMiss();
+    hideGhost();
     showFkStatus();
   } else {
     parts.target.visible = true;
+    // The target takes the tip's pose: its position, and its orientation for a pose target.
     const tip = state.kin.frames(state.q).pop();
-    setTarget([tip.elements[12], tip.elements[13], tip.elements[14]]);
+    const Q = new THREE.Quaternion().setFromRotationMatrix(tip);
+    setTarget([tip.elements[12], tip.elements[13], tip.elements[14]], state.targetQuat ? [Q.w, Q.x, Q.y, Q.z] : null);
   }
+  showPoseControls();
   requestRender();
 }
 

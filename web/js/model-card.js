@@ -3,7 +3,19 @@
 import { $, fmtLength } from './util.js';
 import { linearTicks, logTicks, fmtTick } from './format.js';
 
+// Without a model (`deepik serve --arm`), the card says so and how the arm is solved instead; the
+// curve and the metrics, which only a trained model has, are hidden.
 export function buildModelCard(model) {
+  const hasModel = model.path !== null;
+  document.getElementById('model-card').classList.toggle('no-model', !hasModel);
+  $('curve').style.display = hasModel ? '' : 'none';
+  $('metrics').style.display = hasModel ? '' : 'none';
+  if (!hasModel) {
+    $('model-name').textContent = 'none';
+    $('model-summary').textContent = `no trained model for this arm: it is solved by ${model.default_solver}`
+      + ' (Levenberg-Marquardt with restarts, from the arm alone)';
+    return;
+  }
   $('model-name').textContent = model.path;
   $('model-summary').textContent = summary(model);
   drawCurve(model.history, model.metrics && model.metrics.in_reach && model.metrics.in_reach.median_m);

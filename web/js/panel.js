@@ -2,7 +2,7 @@
 // readouts, one bar (FK mode: one slider) per joint, the solver choice and the explore controls. It only shows things; what the
 // controls do is passed in by the page (app.js).
 import { $, DEG, fmtVec, fmtLength } from './util.js';
-import { atLimit, rpyFromMatrixElements } from './format.js';
+import { atLimit, rpyFromMatrixElements, fmtAngleDeg } from './format.js';
 import { buildModelCard } from './model-card.js';
 
 const SOLVER_LABELS = {
@@ -47,6 +47,22 @@ function fillSolverChoice(solvers, defaultSolver) {
   return select.value;
 }
 
+// The arm-and-model choice, shown when the server offers more than one; choosing calls onChoose.
+export function buildModelChoice(models, selected, onChoose) {
+  if (models.length < 2) return;
+  const select = $('model-select');
+  for (const m of models) {
+    const option = document.createElement('option');
+    option.value = m.name;
+    const arm = m.arm === m.name ? '' : ` (${m.arm})`;
+    option.textContent = `${m.name}${arm} · ${m.dof} joints · ${m.has_model ? 'model' : 'no model'}`;
+    select.appendChild(option);
+  }
+  select.value = selected;
+  $('model-choice').hidden = false;
+  select.addEventListener('change', () => onChoose(select.value));
+}
+
 // Fills the panel for this arm and model; returns the solver selected at start.
 export function buildPanel(arm, model) {
   $('subtitle').textContent = `${arm.name} arm · ${arm.dof} joints · reach ${arm.reach.toFixed(2)} m`;
@@ -87,26 +103,31 @@ export function showTarget(p) {
 // converged, approximate, out of reach, failed. `state` is the CSS state of #status (which the
 // end-to-end test reads); `text` what the panel says.
 const STATUS = {
-  converged: { state: 'reached', text: 'Converged', detail: (away) => `within ${away} of the target` },
+  converged: { state: 'reached', text: 'Converged', detail: (away, solver, pose) => `within ${away} of the target${pose ? ' pose' : ''}` },
   approximate: {
     state: 'approximate', text: 'Approximate',
     detail: (away, solver) => `the ${solver} solver's answer is ${away} away`,
   },
   'out of reach': {
-    state: 'out-of-reach', text: 'Out of reach', detail: (away) => `stretched to the closest point, ${away} away`,
+    state: 'out-of-reach', text: 'Out of reach',
+    detail: (away, solver, pose) => (pose ? `the closest pose reached is ${away} away` : `stretched to the closest point, ${away} away`),
   },
   failed: { state: 'failed', text: 'Failed', detail: (away, solver) => `the ${solver} solver gave up ${away} away` },
 };
 
-// The answer's error and server time, and its status in words.
+// The answer's error and server time, and its status in words. A pose target's answer has an
+// angle error too (null for a point target: no orientation was asked).
 export function showSolve(answer, roundTripMs) {
+  const pose = answer.angle_error !== null && answer.angle_error !== undefined;
   $('error').textContent = fmtLength(answer.error);
+  $('angle-error').textContent = pose ? fmtAngleDeg(answer.angle_error) : 'any';
   $('latency').textContent = answer.micros < 1000 ? `${answer.micros.toFixed(0)} µs` : `${(answer.micros / 1000).toFixed(1)} ms`;
   $('latency').title = `solver time on the server; round trip ${roundTripMs.toFixed(1)} ms`;
   const status = STATUS[answer.status] || STATUS.failed;
   $('status').dataset.state = status.state;
   $('status-text').textContent = status.text;
-  $('status-detail').textContent = status.detail(fmtLength(answer.error), answer.solver);
+  const away = pose ? `${fmtLength(answer.error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.error);
+  $('status-detail').textContent = status.detail(away, answer.solver, pose);
 }
 
 // FK mode: the status says what moves the arm; there is no target, error or solve time.
@@ -115,12 +136,25 @@ export function showFkStatus() {
   $('status-text').textContent = 'Forward kinematics';
   $('status-detail').textContent = 'the joint sliders move the arm; the tip pose is below';
   $('error').textContent = '–';
+  $('angle-error').textContent = '–';
   $('latency').textContent = '–';
 }
 
 // The legend names the closest-point ring only while it is drawn.
 export function showClosestLegend(on) {
   $('legend-closest').hidden = !on;
+}
+
+export function showGhostLegend(on) {
+  $('legend-ghost').hidden = !on;
+}
+
+// The pose controls as the state has them: position only, and the gizmo's mode (turning needs
+// an orientation).
+export function showPoseChoice(positionOnly, gizmoMode) {
+  $('position-only').checked = positionOnly;
+  $('gizmo-rotate').disabled = positionOnly;
+  $(`gizmo-${gizmoMode}`).checked = true;
 }
 
 export function showModeChoice(mode) {
@@ -145,7 +179,13 @@ export function showDemoChoice(kind) {
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
 export function bindControls({
   onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
+  onPositionOnly, onGizmoMode, onGhost,
 }) {
+  $('position-only').addEventListener('change', (e) => onPositionOnly(e.target.checked));
+  for (const mode of ['translate', 'rotate']) {
+    $(`gizmo-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onGizmoMode(mode); });
+  }
+  $('ghost-toggle').addEventListener('change', (e) => onGhost(e.target.checked));
   document.querySelectorAll('#joints .joint').forEach((row, i) => {
     row.addEventListener('pointerenter', () => onJointHover(i));
     row.addEventListener('pointerleave', () => onJointHover(null));

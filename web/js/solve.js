@@ -3,24 +3,33 @@
 // follow-up request for the latest target, so the server is never flooded.
 import { state } from './state.js';
 import { solve } from './api.js';
-import { drawArm, placeTarget, showMiss } from './arm.js';
-import { showSolve, showError, showTarget, updateReadouts, showClosestLegend } from './panel.js';
+import { drawArm, placeTarget, showMiss, drawGhost } from './arm.js';
+import { showSolve, showError, showTarget, updateReadouts, showClosestLegend, showGhostLegend } from './panel.js';
 import { requestRender } from './scene.js';
+import { setTargetOrientation } from './pose.js';
 
-// Moves the target (deepik's base frame) and asks for a solution.
-export function setTarget(p) {
+// Moves the target (deepik's base frame) and asks for a solution. `quat` ([w, x, y, z]) turns it
+// too; null makes it a point; left out, the target keeps its orientation.
+export function setTarget(p, quat) {
   state.target.set(p[0], p[1], p[2]);
+  if (quat !== undefined) setTargetOrientation(quat);
   placeTarget(state.target);
   showTarget(p);
   requestRender();
   if (state.mode === 'ik') requestSolve();
 }
 
+// The target as the API takes it: [x, y, z], or { p, quat } with an orientation.
+function targetForApi() {
+  const p = [state.target.x, state.target.y, state.target.z];
+  return state.targetQuat ? { p, quat: state.targetQuat.slice() } : p;
+}
+
 export function requestSolve() {
   if (state.inFlight) { state.pending = true; return; }
   state.inFlight = true;
   state.pending = false;
-  const target = [state.target.x, state.target.y, state.target.z];
+  const target = targetForApi();
   const started = performance.now();
   solve(target, state.solver)
     .then((answer) => {
@@ -33,6 +42,7 @@ export function requestSolve() {
       if (state.mode !== 'ik') return;  // FK mode took over while this was out
       showAnswer(answer, roundTripMs);
       animateTo(answer.q);
+      requestGhost(target);
     })
     .catch((err) => showError(err.message))
     .finally(() => {
@@ -50,6 +60,50 @@ function showAnswer(answer, roundTripMs) {
   showMiss(miss, closest, answer.reached, state.target);
   showClosestLegend(miss && closest);
   requestRender();
+}
+
+// The network's raw answer for the same target, drawn as a translucent ghost beside the refined
+// one: only when a model is loaded, the refined solver answers and the toggle is on. One request
+// at a time; a newer target meanwhile replaces the waiting one.
+let ghostInFlight = false, ghostWaiting = null;
+function requestGhost(target) {
+  const wanted = state.showNetwork && state.model && state.model.path !== null && state.solver === 'refined';
+  if (!wanted) { hideGhost(); return; }
+  if (ghostInFlight) { ghostWaiting = target; return; }
+  ghostInFlight = true;
+  // A position-only network answers the position of a pose target (as refined starts from it).
+  const ask = (t) => solve(t, 'network');
+  ask(target)
+    .catch((err) => (typeof target === 'object' && !Array.isArray(target) ? ask(target.p) : Promise.reject(err)))
+    .then((answer) => {
+      if (state.mode !== 'ik' || state.solver !== 'refined' || !state.showNetwork) { hideGhost(); return; }
+      answer.target = target;
+      state.ghost = answer;
+      drawGhost(state.kin.frames(answer.q));
+      showGhostLegend(true);
+      requestRender();
+    })
+    .catch(() => hideGhost())
+    .finally(() => {
+      ghostInFlight = false;
+      if (ghostWaiting !== null) { const t = ghostWaiting; ghostWaiting = null; requestGhost(t); }
+    });
+}
+
+// True while a ghost answer is asked for or waits to be.
+export const ghostBusy = () => ghostInFlight || ghostWaiting !== null;
+
+export function hideGhost() {
+  state.ghost = null;
+  drawGhost(null);
+  showGhostLegend(false);
+  requestRender();
+}
+
+// The ghost on or off (the panel's toggle); on asks for the current target at once.
+export function setShowNetwork(on) {
+  state.showNetwork = on;
+  if (on) requestGhost(targetForApi()); else hideGhost();
 }
 
 // Hides the miss markers (FK mode has no target to miss).

@@ -4,17 +4,52 @@ import * as THREE from 'three';
 import { scene, camera, toBase, screenPosition, cameraState, renderStats, root } from './scene.js';
 import { parts } from './arm.js';
 import { state } from './state.js';
-import { setTarget } from './solve.js';
+import { setTarget, ghostBusy } from './solve.js';
 import { setJoints } from './fk-mode.js';
 import { framedPoints } from './demo.js';
 import { workspacePointsShown } from './workspace.js';
 import { hoveredJoint } from './controls.js';
+import { gizmoShown, setGizmoMode, gizmoGrabPoint } from './pose.js';
+
+// A matrix of `object` in deepik's base frame (the arm's root group), from the scene.
+function inBase(object) {
+  scene.updateMatrixWorld(true);
+  return new THREE.Matrix4().copy(root.matrixWorld).invert().multiply(object.matrixWorld);
+}
+const quatOf = (m) => { const Q = new THREE.Quaternion().setFromRotationMatrix(m); return [Q.w, Q.x, Q.y, Q.z]; };
 
 export function installTestHook() {
   window.deepik = {
     ready: true,
-    setTarget: (p) => setTarget(p),
+    // p: [x, y, z]; quat: [w, x, y, z] turns the target, null makes it a point, left out keeps it.
+    setTarget: (p, quat) => setTarget(p, quat),
     target: () => [state.target.x, state.target.y, state.target.z],
+    // The target's orientation as asked ([w, x, y, z], base frame), or null for a point target;
+    // and as drawn (the marker's orientation, read from the scene).
+    targetQuat: () => (state.targetQuat ? state.targetQuat.slice() : null),
+    drawnTargetQuat: () => quatOf(inBase(parts.target)),
+    // The drawn tool frame's orientation ([w, x, y, z], base frame), read from the scene.
+    tipQuat: () => quatOf(inBase(parts.toolFrame)),
+    gizmoShown: () => gizmoShown(),
+    gizmoMode: () => state.gizmoMode,
+    // Where to grab the gizmo on screen: 'translate-x' (its x arrow) or 'rotate-z' (its z ring).
+    gizmoScreenPosition: (kind) => { scene.updateMatrixWorld(true); return screenPosition(gizmoGrabPoint(kind)); },
+    setGizmoMode: (mode) => setGizmoMode(mode),
+    targetAxesShown: () => Boolean(parts.targetAxes && parts.targetAxes.visible),
+    // The network's ghost arm: shown or not, and its tip (base frame) read from the scene.
+    ghostShown: () => Boolean(parts.ghost && parts.ghost.group.visible),
+    ghostTip: () => {
+      scene.updateMatrixWorld(true);
+      return toBase(parts.ghost.tip.getWorldPosition(new THREE.Vector3()));
+    },
+    get ghost() { return state.ghost; },
+    // The URDF shapes drawn: per shape, its chain frame and its pose in the base frame (scene).
+    visualPoses: () => [...parts.visuals.entries()].flatMap(([frame, group]) => group.children.map((mesh) => {
+      const m = inBase(mesh);
+      return { frame, name: mesh.name, p: [m.elements[12], m.elements[13], m.elements[14]], quat: quatOf(m) };
+    })),
+    // Capsules drawn (visible) for links.
+    capsulesShown: () => parts.links.filter((l) => l.visible).length,
     // The drawn tip's world position, read from the scene and expressed in deepik's base frame.
     tipPosition: () => {
       scene.updateMatrixWorld(true);
@@ -34,7 +69,7 @@ export function installTestHook() {
     },
     // True once the answer for the current target has come and the arm has stopped moving.
     settled: () => !state.animating && !state.inFlight && !state.pending && !state.dragging
-      && state.lastSolve !== null && state.demo === 'off',
+      && state.lastSolve !== null && state.demo === 'off' && !ghostBusy(),
     get lastSolve() { return state.lastSolve; },
     get requestCount() { return state.requestCount; },
     // Points of the workspace cloud on screen (0 until it has been fetched and shown).

@@ -1,8 +1,10 @@
 // The page's state in its address, so that reloading or sending the address reproduces the view:
-//   ?mode=ik&solver=refined&target=0.8,0.3,1&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
+//   ?mode=ik&solver=refined&target=0.8,0.3,1[&quat=w,x,y,z|none]&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
 //   ?mode=fk&q=0.1,-0.5,...&camera=...
+// and, when the server offers several arms or models, &model=NAME first (GET /api/models).
 // target: deepik's base frame (m); camera: its position then the point it orbits, in three.js's
-// world (y up, m); q: joint values (rad, or m for prismatic joints). parseViewState and
+// world (y up, m); quat: the target's orientation (base frame; "none": a point target, on arms
+// that take poses); q: joint values (rad, or m for prismatic joints). parseViewState and
 // formatViewState are pure (node tests them); the page keeps the address up to date with
 // history.replaceState, so the back button is not filled with every drag.
 
@@ -26,6 +28,14 @@ export function parseViewState(search, { dof, joints, solvers }) {
   if (params.has('target')) {
     const t = numbers(params.get('target'), 3);
     if (t && t.every((x) => Math.abs(x) <= TARGET_BOUND)) view.target = t; else bad('target');
+  }
+  if (params.has('quat')) {
+    const text = params.get('quat');
+    const w = numbers(text, 4);
+    const norm = w ? Math.hypot(...w) : 0;
+    if (text === 'none') view.quat = null;
+    else if (w && Math.abs(norm - 1) < 1e-3) view.quat = w.map((x) => x / norm);
+    else bad('quat');
   }
   if (params.has('camera')) {
     const c = numbers(params.get('camera'), 6);
@@ -51,15 +61,23 @@ export function parseViewState(search, { dof, joints, solvers }) {
   return view;
 }
 
+// The arm or model the address names, if the server offers it (`names`); else null.
+export function requestedModel(search, names) {
+  const name = new URLSearchParams(search).get('model');
+  return name !== null && names.includes(name) ? name : null;
+}
+
 // Shortest decimal of x to `digits` decimals (0.800000 -> 0.8).
 const short = (x, digits) => String(Number(x.toFixed(digits)));
 
 // The address's query for a view: the target in IK mode, the joint values in FK mode.
-export function formatViewState({ mode, solver, target, camera, q, demo, embed }) {
-  const parts = [`mode=${mode}`];
+export function formatViewState({ model, mode, solver, target, quat, camera, q, demo, embed }) {
+  const parts = model ? [`model=${encodeURIComponent(model)}`, `mode=${mode}`] : [`mode=${mode}`];
   if (mode === 'ik') {
     parts.push(`solver=${encodeURIComponent(solver)}`);
     parts.push(`target=${target.map((x) => short(x, 6)).join(',')}`);
+    if (quat === null) parts.push('quat=none');
+    else if (quat !== undefined) parts.push(`quat=${quat.map((x) => short(x, 6)).join(',')}`);
     if (demo && demo !== 'off') parts.push(`demo=${demo}`);
   } else {
     parts.push(`q=${q.map((x) => short(x, 6)).join(',')}`);

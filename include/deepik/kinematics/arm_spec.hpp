@@ -4,6 +4,7 @@
 #include <string>
 
 #include "deepik/kinematics/chain.hpp"
+#include "deepik/kinematics/urdf.hpp"
 
 namespace deepik {
 
@@ -19,5 +20,10 @@ struct ArmSpec {
 /// @throws InputError for an unknown name, a missing or malformed file, or --base/--tip given
 ///         for an arm that is not a URDF.
 Chain LoadArm(const ArmSpec& spec);
+
+/// The visual geometry of the arm LoadArm(spec) builds: a URDF's boxes, cylinders and spheres
+/// (LoadUrdfVisuals); none for built-in arms and DH tables.
+/// @throws InputError as LoadUrdfChain, for a URDF.
+UrdfVisuals LoadArmVisuals(const ArmSpec& spec);
 
 }  // namespace deepik

@@ -1,7 +1,9 @@
 // Chains from URDF files, through urdfdom.
 #pragma once
 
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "deepik/kinematics/chain.hpp"
 
@@ -27,5 +29,35 @@ Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options = {});
 
 /// As LoadUrdfChain, from the XML text; `source` names it in error messages.
 Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const std::string& source);
+
+/// One primitive shape of a link's <visual> geometry, placed in a frame of the chain.
+struct VisualShape {
+  enum class Kind { kBox, kCylinder, kSphere };
+  Kind kind = Kind::kBox;
+  std::string link;  ///< the URDF link it belongs to
+  /// The chain frame F it moves with: -1 for the base frame B, i for joint i's moving frame (the
+  /// i-th frame of JointFrames).
+  int frame = -1;
+  /// The shape's pose in F; a cylinder's axis is its local z, as in URDF.
+  Eigen::Isometry3d X_FS = Eigen::Isometry3d::Identity();
+  /// Metres. Box: the x, y, z extents; cylinder: radius, length, 0; sphere: radius, 0, 0.
+  Eigen::Vector3d size = Eigen::Vector3d::Zero();
+  /// The material's colour (r, g, b, a in 0..1) when the URDF gives one; NaN otherwise.
+  Eigen::Vector4d rgba = Eigen::Vector4d::Constant(std::numeric_limits<double>::quiet_NaN());
+};
+
+/// The visual geometry of the links LoadUrdfChain's chain moves: the base link, every link on the
+/// path to the tip, and the links hanging from those by fixed joints only (a gripper's housing).
+struct UrdfVisuals {
+  std::vector<VisualShape> shapes;  ///< boxes, cylinders and spheres
+  int meshes = 0;                   ///< <mesh> elements, not loaded (their files are rarely at hand)
+};
+
+/// The visuals of the chain LoadUrdfChain(path, options) builds, frame by frame.
+/// @throws InputError as LoadUrdfChain.
+UrdfVisuals LoadUrdfVisuals(const std::string& path, const UrdfOptions& options = {});
+
+/// As LoadUrdfVisuals, from the XML text; `source` names it in error messages.
+UrdfVisuals ParseUrdfVisuals(const std::string& xml, const UrdfOptions& options, const std::string& source);
 
 }  // namespace deepik

@@ -1,15 +1,30 @@
-// `deepik serve`: an HTTP server with a JSON API for a trained model and the Three.js page.
+// `deepik serve`: an HTTP server with a JSON API for arms and trained models, and the Three.js page.
+//
+// The server offers one or more arms, each by a name: a model file (named after its file, without
+// .safetensors; every solver), or an arm without a model (named after the arm or its file; the
+// solvers that need no model, lm by default). Every request below may choose one with "model":
+// name in its body or ?model=name in its query; without, it gets the first (GET /api/models). The
+// solver a solve request gets without "solver" is the arm's default_solver: refined with a model,
+// lm without.
 //
 // API (all answers are JSON; errors are 4xx with {"error": "..."}):
+//   GET  /api/models     {"models":[{"name","arm","dof","has_model","solvers","default_solver"},...],
+//                        "default":name}: what the server offers, the default first
 //   GET  /api/arm        the arm: joints (name, type, axis, limits, origin), tip offset, the joint
-//                        frames at q = 0, link lengths and reach (m, rad, base frame B, z up)
+//                        frames at q = 0, link lengths and reach (m, rad, base frame B, z up);
+//                        "visuals": a URDF's boxes, cylinders and spheres, each {"shape", "link",
+//                        "frame" (-1: base, i: joint i's moving frame), "origin" (pose in that
+//                        frame), "size" (box: x,y,z; cylinder: radius,length,0; sphere: radius,0,0),
+//                        "rgba" (or null)}, and "meshes_not_drawn" (mesh elements left out)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
 //                        "error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
 //                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
 //                        {"results":[...one answer per target, in order...], "micros":total}
 //   POST /api/fk         {"q":[...]} -> {"frames":[{"p":[x,y,z],"quat":[w,x,y,z]},...], "tip":[x,y,z]}
 //   GET  /api/model      the model's metadata: arm, network, training options, headline metrics,
-//                        history (one record per epoch) and the solvers this server offers
+//                        history (one record per epoch), the solvers on offer and the default
+//                        one; without a model, network/training/metrics/path are null and the
+//                        history empty
 //   GET  /api/workspace  ?n=2000&seed=1: tip positions of n uniformly random joint values
 //                        (FK, seeded): {"points":[[x,y,z],...]}
 // Everything else is a file under the web root (the page and web/node_modules/three).
@@ -30,11 +45,15 @@
 #include <string>
 #include <vector>
 
+#include "deepik/kinematics/arm_spec.hpp"
+
 namespace deepik {
 
 /// Options of `deepik serve`.
 struct ServeOptions {
-  std::string model_path;          ///< the model file (safetensors)
+  std::string model_path;          ///< a model file (safetensors); may be empty when one of the next is given
+  std::string models_dir;          ///< a folder: every *.safetensors file in it, sorted by name
+  ArmSpec arm;                     ///< an arm without a model (arm.arm empty: none)
   std::string host = "127.0.0.1";  ///< the address to listen on
   int port = 8080;                 ///< 0 picks a free port
   std::string web_root;            ///< the page's folder; empty = the source tree's web/ or the installed one
@@ -65,8 +84,9 @@ struct ServeOptions {
 /// run at once (solvers are thread-safe). Not copyable.
 class WebServer {
  public:
-  /// Loads the model and builds the solvers.
-  /// @throws InputError for a bad model file, std::invalid_argument for invalid options.
+  /// Loads the models and the arm and builds their solvers.
+  /// @throws InputError for a bad model file or arm, a --models folder without model files, or two
+  ///         of them with the same name; std::invalid_argument for invalid options.
   explicit WebServer(const ServeOptions& options);
   ~WebServer();
   WebServer(const WebServer&) = delete;
