@@ -1263,11 +1263,12 @@ struct WebServer::Impl {
   }
 
   // A target object's optional "q_start": one value per joint, within the limits.
-  std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& field) const {
+  static std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& field,
+                                                   const Chain& chain) {
     if (!value.is_object() || !value.contains("q_start")) return std::nullopt;
-    Eigen::VectorXd q = ParseVector(value["q_start"], static_cast<size_t>(chain().num_joints()),
-                                    kMaxJointValue, field + ".q_start");
-    if (!chain().WithinLimits(q))
+    Eigen::VectorXd q = ParseVector(value["q_start"], static_cast<size_t>(chain.num_joints()), kMaxJointValue,
+                                    field + ".q_start");
+    if (!chain.WithinLimits(q))
       throw ApiError{400, field + ".q_start: expected joint values within the limits"};
     return q;
   }
@@ -1277,7 +1278,7 @@ struct WebServer::Impl {
     if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
       throw ApiError{400, "solver: analytic solves position-only targets"};
     }
-    return SolveTarget(solver, target, solutions, ParseStart(value, "target"));
+    return SolveTarget(solver, target, solutions, ParseStart(value, "target", solver.chain()));
   }
 
   // Every target is checked before any is solved: a bad one refuses the whole batch at once.
@@ -1296,7 +1297,7 @@ struct WebServer::Impl {
     std::vector<std::optional<Eigen::VectorXd>> starts(list.size());
     for (size_t i = 0; i < list.size(); ++i) {
       targets[i] = ParseTarget(list[i], "targets[" + std::to_string(i) + "]");
-      starts[i] = ParseStart(list[i], "targets[" + std::to_string(i) + "]");
+      starts[i] = ParseStart(list[i], "targets[" + std::to_string(i) + "]", solver.chain());
       if ((targets[i].has_orientation() || targets[i].has_bounds()) && solver.name() == "analytic") {
         throw ApiError{400, "solver: analytic solves position-only targets"};
       }
