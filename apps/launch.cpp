@@ -55,12 +55,9 @@ int FreeLoopbackPort() {
 // The environment of rank `rank`: this one with the job's variables set.
 std::vector<std::string> RankEnvironment(const LocalLaunch& launch, int rank, int port) {
   const std::vector<std::pair<std::string, std::string>> job = {
-      {"RANK", std::to_string(rank)},
-      {"WORLD_SIZE", std::to_string(launch.nproc)},
-      {"LOCAL_RANK", std::to_string(rank)},
-      {"LOCAL_WORLD_SIZE", std::to_string(launch.nproc)},
-      {"MASTER_ADDR", launch.master_addr},
-      {"MASTER_PORT", std::to_string(port)}};
+      {"RANK", std::to_string(rank)},       {"WORLD_SIZE", std::to_string(launch.nproc)},
+      {"LOCAL_RANK", std::to_string(rank)}, {"LOCAL_WORLD_SIZE", std::to_string(launch.nproc)},
+      {"MASTER_ADDR", launch.master_addr},  {"MASTER_PORT", std::to_string(port)}};
   std::vector<std::string> environment;
   bool glog_set = false;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -111,7 +108,8 @@ int RunLocalRanks(const LocalLaunch& launch, std::ostream& log) {
     const pid_t pid = ::fork();
     if (pid < 0) {
       for (const pid_t started : pids) ::kill(started, SIGTERM);
-      throw std::runtime_error("--nproc: cannot start rank " + std::to_string(rank) + ": " + std::strerror(errno));
+      throw std::runtime_error("--nproc: cannot start rank " + std::to_string(rank) + ": " +
+                               std::strerror(errno));
     }
     if (pid == 0) {
       // A rank whose launcher dies is told to stop (it then saves a checkpoint if it is rank 0).
@@ -142,11 +140,12 @@ int RunLocalRanks(const LocalLaunch& launch, std::ostream& log) {
         status[r] = wait_status;
         --running;
         const int code = ExitCode(wait_status);
-        if (code != kExitOk) log << "train: rank " << r << " (pid " << pid << ") " << Describe(wait_status) << "\n";
+        if (code != kExitOk)
+          log << "train: rank " << r << " (pid " << pid << ") " << Describe(wait_status) << "\n";
         if (code != kExitOk && code != kExitInterrupted && first_failure < 0) {
           first_failure = static_cast<int>(r);
-          terminate_at = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(
-                                            (launch.timeout_seconds + 15) * 1000));
+          terminate_at = Clock::now() + std::chrono::milliseconds(
+                                            static_cast<int64_t>((launch.timeout_seconds + 15) * 1000));
         }
       }
       continue;

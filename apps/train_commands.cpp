@@ -49,8 +49,8 @@ int WholeNumber(const std::string& text, const std::string& what, int min, int m
     used = 0;
   }
   if (used == 0 || used != text.size() || value < min || value > max) {
-    throw InputError(what + ": expected a whole number in [" + std::to_string(min) + ", " + std::to_string(max) +
-                     "], got '" + text + "'");
+    throw InputError(what + ": expected a whole number in [" + std::to_string(min) + ", " +
+                     std::to_string(max) + "], got '" + text + "'");
   }
   return static_cast<int>(value);
 }
@@ -85,20 +85,24 @@ DistributedOptions ResolveDistributed(CLI::App* command, const DistributedArgume
   DistributedOptions d;
   d.timeout_seconds = a.timeout_seconds;
   const std::optional<int> rank = OptionOrEnvironment(command, "--rank", a.rank, "RANK", 0, 65535);
-  const std::optional<int> world = OptionOrEnvironment(command, "--world-size", a.world_size, "WORLD_SIZE", 1, 65536);
+  const std::optional<int> world =
+      OptionOrEnvironment(command, "--world-size", a.world_size, "WORLD_SIZE", 1, 65536);
   if (!rank && !world) {
     if (command->count("--master") > 0) {
-      throw InputError("--master is for a job of several ranks: give --world-size and --rank too (or WORLD_SIZE "
-                       "and RANK), or start local ranks with --nproc K");
+      throw InputError(
+          "--master is for a job of several ranks: give --world-size and --rank too (or WORLD_SIZE "
+          "and RANK), or start local ranks with --nproc K");
     }
     return d;
   }
   if (!rank) {
     throw InputError("a job of " + std::to_string(*world) +
-                     " ranks needs this process's rank: --rank R or RANK (0.." + std::to_string(*world - 1) + ")");
+                     " ranks needs this process's rank: --rank R or RANK (0.." + std::to_string(*world - 1) +
+                     ")");
   }
   if (!world) {
-    throw InputError("rank " + std::to_string(*rank) + " needs the size of its job: --world-size W or WORLD_SIZE");
+    throw InputError("rank " + std::to_string(*rank) +
+                     " needs the size of its job: --world-size W or WORLD_SIZE");
   }
   if (*rank >= *world) {
     throw InputError("rank " + std::to_string(*rank) + " is outside 0.." + std::to_string(*world - 1) +
@@ -107,7 +111,8 @@ DistributedOptions ResolveDistributed(CLI::App* command, const DistributedArgume
   d.rank = *rank;
   d.world_size = *world;
   d.local_rank = *rank;
-  if (const auto local = Environment("LOCAL_RANK")) d.local_rank = WholeNumber(*local, "LOCAL_RANK", 0, 65535);
+  if (const auto local = Environment("LOCAL_RANK"))
+    d.local_rank = WholeNumber(*local, "LOCAL_RANK", 0, 65535);
   if (d.world_size == 1) return d;  // a world of one: one process, no master needed
 
   const auto addr = Environment("MASTER_ADDR"), port = Environment("MASTER_PORT");
@@ -115,8 +120,8 @@ DistributedOptions ResolveDistributed(CLI::App* command, const DistributedArgume
     std::tie(d.master_addr, d.master_port) = ParseMaster(a.master, "--master");
     if ((addr && *addr != d.master_addr) ||
         (port && WholeNumber(*port, "MASTER_PORT", 1, 65535) != d.master_port)) {
-      throw InputError("--master " + a.master + " but MASTER_ADDR=" + addr.value_or("") +
-                       " MASTER_PORT=" + port.value_or("") + " in the environment: give one, or make them agree");
+      throw InputError("--master " + a.master + " but MASTER_ADDR=" + addr.value_or("") + " MASTER_PORT=" +
+                       port.value_or("") + " in the environment: give one, or make them agree");
     }
   } else if (addr && port) {
     d.master_addr = *addr;
@@ -131,7 +136,8 @@ DistributedOptions ResolveDistributed(CLI::App* command, const DistributedArgume
 
 // `train --nproc K`: this command line for each rank, without --nproc (and --master, which the
 // ranks get as MASTER_ADDR and MASTER_PORT); one libtorch thread per core unless --threads.
-LocalLaunch LocalLaunchOf(CLI::App* command, const DistributedArguments& a, const std::vector<std::string>& argv) {
+LocalLaunch LocalLaunchOf(CLI::App* command, const DistributedArguments& a,
+                          const std::vector<std::string>& argv) {
   for (const char* name : {"--rank", "--world-size"}) {
     if (command->count(name) > 0) {
       throw InputError(std::string("--nproc starts its own ranks: give no ") + name);
@@ -146,7 +152,8 @@ LocalLaunch LocalLaunchOf(CLI::App* command, const DistributedArguments& a, cons
   LocalLaunch launch;
   launch.nproc = a.nproc;
   launch.timeout_seconds = a.timeout_seconds;
-  if (command->count("--master") > 0) std::tie(launch.master_addr, launch.master_port) = ParseMaster(a.master, "--master");
+  if (command->count("--master") > 0)
+    std::tie(launch.master_addr, launch.master_port) = ParseMaster(a.master, "--master");
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
     if (i > 0 && (arg == "--nproc" || arg == "--master")) {
@@ -243,7 +250,8 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_flag("--resume", train.resume,
                     "continue the run saved in the checkpoint (same options and data, else refused)");
   // Data-parallel training (README, "Distributed training"): torchrun's variables or these options.
-  const std::string dist_group = "Distributed training (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT work too)";
+  const std::string dist_group =
+      "Distributed training (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT work too)";
   command
       ->add_option("--nproc", parsed->dist.nproc,
                    "start K ranks on this machine and wait for them (Ctrl-C stops all, with a checkpoint); "
@@ -254,13 +262,16 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--rank", parsed->dist.rank, "this process's rank, 0..W-1 (default: $RANK)")
       ->check(WholeNumberIn(0, 65535))
       ->group(dist_group);
-  command->add_option("--world-size", parsed->dist.world_size, "ranks in the job (default: $WORLD_SIZE; 1: one process)")
+  command
+      ->add_option("--world-size", parsed->dist.world_size,
+                   "ranks in the job (default: $WORLD_SIZE; 1: one process)")
       ->check(WholeNumberIn(1, 65536))
       ->group(dist_group);
   command
-      ->add_option("--master", parsed->dist.master,
-                   "HOST:PORT where rank 0 listens, the same on every rank (default: $MASTER_ADDR:$MASTER_PORT; "
-                   "with --nproc: 127.0.0.1 and a free port)")
+      ->add_option(
+          "--master", parsed->dist.master,
+          "HOST:PORT where rank 0 listens, the same on every rank (default: $MASTER_ADDR:$MASTER_PORT; "
+          "with --nproc: 127.0.0.1 and a free port)")
       ->group(dist_group);
   command
       ->add_option("--dist-timeout", parsed->dist.timeout_seconds,
@@ -273,7 +284,8 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   set->commands.push_back({command,
                            [parsed, stop, command, set] {
                              if (parsed->dist.nproc > 1) {
-                               return RunLocalRanks(LocalLaunchOf(command, parsed->dist, set->argv), std::cerr);
+                               return RunLocalRanks(LocalLaunchOf(command, parsed->dist, set->argv),
+                                                    std::cerr);
                              }
                              TrainCommandOptions& options = parsed->options;
                              options.network.target = TargetKindFromString(parsed->target);

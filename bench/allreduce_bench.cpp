@@ -1,8 +1,9 @@
 // The gradient all-reduce of a data-parallel training step, by itself: DistributedGroup's bucketed
 // c10d/Gloo all-reduce of FLOATS float32 values, ITERATIONS times, in a job started like
 // `deepik train` (torchrun's variables). Rank 0 prints the median and the 90th percentile.
-//   RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29600 build/bench/deepik_bench_allreduce 200000 300 &
-//   RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29600 build/bench/deepik_bench_allreduce 200000 300
+//   RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29600 build/bench/deepik_bench_allreduce 200000 300
+//   & RANK=1 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29600 build/bench/deepik_bench_allreduce 200000
+//   300
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -39,9 +40,9 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   if (options.rank == 0) {
-    std::cout << "allreduce: " << options.world_size << " ranks, " << floats << " floats (" << floats * 4 / 1e6
-              << " MB): median " << ms[ms.size() / 2] << " ms, p90 " << ms[ms.size() * 9 / 10] << " ms over "
-              << iterations << "\n";
+    std::cout << "allreduce: " << options.world_size << " ranks, " << floats << " floats ("
+              << floats * 4 / 1e6 << " MB): median " << ms[ms.size() / 2] << " ms, p90 "
+              << ms[ms.size() * 9 / 10] << " ms over " << iterations << "\n";
   }
   return gradient[0].item<float>() == options.world_size ? 0 : 1;
 }

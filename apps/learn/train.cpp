@@ -254,7 +254,8 @@ int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, Distr
       << "\n";
   if (result.world_size > 1) {
     log << "train: " << result.world_size << " ranks; gradient all-reduce " << std::setprecision(3)
-        << result.allreduce_seconds_per_step * 1e3 << " ms per step (waiting for the slowest rank included)\n";
+        << result.allreduce_seconds_per_step * 1e3
+        << " ms per step (waiting for the slowest rank included)\n";
   }
   log << "train: network alone on " << result.in_reach.count << " unseen in-reach "
       << (result.in_reach_angle ? "poses: position " : "targets: ") << FormatErrorStats(result.in_reach)

@@ -7,8 +7,6 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 // (the c10d headers first: they need the macro above)
-#include "deepik/learn/distributed.hpp"
-
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -16,12 +14,12 @@
 #include <torch/torch.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,6 +27,7 @@
 #include <thread>
 
 #include "deepik/errors.hpp"
+#include "deepik/learn/distributed.hpp"
 
 namespace deepik {
 namespace {
@@ -178,7 +177,8 @@ struct DistributedGroup::Impl {
     std::unique_lock<std::mutex> lock(beat->mutex);
     beat->stop = true;
     beat->changed.notify_all();
-    const bool finished = beat->changed.wait_for(lock, std::chrono::seconds(3), [&] { return beat->finished; });
+    const bool finished =
+        beat->changed.wait_for(lock, std::chrono::seconds(3), [&] { return beat->finished; });
     lock.unlock();
     if (finished) {
       beat_thread.join();
@@ -224,8 +224,8 @@ struct DistributedGroup::Impl {
           int64_t count = 0, step = -1;
           std::istringstream(now) >> count >> step;
           if (step <= own_step) {
-            hung.push_back("rank " + std::to_string(j) + " is alive but stayed at step " + std::to_string(step) +
-                           " for longer than " + timeout_text() + " (hung?)");
+            hung.push_back("rank " + std::to_string(j) + " is alive but stayed at step " +
+                           std::to_string(step) + " for longer than " + timeout_text() + " (hung?)");
           }
         }
       }
@@ -257,7 +257,8 @@ struct DistributedGroup::Impl {
     try {
       for (int j = 1; j < o.world_size; ++j) {
         if (std::find(lost.begin(), lost.end(), j) != lost.end()) continue;
-        while (!store->check({Key("abort", j)}) && !store->check({Key("failed", j)}) && Clock::now() < deadline) {
+        while (!store->check({Key("abort", j)}) && !store->check({Key("failed", j)}) &&
+               Clock::now() < deadline) {
           std::this_thread::sleep_for(kPollInterval);
         }
       }
@@ -271,7 +272,8 @@ struct DistributedGroup::Impl {
   }
 
   [[noreturn]] void Fail(const std::string& what, const std::string& cause) {
-    throw DistributedError(prefix + "the job failed during " + what + ": " + Diagnose(what) + " [" + cause + "]");
+    throw DistributedError(prefix + "the job failed during " + what + ": " + Diagnose(what) + " [" + cause +
+                           "]");
   }
 
   void Run(const std::function<c10::intrusive_ptr<c10d::Work>()>& start, const std::string& what) {
@@ -351,12 +353,13 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
   store_options.waitWorkers = false;  // the join below waits, with messages that name the ranks
   store_options.timeout = g.timeout();
   if (options.rank != 0) {
-    const std::string why = WaitForListener(options.master_addr, options.master_port, Clock::now() + g.timeout());
+    const std::string why =
+        WaitForListener(options.master_addr, options.master_port, Clock::now() + g.timeout());
     if (!why.empty()) {
-      throw DistributedError(g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() +
-                             ": " + why +
-                             " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
-                             "every rank?)");
+      throw DistributedError(
+          g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() + ": " + why +
+          " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
+          "every rank?)");
     }
   }
   try {
@@ -367,10 +370,10 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
                              " (port in use, e.g. by another job? choose another with --master HOST:PORT or "
                              "MASTER_PORT; MASTER_ADDR must name this machine)");
     }
-    throw DistributedError(g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() +
-                           ": " + Cause(e) +
-                           " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
-                           "every rank?)");
+    throw DistributedError(
+        g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() + ": " + Cause(e) +
+        " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
+        "every rank?)");
   }
 
   try {
@@ -382,9 +385,10 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
     }
     char host[256] = {0};
     ::gethostname(host, sizeof(host) - 1);
-    g.store->set(Key("hello", options.rank),
-                 Bytes(nlohmann::json{{"world_size", options.world_size}, {"host", host}, {"pid", ::getpid()}}
-                           .dump()));
+    g.store->set(
+        Key("hello", options.rank),
+        Bytes(
+            nlohmann::json{{"world_size", options.world_size}, {"host", host}, {"pid", ::getpid()}}.dump()));
   } catch (const DistributedError&) {
     throw;
   } catch (const std::exception& e) {
@@ -414,7 +418,8 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
   }
   gloo_options->threads = 1;  // one collective at a time
   try {
-    g.group = c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, options.rank, options.world_size, gloo_options);
+    g.group =
+        c10::make_intrusive<c10d::ProcessGroupGloo>(g.store, options.rank, options.world_size, gloo_options);
   } catch (const std::exception& e) {
     g.Fail("the connection of the Gloo group", Cause(e));
   }

@@ -6,13 +6,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
-#include <cstring>
-#include <iomanip>
 #include <sstream>
 
 #include "data/json_util.hpp"
@@ -114,8 +114,8 @@ struct ValidationParts {
   torch::Tensor errors, angles;  // angles: pose models only
 };
 
-ValidationParts ValidateParts(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
-                              const torch::Tensor& labels) {
+ValidationParts ValidateParts(IkNet& net, const TorchFk& fk, const TrainOptions& o,
+                              const torch::Tensor& targets, const torch::Tensor& labels) {
   torch::NoGradGuard no_grad;
   net->eval();
   const bool pose = net->options.target == TargetKind::kPose;
@@ -299,9 +299,10 @@ void CheckCheckpoint(const TrainingRun& run, torch::serialize::InputArchive& arc
     throw InputError(path + ": cannot resume: the checkpoint was made by " + RanksText(world) + ", this is " +
                      RanksText(run.world) +
                      " (another world size would change every batch); resume with the same world size (" +
-                     (world == 1 ? std::string("no --nproc, WORLD_SIZE or --world-size")
-                                 : "--nproc " + std::to_string(world) + ", or WORLD_SIZE=" + std::to_string(world) +
-                                       " with ranks 0.." + std::to_string(world - 1)) +
+                     (world == 1
+                          ? std::string("no --nproc, WORLD_SIZE or --world-size")
+                          : "--nproc " + std::to_string(world) + ", or WORLD_SIZE=" + std::to_string(world) +
+                                " with ranks 0.." + std::to_string(world - 1)) +
                      ") or start afresh without --resume");
   }
   archive.read("options", value);
@@ -599,8 +600,9 @@ Validation ValidateShare(TrainingRun& run, int epoch, double* seconds) {
   auto share_begin = [&](int64_t r) { return nv * r / run.world; };
   const int64_t begin = share_begin(run.rank), end = share_begin(run.rank + 1);
   const bool pose = run.network.target == TargetKind::kPose;
-  ValidationParts parts = ValidateParts(run.net, run.fk, run.o, run.val_targets.slice(0, begin, end),
-                                        run.val_labels.defined() ? run.val_labels.slice(0, begin, end) : run.val_labels);
+  ValidationParts parts =
+      ValidateParts(run.net, run.fk, run.o, run.val_targets.slice(0, begin, end),
+                    run.val_labels.defined() ? run.val_labels.slice(0, begin, end) : run.val_labels);
   const std::string what = "the validation of epoch " + std::to_string(epoch + 1);
   torch::Tensor sums = torch::tensor({parts.loss_sum, run.root ? *seconds : 0.0}, torch::kFloat64);
   run.group->AllReduceSum({sums}, what);
@@ -695,7 +697,8 @@ void RunEpochs(TrainingRun& run, TrainResult* result) {
   run.run_start = Clock::now();
   run.last_report = run.run_start;
   run.net->train();
-  if (!run.files.resume && run.root) WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
+  if (!run.files.resume && run.root)
+    WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
   int epoch = run.start_epoch;
   for (; epoch < run.o.epochs; ++epoch) {
     const double rate = CosineRate(run.o, epoch);
@@ -817,12 +820,13 @@ void AgreeOnStart(DistributedGroup& group, const Dataset& data, const NetworkOpt
     for (const auto& [key, value] : here.items()) {
       const std::string other = there.contains(key) ? there[key].dump() : "(none)";
       if (other != value.dump()) {
-        differences += (differences.empty() ? "" : ", ") + key.substr(1) + " " + value.dump() + " here, " + other +
-                       " on rank " + std::to_string(j);
+        differences += (differences.empty() ? "" : ", ") + key.substr(1) + " " + value.dump() + " here, " +
+                       other + " on rank " + std::to_string(j);
       }
     }
-    throw DistributedError("rank " + std::to_string(group.rank()) + ": the ranks were started differently (options hash " +
-                           Fnv1aHex(mine) + " here, " + Fnv1aHex(all[static_cast<size_t>(j)]) + " on rank " +
+    throw DistributedError("rank " + std::to_string(group.rank()) +
+                           ": the ranks were started differently (options hash " + Fnv1aHex(mine) +
+                           " here, " + Fnv1aHex(all[static_cast<size_t>(j)]) + " on rank " +
                            std::to_string(j) + "): " + differences +
                            "; every rank must run the same command on the same data, only the rank differs");
   }
@@ -918,8 +922,8 @@ TrainResult Train(const Dataset& data, const NetworkOptions& network, const Trai
   // Before any tensor is made: the initial weights are the seed's.
   torch::manual_seed(o.seed);
   const std::function<void(const TrainProgress&)> no_progress;  // the other ranks report nothing
-  TrainingRun run(data, chain, network, o, files, std::move(options_json), root ? progress : no_progress, stop,
-                  group);
+  TrainingRun run(data, chain, network, o, files, std::move(options_json), root ? progress : no_progress,
+                  stop, group);
   if (group == nullptr) {
     if (files.resume) RestoreCheckpoint(run);
   } else if (files.resume) {

@@ -48,8 +48,8 @@ int FreePort() {
 // The environment of rank `rank` of a job of `world` ranks whose master is 127.0.0.1:port.
 std::string RankEnv(int rank, int world, int port) {
   return "RANK=" + std::to_string(rank) + " WORLD_SIZE=" + std::to_string(world) +
-         " LOCAL_RANK=" + std::to_string(rank) + " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) +
-         " ";
+         " LOCAL_RANK=" + std::to_string(rank) +
+         " MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(port) + " ";
 }
 
 // The largest absolute difference between the same weights of two model files.
@@ -83,10 +83,11 @@ const std::string kNet = "--width 32 --depth 2 --threads 1 --eval-samples 200 ";
 TEST(DistributedTrainTest, TwoRanksWithHalfBatchesStepLikeOneProcessWithTheWholeBatch) {
   TempDir dir;
   // 256 training samples: one step per epoch with batch 256 (one process) or 2 x 128 (2 ranks).
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 320 --data-seed 5 -o d.dset", dir).exit_code, kExitOk);
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 320 --data-seed 5 -o d.dset", dir).exit_code,
+            kExitOk);
   for (const int epochs : {1, 2}) {
-    const std::string common = "train --data d.dset --final-lr-fraction 1 --epochs " + std::to_string(epochs) +
-                               " " + kNet;
+    const std::string common =
+        "train --data d.dset --final-lr-fraction 1 --epochs " + std::to_string(epochs) + " " + kNet;
     const std::string one = "one" + std::to_string(epochs) + ".safetensors",
                       two = "two" + std::to_string(epochs) + ".safetensors";
     const CliResult r1 = RunCli(common + "--batch 256 -o " + one, dir);
@@ -118,24 +119,29 @@ TEST(DistributedTrainTest, TwoRanksWithHalfBatchesStepLikeOneProcessWithTheWhole
 }
 
 // Over a short run the two jobs take the same steps on the same batches; only float rounding
-// differs, and training amplifies it a little (Adam divides by the running gradient size).
+// differs, and training amplifies it a little (Adam divides by the running gradient size). Measured
+// here: 5e-5 rad between the answers after 94 steps; the bound, 1e-3 rad, leaves 20x for other CPUs
+// and BLAS builds, and is far below what a different run gives (the same job with another --seed:
+// answers up to 6 rad apart).
 TEST(DistributedTrainTest, ShortRunsOfTwoRanksAndOneProcessGiveCloseModels) {
   TempDir dir;
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 2500 --data-seed 6 -o d.dset", dir).exit_code, kExitOk);
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 2500 --data-seed 6 -o d.dset", dir).exit_code,
+            kExitOk);
   const std::string common = "train --data d.dset --epochs 3 " + kNet;
   const CliResult r1 = RunCli(common + "--batch 64 -o one.safetensors", dir);
   ASSERT_EQ(r1.exit_code, kExitOk) << r1.err;
   const CliResult r2 = RunCli(common + "--batch 32 --nproc 2 -o two.safetensors", dir);
   ASSERT_EQ(r2.exit_code, kExitOk) << r2.err;
-  const IkModel a = IkModel::Load(dir.Path("one.safetensors")), b = IkModel::Load(dir.Path("two.safetensors"));
+  const IkModel a = IkModel::Load(dir.Path("one.safetensors")),
+                b = IkModel::Load(dir.Path("two.safetensors"));
   double largest = 0;
   for (int i = 0; i < 200; ++i) {
     const double angle = 0.0314 * i, radius = 0.3 + 1.5 * (i % 17) / 17.0;
     const Eigen::Vector3d target(radius * std::cos(angle), radius * std::sin(angle), 0);
     largest = std::max(largest, (a.Predict(target) - b.Predict(target)).cwiseAbs().maxCoeff());
   }
-  std::cout << "[ measured ] after 3 epochs (94 steps): largest answer difference " << largest << " rad, weights "
-            << MaxWeightDifference(a, b) << "\n";
+  std::cout << "[ measured ] after 3 epochs (94 steps): largest answer difference " << largest
+            << " rad, weights " << MaxWeightDifference(a, b) << "\n";
   EXPECT_LT(largest, 1e-3);
 }
 
@@ -166,7 +172,8 @@ const std::string kLongerJob = "train --data d.dset --epochs 2 --batch 32 --chec
 // like any other: the checkpoint is written the same way).
 TEST(DistributedTrainTest, ALostRankEndsTheJobAndResumeFinishesItBitForBit) {
   TempDir dir;
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 8000 --data-seed 7 -o d.dset", dir).exit_code, kExitOk);
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 8000 --data-seed 7 -o d.dset", dir).exit_code,
+            kExitOk);
   const std::string job = kLongerJob + "--dist-timeout 30 ";
   const CliResult reference = RunCli(job + "--nproc 2 -o ref.safetensors", dir);
   ASSERT_EQ(reference.exit_code, kExitOk) << reference.err;
@@ -182,7 +189,8 @@ TEST(DistributedTrainTest, ALostRankEndsTheJobAndResumeFinishesItBitForBit) {
   EXPECT_EQ(Field(r.out, "rank0"), std::to_string(kExitDistributed)) << r0;
   EXPECT_LT(std::stoi(Field(r.out, "ms")), 30000) << r0;
   std::cout << "[ measured ] rank 0 ended " << Field(r.out, "ms") << " ms after rank 1 was killed\n";
-  EXPECT_NE(r0.find("deepik: error: rank 0: the job failed during the gradient all-reduce of step "), std::string::npos)
+  EXPECT_NE(r0.find("deepik: error: rank 0: the job failed during the gradient all-reduce of step "),
+            std::string::npos)
       << r0;
   EXPECT_NE(r0.find("rank 1 stopped responding (killed, crashed, or its machine or network is down)"),
             std::string::npos)
@@ -208,8 +216,8 @@ TEST(DistributedTrainTest, ALostRankEndsTheJobAndResumeFinishesItBitForBit) {
   EXPECT_FALSE(std::filesystem::exists(dir.Path("s.safetensors")));
 
   // Ctrl-C to the launcher reaches every rank.
-  r = RunShell(kCli + job + "--nproc 2 -o c.safetensors 2>c.err & p=$!; " + WaitForFile("c.safetensors.ckpt") +
-                   "kill -INT $p; wait $p; echo \"code=$?\"",
+  r = RunShell(kCli + job + "--nproc 2 -o c.safetensors 2>c.err & p=$!; " +
+                   WaitForFile("c.safetensors.ckpt") + "kill -INT $p; wait $p; echo \"code=$?\"",
                dir);
   const std::string c = ReadFile(dir.Path("c.err"));
   EXPECT_EQ(Field(r.out, "code"), std::to_string(kExitInterrupted)) << c;
@@ -220,7 +228,8 @@ TEST(DistributedTrainTest, ALostRankEndsTheJobAndResumeFinishesItBitForBit) {
 // A rank that hangs (stopped with SIGSTOP: alive, silent) ends the other within --dist-timeout.
 TEST(DistributedTrainTest, AHungRankEndsTheJobWithinTheTimeout) {
   TempDir dir;
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 8000 --data-seed 7 -o d.dset", dir).exit_code, kExitOk);
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 8000 --data-seed 7 -o d.dset", dir).exit_code,
+            kExitOk);
   const std::string job = kLongerJob + "--dist-timeout 3 ";
   const int port = FreePort();
   const CliResult r = RunShell(RankEnv(0, 2, port) + kCli + job + "-o m.safetensors 2>r0.err & p0=$!; " +
@@ -243,12 +252,14 @@ TEST(DistributedTrainTest, AHungRankEndsTheJobWithinTheTimeout) {
 // resuming its checkpoint as one process is refused.
 TEST(DistributedTrainTest, ATwoRankModelIsSolvedAndServed) {
   TempDir dir;
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 2000 --data-seed 8 -o d.dset", dir).exit_code, kExitOk);
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 2000 --data-seed 8 -o d.dset", dir).exit_code,
+            kExitOk);
   const std::string train = "train --data d.dset --epochs 2 --batch 64 " + kNet;
   const CliResult trained = RunCli(train + "--nproc 2 -o m.safetensors", dir);
   ASSERT_EQ(trained.exit_code, kExitOk) << trained.err;
-  for (const char* part : {"train: started 2 local ranks", "train: 2 ranks (master 127.0.0.1:", "64 per rank, 128 per step",
-                           "gradient all-reduce", "train: saved m.safetensors"}) {
+  for (const char* part :
+       {"train: started 2 local ranks", "train: 2 ranks (master 127.0.0.1:", "64 per rank, 128 per step",
+        "gradient all-reduce", "train: saved m.safetensors"}) {
     EXPECT_NE(trained.err.find(part), std::string::npos) << part << "\n" << trained.err;
   }
   const CliResult info = RunCli("model info m.safetensors", dir);
@@ -287,7 +298,8 @@ TEST(DistributedTrainTest, ATwoRankModelIsSolvedAndServed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_NE(::kill(server, 0), 0) << "the server did not stop";
-  EXPECT_NE(ReadFile(dir.Path("serve.out")).find("deepik: stopped"), std::string::npos) << ReadFile(dir.Path("serve.out"));
+  EXPECT_NE(ReadFile(dir.Path("serve.out")).find("deepik: stopped"), std::string::npos)
+      << ReadFile(dir.Path("serve.out"));
 
   // The checkpoint of a 2-rank job resumes only with 2 ranks.
   const CliResult one = RunCli(train + "--resume -o m.safetensors", dir);
@@ -301,8 +313,10 @@ TEST(DistributedTrainTest, ATwoRankModelIsSolvedAndServed) {
 // Bad setups end with a clear error in seconds, never a hang.
 TEST(DistributedTrainTest, BadSetupsAreRefusedQuicklyWithClearErrors) {
   TempDir dir;
-  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 400 --data-seed 9 -o d.dset", dir).exit_code, kExitOk);
-  const std::string train = "train --data d.dset --epochs 1 --batch 32 --dist-timeout 3 " + kNet + "-o m.safetensors ";
+  ASSERT_EQ(RunCli("dataset planar2 --sampler joints --count 400 --data-seed 9 -o d.dset", dir).exit_code,
+            kExitOk);
+  const std::string train =
+      "train --data d.dset --epochs 1 --batch 32 --dist-timeout 3 " + kNet + "-o m.safetensors ";
   // A port something listens on (not a deepik store).
   const int busy = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -321,11 +335,13 @@ TEST(DistributedTrainTest, BadSetupsAreRefusedQuicklyWithClearErrors) {
   };
   const std::vector<Case> cases = {
       {RankEnv(1, 2, FreePort()), "", kExitDistributed, "rank 1: cannot reach the master 127.0.0.1:"},
-      {RankEnv(0, 2, FreePort()), "", kExitDistributed, "rank 0: rank 1 did not reach the start of the job within 3 s"},
+      {RankEnv(0, 2, FreePort()), "", kExitDistributed,
+       "rank 0: rank 1 did not reach the start of the job within 3 s"},
       {RankEnv(0, 2, busy_port), "", kExitDistributed, "rank 0: cannot open the job's store at 127.0.0.1:"},
       {"RANK=2 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29500 ", "", kExitInput,
        "rank 2 is outside 0..1 for a world of size 2 (RANK and WORLD_SIZE disagree)"},
-      {"WORLD_SIZE=2 ", "", kExitInput, "a job of 2 ranks needs this process's rank: --rank R or RANK (0..1)"},
+      {"WORLD_SIZE=2 ", "", kExitInput,
+       "a job of 2 ranks needs this process's rank: --rank R or RANK (0..1)"},
       {"RANK=1 ", "", kExitInput, "rank 1 needs the size of its job: --world-size W or WORLD_SIZE"},
       {"RANK=x WORLD_SIZE=2 ", "", kExitInput, "RANK: expected a whole number in [0, 65535], got 'x'"},
       {RankEnv(0, 2, 29500), "--rank 1", kExitInput, "--rank 1 but RANK=0 in the environment"},
@@ -349,16 +365,17 @@ TEST(DistributedTrainTest, BadSetupsAreRefusedQuicklyWithClearErrors) {
     std::string env1, options1;  // rank 1's differences
     std::string message;         // in both ranks' errors
   };
-  for (const Pair& p : std::vector<Pair>{
-           {"", "--seed 2", "the ranks were started differently (options hash "},
-           {"", "--lr 0.01", "options/learning_rate "},
-           {"WORLD_SIZE=3 ", "", "every rank needs the same WORLD_SIZE (or --world-size)"}}) {
+  for (const Pair& p :
+       std::vector<Pair>{{"", "--seed 2", "the ranks were started differently (options hash "},
+                         {"", "--lr 0.01", "options/learning_rate "},
+                         {"WORLD_SIZE=3 ", "", "every rank needs the same WORLD_SIZE (or --world-size)"}}) {
     const int port = FreePort();
     const auto start = std::chrono::steady_clock::now();
-    const CliResult r = RunShell(RankEnv(0, 2, port) + kCli + train + " 2>e0.err & p0=$!; " + RankEnv(1, 2, port) +
-                                     p.env1 + kCli + train + p.options1 +
-                                     " 2>e1.err & p1=$!; wait $p0; echo \"rank0=$?\"; wait $p1; echo \"rank1=$?\"",
-                                 dir);
+    const CliResult r =
+        RunShell(RankEnv(0, 2, port) + kCli + train + " 2>e0.err & p0=$!; " + RankEnv(1, 2, port) + p.env1 +
+                     kCli + train + p.options1 +
+                     " 2>e1.err & p1=$!; wait $p0; echo \"rank0=$?\"; wait $p1; echo \"rank1=$?\"",
+                 dir);
     const std::string e0 = ReadFile(dir.Path("e0.err")), e1 = ReadFile(dir.Path("e1.err"));
     EXPECT_EQ(Field(r.out, "rank0"), std::to_string(kExitDistributed)) << p.options1 << p.env1 << "\n" << e0;
     EXPECT_EQ(Field(r.out, "rank1"), std::to_string(kExitDistributed)) << p.options1 << p.env1 << "\n" << e1;

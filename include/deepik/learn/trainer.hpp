@@ -27,7 +27,7 @@ struct TrainOptions {
   /// m per rad: 0.1 weighs 1 deg of orientation error as 1.75 mm of position error.
   double angle_weight = 0.1;
   int epochs = 100;
-  int64_t batch_size = 1024;  ///< per rank: a job of W ranks steps on batches of W * batch_size
+  int64_t batch_size = 1024;        ///< per rank: a job of W ranks steps on batches of W * batch_size
   double learning_rate = 1e-3;      ///< Adam's initial step size
   double final_lr_fraction = 0.01;  ///< cosine decay to learning_rate * this at the last epoch
   int patience = 0;  ///< stop after this many epochs without a better validation loss; 0 = never
