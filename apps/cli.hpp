@@ -24,6 +24,7 @@ struct Command {
 struct CommandSet {
   std::vector<Command> commands;
   const std::atomic<bool>* stop = nullptr;
+  std::vector<std::string> argv;  ///< the command line as given (argv[0] first)
 };
 
 /// A CLI11 check that an option's value is a number in [min, max]; NaN, infinity and text are
@@ -37,6 +38,22 @@ void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required = true);
 // --arm ARM with --base/--tip: an arm instead of a model, for the solvers that need none.
 void AddArmOption(CLI::App* command, ArmSpec* arm);
 void AddSamplerOptions(CLI::App* command, SamplerOptions* sampler, std::string* kind);
+
+/// `train --nproc K`: K ranks of a data-parallel job on this machine.
+struct LocalLaunch {
+  int nproc = 1;
+  std::vector<std::string> arguments;  ///< each rank's command line (argv[0] first), without --nproc
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;  ///< 0: a free port of the loopback interface
+  double timeout_seconds = 180;
+};
+
+/// Starts the ranks (this program, with RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
+/// MASTER_ADDR and MASTER_PORT set as torchrun sets them), forwards SIGINT and SIGTERM to them, and
+/// waits for every one. A rank still running timeout + 15 s after another failed is stopped
+/// (SIGTERM, then SIGKILL). Returns 0 when every rank succeeded, else the exit code of the first
+/// rank that failed (128 + signal for one killed), or kExitInterrupted when they were stopped.
+int RunLocalRanks(const LocalLaunch& launch, std::ostream& log);
 
 void AddArmCommands(CLI::App& app, CommandSet* set);     // arm info, fk
 void AddDatasetCommand(CLI::App& app, CommandSet* set);  // dataset

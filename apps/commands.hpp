@@ -10,6 +10,7 @@
 
 #include "deepik/data/dataset.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/learn/distributed_options.hpp"
 #include "deepik/learn/network_options.hpp"
 #include "deepik/learn/trainer.hpp"
 
@@ -60,12 +61,19 @@ struct TrainCommandOptions {
   std::string checkpoint_path;  ///< default: output_path + ".ckpt"
   std::string log_path;         ///< default: output_path + ".log.csv"
   bool resume = false;
+  /// This process's place in a data-parallel job (torchrun's variables or --rank, --world-size,
+  /// --master); world_size 1: one process.
+  DistributedOptions dist;
 };
 
 /// `deepik train`: trains and saves a model, showing progress on `log` (a bar with ETA on a
 /// terminal, periodic lines otherwise). Returns kExitOk, or kExitInterrupted when `stop` was set
 /// (the checkpoint is then saved and `--resume` continues the run). Runs in the learning plugin.
-/// @throws InputError / std::invalid_argument for bad data, options or files.
+/// With options.dist.world_size > 1 it runs as one rank of a data-parallel job (Train with a
+/// DistributedGroup): rank 0 reports and writes the files, the other ranks print only their errors,
+/// which start with "rank R: ".
+/// @throws InputError / std::invalid_argument for bad data, options or files; DistributedError when
+///         the job fails as a job (a rank lost, the master unreachable, ranks that disagree).
 int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop);
 
 /// `deepik model info FILE`: arm, architecture, training options, history and headline metrics.

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   });
   deepik::cli::CommandSet set;
   set.stop = &g_stop_requested;
+  set.argv.assign(argv, argv + argc);  // `train --nproc K` starts K copies of this command line
   deepik::cli::AddArmCommands(app, &set);
   deepik::cli::AddDatasetCommand(app, &set);
   deepik::cli::AddTrainCommands(app, &set);
@@ -63,6 +64,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::cerr << "deepik: error: " << e.what() << "\n";
     return deepik::kExitInput;
+  } catch (const deepik::DistributedError& e) {
+    std::cerr << "deepik: error: " << e.what() << "\n";
+    return deepik::kExitDistributed;
   } catch (const std::exception& e) {
     std::cerr << "deepik: internal error: " << e.what() << "\n";
     return deepik::kExitInternal;

@@ -1,9 +1,13 @@
 // `deepik train` and `deepik experiment seed`: their options are parsed here; they run in the
 // learning plugin (learn_plugin.hpp), which the command loads only for them.
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include "cli.hpp"
+#include "deepik/errors.hpp"
 #include "learn_plugin.hpp"
 
 namespace deepik::cli {
@@ -20,11 +24,159 @@ void CheckSamplerOptions(CLI::App* command) {
   command->get_option("--validation-fraction")->check(NumberIn(0, 1));
 }
 
+// The options of a data-parallel job as given on the command line (each overrides the matching
+// torchrun variable, which must then agree with it).
+struct DistributedArguments {
+  int nproc = 1;
+  int rank = 0;
+  int world_size = 1;
+  std::string master;  // HOST:PORT
+  double timeout_seconds = 180;
+};
+
+std::optional<std::string> Environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+int WholeNumber(const std::string& text, const std::string& what, int min, int max) {
+  size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || value < min || value > max) {
+    throw InputError(what + ": expected a whole number in [" + std::to_string(min) + ", " +
+                     std::to_string(max) + "], got '" + text + "'");
+  }
+  return static_cast<int>(value);
+}
+
+// --name's value when given, else $VARIABLE's; both given must agree.
+std::optional<int> OptionOrEnvironment(CLI::App* command, const std::string& option, int value,
+                                       const char* variable, int min, int max) {
+  std::optional<int> from_environment;
+  if (const auto text = Environment(variable)) from_environment = WholeNumber(*text, variable, min, max);
+  if (command->count(option) == 0) return from_environment;
+  if (from_environment && *from_environment != value) {
+    throw InputError(option + " " + std::to_string(value) + " but " + variable + "=" +
+                     std::to_string(*from_environment) + " in the environment: give one, or make them agree");
+  }
+  return value;
+}
+
+// HOST:PORT (an IPv6 host in brackets: [::1]:29500).
+std::pair<std::string, int> ParseMaster(const std::string& text, const std::string& what) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw InputError(what + ": expected HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return {host, WholeNumber(text.substr(colon + 1), what + " port", 1, 65535)};
+}
+
+// This process's place in a job, from the options and torchrun's variables: RANK and WORLD_SIZE
+// (both or neither), LOCAL_RANK, MASTER_ADDR and MASTER_PORT. Neither: one process.
+DistributedOptions ResolveDistributed(CLI::App* command, const DistributedArguments& a) {
+  DistributedOptions d;
+  d.timeout_seconds = a.timeout_seconds;
+  const std::optional<int> rank = OptionOrEnvironment(command, "--rank", a.rank, "RANK", 0, 65535);
+  const std::optional<int> world =
+      OptionOrEnvironment(command, "--world-size", a.world_size, "WORLD_SIZE", 1, 65536);
+  if (!rank && !world) {
+    if (command->count("--master") > 0) {
+      throw InputError(
+          "--master is for a job of several ranks: give --world-size and --rank too (or WORLD_SIZE "
+          "and RANK), or start local ranks with --nproc K");
+    }
+    return d;
+  }
+  if (!rank) {
+    throw InputError("a job of " + std::to_string(*world) +
+                     " ranks needs this process's rank: --rank R or RANK (0.." + std::to_string(*world - 1) +
+                     ")");
+  }
+  if (!world) {
+    throw InputError("rank " + std::to_string(*rank) +
+                     " needs the size of its job: --world-size W or WORLD_SIZE");
+  }
+  if (*rank >= *world) {
+    throw InputError("rank " + std::to_string(*rank) + " is outside 0.." + std::to_string(*world - 1) +
+                     " for a world of size " + std::to_string(*world) + " (RANK and WORLD_SIZE disagree)");
+  }
+  d.rank = *rank;
+  d.world_size = *world;
+  d.local_rank = *rank;
+  if (const auto local = Environment("LOCAL_RANK"))
+    d.local_rank = WholeNumber(*local, "LOCAL_RANK", 0, 65535);
+  if (d.world_size == 1) return d;  // a world of one: one process, no master needed
+
+  const auto addr = Environment("MASTER_ADDR"), port = Environment("MASTER_PORT");
+  if (command->count("--master") > 0) {
+    std::tie(d.master_addr, d.master_port) = ParseMaster(a.master, "--master");
+    if ((addr && *addr != d.master_addr) ||
+        (port && WholeNumber(*port, "MASTER_PORT", 1, 65535) != d.master_port)) {
+      throw InputError("--master " + a.master + " but MASTER_ADDR=" + addr.value_or("") + " MASTER_PORT=" +
+                       port.value_or("") + " in the environment: give one, or make them agree");
+    }
+  } else if (addr && port) {
+    d.master_addr = *addr;
+    d.master_port = WholeNumber(*port, "MASTER_PORT", 1, 65535);
+  } else {
+    throw InputError("a job of " + std::to_string(d.world_size) +
+                     " ranks needs rank 0's address and a port: --master HOST:PORT, or MASTER_ADDR and "
+                     "MASTER_PORT");
+  }
+  return d;
+}
+
+// `train --nproc K`: this command line for each rank, without --nproc (and --master, which the
+// ranks get as MASTER_ADDR and MASTER_PORT); one libtorch thread per core unless --threads.
+LocalLaunch LocalLaunchOf(CLI::App* command, const DistributedArguments& a,
+                          const std::vector<std::string>& argv) {
+  for (const char* name : {"--rank", "--world-size"}) {
+    if (command->count(name) > 0) {
+      throw InputError(std::string("--nproc starts its own ranks: give no ") + name);
+    }
+  }
+  for (const char* name : {"RANK", "WORLD_SIZE"}) {
+    if (Environment(name)) {
+      throw InputError(std::string("--nproc starts its own ranks, but ") + name +
+                       " is set: this process is already a rank of a job (run it without --nproc)");
+    }
+  }
+  LocalLaunch launch;
+  launch.nproc = a.nproc;
+  launch.timeout_seconds = a.timeout_seconds;
+  if (command->count("--master") > 0)
+    std::tie(launch.master_addr, launch.master_port) = ParseMaster(a.master, "--master");
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (i > 0 && (arg == "--nproc" || arg == "--master")) {
+      ++i;  // and its value
+      continue;
+    }
+    if (i > 0 && (arg.rfind("--nproc=", 0) == 0 || arg.rfind("--master=", 0) == 0)) continue;
+    launch.arguments.push_back(arg);
+  }
+  if (command->count("--threads") == 0) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    launch.arguments.push_back("--threads");
+    launch.arguments.push_back(std::to_string(std::max(1, cores / a.nproc)));
+  }
+  return launch;
+}
+
 void AddTrainCommand(CLI::App& app, CommandSet* set) {
   struct Parsed {
     TrainCommandOptions options;
     std::string sampler = "workspace", activation = "relu", head = "bounded", target = "position";
     bool no_sincos = false;
+    DistributedArguments dist;
   };
   auto parsed = std::make_shared<Parsed>();
   TrainCommandOptions& train = parsed->options;
@@ -63,7 +215,7 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--epochs", train.train.epochs, "epochs")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 1'000'000));
-  command->add_option("--batch", train.train.batch_size, "mini-batch size")
+  command->add_option("--batch", train.train.batch_size, "mini-batch size (per rank in a distributed job)")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 1 << 24));
   command->add_option("--lr", train.train.learning_rate, "initial Adam learning rate (cosine decay)")
@@ -97,9 +249,44 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--log", train.log_path, "CSV history (default: OUTPUT.log.csv)");
   command->add_flag("--resume", train.resume,
                     "continue the run saved in the checkpoint (same options and data, else refused)");
+  // Data-parallel training (README, "Distributed training"): torchrun's variables or these options.
+  const std::string dist_group =
+      "Distributed training (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT work too)";
+  command
+      ->add_option("--nproc", parsed->dist.nproc,
+                   "start K ranks on this machine and wait for them (Ctrl-C stops all, with a checkpoint); "
+                   "--batch is per rank, a step takes K x --batch samples; --threads defaults to cores / K")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, 256))
+      ->group(dist_group);
+  command->add_option("--rank", parsed->dist.rank, "this process's rank, 0..W-1 (default: $RANK)")
+      ->check(WholeNumberIn(0, 65535))
+      ->group(dist_group);
+  command
+      ->add_option("--world-size", parsed->dist.world_size,
+                   "ranks in the job (default: $WORLD_SIZE; 1: one process)")
+      ->check(WholeNumberIn(1, 65536))
+      ->group(dist_group);
+  command
+      ->add_option(
+          "--master", parsed->dist.master,
+          "HOST:PORT where rank 0 listens, the same on every rank (default: $MASTER_ADDR:$MASTER_PORT; "
+          "with --nproc: 127.0.0.1 and a free port)")
+      ->group(dist_group);
+  command
+      ->add_option("--dist-timeout", parsed->dist.timeout_seconds,
+                   "seconds a rank waits for the others (to join, at each step) before the job ends with an "
+                   "error naming the lost rank")
+      ->capture_default_str()
+      ->check(NumberIn(1, 86400))
+      ->group(dist_group);
   const std::atomic<bool>* stop = set->stop;
   set->commands.push_back({command,
-                           [parsed, stop, command] {
+                           [parsed, stop, command, set] {
+                             if (parsed->dist.nproc > 1) {
+                               return RunLocalRanks(LocalLaunchOf(command, parsed->dist, set->argv),
+                                                    std::cerr);
+                             }
                              TrainCommandOptions& options = parsed->options;
                              options.network.target = TargetKindFromString(parsed->target);
                              // A pose model learns the FK poses of joint values: the joints sampler.
@@ -111,6 +298,12 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                              options.network.activation = ActivationFromString(parsed->activation);
                              options.network.head = OutputHeadFromString(parsed->head);
                              options.network.periodic_sincos = !parsed->no_sincos;
+                             options.dist = ResolveDistributed(command, parsed->dist);
+                             std::string error;
+                             if (!options.dist.IsValid(&error)) throw InputError("train: " + error);
+                             // libtorch's log lines (glog) would repeat, less clearly, the errors
+                             // deepik reports; GLOG_minloglevel set by the user wins.
+                             if (options.dist.world_size > 1) ::setenv("GLOG_minloglevel", "3", 0);
                              return LoadLearnCommands().run_train(options, std::cerr, stop);
                            },
                            true});

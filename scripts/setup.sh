@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread
+  libgloo-dev  # the Gloo headers of libtorch's c10d (distributed training)
   libeigen3-dev liburdfdom-dev liborocos-kdl-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -18,6 +19,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/learn/accuracy.hpp"
+#include "deepik/learn/distributed.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -193,13 +195,13 @@ void ParseLossSpec(const std::string& spec, TrainOptions* options) {
   if (!any) throw std::invalid_argument("--loss: expected fk, mse or limit, got an empty specification");
 }
 
-int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop) {
-  TrainOptions train = options.train;
-  ParseLossSpec(options.loss, &train);
-  std::string error;
-  if (!train.IsValid(&error)) throw std::invalid_argument("train: " + error);
-  if (!options.network.IsValid(&error)) throw std::invalid_argument("train: " + error);
-  if (options.output_path.empty()) throw std::invalid_argument("train: expected --output MODEL");
+namespace {
+
+// One run of `train`, as one process or as one rank of a job (`group`); only rank 0 writes files
+// and reports (`log` is silent on the other ranks).
+int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, DistributedGroup* group,
+            std::ostream& log, const std::atomic<bool>* stop) {
+  const bool root = group == nullptr || group->rank() == 0;
   const Dataset data = LoadOrMakeDataset(options, log);
   const TrainFiles files = FilesOf(options);
   log << "train: " << data.train.size() << " training and " << data.validation.size()
@@ -207,17 +209,38 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
       << "x" << options.network.width << " " << ToString(options.network.activation) << " MLP, "
       << ToString(options.network.head) << " head, loss " << options.loss
       << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
-  if (files.resume) {
+  if (group != nullptr) {
+    const DistributedOptions& d = group->options();
+    log << "train: " << d.world_size << " ranks (master " << d.master_addr << ":" << d.master_port
+        << ", timeout " << d.timeout_seconds << " s), batch " << train.batch_size << " per rank, "
+        << d.world_size * train.batch_size << " per step\n";
+    // Only rank 0 has the record beside its checkpoint; its verdict is every rank's.
+    group->RunOnRoot(
+        [&] {
+          if (files.resume) {
+            CheckDataRecord(files, data);
+          } else {
+            WriteDataRecord(files, data);
+          }
+        },
+        "the check of the training data");
+  } else if (files.resume) {
     CheckDataRecord(files, data);
   } else {
     WriteDataRecord(files, data);
   }
   TrainResult result;
+  const auto started = std::filesystem::file_time_type::clock::now();
   try {
-    result = Train(data, options.network, train, files, ProgressPrinter(log), stop);
+    result = Train(data, options.network, train, files, root ? ProgressPrinter(log) : nullptr, stop, group);
   } catch (...) {
     // A fresh run that never started leaves no record that an older checkpoint could be paired with.
-    if (!files.resume) std::remove(DataRecordPath(files).c_str());
+    // A job of several ranks that ended with a lost rank keeps the record of the checkpoints it
+    // wrote: they resume.
+    std::error_code error;
+    const bool wrote_checkpoint = group != nullptr && std::filesystem::exists(files.checkpoint_path, error) &&
+                                  std::filesystem::last_write_time(files.checkpoint_path, error) >= started;
+    if (!files.resume && root && !wrote_checkpoint) std::remove(DataRecordPath(files).c_str());
     throw;
   }
   if (result.status == TrainStatus::kInterrupted) {
@@ -225,15 +248,57 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
         << " (continue with the same command and --resume)\n";
     return kExitInterrupted;
   }
+  if (!root) return kExitOk;
   log << "train: " << ToString(result.status) << " after " << result.epochs_run << " epochs ("
       << std::setprecision(4) << result.samples_per_second << " samples/s); kept epoch " << result.best.epoch
       << "\n";
+  if (result.world_size > 1) {
+    log << "train: " << result.world_size << " ranks; gradient all-reduce " << std::setprecision(3)
+        << result.allreduce_seconds_per_step * 1e3
+        << " ms per step (waiting for the slowest rank included)\n";
+  }
   log << "train: network alone on " << result.in_reach.count << " unseen in-reach "
       << (result.in_reach_angle ? "poses: position " : "targets: ") << FormatErrorStats(result.in_reach)
       << "; limit violations " << result.limit_violations << "\n";
   if (result.in_reach_angle) log << "train: angle " << FormatAngleStats(*result.in_reach_angle) << "\n";
   log << "train: saved " << files.model_path << "\n";
   return kExitOk;
+}
+
+// An error of one rank, with the rank in front (a job's ranks often share one terminal or log).
+std::string WithRank(const DistributedGroup& group, const std::string& message) {
+  const std::string prefix = "rank " + std::to_string(group.rank()) + ": ";
+  return message.rfind(prefix, 0) == 0 ? message : prefix + message;
+}
+
+}  // namespace
+
+int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop) {
+  TrainOptions train = options.train;
+  ParseLossSpec(options.loss, &train);
+  std::string error;
+  if (!train.IsValid(&error)) throw std::invalid_argument("train: " + error);
+  if (!options.network.IsValid(&error)) throw std::invalid_argument("train: " + error);
+  if (options.output_path.empty()) throw std::invalid_argument("train: expected --output MODEL");
+  if (options.dist.world_size <= 1) return TrainAs(options, train, nullptr, log, stop);
+
+  const std::unique_ptr<DistributedGroup> group = DistributedGroup::Join(options.dist);
+  std::ostream quiet(nullptr);  // the other ranks print only their errors
+  try {
+    return TrainAs(options, train, group.get(), group->rank() == 0 ? log : quiet, stop);
+  } catch (const DistributedError& e) {
+    group->PublishFailure(e.what());
+    throw DistributedError(WithRank(*group, e.what()));
+  } catch (const InputError& e) {
+    group->PublishFailure(e.what());
+    throw InputError(WithRank(*group, e.what()));
+  } catch (const std::invalid_argument& e) {
+    group->PublishFailure(e.what());
+    throw std::invalid_argument(WithRank(*group, e.what()));
+  } catch (const std::exception& e) {
+    group->PublishFailure(e.what());
+    throw std::runtime_error(WithRank(*group, e.what()));
+  }
 }
 
 }  // namespace deepik::cli

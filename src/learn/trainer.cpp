@@ -2,10 +2,13 @@
 
 #include <torch/serialize.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fstream>
+#include <iomanip>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,6 +23,7 @@
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/accuracy.hpp"
+#include "deepik/learn/distributed.hpp"
 #include "deepik/learn/losses.hpp"
 #include "deepik/learn/network.hpp"
 
@@ -102,8 +106,16 @@ struct Validation {
   double angle_p95 = std::numeric_limits<double>::quiet_NaN();
 };
 
-Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
-                    const torch::Tensor& labels) {
+// What Validation is computed from: the summed loss and the errors of every sample (a job of
+// several ranks gathers them from each rank's share).
+struct ValidationParts {
+  double loss_sum = 0;
+  int64_t n = 0;
+  torch::Tensor errors, angles;  // angles: pose models only
+};
+
+ValidationParts ValidateParts(IkNet& net, const TorchFk& fk, const TrainOptions& o,
+                              const torch::Tensor& targets, const torch::Tensor& labels) {
   torch::NoGradGuard no_grad;
   net->eval();
   const bool pose = net->options.target == TargetKind::kPose;
@@ -124,17 +136,32 @@ Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const 
     }
   }
   net->train();
+  ValidationParts parts;
+  parts.loss_sum = loss_sum;
+  parts.n = n;
+  // A rank's share of a small validation split may be empty.
+  parts.errors = errors.empty() ? torch::empty({0}, torch::kFloat32) : torch::cat(errors);
+  if (pose) parts.angles = angles.empty() ? torch::empty({0}, torch::kFloat32) : torch::cat(angles);
+  return parts;
+}
+
+Validation Summarise(const ValidationParts& parts, bool pose) {
   Validation v;
-  v.loss = loss_sum / static_cast<double>(std::max<int64_t>(n, 1));
-  const torch::Tensor all = torch::cat(errors);
+  v.loss = parts.loss_sum / static_cast<double>(std::max<int64_t>(parts.n, 1));
+  const torch::Tensor& all = parts.errors;
   v.median = all.median().item<double>();
   if (pose) {
-    const torch::Tensor all_angles = torch::cat(angles).to(torch::kFloat64);
+    const torch::Tensor all_angles = parts.angles.to(torch::kFloat64);
     v.p95 = torch::quantile(all.to(torch::kFloat64), 0.95).item<double>();
     v.angle_median = torch::quantile(all_angles, 0.5).item<double>();
     v.angle_p95 = torch::quantile(all_angles, 0.95).item<double>();
   }
   return v;
+}
+
+Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
+                    const torch::Tensor& labels) {
+  return Summarise(ValidateParts(net, fk, o, targets, labels), net->options.target == TargetKind::kPose);
 }
 
 void CopyState(IkNet& from, IkNet& to) {
@@ -189,7 +216,8 @@ std::string DecisiveOptionsJson(const Dataset& data, const NetworkOptions& netwo
 struct TrainingRun {
   TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network, const TrainOptions& o,
               const TrainFiles& files, std::string options_json,
-              const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop);
+              const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop,
+              DistributedGroup* group);
 
   const Chain& chain;
   const NetworkOptions& network;
@@ -198,6 +226,11 @@ struct TrainingRun {
   const std::string options_json;  // DecisiveOptionsJson, kept in checkpoints
   const std::function<void(const TrainProgress&)>& progress;
   const std::atomic<bool>* stop;
+  // A job of several ranks (world > 1), or null for one process; rank 0 is the root, which alone
+  // writes files.
+  DistributedGroup* const group;
+  const int64_t world, rank;
+  const bool root;
 
   // Initialised in declaration order, which is the order of a fresh run's torch operations and
   // random draws: reordering these members changes the weights a seed gives.
@@ -219,12 +252,14 @@ struct TrainingRun {
   // This call only: a resumed run's times and throughput exclude the earlier runs.
   Clock::time_point run_start, last_report;
   int64_t samples_this_run = 0;
+  double allreduce_seconds = 0;  // the gradient all-reduces of this call (several ranks)
+  int64_t allreduce_steps = 0;
 };
 
 TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network,
                          const TrainOptions& o, const TrainFiles& files, std::string options_json,
                          const std::function<void(const TrainProgress&)>& progress,
-                         const std::atomic<bool>* stop)
+                         const std::atomic<bool>* stop, DistributedGroup* group)
     : chain(chain),
       network(network),
       o(o),
@@ -232,6 +267,10 @@ TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkO
       options_json(std::move(options_json)),
       progress(progress),
       stop(stop),
+      group(group),
+      world(group ? group->world_size() : 1),
+      rank(group ? group->rank() : 0),
+      root(rank == 0),
       train_targets(InputTensor(data.train, chain, network.target)),
       train_labels(data.train.has_labels() ? ToTensor(data.train.labels) : torch::Tensor()),
       val_targets(InputTensor(data.validation, chain, network.target)),
@@ -243,24 +282,53 @@ TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkO
       optimizer(net->parameters(), torch::optim::AdamOptions(o.learning_rate)),
       fk(chain),
       n(train_targets.size(0)),
-      steps_per_epoch((n + o.batch_size - 1) / o.batch_size) {}
+      // A step takes a global batch of world * batch_size samples.
+      steps_per_epoch((n + o.batch_size * world - 1) / (o.batch_size * world)) {}
 
-// For --resume: the weights, optimiser state and counters of the checkpoint, which must have been
-// made with the same decisive options.
-void RestoreCheckpoint(TrainingRun& run) {
+std::string RanksText(int64_t world) {
+  return world == 1 ? "one process" : "a job of " + std::to_string(world) + " ranks";
+}
+
+// A checkpoint resumes only a run of the world size and the decisive options it was made with.
+void CheckCheckpoint(const TrainingRun& run, torch::serialize::InputArchive& archive) {
   const std::string& path = run.files.checkpoint_path;
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw InputError(path + ": cannot resume: not a readable checkpoint");
-  }
   c10::IValue value;
+  // Absent from the checkpoints of one process.
+  const int64_t world = archive.try_read("world_size", value) ? value.toInt() : 1;
+  if (world != run.world) {
+    throw InputError(path + ": cannot resume: the checkpoint was made by " + RanksText(world) + ", this is " +
+                     RanksText(run.world) +
+                     " (another world size would change every batch); resume with the same world size (" +
+                     (world == 1
+                          ? std::string("no --nproc, WORLD_SIZE or --world-size")
+                          : "--nproc " + std::to_string(world) + ", or WORLD_SIZE=" + std::to_string(world) +
+                                " with ranks 0.." + std::to_string(world - 1)) +
+                     ") or start afresh without --resume");
+  }
   archive.read("options", value);
   if (value.toStringRef() != run.options_json) {
     throw InputError(path +
                      ": cannot resume: the checkpoint was made with other training or network options");
   }
+}
+
+torch::serialize::InputArchive LoadCheckpointArchive(const std::string& path, const std::string* bytes) {
+  torch::serialize::InputArchive archive;
+  try {
+    if (bytes) {
+      archive.load_from(bytes->data(), bytes->size());
+    } else {
+      archive.load_from(path);
+    }
+  } catch (const c10::Error& e) {
+    throw InputError(path + ": cannot resume: not a readable checkpoint");
+  }
+  return archive;
+}
+
+// The weights, optimiser state and counters of a checked checkpoint.
+void RestoreFromArchive(TrainingRun& run, torch::serialize::InputArchive& archive) {
+  c10::IValue value;
   torch::serialize::InputArchive net_archive, best_archive, optimizer_archive;
   archive.read("net", net_archive);
   archive.read("best", best_archive);
@@ -280,6 +348,46 @@ void RestoreCheckpoint(TrainingRun& run) {
   run.epochs_since_best = static_cast<int>(value.toInt());
   archive.read("history", value);
   run.history = HistoryFromJson(value.toStringRef());
+}
+
+// For --resume: the weights, optimiser state and counters of the checkpoint, which must have been
+// made with the same decisive options.
+void RestoreCheckpoint(TrainingRun& run) {
+  torch::serialize::InputArchive archive = LoadCheckpointArchive(run.files.checkpoint_path, nullptr);
+  CheckCheckpoint(run, archive);
+  RestoreFromArchive(run, archive);
+}
+
+// The same for a job of several ranks: rank 0 reads and checks its checkpoint (only it has one),
+// then every rank restores from rank 0's bytes, so that every rank starts from the same state.
+void RestoreSharedCheckpoint(TrainingRun& run) {
+  const std::string& path = run.files.checkpoint_path;
+  std::string bytes;
+  run.group->RunOnRoot(
+      [&] {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw InputError(path + ": cannot resume: not a readable checkpoint");
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        torch::serialize::InputArchive archive = LoadCheckpointArchive(path, &bytes);
+        CheckCheckpoint(run, archive);
+      },
+      "the check of the checkpoint");
+  bytes = run.group->BroadcastBytes(bytes, "the broadcast of the checkpoint");
+  torch::serialize::InputArchive archive = LoadCheckpointArchive(path, &bytes);
+  RestoreFromArchive(run, archive);
+}
+
+// A fresh job of several ranks starts from rank 0's initial weights (the same seed gives the same
+// weights on every rank already; this makes it so whatever the machines): the others' weights are
+// zeroed and summed with rank 0's, an exact copy.
+void ShareInitialWeights(TrainingRun& run) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parameters = run.net->parameters();
+  if (!run.root) {
+    for (torch::Tensor& p : parameters) p.zero_();
+  }
+  run.group->AllReduceSum(parameters, "the broadcast of the initial weights");
+  CopyState(run.net, run.best);
 }
 
 // Training has diverged (a loss or a weight is no longer finite, typically from too large a
@@ -302,7 +410,9 @@ bool WeightsFinite(IkNet& net) {
 
 // A resume continues at (epoch, step_in_epoch).
 void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
+  // Every rank checks (the weights are the same on every rank), so every rank stops alike.
   if (!WeightsFinite(run.net)) ThrowDiverged(run, "the weights are no longer finite");
+  if (!run.root) return;
   torch::serialize::OutputArchive archive;
   torch::serialize::OutputArchive net_archive, best_archive, optimizer_archive;
   run.net->save(net_archive);
@@ -318,6 +428,10 @@ void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
   archive.write("epochs_since_best", c10::IValue(static_cast<int64_t>(run.epochs_since_best)));
   archive.write("history", c10::IValue(HistoryToJson(run.history)));
   archive.write("options", c10::IValue(run.options_json));
+  if (run.world > 1) {
+    archive.write("world_size", c10::IValue(run.world));
+    archive.write("per_rank_batch", c10::IValue(run.o.batch_size));
+  }
   // Written beside, then renamed: a kill at any moment leaves the previous checkpoint intact.
   AtomicFileWriter writer(run.files.checkpoint_path);
   archive.save_to(writer.stream());
@@ -369,6 +483,60 @@ double TrainBatch(TrainingRun& run, const torch::Tensor& order, int64_t s) {
   return loss.item<double>();
 }
 
+// One step of a job of several ranks on global batch `s`: this rank's share of it (every
+// world-th sample from the rank-th on: DistributedSampler's way, so that the shares make up the
+// batch of one process with batch world * batch_size), its gradient weighted by its share's size,
+// one bucketed all-reduce of the gradients together with the batch's loss, the sample count and
+// the ranks' stop requests, then the same Adam step on every rank. When any rank was asked to stop,
+// no rank steps (`stop` is set).
+struct StepOutcome {
+  double loss = 0;
+  bool stop = false;
+};
+
+StepOutcome TrainBatchShare(TrainingRun& run, const torch::Tensor& order, int64_t s) {
+  const int64_t global_batch = run.world * run.o.batch_size;
+  const int64_t begin = s * global_batch + run.rank, end = std::min(run.n, (s + 1) * global_batch);
+  run.optimizer.zero_grad();
+  double count = 0, loss = 0;
+  if (begin < end) {  // the last batch of an epoch may leave a rank without samples
+    const torch::Tensor index = order.slice(0, begin, end, run.world);
+    const torch::Tensor targets = run.train_targets.index_select(0, index);
+    const torch::Tensor labels =
+        run.train_labels.defined() ? run.train_labels.index_select(0, index) : run.train_labels;
+    const torch::Tensor batch_loss = BatchLoss(run.net, run.fk, run.o, targets, labels);
+    batch_loss.backward();
+    loss = batch_loss.item<double>();
+    count = static_cast<double>(index.size(0));
+  }
+  std::vector<torch::Tensor> bucket;
+  {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : run.net->parameters()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      p.mutable_grad().mul_(count);
+      bucket.push_back(p.grad());
+    }
+  }
+  const bool stop_here = run.stop != nullptr && run.stop->load();
+  bucket.push_back(torch::tensor({count * loss, count, stop_here ? 1.0 : 0.0}, torch::kFloat32));
+  const auto start = Clock::now();
+  run.group->AllReduceSum(bucket, "the gradient all-reduce of step " + std::to_string(run.global_step + 1));
+  run.allreduce_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  ++run.allreduce_steps;
+  const torch::Tensor totals = bucket.back().to(torch::kFloat64);
+  const double total_count = totals[1].item<double>();
+  if (totals[2].item<double>() > 0) return {0, true};
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i + 1 < bucket.size(); ++i) bucket[i].div_(total_count);
+  }
+  run.optimizer.step();
+  ++run.global_step;
+  run.samples_this_run += static_cast<int64_t>(total_count);
+  return {totals[0].item<double>() / total_count, false};
+}
+
 // The progress callback after step `s`, unless one was made less than progress_interval_seconds ago.
 void ReportStepProgress(TrainingRun& run, int epoch, int64_t s, const RunningLoss& loss) {
   const auto now = Clock::now();
@@ -399,11 +567,22 @@ bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
   const torch::Tensor order = EpochPermutation(run.n, run.o.seed, epoch);
   const int64_t first_step = epoch == run.start_epoch ? run.start_step_in_epoch : 0;
   for (int64_t s = first_step; s < run.steps_per_epoch; ++s) {
-    if (run.stop != nullptr && run.stop->load()) {
-      WriteCheckpoint(run, epoch, s);
-      return false;
+    double batch_loss = 0;
+    if (run.world > 1) {
+      run.group->SetProgress(run.global_step);
+      const StepOutcome step = TrainBatchShare(run, order, s);
+      if (step.stop) {
+        WriteCheckpoint(run, epoch, s);
+        return false;
+      }
+      batch_loss = step.loss;
+    } else {
+      if (run.stop != nullptr && run.stop->load()) {
+        WriteCheckpoint(run, epoch, s);
+        return false;
+      }
+      batch_loss = TrainBatch(run, order, s);
     }
-    const double batch_loss = TrainBatch(run, order, s);
     if (!std::isfinite(batch_loss)) ThrowDiverged(run, "the loss became " + std::to_string(batch_loss));
     loss->sum += batch_loss;
     ++loss->count;
@@ -413,9 +592,49 @@ bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
   return true;
 }
 
+// Validation in a job of several ranks: each rank validates its contiguous share of the split;
+// the summed losses and every sample's errors reach every rank, which all compute the same figures.
+// `seconds` becomes rank 0's (so that the time limit stops every rank at the same epoch).
+Validation ValidateShare(TrainingRun& run, int epoch, double* seconds) {
+  const int64_t nv = run.val_targets.size(0);
+  auto share_begin = [&](int64_t r) { return nv * r / run.world; };
+  const int64_t begin = share_begin(run.rank), end = share_begin(run.rank + 1);
+  const bool pose = run.network.target == TargetKind::kPose;
+  ValidationParts parts =
+      ValidateParts(run.net, run.fk, run.o, run.val_targets.slice(0, begin, end),
+                    run.val_labels.defined() ? run.val_labels.slice(0, begin, end) : run.val_labels);
+  const std::string what = "the validation of epoch " + std::to_string(epoch + 1);
+  torch::Tensor sums = torch::tensor({parts.loss_sum, run.root ? *seconds : 0.0}, torch::kFloat64);
+  run.group->AllReduceSum({sums}, what);
+  *seconds = sums[1].item<double>();
+  // Gathered padded to the longest share, then cut to each share's length.
+  const int64_t longest = (nv + run.world - 1) / run.world;
+  auto gather = [&](const torch::Tensor& mine) {
+    torch::Tensor padded = torch::zeros({longest}, mine.options());
+    padded.slice(0, 0, mine.size(0)).copy_(mine);
+    std::vector<torch::Tensor> all = run.group->AllGather(padded, what);
+    for (int64_t r = 0; r < run.world; ++r) all[r] = all[r].slice(0, 0, share_begin(r + 1) - share_begin(r));
+    return torch::cat(all);
+  };
+  ValidationParts whole;
+  whole.loss_sum = sums[0].item<double>();
+  whole.n = nv;
+  whole.errors = gather(parts.errors);
+  if (pose) whole.angles = gather(parts.angles);
+  return Summarise(whole, pose);
+}
+
 // The epoch's history row, with the validation of the network as it ends the epoch.
 EpochRecord ValidateEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss) {
-  const Validation v = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
+  double seconds = 0;
+  Validation v;
+  if (run.world > 1) {
+    seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+    v = ValidateShare(run, epoch, &seconds);
+  } else {
+    v = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
+    seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+  }
   EpochRecord record;
   record.epoch = epoch + 1;
   record.step = run.global_step;
@@ -426,7 +645,7 @@ EpochRecord ValidateEpoch(TrainingRun& run, int epoch, double rate, const Runnin
   record.validation_angle_median = v.angle_median;
   record.validation_angle_p95 = v.angle_p95;
   record.learning_rate = rate;
-  record.seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+  record.seconds = seconds;
   return record;
 }
 
@@ -449,7 +668,7 @@ void ReportEpochProgress(const TrainingRun& run, int epoch, const EpochRecord& r
 EpochRecord EndEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss, TrainResult* result) {
   const EpochRecord record = ValidateEpoch(run, epoch, rate, loss);
   run.history.push_back(record);
-  AppendLog(run.files.log_path, record);
+  if (run.root) AppendLog(run.files.log_path, record);
   if (std::isfinite(record.validation_loss) && record.validation_loss < run.best_loss) {
     run.best_loss = record.validation_loss;
     run.epochs_since_best = 0;
@@ -478,7 +697,8 @@ void RunEpochs(TrainingRun& run, TrainResult* result) {
   run.run_start = Clock::now();
   run.last_report = run.run_start;
   run.net->train();
-  if (!run.files.resume) WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
+  if (!run.files.resume && run.root)
+    WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
   int epoch = run.start_epoch;
   for (; epoch < run.o.epochs; ++epoch) {
     const double rate = CosineRate(run.o, epoch);
@@ -498,6 +718,10 @@ void RunEpochs(TrainingRun& run, TrainResult* result) {
   result->epochs_run = epoch;
   const double seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
   result->samples_per_second = seconds > 0 ? static_cast<double>(run.samples_this_run) / seconds : 0;
+  result->world_size = static_cast<int>(run.world);
+  if (run.allreduce_steps > 0) {
+    result->allreduce_seconds_per_step = run.allreduce_seconds / static_cast<double>(run.allreduce_steps);
+  }
 }
 
 // The model file: the best weights, then the headline metrics measured on the saved model.
@@ -506,8 +730,16 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
   for (const EpochRecord& r : run.history) {
     if (r.validation_loss == run.best_loss) result->best = r;
   }
-  SafetensorsFile file = MakeModelFile(run.chain, run.network, ModelTensors(run.best),
-                                       TrainOptionsToJson(run.o), run.history, "{}");
+  std::string training_json = TrainOptionsToJson(run.o);
+  if (run.world > 1) {
+    nlohmann::json training = nlohmann::json::parse(training_json);
+    training["world_size"] = run.world;
+    training["per_rank_batch"] = run.o.batch_size;
+    training["effective_batch"] = run.world * run.o.batch_size;
+    training_json = training.dump();
+  }
+  SafetensorsFile file =
+      MakeModelFile(run.chain, run.network, ModelTensors(run.best), training_json, run.history, "{}");
   IkModel model = IkModel::FromSafetensors(file, run.files.model_path);
   const NetworkAccuracy accuracy = EvaluateNetworkInReach(model, run.o.eval_samples, run.o.seed + 1000003);
   result->in_reach = accuracy.position;
@@ -521,6 +753,10 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
                             {"best_epoch", result->best.epoch},
                             {"status", ToString(result->status)},
                             {"samples_per_second", result->samples_per_second}};
+  if (run.world > 1) {
+    metrics["world_size"] = run.world;
+    metrics["allreduce_ms_per_step"] = result->allreduce_seconds_per_step * 1e3;
+  }
   if (accuracy.angle) {
     const ErrorStats& a = *accuracy.angle;
     metrics["in_reach_angle"] = {{"count", a.count},          {"median_rad", a.median}, {"p95_rad", a.p95},
@@ -529,6 +765,71 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
   }
   file.metadata["metrics"] = metrics.dump();
   WriteSafetensors(run.files.model_path, file);
+}
+
+std::string Fnv1aHex(const std::string& text) {
+  uint64_t hash = 1469598103934665603ull;
+  for (const char c : text) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  std::ostringstream hex;
+  hex << std::hex << std::setw(16) << std::setfill('0') << hash;
+  return hex.str();
+}
+
+// A fingerprint of the data's values (train and validation splits), for the start-up agreement.
+std::string DataFingerprint(const Dataset& data) {
+  uint64_t hash = 1469598103934665603ull;
+  auto add = [&hash](const double* values, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+      uint64_t bits = 0;
+      std::memcpy(&bits, &values[i], sizeof(bits));
+      hash = (hash ^ bits) * 1099511628211ull;
+    }
+  };
+  for (const DatasetSplit* split : {&data.train, &data.validation}) {
+    add(split->targets.data(), split->targets.size());
+    add(split->labels.data(), split->labels.size());
+  }
+  std::ostringstream text;
+  text << std::hex << hash;
+  return text.str();
+}
+
+// Every rank must run the same command on the same data (only the rank differs; --threads may):
+// the ranks exchange their options, a fingerprint of their data and whether they resume, and refuse
+// to start on any difference, naming it.
+void AgreeOnStart(DistributedGroup& group, const Dataset& data, const NetworkOptions& network,
+                  const TrainOptions& o, const TrainFiles& files) {
+  nlohmann::json start = {{"options", nlohmann::json::parse(TrainOptionsToJson(o))},
+                          {"network", nlohmann::json::parse(NetworkOptionsToJson(network))},
+                          {"data",
+                           {{"arm", Fnv1aHex(data.arm_json)},
+                            {"train_samples", data.train.size()},
+                            {"validation_samples", data.validation.size()},
+                            {"values", DataFingerprint(data)}}},
+                          {"resume", files.resume},
+                          {"world_size", group.world_size()},
+                          {"libtorch", TORCH_VERSION}};
+  start["options"].erase("threads");
+  const std::string mine = start.dump();
+  const std::vector<std::string> all = group.Exchange("options", mine);
+  for (int j = 0; j < group.world_size(); ++j) {
+    if (all[static_cast<size_t>(j)] == mine) continue;
+    const nlohmann::json here = start.flatten();
+    const nlohmann::json there = nlohmann::json::parse(all[static_cast<size_t>(j)]).flatten();
+    std::string differences;
+    for (const auto& [key, value] : here.items()) {
+      const std::string other = there.contains(key) ? there[key].dump() : "(none)";
+      if (other != value.dump()) {
+        differences += (differences.empty() ? "" : ", ") + key.substr(1) + " " + value.dump() + " here, " +
+                       other + " on rank " + std::to_string(j);
+      }
+    }
+    throw DistributedError("rank " + std::to_string(group.rank()) +
+                           ": the ranks were started differently (options hash " + Fnv1aHex(mine) +
+                           " here, " + Fnv1aHex(all[static_cast<size_t>(j)]) + " on rank " +
+                           std::to_string(j) + "): " + differences +
+                           "; every rank must run the same command on the same data, only the rank differs");
+  }
 }
 
 }  // namespace
@@ -597,26 +898,44 @@ ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, i
 
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& o,
                   const TrainFiles& files, const std::function<void(const TrainProgress&)>& progress,
-                  const std::atomic<bool>* stop) {
+                  const std::atomic<bool>* stop, DistributedGroup* group) {
   CheckTrainInputs(data, network, o);
+  if (group != nullptr && group->world_size() == 1) group = nullptr;  // a world of one: one process
+  const bool root = group == nullptr || group->rank() == 0;
   // One run per set of output files: a second run writing any of them is refused, never interleaved.
+  // Only rank 0 of a job writes files.
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const std::string* path : {&files.model_path, &files.checkpoint_path, &files.log_path}) {
-    if (!path->empty()) locks.push_back(std::make_unique<FileLock>(*path));
+    if (!path->empty() && root) locks.push_back(std::make_unique<FileLock>(*path));
   }
   const Chain chain = ChainFromJson(data.arm_json);
   std::string options_json = DecisiveOptionsJson(data, network, o);
+  if (group != nullptr) {
+    AgreeOnStart(*group, data, network, o, files);
+    // The batches depend on the world size: a checkpoint resumes only with its own.
+    nlohmann::json decisive = nlohmann::json::parse(options_json);
+    decisive["world_size"] = group->world_size();
+    options_json = decisive.dump();
+  }
 
   at::set_num_threads(o.threads);
   // Before any tensor is made: the initial weights are the seed's.
   torch::manual_seed(o.seed);
-  TrainingRun run(data, chain, network, o, files, std::move(options_json), progress, stop);
-  if (files.resume) RestoreCheckpoint(run);
+  const std::function<void(const TrainProgress&)> no_progress;  // the other ranks report nothing
+  TrainingRun run(data, chain, network, o, files, std::move(options_json), root ? progress : no_progress,
+                  stop, group);
+  if (group == nullptr) {
+    if (files.resume) RestoreCheckpoint(run);
+  } else if (files.resume) {
+    RestoreSharedCheckpoint(run);
+  } else {
+    ShareInitialWeights(run);
+  }
 
   TrainResult result;
   RunEpochs(run, &result);
-  // An interrupted run leaves its checkpoint, not a model file.
-  if (result.status == TrainStatus::kInterrupted) return result;
+  // An interrupted run leaves its checkpoint, not a model file; the other ranks write none.
+  if (result.status == TrainStatus::kInterrupted || !root) return result;
   WriteModelFile(run, &result);
   return result;
 }

@@ -16,6 +16,8 @@
 
 namespace deepik {
 
+class DistributedGroup;
+
 /// Loss weights and optimisation settings. Defaults in the declaration.
 struct TrainOptions {
   double fk_weight = 1.0;     ///< the seed's FK distance loss (m); needs no labels
@@ -25,7 +27,7 @@ struct TrainOptions {
   /// m per rad: 0.1 weighs 1 deg of orientation error as 1.75 mm of position error.
   double angle_weight = 0.1;
   int epochs = 100;
-  int64_t batch_size = 1024;
+  int64_t batch_size = 1024;        ///< per rank: a job of W ranks steps on batches of W * batch_size
   double learning_rate = 1e-3;      ///< Adam's initial step size
   double final_lr_fraction = 0.01;  ///< cosine decay to learning_rate * this at the last epoch
   int patience = 0;  ///< stop after this many epochs without a better validation loss; 0 = never
@@ -72,19 +74,36 @@ struct [[nodiscard]] TrainResult {
   ErrorStats in_reach;  ///< headline: network alone on unseen FK targets (position error, m)
   std::optional<ErrorStats> in_reach_angle;  ///< pose models: the angle error on the same targets (rad)
   int64_t limit_violations = 0;
-  double samples_per_second = 0;
+  double samples_per_second = 0;  ///< of the whole job (every rank's samples)
+  int world_size = 1;             ///< the ranks that trained (1: one process)
+  /// Jobs of several ranks: the mean wall time of a step's gradient all-reduce, waiting for the
+  /// slowest rank included (s).
+  double allreduce_seconds_per_step = 0;
 };
 
 /// Trains and writes the model file (the weights of the best validation epoch). A pose model
 /// (network.target == kPose) learns the poses FK gives for the data's joint labels (a joints or
 /// grid dataset: configurations drawn within the limits), with the FK pose loss (FkPoseLoss). On interruption
 /// (`stop` becomes true) it writes a checkpoint and returns kInterrupted without a model file.
+///
+/// With a `group` of W > 1 ranks (DistributedGroup), this process is one rank of a data-parallel
+/// job; every rank calls Train with the same data and options (checked at the start: a difference
+/// is a DistributedError naming it). Each epoch's shuffled order (from the seed and the epoch, the
+/// same on every rank) is cut into global batches of W * batch_size samples; rank r takes every
+/// W-th sample of each, starting at the r-th (as PyTorch's DistributedSampler), so that a step is
+/// that of one process with batch W * batch_size: the gradients, weighted by each rank's batch, are
+/// summed with bucketed c10d all-reduces, then every rank takes the same Adam step. Validation is
+/// split across the ranks and reduced. Rank 0 alone writes the log, the checkpoints and the model
+/// file (which records the world size and the per-rank batch); a stop on any rank stops every rank
+/// at the same step, with rank 0's checkpoint. A checkpoint resumes only with the world size it was
+/// made with (else InputError). W == 1 (or no group) is one-process training, unchanged.
 /// @throws std::invalid_argument for invalid options or losses the data cannot support (MSE
-///         or pose targets without labels); InputError when resuming from a missing or mismatched checkpoint.
+///         or pose targets without labels); InputError when resuming from a missing or mismatched checkpoint;
+///         DistributedError when a rank is lost or the ranks disagree.
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& options,
                   const TrainFiles& files,
                   const std::function<void(const TrainProgress&)>& progress = nullptr,
-                  const std::atomic<bool>* stop = nullptr);
+                  const std::atomic<bool>* stop = nullptr, DistributedGroup* group = nullptr);
 
 /// Headline metrics of a position model: the network alone on `count` targets made by FK of
 /// uniform random joint values (seeded), which a training set never contains exactly
