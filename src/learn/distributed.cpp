@@ -196,11 +196,16 @@ struct DistributedGroup::Impl {
                                     "its machine cannot be reached (see its output)";
     try {
       store->set(Key("abort", o.rank), Bytes(what));
-      std::vector<std::string> failed;
+      // A rank's own error first; a rank that failed because another did (it marked itself
+      // aborting) only when nothing else explains the failure.
+      std::vector<std::string> failed, victims;
       auto collect_failures = [&] {
+        failed.clear();
+        victims.clear();
         for (int j = 0; j < o.world_size; ++j) {
           if (j != o.rank && store->check({Key("failed", j)})) {
-            failed.push_back("rank " + std::to_string(j) + " failed: " + Text(store->get(Key("failed", j))));
+            (store->check({Key("abort", j)}) ? victims : failed)
+                .push_back("rank " + std::to_string(j) + " failed: " + Text(store->get(Key("failed", j))));
           }
         }
       };
@@ -235,6 +240,7 @@ struct DistributedGroup::Impl {
                  " stopped responding (killed, crashed, or its machine or network is down)";
       }
       for (const std::string& h : hung) reason += (reason.empty() ? "" : "; ") + h;
+      if (reason.empty() && !victims.empty()) reason = victims.front();
       return reason.empty() ? "no other rank could be named as the cause" : reason;
     } catch (const std::exception&) {
       return master_gone;
