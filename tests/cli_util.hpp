@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -44,6 +45,20 @@ inline CliResult RunShell(const std::string& command_text, const TempDir& dir) {
 /// Runs `deepik ARGS` (ARGS is shell text) in `dir`.
 inline CliResult RunCli(const std::string& args, const TempDir& dir) {
   return RunShell("'" + std::string(DEEPIK_CLI) + "' " + args, dir);
+}
+
+/// The fields of every line of a CSV text (no quoting; a trailing comma ends in an empty field).
+inline std::vector<std::vector<std::string>> CsvFields(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream row(line);
+    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+    if (!line.empty() && line.back() == ',') fields.push_back("");
+    rows.push_back(fields);
+  }
+  return rows;
 }
 
 }  // namespace deepik::testing

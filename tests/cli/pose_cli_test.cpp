@@ -21,19 +21,6 @@
 namespace deepik::testing {
 namespace {
 
-std::vector<std::vector<std::string>> CsvFields(const std::string& text) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::vector<std::string> fields;
-    std::istringstream row(line);
-    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
-    if (!line.empty() && line.back() == ',') fields.push_back("");
-    rows.push_back(fields);
-  }
-  return rows;
-}
-
 double TraceAngle(const Eigen::Matrix3d& R_a, const Eigen::Matrix3d& R_b) {
   return std::acos(std::max(-1.0, std::min(1.0, 0.5 * ((R_a.transpose() * R_b).trace() - 1.0))));
 }

@@ -26,18 +26,10 @@ using testing::WriteBytes;
 
 // Rows of a CSV text after its header, as fields.
 std::vector<std::vector<std::string>> Rows(const std::string& text, std::vector<std::string>* header) {
-  std::vector<std::vector<std::string>> rows;
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    std::vector<std::string> fields;
-    std::istringstream row(line);
-    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
-    if (!line.empty() && line.back() == ',') fields.push_back("");
-    if (header->empty()) {
-      *header = fields;
-    } else {
-      rows.push_back(fields);
-    }
+  std::vector<std::vector<std::string>> rows = testing::CsvFields(text);
+  if (!rows.empty()) {
+    *header = rows.front();
+    rows.erase(rows.begin());
   }
   return rows;
 }
