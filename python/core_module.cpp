@@ -134,6 +134,13 @@ py::array_t<double> Fk(const Chain& chain, const py::handle& q_object) {
   return out;
 }
 
+// One field of every joint, chain order, as a NumPy vector (the limits).
+py::array_t<double> JointValues(const Chain& chain, double Joint::*field) {
+  std::vector<double> values;
+  for (const Joint& j : chain.joints()) values.push_back(j.*field);
+  return Vector(values);
+}
+
 py::list Joints(const Chain& chain) {
   py::list joints;
   for (const Joint& joint : chain.joints()) {
@@ -387,20 +394,10 @@ Raises deepik.InputError (a ValueError) for an unknown name or a bad file, with 
           },
           "joint names, chain order (the columns of q)")
       .def_property_readonly(
-          "lower",
-          [](const Chain& c) {
-            std::vector<double> v;
-            for (const Joint& j : c.joints()) v.push_back(j.lower);
-            return Vector(v);
-          },
+          "lower", [](const Chain& c) { return JointValues(c, &Joint::lower); },
           "lower joint limits, shape (dof,) (rad or m)")
       .def_property_readonly(
-          "upper",
-          [](const Chain& c) {
-            std::vector<double> v;
-            for (const Joint& j : c.joints()) v.push_back(j.upper);
-            return Vector(v);
-          },
+          "upper", [](const Chain& c) { return JointValues(c, &Joint::upper); },
           "upper joint limits, shape (dof,) (rad or m)")
       .def_property_readonly("joints", &Joints,
                              "list of dicts: name, type (revolute, prismatic), lower, upper (rad or m), axis "
