@@ -137,9 +137,9 @@ double PoseBatchThroughput(const Solver& solver, const std::vector<IkTarget>& ta
 
 std::string PoseBenchMarkdown(const std::vector<PoseBenchRow>& rows) {
   std::string out =
-      "| set | solver | success | mean | median | p99 | iterations (mean) | claimed converged | false claims "
-      "| "
-      "out of reach | limit violations | non-finite |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+      "| set | solver | success | mean | median | p99 | iterations (mean) | claimed converged | "
+      "false claims | out of reach | limit violations | non-finite |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const PoseBenchRow& r : rows) {
     char line[512];
     const double rate =
