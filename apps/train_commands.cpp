@@ -210,6 +210,12 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
       ->capture_default_str();
   command->add_flag("--no-sincos", parsed->no_sincos,
                     "predict full-turn joints as plain angles (no (sin, cos) pair)");
+  command
+      ->add_option("--newton-steps", train.network.newton_steps,
+                   "position models: damped Gauss-Newton steps on the exact FK that end the network's "
+                   "forward pass (0..4; see README, The default model)")
+      ->capture_default_str()
+      ->check(WholeNumberIn(0, kMaxNewtonSteps));
   command->add_option("--loss", train.loss, "fk, mse, limit, or weighted sums: fk+limit, fk=1,limit=0.1")
       ->capture_default_str();
   command->add_option("--epochs", train.train.epochs, "epochs")
@@ -233,8 +239,10 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
       ->capture_default_str()
       ->check(WholeNumberIn(1, int64_t{1} << 40));
   command
-      ->add_option("--time-limit", train.train.time_limit_seconds,
-                   "stop at the first epoch end past this (s; 0: no limit)")
+      ->add_option(
+          "--time-limit", train.train.time_limit_seconds,
+          "training time budget: stop at the first epoch end past this (s, counted over --resume; 0: no "
+          "limit); the learning-rate cosine and the ETA end there")
       ->capture_default_str()
       ->check(NumberIn(0, 1e9));
   command->add_option("--seed", train.train.seed, "weights and batch-order seed")->capture_default_str();

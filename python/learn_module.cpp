@@ -94,7 +94,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
                   const std::string& base, const std::string& tip, const std::string& sampler, int64_t count,
                   double step, double step_m, double margin, uint64_t data_seed, double train_fraction,
                   double validation_fraction, int depth, int width, const std::string& activation,
-                  const std::string& head, bool sincos, const std::string& loss, int epochs, int64_t batch,
+                  const std::string& head, bool sincos, int newton_steps, const std::string& loss, int epochs, int64_t batch,
                   double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
                   double time_limit, uint64_t seed, int threads, int64_t eval_samples,
                   const std::string& checkpoint, const std::string& log, bool resume) {
@@ -115,6 +115,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.network.activation = ActivationFromString(activation);
   options.network.head = OutputHeadFromString(head);
   options.network.periodic_sincos = sincos;
+  options.network.newton_steps = newton_steps;
   options.loss = loss;
   options.train.epochs = epochs;
   options.train.batch_size = batch;
@@ -175,7 +176,7 @@ PYBIND11_MODULE(_learn, m) {
         py::arg("data_seed") = sampler.seed, py::arg("train_fraction") = sampler.train_fraction,
         py::arg("validation_fraction") = sampler.validation_fraction, py::arg("depth") = network.depth,
         py::arg("width") = network.width, py::arg("activation") = "relu", py::arg("head") = "bounded",
-        py::arg("sincos") = network.periodic_sincos, py::arg("loss") = "fk", py::arg("epochs") = train.epochs,
+        py::arg("sincos") = network.periodic_sincos, py::arg("newton_steps") = network.newton_steps, py::arg("loss") = "fk", py::arg("epochs") = train.epochs,
         py::arg("batch") = train.batch_size, py::arg("lr") = train.learning_rate,
         py::arg("final_lr_fraction") = train.final_lr_fraction, py::arg("patience") = train.patience,
         py::arg("checkpoint_every") = train.checkpoint_every,

@@ -12,14 +12,17 @@
 #include <iomanip>
 #include <map>
 #include <ostream>
+#include <random>
 #include <sstream>
 
 #include "../commands.hpp"
 #include "deepik/data/csv.hpp"
+#include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/distributed.hpp"
+#include "deepik/solve/solvers.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -53,6 +56,13 @@ std::function<void(const TrainProgress&)> ProgressPrinter(std::ostream& log) {
       log << "epoch " << p.record.epoch << "/" << p.epochs << "  train loss " << std::setprecision(5)
           << p.record.train_loss << "  val loss " << p.record.validation_loss << "  val median "
           << std::setprecision(4) << p.record.validation_median * 1e3 << " mm";
+      if (!std::isnan(p.record.validation_median_in_reach)) {
+        log << "  in reach: median " << p.record.validation_median_in_reach * 1e3 << " mm, p99 "
+            << p.record.validation_p99_in_reach * 1e3 << " mm";
+      }
+      if (!std::isnan(p.record.out_of_reach_excess_median)) {
+        log << "  out of reach: excess " << p.record.out_of_reach_excess_median * 1e3 << " mm";
+      }
       if (!std::isnan(p.record.validation_angle_median)) {
         constexpr double kDeg = 180.0 / M_PI;
         log << " (p95 " << p.record.validation_p95 * 1e3 << "), " << p.record.validation_angle_median * kDeg
@@ -115,6 +125,35 @@ void WriteDataRecord(const TrainFiles& files, const Dataset& data) {
   AtomicFileWriter writer(DataRecordPath(files));
   for (const auto& [key, value] : DataRecord(data)) writer.stream() << key << ' ' << value << '\n';
   writer.Commit();
+}
+
+// For the history's out-of-reach figure: the distance from each validation target of a position
+// model to the closest reachable point, as the model-free `lm` solver finds it (the best of its
+// start at the middle of the limits and two seeded random starts; 0 where it reaches the target).
+// Empty for data whose targets are FK of joint labels (all in reach) and for pose models.
+std::vector<double> ValidationClosest(const Dataset& data, const TrainCommandOptions& options,
+                                      std::ostream& log) {
+  if (options.network.target != TargetKind::kPosition || data.validation.has_labels()) return {};
+  const Chain chain = ChainFromJson(data.arm_json);
+  const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, SolverSettings{});
+  std::mt19937_64 rng(options.train.seed + 3000017);
+  Eigen::VectorXd start(chain.num_joints());
+  std::vector<double> closest(static_cast<size_t>(data.validation.size()));
+  int64_t out_of_reach = 0;
+  for (int64_t i = 0; i < data.validation.size(); ++i) {
+    const IkTarget target(data.validation.targets.row(i).transpose());
+    double best = lm->Solve(target).error;
+    for (int attempt = 0; attempt < 2 && best > 1e-6; ++attempt) {
+      UniformConfiguration(chain, &rng, start);
+      best = std::min(best, lm->Solve(target, &start).error);
+    }
+    closest[static_cast<size_t>(i)] = best > 1e-6 ? best : 0.0;
+    if (best > 1e-6) ++out_of_reach;
+  }
+  log << "train: " << out_of_reach << " of the " << data.validation.size()
+      << " validation targets are out of reach (lm); the history shows the network's error beyond the "
+         "closest reachable point for them\n";
+  return closest;
 }
 
 // Refuses a resume on other data than the checkpointed run's, naming the options that differ.
@@ -232,7 +271,8 @@ int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, Distr
   TrainResult result;
   const auto started = std::filesystem::file_time_type::clock::now();
   try {
-    result = Train(data, options.network, train, files, root ? ProgressPrinter(log) : nullptr, stop, group);
+    result = Train(data, options.network, train, files, root ? ProgressPrinter(log) : nullptr, stop, group,
+                   ValidationClosest(data, options, log));
   } catch (...) {
     // A fresh run that never started leaves no record that an older checkpoint could be paired with.
     // A job of several ranks that ended with a lost rank keeps the record of the checkpoints it

@@ -6,6 +6,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
+#include "deepik/kinematics/fk.hpp"
 #include "learn/dense_layer.hpp"
 
 namespace deepik {
@@ -47,6 +48,7 @@ std::string NetworkOptionsToJson(const NetworkOptions& o) {
   // Recorded for pose models only: a position model's description (and with it its file and the
   // resume check of its checkpoints) stays what it was before pose models existed.
   if (o.target != TargetKind::kPosition) j["target"] = ToString(o.target);
+  if (o.newton_steps > 0) j["newton_steps"] = o.newton_steps;  // as target: older files unchanged
   return j.dump();
 }
 
@@ -60,6 +62,7 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
     o.head = OutputHeadFromString(j.at("head").get<std::string>());
     o.periodic_sincos = j.at("periodic_sincos").get<bool>();
     if (j.contains("target")) o.target = TargetKindFromString(j.at("target").get<std::string>());
+    if (j.contains("newton_steps")) o.newton_steps = j.at("newton_steps").get<int>();
     std::string error;
     if (!o.IsValid(&error)) throw InputError("network: " + error);
     return o;
@@ -85,6 +88,13 @@ std::string HistoryToJson(const std::vector<EpochRecord>& history) {
       rows.back()["validation_angle_median"] = r.validation_angle_median;
       rows.back()["validation_angle_p95"] = r.validation_angle_p95;
     }
+    if (!std::isnan(r.validation_median_in_reach)) {
+      rows.back()["validation_median_in_reach"] = r.validation_median_in_reach;
+      rows.back()["validation_p99_in_reach"] = r.validation_p99_in_reach;
+    }
+    if (!std::isnan(r.out_of_reach_excess_median)) {
+      rows.back()["out_of_reach_excess_median"] = r.out_of_reach_excess_median;
+    }
   }
   return rows.dump();
 }
@@ -106,6 +116,13 @@ std::vector<EpochRecord> HistoryFromJson(const std::string& text) {
         r.validation_p95 = row.at("validation_p95").get<double>();
         r.validation_angle_median = row.at("validation_angle_median").get<double>();
         r.validation_angle_p95 = row.at("validation_angle_p95").get<double>();
+      }
+      if (row.contains("validation_median_in_reach")) {
+        r.validation_median_in_reach = row.at("validation_median_in_reach").get<double>();
+        r.validation_p99_in_reach = row.at("validation_p99_in_reach").get<double>();
+      }
+      if (row.contains("out_of_reach_excess_median")) {
+        r.out_of_reach_excess_median = row.at("out_of_reach_excess_median").get<double>();
       }
       history.push_back(r);
     }
@@ -233,6 +250,32 @@ void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q
         "got a position only");
   }
   PredictFromInput(p_BT.data(), q, s, precision);
+  for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, q, s);
+}
+
+void IkModel::NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  const Chain& chain = *chain_;
+  const int n = chain.num_joints();
+  Eigen::Isometry3d X_BT;
+  s->jacobian.resize(6, n);
+  TipPoseAndJacobian(chain, q, &X_BT, s->jacobian);
+  const auto J = s->jacobian.topRows<3>();
+  // The target as the network reads it (rounded to float32, as its ONNX graph's input), and the
+  // answer within the limits rounded inwards to float32, as the head's: the float32 output of the
+  // graph then holds the same values.
+  const Eigen::Vector3d e = p_BT.cast<float>().cast<double>() - X_BT.translation();
+  Eigen::Matrix3d JJt = J * J.transpose();
+  JJt.diagonal().array() += kNewtonDamping * kNewtonDamping + e.squaredNorm();
+  q.noalias() += J.transpose() * JJt.llt().solve(e);
+  for (int j = 0; j < n; ++j) {
+    const Joint& joint = chain.joints()[static_cast<size_t>(j)];
+    if (IsFullTurn(joint)) {
+      // Back into the range by a whole turn (a step is far below a turn).
+      if (q[j] > joint.upper) q[j] -= 2 * M_PI;
+      if (q[j] < joint.lower) q[j] += 2 * M_PI;
+    }
+    q[j] = std::min(std::max(q[j], static_cast<double>(lower_f_[j])), static_cast<double>(upper_f_[j]));
+  }
 }
 
 void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,

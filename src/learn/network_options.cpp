@@ -51,6 +51,17 @@ bool NetworkOptions::IsValid(std::string* error) const {
     if (error) *error = "width: expected 1..8192, got " + std::to_string(width);
     return false;
   }
+  if (newton_steps < 0 || newton_steps > kMaxNewtonSteps) {
+    if (error) {
+      *error = "newton_steps: expected 0.." + std::to_string(kMaxNewtonSteps) + ", got " +
+               std::to_string(newton_steps);
+    }
+    return false;
+  }
+  if (newton_steps > 0 && target != TargetKind::kPosition) {
+    if (error) *error = "newton_steps: position models only (a pose model's answer ends with its layers)";
+    return false;
+  }
   return true;
 }
 

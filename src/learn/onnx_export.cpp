@@ -2,6 +2,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <Eigen/Core>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -95,6 +96,55 @@ class GraphBuilder {
     return Node("Min", {Node("Max", {value, lower}), upper});
   }
 
+  // A list-of-integers attribute of the node made last.
+  void Attribute(const std::string& name, const std::vector<int64_t>& values) {
+    onnx::AttributeProto* attribute = last_->add_attribute();
+    attribute->set_name(name);
+    attribute->set_type(onnx::AttributeProto::INTS);
+    for (int64_t v : values) attribute->add_ints(v);
+  }
+  // A float64 initializer (exact: the arm's numbers as the library has them).
+  std::string Doubles(const std::vector<double>& values, const std::vector<int64_t>& dims) {
+    onnx::TensorProto* tensor = graph_->add_initializer();
+    const std::string name = "d" + std::to_string(next_++);
+    tensor->set_name(name);
+    tensor->set_data_type(onnx::TensorProto::DOUBLE);
+    for (int64_t d : dims) tensor->add_dims(d);
+    tensor->set_raw_data(
+        std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(double)));
+    return name;
+  }
+  std::string Matrix(const Eigen::Matrix3d& M) {
+    return Doubles({M(0, 0), M(0, 1), M(0, 2), M(1, 0), M(1, 1), M(1, 2), M(2, 0), M(2, 1), M(2, 2)}, {3, 3});
+  }
+  std::string Column(const Eigen::Vector3d& v) { return Doubles({v.x(), v.y(), v.z()}, {3, 1}); }
+  std::string Reshape(const std::string& value, const std::vector<int64_t>& shape) {
+    return Node("Reshape", {value, Indices("shape" + std::to_string(next_++), shape)});
+  }
+  std::string Gather(const std::string& value, const std::vector<int64_t>& indices, int64_t axis) {
+    const std::string out = Node("Gather", {value, Indices("i" + std::to_string(next_++), indices)});
+    Attribute("axis", axis);
+    return out;
+  }
+  std::string Sum(const std::string& value, int64_t axis) {
+    const std::string out = Node("ReduceSum", {value, Indices("axes" + std::to_string(next_++), {axis})});
+    Attribute("keepdims", 1);
+    return out;
+  }
+  // a x b for 3-vectors [3, 1] or batches of them [batch, 3, 1] (broadcast).
+  std::string Cross(const std::string& a, const std::string& b) {
+    auto turned = [&](const std::string& v, int k) {
+      return Gather(v, {k % 3, (k + 1) % 3, (k + 2) % 3}, -2);
+    };
+    return Node("Sub",
+                {Node("Mul", {turned(a, 1), turned(b, 2)}), Node("Mul", {turned(a, 2), turned(b, 1)})});
+  }
+  std::string Transposed(const std::string& value) {
+    const std::string out = Node("Transpose", {value});
+    Attribute("perm", std::vector<int64_t>{0, 2, 1});
+    return out;
+  }
+
  private:
   onnx::GraphProto* graph_;
   onnx::NodeProto* last_ = nullptr;
@@ -117,6 +167,81 @@ void AddMetadata(onnx::ModelProto* proto, const std::string& key, const std::str
   onnx::StringStringEntryProto* entry = proto->add_metadata_props();
   entry->set_key(key);
   entry->set_value(value);
+}
+
+// One of the network's Newton steps (IkModel::NewtonStep) on joint values q [batch, dof] (float64)
+// toward `target` [batch, 3, 1]: the chain walked as internal::WalkChain, the position Jacobian's
+// columns, J J^T + (lambda^2 + |e|^2) I inverted by the cross products of its columns (M^-1's rows are
+// c1 x c2, c2 x c0, c0 x c1 over det M), then the wrap of full-turn joints and the clamp.
+std::string NewtonStep(GraphBuilder& g, const Chain& chain, const std::string& q, const std::string& target) {
+  std::vector<float> lower_f, upper_f;  // the clamp's limits: the head's, rounded inwards to float32
+  InwardFloatLimits(chain, &lower_f, &upper_f);
+  const int n = chain.num_joints();
+  std::string R, p;  // the walk's frame [batch, 3, 3] and [batch, 3, 1]; empty: the identity
+  std::vector<std::string> axes, origins;
+  for (int j = 0; j < n; ++j) {
+    const Joint& joint = chain.joint(j);
+    const std::string offset = g.Column(joint.X_PJ.translation());
+    p = p.empty() ? offset : g.Node("Add", {p, R.empty() ? offset : g.Node("MatMul", {R, offset})});
+    const std::string turn = g.Matrix(joint.X_PJ.linear());
+    R = R.empty() ? turn : g.Node("MatMul", {R, turn});
+    const std::string axis_B = g.Node("MatMul", {R, g.Column(joint.axis_J)});
+    axes.push_back(axis_B);
+    origins.push_back(p);
+    const std::string q_j = g.Reshape(g.Gather(q, {j}, 1), {-1, 1, 1});
+    if (joint.type == JointType::kRevolute) {
+      const Eigen::Vector3d& a = joint.axis_J;
+      Eigen::Matrix3d K;
+      K << 0, -a.z(), a.y(), a.z(), 0, -a.x(), -a.y(), a.x(), 0;
+      const std::string s = g.Node("Sin", {q_j}), c = g.Node("Cos", {q_j});
+      const std::string rotation = g.Node(
+          "Add",
+          {g.Matrix(Eigen::Matrix3d::Identity()),
+           g.Node("Add", {g.Node("Mul", {s, g.Matrix(K)}),
+                          g.Node("Mul", {g.Node("Sub", {g.Doubles({1.0}, {}), c}), g.Matrix(K * K)})})});
+      R = g.Node("MatMul", {R, rotation});
+    } else {
+      p = g.Node("Add", {p, g.Node("Mul", {axis_B, q_j})});
+    }
+  }
+  const std::string tip = g.Node("Add", {p, g.Node("MatMul", {R, g.Column(chain.X_LT().translation())})});
+  std::vector<std::string> columns;
+  for (int j = 0; j < n; ++j) {
+    const std::string& axis = axes[static_cast<size_t>(j)];
+    // A prismatic joint's column is its axis, which may be a constant [3, 1]: batched by adding 0 x tip.
+    columns.push_back(chain.joint(j).type == JointType::kRevolute
+                          ? g.Cross(axis, g.Node("Sub", {tip, origins[static_cast<size_t>(j)]}))
+                          : g.Node("Add", {axis, g.Node("Mul", {tip, g.Doubles({0.0}, {})})}));
+  }
+  std::string J = columns.front();
+  if (n > 1) {
+    J = g.Node("Concat", columns);
+    g.Attribute("axis", 2);
+  }
+  const std::string e = g.Node("Sub", {target, tip});
+  const std::string damping =
+      g.Node("Add", {g.Doubles({kNewtonDamping * kNewtonDamping}, {}), g.Sum(g.Node("Mul", {e, e}), 1)});
+  const std::string M = g.Node("Add", {g.Node("MatMul", {J, g.Transposed(J)}),
+                                       g.Node("Mul", {damping, g.Matrix(Eigen::Matrix3d::Identity())})});
+  const std::string c0 = g.Gather(M, {0}, 2), c1 = g.Gather(M, {1}, 2), c2 = g.Gather(M, {2}, 2);
+  const std::string r0 = g.Cross(c1, c2), r1 = g.Cross(c2, c0), r2 = g.Cross(c0, c1);
+  const std::string det = g.Sum(g.Node("Mul", {c0, r0}), 1);
+  std::string y = g.Node("Concat", {g.Sum(g.Node("Mul", {r0, e}), 1), g.Sum(g.Node("Mul", {r1, e}), 1),
+                                    g.Sum(g.Node("Mul", {r2, e}), 1)});
+  g.Attribute("axis", 1);
+  y = g.Node("Div", {y, det});
+  std::string stepped = g.Node("Add", {q, g.Reshape(g.Node("MatMul", {g.Transposed(J), y}), {-1, n})});
+  std::vector<double> lower, upper, turn;
+  for (const Joint& joint : chain.joints()) {
+    lower.push_back(joint.lower);
+    upper.push_back(joint.upper);
+    turn.push_back(IsFullTurn(joint) ? 2 * M_PI : 0.0);
+  }
+  const std::string lo = g.Doubles(lower, {n}), hi = g.Doubles(upper, {n}), full = g.Doubles(turn, {n});
+  stepped = g.Node("Where", {g.Node("Greater", {stepped, hi}), g.Node("Sub", {stepped, full}), stepped});
+  stepped = g.Node("Where", {g.Node("Less", {stepped, lo}), g.Node("Add", {stepped, full}), stepped});
+  return g.Clamp(stepped, g.Doubles(std::vector<double>(lower_f.begin(), lower_f.end()), {n}),
+                 g.Doubles(std::vector<double>(upper_f.begin(), upper_f.end()), {n}));
 }
 
 }  // namespace
@@ -258,6 +383,12 @@ std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& option
   bool identity = true;
   for (size_t j = 0; j < position.size(); ++j) identity = identity && position[j] == static_cast<int64_t>(j);
   if (!identity) joints = g.Columns(joints, position, "chain_order");
+  if (network.newton_steps > 0) {
+    std::string q = g.Cast(joints, onnx::TensorProto::DOUBLE);
+    const std::string target = g.Reshape(g.Cast(options.input_name, onnx::TensorProto::DOUBLE), {-1, 3, 1});
+    for (int k = 0; k < network.newton_steps; ++k) q = NewtonStep(g, chain, q, target);
+    joints = g.Cast(q, onnx::TensorProto::FLOAT);
+  }
   g.Node("Identity", {joints});
   graph->mutable_node(graph->node_size() - 1)->set_output(0, options.output_name);
 

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -56,6 +57,11 @@ torch::Tensor InputTensor(const DatasetSplit& split, const Chain& chain, TargetK
   return ToTensor(inputs);
 }
 
+// The per-epoch headline figure: the network alone on this many in-reach targets.
+constexpr int64_t kReachValidationCount = 4096;
+// A validation target whose closest reachable point is farther than this (m) is out of reach.
+constexpr double kInReachTolerance = 1e-6;
+
 // Batch order of an epoch: a Fisher-Yates shuffle from (seed, epoch), the same on every platform,
 // so that a resumed run sees exactly the batches the uninterrupted run would have seen.
 torch::Tensor EpochPermutation(int64_t n, uint64_t seed, int epoch) {
@@ -69,11 +75,17 @@ torch::Tensor EpochPermutation(int64_t n, uint64_t seed, int epoch) {
   return torch::tensor(order, torch::kInt64);
 }
 
+// The cosine schedule at progress t in [0, 1]: learning_rate at 0, learning_rate *
+// final_lr_fraction at 1 and after.
+double CosineAt(const TrainOptions& o, double t) {
+  const double floor = o.learning_rate * o.final_lr_fraction;
+  return floor + 0.5 * (o.learning_rate - floor) * (1.0 + std::cos(M_PI * std::min(std::max(t, 0.0), 1.0)));
+}
+
+// Without a time limit: one rate per epoch, the last epoch at the floor.
 double CosineRate(const TrainOptions& o, int epoch) {
   if (o.epochs <= 1) return o.learning_rate;
-  const double t = static_cast<double>(epoch) / static_cast<double>(o.epochs - 1);
-  const double floor = o.learning_rate * o.final_lr_fraction;
-  return floor + 0.5 * (o.learning_rate - floor) * (1.0 + std::cos(M_PI * t));
+  return CosineAt(o, static_cast<double>(epoch) / static_cast<double>(o.epochs - 1));
 }
 
 void SetRate(torch::optim::Adam* optimizer, double rate) {
@@ -159,11 +171,6 @@ Validation Summarise(const ValidationParts& parts, bool pose) {
   return v;
 }
 
-Validation Validate(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
-                    const torch::Tensor& labels) {
-  return Summarise(ValidateParts(net, fk, o, targets, labels), net->options.target == TargetKind::kPose);
-}
-
 void CopyState(IkNet& from, IkNet& to) {
   torch::NoGradGuard no_grad;
   auto source = from->named_parameters();
@@ -217,7 +224,7 @@ struct TrainingRun {
   TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network, const TrainOptions& o,
               const TrainFiles& files, std::string options_json,
               const std::function<void(const TrainProgress&)>& progress, const std::atomic<bool>* stop,
-              DistributedGroup* group);
+              DistributedGroup* group, const std::vector<double>& validation_closest);
 
   const Chain& chain;
   const NetworkOptions& network;
@@ -240,12 +247,16 @@ struct TrainingRun {
   torch::optim::Adam optimizer;
   const TorchFk fk;
   const int64_t n, steps_per_epoch;
+  // The validation targets out of reach (indices into the split) and the distance from each to the
+  // closest reachable point (m, float64); undefined when none is known to be.
+  torch::Tensor out_of_reach, closest_of_out_of_reach;
 
   // Where this call starts; after a resume, possibly in the middle of an epoch.
   int start_epoch = 0;
   int64_t start_step_in_epoch = 0;
   // Checkpointed along with the weights and the optimiser.
   int64_t global_step = 0;
+  double seconds_before = 0;  // training time of the earlier calls of a resumed run (s)
   double best_loss = std::numeric_limits<double>::infinity();
   int epochs_since_best = 0;
   std::vector<EpochRecord> history;
@@ -259,7 +270,8 @@ struct TrainingRun {
 TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkOptions& network,
                          const TrainOptions& o, const TrainFiles& files, std::string options_json,
                          const std::function<void(const TrainProgress&)>& progress,
-                         const std::atomic<bool>* stop, DistributedGroup* group)
+                         const std::atomic<bool>* stop, DistributedGroup* group,
+                         const std::vector<double>& validation_closest)
     : chain(chain),
       network(network),
       o(o),
@@ -283,7 +295,24 @@ TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkO
       fk(chain),
       n(train_targets.size(0)),
       // A step takes a global batch of world * batch_size samples.
-      steps_per_epoch((n + o.batch_size * world - 1) / (o.batch_size * world)) {}
+      steps_per_epoch((n + o.batch_size * world - 1) / (o.batch_size * world)) {
+  if (validation_closest.empty()) return;
+  if (static_cast<int64_t>(validation_closest.size()) != val_targets.size(0)) {
+    throw std::invalid_argument("validation_closest: expected one distance per validation target (" +
+                                std::to_string(val_targets.size(0)) + "), got " +
+                                std::to_string(validation_closest.size()));
+  }
+  std::vector<int64_t> indices;
+  std::vector<double> distances;
+  for (size_t i = 0; i < validation_closest.size(); ++i) {
+    if (validation_closest[i] > kInReachTolerance) {
+      indices.push_back(static_cast<int64_t>(i));
+      distances.push_back(validation_closest[i]);
+    }
+  }
+  out_of_reach = torch::tensor(indices, torch::kInt64);
+  closest_of_out_of_reach = torch::tensor(distances, torch::kFloat64);
+}
 
 std::string RanksText(int64_t world) {
   return world == 1 ? "one process" : "a job of " + std::to_string(world) + " ranks";
@@ -348,6 +377,8 @@ void RestoreFromArchive(TrainingRun& run, torch::serialize::InputArchive& archiv
   run.epochs_since_best = static_cast<int>(value.toInt());
   archive.read("history", value);
   run.history = HistoryFromJson(value.toStringRef());
+  // Absent from checkpoints made before time limits counted over resumes.
+  run.seconds_before = archive.try_read("trained_seconds", value) ? value.toDouble() : 0.0;
 }
 
 // For --resume: the weights, optimiser state and counters of the checkpoint, which must have been
@@ -408,6 +439,11 @@ bool WeightsFinite(IkNet& net) {
   return true;
 }
 
+// The training time of the run so far, earlier calls of a resumed run included (s).
+double TrainedSeconds(const TrainingRun& run) {
+  return run.seconds_before + std::chrono::duration<double>(Clock::now() - run.run_start).count();
+}
+
 // A resume continues at (epoch, step_in_epoch).
 void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
   // Every rank checks (the weights are the same on every rank), so every rank stops alike.
@@ -428,6 +464,7 @@ void WriteCheckpoint(TrainingRun& run, int epoch, int64_t step_in_epoch) {
   archive.write("epochs_since_best", c10::IValue(static_cast<int64_t>(run.epochs_since_best)));
   archive.write("history", c10::IValue(HistoryToJson(run.history)));
   archive.write("options", c10::IValue(run.options_json));
+  archive.write("trained_seconds", c10::IValue(TrainedSeconds(run)));
   if (run.world > 1) {
     archive.write("world_size", c10::IValue(run.world));
     archive.write("per_rank_batch", c10::IValue(run.o.batch_size));
@@ -443,7 +480,8 @@ void WriteLogHeader(const std::string& path, bool pose) {
   if (path.empty()) return;
   std::ofstream(path, std::ios::trunc)
       << "epoch,step,train_loss,validation_loss,validation_median_m,learning_rate,seconds"
-      << (pose ? ",validation_p95_m,validation_angle_median_rad,validation_angle_p95_rad" : "") << "\n";
+      << (pose ? ",validation_p95_m,validation_angle_median_rad,validation_angle_p95_rad" : "")
+      << ",validation_median_in_reach_m,validation_p99_in_reach_m,out_of_reach_excess_median_m\n";
 }
 
 void AppendLog(const std::string& path, const EpochRecord& r) {
@@ -455,6 +493,12 @@ void AppendLog(const std::string& path, const EpochRecord& r) {
   if (!std::isnan(r.validation_angle_median)) {
     log << ',' << FormatDouble(r.validation_p95) << ',' << FormatDouble(r.validation_angle_median) << ','
         << FormatDouble(r.validation_angle_p95);
+  }
+  // Empty where a figure is not known (no target out of reach).
+  for (const double value :
+       {r.validation_median_in_reach, r.validation_p99_in_reach, r.out_of_reach_excess_median}) {
+    log << ',';
+    if (!std::isnan(value)) log << FormatDouble(value);
   }
   log << '\n';
 }
@@ -557,7 +601,19 @@ void ReportStepProgress(TrainingRun& run, int epoch, int64_t s, const RunningLos
       static_cast<double>((epoch - run.start_epoch) * run.steps_per_epoch + s + 1 - run.start_step_in_epoch);
   const double total =
       static_cast<double>((run.o.epochs - run.start_epoch) * run.steps_per_epoch - run.start_step_in_epoch);
-  p.eta_seconds = p.elapsed_seconds / std::max(done, 1.0) * (total - done);
+  const double per_step = p.elapsed_seconds / std::max(done, 1.0);
+  p.eta_seconds = per_step * (total - done);
+  if (run.o.time_limit_seconds > 0 && per_step > 0) {
+    // The run ends with the epoch in which the time limit falls (if the epochs do not end first).
+    const double left = run.o.time_limit_seconds - (run.seconds_before + p.elapsed_seconds);
+    const double rest_of_epoch = static_cast<double>(run.steps_per_epoch - (s + 1));
+    double steps = rest_of_epoch;
+    if (left / per_step > rest_of_epoch) {
+      steps += std::ceil((left / per_step - rest_of_epoch) / static_cast<double>(run.steps_per_epoch)) *
+               static_cast<double>(run.steps_per_epoch);
+    }
+    p.eta_seconds = std::min(p.eta_seconds, steps * per_step);
+  }
   run.progress(p);
 }
 
@@ -595,7 +651,7 @@ bool RunEpochSteps(TrainingRun& run, int epoch, RunningLoss* loss) {
 // Validation in a job of several ranks: each rank validates its contiguous share of the split;
 // the summed losses and every sample's errors reach every rank, which all compute the same figures.
 // `seconds` becomes rank 0's (so that the time limit stops every rank at the same epoch).
-Validation ValidateShare(TrainingRun& run, int epoch, double* seconds) {
+ValidationParts ValidateShare(TrainingRun& run, int epoch, double* seconds) {
   const int64_t nv = run.val_targets.size(0);
   auto share_begin = [&](int64_t r) { return nv * r / run.world; };
   const int64_t begin = share_begin(run.rank), end = share_begin(run.rank + 1);
@@ -621,21 +677,39 @@ Validation ValidateShare(TrainingRun& run, int epoch, double* seconds) {
   whole.n = nv;
   whole.errors = gather(parts.errors);
   if (pose) whole.angles = gather(parts.angles);
-  return Summarise(whole, pose);
+  return whole;
+}
+
+// The headline figure of the network as it is now, by the headline's own route (the model file's
+// forward pass, Newton steps included): the network alone on kReachValidationCount in-reach
+// targets (FK of uniform random joint values, seeded, never in training); every rank alike.
+ErrorStats InReachNow(TrainingRun& run) {
+  const SafetensorsFile file = MakeModelFile(run.chain, run.network, ModelTensors(run.net), "{}", {}, "{}");
+  const IkModel model = IkModel::FromSafetensors(file, "the network of this epoch");
+  return EvaluateNetworkInReach(model, kReachValidationCount, run.o.seed + 2000003).position;
 }
 
 // The epoch's history row, with the validation of the network as it ends the epoch.
 EpochRecord ValidateEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss& loss) {
   double seconds = 0;
-  Validation v;
+  ValidationParts parts;
   if (run.world > 1) {
     seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
-    v = ValidateShare(run, epoch, &seconds);
+    parts = ValidateShare(run, epoch, &seconds);
   } else {
-    v = Validate(run.net, run.fk, run.o, run.val_targets, run.val_labels);
-    seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
+    parts = ValidateParts(run.net, run.fk, run.o, run.val_targets, run.val_labels);
   }
+  const Validation v = Summarise(parts, run.network.target == TargetKind::kPose);
   EpochRecord record;
+  const ErrorStats in_reach = InReachNow(run);
+  record.validation_median_in_reach = in_reach.median;
+  record.validation_p99_in_reach = in_reach.p99;
+  if (run.out_of_reach.defined() && run.out_of_reach.numel() > 0) {
+    const torch::Tensor errors = parts.errors.to(torch::kFloat64).index_select(0, run.out_of_reach);
+    record.out_of_reach_excess_median =
+        torch::quantile(errors - run.closest_of_out_of_reach, 0.5).item<double>();
+  }
+  if (run.world == 1) seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();
   record.epoch = epoch + 1;
   record.step = run.global_step;
   record.train_loss = loss.Mean();
@@ -685,10 +759,28 @@ EpochRecord EndEpoch(TrainingRun& run, int epoch, double rate, const RunningLoss
 // Why the run ends early after this epoch, if it does.
 std::optional<TrainStatus> EarlyEnd(const TrainingRun& run, const EpochRecord& record) {
   if (run.o.patience > 0 && run.epochs_since_best >= run.o.patience) return TrainStatus::kEarlyStopped;
-  if (run.o.time_limit_seconds > 0 && record.seconds >= run.o.time_limit_seconds) {
+  if (run.o.time_limit_seconds > 0 && run.seconds_before + record.seconds >= run.o.time_limit_seconds) {
     return TrainStatus::kTimeLimit;
   }
   return std::nullopt;
+}
+
+// The learning rate of an epoch. With a time limit, the cosine follows whichever ends the run
+// first: the epochs, or the time limit, which ends it with the epoch in which it falls; that epoch
+// is predicted to end one epoch's time (the last one's, in this call) after this one starts, and
+// runs at the floor. The times are the history's, which every rank of a job shares (rank 0's).
+double EpochRate(const TrainingRun& run, int epoch) {
+  const double by_epochs = CosineRate(run.o, epoch);
+  if (run.o.time_limit_seconds <= 0) return by_epochs;
+  const size_t this_call = static_cast<size_t>(epoch - run.start_epoch);  // this call's records so far
+  const double started = this_call == 0 ? 0.0 : run.history.back().seconds;
+  const double last_epoch =
+      this_call == 0 ? 0.0 : started - (this_call >= 2 ? run.history[run.history.size() - 2].seconds : 0.0);
+  const double by_time =
+      CosineAt(run.o, (run.seconds_before + started + last_epoch) / run.o.time_limit_seconds);
+  // Never back up: a faster epoch moves the predicted end earlier.
+  const double before = run.history.empty() ? run.o.learning_rate : run.history.back().learning_rate;
+  return std::min({by_epochs, by_time, before});
 }
 
 // The epochs from the start (or the resume point) to the last one, an early end or an interruption.
@@ -701,7 +793,7 @@ void RunEpochs(TrainingRun& run, TrainResult* result) {
     WriteLogHeader(run.files.log_path, run.network.target == TargetKind::kPose);
   int epoch = run.start_epoch;
   for (; epoch < run.o.epochs; ++epoch) {
-    const double rate = CosineRate(run.o, epoch);
+    const double rate = EpochRate(run, epoch);
     SetRate(&run.optimizer, rate);
     RunningLoss loss;
     if (!RunEpochSteps(run, epoch, &loss)) {
@@ -898,7 +990,8 @@ ErrorStats EvaluateInReach(const IkModel& model, int64_t count, uint64_t seed, i
 
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& o,
                   const TrainFiles& files, const std::function<void(const TrainProgress&)>& progress,
-                  const std::atomic<bool>* stop, DistributedGroup* group) {
+                  const std::atomic<bool>* stop, DistributedGroup* group,
+                  const std::vector<double>& validation_closest) {
   CheckTrainInputs(data, network, o);
   if (group != nullptr && group->world_size() == 1) group = nullptr;  // a world of one: one process
   const bool root = group == nullptr || group->rank() == 0;
@@ -923,7 +1016,7 @@ TrainResult Train(const Dataset& data, const NetworkOptions& network, const Trai
   torch::manual_seed(o.seed);
   const std::function<void(const TrainProgress&)> no_progress;  // the other ranks report nothing
   TrainingRun run(data, chain, network, o, files, std::move(options_json), root ? progress : no_progress,
-                  stop, group);
+                  stop, group, validation_closest);
   if (group == nullptr) {
     if (files.resume) RestoreCheckpoint(run);
   } else if (files.resume) {

@@ -3,14 +3,21 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
 
+#include "deepik/data/random.hpp"
+#include "deepik/data/safetensors.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/losses.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network.hpp"
@@ -241,6 +248,205 @@ TEST_F(TrainedPlanar2, AnInterruptedRunResumesToTheSameWeights) {
     EXPECT_EQ(tensor.bytes, b.file().tensors.at(name).bytes) << name;
   }
   EXPECT_EQ(a.History().size(), b.History().size());
+}
+
+// The history's per-epoch headline figure is what the saved network gives on the same seeded
+// in-reach targets: the curve and the headline are one figure.
+TEST_F(TrainedPlanar2, HistoryShowsTheHeadlineFigureOfEveryEpoch) {
+  const IkModel model = IkModel::Load(dir_->Path("planar2.safetensors"));
+  const std::vector<EpochRecord> history = model.History();
+  for (const EpochRecord& r : history) {
+    EXPECT_TRUE(std::isfinite(r.validation_median_in_reach) && r.validation_median_in_reach > 0) << r.epoch;
+    EXPECT_GE(r.validation_p99_in_reach, r.validation_median_in_reach) << r.epoch;
+    EXPECT_TRUE(std::isnan(r.out_of_reach_excess_median)) << "joints data: every target is in reach";
+  }
+  const int best = nlohmann::json::parse(model.Metadata("metrics")).at("best_epoch").get<int>();
+  const EpochRecord& kept = history.at(static_cast<size_t>(best - 1));
+  const NetworkAccuracy same = EvaluateNetworkInReach(model, 4096, options_.seed + 2000003);
+  EXPECT_EQ(kept.validation_median_in_reach, same.position.median);
+  EXPECT_EQ(kept.validation_p99_in_reach, same.position.p99);
+  // Other targets give another figure: the comparison above can fail.
+  const NetworkAccuracy other = EvaluateNetworkInReach(model, 4096, options_.seed + 7);
+  EXPECT_NE(other.position.median, kept.validation_median_in_reach);
+  // The CSV log carries the same figures in its last columns.
+  std::ifstream log(dir_->Path("planar2.csv"));
+  std::string header;
+  std::getline(log, header);
+  EXPECT_NE(
+      header.find(",validation_median_in_reach_m,validation_p99_in_reach_m,out_of_reach_excess_median_m"),
+      std::string::npos)
+      << header;
+}
+
+// planar2 reaches the disc of radius 2 m in the plane z = 0 (both joints turn fully): the closest
+// reachable point to p is at distance sqrt(z^2 + max(0, rho - 2)^2), rho = |(x, y)|. Trained on a
+// ball of targets around it, the history's out-of-reach excess is the saved network's error minus
+// that distance, at the median over the validation targets.
+TEST(TrainerTest, OutOfReachExcessIsTheErrorBeyondTheClosestReachablePoint) {
+  SamplerOptions sampler;
+  sampler.kind = SamplerKind::kWorkspace;
+  sampler.count = 4000;
+  sampler.train_fraction = 0.75;
+  sampler.validation_fraction = 0.25;
+  sampler.seed = 5;
+  const Chain chain = MakePlanar2();
+  const Dataset data = MakeDataset(chain, sampler);
+  std::vector<double> closest;
+  for (int64_t i = 0; i < data.validation.size(); ++i) {
+    const Eigen::Vector3d p = data.validation.targets.row(i).transpose();
+    closest.push_back(std::hypot(p.z(), std::max(0.0, p.head<2>().norm() - 2.0)));
+  }
+  NetworkOptions network;
+  network.depth = 2;
+  network.width = 32;
+  TrainOptions options;
+  options.epochs = 3;
+  options.batch_size = 128;
+  options.threads = 1;
+  options.eval_samples = 100;
+  TempDir dir;
+  const TrainResult result =
+      Train(data, network, options, TrainFiles{dir.Path("m"), dir.Path("c"), "", false}, nullptr, nullptr,
+            nullptr, closest);
+  const IkModel model = IkModel::Load(dir.Path("m"));
+  std::vector<double> excess;
+  Eigen::VectorXd q(chain.num_joints());
+  IkModel::Scratch scratch;
+  for (int64_t i = 0; i < data.validation.size(); ++i) {
+    const Eigen::Vector3d p = data.validation.targets.row(i).transpose();
+    model.Predict(p, q, &scratch);
+    if (closest[static_cast<size_t>(i)] > 1e-6)
+      excess.push_back((TipPosition(chain, q) - p).norm() - closest[i]);
+  }
+  ASSERT_GT(excess.size(), 100u);
+  const double median = SummariseErrors(excess).median;
+  EXPECT_NEAR(result.best.out_of_reach_excess_median, median, 1e-5) << "over " << excess.size() << " targets";
+  EXPECT_GE(result.best.out_of_reach_excess_median, -1e-6) << "no network gets closer than the closest point";
+  // A distance vector of the wrong length is refused, naming it.
+  closest.pop_back();
+  try {
+    (void)Train(data, network, options, TrainFiles{dir.Path("m2"), dir.Path("c2"), "", false}, nullptr,
+                nullptr, nullptr, closest);
+    ADD_FAILURE() << "expected a refusal";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("validation_closest"), std::string::npos) << e.what();
+  }
+}
+
+// With a time limit, the cosine ends with the epoch in which the limit falls: the rates fall
+// epoch after epoch, and the last epoch runs at the floor, though --epochs would allow far more.
+TEST(TrainerTest, TheLearningRateScheduleFollowsTheTimeLimit) {
+  SamplerOptions sampler;
+  sampler.kind = SamplerKind::kJoints;
+  sampler.count = 8000;
+  const Dataset data = MakeDataset(MakePlanar2(), sampler);
+  NetworkOptions network;
+  network.depth = 2;
+  network.width = 32;
+  TrainOptions options;
+  options.epochs = 100000;
+  options.batch_size = 64;
+  options.time_limit_seconds = 3;
+  options.threads = 1;
+  options.eval_samples = 100;
+  options.progress_interval_seconds = 0.05;
+  TempDir dir;
+  // The ETA is that of the time limit, not of the 100,000 epochs.
+  double largest_eta = 0;
+  int reports = 0;
+  const auto progress = [&](const TrainProgress& p) {
+    if (p.epoch_done) return;
+    largest_eta = std::max(largest_eta, p.eta_seconds);
+    ++reports;
+  };
+  const TrainResult result =
+      Train(data, network, options, TrainFiles{dir.Path("m"), dir.Path("c"), "", false}, progress);
+  EXPECT_EQ(result.status, TrainStatus::kTimeLimit);
+  EXPECT_GT(reports, 5);
+  EXPECT_LT(largest_eta, 2 * options.time_limit_seconds);
+  const std::vector<EpochRecord> history = IkModel::Load(dir.Path("m")).History();
+  ASSERT_GE(history.size(), 3u) << "epochs too long for the test's time limit";
+  EXPECT_DOUBLE_EQ(history.front().learning_rate, options.learning_rate);
+  for (size_t i = 1; i < history.size(); ++i)
+    EXPECT_LE(history[i].learning_rate, history[i - 1].learning_rate);
+  EXPECT_LT(history[history.size() / 2].learning_rate, 0.9 * options.learning_rate);
+  // At the floor, or within the one epoch by which the end was mispredicted (at most 1/3 of the
+  // run: 3 or more epochs): cos(pi * 2/3) puts it at a quarter of the way from the floor.
+  const double floor = options.learning_rate * options.final_lr_fraction;
+  EXPECT_LE(history.back().learning_rate, floor + 0.25 * (options.learning_rate - floor) + 1e-12);
+  EXPECT_GE(history.back().seconds, options.time_limit_seconds);
+  EXPECT_LT(history[history.size() - 2].seconds, options.time_limit_seconds);
+}
+
+// The Newton steps that may end a position model's forward pass: seed-fast (19 mm at the median
+// alone) with newton_steps written into its description. Each step is checked against the same
+// damped step computed here from a central-difference Jacobian of TipPosition.
+TEST(NewtonSteps, EndTheForwardPassAsTheDampedGaussNewtonStepOnTheExactFk) {
+  SafetensorsFile file = ReadSafetensors(std::string(DEEPIK_SOURCE_DIR) + "/models/seed-fast.safetensors");
+  const IkModel alone = IkModel::FromSafetensors(file, "seed-fast");
+  nlohmann::json network = nlohmann::json::parse(file.metadata.at("network"));
+  network["newton_steps"] = 1;
+  file.metadata["network"] = network.dump();
+  const IkModel one = IkModel::FromSafetensors(file, "seed-fast, 1 step");
+  network["newton_steps"] = 2;
+  file.metadata["network"] = network.dump();
+  const IkModel two = IkModel::FromSafetensors(file, "seed-fast, 2 steps");
+  EXPECT_EQ(two.network().newton_steps, 2);
+  const Chain& chain = alone.chain();
+  std::mt19937_64 rng(17);
+  std::vector<double> before, after_one, after_two;
+  Eigen::VectorXd q_true(4), q0(4), q1(4), q2(4);
+  IkModel::Scratch scratch;
+  for (int i = 0; i < 2000; ++i) {
+    UniformConfiguration(chain, &rng, q_true);
+    const Eigen::Vector3d p = TipPosition(chain, q_true);
+    alone.Predict(p, q0, &scratch);
+    one.Predict(p, q1, &scratch);
+    two.Predict(p, q2, &scratch);
+    before.push_back((TipPosition(chain, q0) - p).norm());
+    after_one.push_back((TipPosition(chain, q1) - p).norm());
+    after_two.push_back((TipPosition(chain, q2) - p).norm());
+    EXPECT_TRUE(chain.WithinLimits(q1) && chain.WithinLimits(q2)) << i;
+    if (i % 20 != 0) continue;
+    // The step, by another route.
+    Eigen::Matrix<double, 3, Eigen::Dynamic> J(3, 4);
+    for (int j = 0; j < 4; ++j) {
+      Eigen::VectorXd a = q0, b = q0;
+      a[j] += 1e-6;
+      b[j] -= 1e-6;
+      J.col(j) = (TipPosition(chain, a) - TipPosition(chain, b)) / 2e-6;
+    }
+    // The target as the network reads it, rounded to float32.
+    const Eigen::Vector3d e = p.cast<float>().cast<double>() - TipPosition(chain, q0);
+    const Eigen::Matrix3d JJt =
+        J * J.transpose() + (kNewtonDamping * kNewtonDamping + e.squaredNorm()) * Eigen::Matrix3d::Identity();
+    Eigen::VectorXd expected = q0 + J.transpose() * JJt.inverse() * e;
+    for (int j = 0; j < 4; ++j) {
+      const Joint& joint = chain.joints()[static_cast<size_t>(j)];
+      if (IsFullTurn(joint)) expected[j] = std::remainder(expected[j], 2 * M_PI);
+      expected[j] = std::clamp(expected[j], joint.lower, joint.upper);
+    }
+    for (int j = 0; j < 4; ++j) {
+      // The same angle (modulo a turn for the full-turn joints).
+      EXPECT_NEAR(std::remainder(q1[j] - expected[j], 2 * M_PI), 0.0, 1e-6) << i << " joint " << j;
+    }
+  }
+  const double m0 = SummariseErrors(before).median, m1 = SummariseErrors(after_one).median,
+               m2 = SummariseErrors(after_two).median;
+  std::cout << "seed-fast: median " << m0 * 1e3 << " mm alone, " << m1 * 1e3 << " mm after one step, "
+            << m2 * 1e3 << " mm after two\n";
+  EXPECT_LT(m1, m0 / 20);
+  EXPECT_LT(m2, m1 / 20);
+  // A pose model cannot have them.
+  NetworkOptions pose;
+  pose.target = TargetKind::kPose;
+  pose.newton_steps = 1;
+  std::string error;
+  EXPECT_FALSE(pose.IsValid(&error));
+  EXPECT_NE(error.find("newton_steps"), std::string::npos) << error;
+  pose.target = TargetKind::kPosition;
+  pose.newton_steps = kMaxNewtonSteps + 1;
+  EXPECT_FALSE(pose.IsValid(&error));
 }
 
 TEST(TrainerTest, MseLossNeedsLabels) {

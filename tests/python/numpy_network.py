@@ -38,11 +38,13 @@ def forward(path, targets):
             network["activation"]](x)
     z = (x @ tensors["out.weight"].T + tensors["out.bias"]).astype(np.float32)
     q = np.empty((len(targets), len(joints)), dtype=np.float32)
-    columns, pairs, column = [], [], 0
+    columns, pairs, column, lowers, uppers = [], [], 0, [], []
     for j, joint in enumerate(joints):
         lower, upper = np.float32(joint["lower"]), np.float32(joint["upper"])
         lower = np.nextafter(lower, np.float32(np.inf)) if lower < joint["lower"] else lower  # rounded inwards
         upper = np.nextafter(upper, np.float32(-np.inf)) if upper > joint["upper"] else upper
+        lowers.append(lower)
+        uppers.append(upper)
         full_turn = joint["type"] == "revolute" and (
             joint.get("continuous", False) or joint["upper"] - joint["lower"] >= 2 * np.pi - 1e-9)
         columns.append(column)
@@ -56,4 +58,52 @@ def forward(path, targets):
         else:
             q[:, j] = z[:, column]
             column += 1
-    return q, z, columns, pairs
+    arm = json.loads(metadata["arm"])
+    q64 = q.astype(np.float64)
+    limits = (np.array(lowers, dtype=np.float64), np.array(uppers, dtype=np.float64))
+    for _ in range(network.get("newton_steps", 0)):
+        q64 = newton_step(arm, q64, targets.astype(np.float32).astype(np.float64), limits)
+    return (q64 if network.get("newton_steps", 0) else q), z, columns, pairs
+
+
+def frame(entry):
+    return np.array(entry["R"], dtype=np.float64).reshape(3, 3), np.array(entry["xyz"], dtype=np.float64)
+
+
+def newton_step(arm, q, targets, limits, damping=1e-3):
+    """One of the Newton steps that end a position model's forward pass (network "newton_steps"):
+    the tip position and its Jacobian by a walk of the chain from the file's arm description, then
+    dq = J^T (J J^T + (damping^2 + |e|^2) I)^-1 e, e = target - p, the wrap of full-turn joints and the clamp to
+    `limits` (the head's float32 limits, rounded inwards)."""
+    n, dof = q.shape
+    R = np.broadcast_to(np.eye(3), (n, 3, 3)).copy()
+    p = np.zeros((n, 3))
+    axes, origins = [], []
+    for j, joint in enumerate(arm["joints"]):
+        R0, p0 = frame(joint["origin"])
+        p = p + R @ p0
+        R = R @ R0
+        a = np.array(joint["axis"], dtype=np.float64)
+        axes.append(R @ a)
+        origins.append(p.copy())
+        if joint["type"] == "revolute":
+            K = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+            s, c = np.sin(q[:, j])[:, None, None], np.cos(q[:, j])[:, None, None]
+            R = R @ (np.eye(3) + s * K + (1 - c) * (K @ K))
+        else:
+            p = p + axes[-1] * q[:, j:j + 1]
+    Rt, pt = frame(arm["tip"])
+    tip = p + R @ pt
+    J = np.stack([np.cross(axes[j], tip - origins[j]) if joint["type"] == "revolute" else axes[j]
+                  for j, joint in enumerate(arm["joints"])], axis=2)
+    e = targets - tip
+    M = J @ J.transpose(0, 2, 1) + (damping ** 2 + (e * e).sum(axis=1))[:, None, None] * np.eye(3)
+    stepped = q + (J.transpose(0, 2, 1) @ np.linalg.solve(M, e[:, :, None]))[:, :, 0]
+    for j, joint in enumerate(arm["joints"]):
+        full_turn = joint["type"] == "revolute" and (
+            joint.get("continuous", False) or joint["upper"] - joint["lower"] >= 2 * np.pi - 1e-9)
+        if full_turn:
+            stepped[:, j] = np.where(stepped[:, j] > joint["upper"], stepped[:, j] - 2 * np.pi, stepped[:, j])
+            stepped[:, j] = np.where(stepped[:, j] < joint["lower"], stepped[:, j] + 2 * np.pi, stepped[:, j])
+        stepped[:, j] = np.clip(stepped[:, j], limits[0][j], limits[1][j])
+    return stepped

@@ -29,6 +29,16 @@ struct EpochRecord {
   double validation_angle_p95 = std::numeric_limits<double>::quiet_NaN();
   double learning_rate = 0;
   double seconds = 0;  ///< wall time since the run started (excluding earlier runs' time)
+  /// The figure of the headline, per epoch (NaN in files from before it, and then absent): the
+  /// network alone on a fixed set of in-reach targets (FK of uniform random joint values, seeded,
+  /// never in training): median and 99th percentile of the position error (m).
+  double validation_median_in_reach = std::numeric_limits<double>::quiet_NaN();
+  double validation_p99_in_reach = std::numeric_limits<double>::quiet_NaN();
+  /// Position models trained on targets that may lie out of reach (the workspace sampler): over
+  /// the validation targets out of reach, the median of the network's position error minus the
+  /// distance from the target to the closest reachable point (m); 0 = as close as the arm can
+  /// get. NaN (absent from files) when the validation split has no target out of reach.
+  double out_of_reach_excess_median = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// The arithmetic of IkModel::Predict (the weights are float32 either way).
@@ -48,8 +58,9 @@ class IkModel {
  public:
   /// Scratch for Predict, one per thread.
   struct Scratch {
-    Eigen::VectorXf a, b;      // kFloat32
-    Eigen::VectorXd a64, b64;  // kFloat64
+    Eigen::VectorXf a, b;                               // kFloat32
+    Eigen::VectorXd a64, b64;                           // kFloat64
+    Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian;  // the Newton steps (network.newton_steps)
   };
 
   IkModel() = default;
@@ -105,6 +116,8 @@ class IkModel {
   std::unique_ptr<Chain> chain_;
   NetworkOptions network_;
   // The forward pass from the raw input (InputCount(target) numbers, not yet normalised).
+  // One of the network's Newton steps toward the position p_BT (NetworkOptions::newton_steps).
+  void NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
   void PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
                         ForwardPrecision precision) const;
   // The layers in T (float or double) on a and b (the result ends in a), then the head.

@@ -53,10 +53,27 @@ struct NetworkOptions {
   /// network cannot cross: with `periodic_sincos` the network predicts (sin, cos) for them and
   /// the angle is atan2(sin, cos), which is continuous across the seam and always in [-pi, pi].
   bool periodic_sincos = true;
+  /// Position models: damped Gauss-Newton steps on the tip position that end the forward pass,
+  /// on the arm's exact FK and Jacobian (0..kMaxNewtonSteps). Each step is
+  /// dq = J^T (J J^T + (lambda^2 + |e|^2) I)^-1 e, e = p* - p(q), lambda = kNewtonDamping: damped
+  /// by the error itself (Levenberg-Marquardt's choice of Yamashita and Fukushima, quadratic near
+  /// the target), so that a start far off near a singular configuration takes a short, stable
+  /// step rather than a long one. Then a full-turn joint is wrapped into its range and every joint
+  /// clamped to its limits (the head's, rounded inwards to float32). A fixed part of
+  /// the network's answer, not a solver: no loop, no test, the same cost on every target. Not
+  /// used in training (the layers before it learn with the FK loss as without it). Model files
+  /// before it do not record it (0).
+  int newton_steps = 0;
 
   /// True when valid; otherwise false with `error` naming the offending field.
   bool IsValid(std::string* error) const;
 };
+
+/// The most Newton steps a network may end with.
+constexpr int kMaxNewtonSteps = 4;
+/// The least damping lambda of the network's Newton steps (m): it bounds a step near a singular
+/// configuration, where J J^T loses rank, even at the target.
+constexpr double kNewtonDamping = 1e-3;
 
 /// Number of network inputs: 3 for a position, 9 for a pose.
 int InputCount(TargetKind target);

@@ -32,8 +32,10 @@ struct TrainOptions {
   double final_lr_fraction = 0.01;  ///< cosine decay to learning_rate * this at the last epoch
   int patience = 0;  ///< stop after this many epochs without a better validation loss; 0 = never
   int64_t checkpoint_every = 500;  ///< optimiser steps between checkpoints (and at each epoch end)
-  double time_limit_seconds = 0;   ///< stop at the first epoch end past this; 0 = no limit
-  uint64_t seed = 1;               ///< weights and batch order
+  /// Stop at the first epoch end past this much training time (earlier calls of a resumed run
+  /// included); the learning-rate schedule then ends there too. 0 = no limit.
+  double time_limit_seconds = 0;
+  uint64_t seed = 1;             ///< weights and batch order
   int threads = 2;               ///< libtorch intra-op threads; results are deterministic per (seed, threads)
   int64_t eval_samples = 10000;  ///< in-reach test targets (FK of uniform joints) for the headline metrics
   double progress_interval_seconds = 0.25;  ///< least time between progress callbacks within an epoch
@@ -97,13 +99,24 @@ struct [[nodiscard]] TrainResult {
 /// file (which records the world size and the per-rank batch); a stop on any rank stops every rank
 /// at the same step, with rank 0's checkpoint. A checkpoint resumes only with the world size it was
 /// made with (else InputError). W == 1 (or no group) is one-process training, unchanged.
+///
+/// Every epoch's history row also has the figure of the headline: the network alone on 4,096
+/// fixed in-reach targets (FK of uniform random joint values, seeded from `seed`, never in
+/// training), median and p99. `validation_closest`, when given, is the distance from each
+/// validation target to the closest reachable point (m; 0 or below 1e-6 for a target in reach),
+/// which the caller finds with a model-free solver; the history then shows, over the targets out
+/// of reach, the median of the network's error in excess of it.
+///
+/// With a time limit, the learning rate's cosine ends at the epoch in which the limit falls, and
+/// the limit counts the training time of every call of a resumed run.
 /// @throws std::invalid_argument for invalid options or losses the data cannot support (MSE
 ///         or pose targets without labels); InputError when resuming from a missing or mismatched checkpoint;
 ///         DistributedError when a rank is lost or the ranks disagree.
 TrainResult Train(const Dataset& data, const NetworkOptions& network, const TrainOptions& options,
                   const TrainFiles& files,
                   const std::function<void(const TrainProgress&)>& progress = nullptr,
-                  const std::atomic<bool>* stop = nullptr, DistributedGroup* group = nullptr);
+                  const std::atomic<bool>* stop = nullptr, DistributedGroup* group = nullptr,
+                  const std::vector<double>& validation_closest = {});
 
 /// Headline metrics of a position model: the network alone on `count` targets made by FK of
 /// uniform random joint values (seeded), which a training set never contains exactly
