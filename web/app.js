@@ -13,15 +13,19 @@ import {
 import { buildArm } from './js/arm.js';
 import {
   buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice, buildModelChoice,
-  showPoseChoice,
+  showPoseChoice, showSolutionsChoice,
 } from './js/panel.js';
-import { setTarget, requestSolve, showPose, stepAnimation, setShowNetwork } from './js/solve.js';
+import {
+  setTarget, requestSolve, showPose, stepAnimation, setShowNetwork, targetForApi, hideGhost,
+} from './js/solve.js';
 import {
   installPoseControls, posesPossible, setGizmoMode, setTargetOrientation, DEFAULT_QUAT,
 } from './js/pose.js';
 import { installTargetControls, hoverJoint } from './js/controls.js';
 import { toggleWorkspace } from './js/workspace.js';
-import { initialTarget, outOfReachTarget, stepDemo, framedPoints } from './js/demo.js';
+import { initialTarget, outOfReachTarget, framedPoints } from './js/demo.js';
+import { stepDemo, stopDemo } from './js/track.js';
+import { setSolutionsK, pickSolution, hideSolutions } from './js/solutions.js';
 import { setMode, setJoint, setJoints } from './js/fk-mode.js';
 import { parseViewState, makeAddressKeeper, requestedModel } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
@@ -32,7 +36,7 @@ let addressKept = false;  // from the moment the address's view is applied
 const keepAddress = makeAddressKeeper(() => ({
   model: state.modelName, mode: state.mode, solver: state.solver, target: state.target.toArray(),
   quat: state.arm && posesPossible(state.arm) ? state.targetQuat : undefined, camera: cameraState(),
-  q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'),
+  q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'), solutions: state.solutionsK,
 }));
 
 let lastFrame = performance.now();
@@ -50,8 +54,7 @@ function frame(now) {
 
 // A button that sets the target stops the demo path first, or the demo would move it away at once.
 function stopDemoAndSetTarget(p) {
-  state.demo = 'off';
-  showDemoChoice('off');
+  stopDemo();
   setTarget(p);
 }
 
@@ -59,7 +62,14 @@ function bindPanel(arm) {
   bindControls({
     onSolver: (name) => { state.solver = name; requestSolve(); },
     onWorkspace: (on) => toggleWorkspace(on).then(requestRender),
-    onDemo: (kind) => { state.demo = kind; lastFrame = performance.now(); requestRender(); },
+    onDemo: (kind) => {
+      state.demo = kind;
+      lastFrame = performance.now();
+      // The tracked demo moves the arm itself: no ghosts of other answers meanwhile. Stopped, the
+      // arm stays at the last row played (at once, not at the next frame).
+      if (kind !== 'off') { hideGhost(); hideSolutions(); } else stopDemo();
+      requestRender();
+    },
     onReset: () => stopDemoAndSetTarget(initialTarget(arm)),
     onStretch: () => stopDemoAndSetTarget(outOfReachTarget(arm)),
     onMode: (mode) => setMode(mode),
@@ -70,6 +80,8 @@ function bindPanel(arm) {
     onPositionOnly: (on) => setPositionOnly(on),
     onGizmoMode: (mode) => { setGizmoMode(mode); showPoseChoice(state.targetQuat === null, state.gizmoMode); },
     onGhost: (on) => setShowNetwork(on),
+    onSolutionsK: (k) => setSolutionsK(k, targetForApi(), state.q),
+    onPickSolution: (k) => pickSolution(k),
   });
 }
 
@@ -104,6 +116,7 @@ function applyAddress(arm, model) {
   if (view.ignored.length) console.warn(`deepik: ignored in the address: ${view.ignored.join(', ')}`);
   document.body.classList.toggle('embed', view.embed);
   if (view.solver) { state.solver = view.solver; showSolverChoice(view.solver); }
+  if (view.solutions) { state.solutionsK = view.solutions; showSolutionsChoice(view.solutions); }
   if (view.camera) setCameraState(view.camera);
   // Arms with 6 or more joints start with a pose target (the tool pointing down), unless the
   // address says otherwise; the others with a point.
@@ -146,8 +159,7 @@ async function main() {
   document.body.classList.toggle('poses', posesPossible(arm));
   document.body.classList.toggle('has-model', model.path !== null);
   installPoseControls(arm, state.unit, (p, quat) => {
-    state.demo = 'off';
-    showDemoChoice('off');
+    stopDemo();
     setTarget(p, quat);
   });
   frameCamera(framedPoints(arm));

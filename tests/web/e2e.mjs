@@ -15,7 +15,7 @@
 // is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,urdf,panda]
+//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,solutions,track,urdf,panda]
 //   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
@@ -43,8 +43,8 @@ const deepik = resolve(argument('deepik'));
 const model = resolve(argument('model'));
 const screenshots = resolve(argument('screenshots'));  // never a tracked folder by default
 const webRoot = argument('web-root', '');
-// --only desktop,address,phone,urdf,panda: a subset of the sections (while working on one).
-const only = argument('only', 'desktop,address,phone,urdf,panda').split(',');
+// --only desktop,address,phone,solutions,track,urdf,panda: a subset of the sections (while working on one).
+const only = argument('only', 'desktop,address,phone,solutions,track,urdf,panda').split(',');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {
@@ -269,20 +269,20 @@ async function desktop(base, problems) {
   // 5. The demo path: frame rate and the solve round trip seen by the page.
   await page.click('label:has(#workspace-toggle)');  // workspace off: the demo as a visitor first sees it
   await page.selectOption('#demo', 'circle');
-  const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.roundTrips().length }));
+  const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.trackTrips().length }));
   const demoBusyBefore = await busy();
   await page.waitForFunction((t0) => performance.now() - t0 >= 2000, start.t, { timeout: 20_000, polling: 100 });
-  const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.roundTrips() }));
+  const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.trackTrips() }));
   const demoBusyMs = (await busy() - demoBusyBefore) * 1e3;
   await page.selectOption('#demo', 'off');
   await cdp.detach();
   const fps = ((end.frames - start.frames) * 1000) / (end.t - start.t);
   const trips = end.trips.slice(start.n);
-  check(fps > 1 && trips.length >= 2, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
-  console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
+  check(fps > 1 && trips.length >= 1, `the tracked demo renders (${fps.toFixed(1)} fps) and tracks (${trips.length} requests)`);
+  console.log(`bench: tracked demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
     + `${(demoBusyMs / ((end.t - start.t) / 1000)).toFixed(0)} ms of main-thread work per s`);
-  console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
-    + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
+  console.log(`bench: track request round trip seen by the page during the demo (refined, 40 rows each): median ${median(trips).toFixed(2)} ms, `
+    + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests`);
 
   // The round trip of single solves from a still page (no frames competing for the main thread).
   const quiet = [];
@@ -406,6 +406,181 @@ async function addressState(base, problems) {
   'the page\'s own address reproduces FK mode, the joint values and the camera',
   `${url} -> ${JSON.stringify(back)}; before: tip ${fmt(tip)} camera ${JSON.stringify(still)}`);
   await again.context().close();
+  await page.context().close();
+}
+
+// The joint-space distance, full-turn joints (a range of 2 pi or more) modulo 2 pi, and the largest
+// joint change, written here independently of the page's and the library's.
+const wrapped = (joints, a, b) => a.map((v, i) => {
+  const d = v - b[i];
+  return joints[i].type !== 'prismatic' && (joints[i].continuous || joints[i].upper - joints[i].lower >= 2 * Math.PI - 1e-9)
+    ? Math.atan2(Math.sin(d), Math.cos(d)) : d;
+});
+const jointDistanceOf = (joints, a, b) => Math.hypot(...wrapped(joints, a, b));
+const jointStepOf = (joints, a, b) => Math.max(...wrapped(joints, a, b).map(Math.abs));
+
+// "show K solutions": K ghosts drawn, each ghost's tip (read from the scene) on the target and at
+// /api/fk's tip of its solution, the solutions pairwise distinct in joint space (the API's 0.1 rad);
+// picking one (its row in the list, then a click on its ghost in the view) sets the arm to it.
+async function solutions(base, problems) {
+  // A closer camera than the page's own framing (the whole demo path), for the screenshot.
+  const page = await openPage(`${base}?camera=1.6,1.9,2.9,0.35,0.75,0.2`, SMALL_DESKTOP, problems);
+  await settle(page);
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const target = [0.7, -0.5, 1.1];
+  await page.selectOption('#solutions-k', '4');
+  await page.evaluate((p) => window.deepik.setTarget(p), target);
+  await settle(page);
+  const shown = await page.evaluate(() => ({
+    n: window.deepik.solutionsShown(), tips: window.deepik.solutionTips(), answer: window.deepik.solutionsAnswer,
+    rows: document.querySelectorAll('#solutions-list button.solution').length,
+  }));
+  const qs = shown.answer.solutions.map((x) => x.q);
+  check(shown.n === 4 && shown.rows === 4 && shown.answer.exact && distance(shown.answer.target, target) < 1e-12
+    && await page.isVisible('#legend-solutions'), `K = 4: four ghost arms and four rows (${shown.n}, ${shown.rows})`);
+  const eTarget = Math.max(...shown.tips.map((t) => distance(t, target)));
+  check(eTarget < 1e-8, `every ghost's tip, read from the scene, is on the target (${eTarget.toExponential(1)} m)`);
+  let eFk = 0;
+  for (let k = 0; k < qs.length; ++k) eFk = Math.max(eFk, distance((await postJson(`${base}api/fk`, { q: qs[k] })).tip, shown.tips[k]));
+  check(eFk < 1e-9, `each ghost is drawn at its solution (tip ${eFk.toExponential(1)} m from /api/fk's)`);
+  let closest = Infinity;
+  for (let i = 0; i < qs.length; ++i) for (let k = 0; k < i; ++k) closest = Math.min(closest, jointDistanceOf(arm.joints, qs[i], qs[k]));
+  check(closest >= 0.1 - 1e-12, `the solutions are pairwise distinct in joint space (closest pair ${closest.toFixed(3)} rad)`);
+
+  await page.$eval('#solutions-list', (e) => e.scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: join(screenshots, 'screenshot-solutions.png') });
+
+  // Pick from the list: the third row.
+  await page.click('#solutions-list button.solution[data-k="2"]');
+  await settle(page);
+  const picked = await page.evaluate(() => ({ q: window.deepik.q(), tip: window.deepik.tipPosition(),
+    pressed: document.querySelector('#solutions-list button.solution[data-k="2"]').getAttribute('aria-pressed') }));
+  const ePick = jointDistanceOf(arm.joints, picked.q, qs[2]);
+  check(ePick < 1e-12 && distance(picked.tip, target) < 1e-8 && picked.pressed === 'true',
+    `picking solution 3 in the list moves the arm to it (${ePick.toExponential(1)} rad; tip on the target)`);
+  // Pick by a click on a ghost in the view: one that is not where the arm is.
+  let clicked = -1;
+  for (const k of [0, 1, 3]) {
+    const at = await page.evaluate((i) => window.deepik.solutionScreenPosition(i), k);
+    if (at === null) continue;
+    await page.mouse.click(at[0], at[1]);
+    clicked = k;
+    break;
+  }
+  await settle(page);
+  const afterClick = await page.evaluate(() => window.deepik.q());
+  check(clicked >= 0 && jointDistanceOf(arm.joints, afterClick, qs[clicked]) < 1e-12,
+    `a click on solution ${clicked + 1}'s ghost moves the arm to it`);
+  check(distance(await page.evaluate(() => window.deepik.target()), target) < 1e-12, 'picking leaves the target where it was');
+
+  // The round trip of K = 4 solutions seen by the page, one target at a time.
+  const n0 = await page.evaluate(() => window.deepik.solutionTrips().length);
+  for (let i = 0; i < 10; ++i) {
+    const c = await page.evaluate((k) => { window.deepik.setTarget([0.7, -0.5 + 0.02 * k, 1.1]); return window.deepik.requestCount; }, i);
+    await page.waitForFunction((m) => window.deepik.requestCount > m && window.deepik.settled(), c, { timeout: 20_000, polling: 50 });
+  }
+  const trips = (await page.evaluate(() => window.deepik.solutionTrips())).slice(n0);
+  console.log(`bench: K = 4 solutions round trip seen by the page (refined, seed arm): median ${median(trips).toFixed(2)} ms, `
+    + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests`);
+  check(trips.length === 10 && await page.evaluate(() => window.deepik.solutionsShown()) === 4, 'each new target gets its solutions');
+
+  // The network alone has no exact solutions to offer: the ghosts go and the list says why.
+  await page.selectOption('#solver', 'network');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'network', null, { timeout: 20_000, polling: 50 });
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0
+    && /exact solver/.test(await page.$eval('#solutions-list', (e) => e.textContent)), 'with the network alone: no ghosts, and a note why');
+  await page.selectOption('#solver', 'refined');
+  await page.selectOption('#solutions-k', '0');
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0 && !(await page.isVisible('#solutions-list')),
+    'K = one: no solution ghosts');
+  await page.context().close();
+}
+
+// The demo path through tracking (POST /api/track): the rows the page played, checked here. Every
+// step between successive rows is within the bound the server reports for its row, recomputed from
+// the rows' q (a row solved afresh only at the start or at a reconfiguration); each tracked row's
+// q puts the tip (/api/fk) on the path's point computed here; the label shows "out of reach" and
+// "reconfiguration" at exactly the rows the server marked so. Then a tight step ratio forces
+// reconfigurations.
+const demoPointOf = (kind, t, r) => {
+  if (kind === 'circle') {
+    const radius = r * (0.65 + 0.5 * (0.5 + 0.5 * Math.sin(0.37 * t)));
+    return [radius * Math.cos(t), radius * Math.sin(t), 0.45 * r + 0.25 * r * Math.sin(2 * t)];
+  }
+  return [1.2 * r * Math.sin(t), 0.6 * r * Math.sin(2 * t), 0.6 * r + 0.4 * r * Math.cos(t)];
+};
+
+function checkTrackLog(log, joints, what) {
+  let jumps = 0, badFresh = 0, badLabels = 0, worst = 0;
+  for (let i = 0; i < log.length; ++i) {
+    const b = log[i];
+    if (b.status !== 'tracked' && !b.start && b.label !== b.status) badLabels += 1;
+    if (i === 0) { if (!b.start) badFresh += 1; continue; }
+    if (b.fresh) { if (b.status !== 'reconfiguration') badFresh += 1; continue; }
+    const step = jointStepOf(joints, b.q, log[i - 1].q);
+    worst = Math.max(worst, step / b.stepBound);
+    if (b.status !== 'reconfiguration' && step > b.stepBound * (1 + 1e-9) + 1e-12) jumps += 1;
+  }
+  check(log.length > 20 && jumps === 0 && badFresh === 0,
+    `${what}: ${log.length} rows, every step within its bound (largest step/bound ${worst.toFixed(3)}), fresh solves only at the start or a reconfiguration`,
+    JSON.stringify({ jumps, badFresh }));
+  check(badLabels === 0, `${what}: the label shows at each row the server marked out of reach or reconfiguration`, `${badLabels} rows without`);
+}
+
+async function tracked(base, problems) {
+  const page = await openPage(base, SMALL_DESKTOP, problems);
+  await settle(page);
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const r = Math.max(arm.reach, 0.2);
+  // The figure-eight from t = 0 to 3.9: out past the reach (its lobe near t = pi/2), back in,
+  // through the seed arm's inner hollow near the base (t = 3.0 to 3.3) and in again.
+  await page.selectOption('#demo', 'eight');
+  await page.waitForFunction(() => window.deepik.trackLog().filter((row) => row.run === window.deepik.trackLog().at(-1).run).at(-1)?.t >= 3.9,
+    null, { timeout: 60_000, polling: 100 });
+  await page.selectOption('#demo', 'off');
+  const all = await page.evaluate(() => window.deepik.trackLog());
+  const log = all.filter((row) => row.run === all[all.length - 1].run);
+  checkTrackLog(log, arm.joints, 'figure-eight, tracked');
+  // Every third row marked out of reach: the analytic solver (the seed arm's closed form) agrees.
+  const outOfReach = log.filter((row) => row.status === 'out of reach');
+  let disagree = 0;
+  for (const row of outOfReach.filter((x, i) => i % 3 === 0)) {
+    if ((await solve(base, demoPointOf('eight', row.t, r), 'analytic')).status !== 'out of reach') disagree += 1;
+  }
+  check(outOfReach.length > 0 && disagree === 0 && log.some((row) => row.status === 'tracked'),
+    `the rows marked out of reach are out of reach by the closed form too (${outOfReach.length} rows of ${log.length})`,
+    `${disagree} disagree`);
+  let eTracked = 0, n = 0;
+  for (const row of log.filter((x, i) => x.status === 'tracked' && i % 4 === 0)) {
+    eTracked = Math.max(eTracked, distance((await postJson(`${base}api/fk`, { q: row.q })).tip, demoPointOf('eight', row.t, r)));
+    n += 1;
+  }
+  check(n > 5 && eTracked < 1e-6, `tracked rows put the tip on the path (${n} rows, ${eTracked.toExponential(1)} m by /api/fk)`);
+  const stopped = await settle(page);
+  const last = log[log.length - 1];
+  check(jointStepOf(arm.joints, await page.evaluate(() => window.deepik.q()), last.q) < 1e-12
+    && distance(stopped.target, demoPointOf('eight', last.t, r)) < 1e-9,
+  'stopping the demo leaves the arm and the target at the last row played');
+
+  // A tight bound (step ratio 0.8 instead of 20): the arm cannot follow the circle continuously
+  // everywhere; the page shows each reconfiguration where the server reports one.
+  await page.evaluate(() => window.deepik.setTrackStepRatio(0.8));
+  await page.selectOption('#demo', 'circle');
+  await page.waitForFunction(() => {
+    const l = window.deepik.trackLog();
+    const run = l.filter((row) => row.run === l.at(-1).run);
+    return run.filter((row) => row.status === 'reconfiguration').length >= 2 && run.length > 40;
+  }, null, { timeout: 60_000, polling: 100 });
+  const marks = await page.evaluate(() => window.deepik.trackMarks());
+  const shownLabel = await page.$eval('#track-label', (e) => e.dataset.kind || '');
+  await page.selectOption('#demo', 'off');
+  const all2 = await page.evaluate(() => window.deepik.trackLog());
+  const log2 = all2.filter((row) => row.run === all2[all2.length - 1].run);
+  checkTrackLog(log2, arm.joints, 'circle, step ratio 0.8');
+  const reconfigurations = log2.filter((row) => row.status === 'reconfiguration').length;
+  check(reconfigurations >= 2 && marks >= reconfigurations && shownLabel !== '',
+    `a tight bound: ${reconfigurations} reconfigurations, labelled and marked on the path (${marks} marks)`);
   await page.context().close();
 }
 
@@ -636,6 +811,8 @@ async function run() {
   if (only.includes('desktop')) { await desktop(base, problems); lap('desktop and FK mode'); }
   if (only.includes('address')) { await addressState(base, problems); lap('address'); }
   if (only.includes('phone')) { await phone(base, problems); lap('phone'); }
+  if (only.includes('solutions')) { await solutions(base, problems); lap('K solutions'); }
+  if (only.includes('track')) { await tracked(base, problems); lap('tracked demo'); }
   // Arms without a model: a URDF drawn from its shapes beside a folder of models; Panda's poses.
   if (only.includes('urdf')) {
     const urdfBase = await startServer(['--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base',
@@ -649,7 +826,7 @@ async function run() {
     await pandaPose(pandaBase, problems);
     lap('panda pose targets');
   }
-  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
+  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-solutions', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
   check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
 }
 

@@ -33,3 +33,15 @@ export const solve = (target, solver) => request('/api/solve', withModel({ targe
 
 // A sample of reachable tip positions, for the workspace cloud.
 export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}&${query()}`);
+
+// Up to k distinct exact solutions of one target, closest to q_start first: { solutions: [answer,
+// ...], exact, starts, micros, solver } (exact false: the one entry is the solver's unconverged answer).
+export const solveMany = (target, solver, k, qStart) => {
+  const t = Array.isArray(target) ? { p: target } : { ...target };
+  t.q_start = qStart;
+  return request('/api/solve', withModel({ target: t, solver, solutions: k }));
+};
+
+// A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
+// { points: [{ q, reached, error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
+export const trackPath = (body) => request('/api/track', withModel(body));

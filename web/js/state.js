@@ -18,5 +18,10 @@ export const state = {
   roundTrips: [],           // solve round trips seen by the page (ms), the latest 1000
   mode: 'ik',               // 'ik': drag a target; 'fk': joint sliders (fk-mode.js)
   dragging: false,          // the target is being dragged (controls.js)
-  demo: 'off', demoT: 0,    // the demo path playing and its parameter (demo.js)
+  demo: 'off', demoT: 0,    // the demo path playing and its parameter (demo.js, track.js)
+  trackTrips: [],           // round trips of the tracked demo's requests (ms), the latest 1000
+  trackLog: [],             // the rows the tracked demo played, in order (the browser test reads it)
+  trackStepRatio: null,     // the track's step_ratio (null: the server's default, 20)
+  // "show K solutions" (solutions.js): K (0: off), the latest answer and its solutions.
+  solutionsK: 0, solutionsAnswer: null, solutions: [], solutionTrips: [],
 };
