@@ -82,6 +82,7 @@ function bindPanel(arm) {
     onGhost: (on) => setShowNetwork(on),
     onSolutionsK: (k) => setSolutionsK(k, targetForApi(), state.q),
     onPickSolution: (k) => pickSolution(k),
+    onAvoidLimits: (on) => { state.avoidLimits = on; requestSolve(); },
   });
 }
 

@@ -28,8 +28,9 @@ export const fetchModel = () => request(`/api/model?${query()}`);
 export const fetchModels = () => request('/api/models');
 
 // One IK solve: { q, reached, reached_quat, error, angle_error, status, solver, micros }. `target`
-// is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }.
-export const solve = (target, solver) => request('/api/solve', withModel({ target, solver }));
+// is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }; `objectives` adds the API's posture fields
+// ({ avoid_limits: 1 }).
+export const solve = (target, solver, objectives = {}) => request('/api/solve', withModel({ target, solver, ...objectives }));
 
 // A sample of reachable tip positions, for the workspace cloud.
 export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}&${query()}`);

@@ -232,8 +232,9 @@ export function showSolutionsChoice(k) {
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
 export function bindControls({
   onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
-  onPositionOnly, onGizmoMode, onGhost, onSolutionsK, onPickSolution,
+  onPositionOnly, onGizmoMode, onGhost, onSolutionsK, onPickSolution, onAvoidLimits,
 }) {
+  $('avoid-limits').addEventListener('change', (e) => onAvoidLimits(e.target.checked));
   $('solutions-k').addEventListener('change', (e) => { onSolutionsK(Number(e.target.value)); e.target.blur(); });
   $('solutions-list').addEventListener('click', (e) => {
     const button = e.target.closest('button.solution');

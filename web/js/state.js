@@ -7,8 +7,8 @@ export const state = {
   unit: 1,  // the arm's size scale (m): sizes of markers, key steps and demo paths follow it
   // The drawn joint values and the animation towards the latest answer (solve.js).
   q: [], qFrom: [], qTo: [], animStart: 0, animDuration: 450, animating: false,
-  // What is asked (target, in deepik's base frame) and how (solver name).
-  target: new THREE.Vector3(), solver: 'refined',
+  // What is asked (target, in deepik's base frame) and how (solver name, limit avoidance).
+  target: new THREE.Vector3(), solver: 'refined', avoidLimits: false,
   targetQuat: null,         // the target's orientation [w, x, y, z] (base frame); null: a point (pose.js)
   gizmoMode: 'translate',   // the pose gizmo moves ('translate') or turns ('rotate') the target
   showNetwork: true,        // the network's raw answer as a ghost arm (a model is loaded)
