@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -1247,9 +1248,11 @@ struct WebServer::Impl {
   static double NumberField(const Json& body, const char* key, double fallback, double lo, double hi) {
     if (!body.contains(key)) return fallback;
     const Json& x = body[key];
-    const std::string range = Json(lo).dump() + ".." + Json(hi).dump();
+    char range[64];
+    std::snprintf(range, sizeof range, "%g..%g", lo, hi);
     if (!x.is_number() || !(x.get<double>() >= lo && x.get<double>() <= hi))
-      throw ApiError{400, std::string(key) + ": expected a number in " + range + ", got " + JsonText(x)};
+      throw ApiError{
+          400, std::string(key) + ": expected a number in " + std::string(range) + ", got " + JsonText(x)};
     return x.get<double>();
   }
 

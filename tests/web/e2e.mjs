@@ -557,6 +557,10 @@ async function tracked(base, problems) {
     n += 1;
   }
   check(n > 5 && eTracked < 1e-6, `tracked rows put the tip on the path (${n} rows, ${eTracked.toExponential(1)} m by /api/fk)`);
+  // The ring marks a true closest point only: a tracked row's point is the closest reached
+  // without a jump, so the tracked demo draws the miss line and the label, never the ring.
+  check(await page.evaluate(() => !window.deepik.closestShown() && window.deepik.missShown()),
+    'a tracked row out of reach: the miss line, no closest-point ring');
   const stopped = await settle(page);
   const last = log[log.length - 1];
   check(jointStepOf(arm.joints, await page.evaluate(() => window.deepik.q()), last.q) < 1e-12

@@ -64,11 +64,13 @@ export function requestSolve() {
 }
 
 // The panel's status, and in the view the miss when the answer is off by more than 0.1 mm: a
-// dashed line to the target, and the closest-point ring only for an "out of reach" answer.
-export function showAnswer(answer, roundTripMs) {
+// dashed line to the target, and the closest-point ring only for an "out of reach" answer of a
+// solve (`ring` false: a tracked row, whose point is the closest reached without a jump, not
+// necessarily the closest of all).
+export function showAnswer(answer, roundTripMs, ring = true) {
   showSolve(answer, roundTripMs);
   const miss = answer.status !== 'converged' && answer.error > 1e-4;
-  const closest = answer.status === 'out of reach';
+  const closest = ring && answer.status === 'out of reach';
   showMiss(miss, closest, answer.reached, state.target);
   showClosestLegend(miss && closest);
   requestRender();

@@ -171,7 +171,7 @@ function enterRow(row) {
   run.played += 1;
   state.lastSolve = row.answer;
   moveTarget(positionOf(row.target));
-  showAnswer(row.answer, row.msPerRow);
+  showAnswer(row.answer, row.msPerRow, false);
   const event = row.start || row.status === 'tracked' ? null : row.status;
   const now = performance.now();
   if (event !== null) {
