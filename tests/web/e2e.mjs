@@ -488,6 +488,12 @@ async function solutions(base, problems) {
     + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests; server time median ${median(serverMs).toFixed(2)} ms`);
   check(trips.length === 10 && await page.evaluate(() => window.deepik.solutionsShown()) === 4, 'each new target gets its solutions');
 
+  // Out of reach there is no exact solution: no ghosts, and the list says why.
+  await page.evaluate(() => window.deepik.setTarget([3, 0, 1]));
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0
+    && /out of reach/.test(await page.$eval('#solutions-list', (e) => e.textContent)), 'out of reach: no solution ghosts, and a note why');
+
   // The network alone has no exact solutions to offer: the ghosts go and the list says why.
   await page.selectOption('#solver', 'network');
   await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'network', null, { timeout: 20_000, polling: 50 });

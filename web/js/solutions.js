@@ -35,7 +35,10 @@ export function requestSolutions(target, qStart) {
       state.solutionsAnswer = answer;
       state.solutions = answer.exact ? answer.solutions : [];
       drawSolutionGhosts(state.solutions.map((s) => state.kin.frames(s.q)));
-      showSolutionList(state.solutions, state.qTo, state.arm.joints, answer.exact ? '' : 'no exact solution: the target is out of reach');
+      // Without exact solutions the one entry is the solver's own answer: say what it was.
+      const why = answer.solutions[0].status === 'out of reach'
+        ? 'no exact solution: the target is out of reach' : `no exact solution found (${answer.solutions[0].status})`;
+      showSolutionList(state.solutions, state.qTo, state.arm.joints, answer.exact ? '' : why);
       requestRender();
     })
     .catch((err) => { hideSolutions(); showSolutionList([], [], [], err.message); })
