@@ -665,15 +665,51 @@ async function urdfArm(base, problems) {
     `URDF arm without a model: the tip follows the dragged target (${e.toExponential(1)} m)`, JSON.stringify(s.last));
   await page.screenshot({ path: join(screenshots, 'screenshot-urdf.png') });
 
-  // The choice opens a model: its arm, its solvers.
-  await Promise.all([page.waitForURL(/model=seed-default/), page.selectOption('#model-select', 'seed-default')]);
-  await page.waitForFunction(() => window.deepik && window.deepik.ready, null, { timeout: 20_000 });
+  // The choice opens a model in place (no reload: a mark left on the window stays): its arm, its
+  // solvers, its joint rows, the arm drawn where /api/fk puts it (capsules for its two 1 m links, no
+  // URDF shapes left, no gizmo for 4 joints), the address naming it; the target dragged again is
+  // followed by the new arm.
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.selectOption('#model-select', 'seed-default');
+  await page.waitForFunction(() => document.getElementById('model-name').textContent === 'seed-default.safetensors'
+    && window.deepik.settled() && /model=seed-default/.test(location.search), null, { timeout: 20_000, polling: 50 });
   const chosen = await settle(page);
   const after = await page.evaluate(() => ({
-    dof: window.deepik.q().length, solver: window.deepik.solver(), name: document.getElementById('model-name').textContent,
+    kept: window.notReloaded === true, dof: window.deepik.q().length, solver: window.deepik.solver(),
+    rows: document.querySelectorAll('#joints .joint').length, capsules: window.deepik.capsulesShown(),
+    shapes: window.deepik.visualPoses().length, gizmo: window.deepik.gizmoShown(), q: window.deepik.q(),
   }));
-  check(after.dof === 4 && after.solver === 'refined' && after.name === 'seed-default.safetensors'
-    && chosen.last.status === 'converged', 'choosing a model opens its arm and its solvers', JSON.stringify(after));
+  const seedTip = (await fetch(`${base}api/fk`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ q: after.q, model: 'seed-default' }),
+  }).then((r) => r.json())).tip;
+  check(after.kept && after.dof === 4 && after.solver === 'refined' && after.rows === 4 && after.shapes === 0
+    && after.capsules === 2 && !after.gizmo && chosen.last.status === 'converged' && distance(chosen.tip, seedTip) < 1e-9
+    && distance(chosen.tip, chosen.target) < 1e-6,
+  'choosing a model opens its arm and its solvers in place, without a reload', JSON.stringify(after));
+  const moved = await dragMarker(page);
+  const followed = await settle(page);
+  check(distance(moved, followed.target) > 0.05 && followed.last.status === 'converged' && distance(followed.tip, followed.target) < 1e-6,
+    'and the new arm follows a dragged target');
+  // Back to the URDF arm while the demo plays and the workspace is shown: the demo stops, a
+  // workspace cloud is fetched again (the old one went with the old arm), the gizmo is back, and
+  // the arm reaches its default pose target.
+  await page.click('label:has(#workspace-toggle)');
+  await page.waitForFunction(() => window.deepik.workspacePoints() > 0, null, { timeout: 20_000 });
+  await page.selectOption('#demo', 'circle');
+  await page.waitForFunction(() => window.deepik.trackLog().length > 3, null, { timeout: 20_000, polling: 50 });
+  await page.selectOption('#model-select', 'box_arm');
+  await page.waitForFunction(() => document.getElementById('model-name').textContent === 'none' && window.deepik.settled()
+    && window.deepik.workspacePoints() > 0, null, { timeout: 20_000, polling: 50 });
+  const back = await settle(page);
+  const armBack = await page.evaluate(() => ({
+    dof: window.deepik.q().length, gizmo: window.deepik.gizmoShown(), demo: document.getElementById('demo').value,
+    shapes: window.deepik.visualPoses().length, quat: window.deepik.targetQuat(), tipQuat: window.deepik.tipQuat(),
+  }));
+  const eBack = Math.max(distance(back.tip, back.target), qangle(armBack.tipQuat, armBack.quat));
+  check(armBack.dof === 6 && armBack.gizmo && armBack.demo === 'off' && armBack.shapes === 10 && back.last.solver === 'lm'
+    && back.last.status === 'converged' && eBack < 1e-6,
+  `switching back during the demo: the URDF arm again, the demo off, its pose target reached (${eBack.toExponential(1)})`,
+  JSON.stringify(armBack));
   await page.context().close();
 }
 

@@ -7,12 +7,16 @@ export function useModel(name) { modelName = name; }
 const query = () => (modelName === null ? '' : `model=${encodeURIComponent(modelName)}`);
 const withModel = (body) => (modelName === null ? body : { ...body, model: modelName });
 
+// An answer about an arm the page no longer shows (another was chosen meanwhile) never arrives:
+// the promise stays pending, so no caller draws it (the page resets its requests in flight).
 async function request(path, body) {
   const init = body === undefined ? {} : {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   };
+  const asked = modelName;
   const response = await fetch(path, init);
   const answer = await response.json();
+  if (modelName !== asked) return new Promise(() => {});
   if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
   return answer;
 }

@@ -3,7 +3,7 @@
 // A URDF arm's links are drawn from its visual boxes, cylinders and spheres (/api/arm's
 // "visuals"), each moving with its chain frame; a link without them is a capsule.
 import * as THREE from 'three';
-import { root, addGround } from './scene.js';
+import { root, addGround, clearRoot } from './scene.js';
 
 const materials = {
   link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
@@ -22,7 +22,6 @@ export const parts = {
   targetAxes: null,    // the pose target's axes (pose.js)
   ghost: null,         // the network's raw answer: { group, links, tip } (translucent capsules)
   solutions: [],       // ghosts of several solutions of one target (SOLUTION_COLORS, in order)
-  trackMarks: null,    // where the tracked demo reported a reconfiguration or out of reach (track.js)
 };
 
 function addMesh(geometry, material, name) {
@@ -208,8 +207,13 @@ export function solutionGhostHit(raycaster) {
   return hit ? parts.solutions.findIndex((g) => g.group === hit.object.parent) : -1;
 }
 
-// Builds everything once, sized to the arm (`unit` = its reach).
+// Builds everything once, sized to the arm (`unit` = its reach); another arm's parts go first.
 export function buildArm(arm, unit) {
+  clearRoot();
+  Object.assign(parts, {
+    links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
+    jointAxis: null, frames: [], axes: [], visuals: new Map(), targetAxes: null, ghost: null, solutions: [],
+  });
   const r = 0.035 * unit;
   parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
   const visuals = arm.visuals || [];

@@ -29,9 +29,10 @@ function fmtJoint(j, v, digits) {
 function addJointBar(parent, j, i) {
   const div = document.createElement('div');
   div.className = 'joint';
+  div.dataset.i = String(i);
   div.innerHTML = `<div class="head"><span class="name">${j.name}</span><span class="value" id="jv${i}">–</span></div>
       <div class="track"><div class="fill" id="jf${i}"></div><div class="zero" id="jz${i}"></div><div class="knob" id="jk${i}"></div></div>
-      <input type="range" class="slider" id="js${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
+      <input type="range" class="slider" id="js${i}" data-i="${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
       <div class="range"><span>${fmtJoint(j, j.lower, 0)}</span><span>${fmtJoint(j, j.upper, 0)}</span></div>`;
   parent.appendChild(div);
   $(`jz${i}`).style.left = `${clamp01(barFraction(j, 0)) * 100}%`;
@@ -69,6 +70,8 @@ export function buildModelChoice(models, selected, onChoose) {
 export function buildPanel(arm, model) {
   $('subtitle').textContent = `${arm.name} arm · ${arm.dof} joints · reach ${arm.reach.toFixed(2)} m`;
   const jointsDiv = $('joints');
+  jointsDiv.innerHTML = '';  // another arm's rows
+  $('solver').innerHTML = '';
   arm.joints.forEach((j, i) => addJointBar(jointsDiv, j, i));
   const solver = fillSolverChoice(model.solvers, model.default_solver);
   buildModelCard(model);
@@ -245,14 +248,17 @@ export function bindControls({
     $(`gizmo-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onGizmoMode(mode); });
   }
   $('ghost-toggle').addEventListener('change', (e) => onGhost(e.target.checked));
-  document.querySelectorAll('#joints .joint').forEach((row, i) => {
-    row.addEventListener('pointerenter', () => onJointHover(i));
-    row.addEventListener('pointerleave', () => onJointHover(null));
+  // The joint rows are rebuilt for another arm: their events are taken where they bubble to.
+  const joints = $('joints');
+  joints.addEventListener('pointerover', (e) => {
+    const row = e.target.closest('.joint');
+    onJointHover(row ? Number(row.dataset.i) : null);
+  });
+  joints.addEventListener('pointerleave', () => onJointHover(null));
+  joints.addEventListener('input', (e) => {
+    if (e.target.matches('input.slider')) onJoint(Number(e.target.dataset.i), Number(e.target.value));
   });
   for (const mode of ['ik', 'fk']) $(`mode-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onMode(mode); });
-  document.querySelectorAll('#joints input.slider').forEach((slider, i) => {
-    slider.addEventListener('input', () => onJoint(i, Number(slider.value)));
-  });
   $('share').addEventListener('click', onShare);
   $('sheet-handle').addEventListener('click', onSheet);
   $('solver').addEventListener('change', (e) => { onSolver(e.target.value); e.target.blur(); });

@@ -48,6 +48,14 @@ export function requestSolutions(target, qStart) {
     });
 }
 
+// Another arm: no request in flight (api.js drops the old arm's answers), no solutions.
+export function forgetSolutions() {
+  inFlight = false;
+  waiting = null;
+  state.solutions = [];
+  state.solutionsAnswer = null;
+}
+
 // True while solutions are asked for or wait to be.
 export const solutionsBusy = () => inFlight || waiting !== null;
 

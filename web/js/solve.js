@@ -104,6 +104,17 @@ function requestGhost(target) {
     });
 }
 
+// Another arm: requests in flight for the old one never answer (api.js), so none is in flight.
+export function forgetRequests() {
+  state.inFlight = false;
+  state.pending = false;
+  state.lastSolve = null;
+  state.ghost = null;
+  state.animating = false;
+  ghostInFlight = false;
+  ghostWaiting = null;
+}
+
 // True while a ghost answer is asked for or waits to be.
 export const ghostBusy = () => ghostInFlight || ghostWaiting !== null;
 

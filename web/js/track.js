@@ -88,6 +88,16 @@ function startRun() {
   clearMarks();
 }
 
+// Another arm: the demo stops and its marks went with the old arm's group.
+export function forgetTrack() {
+  stopDemo();
+  run.generation += 1;
+  run.inFlight = false;
+  marks = null;
+  state.trackLog = [];
+  showTrackLegend(false);
+}
+
 // Stops the demo (the page's controls that set the target, FK mode, the choice "off"): the arm
 // and the target stay at the last row played, at once.
 export function stopDemo() {
