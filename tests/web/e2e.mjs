@@ -5,14 +5,17 @@
 // the labels (error units, the closest-point ring), rendering on demand (no frames while idle),
 // FK mode (joint sliders; the drawn tip and tool frame against /api/fk), the view state in the
 // address (loaded and read back), and a phone (390x844, touch: the view's size, a touch drag of
-// the target, pinch zoom, the bottom sheet). It measures the frame rate during the demo and the
-// solve round trip seen by the page (printed as "bench:" lines) and saves screenshots of the
-// desktop and phone layouts into --screenshots DIR. Then two more servers without a model: a
+// the target, pinch zoom, the bottom sheet); K solutions as ghost arms (on the target, distinct,
+// picked from the list or by a click on a ghost); the tracked demo (POST /api/track: every step
+// within its bound, the labels where the server marks out of reach or a reconfiguration). It
+// measures the frame rate during the tracked demo, the solve round trip and that of K solutions
+// seen by the page (printed as "bench:" lines) and saves screenshots of the desktop and phone
+// layouts and of four solutions into --screenshots DIR. Then two more servers without a model: a
 // URDF arm drawn from its boxes, cylinders and spheres beside a folder of models (lm; the tip
-// follows a dragged target; the page's choice opens a model), and Panda with pose targets (reached
-// in position and angle as read from the scene; the TransformControls gizmo by mouse; the closest
-// pose for an unreachable one). The servers are killed at the end whatever happens; the whole test
-// is bounded.
+// follows a dragged target; the page's choice opens a model in place and back), and Panda with
+// pose targets (reached in position and angle as read from the scene; "avoid joint limits"; the
+// TransformControls gizmo by mouse; the closest pose for an unreachable one). The servers are
+// killed at the end whatever happens; the whole test is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
 //        --screenshots build/tests [--web-root web] [--only desktop,address,phone,solutions,track,urdf,panda]
