@@ -13,15 +13,19 @@ import {
 import { buildArm } from './js/arm.js';
 import {
   buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice, buildModelChoice,
-  showPoseChoice,
+  showPoseChoice, showSolutionsChoice, showGhostLegend, showClosestLegend,
 } from './js/panel.js';
-import { setTarget, requestSolve, showPose, stepAnimation, setShowNetwork } from './js/solve.js';
+import {
+  setTarget, requestSolve, showPose, stepAnimation, setShowNetwork, targetForApi, hideGhost, forgetRequests,
+} from './js/solve.js';
 import {
   installPoseControls, posesPossible, setGizmoMode, setTargetOrientation, DEFAULT_QUAT,
 } from './js/pose.js';
 import { installTargetControls, hoverJoint } from './js/controls.js';
-import { toggleWorkspace } from './js/workspace.js';
-import { initialTarget, outOfReachTarget, stepDemo, framedPoints } from './js/demo.js';
+import { toggleWorkspace, forgetWorkspace } from './js/workspace.js';
+import { initialTarget, outOfReachTarget, framedPoints } from './js/demo.js';
+import { stepDemo, stopDemo, forgetTrack } from './js/track.js';
+import { setSolutionsK, pickSolution, hideSolutions, forgetSolutions } from './js/solutions.js';
 import { setMode, setJoint, setJoints } from './js/fk-mode.js';
 import { parseViewState, makeAddressKeeper, requestedModel } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
@@ -32,7 +36,7 @@ let addressKept = false;  // from the moment the address's view is applied
 const keepAddress = makeAddressKeeper(() => ({
   model: state.modelName, mode: state.mode, solver: state.solver, target: state.target.toArray(),
   quat: state.arm && posesPossible(state.arm) ? state.targetQuat : undefined, camera: cameraState(),
-  q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'),
+  q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'), solutions: state.solutionsK,
 }));
 
 let lastFrame = performance.now();
@@ -50,18 +54,24 @@ function frame(now) {
 
 // A button that sets the target stops the demo path first, or the demo would move it away at once.
 function stopDemoAndSetTarget(p) {
-  state.demo = 'off';
-  showDemoChoice('off');
+  stopDemo();
   setTarget(p);
 }
 
-function bindPanel(arm) {
+function bindPanel() {
   bindControls({
     onSolver: (name) => { state.solver = name; requestSolve(); },
     onWorkspace: (on) => toggleWorkspace(on).then(requestRender),
-    onDemo: (kind) => { state.demo = kind; lastFrame = performance.now(); requestRender(); },
-    onReset: () => stopDemoAndSetTarget(initialTarget(arm)),
-    onStretch: () => stopDemoAndSetTarget(outOfReachTarget(arm)),
+    onDemo: (kind) => {
+      state.demo = kind;
+      lastFrame = performance.now();
+      // The tracked demo moves the arm itself: no ghosts of other answers meanwhile. Stopped, the
+      // arm stays at the last row played (at once, not at the next frame).
+      if (kind !== 'off') { hideGhost(); hideSolutions(); } else stopDemo();
+      requestRender();
+    },
+    onReset: () => stopDemoAndSetTarget(initialTarget(state.arm)),
+    onStretch: () => stopDemoAndSetTarget(outOfReachTarget(state.arm)),
     onMode: (mode) => setMode(mode),
     onJoint: (i, v) => setJoint(i, v),
     onJointHover: (i) => hoverJoint(i),
@@ -70,6 +80,9 @@ function bindPanel(arm) {
     onPositionOnly: (on) => setPositionOnly(on),
     onGizmoMode: (mode) => { setGizmoMode(mode); showPoseChoice(state.targetQuat === null, state.gizmoMode); },
     onGhost: (on) => setShowNetwork(on),
+    onSolutionsK: (k) => setSolutionsK(k, targetForApi(), state.q),
+    onPickSolution: (k) => pickSolution(k),
+    onAvoidLimits: (on) => { state.avoidLimits = on; requestSolve(); },
   });
 }
 
@@ -98,12 +111,13 @@ function share() {
   }
 }
 
-// The view the address asks for, over the defaults.
-function applyAddress(arm, model) {
-  const view = parseViewState(openedWith, { dof: arm.dof, joints: arm.joints, solvers: model.solvers });
+// The view the address (`search`) asks for, over the defaults.
+function applyAddress(arm, model, search) {
+  const view = parseViewState(search, { dof: arm.dof, joints: arm.joints, solvers: model.solvers });
   if (view.ignored.length) console.warn(`deepik: ignored in the address: ${view.ignored.join(', ')}`);
   document.body.classList.toggle('embed', view.embed);
   if (view.solver) { state.solver = view.solver; showSolverChoice(view.solver); }
+  if (view.solutions) { state.solutionsK = view.solutions; showSolutionsChoice(view.solutions); }
   if (view.camera) setCameraState(view.camera);
   // Arms with 6 or more joints start with a pose target (the tool pointing down), unless the
   // address says otherwise; the others with a point.
@@ -126,13 +140,22 @@ async function main() {
   installTargetControls();
   new ResizeObserver(resize).observe(document.getElementById('view'));
   // Which of the server's arms and models: the address's, else the server's default. A choice on
-  // the page opens that one afresh (its own arm, solvers and view).
+  // the page opens that one in place (its own arm, solvers and view; switchModel).
   const { models, default: fallback } = await fetchModels();
   const names = models.map((m) => m.name);
   const chosen = requestedModel(openedWith, names) || fallback;
   state.modelName = names.length > 1 ? chosen : null;
   useModel(state.modelName);
-  buildModelChoice(models, chosen, (name) => { window.location.search = `?model=${encodeURIComponent(name)}`; });
+  buildModelChoice(models, chosen, switchModel);
+  bindPanel();
+  await openModel(openedWith);
+  addressKept = true;
+  installTestHook();
+}
+
+// Builds the page for the arm and model the API calls use now (api.js's useModel), in the view
+// the address `search` asks for.
+async function openModel(search) {
   const [arm, model] = await Promise.all([fetchArm(), fetchModel()]);
   state.arm = arm;
   state.model = model;
@@ -142,20 +165,35 @@ async function main() {
   state.solver = buildPanel(arm, model);
   state.q = arm.home.slice();
   showPose(state.q);
-  bindPanel(arm);
   document.body.classList.toggle('poses', posesPossible(arm));
   document.body.classList.toggle('has-model', model.path !== null);
   installPoseControls(arm, state.unit, (p, quat) => {
-    state.demo = 'off';
-    showDemoChoice('off');
+    stopDemo();
     setTarget(p, quat);
   });
   frameCamera(framedPoints(arm));
   resize();
-  applyAddress(arm, model);
-  addressKept = true;
+  applyAddress(arm, model, search);
   requestRender();
-  installTestHook();
+}
+
+// The page's choice of arm and model: the page is rebuilt for it in place (no reload), in IK mode
+// with its defaults; answers still coming for the old arm are dropped (api.js).
+async function switchModel(name) {
+  hoverJoint(null);
+  forgetTrack();
+  state.modelName = name;
+  useModel(name);
+  forgetRequests();
+  forgetSolutions();
+  forgetWorkspace();
+  hideSolutions();
+  showGhostLegend(false);
+  showClosestLegend(false);
+  state.mode = 'ik';
+  await openModel('');
+  if (document.getElementById('workspace-toggle').checked) await toggleWorkspace(true);
+  requestRender();
 }
 
 main().catch((err) => {

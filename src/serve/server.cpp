@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -31,7 +32,9 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/many_solutions.hpp"
+#include "deepik/solve/posture.hpp"
 #include "deepik/solve/solvers.hpp"
+#include "deepik/solve/track.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
 #include <httplib.h>
@@ -871,9 +874,7 @@ struct WebServer::Impl {
   void BuildSolvers(ServedArm& arm) const {
     for (const std::string& name : SolverNames()) {
       try {
-        SolverSettings settings;
-        settings.pose.timeout_s = options.solve_timeout_seconds;
-        arm.solvers[name] = MakeSolver(name, arm.chain, arm.model ? &*arm.model : nullptr, settings);
+        arm.solvers[name] = MakeSolver(name, arm.chain, arm.model ? &*arm.model : nullptr, Settings());
         arm.solver_names.push_back(name);
       } catch (const InputError&) {
         // Not applicable: the closed form exists for the seed arm only; network and refined need a
@@ -1066,6 +1067,7 @@ struct WebServer::Impl {
     http.Get("/api/workspace", Callback(&Impl::HandleWorkspace));
     http.Post("/api/solve", Callback(&Impl::HandleSolve));
     http.Post("/api/fk", Callback(&Impl::HandleFk));
+    http.Post("/api/track", Callback(&Impl::HandleTrack));
     // Last: httplib takes the first route that matches, so these get only what the ones above do not.
     http.Get("/api/.*", HandleUnknownEndpoint);
     http.Post("/api/.*", HandleUnknownEndpoint);
@@ -1129,6 +1131,10 @@ struct WebServer::Impl {
     Guarded(res, [&] { return Fk(ParseBody(req)); });
   }
 
+  void HandleTrack(const httplib::Request& req, httplib::Response& res) const {
+    Guarded(res, [&] { return Track(ParseBody(req)); });
+  }
+
   // The API's answers, from parsed requests; a request they refuse throws ApiError.
 
   const Solver& SolverFor(const Json& body) const {
@@ -1152,16 +1158,22 @@ struct WebServer::Impl {
   // position_error (also as "error", the name of position-only clients), angle_error (null for a
   // position-only target) and status.
   static Json Answer(const SolveResult& result, double micros, const std::string& solver) {
+    Json answer = ResultFields(result);
+    answer["status"] = ToString(result.status);
+    answer["micros"] = micros;
+    answer["solver"] = solver;
+    return answer;
+  }
+
+  // q, the reached pose and the errors of a result (Answer() without status, time and solver).
+  static Json ResultFields(const SolveResult& result) {
     const Eigen::Quaterniond& Q = result.Q_reached;
     return Json{{"q", std::vector<double>(result.q.data(), result.q.data() + result.q.size())},
                 {"reached", Vec3(result.p_reached)},
                 {"reached_quat", Json::array({Q.w(), Q.x(), Q.y(), Q.z()})},
                 {"error", result.error},
                 {"position_error", result.error},
-                {"angle_error", std::isnan(result.angle_error) ? Json(nullptr) : Json(result.angle_error)},
-                {"status", ToString(result.status)},
-                {"micros", micros},
-                {"solver", solver}};
+                {"angle_error", std::isnan(result.angle_error) ? Json(nullptr) : Json(result.angle_error)}};
   }
 
   // A target: [x, y, z] (a position), or {"p": [x, y, z], "quat": [w, x, y, z], "bounds":
@@ -1205,16 +1217,81 @@ struct WebServer::Impl {
   }
 
   Json Solve(const Json& body) const {
-    CheckKeys(body, {"target", "targets", "solver", "solutions", "model"});
+    CheckKeys(body, {"target", "targets", "solver", "solutions", "model", "avoid_limits", "posture",
+                     "posture_weight", "start_weight"});
     const bool single = body.contains("target"), batch = body.contains("targets");
     if (single == batch)
       throw ApiError{400,
                      "expected exactly one of 'target' ([x,y,z] or {\"p\": [x,y,z], \"quat\": [w,x,y,z]}) or "
                      "'targets' (a list of them)"};
     const Solver& solver = SolverFor(body);
-    const int solutions = ParseSolutions(body, solver);
-    return single ? SolveOne(solver, body["target"], solutions)
-                  : SolveBatch(solver, body["targets"], solutions);
+    const Request request{ParseSolutions(body, solver), ParsePosture(body, solver)};
+    if (single) {
+      const Json& value = body["target"];
+      const IkTarget target = ParseTarget(value, "target");
+      CheckTargetForSolver(target, solver);
+      const std::optional<Eigen::VectorXd> q_start = ParseStart(value, "target", solver.chain());
+      CheckStartForPosture(request.posture, q_start, "target");
+      return SolveTarget(solver, target, request, q_start);
+    }
+    return SolveBatch(solver, body["targets"], request);
+  }
+
+  // How each target of a solve request is answered: "solutions" (0: one answer) and the posture
+  // objective (inactive: none).
+  struct Request {
+    int solutions = 0;
+    PostureOptions posture;
+  };
+
+  // body[key]: a finite number in lo..hi; `fallback` when absent.
+  static double NumberField(const Json& body, const char* key, double fallback, double lo, double hi) {
+    if (!body.contains(key)) return fallback;
+    const Json& x = body[key];
+    char range[64];
+    std::snprintf(range, sizeof range, "%g..%g", lo, hi);
+    if (!x.is_number() || !(x.get<double>() >= lo && x.get<double>() <= hi))
+      throw ApiError{
+          400, std::string(key) + ": expected a number in " + std::string(range) + ", got " + JsonText(x)};
+    return x.get<double>();
+  }
+
+  // The posture objective of `solve --avoid-limits W --posture q --posture-weight W --start-weight
+  // W`: "avoid_limits", "posture" (one value per joint), "posture_weight", "start_weight" (weights
+  // 0..1e6; start_weight needs a q_start in every target).
+  static constexpr double kMaxWeight = 1e6;
+  static PostureOptions ParsePosture(const Json& body, const Solver& solver) {
+    const Chain& chain = solver.chain();
+    PostureOptions posture;
+    posture.avoid_limits = NumberField(body, "avoid_limits", 0.0, 0.0, kMaxWeight);
+    posture.posture_weight = NumberField(body, "posture_weight", 0.0, 0.0, kMaxWeight);
+    posture.start_weight = NumberField(body, "start_weight", 0.0, 0.0, kMaxWeight);
+    if (body.contains("posture")) {
+      posture.posture =
+          ParseVector(body["posture"], static_cast<size_t>(chain.num_joints()), kMaxJointValue, "posture");
+    } else if (posture.posture_weight > 0) {
+      throw ApiError{400, "posture: expected " + std::to_string(chain.num_joints()) +
+                              " joint values with posture_weight, got none"};
+    }
+    if (posture.active() && solver.name() == "network") {
+      throw ApiError{
+          400,
+          "avoid_limits, posture_weight, start_weight: expected an exact solver (refined, lm, kdl-*), "
+          "got solver network"};
+    }
+    return posture;
+  }
+
+  static void CheckStartForPosture(const PostureOptions& posture,
+                                   const std::optional<Eigen::VectorXd>& q_start, const std::string& field) {
+    if (posture.start_weight > 0 && !q_start)
+      throw ApiError{400, "start_weight: expected a q_start in " + field};
+  }
+
+  static void CheckTargetForSolver(const IkTarget& target, const Solver& solver) {
+    if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
+      throw ApiError{400, "solver: analytic solves position-only targets"};
+    }
   }
 
   // "solutions": K (1..kMaxApiSolutions) asks for up to K distinct exact solutions per target;
@@ -1238,21 +1315,25 @@ struct WebServer::Impl {
   // "starts", "micros", "solver"}.
   // With a q_start (a target object's "q_start": joint values within the limits), the solver
   // starts there and the solutions come closest to it first (TRAC-IK's Distance mode).
-  Json SolveTarget(const Solver& solver, const IkTarget& target, int solutions,
+  // With a posture objective, the exact solutions found (8 candidates at least, as `deepik solve`)
+  // are improved and ranked by it; without "solutions" the answer is then the best one alone.
+  Json SolveTarget(const Solver& solver, const IkTarget& target, const Request& request,
                    const std::optional<Eigen::VectorXd>& q_start) const {
     const auto start = std::chrono::steady_clock::now();
     const Eigen::VectorXd* q0 = q_start ? &*q_start : nullptr;
-    if (solutions == 0) {
+    const bool ranked = request.posture.active();
+    if (request.solutions == 0 && !ranked) {
       const SolveResult result = solver.Solve(target, q0);
       return Answer(result, MicrosSince(start), solver.name());
     }
     ManySolutionsOptions many;
-    many.solutions = solutions;
+    many.solutions = std::max(1, request.solutions);
     many.order = SolutionOrder::kClosestToStart;
-    SolverSettings settings;
-    settings.pose.timeout_s = options.solve_timeout_seconds;
-    const ManySolutions found = SolveMany(solver, target, many, settings, q0);
+    many.posture = request.posture;
+    many.candidates = ranked ? kPostureCandidates : 0;
+    const ManySolutions found = SolveMany(solver, target, many, Settings(), q0);
     const double micros = MicrosSince(start);
+    if (request.solutions == 0) return Answer(found.solutions.front(), micros, solver.name());
     Json list = Json::array();
     for (const SolveResult& r : found.solutions) list.push_back(Answer(r, micros, solver.name()));
     return Json{{"solutions", list},
@@ -1262,27 +1343,32 @@ struct WebServer::Impl {
                 {"solver", solver.name()}};
   }
 
+  static constexpr int kPostureCandidates = 8;
+
+  SolverSettings Settings() const {
+    SolverSettings settings;
+    settings.pose.timeout_s = options.solve_timeout_seconds;
+    return settings;
+  }
+
+  // Joint values of `chain` within its limits (`field` names them in errors).
+  static Eigen::VectorXd ParseJoints(const Json& value, const std::string& field, const Chain& chain) {
+    Eigen::VectorXd q = ParseVector(value, static_cast<size_t>(chain.num_joints()), kMaxJointValue, field);
+    if (!chain.WithinLimits(q)) throw ApiError{400, field + ": expected joint values within the limits"};
+    return q;
+  }
+
   // A target object's optional "q_start": one value per joint, within the limits.
   static std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& field,
                                                    const Chain& chain) {
     if (!value.is_object() || !value.contains("q_start")) return std::nullopt;
-    Eigen::VectorXd q = ParseVector(value["q_start"], static_cast<size_t>(chain.num_joints()), kMaxJointValue,
-                                    field + ".q_start");
-    if (!chain.WithinLimits(q))
-      throw ApiError{400, field + ".q_start: expected joint values within the limits"};
-    return q;
+    return ParseJoints(value["q_start"], field + ".q_start", chain);
   }
 
-  Json SolveOne(const Solver& solver, const Json& value, int solutions) const {
-    const IkTarget target = ParseTarget(value, "target");
-    if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
-      throw ApiError{400, "solver: analytic solves position-only targets"};
-    }
-    return SolveTarget(solver, target, solutions, ParseStart(value, "target", solver.chain()));
-  }
-
-  // Every target is checked before any is solved: a bad one refuses the whole batch at once.
-  Json SolveBatch(const Solver& solver, const Json& list, int solutions) const {
+  // A list of 1..max_targets targets for `solver`, each with its optional q_start. Every target
+  // is checked before any is solved: a bad one refuses the whole request at once.
+  std::vector<IkTarget> ParseTargets(const Json& list, const Solver& solver,
+                                     std::vector<std::optional<Eigen::VectorXd>>* starts) const {
     if (!list.is_array()) {
       throw ApiError{400,
                      "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
@@ -1294,19 +1380,83 @@ struct WebServer::Impl {
                               " targets, got " + std::to_string(list.size())};
     }
     std::vector<IkTarget> targets(list.size());
-    std::vector<std::optional<Eigen::VectorXd>> starts(list.size());
+    starts->assign(list.size(), std::nullopt);
     for (size_t i = 0; i < list.size(); ++i) {
-      targets[i] = ParseTarget(list[i], "targets[" + std::to_string(i) + "]");
-      starts[i] = ParseStart(list[i], "targets[" + std::to_string(i) + "]", solver.chain());
-      if ((targets[i].has_orientation() || targets[i].has_bounds()) && solver.name() == "analytic") {
-        throw ApiError{400, "solver: analytic solves position-only targets"};
-      }
+      const std::string field = "targets[" + std::to_string(i) + "]";
+      targets[i] = ParseTarget(list[i], field);
+      (*starts)[i] = ParseStart(list[i], field, solver.chain());
+      CheckTargetForSolver(targets[i], solver);
     }
+    return targets;
+  }
+
+  Json SolveBatch(const Solver& solver, const Json& list, const Request& request) const {
+    std::vector<std::optional<Eigen::VectorXd>> starts;
+    const std::vector<IkTarget> targets = ParseTargets(list, solver, &starts);
+    for (size_t i = 0; i < targets.size(); ++i)
+      CheckStartForPosture(request.posture, starts[i], "targets[" + std::to_string(i) + "]");
     Json results = Json::array();
     const auto start = std::chrono::steady_clock::now();
     for (size_t i = 0; i < targets.size(); ++i)
-      results.push_back(SolveTarget(solver, targets[i], solutions, starts[i]));
+      results.push_back(SolveTarget(solver, targets[i], request, starts[i]));
     return Json{{"results", results}, {"micros", MicrosSince(start)}, {"solver", solver.name()}};
+  }
+
+  // POST /api/track: TrackPath over "targets" (as /api/solve's, without q_start) from an optional
+  // "q_start" (joint values within the limits); "continue": true (needs q_start) tracks row 0 from
+  // q_start within the step bound, as a path continued where an earlier one ended; "step_ratio"
+  // and "step_floor" as `deepik track`. Answers one row per target: ResultFields(), "status"
+  // (tracked, out of reach, reconfiguration, failed), "solve_status", "joint_step" and
+  // "step_bound" (rad; null on a row solved afresh), then a "summary".
+  Json Track(const Json& body) const {
+    CheckKeys(body, {"targets", "q_start", "continue", "solver", "model", "step_ratio", "step_floor"});
+    const Solver& solver = SolverFor(body);
+    if (!body.contains("targets"))
+      throw ApiError{400, "expected a field 'targets' (the path: a list of targets)"};
+    std::vector<std::optional<Eigen::VectorXd>> starts;
+    const std::vector<IkTarget> path = ParseTargets(body["targets"], solver, &starts);
+    for (size_t i = 0; i < starts.size(); ++i) {
+      if (starts[i])
+        throw ApiError{
+            400, "targets[" + std::to_string(i) + "].q_start: a path has one q_start, at its top level"};
+    }
+    std::optional<Eigen::VectorXd> q_start;
+    if (body.contains("q_start")) q_start = ParseJoints(body["q_start"], "q_start", solver.chain());
+    TrackOptions track;
+    track.step_ratio = NumberField(body, "step_ratio", track.step_ratio, 1e-6, 1e6);
+    track.step_floor = NumberField(body, "step_floor", track.step_floor, 0.0, 10.0);
+    if (body.contains("continue")) {
+      if (!body["continue"].is_boolean())
+        throw ApiError{400, "continue: expected true or false, got " + JsonText(body["continue"])};
+      track.continue_from_start = body["continue"].get<bool>();
+      if (track.continue_from_start && !q_start)
+        throw ApiError{400, "continue: expected a q_start to continue from"};
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const std::vector<TrackPoint> points =
+        TrackPath(solver, path, Settings(), track, q_start ? &*q_start : nullptr);
+    Json rows = Json::array();
+    for (const TrackPoint& point : points) {
+      Json row = ResultFields(point.result);
+      row["status"] = ToString(point.status);
+      row["solve_status"] = ToString(point.result.status);
+      row["joint_step"] = point.joint_step;
+      row["step_bound"] = std::isfinite(point.step_bound) ? Json(point.step_bound) : Json(nullptr);
+      rows.push_back(std::move(row));
+    }
+    const TrackSummary summary = SummarizeTrack(points);
+    return Json{{"points", rows},
+                {"summary",
+                 {{"rows", summary.rows},
+                  {"tracked", summary.tracked},
+                  {"out_of_reach", summary.out_of_reach},
+                  {"reconfigurations", summary.reconfigurations},
+                  {"reconfiguration_rows", summary.reconfiguration_rows},
+                  {"max_joint_step", summary.max_joint_step}}},
+                {"step_ratio", track.step_ratio},
+                {"step_floor", track.step_floor},
+                {"micros", MicrosSince(start)},
+                {"solver", solver.name()}};
   }
 
   Json Fk(const Json& body) const {

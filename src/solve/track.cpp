@@ -77,10 +77,17 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
   const LmSolver warm(chain, single.pose, single.refine);
   const LmSolver full(chain, settings.pose, settings.refine);
 
+  // The row before path[0] when the path continues from q_start: q_start measured against path[0].
+  SolveResult before;
+  const bool continued = options.continue_from_start && q_start != nullptr && !path.empty();
+  if (continued) {
+    before.q = *q_start;
+    MeasureResult(chain, path[0], &before);
+  }
   std::vector<TrackPoint> points(path.size());
   for (size_t i = 0; i < path.size(); ++i) {
     TrackPoint& point = points[i];
-    if (i == 0) {
+    if (i == 0 && !continued) {
       point.result = solver.Solve(path[0], q_start);
       point.step_bound = std::numeric_limits<double>::infinity();
       point.status = point.result.status == SolveStatus::kConverged    ? TrackStatus::kTracked
@@ -88,7 +95,7 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
                                                                        : TrackStatus::kFailed;
       continue;
     }
-    const SolveResult& previous = points[i - 1].result;
+    const SolveResult& previous = i == 0 ? before : points[i - 1].result;
     point.step_bound = options.step_ratio * TargetStep(chain, path[i], previous) + options.step_floor;
     SolveResult local = warm.Solve(path[i], &previous.q);
     double step = MaxJointStep(chain, local.q, previous.q);

@@ -1,7 +1,7 @@
 // The server's JSON API with arbitrary requests: a real WebServer on 127.0.0.1 (port 0) in this
 // process, so its request parsing, validation and solvers run as they do in `deepik serve`.
-// The first byte picks the endpoint: POST /api/solve or /api/fk with the rest as the body, or
-// GET /api/workspace with the rest split at the first '&' into the values of n and seed.
+// The first byte picks the endpoint: POST /api/solve, /api/fk or /api/track with the rest as the
+// body, or GET /api/workspace with the rest split at the first '&' into the values of n and seed.
 // Every answer must be 200, 400 or 413 with a JSON object (an "error" text when not 200): a 500
 // is an exception that escaped the validation, a lost connection a crash or a hang.
 #include <atomic>
@@ -56,14 +56,16 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
-  const int endpoint = data[0] % 3;
+  const int endpoint = data[0] % 4;
   const std::string what = endpoint == 0   ? "POST /api/solve"
                            : endpoint == 1 ? "POST /api/fk"
+                           : endpoint == 3 ? "POST /api/track"
                                            : "GET /api/workspace";
   httplib::Client& client = *fixture->client;
   const httplib::Result result = [&] {
     if (endpoint == 0) return client.Post("/api/solve", rest, "application/json");
     if (endpoint == 1) return client.Post("/api/fk", rest, "application/json");
+    if (endpoint == 3) return client.Post("/api/track", rest, "application/json");
     const size_t amp = rest.find('&');
     httplib::Params params{{"n", rest.substr(0, amp)}};
     if (amp != std::string::npos) params.emplace("seed", rest.substr(amp + 1));

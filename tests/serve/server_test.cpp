@@ -24,6 +24,7 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/many_solutions.hpp"
+#include "deepik/solve/posture.hpp"
 #include "serve/serve_test_util.hpp"
 #include "test_util.hpp"
 
@@ -115,6 +116,24 @@ class ServerTest : public ::testing::Test {
     EXPECT_NEAR(answer.at("error").get<double>(), (p_reached - target).norm(), 1e-12);
     EXPECT_GE(answer.at("micros").get<double>(), 0.0);
     EXPECT_TRUE(answer.at("status").is_string());
+  }
+
+  // `n` targets made by FK of seeded random joint values (reachable by construction), as a JSON
+  // list and as `points`.
+  static Json ReachableTargets(uint64_t seed, int n, std::vector<Eigen::Vector3d>* points) {
+    std::mt19937_64 rng(seed);
+    Json targets = Json::array();
+    for (int i = 0; i < n; ++i) {
+      points->push_back(TipPosition(chain(), RandomConfiguration(chain(), &rng)));
+      targets.push_back({points->back().x(), points->back().y(), points->back().z()});
+    }
+    return targets;
+  }
+
+  // An answer's joint values.
+  static Eigen::VectorXd QOf(const Json& answer) {
+    const std::vector<double> v = answer.at("q").get<std::vector<double>>();
+    return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
   }
 
   static Json TargetBody(const Eigen::Vector3d& p, const std::string& solver = "") {
@@ -210,13 +229,8 @@ TEST_F(ServerTest, OutOfReachTargetsStretchToTheClosestPoint) {
 }
 
 TEST_F(ServerTest, BatchAnswersEveryTargetInOrder) {
-  std::mt19937_64 rng(5);
-  Json targets = Json::array();
   std::vector<Eigen::Vector3d> points;
-  for (int i = 0; i < 50; ++i) {
-    points.push_back(TipPosition(chain(), RandomConfiguration(chain(), &rng)));
-    targets.push_back({points.back().x(), points.back().y(), points.back().z()});
-  }
+  Json targets = ReachableTargets(5, 50, &points);
   targets.push_back({3.0, 0.0, 1.0});
   points.emplace_back(3.0, 0.0, 1.0);
   const auto [status, answer] = Post("/api/solve", Json{{"targets", targets}, {"solver", "refined"}}.dump());
@@ -267,6 +281,176 @@ TEST_F(ServerTest, SolutionsAnswerAListOfDistinctExactSolutions) {
   const auto [status, answer] =
       Post("/api/solve", Json{{"target", {{"p", {0.1, 0.2, 1.0}}, {"q_start", {0.0, 0.0}}}}}.dump());
   EXPECT_EQ(status, 400) << answer;
+}
+
+// The posture objectives of `deepik solve` as request fields: with avoid_limits the answers sit
+// farther from the joint limits on average, and every one still reaches its target (FK here).
+TEST_F(ServerTest, AvoidLimitsMovesAnswersAwayFromTheLimitsAndStillReachesTheTargets) {
+  std::vector<Eigen::Vector3d> points;
+  const Json targets = ReachableTargets(11, 20, &points);
+  double mean_distance[2] = {0, 0};
+  std::vector<double> cost[2];
+  PostureOptions avoid;
+  avoid.avoid_limits = 1.0;
+  for (int weighted = 0; weighted < 2; ++weighted) {
+    Json body{{"targets", targets}, {"solver", "lm"}};
+    if (weighted) body["avoid_limits"] = 1.0;
+    const auto [status, answer] = Post("/api/solve", body.dump());
+    ASSERT_EQ(status, 200) << answer;
+    const Json& results = answer.at("results");
+    ASSERT_EQ(results.size(), points.size());
+    for (size_t i = 0; i < points.size(); ++i) {
+      ExpectConsistent(results[i], points[i]);
+      EXPECT_EQ(results[i].at("status"), "converged") << results[i];
+      const Eigen::VectorXd q = QOf(results[i]);
+      EXPECT_LT((TipPosition(chain(), q) - points[i]).norm(), 1e-8) << "target " << i;
+      mean_distance[weighted] += DistanceToNearestLimit(chain(), q) / points.size();
+      cost[weighted].push_back(PostureCost(chain(), q, avoid));
+    }
+  }
+  EXPECT_GT(mean_distance[1], mean_distance[0])
+      << "without " << mean_distance[0] << " rad, with avoid_limits " << mean_distance[1] << " rad";
+  // Target by target, the objective is never worse: the plain answer is one of the candidates.
+  for (size_t i = 0; i < points.size(); ++i) EXPECT_LE(cost[1][i], cost[0][i] + 1e-9) << "target " << i;
+
+  // posture + posture_weight: the answer comes closer to the posture than without it.
+  const Eigen::Vector3d p = points[0];
+  std::mt19937_64 rng(12);
+  const Eigen::VectorXd posture = RandomConfiguration(chain(), &rng);
+  const std::vector<double> posture_values(posture.data(), posture.data() + posture.size());
+  const Json plain{{"target", {p.x(), p.y(), p.z()}}, {"solver", "lm"}};
+  Json weighted = plain;
+  weighted["posture"] = posture_values;
+  weighted["posture_weight"] = 1.0;
+  const auto [s1, a1] = Post("/api/solve", plain.dump());
+  const auto [s2, a2] = Post("/api/solve", weighted.dump());
+  ASSERT_EQ(s1, 200);
+  ASSERT_EQ(s2, 200) << a2;
+  ExpectConsistent(a2, p);
+  EXPECT_EQ(a2.at("status"), "converged");
+  EXPECT_LE(JointDistance(chain(), QOf(a2), posture), JointDistance(chain(), QOf(a1), posture) + 1e-9);
+
+  // Refused, each naming its field.
+  const Json target{{"p", {p.x(), p.y(), p.z()}}};
+  const std::vector<std::pair<Json, std::string>> bad = {
+      {Json{{"target", target}, {"avoid_limits", -1}}, "avoid_limits"},
+      {Json{{"target", target}, {"avoid_limits", "1"}}, "avoid_limits"},
+      {Json{{"target", target}, {"avoid_limits", 1e9}}, "avoid_limits"},
+      {Json{{"target", target}, {"posture_weight", 1}}, "posture"},
+      {Json{{"target", target}, {"posture", {0, 0}}, {"posture_weight", 1}}, "posture"},
+      {Json{{"target", target}, {"posture", posture_values}, {"posture_weight", nullptr}}, "posture_weight"},
+      {Json{{"target", target}, {"start_weight", 1}}, "start_weight"},
+      {Json{{"target", target}, {"avoid_limits", 1}, {"solver", "network"}}, "avoid_limits"},
+      {Json{{"target", target}, {"avoid_limit", 1}}, "avoid_limit"},
+  };
+  for (const auto& [body, field] : bad) {
+    const auto [status, answer] = Post("/api/solve", body.dump());
+    EXPECT_EQ(status, 400) << body;
+    EXPECT_NE(answer.at("error").get<std::string>().find(field), std::string::npos)
+        << body << " -> " << answer;
+  }
+  // start_weight with a q_start in the target is accepted and stays exact.
+  Json with_start = target;
+  with_start["q_start"] = posture_values;
+  const auto [s3, a3] = Post("/api/solve", Json{{"target", with_start}, {"start_weight", 1.0}}.dump());
+  ASSERT_EQ(s3, 200) << a3;
+  EXPECT_EQ(a3.at("status"), "converged");
+  EXPECT_LT((TipPosition(chain(), QOf(a3)) - p).norm(), 1e-8);
+}
+
+// The figure-eight demo path of the page (web/js/demo.js), beyond the reach at its lobes: tracked
+// without a jump (each step recomputed here from the answers' q against the row's bound), every
+// tracked row on its target by FK, the rows beyond the reach "out of reach"; then the path continued
+// from its last q keeps the bound at the seam.
+TEST_F(ServerTest, TrackFollowsTheDemoPathWithoutJumps) {
+  const double r = chain().reach();
+  Json targets = Json::array();
+  std::vector<Eigen::Vector3d> points;
+  for (double t = 0; t < 2 * M_PI; t += 0.05) {
+    points.emplace_back(1.2 * r * std::sin(t), 0.6 * r * std::sin(2 * t), 0.6 * r + 0.4 * r * std::cos(t));
+    targets.push_back({points.back().x(), points.back().y(), points.back().z()});
+  }
+  // Full-turn joints through atan2 of the difference, independently of the library's MaxJointStep.
+  const auto step = [&](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+    double largest = 0;
+    for (int j = 0; j < chain().num_joints(); ++j) {
+      double d = a[j] - b[j];
+      if (chain().joint(j).upper - chain().joint(j).lower >= 2 * M_PI - 1e-9)
+        d = std::atan2(std::sin(d), std::cos(d));
+      largest = std::max(largest, std::abs(d));
+    }
+    return largest;
+  };
+  const auto [status, answer] = Post("/api/track", Json{{"targets", targets}}.dump());
+  ASSERT_EQ(status, 200) << answer;
+  EXPECT_EQ(answer.at("solver"), "refined");
+  const Json& rows = answer.at("points");
+  ASSERT_EQ(rows.size(), points.size());
+  EXPECT_TRUE(rows[0].at("step_bound").is_null());
+  int beyond = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Eigen::VectorXd q = QOf(rows[i]);
+    ASSERT_TRUE(chain().WithinLimits(q, 1e-12)) << i;
+    const std::string row_status = rows[i].at("status");
+    if (row_status == "tracked") EXPECT_LT((TipPosition(chain(), q) - points[i]).norm(), 1e-8) << i;
+    if (points[i].norm() > r + 1e-9) {
+      ++beyond;
+      EXPECT_EQ(row_status, "out of reach") << i;
+    }
+    if (i == 0) continue;
+    const double s = step(q, QOf(rows[i - 1]));
+    EXPECT_NEAR(s, rows[i].at("joint_step").get<double>(), 1e-12) << i;
+    EXPECT_LE(s, rows[i].at("step_bound").get<double>() * (1 + 1e-9)) << "row " << i << " jumps";
+  }
+  EXPECT_GT(beyond, 0);
+  EXPECT_EQ(answer.at("summary").at("rows"), rows.size());
+
+  // Continued from the last row: row 0 is bounded too.
+  const Eigen::VectorXd last = QOf(rows.back());
+  const Json next{{"targets", Json::array({targets[0], targets[1]})},
+                  {"q_start", std::vector<double>(last.data(), last.data() + last.size())},
+                  {"continue", true},
+                  {"solver", "lm"}};
+  const auto [s2, continued] = Post("/api/track", next.dump());
+  ASSERT_EQ(s2, 200) << continued;
+  const Json& row0 = continued.at("points").at(0);
+  ASSERT_TRUE(row0.at("step_bound").is_number()) << continued;
+  EXPECT_LE(step(QOf(row0), last), row0.at("step_bound").get<double>() * (1 + 1e-9));
+}
+
+TEST_F(ServerTest, TrackRefusesBadInputNamingTheField) {
+  std::string many = "{\"targets\":[";
+  for (int i = 0; i < 1001; ++i) many += std::string(i ? "," : "") + "[1,0,1]";
+  many += "]}";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"{}", "targets"},
+      {R"({"targets":[]})", "targets"},
+      {R"({"targets":"path"})", "targets"},
+      {R"({"targets":[[1,0]]})", "targets[0]"},
+      {R"({"targets":[[1,0,1],[1,0,"1"]]})", "targets[1][2]"},
+      {R"({"targets":[{"p":[1,0,1],"q_start":[0,0,0,0]}]})", "targets[0].q_start"},
+      {R"({"targets":[[1,0,1]],"q_start":[0,0]})", "q_start"},
+      {R"({"targets":[[1,0,1]],"q_start":[0,9,0,0]})", "q_start"},
+      {R"({"targets":[[1,0,1]],"continue":true})", "continue"},
+      {R"({"targets":[[1,0,1]],"q_start":[0,0,0,0],"continue":1})", "continue"},
+      {R"({"targets":[[1,0,1]],"step_ratio":0})", "step_ratio"},
+      {R"({"targets":[[1,0,1]],"step_ratio":"20"})", "step_ratio"},
+      {R"({"targets":[[1,0,1]],"step_floor":-1})", "step_floor"},
+      {R"({"targets":[[1,0,1]],"solver":"magic"})", "solver"},
+      {R"({"targets":[{"p":[1,0,1],"quat":[1,0,0,0]}],"solver":"analytic"})", "analytic"},
+      {R"({"targets":[[1,0,1]],"steps":3})", "steps"},
+      {R"({"target":[1,0,1]})", "target"},
+  };
+  for (const auto& [body, field] : cases) {
+    const auto [status, answer] = Post("/api/track", body);
+    EXPECT_EQ(status, 400) << body;
+    ASSERT_TRUE(answer.is_object()) << body;
+    EXPECT_NE(answer.at("error").get<std::string>().find(field), std::string::npos)
+        << body << " -> " << answer;
+  }
+  EXPECT_EQ(Post("/api/track", many).first, 413);
+  EXPECT_EQ(Post("/api/track", "not json").first, 400);
+  EXPECT_EQ(Post("/api/track", R"({"targets":[[1,0,1]]})").first, 200);
 }
 
 TEST_F(ServerTest, PoseTargetsGetTheCsvAnswerFields) {

@@ -174,6 +174,43 @@ TEST(TrackPath, HoldsInsteadOfJumping) {
   EXPECT_NEAR(points[1].result.error, Eigen::Vector3d(2.5, 0, 0.5).norm() - chain.reach(), 1e-6);
 }
 
+// A path tracked in two calls, the second continued from the first's last q, never jumps at the
+// seam either: its row 0 keeps the bound measured from that q (checked as a path whose row -1 is
+// the first part's last row), and it follows the same branch as the path tracked in one call.
+TEST(TrackPath, ContinuesWhereAnEarlierTrackEnded) {
+  const Chain chain = MakeSeedArm();
+  const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, SolverSettings{});
+  std::vector<IkTarget> path;
+  for (double t = 0; t < 2 * kPi; t += 0.02) path.emplace_back(DemoPoint("eight", t, chain.reach()));
+  const std::vector<TrackPoint> whole = TrackPath(*lm, path, SolverSettings{}, TrackOptions{});
+  // The seam: the first row after a third of the path where both sides are tracked.
+  size_t seam = path.size() / 3;
+  while (seam + 1 < path.size() &&
+         !(whole[seam - 1].status == TrackStatus::kTracked && whole[seam].status == TrackStatus::kTracked))
+    ++seam;
+  ASSERT_LT(seam + 1, path.size());
+  const std::vector<IkTarget> first(path.begin(), path.begin() + seam),
+      second(path.begin() + seam, path.end());
+  const std::vector<TrackPoint> head = TrackPath(*lm, first, SolverSettings{}, TrackOptions{});
+  TrackOptions continued;
+  continued.continue_from_start = true;
+  const Eigen::VectorXd last = head.back().result.q;
+  const std::vector<TrackPoint> tail = TrackPath(*lm, second, SolverSettings{}, continued, &last);
+  ASSERT_EQ(tail.size(), second.size());
+  EXPECT_TRUE(std::isfinite(tail[0].step_bound));
+  std::vector<IkTarget> seam_path = {path[seam - 1]};
+  seam_path.insert(seam_path.end(), second.begin(), second.end());
+  std::vector<TrackPoint> seam_points = {head.back()};
+  seam_points.insert(seam_points.end(), tail.begin(), tail.end());
+  ExpectNoJumps(chain, seam_path, seam_points, TrackOptions{}, "continued");
+  for (size_t i = 0; i < tail.size(); ++i) {
+    EXPECT_EQ(tail[i].status, whole[seam + i].status) << "row " << seam + i;
+    EXPECT_LT(IndependentStep(chain, tail[i].result.q, whole[seam + i].result.q), 1e-6) << "row " << seam + i;
+  }
+  // Without continue_from_start, row 0 is solved afresh: no bound.
+  EXPECT_TRUE(std::isinf(TrackPath(*lm, second, SolverSettings{}, TrackOptions{}, &last)[0].step_bound));
+}
+
 TEST(TrackPath, RefusesBadInput) {
   const Chain chain = MakeSeedArm();
   const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, SolverSettings{});

@@ -5,17 +5,20 @@
 // the labels (error units, the closest-point ring), rendering on demand (no frames while idle),
 // FK mode (joint sliders; the drawn tip and tool frame against /api/fk), the view state in the
 // address (loaded and read back), and a phone (390x844, touch: the view's size, a touch drag of
-// the target, pinch zoom, the bottom sheet). It measures the frame rate during the demo and the
-// solve round trip seen by the page (printed as "bench:" lines) and saves screenshots of the
-// desktop and phone layouts into --screenshots DIR. Then two more servers without a model: a
+// the target, pinch zoom, the bottom sheet); K solutions as ghost arms (on the target, distinct,
+// picked from the list or by a click on a ghost); the tracked demo (POST /api/track: every step
+// within its bound, the labels where the server marks out of reach or a reconfiguration). It
+// measures the frame rate during the tracked demo, the solve round trip and that of K solutions
+// seen by the page (printed as "bench:" lines) and saves screenshots of the desktop and phone
+// layouts and of four solutions into --screenshots DIR. Then two more servers without a model: a
 // URDF arm drawn from its boxes, cylinders and spheres beside a folder of models (lm; the tip
-// follows a dragged target; the page's choice opens a model), and Panda with pose targets (reached
-// in position and angle as read from the scene; the TransformControls gizmo by mouse; the closest
-// pose for an unreachable one). The servers are killed at the end whatever happens; the whole test
-// is bounded.
+// follows a dragged target; the page's choice opens a model in place and back), and Panda with
+// pose targets (reached in position and angle as read from the scene; "avoid joint limits"; the
+// TransformControls gizmo by mouse; the closest pose for an unreachable one). The servers are
+// killed at the end whatever happens; the whole test is bounded.
 //
 //   node tests/web/e2e.mjs --deepik build/deepik --model models/seed-default.safetensors \
-//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,urdf,panda]
+//        --screenshots build/tests [--web-root web] [--only desktop,address,phone,solutions,track,urdf,panda]
 //   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
 import { spawn } from 'node:child_process';
@@ -28,7 +31,7 @@ import { fmtLength, fmtAngleDeg } from '../../web/js/format.js';
 const require = createRequire(join(process.cwd(), 'package.json'));
 const { chromium } = require('playwright-core');
 
-const TIME_LIMIT_MS = 290_000;
+const TIME_LIMIT_MS = 360_000;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -43,8 +46,8 @@ const deepik = resolve(argument('deepik'));
 const model = resolve(argument('model'));
 const screenshots = resolve(argument('screenshots'));  // never a tracked folder by default
 const webRoot = argument('web-root', '');
-// --only desktop,address,phone,urdf,panda: a subset of the sections (while working on one).
-const only = argument('only', 'desktop,address,phone,urdf,panda').split(',');
+// --only desktop,address,phone,solutions,track,urdf,panda: a subset of the sections (while working on one).
+const only = argument('only', 'desktop,address,phone,solutions,track,urdf,panda').split(',');
 
 let passed = 0, failed = 0;
 function check(ok, what, detail = '') {
@@ -269,20 +272,20 @@ async function desktop(base, problems) {
   // 5. The demo path: frame rate and the solve round trip seen by the page.
   await page.click('label:has(#workspace-toggle)');  // workspace off: the demo as a visitor first sees it
   await page.selectOption('#demo', 'circle');
-  const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.roundTrips().length }));
+  const start = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), n: window.deepik.trackTrips().length }));
   const demoBusyBefore = await busy();
   await page.waitForFunction((t0) => performance.now() - t0 >= 2000, start.t, { timeout: 20_000, polling: 100 });
-  const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.roundTrips() }));
+  const end = await page.evaluate(() => ({ t: performance.now(), frames: window.deepik.frames(), trips: window.deepik.trackTrips() }));
   const demoBusyMs = (await busy() - demoBusyBefore) * 1e3;
   await page.selectOption('#demo', 'off');
   await cdp.detach();
   const fps = ((end.frames - start.frames) * 1000) / (end.t - start.t);
   const trips = end.trips.slice(start.n);
-  check(fps > 1 && trips.length >= 2, `the demo renders (${fps.toFixed(1)} fps) and solves (${trips.length} solves)`);
-  console.log(`bench: demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
+  check(fps > 1 && trips.length >= 1, `the tracked demo renders (${fps.toFixed(1)} fps) and tracks (${trips.length} requests)`);
+  console.log(`bench: tracked demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
     + `${(demoBusyMs / ((end.t - start.t) / 1000)).toFixed(0)} ms of main-thread work per s`);
-  console.log(`bench: solve round trip seen by the page during the demo (refined): median ${median(trips).toFixed(2)} ms, `
-    + `p95 ${quantile(trips, 0.95).toFixed(2)} ms, ${trips.length} solves`);
+  console.log(`bench: track request round trip seen by the page during the demo (refined, 40 rows each): median ${median(trips).toFixed(2)} ms, `
+    + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests`);
 
   // The round trip of single solves from a still page (no frames competing for the main thread).
   const quiet = [];
@@ -409,6 +412,195 @@ async function addressState(base, problems) {
   await page.context().close();
 }
 
+// The joint-space distance, full-turn joints (a range of 2 pi or more) modulo 2 pi, and the largest
+// joint change, written here independently of the page's and the library's.
+const wrapped = (joints, a, b) => a.map((v, i) => {
+  const d = v - b[i];
+  return joints[i].type !== 'prismatic' && (joints[i].continuous || joints[i].upper - joints[i].lower >= 2 * Math.PI - 1e-9)
+    ? Math.atan2(Math.sin(d), Math.cos(d)) : d;
+});
+const jointDistanceOf = (joints, a, b) => Math.hypot(...wrapped(joints, a, b));
+const jointStepOf = (joints, a, b) => Math.max(...wrapped(joints, a, b).map(Math.abs));
+
+// "show K solutions": K ghosts drawn, each ghost's tip (read from the scene) on the target and at
+// /api/fk's tip of its solution, the solutions pairwise distinct in joint space (the API's 0.1 rad);
+// picking one (its row in the list, then a click on its ghost in the view) sets the arm to it.
+async function solutions(base, problems) {
+  // A closer camera than the page's own framing (the whole demo path), for the screenshot.
+  const page = await openPage(`${base}?camera=1.6,1.9,2.9,0.35,0.75,0.2`, SMALL_DESKTOP, problems);
+  await settle(page);
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const target = [0.7, -0.5, 1.1];
+  await page.selectOption('#solutions-k', '4');
+  await page.evaluate((p) => window.deepik.setTarget(p), target);
+  await settle(page);
+  const shown = await page.evaluate(() => ({
+    n: window.deepik.solutionsShown(), tips: window.deepik.solutionTips(), answer: window.deepik.solutionsAnswer,
+    rows: document.querySelectorAll('#solutions-list button.solution').length,
+  }));
+  const qs = shown.answer.solutions.map((x) => x.q);
+  check(shown.n === 4 && shown.rows === 4 && shown.answer.exact && distance(shown.answer.target, target) < 1e-12
+    && await page.isVisible('#legend-solutions'), `K = 4: four ghost arms and four rows (${shown.n}, ${shown.rows})`);
+  const eTarget = Math.max(...shown.tips.map((t) => distance(t, target)));
+  check(eTarget < 1e-8, `every ghost's tip, read from the scene, is on the target (${eTarget.toExponential(1)} m)`);
+  let eFk = 0;
+  for (let k = 0; k < qs.length; ++k) eFk = Math.max(eFk, distance((await postJson(`${base}api/fk`, { q: qs[k] })).tip, shown.tips[k]));
+  check(eFk < 1e-9, `each ghost is drawn at its solution (tip ${eFk.toExponential(1)} m from /api/fk's)`);
+  let closest = Infinity;
+  for (let i = 0; i < qs.length; ++i) for (let k = 0; k < i; ++k) closest = Math.min(closest, jointDistanceOf(arm.joints, qs[i], qs[k]));
+  check(closest >= 0.1 - 1e-12, `the solutions are pairwise distinct in joint space (closest pair ${closest.toFixed(3)} rad)`);
+
+  await page.$eval('#solutions-list', (e) => e.scrollIntoView({ block: 'center' }));
+  await page.screenshot({ path: join(screenshots, 'screenshot-solutions.png') });
+
+  // Pick from the list: the third row.
+  await page.click('#solutions-list button.solution[data-k="2"]');
+  await settle(page);
+  const picked = await page.evaluate(() => ({ q: window.deepik.q(), tip: window.deepik.tipPosition(),
+    pressed: document.querySelector('#solutions-list button.solution[data-k="2"]').getAttribute('aria-pressed') }));
+  const ePick = jointDistanceOf(arm.joints, picked.q, qs[2]);
+  check(ePick < 1e-12 && distance(picked.tip, target) < 1e-8 && picked.pressed === 'true',
+    `picking solution 3 in the list moves the arm to it (${ePick.toExponential(1)} rad; tip on the target)`);
+  // Pick by a click on a ghost in the view: one that is not where the arm is.
+  let clicked = -1;
+  for (const k of [0, 1, 3]) {
+    const at = await page.evaluate((i) => window.deepik.solutionScreenPosition(i), k);
+    if (at === null) continue;
+    await page.mouse.click(at[0], at[1]);
+    clicked = k;
+    break;
+  }
+  await settle(page);
+  const afterClick = await page.evaluate(() => window.deepik.q());
+  check(clicked >= 0 && jointDistanceOf(arm.joints, afterClick, qs[clicked]) < 1e-12,
+    `a click on solution ${clicked + 1}'s ghost moves the arm to it`);
+  check(distance(await page.evaluate(() => window.deepik.target()), target) < 1e-12, 'picking leaves the target where it was');
+
+  // The round trip of K = 4 solutions seen by the page, one target at a time.
+  // The request goes out as the arm starts moving to the target's answer, so its answer waits
+  // for the frames of that animation: the server's own time is printed beside it.
+  const n0 = await page.evaluate(() => window.deepik.solutionTrips().length);
+  const serverMs = [];
+  for (let i = 0; i < 10; ++i) {
+    const c = await page.evaluate((k) => { window.deepik.setTarget([0.7, -0.5 + 0.02 * k, 1.1]); return window.deepik.requestCount; }, i);
+    await page.waitForFunction((m) => window.deepik.requestCount > m && window.deepik.settled(), c, { timeout: 20_000, polling: 50 });
+    serverMs.push(await page.evaluate(() => window.deepik.solutionsAnswer.micros / 1000));
+  }
+  const trips = (await page.evaluate(() => window.deepik.solutionTrips())).slice(n0);
+  console.log(`bench: K = 4 solutions round trip seen by the page (refined, seed arm, 1000x700): median ${median(trips).toFixed(2)} ms, `
+    + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests; server time median ${median(serverMs).toFixed(2)} ms`);
+  check(trips.length === 10 && await page.evaluate(() => window.deepik.solutionsShown()) === 4, 'each new target gets its solutions');
+
+  // Out of reach there is no exact solution: no ghosts, and the list says why.
+  await page.evaluate(() => window.deepik.setTarget([3, 0, 1]));
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0
+    && /out of reach/.test(await page.$eval('#solutions-list', (e) => e.textContent)), 'out of reach: no solution ghosts, and a note why');
+
+  // The network alone has no exact solutions to offer: the ghosts go and the list says why.
+  await page.selectOption('#solver', 'network');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.solver === 'network', null, { timeout: 20_000, polling: 50 });
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0
+    && /exact solver/.test(await page.$eval('#solutions-list', (e) => e.textContent)), 'with the network alone: no ghosts, and a note why');
+  await page.selectOption('#solver', 'refined');
+  await page.selectOption('#solutions-k', '0');
+  await settle(page);
+  check(await page.evaluate(() => window.deepik.solutionsShown()) === 0 && !(await page.isVisible('#solutions-list')),
+    'K = one: no solution ghosts');
+  await page.context().close();
+}
+
+// The demo path through tracking (POST /api/track): the rows the page played, checked here. Every
+// step between successive rows is within the bound the server reports for its row, recomputed from
+// the rows' q (a row solved afresh only at the start or at a reconfiguration); each tracked row's
+// q puts the tip (/api/fk) on the path's point computed here; the label shows "out of reach" and
+// "reconfiguration" at exactly the rows the server marked so. Then a tight step ratio forces
+// reconfigurations.
+const demoPointOf = (kind, t, r) => {
+  if (kind === 'circle') {
+    const radius = r * (0.65 + 0.5 * (0.5 + 0.5 * Math.sin(0.37 * t)));
+    return [radius * Math.cos(t), radius * Math.sin(t), 0.45 * r + 0.25 * r * Math.sin(2 * t)];
+  }
+  return [1.2 * r * Math.sin(t), 0.6 * r * Math.sin(2 * t), 0.6 * r + 0.4 * r * Math.cos(t)];
+};
+
+function checkTrackLog(log, joints, what) {
+  let jumps = 0, badFresh = 0, badLabels = 0, worst = 0;
+  for (let i = 0; i < log.length; ++i) {
+    const b = log[i];
+    if (b.status !== 'tracked' && !b.start && b.label !== b.status) badLabels += 1;
+    if (i === 0) { if (!b.start) badFresh += 1; continue; }
+    if (b.fresh) { if (b.status !== 'reconfiguration') badFresh += 1; continue; }
+    const step = jointStepOf(joints, b.q, log[i - 1].q);
+    worst = Math.max(worst, step / b.stepBound);
+    if (b.status !== 'reconfiguration' && step > b.stepBound * (1 + 1e-9) + 1e-12) jumps += 1;
+  }
+  check(log.length > 20 && jumps === 0 && badFresh === 0,
+    `${what}: ${log.length} rows, every step within its bound (largest step/bound ${worst.toFixed(3)}), fresh solves only at the start or a reconfiguration`,
+    JSON.stringify({ jumps, badFresh }));
+  check(badLabels === 0, `${what}: the label shows at each row the server marked out of reach or reconfiguration`, `${badLabels} rows without`);
+}
+
+async function tracked(base, problems) {
+  const page = await openPage(base, SMALL_DESKTOP, problems);
+  await settle(page);
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const r = Math.max(arm.reach, 0.2);
+  // The figure-eight from t = 0 to 3.9: out past the reach (its lobe near t = pi/2), back in,
+  // through the seed arm's inner hollow near the base (t = 3.0 to 3.3) and in again.
+  await page.selectOption('#demo', 'eight');
+  await page.waitForFunction(() => window.deepik.trackLog().filter((row) => row.run === window.deepik.trackLog().at(-1).run).at(-1)?.t >= 3.9,
+    null, { timeout: 60_000, polling: 100 });
+  await page.selectOption('#demo', 'off');
+  const all = await page.evaluate(() => window.deepik.trackLog());
+  const log = all.filter((row) => row.run === all[all.length - 1].run);
+  checkTrackLog(log, arm.joints, 'figure-eight, tracked');
+  // Every third row marked out of reach: the analytic solver (the seed arm's closed form) agrees.
+  const outOfReach = log.filter((row) => row.status === 'out of reach');
+  let disagree = 0;
+  for (const row of outOfReach.filter((x, i) => i % 3 === 0)) {
+    if ((await solve(base, demoPointOf('eight', row.t, r), 'analytic')).status !== 'out of reach') disagree += 1;
+  }
+  check(outOfReach.length > 0 && disagree === 0 && log.some((row) => row.status === 'tracked'),
+    `the rows marked out of reach are out of reach by the closed form too (${outOfReach.length} rows of ${log.length})`,
+    `${disagree} disagree`);
+  let eTracked = 0, n = 0;
+  for (const row of log.filter((x, i) => x.status === 'tracked' && i % 4 === 0)) {
+    eTracked = Math.max(eTracked, distance((await postJson(`${base}api/fk`, { q: row.q })).tip, demoPointOf('eight', row.t, r)));
+    n += 1;
+  }
+  check(n > 5 && eTracked < 1e-6, `tracked rows put the tip on the path (${n} rows, ${eTracked.toExponential(1)} m by /api/fk)`);
+  // The ring marks a true closest point only: a tracked row's point is the closest reached
+  // without a jump, so the tracked demo draws the miss line and the label, never the ring.
+  check(await page.evaluate(() => !window.deepik.closestShown() && window.deepik.missShown()),
+    'a tracked row out of reach: the miss line, no closest-point ring');
+  const stopped = await settle(page);
+  const last = log[log.length - 1];
+  check(jointStepOf(arm.joints, await page.evaluate(() => window.deepik.q()), last.q) < 1e-12
+    && distance(stopped.target, demoPointOf('eight', last.t, r)) < 1e-9,
+  'stopping the demo leaves the arm and the target at the last row played');
+
+  // A tight bound (step ratio 0.8 instead of 20): the arm cannot follow the circle continuously
+  // everywhere; the page shows each reconfiguration where the server reports one.
+  await page.evaluate(() => window.deepik.setTrackStepRatio(0.8));
+  await page.selectOption('#demo', 'circle');
+  await page.waitForFunction(() => {
+    const l = window.deepik.trackLog();
+    const run = l.filter((row) => row.run === l.at(-1).run);
+    return run.filter((row) => row.status === 'reconfiguration').length >= 2 && run.length > 40;
+  }, null, { timeout: 60_000, polling: 100 });
+  const marks = await page.evaluate(() => window.deepik.trackMarks());
+  const shownLabel = await page.$eval('#track-label', (e) => e.dataset.kind || '');
+  await page.selectOption('#demo', 'off');
+  const all2 = await page.evaluate(() => window.deepik.trackLog());
+  const log2 = all2.filter((row) => row.run === all2[all2.length - 1].run);
+  checkTrackLog(log2, arm.joints, 'circle, step ratio 0.8');
+  const reconfigurations = log2.filter((row) => row.status === 'reconfiguration').length;
+  check(reconfigurations >= 2 && marks >= reconfigurations && shownLabel !== '',
+    `a tight bound: ${reconfigurations} reconfigurations, labelled and marked on the path (${marks} marks)`);
+  await page.context().close();
+}
+
 // Quaternions [w, x, y, z]: product, rotation of a vector, the angle between two orientations.
 const qmul = ([aw, ax, ay, az], [bw, bx, by, bz]) => [aw * bw - ax * bx - ay * by - az * bz,
   aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw];
@@ -476,15 +668,51 @@ async function urdfArm(base, problems) {
     `URDF arm without a model: the tip follows the dragged target (${e.toExponential(1)} m)`, JSON.stringify(s.last));
   await page.screenshot({ path: join(screenshots, 'screenshot-urdf.png') });
 
-  // The choice opens a model: its arm, its solvers.
-  await Promise.all([page.waitForURL(/model=seed-default/), page.selectOption('#model-select', 'seed-default')]);
-  await page.waitForFunction(() => window.deepik && window.deepik.ready, null, { timeout: 20_000 });
+  // The choice opens a model in place (no reload: a mark left on the window stays): its arm, its
+  // solvers, its joint rows, the arm drawn where /api/fk puts it (capsules for its two 1 m links, no
+  // URDF shapes left, no gizmo for 4 joints), the address naming it; the target dragged again is
+  // followed by the new arm.
+  await page.evaluate(() => { window.notReloaded = true; });
+  await page.selectOption('#model-select', 'seed-default');
+  await page.waitForFunction(() => document.getElementById('model-name').textContent === 'seed-default.safetensors'
+    && window.deepik.settled() && /model=seed-default/.test(location.search), null, { timeout: 20_000, polling: 50 });
   const chosen = await settle(page);
   const after = await page.evaluate(() => ({
-    dof: window.deepik.q().length, solver: window.deepik.solver(), name: document.getElementById('model-name').textContent,
+    kept: window.notReloaded === true, dof: window.deepik.q().length, solver: window.deepik.solver(),
+    rows: document.querySelectorAll('#joints .joint').length, capsules: window.deepik.capsulesShown(),
+    shapes: window.deepik.visualPoses().length, gizmo: window.deepik.gizmoShown(), q: window.deepik.q(),
   }));
-  check(after.dof === 4 && after.solver === 'refined' && after.name === 'seed-default.safetensors'
-    && chosen.last.status === 'converged', 'choosing a model opens its arm and its solvers', JSON.stringify(after));
+  const seedTip = (await fetch(`${base}api/fk`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ q: after.q, model: 'seed-default' }),
+  }).then((r) => r.json())).tip;
+  check(after.kept && after.dof === 4 && after.solver === 'refined' && after.rows === 4 && after.shapes === 0
+    && after.capsules === 2 && !after.gizmo && chosen.last.status === 'converged' && distance(chosen.tip, seedTip) < 1e-9
+    && distance(chosen.tip, chosen.target) < 1e-6,
+  'choosing a model opens its arm and its solvers in place, without a reload', JSON.stringify(after));
+  const moved = await dragMarker(page);
+  const followed = await settle(page);
+  check(distance(moved, followed.target) > 0.05 && followed.last.status === 'converged' && distance(followed.tip, followed.target) < 1e-6,
+    'and the new arm follows a dragged target');
+  // Back to the URDF arm while the demo plays and the workspace is shown: the demo stops, a
+  // workspace cloud is fetched again (the old one went with the old arm), the gizmo is back, and
+  // the arm reaches its default pose target.
+  await page.click('label:has(#workspace-toggle)');
+  await page.waitForFunction(() => window.deepik.workspacePoints() > 0, null, { timeout: 20_000 });
+  await page.selectOption('#demo', 'circle');
+  await page.waitForFunction(() => window.deepik.trackLog().length > 3, null, { timeout: 20_000, polling: 50 });
+  await page.selectOption('#model-select', 'box_arm');
+  await page.waitForFunction(() => document.getElementById('model-name').textContent === 'none' && window.deepik.settled()
+    && window.deepik.workspacePoints() > 0, null, { timeout: 20_000, polling: 50 });
+  const back = await settle(page);
+  const armBack = await page.evaluate(() => ({
+    dof: window.deepik.q().length, gizmo: window.deepik.gizmoShown(), demo: document.getElementById('demo').value,
+    shapes: window.deepik.visualPoses().length, quat: window.deepik.targetQuat(), tipQuat: window.deepik.tipQuat(),
+  }));
+  const eBack = Math.max(distance(back.tip, back.target), qangle(armBack.tipQuat, armBack.quat));
+  check(armBack.dof === 6 && armBack.gizmo && armBack.demo === 'off' && armBack.shapes === 10 && back.last.solver === 'lm'
+    && back.last.status === 'converged' && eBack < 1e-6,
+  `switching back during the demo: the URDF arm again, the demo off, its pose target reached (${eBack.toExponential(1)})`,
+  JSON.stringify(armBack));
   await page.context().close();
 }
 
@@ -515,6 +743,26 @@ async function pandaPose(base, problems) {
   check(pose.angleText === fmtAngleDeg(s.last.angle_error) && /of the target pose/.test(pose.detail),
     `the panel shows the angle error (${pose.angleText}; "${pose.detail}")`);
   await page.screenshot({ path: join(screenshots, 'screenshot-panda.png') });
+
+  // "avoid joint limits" (the API's avoid_limits): the same pose, reached as exactly, with joints
+  // farther from their limits: the limit-avoidance cost (computed here from q and /api/arm's
+  // limits) is lower than without it.
+  const arm = await fetch(`${base}api/arm`).then((r) => r.json());
+  const limitCost = (v) => v.reduce((sum, x, i) => {
+    const j = arm.joints[i], half = (j.upper - j.lower) / 2;
+    return j.continuous || half >= Math.PI - 1e-9 ? sum : sum + ((x - (j.upper + j.lower) / 2) / half) ** 2;
+  }, 0);
+  await page.click('label:has(#avoid-limits)');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.objectives.avoid_limits === 1, null,
+    { timeout: 20_000, polling: 50 });
+  const avoided = await settle(page);
+  const avoidedQuat = await page.evaluate(() => window.deepik.tipQuat());
+  const eAvoid = Math.max(distance(avoided.tip, avoided.target), qangle(avoidedQuat, pose.targetQuat));
+  check(avoided.last.status === 'converged' && eAvoid <= 1e-9 && limitCost(avoided.last.q) < limitCost(s.last.q),
+    `avoid joint limits: the pose is still reached (${eAvoid.toExponential(1)}), limit cost ${limitCost(s.last.q).toFixed(5)} -> ${limitCost(avoided.last.q).toFixed(5)}`);
+  await page.click('label:has(#avoid-limits)');
+  await page.waitForFunction(() => window.deepik.settled() && window.deepik.lastSolve.objectives.avoid_limits === undefined, null,
+    { timeout: 20_000, polling: 50 });
   // The gizmo draws nothing by itself: a still page with it renders no frames.
   await page.waitForFunction(() => !window.deepik.frameScheduled(), null, { timeout: 20_000, polling: 50 });
   const framesBefore = await page.evaluate(() => window.deepik.frames());
@@ -636,6 +884,8 @@ async function run() {
   if (only.includes('desktop')) { await desktop(base, problems); lap('desktop and FK mode'); }
   if (only.includes('address')) { await addressState(base, problems); lap('address'); }
   if (only.includes('phone')) { await phone(base, problems); lap('phone'); }
+  if (only.includes('solutions')) { await solutions(base, problems); lap('K solutions'); }
+  if (only.includes('track')) { await tracked(base, problems); lap('tracked demo'); }
   // Arms without a model: a URDF drawn from its shapes beside a folder of models; Panda's poses.
   if (only.includes('urdf')) {
     const urdfBase = await startServer(['--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base',
@@ -649,7 +899,7 @@ async function run() {
     await pandaPose(pandaBase, problems);
     lap('panda pose targets');
   }
-  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
+  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-solutions', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
   check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  fmtLength, atLimit, isFullTurn, linearTicks, logTicks, fmtTick, rpyFromMatrixElements,
+  fmtLength, atLimit, isFullTurn, linearTicks, logTicks, fmtTick, rpyFromMatrixElements, jointDistance,
 } from '../../web/js/format.js';
 import { parseViewState, formatViewState, requestedModel } from '../../web/js/url-state.js';
 
@@ -117,8 +117,8 @@ test('the address round trip keeps mode, solver, target, camera and joint values
 });
 
 test('a malformed or out-of-range address is ignored field by field, never applied', () => {
-  const v = parseViewState('?mode=xyz&solver=rm%20-rf&target=1,2&camera=1,1,1,1,1,1&q=0,5&demo=spin', arm);
-  assert.deepEqual(v.ignored, ['mode', 'solver', 'target', 'camera', 'q', 'demo']);
+  const v = parseViewState('?mode=xyz&solver=rm%20-rf&target=1,2&camera=1,1,1,1,1,1&q=0,5&solutions=3&demo=spin', arm);
+  assert.deepEqual(v.ignored, ['mode', 'solver', 'target', 'camera', 'q', 'solutions', 'demo']);
   assert.deepEqual(Object.keys(v).sort(), ['embed', 'ignored']);
   assert.deepEqual(parseViewState('?target=1e5,0,0', arm).ignored, ['target']);
   assert.deepEqual(parseViewState('?target=NaN,0,0', arm).ignored, ['target']);
@@ -149,4 +149,23 @@ test('a pose target\'s orientation and the chosen model go through the address',
   // Not a unit quaternion, or not four numbers: ignored.
   assert.deepEqual(parseViewState('?quat=1,1,0,0', arm).ignored, ['quat']);
   assert.deepEqual(parseViewState('?quat=1,0,0', arm).ignored, ['quat']);
+});
+
+test('"show K solutions" goes through the address', () => {
+  const view = {
+    mode: 'ik', solver: 'analytic', target: [0.8, 0.3, 1], camera: { position: [2, 2, 2], target: [0, 0.5, 0] }, solutions: 4,
+  };
+  const search = formatViewState(view);
+  assert.ok(search.includes('&solutions=4&'), search);
+  assert.equal(parseViewState(search, arm).solutions, 4);
+  assert.ok(!formatViewState({ ...view, solutions: 0 }).includes('solutions'));
+});
+
+test('the joint distance takes a full-turn joint\'s difference modulo 2 pi, as the library', () => {
+  const yaw = { type: 'revolute', lower: -Math.PI, upper: Math.PI, continuous: false };
+  const pitch = { type: 'revolute', lower: -Math.PI / 2, upper: Math.PI / 2, continuous: false };
+  // -3 and 3 rad on a full turn are 2 pi - 6 apart; on a limited joint, 6.
+  assert.ok(Math.abs(jointDistance([yaw], [3], [-3]) - (2 * Math.PI - 6)) < 1e-12);
+  assert.ok(Math.abs(jointDistance([pitch, pitch], [0.3, 0], [0, 0.4]) - 0.5) < 1e-12);
+  assert.equal(jointDistance([yaw, pitch], [1, 0.2], [1, 0.2]), 0);
 });

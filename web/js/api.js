@@ -7,12 +7,16 @@ export function useModel(name) { modelName = name; }
 const query = () => (modelName === null ? '' : `model=${encodeURIComponent(modelName)}`);
 const withModel = (body) => (modelName === null ? body : { ...body, model: modelName });
 
+// An answer about an arm the page no longer shows (another was chosen meanwhile) never arrives:
+// the promise stays pending, so no caller draws it (the page resets its requests in flight).
 async function request(path, body) {
   const init = body === undefined ? {} : {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
   };
+  const asked = modelName;
   const response = await fetch(path, init);
   const answer = await response.json();
+  if (modelName !== asked) return new Promise(() => {});
   if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
   return answer;
 }
@@ -28,8 +32,21 @@ export const fetchModel = () => request(`/api/model?${query()}`);
 export const fetchModels = () => request('/api/models');
 
 // One IK solve: { q, reached, reached_quat, error, angle_error, status, solver, micros }. `target`
-// is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }.
-export const solve = (target, solver) => request('/api/solve', withModel({ target, solver }));
+// is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }; `objectives` adds the API's posture fields
+// ({ avoid_limits: 1 }).
+export const solve = (target, solver, objectives = {}) => request('/api/solve', withModel({ target, solver, ...objectives }));
 
 // A sample of reachable tip positions, for the workspace cloud.
 export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}&${query()}`);
+
+// Up to k distinct exact solutions of one target, closest to q_start first: { solutions: [answer,
+// ...], exact, starts, micros, solver } (exact false: the one entry is the solver's unconverged answer).
+export const solveMany = (target, solver, k, qStart) => {
+  const t = Array.isArray(target) ? { p: target } : { ...target };
+  t.q_start = qStart;
+  return request('/api/solve', withModel({ target: t, solver, solutions: k }));
+};
+
+// A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
+// { points: [{ q, reached, error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
+export const trackPath = (body) => request('/api/track', withModel(body));

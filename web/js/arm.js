@@ -3,7 +3,7 @@
 // A URDF arm's links are drawn from its visual boxes, cylinders and spheres (/api/arm's
 // "visuals"), each moving with its chain frame; a link without them is a capsule.
 import * as THREE from 'three';
-import { root, addGround } from './scene.js';
+import { root, addGround, clearRoot } from './scene.js';
 
 const materials = {
   link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
@@ -21,6 +21,7 @@ export const parts = {
   visuals: new Map(),  // chain frame (-1: base, i: joint i's moving frame) -> group of URDF shapes
   targetAxes: null,    // the pose target's axes (pose.js)
   ghost: null,         // the network's raw answer: { group, links, tip } (translucent capsules)
+  solutions: [],       // ghosts of several solutions of one target (SOLUTION_COLORS, in order)
 };
 
 function addMesh(geometry, material, name) {
@@ -154,13 +155,14 @@ function addVisuals(visuals) {
   for (const frame of parts.visuals.keys()) parts.links[frame + 1].userData.covered = true;
 }
 
-// The ghost arm: translucent capsules and a tip, drawn by drawGhost at the network's own answer.
-function addGhost(dof, r) {
+// A ghost arm: translucent capsules and a tip in `color`, hidden until drawGhostArm places it.
+// Joint spheres and URDF shapes are left out: a ghost shows where the links go, lightly.
+function makeGhost(dof, r, color, name) {
   const material = new THREE.MeshStandardMaterial({
-    color: 0xaa8cff, transparent: true, opacity: 0.28, depthWrite: false, roughness: 0.6,
+    color, transparent: true, opacity: 0.28, depthWrite: false, roughness: 0.6,
   });
   const group = new THREE.Group();
-  group.name = 'ghost';
+  group.name = name;
   group.visible = false;
   const links = [];
   for (let i = 0; i <= dof; ++i) {
@@ -172,12 +174,11 @@ function addGhost(dof, r) {
   const tip = new THREE.Mesh(new THREE.SphereGeometry(1.1 * r, 20, 14), material);
   group.add(tip);
   root.add(group);
-  parts.ghost = { group, links, tip };
+  return { group, links, tip, material };
 }
 
-// Draws the ghost from FK frames (base first, tip last), or hides it (null).
-export function drawGhost(frames) {
-  const ghost = parts.ghost;
+// Draws a ghost from FK frames (base first, tip last), or hides it (null).
+export function drawGhostArm(ghost, frames) {
   ghost.group.visible = frames !== null;
   if (frames === null) return;
   const points = [new THREE.Vector3(), ...frames.map((M) => new THREE.Vector3().setFromMatrixPosition(M))];
@@ -185,15 +186,43 @@ export function drawGhost(frames) {
   ghost.tip.position.copy(points[points.length - 1]);
 }
 
-// Builds everything once, sized to the arm (`unit` = its reach).
+// The network's raw answer as a ghost (or hidden for null).
+export function drawGhost(frames) {
+  drawGhostArm(parts.ghost, frames);
+}
+
+// The colours of the "several solutions" ghosts, one per solution (the panel's list uses them).
+export const SOLUTION_COLORS = [0x4fd1c5, 0xf6ad55, 0xf687b3, 0x90cdf4, 0xc6f68d, 0xfbd38d, 0xb794f4, 0xfc8181];
+export const MAX_SOLUTION_GHOSTS = SOLUTION_COLORS.length;
+
+// Draws the solutions' ghosts from their FK frames (a list, one per solution); hides the rest.
+export function drawSolutionGhosts(framesList) {
+  parts.solutions.forEach((ghost, k) => drawGhostArm(ghost, k < framesList.length ? framesList[k] : null));
+}
+
+// The solution ghost under a ray (a THREE.Raycaster), nearest first; -1 for none.
+export function solutionGhostHit(raycaster) {
+  const shown = parts.solutions.filter((g) => g.group.visible).map((g) => g.group);
+  const hit = raycaster.intersectObjects(shown, true)[0];
+  return hit ? parts.solutions.findIndex((g) => g.group === hit.object.parent) : -1;
+}
+
+// Builds everything once, sized to the arm (`unit` = its reach); another arm's parts go first.
 export function buildArm(arm, unit) {
+  clearRoot();
+  Object.assign(parts, {
+    links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
+    jointAxis: null, frames: [], axes: [], visuals: new Map(), targetAxes: null, ghost: null, solutions: [],
+  });
   const r = 0.035 * unit;
   parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
   const visuals = arm.visuals || [];
   if (!visuals.some((v) => v.frame === -1)) addBase(r);
   addLinksAndJoints(arm.dof, visuals.length > 0 ? 0.6 * r : r);
   addVisuals(visuals);
-  addGhost(arm.dof, visuals.length > 0 ? 0.6 * r : r);
+  const ghostRadius = visuals.length > 0 ? 0.6 * r : r;
+  parts.ghost = makeGhost(arm.dof, ghostRadius, 0xaa8cff, 'ghost');
+  parts.solutions = SOLUTION_COLORS.map((color, k) => makeGhost(arm.dof, ghostRadius, color, `solution ${k}`));
   addTipAndTarget(r);
   addMissMarkers(r, unit);
   addToolFrame(r);

@@ -1,10 +1,12 @@
 // Moving the target by hand: drag the red marker with the pointer (in the plane facing the
-// camera), or step it with the keys. Dragging anywhere else still orbits the camera.
+// camera), or step it with the keys. Dragging anywhere else still orbits the camera; a click or
+// tap (no drag) on a solution's ghost arm picks that solution.
 import * as THREE from 'three';
 import { renderer, camera, controls, root, screenPosition, requestRender } from './scene.js';
-import { parts, showJointAxis } from './arm.js';
+import { parts, showJointAxis, solutionGhostHit } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
+import { pickSolution } from './solutions.js';
 
 const canvas = renderer.domElement;
 const raycaster = new THREE.Raycaster();
@@ -33,10 +35,15 @@ function overTarget(event) {
 
 // Registered in the capture phase, so it runs before OrbitControls' own listener and can hide
 // a drag that starts on the marker from it.
+let press = null;  // where a press that may be a click began: { id, x, y }
+const CLICK_SLOP = 6;  // CSS pixels a click may move
+
 function onPointerDown(event) {
   if (!parts.target || !event.isPrimary) return;
   setPointer(event);
+  press = { id: event.pointerId, x: event.clientX, y: event.clientY };
   if (!overTarget(event)) return;
+  press = null;
   state.dragging = true;
   dragPointer = event.pointerId;
   controls.enabled = false;
@@ -87,6 +94,17 @@ function onPointerMove(event) {
   setTarget([local.x, local.y, local.z]);
 }
 
+// A click or tap that did not drag: on a solution's ghost, that solution becomes the arm's.
+function onPointerUp(event) {
+  const click = press !== null && press.id === event.pointerId
+    && Math.hypot(event.clientX - press.x, event.clientY - press.y) <= CLICK_SLOP;
+  press = null;
+  if (!click || state.mode !== 'ik') return;
+  setPointer(event);
+  const k = solutionGhostHit(raycaster);
+  if (k >= 0) pickSolution(k);
+}
+
 function endDrag(event) {
   if (!state.dragging || event.pointerId !== dragPointer) return;
   state.dragging = false;
@@ -112,6 +130,7 @@ export function installTargetControls() {
   canvas.addEventListener('pointerdown', onPointerDown, { capture: true });
   canvas.addEventListener('pointermove', onPointerMove);
   canvas.addEventListener('pointerup', endDrag);
+  canvas.addEventListener('pointerup', onPointerUp);
   canvas.addEventListener('pointercancel', endDrag);
   canvas.addEventListener('pointerleave', () => { if (state.arm) hoverJoint(null); });
   window.addEventListener('keydown', onKeyDown);

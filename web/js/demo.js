@@ -1,7 +1,10 @@
 // Targets the page sets by itself: the start and "out of reach" targets, and the animated demo
-// paths, which sweep the target in and out of reach so the solver's behaviour at the edge shows.
+// paths, which sweep the target in and out of reach so the solver's behaviour at the edge shows
+// (track.js plays them, tracked).
 import { state } from './state.js';
-import { setTarget } from './solve.js';
+
+// Path parameter per second of the demo.
+export const DEMO_SPEED = 0.55;
 
 // In front of the arm, comfortably inside its reach.
 export function initialTarget(arm) {
@@ -14,7 +17,8 @@ export function outOfReachTarget(arm) {
   return [1.3 * arm.reach, 0.25 * arm.reach, 0.55 * arm.reach];
 }
 
-function demoPoint(kind, t) {
+// The demo path `kind` ('circle', 'eight') at parameter t (deepik's base frame, m).
+export function demoPoint(kind, t) {
   const r = state.unit;
   if (kind === 'circle') {
     // A circle whose radius swells from inside the reach to beyond it.
@@ -23,13 +27,6 @@ function demoPoint(kind, t) {
   }
   // A figure-eight in front of the arm, its lobes reaching past the reach.
   return [1.2 * r * Math.sin(t), 0.6 * r * Math.sin(2 * t), 0.6 * r + 0.4 * r * Math.cos(t)];
-}
-
-// Advances the playing demo path by dt seconds; a drag takes over the target while it lasts.
-export function stepDemo(dt) {
-  if (state.demo === 'off' || state.dragging) return;
-  state.demoT += dt * 0.55;
-  setTarget(demoPoint(state.demo, state.demoT));
 }
 
 // Points along both demo paths (a full period each) and the arm's own extent (its base and a

@@ -5,8 +5,10 @@ import { state } from './state.js';
 import { parts } from './arm.js';
 import { requestRender } from './scene.js';
 import { setTarget, showPose, hideMiss, hideGhost } from './solve.js';
-import { showModeChoice, showDemoChoice, showFkStatus } from './panel.js';
+import { showModeChoice, showFkStatus } from './panel.js';
+import { stopDemo } from './track.js';
 import { showPoseControls } from './pose.js';
+import { hideSolutions } from './solutions.js';
 import * as THREE from 'three';
 
 export function setMode(mode) {
@@ -14,12 +16,12 @@ export function setMode(mode) {
   if (mode === state.mode) return;
   state.mode = mode;
   if (mode === 'fk') {
-    state.demo = 'off';
-    showDemoChoice('off');
+    stopDemo();
     if (state.animating) { state.animating = false; state.q = state.qTo.slice(); showPose(state.q); }
     parts.target.visible = false;
     hideMiss();
     hideGhost();
+    hideSolutions();
     showFkStatus();
   } else {
     parts.target.visible = true;

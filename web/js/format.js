@@ -30,6 +30,15 @@ export function isFullTurn(j) {
   return j.type !== 'prismatic' && (j.continuous || j.upper - j.lower >= 2 * Math.PI - 1e-9);
 }
 
+// The joint-space distance between two configurations (rad or m): the Euclidean norm of a - b,
+// a full-turn joint's difference taken modulo 2 pi into [-pi, pi] (as the library's JointDistance).
+export function jointDistance(joints, a, b) {
+  return Math.hypot(...a.map((v, i) => {
+    const d = v - b[i];
+    return isFullTurn(joints[i]) ? Math.atan2(Math.sin(d), Math.cos(d)) : d;
+  }));
+}
+
 // True when joint value v is within 1 % of its range from a limit that really stops the joint.
 export function atLimit(j, v) {
   const span = j.upper - j.lower;

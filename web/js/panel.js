@@ -2,8 +2,10 @@
 // readouts, one bar (FK mode: one slider) per joint, the solver choice and the explore controls. It only shows things; what the
 // controls do is passed in by the page (app.js).
 import { $, DEG, fmtVec, fmtLength } from './util.js';
-import { atLimit, rpyFromMatrixElements, fmtAngleDeg } from './format.js';
+import { atLimit, rpyFromMatrixElements, fmtAngleDeg, jointDistance } from './format.js';
 import { buildModelCard } from './model-card.js';
+import { SOLUTION_COLORS } from './arm.js';
+
 
 const SOLVER_LABELS = {
   network: 'network (learned, one pass)', refined: 'refined (network + LM)', analytic: 'analytic (closed form)',
@@ -27,9 +29,10 @@ function fmtJoint(j, v, digits) {
 function addJointBar(parent, j, i) {
   const div = document.createElement('div');
   div.className = 'joint';
+  div.dataset.i = String(i);
   div.innerHTML = `<div class="head"><span class="name">${j.name}</span><span class="value" id="jv${i}">–</span></div>
       <div class="track"><div class="fill" id="jf${i}"></div><div class="zero" id="jz${i}"></div><div class="knob" id="jk${i}"></div></div>
-      <input type="range" class="slider" id="js${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
+      <input type="range" class="slider" id="js${i}" data-i="${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
       <div class="range"><span>${fmtJoint(j, j.lower, 0)}</span><span>${fmtJoint(j, j.upper, 0)}</span></div>`;
   parent.appendChild(div);
   $(`jz${i}`).style.left = `${clamp01(barFraction(j, 0)) * 100}%`;
@@ -67,6 +70,8 @@ export function buildModelChoice(models, selected, onChoose) {
 export function buildPanel(arm, model) {
   $('subtitle').textContent = `${arm.name} arm · ${arm.dof} joints · reach ${arm.reach.toFixed(2)} m`;
   const jointsDiv = $('joints');
+  jointsDiv.innerHTML = '';  // another arm's rows
+  $('solver').innerHTML = '';
   arm.joints.forEach((j, i) => addJointBar(jointsDiv, j, i));
   const solver = fillSolverChoice(model.solvers, model.default_solver);
   buildModelCard(model);
@@ -149,6 +154,53 @@ export function showGhostLegend(on) {
   $('legend-ghost').hidden = !on;
 }
 
+const cssColor = (hex) => `#${hex.toString(16).padStart(6, '0')}`;
+
+// The solutions on show, one row each in its ghost's colour with its joint-space distance from
+// the arm's pose (`q`); the row of the pose the arm has is pressed. `note` says why there are
+// none (empty: nothing to say).
+export function showSolutionList(solutions, q, joints, note) {
+  const list = $('solutions-list');
+  list.innerHTML = '';
+  solutions.forEach((s, k) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'solution';
+    button.dataset.k = String(k);
+    const d = jointDistance(joints, s.q, q);
+    button.setAttribute('aria-pressed', String(d < 1e-9));
+    button.innerHTML = `<i class="dot" style="background:${cssColor(SOLUTION_COLORS[k])}"></i>solution ${k + 1}`
+      + `<small>${d < 1e-9 ? 'the arm is here' : `${d.toFixed(2)} rad away`}</small>`;
+    list.appendChild(button);
+  });
+  if (note) {
+    const p = document.createElement('div');
+    p.className = 'note';
+    p.textContent = note;
+    list.appendChild(p);
+  }
+  list.hidden = solutions.length === 0 && !note;
+  $('legend-solutions').hidden = solutions.length === 0;
+}
+
+// The legend of the tracked demo's marks, while there are some.
+export function showTrackLegend(on) {
+  $('legend-track').hidden = !on;
+}
+
+// The tracked demo's label in the view: 'reconfiguration', 'out of reach', or hidden (null).
+const TRACK_LABELS = {
+  reconfiguration: 'reconfiguration: the arm cannot follow continuously and changes branch',
+  'out of reach': 'out of reach: the closest point reached without a jump',
+};
+export function showTrackLabel(kind) {
+  const label = $('track-label');
+  label.hidden = kind === null;
+  if (kind === null) return;
+  label.dataset.kind = kind;
+  label.textContent = TRACK_LABELS[kind] || kind;
+}
+
 // The pose controls as the state has them: position only, and the gizmo's mode (turning needs
 // an orientation).
 export function showPoseChoice(positionOnly, gizmoMode) {
@@ -175,25 +227,38 @@ export function showDemoChoice(kind) {
   $('demo').value = kind;
 }
 
+export function showSolutionsChoice(k) {
+  $('solutions-k').value = String(k);
+}
+
 // Wires the controls to the page's actions. A select gives focus back after a choice, so the
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
 export function bindControls({
   onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
-  onPositionOnly, onGizmoMode, onGhost,
+  onPositionOnly, onGizmoMode, onGhost, onSolutionsK, onPickSolution, onAvoidLimits,
 }) {
+  $('avoid-limits').addEventListener('change', (e) => onAvoidLimits(e.target.checked));
+  $('solutions-k').addEventListener('change', (e) => { onSolutionsK(Number(e.target.value)); e.target.blur(); });
+  $('solutions-list').addEventListener('click', (e) => {
+    const button = e.target.closest('button.solution');
+    if (button) onPickSolution(Number(button.dataset.k));
+  });
   $('position-only').addEventListener('change', (e) => onPositionOnly(e.target.checked));
   for (const mode of ['translate', 'rotate']) {
     $(`gizmo-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onGizmoMode(mode); });
   }
   $('ghost-toggle').addEventListener('change', (e) => onGhost(e.target.checked));
-  document.querySelectorAll('#joints .joint').forEach((row, i) => {
-    row.addEventListener('pointerenter', () => onJointHover(i));
-    row.addEventListener('pointerleave', () => onJointHover(null));
+  // The joint rows are rebuilt for another arm: their events are taken where they bubble to.
+  const joints = $('joints');
+  joints.addEventListener('pointerover', (e) => {
+    const row = e.target.closest('.joint');
+    onJointHover(row ? Number(row.dataset.i) : null);
+  });
+  joints.addEventListener('pointerleave', () => onJointHover(null));
+  joints.addEventListener('input', (e) => {
+    if (e.target.matches('input.slider')) onJoint(Number(e.target.dataset.i), Number(e.target.value));
   });
   for (const mode of ['ik', 'fk']) $(`mode-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onMode(mode); });
-  document.querySelectorAll('#joints input.slider').forEach((slider, i) => {
-    slider.addEventListener('input', () => onJoint(i, Number(slider.value)));
-  });
   $('share').addEventListener('click', onShare);
   $('sheet-handle').addEventListener('click', onSheet);
   $('solver').addEventListener('change', (e) => { onSolver(e.target.value); e.target.blur(); });

@@ -28,7 +28,15 @@ function addTargetAxes(r) {
 }
 
 // Sets up the gizmo for this arm (none below 6 joints); `moved(p, quat)` is called as it drags.
+// Another arm's gizmo goes first.
 export function installPoseControls(arm, unit, moved) {
+  if (gizmo) {
+    gizmo.detach();
+    scene.remove(gizmo.getHelper());
+    gizmo.dispose();
+    gizmo = null;
+    controls.enabled = true;
+  }
   onMoved = moved;
   if (!posesPossible(arm)) return;
   addTargetAxes(0.035 * unit);

@@ -36,10 +36,23 @@ scene.add(root);
 // three's world (y up) -> deepik's base frame (z up), for positions read back from the scene.
 export const toBase = (v) => [v.x, -v.z, v.y];
 
-// Ground grid (three's xz plane = deepik's xy plane) and base axes, sized to the arm.
+// Ground grid (three's xz plane = deepik's xy plane) and base axes, sized to the arm (another
+// arm's grid goes).
+let grid = null;
 export function addGround(unit) {
-  scene.add(new THREE.GridHelper(4 * unit, 20, 0x3a4a60, 0x1e2a38));
+  if (grid) { scene.remove(grid); grid.dispose(); }
+  grid = new THREE.GridHelper(4 * unit, 20, 0x3a4a60, 0x1e2a38);
+  scene.add(grid);
   root.add(new THREE.AxesHelper(0.35 * unit));  // red x, green y, blue z in deepik's frame
+}
+
+// Empties the arm's group (another arm is coming): every mesh's geometry and material go too.
+export function clearRoot() {
+  root.traverse((o) => {
+    if (o.geometry) o.geometry.dispose();
+    for (const m of [o.material].flat()) if (m && m.dispose) { if (m.map) m.map.dispose(); m.dispose(); }
+  });
+  root.clear();
 }
 
 // The camera looks from the front right (this direction, in three's world) at the middle of

@@ -7,20 +7,27 @@ import { drawArm, placeTarget, showMiss, drawGhost } from './arm.js';
 import { showSolve, showError, showTarget, updateReadouts, showClosestLegend, showGhostLegend } from './panel.js';
 import { requestRender } from './scene.js';
 import { setTargetOrientation } from './pose.js';
+import { requestSolutions } from './solutions.js';
 
 // Moves the target (deepik's base frame) and asks for a solution. `quat` ([w, x, y, z]) turns it
 // too; null makes it a point; left out, the target keeps its orientation.
 export function setTarget(p, quat) {
+  moveTarget(p, quat);
+  if (state.mode === 'ik') requestSolve();
+}
+
+// Moves the target marker (and its readout) without asking for a solution: the tracked demo
+// (track.js) has its answers already.
+export function moveTarget(p, quat) {
   state.target.set(p[0], p[1], p[2]);
   if (quat !== undefined) setTargetOrientation(quat);
   placeTarget(state.target);
   showTarget(p);
   requestRender();
-  if (state.mode === 'ik') requestSolve();
 }
 
 // The target as the API takes it: [x, y, z], or { p, quat } with an orientation.
-function targetForApi() {
+export function targetForApi() {
   const p = [state.target.x, state.target.y, state.target.z];
   return state.targetQuat ? { p, quat: state.targetQuat.slice() } : p;
 }
@@ -31,8 +38,11 @@ export function requestSolve() {
   state.pending = false;
   const target = targetForApi();
   const started = performance.now();
-  solve(target, state.solver)
+  // Avoiding the limits chooses among exact solutions: the network alone has none to choose from.
+  const objectives = state.avoidLimits && state.solver !== 'network' ? { avoid_limits: 1 } : {};
+  solve(target, state.solver, objectives)
     .then((answer) => {
+      answer.objectives = objectives;
       answer.target = target;  // the target this answer is for (the test hook reports it)
       state.lastSolve = answer;
       state.requestCount += 1;
@@ -40,9 +50,11 @@ export function requestSolve() {
       state.roundTrips.push(roundTripMs);
       if (state.roundTrips.length > 1000) state.roundTrips.shift();
       if (state.mode !== 'ik') return;  // FK mode took over while this was out
+      if (state.demo !== 'off' && !state.dragging) return;  // the tracked demo moves the arm
       showAnswer(answer, roundTripMs);
       animateTo(answer.q);
       requestGhost(target);
+      requestSolutions(target, answer.q);
     })
     .catch((err) => showError(err.message))
     .finally(() => {
@@ -52,11 +64,13 @@ export function requestSolve() {
 }
 
 // The panel's status, and in the view the miss when the answer is off by more than 0.1 mm: a
-// dashed line to the target, and the closest-point ring only for an "out of reach" answer.
-function showAnswer(answer, roundTripMs) {
+// dashed line to the target, and the closest-point ring only for an "out of reach" answer of a
+// solve (`ring` false: a tracked row, whose point is the closest reached without a jump, not
+// necessarily the closest of all).
+export function showAnswer(answer, roundTripMs, ring = true) {
   showSolve(answer, roundTripMs);
   const miss = answer.status !== 'converged' && answer.error > 1e-4;
-  const closest = answer.status === 'out of reach';
+  const closest = ring && answer.status === 'out of reach';
   showMiss(miss, closest, answer.reached, state.target);
   showClosestLegend(miss && closest);
   requestRender();
@@ -90,6 +104,17 @@ function requestGhost(target) {
     });
 }
 
+// Another arm: requests in flight for the old one never answer (api.js), so none is in flight.
+export function forgetRequests() {
+  state.inFlight = false;
+  state.pending = false;
+  state.lastSolve = null;
+  state.ghost = null;
+  state.animating = false;
+  ghostInFlight = false;
+  ghostWaiting = null;
+}
+
 // True while a ghost answer is asked for or waits to be.
 export const ghostBusy = () => ghostInFlight || ghostWaiting !== null;
 
@@ -121,7 +146,8 @@ export function showPose(q) {
   requestRender();
 }
 
-function animateTo(q) {
+// Animates the arm to joint values q (an answer, a picked solution).
+export function animateTo(q) {
   state.qFrom = state.q.slice();
   // Full-turn joints take the short way round; q and q + 2 pi are the same configuration.
   state.qTo = q.map((v, i) => {
@@ -130,8 +156,8 @@ function animateTo(q) {
     return state.qFrom[i] + d;
   });
   state.animStart = performance.now();
-  // Short moves while the target keeps moving (demo, drag), so the arm keeps up with it.
-  state.animDuration = state.demo !== 'off' || state.dragging ? 140 : 450;
+  // Short moves while the target keeps moving (a drag), so the arm keeps up with it.
+  state.animDuration = state.dragging ? 140 : 450;
   state.animating = true;
   requestRender();
 }

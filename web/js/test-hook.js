@@ -1,8 +1,10 @@
 // window.deepik: the one global, read by the end-to-end test (tests/web/e2e.mjs) to drive the
 // page and read the drawn arm back. Keep its names and meanings as they are.
 import * as THREE from 'three';
-import { scene, camera, toBase, screenPosition, cameraState, renderStats, root } from './scene.js';
-import { parts } from './arm.js';
+import {
+  scene, camera, renderer, toBase, screenPosition, cameraState, renderStats, root,
+} from './scene.js';
+import { parts, solutionGhostHit } from './arm.js';
 import { state } from './state.js';
 import { setTarget, ghostBusy } from './solve.js';
 import { setJoints } from './fk-mode.js';
@@ -10,6 +12,8 @@ import { framedPoints } from './demo.js';
 import { workspacePointsShown } from './workspace.js';
 import { hoveredJoint } from './controls.js';
 import { gizmoShown, setGizmoMode, gizmoGrabPoint } from './pose.js';
+import { solutionsBusy } from './solutions.js';
+import { trackMarksShown } from './track.js';
 
 // A matrix of `object` in deepik's base frame (the arm's root group), from the scene.
 function inBase(object) {
@@ -43,6 +47,42 @@ export function installTestHook() {
       return toBase(parts.ghost.tip.getWorldPosition(new THREE.Vector3()));
     },
     get ghost() { return state.ghost; },
+    // "show K solutions": the ghosts drawn and their tips (base frame) read from the scene; the
+    // answer they were drawn from ({ solutions: [{ q, ... }], exact, target }).
+    solutionsShown: () => parts.solutions.filter((g) => g.group.visible).length,
+    solutionTips: () => {
+      scene.updateMatrixWorld(true);
+      return parts.solutions.filter((g) => g.group.visible).map((g) => toBase(g.tip.getWorldPosition(new THREE.Vector3())));
+    },
+    get solutionsAnswer() { return state.solutionsAnswer; },
+    // A point on screen (CSS pixels) where a click lands on solution k's ghost first, away from the
+    // target marker; null if none of its links shows.
+    solutionScreenPosition: (k) => {
+      scene.updateMatrixWorld(true);
+      const ghost = parts.solutions[k];
+      const [tx, ty] = screenPosition(parts.target.getWorldPosition(new THREE.Vector3()));
+      const rect = renderer.domElement.getBoundingClientRect();
+      const raycaster = new THREE.Raycaster();
+      for (const link of ghost.links.filter((l) => l.visible)) {
+        for (const f of [0.5, 0.3, 0.7, 0.15, 0.85]) {
+          // Along the capsule's axis (its local y), from one end to the other.
+          const half = link.userData.length / 2;
+          const p = link.localToWorld(new THREE.Vector3(0, (2 * f - 1) * half, 0));
+          const [x, y] = screenPosition(p);
+          if (Math.hypot(x - tx, y - ty) < 40 || x < rect.left || x > rect.right || y < rect.top || y > rect.bottom) continue;
+          raycaster.setFromCamera(new THREE.Vector2(((x - rect.left) / rect.width) * 2 - 1, -((y - rect.top) / rect.height) * 2 + 1), camera);
+          if (solutionGhostHit(raycaster) === k) return [x, y];
+        }
+      }
+      return null;
+    },
+    // The tracked demo: the rows played ({ run, t, q, status, stepBound, fresh, start, label }),
+    // the round trips of its requests (ms), the marks drawn; the step ratio asked for (null: 20).
+    trackLog: () => state.trackLog.slice(),
+    trackTrips: () => state.trackTrips.slice(),
+    trackMarks: () => trackMarksShown(),
+    setTrackStepRatio: (r) => { state.trackStepRatio = r; },
+    solutionTrips: () => state.solutionTrips.slice(),
     // The URDF shapes drawn: per shape, its chain frame and its pose in the base frame (scene).
     visualPoses: () => [...parts.visuals.entries()].flatMap(([frame, group]) => group.children.map((mesh) => {
       const m = inBase(mesh);
@@ -69,7 +109,7 @@ export function installTestHook() {
     },
     // True once the answer for the current target has come and the arm has stopped moving.
     settled: () => !state.animating && !state.inFlight && !state.pending && !state.dragging
-      && state.lastSolve !== null && state.demo === 'off' && !ghostBusy(),
+      && state.lastSolve !== null && state.demo === 'off' && !ghostBusy() && !solutionsBusy(),
     get lastSolve() { return state.lastSolve; },
     get requestCount() { return state.requestCount; },
     // Points of the workspace cloud on screen (0 until it has been fetched and shown).

@@ -1,12 +1,13 @@
 // The page's state in its address, so that reloading or sending the address reproduces the view:
-//   ?mode=ik&solver=refined&target=0.8,0.3,1[&quat=w,x,y,z|none]&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
+//   ?mode=ik&solver=refined&target=0.8,0.3,1[&quat=w,x,y,z|none][&solutions=4]&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
 //   ?mode=fk&q=0.1,-0.5,...&camera=...
 // and, when the server offers several arms or models, &model=NAME first (GET /api/models).
 // target: deepik's base frame (m); camera: its position then the point it orbits, in three.js's
 // world (y up, m); quat: the target's orientation (base frame; "none": a point target, on arms
-// that take poses); q: joint values (rad, or m for prismatic joints). parseViewState and
-// formatViewState are pure (node tests them); the page keeps the address up to date with
-// history.replaceState, so the back button is not filled with every drag.
+// that take poses); solutions: how many solutions are drawn as ghosts (2, 4 or 8); q: joint values
+// (rad, or m for prismatic joints). parseViewState and formatViewState are pure (node tests
+// them); the page keeps the address up to date with history.replaceState, so the back button is
+// not filled with every drag.
 
 const numbers = (text, n) => {
   if (typeof text !== 'string') return null;
@@ -55,6 +56,8 @@ export function parseViewState(search, { dof, joints, solvers }) {
       bad('q');
     }
   }
+  const solutions = params.get('solutions');
+  if (solutions !== null) { if (['2', '4', '8'].includes(solutions)) view.solutions = Number(solutions); else bad('solutions'); }
   const demo = params.get('demo');
   if (demo !== null) { if (['off', 'circle', 'eight'].includes(demo)) view.demo = demo; else bad('demo'); }
   view.embed = params.get('embed') === '1';
@@ -71,13 +74,14 @@ export function requestedModel(search, names) {
 const short = (x, digits) => String(Number(x.toFixed(digits)));
 
 // The address's query for a view: the target in IK mode, the joint values in FK mode.
-export function formatViewState({ model, mode, solver, target, quat, camera, q, demo, embed }) {
+export function formatViewState({ model, mode, solver, target, quat, camera, q, demo, embed, solutions }) {
   const parts = model ? [`model=${encodeURIComponent(model)}`, `mode=${mode}`] : [`mode=${mode}`];
   if (mode === 'ik') {
     parts.push(`solver=${encodeURIComponent(solver)}`);
     parts.push(`target=${target.map((x) => short(x, 6)).join(',')}`);
     if (quat === null) parts.push('quat=none');
     else if (quat !== undefined) parts.push(`quat=${quat.map((x) => short(x, 6)).join(',')}`);
+    if (solutions >= 2) parts.push(`solutions=${solutions}`);
     if (demo && demo !== 'off') parts.push(`demo=${demo}`);
   } else {
     parts.push(`q=${q.map((x) => short(x, 6)).join(',')}`);

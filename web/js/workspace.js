@@ -7,6 +7,11 @@ import { state } from './state.js';
 
 let cloud = null;
 
+// Another arm: its own cloud is fetched when shown (the old one went with the arm's group).
+export function forgetWorkspace() {
+  cloud = null;
+}
+
 export async function toggleWorkspace(on) {
   if (on && !cloud) {
     const { points } = await fetchWorkspace(6000, 7);  // a fixed seed: the same cloud every time

@@ -19,7 +19,17 @@
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
 //                        "error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
 //                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
-//                        {"results":[...one answer per target, in order...], "micros":total}
+//                        {"results":[...one answer per target, in order...], "micros":total};
+//                        "solutions":K (1..100) answers {"solutions":[answer,...], "exact", "starts",
+//                        "micros", "solver"} per target; a target object's "q_start" is where the
+//                        solver starts (solutions closest to it first); "avoid_limits", "posture"
+//                        (one value per joint) with "posture_weight", and "start_weight" (needs a
+//                        q_start) choose among the exact solutions as `deepik solve` does
+//   POST /api/track      {"targets":[...], "q_start":[...], "continue":false, "step_ratio":20,
+//                        "step_floor":0.001} -> {"points":[{answer fields, "status":"tracked"|"out of
+//                        reach"|"reconfiguration"|"failed", "solve_status", "joint_step",
+//                        "step_bound" (null on a row solved afresh)}, ...], "summary":{...}}: TrackPath
+//                        (deepik track); "continue":true tracks row 0 from q_start within the bound
 //   POST /api/fk         {"q":[...]} -> {"frames":[{"p":[x,y,z],"quat":[w,x,y,z]},...], "tip":[x,y,z]}
 //   GET  /api/model      the model's metadata: arm, network, training options, headline metrics,
 //                        history (one record per epoch), the solvers on offer and the default
@@ -68,7 +78,7 @@ struct ServeOptions {
   double write_timeout_seconds = 10;
   /// Open connections beyond this are closed at once (each costs a file descriptor).
   int max_connections = 512;
-  int max_targets = 1000;            ///< per batch request
+  int max_targets = 1000;            ///< per batch request and per tracked path
   int max_workspace_points = 20000;  ///< per /api/workspace request
   /// Time budget per target (s) of pose refinement, lm and the KDL restarts (`solve --timeout`).
   double solve_timeout_seconds = 0.005;

@@ -22,6 +22,11 @@ namespace deepik {
 struct TrackOptions {
   double step_ratio = 20.0;  ///< > 0
   double step_floor = 1e-3;  ///< rad, >= 0: what rounding and tolerances may move at any step
+  /// With a q_start: false, row 0 is solved afresh from it (solver.Solve(path[0], q_start), no
+  /// bound); true, q_start is the row before path[0] (a path continued where an earlier track
+  /// ended): row 0 is tracked like every later row, from q_start and within the bound measured
+  /// from q_start's tip pose. Without a q_start it changes nothing.
+  bool continue_from_start = false;
 
   /// True when valid; otherwise false with `error` naming the offending field.
   bool IsValid(std::string* error) const;
@@ -52,7 +57,8 @@ struct TrackPoint {
   double step_bound = 0.0;  ///< the bound of this row (TrackOptions); +infinity on row 0
 };
 
-/// Tracks `path`: row 0 is solver.Solve(path[0], q_start) (q_start may be null); every later
+/// Tracks `path`: row 0 is solver.Solve(path[0], q_start) (q_start may be null; with
+/// options.continue_from_start and a q_start, row 0 is tracked from q_start as below); every later
 /// row is one Levenberg-Marquardt start (RefinePose or RefinePosition, `settings`' tolerances
 /// and budget, no restarts) from the previous row's q, so the trajectory follows one branch of
 /// solutions. A row whose warm start converges with a joint step within the bound is kTracked;
