@@ -81,7 +81,7 @@ TEST(RedundancyCli, SolutionsGiveTargetAndSolutionColumnsAndExactRows) {
 TEST(RedundancyCli, MultiHeadModelTrainsSolvesAndIsNotExportedToOnnx) {
   TempDir dir;
   CliResult r = RunCli(
-      "train --arm seed --heads 3 --depth 2 --width 32 --count 4000 --epochs 3 --threads 1 --eval-samples "
+      "train seed --heads 3 --depth 2 --width 32 --count 4000 --epochs 3 --threads 1 --eval-samples "
       "200 "
       "-o h.safetensors",
       dir);
@@ -110,7 +110,7 @@ TEST(RedundancyCli, MultiHeadModelTrainsSolvesAndIsNotExportedToOnnx) {
   EXPECT_NE(r.err.find("3 heads"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("h.onnx")));
   for (const std::string bad : {"0", "65", "two"}) {
-    r = RunCli("train --arm seed --heads " + bad + " --epochs 1 -o bad.safetensors", dir);
+    r = RunCli("train seed --heads " + bad + " --epochs 1 -o bad.safetensors", dir);
     EXPECT_NE(r.exit_code, 0) << bad;
     EXPECT_NE(r.err.find("--heads"), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir.Path("bad.safetensors"))) << bad;
