@@ -250,13 +250,13 @@ int Main(int argc, char** argv) {
   for (const auto& [name, solver] : solvers)
     (void)Measure(*solver, targets, cells, 1, o, settings);  // warm-up
   std::cout
-      << "| solver | K | time (ms per target) | starts per target | solutions per target | mean pairwise "
+      << "| solver | K | time per target (us) | starts per target | solutions per target | mean pairwise "
          "distance (rad) | self-motion coverage | targets with an exact solution |\n"
          "|---|---|---|---|---|---|---|---|\n";
   for (const int k : o.ks) {
     for (const auto& [name, solver] : solvers) {
       const Row r = Measure(*solver, targets, cells, k, o, settings);
-      std::cout << "| " << name << " | " << k << " | " << std::setprecision(2) << 1e3 * r.seconds / o.targets
+      std::cout << "| " << name << " | " << k << " | " << std::setprecision(1) << 1e6 * r.seconds / o.targets
                 << " | " << std::setprecision(1) << r.starts << " | " << r.solutions << " | "
                 << std::setprecision(2) << r.diversity << " | " << std::setprecision(3) << r.coverage << " | "
                 << r.exact_targets << " |\n"
