@@ -159,6 +159,47 @@ TEST(SolveMany, PandaPosesModelFree) {
   }
 }
 
+// The shipped 8-head Panda pose model: its answer is the head closest by FK (position error + 0.1
+// m/rad x angle, computed here from FK directly), the other 7 heads are proposed as starts, and
+// the solutions are exact and distinct.
+TEST(SolveMany, PandaPosesFromTheMultiHeadModel) {
+  const IkModel model =
+      IkModel::Load(std::string(DEEPIK_SOURCE_DIR) + "/models/panda-pose-heads.safetensors");
+  ASSERT_EQ(model.heads(), 8);
+  const Chain& chain = model.chain();
+  const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, SolverSettings{});
+  ManySolutionsOptions options;
+  options.solutions = 8;
+  std::mt19937_64 rng(15);
+  for (int t = 0; t < 8; ++t) {
+    const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
+    const Eigen::Matrix3d R = X.linear();
+    const IkTarget target(X.translation(), Eigen::Quaterniond(R));
+    int best = -1;
+    const Eigen::MatrixXd heads = model.PredictHeads(X.translation(), &R, &best);
+    ASSERT_EQ(heads.cols(), 8);
+    double least = 1e300;
+    int expected = -1;
+    for (int h = 0; h < 8; ++h) {
+      const Eigen::Isometry3d Y = TipPose(chain, heads.col(h));
+      const double angle = Eigen::AngleAxisd(R.transpose() * Y.linear()).angle();
+      const double error = (Y.translation() - X.translation()).norm() + 0.1 * angle;
+      if (error < least) {
+        least = error;
+        expected = h;
+      }
+    }
+    EXPECT_EQ(best, expected) << "target " << t;
+    EXPECT_EQ((model.Predict(X.translation(), R) - heads.col(expected)).norm(), 0.0) << "target " << t;
+    const std::vector<Eigen::VectorXd> starts = refined->ProposeStarts(target);
+    ASSERT_EQ(starts.size(), 7u);
+    for (const Eigen::VectorXd& start : starts) EXPECT_GT((start - heads.col(expected)).norm(), 0.0);
+    const ManySolutions many = SolveMany(*refined, target, options, SolverSettings{});
+    ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
+    EXPECT_EQ(static_cast<int>(many.solutions.size()), options.solutions) << "target " << t;
+  }
+}
+
 TEST(SolveMany, ClosestToStartOrdersByDistance) {
   const Chain chain = MakePanda();
   const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, SolverSettings{});
