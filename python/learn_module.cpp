@@ -97,7 +97,8 @@ std::string Train(const std::string& output, const std::string& arm, const std::
                   const std::string& head, bool sincos, const std::string& loss, int epochs, int64_t batch,
                   double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
                   double time_limit, uint64_t seed, int threads, int64_t eval_samples,
-                  const std::string& checkpoint, const std::string& log, bool resume) {
+                  const std::string& checkpoint, const std::string& log, bool resume, int heads,
+                  double other_heads_weight) {
   cli::TrainCommandOptions options;
   options.output_path = output;
   options.arm = ArmSpec{arm, base, tip};
@@ -115,6 +116,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.network.activation = ActivationFromString(activation);
   options.network.head = OutputHeadFromString(head);
   options.network.periodic_sincos = sincos;
+  options.network.heads = heads;
   options.loss = loss;
   options.train.epochs = epochs;
   options.train.batch_size = batch;
@@ -126,6 +128,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.train.seed = seed;
   options.train.threads = threads;
   options.train.eval_samples = eval_samples;
+  options.train.other_heads_weight = other_heads_weight;
   options.checkpoint_path = checkpoint;
   options.log_path = log;
   options.resume = resume;
@@ -181,5 +184,6 @@ PYBIND11_MODULE(_learn, m) {
         py::arg("checkpoint_every") = train.checkpoint_every,
         py::arg("time_limit") = train.time_limit_seconds, py::arg("seed") = train.seed,
         py::arg("threads") = train.threads, py::arg("eval_samples") = train.eval_samples,
-        py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false);
+        py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false,
+        py::arg("heads") = network.heads, py::arg("other_heads_weight") = train.other_heads_weight);
 }
