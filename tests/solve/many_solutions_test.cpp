@@ -15,6 +15,7 @@
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
+#include "deepik/solve/pose_refine.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "test_util.hpp"
 
@@ -156,6 +157,51 @@ TEST(SolveMany, PandaPosesModelFree) {
     const ManySolutions many = SolveMany(*lm, target, options, settings);
     ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
     EXPECT_EQ(static_cast<int>(many.solutions.size()), options.solutions) << "target " << t;
+  }
+}
+
+// A solver that proposes given starts (as a multi-head model's refined solver proposes its other
+// heads) and otherwise solves as lm.
+class ProposingSolver final : public Solver {
+ public:
+  ProposingSolver(const Chain& chain, std::vector<Eigen::VectorXd> proposals)
+      : lm_(chain), proposals_(std::move(proposals)) {}
+  std::string name() const override { return "proposing"; }
+  const Chain& chain() const override { return lm_.chain(); }
+  SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const override {
+    return lm_.Solve(target, q_start);
+  }
+  std::vector<Eigen::VectorXd> ProposeStarts(const IkTarget&) const override { return proposals_; }
+
+ private:
+  LmSolver lm_;
+  std::vector<Eigen::VectorXd> proposals_;
+};
+
+// The proposed starts come right after the solver's own answer, before any uniform start: with
+// proposals that are exact solutions already (the seed arm's other three branches of a known
+// configuration), K = 4 and 4 starts in all give exactly the answer and the proposals, in order.
+TEST(SolveMany, ProposedStartsComeBeforeUniformStarts) {
+  const Chain chain = MakeSeedArm();
+  Eigen::VectorXd q(4);
+  q << 0.4, 0.6, -1.0, 1.1;
+  const IkTarget target(TipPosition(chain, q));
+  const auto turn = [](double a) { return std::remainder(a + kPi, 2 * kPi); };
+  std::vector<Eigen::VectorXd> proposals(3, q);
+  proposals[0] << turn(q[0]), -q[1], turn(q[2]), q[3];  // the shoulder the other way round
+  proposals[1] << q[0], q[1], turn(q[2]), -q[3];        // the elbow the other way round
+  proposals[2] << turn(q[0]), -q[1], q[2], -q[3];       // both
+  for (const Eigen::VectorXd& p : proposals) ASSERT_LE((TipPosition(chain, p) - target.p_BT).norm(), 1e-12);
+  const ProposingSolver solver(chain, proposals);
+  ManySolutionsOptions options;
+  options.solutions = 4;
+  options.max_starts = 4;
+  const ManySolutions many = SolveMany(solver, target, options, SolverSettings{});
+  ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
+  ASSERT_EQ(many.solutions.size(), 4u);
+  EXPECT_EQ(many.starts, 4);
+  for (size_t i = 0; i < proposals.size(); ++i) {
+    EXPECT_LE(WrappedDistance(chain, many.solutions[i + 1].q, proposals[i]), 1e-9) << "proposal " << i;
   }
 }
 
