@@ -28,6 +28,11 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
   out << "network: " << n.depth << " hidden layers x " << n.width << " " << ToString(n.activation) << ", "
       << ToString(n.head) << " head" << (n.periodic_sincos ? ", (sin, cos) outputs for full-turn joints" : "")
       << "\n";
+  if (n.heads > 1) {
+    out << "heads: " << n.heads
+        << " joint vectors per target (winner-takes-all); the answer is the head closest to the target by "
+           "FK\n";
+  }
   out << "training options: " << model.Metadata("training") << "\n";
   const std::vector<EpochRecord> history = model.History();
   out << "history: " << history.size() << " epochs\n";

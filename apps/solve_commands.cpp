@@ -594,8 +594,9 @@ void AddSolveCommands(CLI::App& app, CommandSet* set) {
   solve_command
       ->add_option("--solutions", solve->solutions,
                    "up to K distinct exact solutions per target (the solver's answer, then single "
-                   "Levenberg-Marquardt starts from seeded uniform configurations, at most 10 K + 10 "
-                   "starts): one row each, with columns target (input row from 0) and solution (from "
+                   "Levenberg-Marquardt starts from a multi-head model's other heads (refined), then from "
+                   "seeded uniform configurations, at most 10 K + 10 starts): one row each, with columns "
+                   "target (input row from 0) and solution (from "
                    "0); a target with none gives one row with its status")
       ->check(WholeNumberIn(1, ManySolutionsOptions::kMaxSolutions));
   solve_command

@@ -205,6 +205,21 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--width", train.network.width, "units per hidden layer")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 8192));
+  command
+      ->add_option(
+          "--heads", train.network.heads,
+          "joint vectors the network answers per target, trained winner-takes-all so that they learn "
+          "different solutions; the network's answer is the head closest to the target by FK, the "
+          "others are first starts for solve --solutions")
+      ->capture_default_str()
+      ->check(WholeNumberIn(1, NetworkOptions::kMaxHeads));
+  command
+      ->add_option(
+          "--other-heads-weight", train.train.other_heads_weight,
+          "multi-head models: weight of the heads' mean fk loss added to the best head's (keeps every "
+          "head learning)")
+      ->capture_default_str()
+      ->check(NumberIn(0, 1e3));
   command->add_option("--activation", parsed->activation, "relu, tanh or silu")->capture_default_str();
   command->add_option("--head", parsed->head, "bounded (limits by construction) or free (raw angles)")
       ->capture_default_str();

@@ -94,10 +94,11 @@ std::string Train(const std::string& output, const std::string& arm, const std::
                   const std::string& base, const std::string& tip, const std::string& sampler, int64_t count,
                   double step, double step_m, double margin, uint64_t data_seed, double train_fraction,
                   double validation_fraction, int depth, int width, const std::string& activation,
-                  const std::string& head, bool sincos, int newton_steps, const std::string& loss, int epochs, int64_t batch,
-                  double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
+                  const std::string& head, bool sincos, int newton_steps, const std::string& loss, int epochs,
+                  int64_t batch, double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
                   double time_limit, uint64_t seed, int threads, int64_t eval_samples,
-                  const std::string& checkpoint, const std::string& log, bool resume) {
+                  const std::string& checkpoint, const std::string& log, bool resume, int heads,
+                  double other_heads_weight) {
   cli::TrainCommandOptions options;
   options.output_path = output;
   options.arm = ArmSpec{arm, base, tip};
@@ -116,6 +117,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.network.head = OutputHeadFromString(head);
   options.network.periodic_sincos = sincos;
   options.network.newton_steps = newton_steps;
+  options.network.heads = heads;
   options.loss = loss;
   options.train.epochs = epochs;
   options.train.batch_size = batch;
@@ -127,6 +129,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.train.seed = seed;
   options.train.threads = threads;
   options.train.eval_samples = eval_samples;
+  options.train.other_heads_weight = other_heads_weight;
   options.checkpoint_path = checkpoint;
   options.log_path = log;
   options.resume = resume;
@@ -176,11 +179,12 @@ PYBIND11_MODULE(_learn, m) {
         py::arg("data_seed") = sampler.seed, py::arg("train_fraction") = sampler.train_fraction,
         py::arg("validation_fraction") = sampler.validation_fraction, py::arg("depth") = network.depth,
         py::arg("width") = network.width, py::arg("activation") = "relu", py::arg("head") = "bounded",
-        py::arg("sincos") = network.periodic_sincos, py::arg("newton_steps") = network.newton_steps, py::arg("loss") = "fk", py::arg("epochs") = train.epochs,
-        py::arg("batch") = train.batch_size, py::arg("lr") = train.learning_rate,
-        py::arg("final_lr_fraction") = train.final_lr_fraction, py::arg("patience") = train.patience,
-        py::arg("checkpoint_every") = train.checkpoint_every,
+        py::arg("sincos") = network.periodic_sincos, py::arg("newton_steps") = network.newton_steps,
+        py::arg("loss") = "fk", py::arg("epochs") = train.epochs, py::arg("batch") = train.batch_size,
+        py::arg("lr") = train.learning_rate, py::arg("final_lr_fraction") = train.final_lr_fraction,
+        py::arg("patience") = train.patience, py::arg("checkpoint_every") = train.checkpoint_every,
         py::arg("time_limit") = train.time_limit_seconds, py::arg("seed") = train.seed,
         py::arg("threads") = train.threads, py::arg("eval_samples") = train.eval_samples,
-        py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false);
+        py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false,
+        py::arg("heads") = network.heads, py::arg("other_heads_weight") = train.other_heads_weight);
 }

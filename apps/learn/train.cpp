@@ -246,8 +246,11 @@ int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, Distr
   log << "train: " << data.train.size() << " training and " << data.validation.size()
       << " validation samples, " << ToString(options.network.target) << " targets, " << options.network.depth
       << "x" << options.network.width << " " << ToString(options.network.activation) << " MLP, "
-      << ToString(options.network.head) << " head, loss " << options.loss
-      << (options.resume ? ", resuming from " + files.checkpoint_path : "") << "\n";
+      << ToString(options.network.head) << " head"
+      << (options.network.heads > 1 ? " x " + std::to_string(options.network.heads) + " (winner-takes-all)"
+                                    : "")
+      << ", loss " << options.loss << (options.resume ? ", resuming from " + files.checkpoint_path : "")
+      << "\n";
   if (group != nullptr) {
     const DistributedOptions& d = group->options();
     log << "train: " << d.world_size << " ranks (master " << d.master_addr << ":" << d.master_port

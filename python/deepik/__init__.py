@@ -25,14 +25,15 @@ def train(output, arm="", data="", base="", tip="", sampler="workspace", count=1
           margin=0.2, data_seed=1, train_fraction=0.8, validation_fraction=0.1, depth=4, width=256,
           activation="relu", head="bounded", sincos=True, newton_steps=0, loss="fk", epochs=100, batch=1024, lr=1e-3,
           final_lr_fraction=0.01, patience=0, checkpoint_every=500, time_limit=0.0, seed=1, threads=2,
-          eval_samples=10000, checkpoint="", log="", resume=False):
+          eval_samples=10000, checkpoint="", log="", resume=False, heads=1, other_heads_weight=0.05):
     """Trains a network and saves the model file `output`, as `deepik train`; returns the Model.
 
     Every keyword is the command's option of the same name (`--step-m` is step_m, `--no-sincos`
     is sincos=False, `--data-seed` is data_seed, `--time-limit` (s) is time_limit, `--lr` is lr):
     data from `arm` (with base and tip for a URDF) sampled with sampler/count/step/step_m/margin/
     data_seed/train_fraction/validation_fraction, or a dataset file `data`; the network
-    depth/width/activation (relu, tanh, silu)/head (bounded, free)/sincos/newton_steps; the loss (fk, mse,
+    depth/width/activation (relu, tanh, silu)/head (bounded, free)/sincos/newton_steps/heads (joint vectors per
+    target, winner-takes-all with other_heads_weight: README "Multi-head models"); the loss (fk, mse,
     limit, fk+limit, fk=1,limit=0.1); epochs, batch, lr, final_lr_fraction, patience,
     checkpoint_every (steps), time_limit (s), seed, threads (libtorch), eval_samples; the
     checkpoint and log files (default: OUTPUT.ckpt, OUTPUT.log.csv); resume.
@@ -52,5 +53,6 @@ def train(output, arm="", data="", base="", tip="", sampler="workspace", count=1
                  head=head, sincos=sincos, newton_steps=newton_steps, loss=loss, epochs=epochs, batch=batch, lr=lr,
                  final_lr_fraction=final_lr_fraction, patience=patience, checkpoint_every=checkpoint_every,
                  time_limit=time_limit, seed=seed, threads=threads, eval_samples=eval_samples,
-                 checkpoint=checkpoint, log=log, resume=resume)
+                 checkpoint=checkpoint, log=log, resume=resume, heads=heads,
+                 other_heads_weight=other_heads_weight)
     return Model(output)

@@ -2,11 +2,21 @@
 
 #include <torch/torch.h>
 
+#include <utility>
+
 namespace deepik {
 
-torch::Tensor FkDistanceLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets) {
+torch::Tensor FkDistances(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets) {
   const torch::Tensor d2 = (fk.TipPositions(q) - targets).pow(2).sum(1);
-  return torch::sqrt(d2 + 1e-12).mean();
+  return torch::sqrt(d2 + 1e-12);
+}
+
+torch::Tensor FkDistanceLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets) {
+  return FkDistances(fk, q, targets).mean();
+}
+
+torch::Tensor WinnerTakesAllLoss(const torch::Tensor& per_head, double other_weight) {
+  return (std::get<0>(per_head.min(1)) + other_weight * per_head.mean(1)).mean();
 }
 
 torch::Tensor RotationFromTwoColumns(const torch::Tensor& r6) {
@@ -26,11 +36,28 @@ torch::Tensor GeodesicAngle(const torch::Tensor& R_a, const torch::Tensor& R_b) 
   return torch::atan2(s, c);
 }
 
-torch::Tensor FkPoseLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
-                         double angle_weight) {
+namespace {
+
+// Per sample: the position distance (m) and the geodesic angle (rad) of FK(q) from the targets.
+std::pair<torch::Tensor, torch::Tensor> PoseDistanceAndAngle(const TorchFk& fk, const torch::Tensor& q,
+                                                             const torch::Tensor& targets) {
   const TorchPoses poses = fk.TipPoses(q);
   const torch::Tensor distance = torch::sqrt((poses.p_BT - targets.slice(1, 0, 3)).pow(2).sum(1) + 1e-12);
   const torch::Tensor angle = GeodesicAngle(RotationFromTwoColumns(targets.slice(1, 3, 9)), poses.R_BT);
+  return {distance, angle};
+}
+
+}  // namespace
+
+torch::Tensor FkPoseErrors(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
+                           double angle_weight) {
+  const auto [distance, angle] = PoseDistanceAndAngle(fk, q, targets);
+  return distance + angle_weight * angle;
+}
+
+torch::Tensor FkPoseLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
+                         double angle_weight) {
+  const auto [distance, angle] = PoseDistanceAndAngle(fk, q, targets);
   return distance.mean() + angle_weight * angle.mean();
 }
 

@@ -49,6 +49,8 @@ std::string NetworkOptionsToJson(const NetworkOptions& o) {
   // resume check of its checkpoints) stays what it was before pose models existed.
   if (o.target != TargetKind::kPosition) j["target"] = ToString(o.target);
   if (o.newton_steps > 0) j["newton_steps"] = o.newton_steps;  // as target: older files unchanged
+  // Likewise for one head: only multi-head models record their head count.
+  if (o.heads != 1) j["heads"] = o.heads;
   return j.dump();
 }
 
@@ -63,6 +65,7 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
     o.periodic_sincos = j.at("periodic_sincos").get<bool>();
     if (j.contains("target")) o.target = TargetKindFromString(j.at("target").get<std::string>());
     if (j.contains("newton_steps")) o.newton_steps = j.at("newton_steps").get<int>();
+    if (j.contains("heads")) o.heads = j.at("heads").get<int>();
     std::string error;
     if (!o.IsValid(&error)) throw InputError("network: " + error);
     return o;
@@ -154,6 +157,7 @@ IkModel::IkModel(const IkModel& other)
       layers_(other.layers_),
       input_mean_(other.input_mean_),
       input_std_(other.input_std_),
+      head_outputs_(other.head_outputs_),
       output_column_(other.output_column_),
       sincos_(other.sincos_),
       lower_f_(other.lower_f_),
@@ -191,7 +195,7 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
   for (int k = 0; k <= net.depth; ++k) {
     const bool last = k == net.depth;
     const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
-    const int64_t out = last ? RawOutputCount(chain, net) : net.width;
+    const int64_t out = last ? int64_t{net.heads} * RawOutputCount(chain, net) : net.width;
     const RawTensor& W = Tensor(file, prefix + ".weight", source);
     const RawTensor& b = Tensor(file, prefix + ".bias", source);
     ExpectShape(W, {out, in}, prefix + ".weight", source);
@@ -217,6 +221,7 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
   if (!model.input_mean_.allFinite() || !(model.input_std_.array() > 0).all()) {
     throw InputError(source + ": input normalisation is not finite and positive");
   }
+  model.head_outputs_ = RawOutputCount(chain, net);
   int column = 0;
   for (const Joint& joint : chain.joints()) {
     const bool periodic = net.periodic_sincos && IsFullTurn(joint);
@@ -242,15 +247,24 @@ std::string IkModel::Metadata(const std::string& key) const {
 
 std::vector<EpochRecord> IkModel::History() const { return HistoryFromJson(Metadata("history")); }
 
-void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,
-                      ForwardPrecision precision) const {
-  if (network_.target != TargetKind::kPosition) {
-    throw InputError(
-        "the model was trained for full-pose targets: expected a position and an orientation, "
-        "got a position only");
+Eigen::Matrix<double, 9, 1> IkModel::CheckedInput(const Eigen::Vector3d& p_BT,
+                                                  const Eigen::Matrix3d* R_BT) const {
+  Eigen::Matrix<double, 9, 1> input = Eigen::Matrix<double, 9, 1>::Zero();
+  if (R_BT == nullptr) {
+    if (network_.target != TargetKind::kPosition) {
+      throw InputError(
+          "the model was trained for full-pose targets: expected a position and an orientation, "
+          "got a position only");
+    }
+    input.head<3>() = p_BT;
+    return input;
   }
-  PredictFromInput(p_BT.data(), q, s, precision);
-  for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, q, s);
+  if (network_.target != TargetKind::kPose) {
+    throw InputError(
+        "the model was trained for position targets: expected a position only, got a position "
+        "and an orientation (use a pose model)");
+  }
+  return PoseInput(p_BT, *R_BT);
 }
 
 void IkModel::NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
@@ -278,15 +292,19 @@ void IkModel::NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd
   }
 }
 
+void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,
+                      ForwardPrecision precision) const {
+  const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, nullptr);
+  RawOutputs(input.data(), s, precision);
+  SelectHead(p_BT, nullptr, q, s);
+  for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, q, s);
+}
+
 void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
                       Scratch* s, ForwardPrecision precision) const {
-  if (network_.target != TargetKind::kPose) {
-    throw InputError(
-        "the model was trained for position targets: expected a position only, got a position "
-        "and an orientation (use a pose model)");
-  }
-  const Eigen::Matrix<double, 9, 1> input = PoseInput(p_BT, R_BT);
-  PredictFromInput(input.data(), q, s, precision);
+  const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, &R_BT);
+  RawOutputs(input.data(), s, precision);
+  SelectHead(p_BT, &R_BT, q, s);
 }
 
 Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const {
@@ -296,22 +314,56 @@ Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matri
   return q;
 }
 
-void IkModel::PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,
-                               ForwardPrecision precision) const {
+Eigen::MatrixXd IkModel::PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, int* best,
+                                      ForwardPrecision precision) const {
+  const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, R_BT);
+  Scratch s;
+  RawOutputs(input.data(), &s, precision);
+  Eigen::MatrixXd heads(chain_->num_joints(), network_.heads);
+  for (int h = 0; h < network_.heads; ++h) HeadJoints(s.raw, h, heads.col(h));
+  if (best != nullptr) {
+    Eigen::VectorXd q(chain_->num_joints());
+    *best = SelectHead(p_BT, R_BT, q, &s);
+  }
+  return heads;
+}
+
+int IkModel::SelectHead(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT,
+                        Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  HeadJoints(s->raw, 0, q);
+  if (network_.heads == 1) return 0;
+  s->q_head.resize(chain_->num_joints());
+  int best = 0;
+  double best_error = HeadSelectionError(*chain_, q, p_BT, R_BT);
+  for (int h = 1; h < network_.heads; ++h) {
+    HeadJoints(s->raw, h, s->q_head);
+    const double error = HeadSelectionError(*chain_, s->q_head, p_BT, R_BT);
+    // A NaN error (a non-finite head) never wins; a finite one beats a NaN.
+    if (error < best_error || (std::isnan(best_error) && !std::isnan(error))) {
+      best = h;
+      best_error = error;
+      q = s->q_head;
+    }
+  }
+  return best;
+}
+
+void IkModel::RawOutputs(const double* input, Scratch* s, ForwardPrecision precision) const {
   if (precision == ForwardPrecision::kFloat64) {
-    Forward(input, &s->a64, &s->b64, q);
+    Forward(input, &s->a64, &s->b64, &s->raw);
   } else {
-    Forward(input, &s->a, &s->b, q);
+    Forward(input, &s->a, &s->b, &s->raw);
   }
 }
 
 template <typename T>
 void IkModel::Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* a,
-                      Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::Ref<Eigen::VectorXd> q) const {
+                      Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::VectorXf* raw) const {
   // Both buffers hold the widest layer; each layer works on their leading segments, so nothing
   // is allocated after the first call.
   const Eigen::Index inputs = input_mean_.size();
-  const Eigen::Index capacity = std::max<Eigen::Index>({network_.width, layers_.back().b.size(), inputs});
+  const Eigen::Index outputs = layers_.back().b.size();
+  const Eigen::Index capacity = std::max<Eigen::Index>({network_.width, outputs, inputs});
   if (a->size() < capacity) {
     a->resize(capacity);
     b->resize(capacity);
@@ -344,9 +396,14 @@ void IkModel::Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* 
     a->swap(*b);
     in = out;
   }
-  // The head in float32 from the raw outputs rounded to float32 (relative rounding: harmless
-  // even for a short (sin, cos) pair).
-  const auto z = [&](int c) { return static_cast<float>((*a)[c]); };
+  // The heads work in float32 from the raw outputs rounded to float32 (relative rounding:
+  // harmless even for a short (sin, cos) pair).
+  *raw = a->head(outputs).template cast<float>();
+}
+
+void IkModel::HeadJoints(const Eigen::VectorXf& raw, int head, Eigen::Ref<Eigen::VectorXd> q) const {
+  const int offset = head * head_outputs_;
+  const auto z = [&](int c) { return raw[offset + c]; };
   for (int j = 0; j < chain_->num_joints(); ++j) {
     const int c = output_column_[static_cast<size_t>(j)];
     float value;

@@ -7,11 +7,13 @@
 #include <limits>
 #include <stdexcept>
 
+#include "deepik/learn/losses.hpp"
+
 namespace deepik {
 
 IkNetImpl::IkNetImpl(const Chain& chain, const NetworkOptions& opts, const torch::Tensor& mean,
                      const torch::Tensor& std_dev)
-    : options(opts) {
+    : options(opts), fk(chain) {
   std::string error;
   if (!options.IsValid(&error)) throw std::invalid_argument("network options: " + error);
   hidden = register_module("hidden", torch::nn::ModuleList());
@@ -21,7 +23,7 @@ IkNetImpl::IkNetImpl(const Chain& chain, const NetworkOptions& opts, const torch
     hidden->push_back(torch::nn::Linear(in, options.width));
     in = options.width;
   }
-  out = register_module("out", torch::nn::Linear(in, RawOutputCount(chain, options)));
+  out = register_module("out", torch::nn::Linear(in, options.heads * RawOutputCount(chain, options)));
   input_mean = register_buffer("input_mean", mean.to(torch::kFloat32).reshape({inputs}).clone());
   input_std = register_buffer("input_std", std_dev.to(torch::kFloat32).reshape({inputs}).clone());
   std::vector<float> lo_f, hi_f;
@@ -37,7 +39,7 @@ IkNetImpl::IkNetImpl(const Chain& chain, const NetworkOptions& opts, const torch
   }
 }
 
-torch::Tensor IkNetImpl::forward(const torch::Tensor& targets) {
+torch::Tensor IkNetImpl::forward_heads(const torch::Tensor& targets) {
   torch::Tensor h = (targets - input_mean) / input_std;
   for (const auto& layer : *hidden) {
     h = layer->as<torch::nn::Linear>()->forward(h);
@@ -53,7 +55,9 @@ torch::Tensor IkNetImpl::forward(const torch::Tensor& targets) {
         break;
     }
   }
-  const torch::Tensor z = out->forward(h);
+  // [B, heads * raw] -> [B * heads, raw]: one head per row.
+  const int64_t batch = targets.size(0);
+  const torch::Tensor z = out->forward(h).reshape({batch * options.heads, -1});
   std::vector<torch::Tensor> joints;
   joints.reserve(sincos.size());
   for (size_t j = 0; j < sincos.size(); ++j) {
@@ -69,7 +73,34 @@ torch::Tensor IkNetImpl::forward(const torch::Tensor& targets) {
       joints.push_back(z.select(1, c));
     }
   }
-  return torch::stack(joints, 1);
+  return torch::stack(joints, 1).reshape({batch, options.heads, -1});
+}
+
+torch::Tensor IkNetImpl::head_errors(const torch::Tensor& q_heads, const torch::Tensor& targets) const {
+  const int64_t batch = q_heads.size(0), heads = q_heads.size(1);
+  const torch::Tensor q = q_heads.reshape({batch * heads, -1});
+  const torch::Tensor t = targets.repeat_interleave(heads, 0);
+  if (options.target == TargetKind::kPosition) {
+    return (fk.TipPositions(q) - t).norm(2, 1).reshape({batch, heads});
+  }
+  const TorchPoses poses = fk.TipPoses(q);
+  const torch::Tensor distance = (poses.p_BT - t.slice(1, 0, 3)).norm(2, 1);
+  const torch::Tensor angle = GeodesicAngle(RotationFromTwoColumns(t.slice(1, 3, 9)), poses.R_BT);
+  return (distance + kHeadAngleWeight * angle).reshape({batch, heads});
+}
+
+torch::Tensor IkNetImpl::forward(const torch::Tensor& targets) {
+  const torch::Tensor q_heads = forward_heads(targets);
+  if (options.heads == 1) return q_heads.select(1, 0);
+  torch::Tensor errors;
+  {
+    torch::NoGradGuard no_grad;  // the choice is not differentiated
+    // NaN never wins (as IkModel::SelectHead): a NaN error counts as +infinity.
+    errors = torch::nan_to_num(head_errors(q_heads, targets), std::numeric_limits<double>::infinity());
+  }
+  // argmin takes the first of equal minima: the lowest head index on a tie.
+  const torch::Tensor best = torch::argmin(errors, 1);
+  return q_heads.index({torch::arange(targets.size(0)), best});
 }
 
 IkNet MakeIkNet(const IkModel& model) {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include "deepik/kinematics/fk.hpp"
+
 namespace deepik {
 
 const char* ToString(Activation activation) {
@@ -62,6 +64,10 @@ bool NetworkOptions::IsValid(std::string* error) const {
     if (error) *error = "newton_steps: position models only (a pose model's answer ends with its layers)";
     return false;
   }
+  if (heads < 1 || heads > kMaxHeads) {
+    if (error) *error = "heads: expected 1.." + std::to_string(kMaxHeads) + ", got " + std::to_string(heads);
+    return false;
+  }
   return true;
 }
 
@@ -94,6 +100,14 @@ int RawOutputCount(const Chain& chain, const NetworkOptions& options) {
   int count = 0;
   for (const Joint& joint : chain.joints()) count += (options.periodic_sincos && IsFullTurn(joint)) ? 2 : 1;
   return count;
+}
+
+double HeadSelectionError(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
+                          const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT) {
+  if (!q.allFinite()) return std::numeric_limits<double>::quiet_NaN();
+  if (R_BT == nullptr) return (TipPosition(chain, q) - p_BT).norm();
+  const Eigen::Isometry3d X_BT = TipPose(chain, q);
+  return (X_BT.translation() - p_BT).norm() + kHeadAngleWeight * RotationAngleBetween(*R_BT, X_BT.linear());
 }
 
 }  // namespace deepik

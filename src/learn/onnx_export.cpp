@@ -264,6 +264,12 @@ std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& option
   if (!options.IsValid(&error)) throw std::invalid_argument("ONNX export: " + error);
   const Chain& chain = model.chain();
   const NetworkOptions& network = model.network();
+  if (network.heads > 1) {
+    // A graph of the layers alone would answer with some head, not the network solver's.
+    throw InputError("ONNX export: the model has " + std::to_string(network.heads) +
+                     " heads, and its answer is the head whose FK is closest to the target, which the graph "
+                     "cannot compute without the arm's kinematics; export a model with one head");
+  }
 
   onnx::ModelProto proto;
   proto.set_ir_version(8);  // ONNX 1.12 (Debian 12); read by every runtime that runs opset 13+

@@ -93,9 +93,26 @@ void SetRate(torch::optim::Adam* optimizer, double rate) {
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(rate);
 }
 
+// A multi-head network's loss: the FK term winner-takes-all over the heads (every head a row),
+// the limit penalty on every head (CheckTrainInputs refuses the mse loss).
+torch::Tensor MultiHeadBatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o,
+                                 const torch::Tensor& targets) {
+  const int64_t batch = targets.size(0), heads = net->options.heads;
+  const torch::Tensor q = net->forward_heads(targets).reshape({batch * heads, -1});
+  const torch::Tensor t = targets.repeat_interleave(heads, 0);
+  const torch::Tensor per_sample = net->options.target == TargetKind::kPose
+                                       ? FkPoseErrors(fk, q, t, o.angle_weight)
+                                       : FkDistances(fk, q, t);
+  torch::Tensor loss =
+      o.fk_weight * WinnerTakesAllLoss(per_sample.reshape({batch, heads}), o.other_heads_weight);
+  if (o.limit_weight > 0) loss = loss + o.limit_weight * LimitPenalty(q, net->lower, net->upper);
+  return loss;
+}
+
 // The weighted sum of the enabled losses for one batch.
 torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
                         const torch::Tensor& labels) {
+  if (net->options.heads > 1) return MultiHeadBatchLoss(net, fk, o, targets);
   const torch::Tensor q = net->forward(targets);
   torch::Tensor loss = torch::zeros({}, torch::kFloat32);
   if (o.fk_weight > 0) {
@@ -194,6 +211,12 @@ void CheckTrainInputs(const Dataset& data, const NetworkOptions& network, const 
                                 std::string(ToString(data.options.kind)) +
                                 "'); use the fk loss or a grid/joints dataset");
   }
+  if (network.heads > 1 && o.mse_weight > 0) {
+    throw std::invalid_argument(
+        "loss mse: a multi-head network (heads " + std::to_string(network.heads) +
+        ") learns from the fk loss alone (winner-takes-all); one joint label per target would pull every "
+        "head to the same solution. Use --loss fk (or fk+limit), or one head");
+  }
   if (network.target == TargetKind::kPose && !data.train.has_labels()) {
     throw std::invalid_argument(
         "pose targets are the FK poses of the dataset's joint values, but this dataset "
@@ -214,6 +237,8 @@ std::string DecisiveOptionsJson(const Dataset& data, const NetworkOptions& netwo
   }
   // Without effect on a position model: its checkpoints from before pose models still resume.
   if (network.target == TargetKind::kPosition) decisive.erase("angle_weight");
+  // Likewise for one head: its checkpoints from before multi-head models still resume.
+  if (network.heads == 1) decisive.erase("other_heads_weight");
   decisive["network"] = NetworkOptionsToJson(network);
   decisive["data"] = data.arm_json + std::to_string(data.train.size());
   return decisive.dump();
@@ -935,6 +960,8 @@ bool TrainOptions::IsValid(std::string* error) const {
     return fail("loss weights: expected >= 0");
   if (!(angle_weight >= 0) || !std::isfinite(angle_weight))
     return fail("angle_weight: expected a finite value >= 0 (m per rad)");
+  if (!(other_heads_weight >= 0) || !std::isfinite(other_heads_weight))
+    return fail("other_heads_weight: expected a finite value >= 0");
   if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
   if (epochs < 1) return fail("epochs: expected >= 1, got " + std::to_string(epochs));
   if (batch_size < 1) return fail("batch_size: expected >= 1, got " + std::to_string(batch_size));
@@ -955,6 +982,7 @@ std::string TrainOptionsToJson(const TrainOptions& o) {
                         {"mse_weight", o.mse_weight},
                         {"limit_weight", o.limit_weight},
                         {"angle_weight", o.angle_weight},
+                        {"other_heads_weight", o.other_heads_weight},
                         {"epochs", o.epochs},
                         {"batch_size", o.batch_size},
                         {"learning_rate", o.learning_rate},

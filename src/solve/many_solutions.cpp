@@ -88,8 +88,19 @@ ManySolutions SolveMany(const Solver& solver, const IkTarget& target, const Many
   const LmSolver refine(chain, single.pose, single.refine);
   const int max_starts = options.max_starts > 0 ? options.max_starts : 10 * wanted + 10;
   std::mt19937_64 rng(options.seed);
+  auto more = [&] {
+    return !out_of_reach && static_cast<int>(out.solutions.size()) < wanted && out.starts < max_starts;
+  };
+  // The solver's own proposals first (a multi-head network's other heads), then random ones.
+  if (more()) {
+    for (const Eigen::VectorXd& start : solver.ProposeStarts(target)) {
+      if (!more()) break;
+      ++out.starts;
+      accept(refine.Solve(target, &start));
+    }
+  }
   Eigen::VectorXd q(n);
-  while (!out_of_reach && static_cast<int>(out.solutions.size()) < wanted && out.starts < max_starts) {
+  while (more()) {
     UniformConfiguration(chain, &rng, q);
     ++out.starts;
     accept(refine.Solve(target, &q));

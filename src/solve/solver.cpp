@@ -132,6 +132,8 @@ const char* ToString(SolveStatus status) {
   return "unknown";
 }
 
+std::vector<Eigen::VectorXd> Solver::ProposeStarts(const IkTarget&) const { return {}; }
+
 std::vector<SolveResult> Solver::SolveBatch(const std::vector<IkTarget>& targets, int threads) const {
   std::vector<SolveResult> results(targets.size());
   internal::ParallelFor(targets.size(), threads, [&](size_t i) { results[i] = Solve(targets[i]); });

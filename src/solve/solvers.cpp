@@ -86,6 +86,23 @@ SolveResult RefinedSolver::Solve(const IkTarget& target, const Eigen::VectorXd* 
   return result;
 }
 
+std::vector<Eigen::VectorXd> RefinedSolver::ProposeStarts(const IkTarget& target) const {
+  const IkModel& model = network_.model();
+  if (model.heads() == 1) return {};
+  // The same network input as Solve's start: the pose for a pose model, else the position.
+  const bool with_orientation = model.target() == TargetKind::kPose && target.Q_BT;
+  const Eigen::Matrix3d R_BT =
+      with_orientation ? target.Q_BT->normalized().toRotationMatrix() : Eigen::Matrix3d::Identity();
+  int best = 0;
+  const Eigen::MatrixXd heads =
+      model.PredictHeads(target.p_BT, with_orientation ? &R_BT : nullptr, &best, ForwardPrecision::kFloat32);
+  std::vector<Eigen::VectorXd> starts;
+  for (int h = 0; h < model.heads(); ++h) {
+    if (h != best && heads.col(h).allFinite()) starts.emplace_back(heads.col(h));
+  }
+  return starts;
+}
+
 std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain) {
   if (chain.num_joints() != 4) return std::nullopt;
   constexpr double kRadToDeg = 180.0 / M_PI;

@@ -4,6 +4,7 @@
 
 #include <Eigen/Geometry>
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <sstream>
 #include <string>
@@ -72,6 +73,48 @@ TEST(RedundancyCli, SolutionsGiveTargetAndSolutionColumnsAndExactRows) {
   }
   const CliResult bad = RunCli("solve --arm seed -i t.csv -o o2.csv --solutions 0", dir);
   EXPECT_NE(bad.exit_code, 0);
+}
+
+// A multi-head model end to end: trained by `train --heads`, described by `model info`, its
+// heads the first starts of `solve --solutions` (every row exact by FK), ONNX export refused
+// with the reason, a bad --heads refused before anything is trained.
+TEST(RedundancyCli, MultiHeadModelTrainsSolvesAndIsNotExportedToOnnx) {
+  TempDir dir;
+  CliResult r = RunCli(
+      "train seed --heads 3 --depth 2 --width 32 --count 4000 --epochs 3 --threads 1 --eval-samples "
+      "200 "
+      "-o h.safetensors",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("x 3 (winner-takes-all)"), std::string::npos) << r.err;
+  r = RunCli("model info h.safetensors", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("heads: 3 joint vectors per target"), std::string::npos) << r.out;
+  const Chain chain = MakeSeedArm();
+  const Eigen::Vector3d p(0.4, -0.7, 1.1);
+  WriteBytes(dir.Path("t.csv"),
+             "x,y,z\n" + FormatDouble(p.x()) + "," + FormatDouble(p.y()) + "," + FormatDouble(p.z()) + "\n");
+  r = RunCli("solve --model h.safetensors -i t.csv -o o.csv --solutions 5 --min-distance 0.2", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = Rows(ReadFile(dir.Path("o.csv")), &header);
+  ASSERT_EQ(rows.size(), 5u);
+  for (const auto& row : rows) {
+    const Eigen::VectorXd q = JointsOf(row, 4);
+    EXPECT_EQ(row[13], "converged");
+    EXPECT_TRUE(chain.WithinLimits(q));
+    EXPECT_LE((TipPosition(chain, q) - p).norm(), 1e-8);
+  }
+  r = RunCli("export --format onnx --model h.safetensors -o h.onnx", dir);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("3 heads"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("h.onnx")));
+  for (const std::string bad : {"0", "65", "two"}) {
+    r = RunCli("train seed --heads " + bad + " --epochs 1 -o bad.safetensors", dir);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("--heads"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.Path("bad.safetensors"))) << bad;
+  }
 }
 
 TEST(RedundancyCli, StartColumnsClosestToStartAndAvoidLimits) {

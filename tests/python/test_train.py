@@ -23,6 +23,18 @@ def test_train_and_solve(tmp_path):
     assert np.all(result.status == "converged")
 
 
+def test_multi_head_model(tmp_path):
+    model = deepik.train(str(tmp_path / "h.safetensors"), arm="seed", count=3000, depth=2, width=32, epochs=2,
+                         eval_samples=100, threads=1, seed=5, heads=3)
+    assert model.network["heads"] == 3
+    targets = model.arm.fk(np.zeros((2, 4)) + 0.4)[:, :3]
+    result = deepik.Solver(model, "refined").solve(targets)
+    assert np.all(result.status == "converged")
+    with pytest.raises(ValueError, match="heads: expected 1..64, got 0"):
+        deepik.train(str(tmp_path / "bad.safetensors"), arm="seed", heads=0)
+    assert not os.path.exists(tmp_path / "bad.safetensors")
+
+
 def test_dataset_then_train(tmp_path):
     data = str(tmp_path / "d.safetensors")
     sizes = deepik.make_dataset(deepik.Arm("planar2"), data, sampler="joints", count=1000, data_seed=3)

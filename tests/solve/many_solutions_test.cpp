@@ -15,6 +15,7 @@
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
+#include "deepik/solve/pose_refine.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "test_util.hpp"
 
@@ -154,6 +155,92 @@ TEST(SolveMany, PandaPosesModelFree) {
     const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
     const IkTarget target(X.translation(), Eigen::Quaterniond(X.linear()));
     const ManySolutions many = SolveMany(*lm, target, options, settings);
+    ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
+    EXPECT_EQ(static_cast<int>(many.solutions.size()), options.solutions) << "target " << t;
+  }
+}
+
+// A solver that proposes given starts (as a multi-head model's refined solver proposes its other
+// heads) and otherwise solves as lm.
+class ProposingSolver final : public Solver {
+ public:
+  ProposingSolver(const Chain& chain, std::vector<Eigen::VectorXd> proposals)
+      : lm_(chain), proposals_(std::move(proposals)) {}
+  std::string name() const override { return "proposing"; }
+  const Chain& chain() const override { return lm_.chain(); }
+  SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start) const override {
+    return lm_.Solve(target, q_start);
+  }
+  std::vector<Eigen::VectorXd> ProposeStarts(const IkTarget&) const override { return proposals_; }
+
+ private:
+  LmSolver lm_;
+  std::vector<Eigen::VectorXd> proposals_;
+};
+
+// The proposed starts come right after the solver's own answer, before any uniform start: with
+// proposals that are exact solutions already (the seed arm's other three branches of a known
+// configuration), K = 4 and 4 starts in all give exactly the answer and the proposals, in order.
+TEST(SolveMany, ProposedStartsComeBeforeUniformStarts) {
+  const Chain chain = MakeSeedArm();
+  Eigen::VectorXd q(4);
+  q << 0.4, 0.6, -1.0, 1.1;
+  const IkTarget target(TipPosition(chain, q));
+  const auto turn = [](double a) { return std::remainder(a + kPi, 2 * kPi); };
+  std::vector<Eigen::VectorXd> proposals(3, q);
+  proposals[0] << turn(q[0]), -q[1], turn(q[2]), q[3];  // the shoulder the other way round
+  proposals[1] << q[0], q[1], turn(q[2]), -q[3];        // the elbow the other way round
+  proposals[2] << turn(q[0]), -q[1], q[2], -q[3];       // both
+  for (const Eigen::VectorXd& p : proposals) ASSERT_LE((TipPosition(chain, p) - target.p_BT).norm(), 1e-12);
+  const ProposingSolver solver(chain, proposals);
+  ManySolutionsOptions options;
+  options.solutions = 4;
+  options.max_starts = 4;
+  const ManySolutions many = SolveMany(solver, target, options, SolverSettings{});
+  ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
+  ASSERT_EQ(many.solutions.size(), 4u);
+  EXPECT_EQ(many.starts, 4);
+  for (size_t i = 0; i < proposals.size(); ++i) {
+    EXPECT_LE(WrappedDistance(chain, many.solutions[i + 1].q, proposals[i]), 1e-9) << "proposal " << i;
+  }
+}
+
+// The shipped 8-head Panda pose model: its answer is the head closest by FK (position error + 0.1
+// m/rad x angle, computed here from FK directly), the other 7 heads are proposed as starts, and
+// the solutions are exact and distinct.
+TEST(SolveMany, PandaPosesFromTheMultiHeadModel) {
+  const IkModel model =
+      IkModel::Load(std::string(DEEPIK_SOURCE_DIR) + "/models/panda-pose-heads.safetensors");
+  ASSERT_EQ(model.heads(), 8);
+  const Chain& chain = model.chain();
+  const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, SolverSettings{});
+  ManySolutionsOptions options;
+  options.solutions = 8;
+  std::mt19937_64 rng(15);
+  for (int t = 0; t < 8; ++t) {
+    const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
+    const Eigen::Matrix3d R = X.linear();
+    const IkTarget target(X.translation(), Eigen::Quaterniond(R));
+    int best = -1;
+    const Eigen::MatrixXd heads = model.PredictHeads(X.translation(), &R, &best);
+    ASSERT_EQ(heads.cols(), 8);
+    double least = 1e300;
+    int expected = -1;
+    for (int h = 0; h < 8; ++h) {
+      const Eigen::Isometry3d Y = TipPose(chain, heads.col(h));
+      const double angle = Eigen::AngleAxisd(R.transpose() * Y.linear()).angle();
+      const double error = (Y.translation() - X.translation()).norm() + 0.1 * angle;
+      if (error < least) {
+        least = error;
+        expected = h;
+      }
+    }
+    EXPECT_EQ(best, expected) << "target " << t;
+    EXPECT_EQ((model.Predict(X.translation(), R) - heads.col(expected)).norm(), 0.0) << "target " << t;
+    const std::vector<Eigen::VectorXd> starts = refined->ProposeStarts(target);
+    ASSERT_EQ(starts.size(), 7u);
+    for (const Eigen::VectorXd& start : starts) EXPECT_GT((start - heads.col(expected)).norm(), 0.0);
+    const ManySolutions many = SolveMany(*refined, target, options, SolverSettings{});
     ExpectExactAndDistinct(chain, target, many, options.min_distance, 1e-8);
     EXPECT_EQ(static_cast<int>(many.solutions.size()), options.solutions) << "target " << t;
   }

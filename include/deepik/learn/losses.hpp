@@ -14,6 +14,9 @@ namespace deepik {
 /// at zero distance.
 torch::Tensor FkDistanceLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets);
 
+/// FkDistanceLoss per sample: [B] distances (m), not averaged.
+torch::Tensor FkDistances(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets);
+
 /// The rotation matrices [B, 3, 3] whose first two columns are `r6` [B, 6] (as PoseInput lays
 /// them out: column 0, then column 1); the third column is their cross product. `r6` must hold
 /// orthonormal columns (targets made from rotations are).
@@ -31,6 +34,17 @@ torch::Tensor GeodesicAngle(const torch::Tensor& R_a, const torch::Tensor& R_b);
 /// the first two columns of R*). `angle_weight` is in m per rad (0.1: 1 deg weighs as 1.75 mm).
 torch::Tensor FkPoseLoss(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
                          double angle_weight);
+
+/// FkPoseLoss per sample: [B] values |p(q) - p*| + angle_weight * angle, not averaged.
+torch::Tensor FkPoseErrors(const TorchFk& fk, const torch::Tensor& q, const torch::Tensor& targets,
+                           double angle_weight);
+
+/// The relaxed winner-takes-all loss of a multi-head network: per sample, the least of the
+/// heads' losses plus `other_weight` times their mean (so that every head keeps learning and
+/// none is left where no sample ever picks it), averaged over the batch. `per_head`: [B, heads]
+/// per-sample losses (FkDistances or FkPoseErrors of each head). With one head it is (1 +
+/// other_weight) times the plain loss.
+torch::Tensor WinnerTakesAllLoss(const torch::Tensor& per_head, double other_weight);
 
 /// Mean squared joint-value error against labels [B, n]. For joints flagged `periodic` the
 /// difference is wrapped to [-pi, pi] first, so +179 deg and -179 deg are 2 deg apart.

@@ -60,6 +60,8 @@ class IkModel {
   struct Scratch {
     Eigen::VectorXf a, b;                               // kFloat32
     Eigen::VectorXd a64, b64;                           // kFloat64
+    Eigen::VectorXf raw;                                // the last layer's outputs, every head
+    Eigen::VectorXd q_head;                             // one head's joint values (multi-head models)
     Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian;  // the Newton steps (network.newton_steps)
   };
 
@@ -86,13 +88,17 @@ class IkModel {
   const NetworkOptions& network() const { return network_; }
   /// Position or pose: which Predict the model answers.
   TargetKind target() const { return network_.target; }
+  /// Joint vectors the network answers per target (NetworkOptions::heads; 1 for older files).
+  int heads() const { return network_.heads; }
   /// Metadata JSON texts: "training" (options), "history", "metrics"; empty when absent.
   std::string Metadata(const std::string& key) const;
   std::vector<EpochRecord> History() const;
 
   /// The network's joint values for one position target (m, base frame), computed without
   /// libtorch in `precision` (equal to libtorch's float32 answer within 1e-5), then clamped to the
-  /// joint limits. Allocates nothing once `scratch` has been used.
+  /// joint limits. A multi-head model answers with the head whose FK is closest to the target
+  /// (HeadSelectionError; the lowest index on a tie). Allocates nothing once `scratch` has been
+  /// used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
                ForwardPrecision precision = ForwardPrecision::kFloat64) const;
@@ -106,6 +112,13 @@ class IkModel {
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const;
 
+  /// Every head's joint values for a position target (a pose model: R_BT too; the same checks
+  /// as Predict), as columns of an n x heads() matrix, each computed as Predict computes its
+  /// answer; `best`, when given, receives the index of the head Predict answers with.
+  /// @throws InputError when the target does not match the model (as Predict).
+  Eigen::MatrixXd PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, int* best = nullptr,
+                               ForwardPrecision precision = ForwardPrecision::kFloat64) const;
+
  private:
   struct Layer {
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> W;  // out x in
@@ -115,18 +128,27 @@ class IkModel {
   SafetensorsFile file_;
   std::unique_ptr<Chain> chain_;
   NetworkOptions network_;
-  // The forward pass from the raw input (InputCount(target) numbers, not yet normalised).
   // One of the network's Newton steps toward the position p_BT (NetworkOptions::newton_steps).
   void NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
-  void PredictFromInput(const double* input, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
-                        ForwardPrecision precision) const;
-  // The layers in T (float or double) on a and b (the result ends in a), then the head.
+  // The network input of a target, after checking that it matches the model (R_BT null: a
+  // position target).
+  Eigen::Matrix<double, 9, 1> CheckedInput(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT) const;
+  // The forward pass from the raw input (InputCount(target) numbers, not yet normalised) to
+  // scratch->raw, every head's outputs.
+  void RawOutputs(const double* input, Scratch* scratch, ForwardPrecision precision) const;
+  // The layers in T (float or double) on a and b, the last layer's outputs rounded into `raw`.
   template <typename T>
   void Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* a,
-               Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::Ref<Eigen::VectorXd> q) const;
+               Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::VectorXf* raw) const;
+  // Head `head`'s joint values from the raw outputs, in float32, clamped to the limits.
+  void HeadJoints(const Eigen::VectorXf& raw, int head, Eigen::Ref<Eigen::VectorXd> q) const;
+  // The answer: the only head, or the one whose FK is closest to the target (R_BT null: position).
+  int SelectHead(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, Eigen::Ref<Eigen::VectorXd> q,
+                 Scratch* scratch) const;
 
   std::vector<Layer> layers_;               // hidden layers then the output layer
   Eigen::VectorXf input_mean_, input_std_;  // InputCount(target) each
+  int head_outputs_ = 0;                    // raw outputs per head (RawOutputCount)
   std::vector<int> output_column_;
   std::vector<bool> sincos_;
   Eigen::VectorXf lower_f_, upper_f_;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "deepik/kinematics/chain.hpp"
+#include "deepik/kinematics/torch_fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network_options.hpp"
 
@@ -23,8 +24,15 @@ struct IkNetImpl : torch::nn::Module {
   IkNetImpl(const Chain& chain, const NetworkOptions& options, const torch::Tensor& input_mean,
             const torch::Tensor& input_std);
 
-  /// targets: [B, InputCount] float32 -> [B, n] joint values. No side effects.
+  /// targets: [B, InputCount] float32 -> [B, n] joint values: the only head, or for a
+  /// multi-head network the head whose FK is closest to each target (HeadSelectionError, in
+  /// float32; the lowest index on a tie), as IkModel::Predict. No side effects.
   torch::Tensor forward(const torch::Tensor& targets);
+  /// Every head's joint values: [B, InputCount] -> [B, heads, n]. No side effects.
+  torch::Tensor forward_heads(const torch::Tensor& targets);
+  /// Per target and head, HeadSelectionError of `q_heads` [B, heads, n] against `targets` [B,
+  /// InputCount]: [B, heads] (m).
+  torch::Tensor head_errors(const torch::Tensor& q_heads, const torch::Tensor& targets) const;
 
   NetworkOptions options;
   torch::nn::ModuleList hidden;
@@ -33,6 +41,7 @@ struct IkNetImpl : torch::nn::Module {
   /// Per joint: the column of its first raw output, and whether it uses (sin, cos).
   std::vector<int64_t> output_column;
   std::vector<bool> sincos;
+  TorchFk fk;  ///< chooses among the heads
 };
 TORCH_MODULE(IkNet);
 

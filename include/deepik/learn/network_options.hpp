@@ -64,6 +64,13 @@ struct NetworkOptions {
   /// used in training (the layers before it learn with the FK loss as without it). Model files
   /// before it do not record it (0).
   int newton_steps = 0;
+  /// Joint vectors the network answers per target (1..kMaxHeads). With H > 1 the last layer holds
+  /// H heads of RawOutputCount outputs each, trained winner-takes-all (TrainOptions::
+  /// other_heads_weight), so that they learn different solutions; the network's answer is the
+  /// head whose FK is closest to the target (HeadSelectionError), the others are extra starts for
+  /// several solutions. Model files before multi-head models hold one head.
+  int heads = 1;
+  static constexpr int kMaxHeads = 64;
 
   /// True when valid; otherwise false with `error` naming the offending field.
   bool IsValid(std::string* error) const;
@@ -90,8 +97,17 @@ bool IsFullTurn(const Joint& joint);
 /// the true (double) limits too.
 void InwardFloatLimits(const Chain& chain, std::vector<float>* lower, std::vector<float>* upper);
 
-/// Number of raw outputs of the network's last layer: one per joint, two for a full-turn joint
-/// with `periodic_sincos`.
+/// Number of raw outputs of one head of the network's last layer: one per joint, two for a
+/// full-turn joint with `periodic_sincos` (the last layer holds options.heads times this).
 int RawOutputCount(const Chain& chain, const NetworkOptions& options);
+
+/// The weight of the angle error in HeadSelectionError (m per rad: 1 deg weighs as 1.75 mm).
+constexpr double kHeadAngleWeight = 0.1;
+
+/// How far joint values `q` miss a target, to choose a multi-head network's answer (the lowest
+/// wins): |FK(q) - p_BT| (m), plus kHeadAngleWeight * the geodesic angle (rad) between FK(q)'s
+/// orientation and R_BT when R_BT is given (a pose target). NaN when q is not finite.
+double HeadSelectionError(const Chain& chain, const Eigen::Ref<const Eigen::VectorXd>& q,
+                          const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT);
 
 }  // namespace deepik

@@ -23,11 +23,13 @@ struct OnnxExportOptions {
 /// the head (atan2 of the (sin, cos) pair for full-turn joints, the bounded sigmoid, the clamp to
 /// the float32 limits), exactly IkModel::Predict's computation in float32, with a dynamic batch
 /// dimension ("batch"). Metadata: the arm (chain JSON), the network options, the joint names.
-/// @throws std::invalid_argument for invalid options.
+/// @throws std::invalid_argument for invalid options; InputError for a multi-head model (its
+///         answer is chosen by FK, which the graph does not hold).
 std::string OnnxModelBytes(const IkModel& model, const OnnxExportOptions& options = {});
 
 /// Writes OnnxModelBytes to `path` (whole or not at all).
-/// @throws InputError when the file cannot be written; std::invalid_argument for invalid options.
+/// @throws InputError when the file cannot be written or the model has several heads;
+///         std::invalid_argument for invalid options.
 void ExportOnnx(const IkModel& model, const std::string& path, const OnnxExportOptions& options = {});
 
 }  // namespace deepik

@@ -26,6 +26,10 @@ struct TrainOptions {
   /// Pose models: the FK term is |p - p*| (m) + angle_weight * geodesic angle (rad), so this is in
   /// m per rad: 0.1 weighs 1 deg of orientation error as 1.75 mm of position error.
   double angle_weight = 0.1;
+  /// Multi-head models (NetworkOptions::heads > 1): the FK term is the relaxed winner-takes-all
+  /// loss (WinnerTakesAllLoss), per sample the least head's FK loss plus this times the heads'
+  /// mean, so that no head is left untrained. Without effect on one head.
+  double other_heads_weight = 0.05;
   int epochs = 100;
   int64_t batch_size = 1024;        ///< per rank: a job of W ranks steps on batches of W * batch_size
   double learning_rate = 1e-3;      ///< Adam's initial step size

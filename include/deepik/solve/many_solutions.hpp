@@ -65,16 +65,16 @@ struct [[nodiscard]] ManySolutions {
 };
 
 /// Up to options.solutions distinct exact solutions of `target`. The first start is the solver's
-/// own answer, solver.Solve(target, q_start) (for `refined`, the network's answer refined); the
-/// others begin at configurations uniform within the limits (seeded by options.seed) and are
-/// refined by one Levenberg-Marquardt start each: RefinePose for a target with an orientation or
-/// bounds, RefinePosition otherwise, with `settings`' tolerances and time budget per start (and
-/// no restarts of their own: the next start is the restart). Starts stop once K distinct
-/// solutions are found, after max_starts, or at once when the solver's answer is out of reach
-/// (no start can do better than the closest point). An answer joins the list when its status is
-/// kConverged, it is within the limits, and its JointDistance to every listed one is at least
-/// min_distance. Then the list is ranked (order, posture) and cut to K. Without a ranking and
-/// with K = 1 the answer is the solver's own (as Solve) when it converged.
+/// own answer, solver.Solve(target, q_start) (for `refined`, the network's answer refined); then
+/// the solver's proposals, solver.ProposeStarts(target) (for `refined` on a multi-head model, the
+/// other heads); the others begin at configurations uniform within the limits (seeded by options.seed) and
+/// are refined by one Levenberg-Marquardt start each: RefinePose for a target with an orientation or bounds,
+/// RefinePosition otherwise, with `settings`' tolerances and time budget per start (and no restarts of their
+/// own: the next start is the restart). Starts stop once K distinct solutions are found, after max_starts, or
+/// at once when the solver's answer is out of reach (no start can do better than the closest point). An
+/// answer joins the list when its status is kConverged, it is within the limits, and its JointDistance to
+/// every listed one is at least min_distance. Then the list is ranked (order, posture) and cut to K. Without
+/// a ranking and with K = 1 the answer is the solver's own (as Solve) when it converged.
 /// @throws std::invalid_argument for invalid options or settings, an invalid target, or a
 ///         q_start of the wrong size; InputError when K > 1 and the solver is not exact
 ///         ("network": use "refined").

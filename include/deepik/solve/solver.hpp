@@ -117,6 +117,10 @@ class Solver {
   /// Solves one target; `q_start`, when given, is where iterative solvers begin (the network
   /// and closed forms ignore it).
   virtual SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const = 0;
+  /// Starts this solver proposes for `target` besides the one its Solve() begins at, best first:
+  /// SolveMany refines them before its random starts. By default none; `refined` on a multi-head
+  /// model: the network's other heads.
+  virtual std::vector<Eigen::VectorXd> ProposeStarts(const IkTarget& target) const;
   /// Solves many targets, in order, on `threads` threads (the default splits Solve() calls); an
   /// exception from Solve() on any thread is rethrown to the caller after all threads end.
   virtual std::vector<SolveResult> SolveBatch(const std::vector<IkTarget>& targets, int threads = 1) const;

@@ -42,8 +42,12 @@ class RefinedSolver final : public Solver {
   RefinedSolver(IkModel model, const RefineOptions& options = {}, const PoseRefineOptions& pose = {});
   std::string name() const override { return "refined"; }
   const Chain& chain() const override { return network_.chain(); }
-  /// Starts from q_start when given, else from the network's answer.
+  /// Starts from q_start when given, else from the network's answer (a multi-head model: the head
+  /// closest to the target by FK).
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
+  /// A multi-head model's other heads, in head order (none for one head): SolveMany's first
+  /// starts after the network's answer.
+  std::vector<Eigen::VectorXd> ProposeStarts(const IkTarget& target) const override;
 
  private:
   NetworkSolver network_;
