@@ -325,6 +325,12 @@ Eigen::MatrixXd IkModel::PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::
     Eigen::VectorXd q(chain_->num_joints());
     *best = SelectHead(p_BT, R_BT, q, &s);
   }
+  // Each head ends with the Newton steps, as Predict's answer (the selected head) does.
+  if (R_BT == nullptr) {
+    for (int h = 0; h < network_.heads; ++h) {
+      for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, heads.col(h), &s);
+    }
+  }
   return heads;
 }
 

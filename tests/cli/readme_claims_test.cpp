@@ -96,6 +96,27 @@ TEST(ReadmeClaims, ShippedSeedModelFiguresAreWhatTheReadmesCommandMeasures) {
   EXPECT_EQ(refined["limit_violations"].get<int>(), 0);
 }
 
+// The words of a shell command split over lines with backslashes.
+std::string Words(std::string command) {
+  command = std::regex_replace(command, std::regex("\\\\\n"), " ");
+  return std::regex_replace(std::regex_replace(command, std::regex("[ \t]+"), " "), std::regex("^ | $"), "");
+}
+
+// scripts/demo.sh trains the default model when it is missing with the README's command (the one
+// that made the shipped file), not with an older recipe.
+TEST(ReadmeClaims, DemoScriptTrainsTheDefaultModelWithTheReadmesCommand) {
+  const std::string readme = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/README.md");
+  const std::string demo = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/scripts/demo.sh");
+  std::smatch m;
+  const std::string section = readme.substr(readme.find("### The default model"));
+  ASSERT_TRUE(std::regex_search(section, m, std::regex("```sh\n(build/deepik train [^`]*?)\n```")));
+  const std::string documented = Words(m[1]);
+  ASSERT_TRUE(std::regex_search(demo, m, std::regex("\n *(build/deepik train (?:[^\n\\\\]|\\\\\n)*)")));
+  const std::string script =
+      std::regex_replace(Words(m[1]), std::regex("\"\\$model\""), "models/seed-default.safetensors");
+  EXPECT_EQ(script, documented);
+}
+
 // The README's table of shipped pose models: each row names the model file and the figures that
 // `deepik eval --model FILE` (the command above the table: 10,000 unseen poses, seed 2024) prints.
 TEST(ReadmeClaims, ShippedPoseModelFiguresAreWhatEvalMeasures) {

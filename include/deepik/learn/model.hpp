@@ -114,7 +114,8 @@ class IkModel {
 
   /// Every head's joint values for a position target (a pose model: R_BT too; the same checks
   /// as Predict), as columns of an n x heads() matrix, each computed as Predict computes its
-  /// answer; `best`, when given, receives the index of the head Predict answers with.
+  /// answer (Newton steps included); `best`, when given, receives the index of the head Predict
+  /// answers with (chosen before the steps, as Predict chooses).
   /// @throws InputError when the target does not match the model (as Predict).
   Eigen::MatrixXd PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, int* best = nullptr,
                                ForwardPrecision precision = ForwardPrecision::kFloat64) const;
