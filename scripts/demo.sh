@@ -7,12 +7,12 @@ bash scripts/setup.sh
 bash scripts/build.sh
 model=models/seed-default.safetensors
 if [ ! -f "$model" ]; then
-  echo "demo: $model is missing; training it (about 3 minutes on 2 cores)"
+  echo "demo: $model is missing; training it (about 5 minutes on 2 cores)"
   mkdir -p models
   # The exact command that produced the shipped model (README, "The default model").
-  build/deepik train seed --sampler joints --count 1000000 --train-fraction 0.9 --validation-fraction 0.01 \
-    --epochs 14 --depth 4 --width 256 --activation relu --head bounded --loss fk --lr 1e-3 --batch 1024 \
-    --seed 1 --threads 1 --newton-steps 1 -o "$model"
+  build/deepik train seed --sampler workspace --count 1000000 --margin 0.2 --train-fraction 0.9 \
+    --validation-fraction 0.01 --epochs 14 --depth 4 --width 256 --activation relu --head bounded \
+    --loss fk --lr 1e-3 --batch 1024 --seed 1 --threads 1 --newton-steps 1 -o "$model"
 fi
 build/deepik arm info seed
 echo
