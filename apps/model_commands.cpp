@@ -28,6 +28,11 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
   out << "network: " << n.depth << " hidden layers x " << n.width << " " << ToString(n.activation) << ", "
       << ToString(n.head) << " head" << (n.periodic_sincos ? ", (sin, cos) outputs for full-turn joints" : "")
       << "\n";
+  if (n.newton_steps > 0) {
+    out << "newton steps: " << n.newton_steps
+        << " damped Gauss-Newton step(s) on the exact FK end the forward pass (part of the network's "
+           "answer)\n";
+  }
   if (n.heads > 1) {
     out << "heads: " << n.heads
         << " joint vectors per target (winner-takes-all); the answer is the head closest to the target by "
@@ -47,6 +52,10 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
         << r.validation_loss << ", val median " << r.validation_median * 1e3 << " mm, ";
     if (!std::isnan(r.validation_angle_median)) {
       out << r.validation_angle_median * 180.0 / M_PI << " deg, ";
+    }
+    if (!std::isnan(r.validation_median_in_reach)) {
+      out << "in reach: median " << r.validation_median_in_reach * 1e3 << " mm, p99 "
+          << r.validation_p99_in_reach * 1e3 << " mm, ";
     }
     out << FormatDuration(r.seconds) << "\n";
   }

@@ -13,6 +13,7 @@ namespace deepik {
 namespace {
 
 using testing::CliResult;
+using testing::kSeedModel;
 using testing::ReadFile;
 using testing::RunCli;
 using testing::TempDir;
@@ -64,6 +65,17 @@ TEST_F(LearningCli, ModelInfoPrintsEverythingTheFileHolds) {
                            "training options:", "history: 3 epochs", "metrics:", "median_m"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
   }
+}
+
+// The shipped default ends with a Newton step, and its history has the headline figure per epoch:
+// `model info` says both.
+TEST(ModelInfo, ShowsTheNewtonStepsAndTheInReachFigureOfEachEpoch) {
+  TempDir dir;
+  const CliResult r = RunCli("model info " + kSeedModel, dir);
+  ASSERT_EQ(r.exit_code, kExitOk) << r.err;
+  EXPECT_NE(r.out.find("newton steps: 1 "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("epoch 14: train loss"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in reach: median "), std::string::npos) << r.out;
 }
 
 TEST_F(LearningCli, SolveFollowsTheCsvContract) {
