@@ -8,6 +8,7 @@
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "learn/dense_layer.hpp"
+#include "learn/project_limits.hpp"
 
 namespace deepik {
 namespace {
@@ -281,15 +282,8 @@ void IkModel::NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd
   Eigen::Matrix3d JJt = J * J.transpose();
   JJt.diagonal().array() += kNewtonDamping * kNewtonDamping + e.squaredNorm();
   q.noalias() += J.transpose() * JJt.llt().solve(e);
-  for (int j = 0; j < n; ++j) {
-    const Joint& joint = chain.joints()[static_cast<size_t>(j)];
-    if (IsFullTurn(joint)) {
-      // Back into the range by a whole turn (a step is far below a turn).
-      if (q[j] > joint.upper) q[j] -= 2 * M_PI;
-      if (q[j] < joint.lower) q[j] += 2 * M_PI;
-    }
-    q[j] = std::min(std::max(q[j], static_cast<double>(lower_f_[j])), static_cast<double>(upper_f_[j]));
-  }
+  internal::ProjectIntoLimits(chain, q);
+  q = q.cwiseMax(lower_f_.cast<double>()).cwiseMin(upper_f_.cast<double>());
 }
 
 void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s,

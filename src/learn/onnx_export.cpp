@@ -238,8 +238,18 @@ std::string NewtonStep(GraphBuilder& g, const Chain& chain, const std::string& q
     turn.push_back(IsFullTurn(joint) ? 2 * M_PI : 0.0);
   }
   const std::string lo = g.Doubles(lower, {n}), hi = g.Doubles(upper, {n}), full = g.Doubles(turn, {n});
-  stepped = g.Node("Where", {g.Node("Greater", {stepped, hi}), g.Node("Sub", {stepped, full}), stepped});
-  stepped = g.Node("Where", {g.Node("Less", {stepped, lo}), g.Node("Add", {stepped, full}), stepped});
+  // internal::ProjectIntoLimits: a full-turn joint out of its range to lower + (q - lower) mod 2 pi.
+  const std::string turn_c = g.Doubles({2 * M_PI}, {});
+  auto fmod = [&](const std::string& a) {
+    const std::string out = g.Node("Mod", {a, turn_c});
+    g.Attribute("fmod", 1);
+    return out;
+  };
+  const std::string wrapped =
+      g.Node("Add", {lo, fmod(g.Node("Add", {fmod(g.Node("Sub", {stepped, lo})), turn_c}))});
+  const std::string outside = g.Node("Or", {g.Node("Less", {stepped, lo}), g.Node("Greater", {stepped, hi})});
+  const std::string full_turn = g.Node("Greater", {full, g.Doubles({0.0}, {})});
+  stepped = g.Node("Where", {g.Node("And", {outside, full_turn}), wrapped, stepped});
   return g.Clamp(stepped, g.Doubles(std::vector<double>(lower_f.begin(), lower_f.end()), {n}),
                  g.Doubles(std::vector<double>(upper_f.begin(), upper_f.end()), {n}));
 }

@@ -12,7 +12,7 @@
 #include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
-#include "solve/project_limits.hpp"
+#include "learn/project_limits.hpp"
 
 namespace deepik {
 namespace {

@@ -10,7 +10,7 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
 #include "kinematics/fk_walk.hpp"
-#include "solve/project_limits.hpp"
+#include "learn/project_limits.hpp"
 
 namespace deepik {
 namespace {

@@ -9,7 +9,7 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/pose_refine.hpp"
-#include "solve/project_limits.hpp"
+#include "learn/project_limits.hpp"
 
 namespace deepik {
 namespace {

@@ -23,6 +23,12 @@ def load(path):
     return tensors, metadata
 
 
+def full_turn(joint):
+    """IsFullTurn: a revolute joint whose range is a whole turn (or continuous)."""
+    return joint["type"] == "revolute" and (
+        joint.get("continuous", False) or joint["upper"] - joint["lower"] >= 2 * np.pi - 1e-9)
+
+
 def forward(path, targets):
     """(joint values (n, dof), raw outputs (n, k), the raw column of each joint and whether it is a
     (sin, cos) pair) for targets (n, 3) in m, as IkModel::Predict: the targets rounded to float32,
@@ -45,10 +51,8 @@ def forward(path, targets):
         upper = np.nextafter(upper, np.float32(-np.inf)) if upper > joint["upper"] else upper
         lowers.append(lower)
         uppers.append(upper)
-        full_turn = joint["type"] == "revolute" and (
-            joint.get("continuous", False) or joint["upper"] - joint["lower"] >= 2 * np.pi - 1e-9)
         columns.append(column)
-        pairs.append(network["periodic_sincos"] and full_turn)
+        pairs.append(network["periodic_sincos"] and full_turn(joint))
         if pairs[-1]:
             q[:, j] = np.clip(np.arctan2(z[:, column], z[:, column + 1]), lower, upper)
             column += 2
@@ -100,10 +104,10 @@ def newton_step(arm, q, targets, limits, damping=1e-3):
     M = J @ J.transpose(0, 2, 1) + (damping ** 2 + (e * e).sum(axis=1))[:, None, None] * np.eye(3)
     stepped = q + (J.transpose(0, 2, 1) @ np.linalg.solve(M, e[:, :, None]))[:, :, 0]
     for j, joint in enumerate(arm["joints"]):
-        full_turn = joint["type"] == "revolute" and (
-            joint.get("continuous", False) or joint["upper"] - joint["lower"] >= 2 * np.pi - 1e-9)
-        if full_turn:
-            stepped[:, j] = np.where(stepped[:, j] > joint["upper"], stepped[:, j] - 2 * np.pi, stepped[:, j])
-            stepped[:, j] = np.where(stepped[:, j] < joint["lower"], stepped[:, j] + 2 * np.pi, stepped[:, j])
+        if full_turn(joint):
+            v = stepped[:, j]
+            outside = (v < joint["lower"]) | (v > joint["upper"])
+            wrapped = joint["lower"] + np.fmod(np.fmod(v - joint["lower"], 2 * np.pi) + 2 * np.pi, 2 * np.pi)
+            stepped[:, j] = np.where(outside, wrapped, v)
         stepped[:, j] = np.clip(stepped[:, j], limits[0][j], limits[1][j])
     return stepped
