@@ -3,6 +3,9 @@
 # A file of one layer may include only its own layer or a lower one (include/deepik/<layer>/ and
 # src/<layer>/ alike). And the core library never sees libtorch: no file outside the learning
 # library's sources includes a torch, ATen or c10 header or a header of the learning library.
+# And the core never sees the HTTP server: only the server library's files (src/serve/, deepik::serve)
+# include httplib or OpenSSL headers, and CMakeLists.txt builds every src/serve/ file into
+# deepik_serve (DEEPIK_SERVE_SOURCES) and none into deepik_core (DEEPIK_CORE_SOURCES).
 # Usage: cmake -DSOURCE_DIR=<repo> -P check_layers.cmake
 set(layers kinematics data learn solve serve)
 # The learning library (CMakeLists.txt, DEEPIK_LEARN_SOURCES) and the headers that expose libtorch.
@@ -47,6 +50,9 @@ foreach(file IN LISTS files)
     elseif(target MATCHES "^deepik/" AND NOT target STREQUAL "deepik/errors.hpp")
       list(APPEND violations "${file}: ${target} is in no layer")
     endif()
+    if(target MATCHES "^(httplib\\.h|openssl/)" AND NOT file MATCHES "^src/serve/")
+      list(APPEND violations "${file}: only the server library (src/serve/) may include ${target}")
+    endif()
     if(in_learn EQUAL -1)
       list(FIND learn_headers "${target}" learn_header)
       if(target MATCHES "^(torch|ATen|c10)/" OR NOT learn_header EQUAL -1)
@@ -55,6 +61,31 @@ foreach(file IN LISTS files)
     endif()
   endforeach()
 endforeach()
+# The libraries' source lists.
+file(READ "${SOURCE_DIR}/CMakeLists.txt" main_cmake)
+foreach(list_name DEEPIK_CORE_SOURCES DEEPIK_SERVE_SOURCES)
+  if(NOT main_cmake MATCHES "set\\(${list_name}([^)]*)\\)")
+    list(APPEND violations "CMakeLists.txt: no set(${list_name} ...)")
+    continue()
+  endif()
+  string(REGEX MATCHALL "src/[a-z_/]+\\.cpp" sources "${CMAKE_MATCH_1}")
+  foreach(source IN LISTS sources)
+    if(list_name STREQUAL "DEEPIK_CORE_SOURCES" AND source MATCHES "^src/serve/")
+      list(APPEND violations "CMakeLists.txt: the core library builds ${source} (the server's)")
+    elseif(list_name STREQUAL "DEEPIK_SERVE_SOURCES" AND NOT source MATCHES "^src/serve/")
+      list(APPEND violations "CMakeLists.txt: the server library builds ${source} (not src/serve/)")
+    endif()
+  endforeach()
+  set(${list_name}_files ${sources})
+endforeach()
+file(GLOB serve_files RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/src/serve/*.cpp")
+foreach(source IN LISTS serve_files)
+  list(FIND DEEPIK_SERVE_SOURCES_files "${source}" listed)
+  if(listed EQUAL -1)
+    list(APPEND violations "CMakeLists.txt: ${source} is in no DEEPIK_SERVE_SOURCES")
+  endif()
+endforeach()
+
 if(checked LESS 40)
   message(FATAL_ERROR "only ${checked} files found under ${SOURCE_DIR}: wrong SOURCE_DIR?")
 endif()

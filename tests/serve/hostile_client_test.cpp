@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "deepik/serve/server.hpp"
+#include "serve/raw_client.hpp"
 #include "serve/serve_test_util.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
@@ -30,120 +31,16 @@ namespace {
 
 using Json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using testing::Answer;
+using testing::Exchange;
 using testing::OwnServer;
+using testing::RawClient;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-ServeOptions Options() {
-  ServeOptions options;
-  options.model_path = testing::ServeTestModelPath();
-  options.port = 0;
-  return options;
-}
-
-// An HTTP answer as read off the socket.
-struct Answer {
-  int status = -1;  // -1: none (closed or timed out)
-  std::string head, body;
-  Json json() const { return Json::parse(body, nullptr, false); }
-};
-
-// A TCP connection that sends exactly the bytes it is given.
-class RawClient {
- public:
-  explicit RawClient(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
-
-  bool connected() const { return connected_; }
-
-  bool Send(const std::string& bytes) {
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      done += static_cast<size_t>(n);
-    }
-    return true;
-  }
-
-  // The next answer (head and Content-Length body), or status -1 when the server closes first or
-  // `seconds` pass.
-  Answer Read(double seconds) {
-    const Clock::time_point deadline =
-        Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-    Answer answer;
-    for (;;) {
-      const size_t head_end = pending_.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        answer.head = pending_.substr(0, head_end);
-        const size_t length_at = answer.head.find("Content-Length: ");
-        const size_t length =
-            length_at == std::string::npos ? 0 : std::stoul(answer.head.substr(length_at + 16));
-        if (pending_.size() >= head_end + 4 + length) {
-          answer.body = pending_.substr(head_end + 4, length);
-          answer.status = std::stoi(answer.head.substr(answer.head.find(' ') + 1));
-          pending_.erase(0, head_end + 4 + length);
-          return answer;
-        }
-      }
-      if (!Receive(deadline)) return Answer{};
-    }
-  }
-
-  // True when the server closes the connection within `seconds`; what it sent before is in `rest`.
-  bool ClosedWithin(double seconds, std::string* rest) {
-    const Clock::time_point deadline =
-        Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-    while (Receive(deadline)) {
-    }
-    *rest = pending_;
-    return closed_;
-  }
-
-  // True when the server has neither answered nor closed (nothing to read right now).
-  bool Waiting() const {
-    pollfd p{fd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) == 0;
-  }
-
- private:
-  // Appends what arrives before `deadline`; false on close, error or timeout.
-  bool Receive(Clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    pollfd p{fd_, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0) return false;
-    char chunk[4096];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) {
-      closed_ = true;
-      return false;
-    }
-    pending_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  bool connected_ = false;
-  bool closed_ = false;
-  std::string pending_;
-};
-
-// One request on a fresh connection: its answer.
-Answer Exchange(int port, const std::string& request, double seconds = 5) {
-  RawClient client(port);
-  if (!client.connected() || !client.Send(request)) return Answer{};
-  return client.Read(seconds);
-}
+ServeOptions Options() { return testing::ServeTestOptions(); }
 
 std::string Get(const std::string& target) {
   return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";

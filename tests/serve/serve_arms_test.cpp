@@ -35,6 +35,7 @@ ServeOptions Options() {
   ServeOptions options;
   options.port = 0;
   options.solve_timeout_seconds = 2.0;  // convergence, not speed, is tested here (slow builds too)
+  options.max_request_work_seconds = 86400;  // the work budget has its own test (http_rules_test)
   return options;
 }
 

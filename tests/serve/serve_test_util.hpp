@@ -15,6 +15,14 @@ inline std::string ServeTestModelPath() {
   return override_path != nullptr ? override_path : DEEPIK_TEST_MODEL;
 }
 
+/// A server's options for the test model on a free loopback port.
+inline ServeOptions ServeTestOptions() {
+  ServeOptions options;
+  options.model_path = ServeTestModelPath();
+  options.port = 0;
+  return options;
+}
+
 /// A server of its own, on its own thread, stopped when the test ends.
 struct OwnServer {
   explicit OwnServer(const ServeOptions& options) : server(options), port(server.Bind()) {

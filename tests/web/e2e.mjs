@@ -185,9 +185,9 @@ async function desktop(base, problems) {
   // Honest labels: the error in the unit that shows its digits (4.7 pm, not "0 nm").
   const errorText = await page.$eval('#error', (e) => e.textContent);
   const detail = await page.$eval('#status-detail', (e) => e.textContent);
-  check(errorText === fmtLength(reachable.last.error) && !/(^|\D)0 (nm|mm|µm)/.test(detail)
-    && detail.includes(fmtLength(reachable.last.error)),
-  `the error reads in honest units (${errorText}; "${detail}")`, `error ${reachable.last.error}`);
+  check(errorText === fmtLength(reachable.last.position_error) && !/(^|\D)0 (nm|mm|µm)/.test(detail)
+    && detail.includes(fmtLength(reachable.last.position_error)),
+  `the error reads in honest units (${errorText}; "${detail}")`, `position_error ${reachable.last.position_error}`);
   check(!(await page.evaluate(() => window.deepik.missShown() || window.deepik.closestShown())),
     'no miss markers for a converged answer');
   // Network vs refined: the network's own answer for the same target as a translucent ghost.

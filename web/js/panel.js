@@ -124,14 +124,14 @@ const STATUS = {
 // angle error too (null for a point target: no orientation was asked).
 export function showSolve(answer, roundTripMs) {
   const pose = answer.angle_error !== null && answer.angle_error !== undefined;
-  $('error').textContent = fmtLength(answer.error);
+  $('error').textContent = fmtLength(answer.position_error);
   $('angle-error').textContent = pose ? fmtAngleDeg(answer.angle_error) : 'any';
   $('latency').textContent = answer.micros < 1000 ? `${answer.micros.toFixed(0)} µs` : `${(answer.micros / 1000).toFixed(1)} ms`;
   $('latency').title = `solver time on the server; round trip ${roundTripMs.toFixed(1)} ms`;
   const status = STATUS[answer.status] || STATUS.failed;
   $('status').dataset.state = status.state;
   $('status-text').textContent = status.text;
-  const away = pose ? `${fmtLength(answer.error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.error);
+  const away = pose ? `${fmtLength(answer.position_error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.position_error);
   $('status-detail').textContent = status.detail(away, answer.solver, pose);
 }
 

@@ -69,7 +69,7 @@ export function requestSolve() {
 // necessarily the closest of all).
 export function showAnswer(answer, roundTripMs, ring = true) {
   showSolve(answer, roundTripMs);
-  const miss = answer.status !== 'converged' && answer.error > 1e-4;
+  const miss = answer.status !== 'converged' && answer.position_error > 1e-4;
   const closest = ring && answer.status === 'out of reach';
   showMiss(miss, closest, answer.reached, state.target);
   showClosestLegend(miss && closest);

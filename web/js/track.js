@@ -164,7 +164,7 @@ function queue(answer, ts, targets, msPerRow) {
       t: ts[k], target: targets[k], q: p.q, status: fresh && run.restarting ? 'reconfiguration' : p.status,
       fresh, start, stepBound: p.step_bound, jointStep: p.joint_step, msPerRow,
       answer: {
-        q: p.q, reached: p.reached, reached_quat: p.reached_quat, error: p.error, position_error: p.position_error,
+        q: p.q, reached: p.reached, reached_quat: p.reached_quat, position_error: p.position_error,
         angle_error: p.angle_error, status: p.solve_status, micros: answer.micros / answer.points.length,
         solver: answer.solver, target: targets[k],
       },

@@ -17,7 +17,7 @@
 //                        frame), "size" (box: x,y,z; cylinder: radius,length,0; sphere: radius,0,0),
 //                        "rgba" (or null)}, and "meshes_not_drawn" (mesh elements left out)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
-//                        "error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
+//                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
 //                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
 //                        {"results":[...one answer per target, in order...], "micros":total};
 //                        "solutions":K (1..100) answers {"solutions":[answer,...], "exact", "starts",
@@ -82,6 +82,11 @@ struct ServeOptions {
   int max_workspace_points = 20000;  ///< per /api/workspace request
   /// Time budget per target (s) of pose refinement, lm and the KDL restarts (`solve --timeout`).
   double solve_timeout_seconds = 0.005;
+  /// The most work one solve or track request may ask for (s): its solver runs (targets x
+  /// max(1, "solutions"), x 8 candidates at least with a posture objective) times
+  /// solve_timeout_seconds. Beyond it the request is refused with 413 before any solve, so that
+  /// one request holds a worker for a bounded time.
+  double max_request_work_seconds = 10;
   /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
   /// DNS rebinding: a web page that renames its own address to 127.0.0.1 cannot reach the API).
   std::vector<std::string> allowed_hosts;
@@ -125,3 +130,9 @@ class WebServer {
 int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<bool>* stop);
 
 }  // namespace deepik
+
+/// RunServe for a program that loads this library on demand (dlopen + dlsym of this name): the
+/// `deepik` command does, so that its other commands start without the HTTP server's libraries.
+/// Throws what RunServe throws.
+extern "C" int deepik_run_serve(const deepik::ServeOptions* options, std::ostream* out,
+                                const std::atomic<bool>* stop);

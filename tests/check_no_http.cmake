@@ -1,0 +1,37 @@
+# Fails when any of FILES (a ;-list of binaries) needs cpp-httplib, OpenSSL (libssl, libcrypto) or
+# libtorch: directly (readelf -d, its NEEDED entries) or through another library (ldd lists the
+# whole closure). SERVE, when given, must load httplib and OpenSSL (the check's control).
+# Usage: cmake -DFILES="a;b" [-DSERVE=libdeepik_serve.so] -P check_no_http.cmake
+set(pattern "(libcpp-httplib|libssl|libcrypto|libtorch[a-z_]*|libc10[a-z_]*)\\.so[0-9.]*")
+
+function(server_libraries file out)
+  execute_process(COMMAND readelf -d "${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE needed ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "readelf -d ${file} failed: ${err}")
+  endif()
+  execute_process(COMMAND ldd "${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE closure ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ldd ${file} failed: ${err}")
+  endif()
+  if(closure MATCHES "not found")
+    message(FATAL_ERROR "${file} has unresolved libraries:\n${closure}")
+  endif()
+  string(REGEX MATCHALL "${pattern}" found "${needed}\n${closure}")
+  list(REMOVE_DUPLICATES found)
+  set(${out} "${found}" PARENT_SCOPE)
+endfunction()
+
+foreach(file IN LISTS FILES)
+  server_libraries("${file}" found)
+  if(found)
+    message(FATAL_ERROR "${file} loads ${found}")
+  endif()
+  message(STATUS "${file}: no httplib, OpenSSL or libtorch")
+endforeach()
+if(SERVE)
+  server_libraries("${SERVE}" found)
+  if(NOT found MATCHES "libcpp-httplib" OR NOT found MATCHES "libssl")
+    message(FATAL_ERROR "${SERVE} should load httplib and OpenSSL but shows ${found}: the check is blind")
+  endif()
+  message(STATUS "${SERVE}: loads ${found}, as it should")
+endif()
