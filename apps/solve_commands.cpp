@@ -366,7 +366,6 @@ namespace {
 // `solve`'s model or arm, solver, files, settings and threads.
 std::shared_ptr<SolveCommandOptions> AddSolveCommand(CLI::App& app) {
   auto solve = std::make_shared<SolveCommandOptions>();
-  auto solve = std::make_shared<SolveCommandOptions>();
   CLI::App* solve_command =
       app.add_subcommand("solve", "inverse kinematics for a CSV of targets (positions or poses)");
   solve_command->add_option("--model,-m", solve->model_path, "model file (or --arm)");

@@ -21,8 +21,8 @@ namespace deepik {
 ///
 /// Names and units: every field is named as here in the library, Python and the JSON API; the
 /// command line spells them with dashes (--position-tolerance). One exception, kept for users:
-/// the command line's --timeout is in milliseconds (timeout_seconds * 1000), Python's `timeout`
-/// and the server's --solve-timeout are in seconds.
+/// the command line's --timeout (solve, track, bench, serve) is in milliseconds (timeout_seconds *
+/// 1000), Python's `timeout` is in seconds.
 struct SolveRequest {
   // ---- What to solve ----
   std::vector<IkTarget> targets;  ///< position or full-pose targets (m, base frame), with their bounds
