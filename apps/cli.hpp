@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "deepik/data/option_range.hpp"
 
 namespace deepik::cli {
 
@@ -33,6 +34,12 @@ struct CommandSet {
 CLI::Validator NumberIn(double min, double max);
 /// The same for a whole number.
 CLI::Validator WholeNumberIn(int64_t min, int64_t max);
+/// The same for a library range (deepik/data/option_range.hpp): the one definition of the range.
+inline CLI::Validator NumberIn(const NumberRange& range) { return NumberIn(range.min, range.max); }
+inline CLI::Validator WholeNumberIn(const WholeRange& range) { return WholeNumberIn(range.min, range.max); }
+/// A seed: a whole number in [0, 2^64 - 1] written in digits ("-1", "1e23" and 2^64 are refused,
+/// not wrapped or clamped to 18446744073709551615).
+CLI::Validator SeedNumber();
 
 void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required = true);
 // --arm ARM with --base/--tip: an arm instead of a model, for the solvers that need none.

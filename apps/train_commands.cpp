@@ -22,6 +22,7 @@ void CheckSamplerOptions(CLI::App* command) {
   command->get_option("--margin")->check(NumberIn(0, 100));
   command->get_option("--train-fraction")->check(NumberIn(1e-9, 1));
   command->get_option("--validation-fraction")->check(NumberIn(0, 1));
+  command->get_option("--data-seed")->check(SeedNumber());
 }
 
 // The options of a data-parallel job as given on the command line (each overrides the matching
@@ -198,7 +199,7 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                    "pose models: weight of the angle error in the fk loss (m per rad; 0.1: 1 deg weighs as "
                    "1.75 mm)")
       ->capture_default_str()
-      ->check(NumberIn(0, 1e3));
+      ->check(NumberIn(TrainOptions::kAngleWeight));
   command->add_option("--depth", train.network.depth, "hidden layers")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 32));
@@ -219,7 +220,7 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
           "multi-head models: weight of the heads' mean fk loss added to the best head's (keeps every "
           "head learning)")
       ->capture_default_str()
-      ->check(NumberIn(0, 1e3));
+      ->check(NumberIn(TrainOptions::kOtherHeadsWeight));
   command->add_option("--activation", parsed->activation, "relu, tanh or silu")->capture_default_str();
   command->add_option("--head", parsed->head, "bounded (limits by construction) or free (raw angles)")
       ->capture_default_str();
@@ -235,38 +236,40 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
       ->capture_default_str();
   command->add_option("--epochs", train.train.epochs, "epochs")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, 1'000'000));
+      ->check(WholeNumberIn(TrainOptions::kEpochs));
   command->add_option("--batch", train.train.batch_size, "mini-batch size (per rank in a distributed job)")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, 1 << 24));
+      ->check(WholeNumberIn(TrainOptions::kBatchSize));
   command->add_option("--lr", train.train.learning_rate, "initial Adam learning rate (cosine decay)")
       ->capture_default_str()
-      ->check(NumberIn(1e-10, 1));
+      ->check(NumberIn(TrainOptions::kLearningRate));
   command->add_option("--final-lr-fraction", train.train.final_lr_fraction, "last learning rate / first")
       ->capture_default_str()
-      ->check(NumberIn(1e-9, 1));
+      ->check(NumberIn(TrainOptions::kFinalLrFraction));
   command
       ->add_option("--patience", train.train.patience,
                    "early stop after N epochs without improvement (0: off)")
       ->capture_default_str()
-      ->check(WholeNumberIn(0, 1'000'000));
+      ->check(WholeNumberIn(TrainOptions::kPatience));
   command->add_option("--checkpoint-every", train.train.checkpoint_every, "steps between checkpoints")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, int64_t{1} << 40));
+      ->check(WholeNumberIn(TrainOptions::kCheckpointEvery));
   command
       ->add_option(
           "--time-limit", train.train.time_limit_seconds,
           "training time budget: stop at the first epoch end past this (s, counted over --resume; 0: no "
           "limit); the learning-rate cosine and the ETA end there")
       ->capture_default_str()
-      ->check(NumberIn(0, 1e9));
-  command->add_option("--seed", train.train.seed, "weights and batch-order seed")->capture_default_str();
+      ->check(NumberIn(TrainOptions::kTimeLimitSeconds));
+  command->add_option("--seed", train.train.seed, "weights and batch-order seed")
+      ->capture_default_str()
+      ->check(SeedNumber());
   command->add_option("--threads", train.train.threads, "libtorch threads")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, 256));
+      ->check(WholeNumberIn(TrainOptions::kThreads));
   command->add_option("--eval-samples", train.train.eval_samples, "unseen in-reach targets for the metrics")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, 10'000'000));
+      ->check(WholeNumberIn(TrainOptions::kEvalSamples));
   command->add_option("--output,-o", train.output_path, "model file (safetensors)")->required();
   command->add_option("--checkpoint", train.checkpoint_path, "checkpoint file (default: OUTPUT.ckpt)");
   command->add_option("--log", train.log_path, "CSV history (default: OUTPUT.log.csv)");
@@ -280,7 +283,7 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                    "start K ranks on this machine and wait for them (Ctrl-C stops all, with a checkpoint); "
                    "--batch is per rank, a step takes K x --batch samples; --threads defaults to cores / K")
       ->capture_default_str()
-      ->check(WholeNumberIn(1, 256))
+      ->check(WholeNumberIn(kThreadRange))
       ->group(dist_group);
   command->add_option("--rank", parsed->dist.rank, "this process's rank, 0..W-1 (default: $RANK)")
       ->check(WholeNumberIn(0, 65535))

@@ -10,6 +10,7 @@
 #include <ostream>
 #include <streambuf>
 #include <string>
+#include <utility>
 
 #include "../apps/commands.hpp"
 #include "deepik/errors.hpp"
@@ -90,6 +91,29 @@ class PythonStderrBuffer : public std::streambuf {
   std::string pending_;
 };
 
+// The library's refusal in Python's words: its field as the keyword that sets it
+// ("learning_rate: ..." -> "lr: ..."), the range text unchanged (the command line's too).
+std::string AsKeywords(std::string message) {
+  static const std::pair<const char*, const char*> kKeywords[] = {
+      {"learning_rate", "lr"},           {"batch_size", "batch"}, {"time_limit_seconds", "time_limit"},
+      {"grid_step_deg", "step"},         {"grid_step_m", "step_m"}};
+  for (const auto& [field, keyword] : kKeywords) {
+    const std::string prefix = std::string(field) + ":";
+    if (message.rfind(prefix, 0) == 0) return keyword + message.substr(prefix.size() - 1);
+  }
+  return message;
+}
+
+// Every option checked before any work (sampling, loading libtorch's data), as the command's
+// parser does: a ValueError naming the keyword and its range.
+void CheckOptions(const cli::TrainCommandOptions& options) {
+  std::string error;
+  if (!options.train.IsValid(&error) || !options.network.IsValid(&error) ||
+      (options.data_path.empty() && !options.sampler.IsValid(&error))) {
+    throw py::value_error(AsKeywords(error));
+  }
+}
+
 std::string Train(const std::string& output, const std::string& arm, const std::string& data,
                   const std::string& base, const std::string& tip, const std::string& sampler, int64_t count,
                   double step, double step_m, double margin, uint64_t data_seed, double train_fraction,
@@ -133,6 +157,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.checkpoint_path = checkpoint;
   options.log_path = log;
   options.resume = resume;
+  CheckOptions(options);
   int code = kExitOk;
   PythonStderrBuffer buffer;
   std::ostream progress(&buffer);

@@ -958,21 +958,22 @@ bool TrainOptions::IsValid(std::string* error) const {
   };
   if (!(fk_weight >= 0) || !(mse_weight >= 0) || !(limit_weight >= 0))
     return fail("loss weights: expected >= 0");
-  if (!(angle_weight >= 0) || !std::isfinite(angle_weight))
-    return fail("angle_weight: expected a finite value >= 0 (m per rad)");
-  if (!(other_heads_weight >= 0) || !std::isfinite(other_heads_weight))
-    return fail("other_heads_weight: expected a finite value >= 0");
+  if (!kAngleWeight.Contains(angle_weight)) return fail(kAngleWeight.Refusal("angle_weight", angle_weight));
+  if (!kOtherHeadsWeight.Contains(other_heads_weight))
+    return fail(kOtherHeadsWeight.Refusal("other_heads_weight", other_heads_weight));
   if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
-  if (epochs < 1) return fail("epochs: expected >= 1, got " + std::to_string(epochs));
-  if (batch_size < 1) return fail("batch_size: expected >= 1, got " + std::to_string(batch_size));
-  if (!(learning_rate > 0) || !std::isfinite(learning_rate)) return fail("learning_rate: expected > 0");
-  if (!(final_lr_fraction > 0 && final_lr_fraction <= 1))
-    return fail("final_lr_fraction: expected in (0, 1]");
-  if (patience < 0) return fail("patience: expected >= 0");
-  if (checkpoint_every < 1) return fail("checkpoint_every: expected >= 1");
-  if (!(time_limit_seconds >= 0)) return fail("time_limit_seconds: expected >= 0");
-  if (threads < 1 || threads > 256) return fail("threads: expected 1..256, got " + std::to_string(threads));
-  if (eval_samples < 1) return fail("eval_samples: expected >= 1");
+  if (!kEpochs.Contains(epochs)) return fail(kEpochs.Refusal("epochs", epochs));
+  if (!kBatchSize.Contains(batch_size)) return fail(kBatchSize.Refusal("batch_size", batch_size));
+  if (!kLearningRate.Contains(learning_rate)) return fail(kLearningRate.Refusal("learning_rate", learning_rate));
+  if (!kFinalLrFraction.Contains(final_lr_fraction))
+    return fail(kFinalLrFraction.Refusal("final_lr_fraction", final_lr_fraction));
+  if (!kPatience.Contains(patience)) return fail(kPatience.Refusal("patience", patience));
+  if (!kCheckpointEvery.Contains(checkpoint_every))
+    return fail(kCheckpointEvery.Refusal("checkpoint_every", checkpoint_every));
+  if (!kTimeLimitSeconds.Contains(time_limit_seconds))
+    return fail(kTimeLimitSeconds.Refusal("time_limit_seconds", time_limit_seconds));
+  if (!kThreads.Contains(threads)) return fail(kThreads.Refusal("threads", threads));
+  if (!kEvalSamples.Contains(eval_samples)) return fail(kEvalSamples.Refusal("eval_samples", eval_samples));
   if (!(progress_interval_seconds >= 0)) return fail("progress_interval_seconds: expected >= 0");
   return true;
 }

@@ -57,7 +57,7 @@ ManySolutions SolveMany(const Solver& solver, const IkTarget& target, const Many
     throw std::invalid_argument("SolveMany: expected a finite q_start of " + std::to_string(n) +
                                 " values, got size " + std::to_string(q_start->size()));
   }
-  if (options.solutions > 1 && solver.name() == "network") {
+  if (options.solutions > 1 && !solver.exact()) {
     throw InputError("several solutions need an exact solver (refined, lm, kdl-*), not the network alone");
   }
   std::string posture_error;

@@ -135,6 +135,8 @@ std::vector<std::string> SolverNames() {
 
 bool SolverNeedsModel(const std::string& name) { return name == "network" || name == "refined"; }
 
+std::string DefaultSolverName(bool with_model) { return with_model ? "refined" : "lm"; }
+
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
                                    const SolverSettings& settings) {
   if (SolverNeedsModel(name) && model == nullptr) {

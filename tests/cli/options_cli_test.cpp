@@ -55,6 +55,29 @@ TEST(OptionsCliTest, AbsurdValuesAreUsageErrorsBeforeAnyWork) {
       {"bench " + m + " --threads 0", "--threads"},
       {"bench " + m + " --repetitions 0", "--repetitions"},
       {"solve " + m + " -i t.csv -o s.csv --threads 0", "--threads: expected a whole number in [1, 256]"},
+      // Seeds: digits in [0, 2^64 - 1], never wrapped or clamped to 18446744073709551615.
+      {"eval " + m + " --seed -1", "--seed: expected a whole number in [0, 18446744073709551615], got '-1'"},
+      {"eval " + m + " --seed 18446744073709551616", "--seed: expected a whole number in [0, 18446744073709551615]"},
+      {"eval " + m + " --seed 1e23", "--seed: expected a whole number in [0, 18446744073709551615], got '1e23'"},
+      {"eval " + m + " --seed 2^64", "--seed: expected a whole number"},
+      {"bench " + m + " --seed -1", "--seed: expected a whole number in [0, 18446744073709551615]"},
+      {"train planar2 --seed -1 -o m.safetensors", "--seed: expected a whole number in [0, 18446744073709551615]"},
+      {"train planar2 --data-seed 1e23 -o m.safetensors", "--data-seed: expected a whole number"},
+      // Joint values: the field, the range and the value; no internal type.
+      {"solve " + m + " -i t.csv -o s.csv --posture 0,nan,0,0 --posture-weight 1",
+       "--posture: expected a number in [-1000, 1000], got 'nan'"},
+      {"solve " + m + " -i t.csv -o s.csv --posture 0,1e300,0,0", "--posture: expected a number in [-1000, 1000], got '1e300'"},
+      {"track seed -i t.csv -o s.csv --start inf,0,0,0", "--start: expected a number in [-1000, 1000], got 'inf'"},
+      // eval: some targets, and outputs checked before the work.
+      {"eval " + m + " --in-reach 0 --out-of-reach 0", "--in-reach, --out-of-reach: expected some targets"},
+      {"eval " + m + " --json .", "--json: expected a file, got the folder '.'"},
+      {"eval " + m + " --json no/such/folder/r.json", "--json: expected a file in an existing folder"},
+      {"eval " + m + " --plots " + m.substr(3), "--plots: expected an existing folder"},
+      {"eval " + m + " --plots missing", "--plots: expected an existing folder, got 'missing'"},
+      // bench: a model or an arm, not both (the arm was silently ignored).
+      {"bench " + m + " --arm panda", "--model, --arm: expected a model or an arm, not both"},
+      {"bench " + m + " --arm panda --pose", "--model, --arm: expected a model or an arm, not both"},
+      {"bench --arm panda", "--model: expected a model file (--arm needs --pose)"},
   };
   for (const Case& c : cases) {
     TempDir dir;

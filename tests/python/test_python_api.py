@@ -88,7 +88,7 @@ def test_threads_give_the_same_answers(seed_model):
     solver = deepik.Solver(deepik.Model(seed_model), "refined")
     targets = np.random.default_rng(3).uniform(-1.5, 1.5, (500, 3))
     np.testing.assert_array_equal(solver.solve(targets, threads=1).q, solver.solve(targets, threads=2).q)
-    with pytest.raises(ValueError, match="threads: expected 1..256, got 0"):
+    with pytest.raises(ValueError, match=r"threads: expected a whole number in \[1, 256\], got 0"):
         solver.solve(targets, threads=0)
 
 
@@ -283,3 +283,66 @@ def test_pose_targets_round_trip_with_the_model_free_solver():
     assert np.all(np.isnan(positions.angle_error)) and positions.error.max() < 1e-8
     one = solver.solve(poses[0])
     assert one.q.shape == (arm.dof,) and isinstance(one.angle_error, float) and one.angle_error < 1e-6
+
+
+def test_big_endian_and_other_byte_orders_are_converted(seed_model):
+    """'>f8' arrays hold the same numbers in the other byte order: the answers must be those of the
+    native array (read as native bytes they were silently wrong)."""
+    arm = deepik.Arm("panda")
+    q = random_q(arm, 50, 21)
+    swapped = q.astype(">f8")
+    assert not swapped.dtype.isnative and np.array_equal(swapped, q)
+    np.testing.assert_array_equal(arm.fk(swapped), arm.fk(q))
+    np.testing.assert_array_equal(arm.fk(q[0].astype(">f8")), arm.fk(q[0]))
+    np.testing.assert_array_equal(arm.fk(q.astype(">f4")), arm.fk(q.astype(np.float32)))
+    solver = deepik.Solver(deepik.Model(seed_model), "refined")
+    targets = deepik.Arm("seed").fk(random_q(deepik.Arm("seed"), 30, 22))[:, :3]
+    np.testing.assert_array_equal(solver.solve(targets.astype(">f8")).q, solver.solve(targets).q)
+    np.testing.assert_array_equal(solver.solve(targets.astype(">i8")).q, solver.solve(targets.astype(np.int64)).q)
+
+
+INTERRUPTED_CALL = """
+import sys, time
+import numpy as np
+import deepik
+call = sys.argv[1]
+arm = deepik.Arm("panda")
+rng = np.random.default_rng(5)
+if call == "fk":
+    q = np.broadcast_to(rng.uniform(arm.lower, arm.upper, arm.dof), (6_000_000, arm.dof))
+    work = lambda: arm.fk(q)
+else:
+    poses = arm.fk(rng.uniform(arm.lower, arm.upper, (200_000, arm.dof)))
+    solver = deepik.Solver(arm, "lm", timeout=0.05)
+    work = lambda: solver.solve(poses)
+print("started", flush=True)
+try:
+    work()
+    print("finished", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", time.monotonic(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("call", ["fk", "solve"])
+def test_ctrl_c_stops_a_long_call_promptly(call, tmp_path):
+    """The GIL is released during fk and solve; Python's signal handlers still run between blocks
+    of work, so that Ctrl-C (SIGINT) ends a long call within a fraction of a second (8-30 s before)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "long_call.py"
+    script.write_text(INTERRUPTED_CALL)
+    process = subprocess.Popen([sys.executable, str(script), call], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=os.environ.copy())
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(0.5)  # well into the call, which takes several seconds
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    words = out.split()
+    assert words[:1] == ["interrupted"], (out, err)
+    assert float(words[1]) - sent < 1.0, "KeyboardInterrupt came %.2f s after SIGINT" % (float(words[1]) - sent)

@@ -11,6 +11,7 @@
 
 #include "deepik/data/dataset.hpp"
 #include "deepik/data/metrics.hpp"
+#include "deepik/data/option_range.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network_options.hpp"
 
@@ -44,7 +45,22 @@ struct TrainOptions {
   int64_t eval_samples = 10000;  ///< in-reach test targets (FK of uniform joints) for the headline metrics
   double progress_interval_seconds = 0.25;  ///< least time between progress callbacks within an epoch
 
-  /// True when valid; otherwise false with `error` naming the offending field.
+  // The ranges (one definition each: IsValid, `deepik train`'s --help and checks, Python's train).
+  // Beyond them a run would take years or cannot learn, so the value is a typo.
+  static constexpr NumberRange kAngleWeight{0.0, 1e3};       ///< angle_weight (m per rad)
+  static constexpr NumberRange kOtherHeadsWeight{0.0, 1e3};  ///< other_heads_weight
+  static constexpr WholeRange kEpochs{1, 1'000'000};
+  static constexpr WholeRange kBatchSize{1, int64_t{1} << 24};
+  static constexpr NumberRange kLearningRate{1e-10, 1.0};
+  static constexpr NumberRange kFinalLrFraction{1e-9, 1.0};
+  static constexpr WholeRange kPatience{0, 1'000'000};
+  static constexpr WholeRange kCheckpointEvery{1, int64_t{1} << 40};
+  static constexpr NumberRange kTimeLimitSeconds{0.0, 1e9};
+  static constexpr WholeRange kThreads = kThreadRange;
+  static constexpr WholeRange kEvalSamples{1, 10'000'000};
+
+  /// True when valid; otherwise false with `error` naming the offending field and its range
+  /// ("learning_rate: expected a number in [1e-10, 1], got 5").
   bool IsValid(std::string* error) const;
 };
 

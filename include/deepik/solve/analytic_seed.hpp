@@ -50,6 +50,7 @@ class AnalyticSeedSolver final : public Solver {
   explicit AnalyticSeedSolver(const SeedArmOptions& options = {});
 
   std::string name() const override { return "analytic"; }
+  bool position_only() const override { return true; }
   const Chain& chain() const override { return chain_; }
   const SeedArmOptions& options() const { return options_; }
   /// True when the options are in the exact range (see the class comment).

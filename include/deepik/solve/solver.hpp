@@ -114,6 +114,18 @@ class Solver {
   /// kdl-lma, kdl-lma-restarts).
   virtual std::string name() const = 0;
   virtual const Chain& chain() const = 0;
+
+  // ---- Traits: what a front end may ask of this solver (never test name() for them) ----
+  /// True when a converged answer is an exact solution within the solver's tolerance, so that
+  /// SolveMany and the posture ranking can use it; false for the network alone.
+  virtual bool exact() const { return true; }
+  /// True for the solvers built from a model file (network, refined); see SolverNeedsModel.
+  virtual bool needs_model() const { return false; }
+  /// True when ProposeStarts may give starts (refined on a multi-head model).
+  virtual bool proposes_starts() const { return false; }
+  /// True when the solver takes position-only targets alone (analytic): no orientation, no bounds.
+  virtual bool position_only() const { return false; }
+
   /// Solves one target; `q_start`, when given, is where iterative solvers begin (the network
   /// and closed forms ignore it).
   virtual SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const = 0;

@@ -20,6 +20,8 @@ class NetworkSolver final : public Solver {
   explicit NetworkSolver(IkModel model) : model_(std::move(model)) {}
   std::string name() const override { return "network"; }
   const Chain& chain() const override { return model_.chain(); }
+  bool exact() const override { return false; }
+  bool needs_model() const override { return true; }
   /// Status: kConverged when the error is below 1e-4 m (0.1 mm) (and, for a full-pose target, the
   /// angle error below 1e-4 rad after the bounds), else kApproximate (the network
   /// alone cannot tell an unreachable target from its own error, so never kOutOfReach); kFailed
@@ -42,6 +44,9 @@ class RefinedSolver final : public Solver {
   RefinedSolver(IkModel model, const RefineOptions& options = {}, const PoseRefineOptions& pose = {});
   std::string name() const override { return "refined"; }
   const Chain& chain() const override { return network_.chain(); }
+  bool needs_model() const override { return true; }
+  /// True on a multi-head model (its other heads).
+  bool proposes_starts() const override { return network_.model().heads() > 1; }
   /// Starts from q_start when given, else from the network's answer (a multi-head model: the head
   /// closest to the target by FK).
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
@@ -70,8 +75,12 @@ std::optional<SeedArmOptions> SeedArmOptionsOf(const Chain& chain);
 /// in 5 ms), kdl-lma, kdl-lma-restarts.
 std::vector<std::string> SolverNames();
 
-/// True for the solvers that need a model file (network, refined).
+/// True for the solvers that need a model file (network, refined): Solver::needs_model() of the
+/// solver `name` makes, before it is made.
 bool SolverNeedsModel(const std::string& name);
+
+/// The solver every front end uses when none is named: refined with a model, lm without.
+std::string DefaultSolverName(bool with_model);
 
 /// @throws InputError for an unknown name, or "analytic" on an arm that is not a seed arm.
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model,

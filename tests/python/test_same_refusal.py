@@ -1,0 +1,71 @@
+"""One definition of each option's range (include/deepik/solve/solve_request.hpp, TrainOptions in
+include/deepik/learn/trainer.hpp): the same out-of-range value given to the command line and to
+Python is refused by both with the same field and the same range text, before any work.
+
+TODO(serve): add the JSON API as a third front end once src/serve builds its solve requests with
+deepik::SolveRequest (it has its own checks today): POST /api/solve with the body in
+`Case.api_body` must answer 400 with the same field and range text; `api_refusal` below is the
+place to parse its "error" string."""
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import deepik
+
+from conftest import run
+
+
+@dataclass
+class Case:
+    cli: list        # the command line's arguments after `deepik`
+    python: object   # a function of the scratch folder that makes the Python call
+    value: float     # the value refused
+
+
+def refusal_parts(message):
+    """(field, range text, value) of "FIELD: expected a ... in [MIN, MAX], got VALUE"."""
+    match = re.search(r"(?:^|: error: )-*([a-z_-]+): expected a (?:whole )?number in (\[[^\]]*\]), got '?([^'\s]+)'?",
+                      message, re.M)
+    assert match, message
+    return match.group(1).replace("-", "_"), match.group(2), float(match.group(3))
+
+
+def solve_case(tmp, option, value, **python):
+    targets = tmp / "t.csv"
+    targets.write_text("x,y,z\n0.3,0.1,0.4\n")
+    return Case(["solve", "--arm", "planar2", "-i", targets, "-o", tmp / "s.csv", option, str(value)],
+                lambda: deepik.Solver(deepik.Arm("planar2"), **{k: v for k, v in python.items() if k != "threads"})
+                .solve([0.3, 0.1, 0.4], **({"threads": python["threads"]} if "threads" in python else {})), value)
+
+
+def cases(tmp):
+    return {
+        "threads": solve_case(tmp, "--threads", 0, threads=0),
+        "threads_high": solve_case(tmp, "--threads", 257, threads=257),
+        "position_tolerance": solve_case(tmp, "--position-tolerance", 2.0, position_tolerance=2.0),
+        "angle_tolerance": solve_case(tmp, "--angle-tolerance", 1e-20, angle_tolerance=1e-20),
+        "lr": Case(["train", "planar2", "-o", tmp / "m.safetensors", "--lr", "5"],
+                   lambda: deepik.train(str(tmp / "m.safetensors"), arm="planar2", lr=5.0), 5.0),
+        "epochs": Case(["train", "planar2", "-o", tmp / "m.safetensors", "--epochs", "0"],
+                       lambda: deepik.train(str(tmp / "m.safetensors"), arm="planar2", epochs=0), 0.0),
+        "batch": Case(["train", "planar2", "-o", tmp / "m.safetensors", "--batch", "0"],
+                      lambda: deepik.train(str(tmp / "m.safetensors"), arm="planar2", batch=0), 0.0),
+    }
+
+
+@pytest.mark.parametrize("name", ["threads", "threads_high", "position_tolerance", "angle_tolerance", "lr",
+                                  "epochs", "batch"])
+def test_the_same_value_is_refused_the_same_way_by_every_front_end(cli, tmp_path, name):
+    case = cases(tmp_path)[name]
+    process = run(cli, *case.cli)
+    assert process.returncode == 2, process.stderr  # a usage error, before any work
+    cli_field, cli_range, cli_value = refusal_parts(process.stderr)
+    with pytest.raises(ValueError) as error:
+        case.python()
+    py_field, py_range, py_value = refusal_parts(str(error.value))
+    assert (py_field, py_range) == (cli_field, cli_range), (process.stderr, str(error.value))
+    assert py_value == cli_value == case.value
+    assert not (tmp_path / "m.safetensors").exists() and not (tmp_path / "s.csv").exists()
