@@ -138,6 +138,7 @@ std::string SuggestionFor(const CLI::App& app, const std::vector<std::string>& a
 
 int main(int argc, char** argv) {
   CLI::App app{"deepik: inverse kinematics for robot arms, learned with deep learning"};
+  app.name("deepik");
   app.require_subcommand(1);
   app.set_version_flag("--version", "deepik 0.1.0");
   // Usage errors start like every other error (README, "Errors and exit codes").

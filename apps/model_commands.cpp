@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -18,10 +19,11 @@ namespace deepik::cli {
 
 namespace {
 
-// A figure with 4 significant digits, never "-0".
+// A figure with 4 significant digits (whole below 1e15 from 1000 on), never "-0".
 std::string Figure(double value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value + 0.0);
+  const bool whole = std::abs(value) >= 1000 && std::abs(value) < 1e15;
+  std::snprintf(text, sizeof text, whole ? "%.0f" : "%.4g", value + 0.0);
   return text;
 }
 
@@ -44,7 +46,7 @@ std::string Field(const std::string& key, const nlohmann::json& value) {
       name = key.substr(0, key.size() - 4);
       text = Figure(v * 180.0 / M_PI) + " deg";
     } else {
-      text = Figure(v);
+      text = value.is_number_integer() ? value.dump() : Figure(v);
     }
   } else {
     text = value.is_string() ? value.get<std::string>() : value.dump();
@@ -89,8 +91,15 @@ void PrintMetadata(const std::string& title, const std::string& text, bool raw, 
   PrintFields(object, "  ", out);
 }
 
+// The history as a table: the first and last epochs when there are many.
 void PrintHistory(const std::vector<EpochRecord>& history, std::ostream& out) {
-  out << "history: " << Plural(static_cast<int64_t>(history.size()), "epoch") << "\n";
+  out << "history: " << Plural(static_cast<int64_t>(history.size()), "epoch")
+      << " (loss: training / validation; val median: of all validation targets)\n";
+  if (history.empty()) return;
+  const bool angle = !std::isnan(history.back().validation_angle_median);
+  const bool in_reach = !std::isnan(history.back().validation_median_in_reach);
+  out << "  epoch  " << std::left << std::setw(19) << "loss" << std::setw(12) << "val median"
+      << (angle ? "angle       " : "") << (in_reach ? "in reach: median  p99         " : "") << "time\n";
   const size_t shown = 10;
   for (size_t i = 0; i < history.size(); ++i) {
     if (history.size() > shown && i >= shown / 2 && i < history.size() - shown / 2) {
@@ -98,14 +107,13 @@ void PrintHistory(const std::vector<EpochRecord>& history, std::ostream& out) {
       continue;
     }
     const EpochRecord& r = history[i];
-    out << "  epoch " << r.epoch << ": train loss " << Figure(r.train_loss) << ", val loss "
-        << Figure(r.validation_loss) << ", val median " << Figure(r.validation_median * 1e3) << " mm, ";
-    if (!std::isnan(r.validation_angle_median)) {
-      out << Figure(r.validation_angle_median * 180.0 / M_PI) << " deg, ";
-    }
-    if (!std::isnan(r.validation_median_in_reach)) {
-      out << "in reach: median " << Figure(r.validation_median_in_reach * 1e3) << " mm, p99 "
-          << Figure(r.validation_p99_in_reach * 1e3) << " mm, ";
+    out << "  " << std::right << std::setw(5) << r.epoch << "  " << std::left << std::setw(19)
+        << (Figure(r.train_loss) + " / " + Figure(r.validation_loss)) << std::setw(12)
+        << (Figure(r.validation_median * 1e3) + " mm");
+    if (angle) out << std::setw(12) << (Figure(r.validation_angle_median * 180.0 / M_PI) + " deg");
+    if (in_reach) {
+      out << std::setw(18) << (Figure(r.validation_median_in_reach * 1e3) + " mm") << std::setw(12)
+          << (Figure(r.validation_p99_in_reach * 1e3) + " mm");
     }
     out << FormatDuration(r.seconds) << "\n";
   }
@@ -117,9 +125,18 @@ void RunModelInfo(const std::string& path, bool raw_json, std::ostream& out) {
   const IkModel model = IkModel::Load(path);
   const Chain& chain = model.chain();
   out << "model: " << PrintableName(path) << "\n";
-  out << "arm: " << PrintableName(chain.name()) << " (" << Plural(chain.num_joints(), "joint") << ":";
-  for (const Joint& joint : chain.joints()) out << " " << PrintableName(joint.name);
-  out << "), reach " << chain.reach() << " m\n";
+  out << "arm: " << PrintableName(chain.name()) << ", " << Plural(chain.num_joints(), "joint") << ", reach "
+      << chain.reach() << " m\n";
+  std::string line = "joints:";
+  for (const Joint& joint : chain.joints()) {
+    const std::string name = PrintableName(joint.name);
+    if (line.size() + 1 + name.size() > 100) {
+      out << line << "\n";
+      line = "       ";
+    }
+    line += " " + name;
+  }
+  out << line << "\n";
   const NetworkOptions& n = model.network();
   out << "target: " << ToString(n.target)
       << (n.target == TargetKind::kPose ? " (x, y, z and the first two columns of the tip's rotation matrix)"
@@ -130,13 +147,11 @@ void RunModelInfo(const std::string& path, bool raw_json, std::ostream& out) {
       << "\n";
   if (n.newton_steps > 0) {
     out << "newton steps: " << n.newton_steps
-        << " damped Gauss-Newton step(s) on the exact FK end the forward pass (part of the network's "
-           "answer)\n";
+        << " (damped Gauss-Newton on the exact FK ends the forward pass: part of the answer)\n";
   }
   if (n.heads > 1) {
     out << "heads: " << n.heads
-        << " joint vectors per target (winner-takes-all); the answer is the head closest to the target by "
-           "FK\n";
+        << " joint vectors per target (winner-takes-all): the answer is the one nearest by FK\n";
   }
   PrintMetadata("training options", model.Metadata("training"), raw_json, out);
   PrintHistory(model.History(), out);

@@ -134,7 +134,7 @@ NumericCsvReader::NumericCsvReader(std::string path, const CsvColumns& columns)
     : path_(path == kStandardStream ? std::string("stdin") : path), spec_(columns) {
   if (path == kStandardStream) {
     stdin_buffer_ = std::make_unique<FdBuffer>(STDIN_FILENO);
-    stdin_.rdbuf(stdin_buffer_.get());
+    stdin_ = std::make_unique<std::istream>(stdin_buffer_.get());
   } else {
     std::error_code error;
     if (std::filesystem::is_directory(path_, error)) {

@@ -149,7 +149,7 @@ TEST(CliTest, LimitsWithLowerAboveUpperAreRefused) {
 }
 
 TEST(CliTest, OutputEqualToInputIsRefused) {
-  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"is the input file"},
+  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"--output ./q.csv is the same file as --input q.csv"},
                 WithInput("a,b,c,d\n0,0,0,0\n"));
 }
 

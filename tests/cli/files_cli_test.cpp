@@ -48,10 +48,10 @@ TEST(StandardStreams, OutputIsWrittenInOrderWhenStdoutIsAFile) {
     TempDir dir;
     Write(dir.Path("q.csv"), kJoints);
     const CliResult r =
-        RunShell("(echo BEFORE; " + kCli + " fk seed -i q.csv " + output + "; echo AFTER) > log", dir);
+        RunShell("{ echo BEFORE; " + kCli + " fk seed -i q.csv " + output + "; echo AFTER; } > log", dir);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(ReadFile(dir.Path("log")), "BEFORE\n" + kPoses + "AFTER\n");
-    EXPECT_NE(r.err.find("fk: 1 row -> stdout"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("fk: 1 row -> "), std::string::npos) << r.err;
     EXPECT_EQ(Names(dir), (std::vector<std::string>{"log", "q.csv"})) << "no file named '-'";
   }
 }
@@ -108,7 +108,9 @@ TEST_P(OutputIsAnInput, IsRefusedAndTheInputKept) {
       {"arm.urdf", ReadFile(dir.Path("arm.urdf"))}, {"m.safetensors", ReadFile(dir.Path("m.safetensors"))},
       {"q.csv", ReadFile(dir.Path("q.csv"))},       {"t.csv", ReadFile(dir.Path("t.csv"))},
       {"dh.json", ReadFile(dir.Path("dh.json"))}};
-  if (!c.prepare.empty()) ASSERT_EQ(RunShell(c.prepare, dir).exit_code, 0);
+  if (!c.prepare.empty()) {
+    ASSERT_EQ(RunShell(c.prepare, dir).exit_code, 0);
+  }
   const CliResult r = RunCli(c.args, dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   EXPECT_NE(r.err.find("is the same file as"), std::string::npos) << r.err;

@@ -102,7 +102,9 @@ TEST(EvalTable, FitsOneHundredColumns) {
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("| kdl-nr-restarts |", 0) == 0) ++rows;
-    if (line.rfind("|", 0) == 0) EXPECT_LE(line.size(), 100u) << line;
+    if (line.rfind("|", 0) == 0) {
+      EXPECT_LE(line.size(), 100u) << line;
+    }
   }
   EXPECT_EQ(rows, 3) << r.out;  // the longest solver name, in each table
 }

@@ -94,13 +94,13 @@ class NumericCsvReader {
   void Report(int64_t line, const std::string& message);
   [[noreturn]] void ThrowProblems() const;
 
-  std::istream& in() { return file_.is_open() ? static_cast<std::istream&>(file_) : stdin_; }
+  std::istream& in() { return stdin_ ? *stdin_ : file_; }
 
   std::string path_;
   CsvColumns spec_;
   std::ifstream file_;
   std::unique_ptr<std::streambuf> stdin_buffer_;  // reads file descriptor 0 for "-"
-  std::istream stdin_{nullptr};
+  std::unique_ptr<std::istream> stdin_;           // over stdin_buffer_; null for a file
   std::vector<std::string> header_;
   int columns_ = 0;
   int64_t line_number_ = 0;
