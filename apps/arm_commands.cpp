@@ -1,6 +1,7 @@
 // `deepik arm info` and `deepik fk`: an arm's joints, and forward kinematics of a CSV of joint values.
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -15,10 +16,35 @@ namespace {
 constexpr double kRadToDeg = 180.0 / 3.14159265358979323846;
 
 std::string FormatLimit(const Joint& joint, double value) {
-  std::ostringstream text;
-  text << std::fixed << std::setprecision(joint.type == JointType::kRevolute ? 2 : 4)
-       << (joint.type == JointType::kRevolute ? value * kRadToDeg : value);
-  return text.str();
+  return FormatFixed(joint.type == JointType::kRevolute ? value * kRadToDeg : value,
+                     joint.type == JointType::kRevolute ? 2 : 4);
+}
+
+const std::map<std::string, UrdfLimits> kLimitNames = {{"hard", UrdfLimits::kHard}, {"soft", UrdfLimits::kSoft}};
+
+void AddLimitsOption(CLI::App* command, ArmSpec* arm) {
+  command
+      ->add_option("--limits", arm->limits,
+                   "URDF joint limits: hard (<limit>, the default) or soft (<safety_controller> soft limits "
+                   "within them, as TRAC-IK)")
+      ->transform(CLI::CheckedTransformer(kLimitNames));
+}
+
+// Which links a URDF chain runs between and which limits it took.
+void PrintUrdfChoices(const ArmSpec& spec, std::ostream& out) {
+  const UrdfChainEnds ends = LoadUrdfChainEnds(spec.arm, UrdfOptions{spec.base_link, spec.tip_link, spec.limits});
+  out << "base link: " << PrintableName(ends.base_link)
+      << (spec.base_link.empty() ? " (the root link; --base to choose another)" : " (--base)") << "\n";
+  out << "tip link: " << PrintableName(ends.tip_link)
+      << (spec.tip_link.empty() ? " (the end of the longest actuated chain; --tip to choose another)" : " (--tip)")
+      << "\n";
+  out << "limits: " << (spec.limits == UrdfLimits::kSoft ? "soft" : "hard") << " (";
+  if (ends.joints_with_soft_limits == 0) {
+    out << "no joint on the chain has soft limits)\n";
+  } else {
+    out << Plural(ends.joints_with_soft_limits, "joint") << " with <safety_controller> soft limits"
+        << (spec.limits == UrdfLimits::kSoft ? ", used" : "; --limits soft uses them") << ")\n";
+  }
 }
 
 }  // namespace
@@ -53,6 +79,7 @@ void AddArmOptions(CLI::App* command, ArmSpec* arm, bool required) {
   if (required) option->required();
   command->add_option("--base", arm->base_link, "URDF base link (default: the root link)");
   command->add_option("--tip", arm->tip_link, "URDF tip link (default: end of the longest actuated chain)");
+  AddLimitsOption(command, arm);
 }
 
 void AddArmOption(CLI::App* command, ArmSpec* arm) {
@@ -62,11 +89,13 @@ void AddArmOption(CLI::App* command, ArmSpec* arm) {
       "URDF (.urdf), for the solvers that need no model (lm, kdl-*)");
   command->add_option("--base", arm->base_link, "URDF base link (with --arm)");
   command->add_option("--tip", arm->tip_link, "URDF tip link (with --arm)");
+  AddLimitsOption(command, arm);
 }
 
 void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
   const Chain chain = LoadArm(spec);
-  out << "arm: " << chain.name() << "\n";
+  out << "arm: " << PrintableName(chain.name()) << "\n";
+  if (NamesUrdf(spec)) PrintUrdfChoices(spec, out);
   out << "dof: " << chain.num_joints() << "\n";
   out << "reach: " << std::setprecision(6) << chain.reach() << " m\n";
   out << "joints (limits in deg for revolute joints, m for prismatic ones; axis in the joint frame):\n";
@@ -74,16 +103,17 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
   for (int i = 0; i < chain.num_joints(); ++i) {
     const Joint& joint = chain.joint(i);
     std::ostringstream axis;
-    axis << std::fixed << std::setprecision(3) << "(" << joint.axis_J.x() << ", " << joint.axis_J.y() << ", "
-         << joint.axis_J.z() << ")";
-    out << "  " << std::left << std::setw(3) << i << std::setw(26) << joint.name << std::setw(11)
+    axis << "(" << FormatFixed(joint.axis_J.x(), 3) << ", " << FormatFixed(joint.axis_J.y(), 3) << ", "
+         << FormatFixed(joint.axis_J.z(), 3) << ")";
+    out << "  " << std::left << std::setw(3) << i << std::setw(26) << PrintableName(joint.name) << std::setw(11)
         << ToString(joint.type) << std::setw(24) << axis.str() << std::right << std::setw(9)
         << FormatLimit(joint, joint.lower) << "  " << std::setw(9) << FormatLimit(joint, joint.upper)
         << (joint.continuous ? "  (continuous)" : "") << "\n";
   }
   const Eigen::Isometry3d X_BT = TipPose(chain, Eigen::VectorXd::Zero(chain.num_joints()));
-  out << "tip at zero: (" << X_BT.translation().x() << ", " << X_BT.translation().y() << ", "
-      << X_BT.translation().z() << ") m\n";
+  // + 0.0: no "-0" for a coordinate that is zero
+  out << "tip at zero: (" << X_BT.translation().x() + 0.0 << ", " << X_BT.translation().y() + 0.0 << ", "
+      << X_BT.translation().z() + 0.0 << ") m\n";
 }
 
 void RunFk(const FkCommandOptions& options, std::ostream& log) {
@@ -114,7 +144,8 @@ void RunFk(const FkCommandOptions& options, std::ostream& log) {
     count += static_cast<int64_t>(rows.size());
   }
   writer.Commit();
-  log << "fk: " << count << " rows -> " << options.output_path << "\n";
+  log << "fk: " << Plural(count, "row") << " -> " << (options.output_path == kStandardStream ? "stdout" : options.output_path)
+      << "\n";
 }
 
 void AddArmCommands(CLI::App& app, CommandSet* set) {
@@ -134,12 +165,12 @@ void AddArmCommands(CLI::App& app, CommandSet* set) {
   AddArmOptions(fk_command, &fk->arm);
   fk_command
       ->add_option("--input,-i", fk->input_path,
-                   "CSV: a header, then one row of joint values per line (rad, m)")
+                   "CSV: a header, then one row of joint values per line (rad, m); - for stdin")
       ->required();
   fk_command
       ->add_option("--output,-o", fk->output_path,
-                   "CSV: x,y,z,qw,qx,qy,qz per input row (m, unit quaternion)")
-      ->required();
+                   "CSV: x,y,z,qw,qx,qy,qz per input row (m, unit quaternion); - or none: stdout")
+      ->capture_default_str();
   set->commands.push_back({fk_command, [fk] {
                              RunFk(*fk, std::cerr);
                              return 0;

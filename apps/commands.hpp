@@ -23,8 +23,8 @@ void RunArmInfo(const ArmSpec& arm, std::ostream& out);
 /// Options of `deepik fk`.
 struct FkCommandOptions {
   ArmSpec arm;
-  std::string input_path;   ///< CSV: header, then one row of joint values (rad or m) per line
-  std::string output_path;  ///< CSV: x,y,z,qw,qx,qy,qz per input row, in order
+  std::string input_path;   ///< CSV: header, then one row of joint values (rad or m) per line; "-": stdin
+  std::string output_path = "-";  ///< CSV: x,y,z,qw,qx,qy,qz per input row, in order; "-": stdout
 };
 
 /// `deepik fk`: tip poses for rows of joint values. The output appears whole or not at all.
@@ -76,9 +76,12 @@ struct TrainCommandOptions {
 ///         the job fails as a job (a rank lost, the master unreachable, ranks that disagree).
 int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::atomic<bool>* stop);
 
-/// `deepik model info FILE`: arm, architecture, training options, history and headline metrics.
+/// `deepik model info FILE`: arm, architecture, training options, history and headline metrics, as
+/// a summary for people (units in the names: mm, deg, %), or with `raw_json` the file's JSON texts
+/// of the training options and metrics. Names from the file are printed with control characters
+/// escaped.
 /// @throws InputError for a missing or corrupted model file.
-void RunModelInfo(const std::string& path, std::ostream& out);
+void RunModelInfo(const std::string& path, bool raw_json, std::ostream& out);
 
 /// The solver settings the commands share: tolerances, time budget, free and bounded axes.
 struct SolveSettingsOptions {
@@ -108,8 +111,8 @@ struct SolveCommandOptions {
   std::string solver;      ///< empty: refined with a model, lm without (see SolverNames())
   std::string input_path;  ///< CSV with header x,y,z or x,y,z,qw,qx,qy,qz (m, base frame)
   /// CSV: joint values named after the joints, then the reached x,y,z,qw,qx,qy,qz,
-  /// position_error (m), angle_error (rad; empty for position-only targets), status
-  std::string output_path;
+  /// position_error (m), angle_error (rad; empty for position-only targets), status; "-": stdout
+  std::string output_path = "-";
   SolveSettingsOptions settings;
   int threads = 1;
   /// 0: one answer per target row. K >= 1: up to K distinct exact solutions per target
@@ -128,7 +131,7 @@ struct SolveCommandOptions {
 /// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.
 /// @throws InputError for a bad model or arm, an unknown solver, both or neither of model and arm,
 ///         or bad rows (all listed with line numbers; a quaternion whose norm is off by more than
-///         1e-6 is a bad row).
+///         kTypedQuaternionNormTolerance is a bad row).
 void RunSolve(const SolveCommandOptions& options, std::ostream& log);
 
 /// Options of `deepik track`.
@@ -138,8 +141,8 @@ struct TrackCommandOptions {
   std::string solver;      ///< of the first row; empty: refined with a model, lm without
   std::string input_path;  ///< CSV x,y,z or x,y,z,qw,qx,qy,qz: the path's targets, in order
   /// CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked, out of
-  /// reach, reconfiguration, failed), joint_step, step_bound
-  std::string output_path;
+  /// reach, reconfiguration, failed), joint_step, step_bound; "-": stdout
+  std::string output_path = "-";
   SolveSettingsOptions settings;
   std::vector<double> start;  ///< the first row's start configuration (empty: the solver's own)
   double step_ratio = 20.0;   ///< TrackOptions
@@ -207,5 +210,19 @@ void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& ou
 
 /// "1m05s" or "1h02m": durations in progress lines and model info.
 std::string FormatDuration(double seconds);
+
+/// `value` with `decimals` decimals ("%.*f"), never "-0.00": a value that rounds to zero prints
+/// without a sign.
+std::string FormatFixed(double value, int decimals);
+
+/// "1 row", "2 rows": a count and its noun, plural when the count is not 1.
+std::string Plural(int64_t count, const std::string& noun);
+
+/// `text` with the control characters a terminal would obey (C0, DEL, C1) written as \xNN or
+/// \uNNNN escapes, so that a name read from a file cannot move the cursor, retitle the window or
+/// hide text; newlines are kept when `keep_newlines` (multi-line messages).
+std::string PrintableText(const std::string& text, bool keep_newlines = true);
+/// A name from an arm or model file as printed: PrintableText without newlines either.
+std::string PrintableName(const std::string& name);
 
 }  // namespace deepik::cli

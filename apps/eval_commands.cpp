@@ -173,8 +173,9 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   int64_t file_out_of_reach = 0;
   if (!options.targets_path.empty()) {
     file_out_of_reach = AddClassifiedTargets(model.chain(), file_targets, target_options, &targets);
-    log << "eval: " << options.targets_path << ": " << file_targets.size() - file_out_of_reach
-        << " targets in reach, " << file_out_of_reach << " out of reach (d* by " << targets.closest_method
+    log << "eval: " << options.targets_path << ": "
+        << Plural(static_cast<int64_t>(file_targets.size()) - file_out_of_reach, "target") << " in reach, "
+        << file_out_of_reach << " out of reach (d* by " << targets.closest_method
         << ")\n";
   }
   std::vector<SolverReport> reports;

@@ -1,7 +1,11 @@
 // `deepik model info`: everything a model file holds.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
@@ -13,13 +17,126 @@
 
 namespace deepik::cli {
 
-void RunModelInfo(const std::string& path, std::ostream& out) {
+namespace {
+
+// A figure with 4 significant digits (whole below 1e15 from 1000 on), never "-0".
+std::string Figure(double value) {
+  char text[32];
+  const bool whole = std::abs(value) >= 1000 && std::abs(value) < 1e15;
+  std::snprintf(text, sizeof text, whole ? "%.0f" : "%.4g", value + 0.0);
+  return text;
+}
+
+// One metadata field for people: units from the name's suffix (_m in mm, _rad in deg, share_* in
+// %), underscores as spaces.
+std::string Field(const std::string& key, const nlohmann::json& value) {
+  const auto ends_with = [&key](const std::string& suffix) {
+    return key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  std::string name = key, text;
+  if (value.is_number() && !value.is_boolean()) {
+    const double v = value.get<double>();
+    if (key.rfind("share_", 0) == 0) {
+      name = key.substr(6);
+      text = Figure(100 * v) + " %";
+    } else if (ends_with("_m")) {
+      name = key.substr(0, key.size() - 2);
+      text = Figure(1e3 * v) + " mm";
+    } else if (ends_with("_rad")) {
+      name = key.substr(0, key.size() - 4);
+      text = Figure(v * 180.0 / M_PI) + " deg";
+    } else {
+      text = value.is_number_integer() ? value.dump() : Figure(v);
+    }
+  } else {
+    text = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return PrintableName(name + " " + text);
+}
+
+// The fields of a JSON object as "name value, name value" lines of at most 100 columns, indented;
+// nested objects each on their own line, headed by their name.
+void PrintFields(const nlohmann::json& object, const std::string& indent, std::ostream& out) {
+  std::string line;
+  const auto flush = [&] {
+    if (!line.empty()) out << indent << line << "\n";
+    line.clear();
+  };
+  for (const auto& [key, value] : object.items()) {
+    if (value.is_object()) continue;
+    const std::string field = Field(key, value);
+    if (!line.empty() && indent.size() + line.size() + 2 + field.size() > 100) flush();
+    line += (line.empty() ? "" : ", ") + field;
+  }
+  flush();
+  for (const auto& [key, value] : object.items()) {
+    if (!value.is_object()) continue;
+    std::string name = key;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    out << indent << PrintableName(name) << ":\n";
+    PrintFields(value, indent + "  ", out);
+  }
+}
+
+// A metadata entry as readable fields, or as its JSON text (`raw`, or when it is not an object).
+void PrintMetadata(const std::string& title, const std::string& text, bool raw, std::ostream& out) {
+  nlohmann::json object;
+  if (!raw) object = nlohmann::json::parse(text, nullptr, false);
+  if (raw || !object.is_object()) {
+    out << title << ": " << PrintableText(text, false) << "\n";
+    return;
+  }
+  out << title << ":\n";
+  PrintFields(object, "  ", out);
+}
+
+// The history as a table: the first and last epochs when there are many.
+void PrintHistory(const std::vector<EpochRecord>& history, std::ostream& out) {
+  out << "history: " << Plural(static_cast<int64_t>(history.size()), "epoch")
+      << " (loss: training / validation; val median: of all validation targets)\n";
+  if (history.empty()) return;
+  const bool angle = !std::isnan(history.back().validation_angle_median);
+  const bool in_reach = !std::isnan(history.back().validation_median_in_reach);
+  out << "  epoch  " << std::left << std::setw(19) << "loss" << std::setw(12) << "val median"
+      << (angle ? "angle       " : "") << (in_reach ? "in reach: median  p99         " : "") << "time\n";
+  const size_t shown = 10;
+  for (size_t i = 0; i < history.size(); ++i) {
+    if (history.size() > shown && i >= shown / 2 && i < history.size() - shown / 2) {
+      if (i == shown / 2) out << "  ...\n";
+      continue;
+    }
+    const EpochRecord& r = history[i];
+    out << "  " << std::right << std::setw(5) << r.epoch << "  " << std::left << std::setw(19)
+        << (Figure(r.train_loss) + " / " + Figure(r.validation_loss)) << std::setw(12)
+        << (Figure(r.validation_median * 1e3) + " mm");
+    if (angle) out << std::setw(12) << (Figure(r.validation_angle_median * 180.0 / M_PI) + " deg");
+    if (in_reach) {
+      out << std::setw(18) << (Figure(r.validation_median_in_reach * 1e3) + " mm") << std::setw(12)
+          << (Figure(r.validation_p99_in_reach * 1e3) + " mm");
+    }
+    out << FormatDuration(r.seconds) << "\n";
+  }
+}
+
+}  // namespace
+
+void RunModelInfo(const std::string& path, bool raw_json, std::ostream& out) {
   const IkModel model = IkModel::Load(path);
   const Chain& chain = model.chain();
-  out << "model: " << path << "\n";
-  out << "arm: " << chain.name() << " (" << chain.num_joints() << " joints:";
-  for (const Joint& joint : chain.joints()) out << " " << joint.name;
-  out << "), reach " << chain.reach() << " m\n";
+  out << "model: " << PrintableName(path) << "\n";
+  out << "arm: " << PrintableName(chain.name()) << ", " << Plural(chain.num_joints(), "joint") << ", reach "
+      << chain.reach() << " m\n";
+  std::string line = "joints:";
+  for (const Joint& joint : chain.joints()) {
+    const std::string name = PrintableName(joint.name);
+    if (line.size() + 1 + name.size() > 100) {
+      out << line << "\n";
+      line = "       ";
+    }
+    line += " " + name;
+  }
+  out << line << "\n";
   const NetworkOptions& n = model.network();
   out << "target: " << ToString(n.target)
       << (n.target == TargetKind::kPose ? " (x, y, z and the first two columns of the tip's rotation matrix)"
@@ -30,36 +147,15 @@ void RunModelInfo(const std::string& path, std::ostream& out) {
       << "\n";
   if (n.newton_steps > 0) {
     out << "newton steps: " << n.newton_steps
-        << " damped Gauss-Newton step(s) on the exact FK end the forward pass (part of the network's "
-           "answer)\n";
+        << " (damped Gauss-Newton on the exact FK ends the forward pass: part of the answer)\n";
   }
   if (n.heads > 1) {
     out << "heads: " << n.heads
-        << " joint vectors per target (winner-takes-all); the answer is the head closest to the target by "
-           "FK\n";
+        << " joint vectors per target (winner-takes-all): the answer is the one nearest by FK\n";
   }
-  out << "training options: " << model.Metadata("training") << "\n";
-  const std::vector<EpochRecord> history = model.History();
-  out << "history: " << history.size() << " epochs\n";
-  const size_t shown = 10;
-  for (size_t i = 0; i < history.size(); ++i) {
-    if (history.size() > shown && i >= shown / 2 && i < history.size() - shown / 2) {
-      if (i == shown / 2) out << "  ...\n";
-      continue;
-    }
-    const EpochRecord& r = history[i];
-    out << "  epoch " << r.epoch << ": train loss " << std::setprecision(5) << r.train_loss << ", val loss "
-        << r.validation_loss << ", val median " << r.validation_median * 1e3 << " mm, ";
-    if (!std::isnan(r.validation_angle_median)) {
-      out << r.validation_angle_median * 180.0 / M_PI << " deg, ";
-    }
-    if (!std::isnan(r.validation_median_in_reach)) {
-      out << "in reach: median " << r.validation_median_in_reach * 1e3 << " mm, p99 "
-          << r.validation_p99_in_reach * 1e3 << " mm, ";
-    }
-    out << FormatDuration(r.seconds) << "\n";
-  }
-  out << "metrics: " << model.Metadata("metrics") << "\n";
+  PrintMetadata("training options", model.Metadata("training"), raw_json, out);
+  PrintHistory(model.History(), out);
+  PrintMetadata("metrics", model.Metadata("metrics"), raw_json, out);
 }
 
 void RunExport(const ExportCommandOptions& options, std::ostream& log) {
@@ -80,11 +176,16 @@ void RunExport(const ExportCommandOptions& options, std::ostream& log) {
 void AddModelCommands(CLI::App& app, CommandSet* set) {
   CLI::App* model = app.add_subcommand("model", "inspect a model file");
   model->require_subcommand(1);
-  auto path = std::make_shared<std::string>();
+  struct InfoOptions {
+    std::string path;
+    bool json = false;
+  };
+  auto parsed = std::make_shared<InfoOptions>();
   CLI::App* info = model->add_subcommand("info", "arm, architecture, training, history and headline metrics");
-  info->add_option("MODEL", *path, "model file")->required();
-  set->commands.push_back({info, [path] {
-                             RunModelInfo(*path, std::cout);
+  info->add_option("MODEL", parsed->path, "model file")->required();
+  info->add_flag("--json", parsed->json, "training options and metrics as the file's raw JSON text");
+  set->commands.push_back({info, [parsed] {
+                             RunModelInfo(parsed->path, parsed->json, std::cout);
                              return 0;
                            }});
 

@@ -72,7 +72,8 @@ bool IsPoseHeader(const NumericCsvReader& reader) {
   return reader.header().size() >= 7 && reader.header()[3] == "qw";
 }
 
-// Rows of a target file as targets; a quaternion whose norm is off by more than 1e-6 is a bad row
+// Rows of a target file as targets; a quaternion whose norm is off by more than
+// kTypedQuaternionNormTolerance is a bad row
 // (recorded in `problems` with file and line, and the row skipped), others are normalised. With
 // `starts`, the values after the target's columns are the row's start configuration.
 void RowsToTargets(const NumericRows& rows, const std::string& path, const Vector6d& bounds, bool pose,
@@ -92,10 +93,11 @@ void RowsToTargets(const NumericRows& rows, const std::string& path, const Vecto
     if (pose) {
       const Eigen::Quaterniond Q(row[3], row[4], row[5], row[6]);
       const double norm = Q.coeffs().norm();
-      if (!(std::abs(norm - 1.0) <= 1e-6)) {
+      if (!(std::abs(norm - 1.0) <= kTypedQuaternionNormTolerance)) {
         if (++*problem_count <= 10) {
           problems->push_back(path + ":" + std::to_string(rows.line_numbers[i]) +
-                              ": expected a unit quaternion qw,qx,qy,qz (norm within 1e-6 of 1), got norm " +
+                              ": expected a unit quaternion qw,qx,qy,qz (norm within " +
+                              FormatDouble(kTypedQuaternionNormTolerance) + " of 1), got norm " +
                               FormatDouble(norm));
         }
         continue;
@@ -304,7 +306,7 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   }
   if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
   writer.Commit();
-  log << "solve: " << tally.targets << " targets (" << tally.converged << " converged) with " << solver->name();
+  log << "solve: " << Plural(tally.targets, "target") << " (" << tally.converged << " converged) with " << solver->name();
   if (list) log << ", " << tally.rows << " solution rows (up to " << options.solutions << " per target)";
   log << " -> " << options.output_path << "\n";
 }
@@ -355,9 +357,9 @@ void RunTrack(const TrackCommandOptions& options, std::ostream& log) {
   }
   writer.Commit();
   const TrackSummary s = SummarizeTrack(points);
-  log << "track: " << s.rows << " rows with " << solver->name() << ": " << s.tracked << " tracked, "
-      << s.out_of_reach << " out of reach, " << s.reconfigurations << " reconfigurations ("
-      << s.reconfiguration_rows << " rows); largest joint step " << FormatDouble(s.max_joint_step)
+  log << "track: " << Plural(s.rows, "row") << " with " << solver->name() << ": " << s.tracked << " tracked, "
+      << s.out_of_reach << " out of reach, " << Plural(s.reconfigurations, "reconfiguration") << " ("
+      << Plural(s.reconfiguration_rows, "row") << "); largest joint step " << FormatDouble(s.max_joint_step)
       << " rad -> " << options.output_path << "\n";
 }
 
@@ -378,14 +380,15 @@ std::shared_ptr<SolveCommandOptions> AddSolveCommand(CLI::App& app) {
       ->add_option(
           "--input,-i", solve->input_path,
           "CSV with header x,y,z (positions) or x,y,z,qw,qx,qy,qz (poses: tip orientation in the base "
-          "frame, w first, either sign; norm within 1e-6 of 1) (m, base frame); optionally followed by "
-          "start columns start_<joint> for every joint in chain order: each row's start configuration")
+          "frame, w first, either sign; norm within 0.01 of 1, normalised) (m, base frame); optionally "
+          "followed by start columns start_<joint> for every joint in chain order: each row's start "
+          "configuration; - for stdin")
       ->required();
   solve_command
       ->add_option("--output,-o", solve->output_path,
                    "CSV: joints (rad, m), reached x,y,z,qw,qx,qy,qz, position_error (m), angle_error (rad; "
-                   "empty for positions), status")
-      ->required();
+                   "empty for positions), status; - or none: stdout")
+      ->capture_default_str();
   AddSettingsOptions(solve_command, &solve->settings);
   solve_command->add_option("--threads", solve->threads, "solver threads")
       ->capture_default_str()
@@ -447,15 +450,16 @@ void AddTrackCommand(CLI::App& app, CommandSet* set) {
                             "previous row's joints");
   track_command
       ->add_option("--input,-i", track->input_path,
-                   "CSV of the path's targets, in order: header x,y,z or x,y,z,qw,qx,qy,qz (as solve)")
+                   "CSV of the path's targets, in order: header x,y,z or x,y,z,qw,qx,qy,qz (as solve); - for "
+                   "stdin")
       ->required();
   track_command
       ->add_option("--output,-o", track->output_path,
                    "CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked; "
                    "out of reach; reconfiguration: reachable, but not without a jump: the row holds the "
                    "joints; failed: first row only), joint_step (rad: largest joint change from the "
-                   "previous row, full-turn joints modulo 2 pi), step_bound (rad)")
-      ->required();
+                   "previous row, full-turn joints modulo 2 pi), step_bound (rad); - or none: stdout")
+      ->capture_default_str();
   AddSettingsOptions(track_command, &track->settings);
   AddJointValues(track_command, "--start", &track->start, "the first row's start joints q1,q2,... (rad or m)");
   track_command

@@ -13,18 +13,6 @@
 namespace deepik::cli {
 namespace {
 
-// The sampler's options as usage errors, before the plugin loads (the bounds of
-// SamplerOptions::IsValid, and no grid step finer than a thousandth of a degree or a micrometre).
-void CheckSamplerOptions(CLI::App* command) {
-  command->get_option("--count")->check(WholeNumberIn(1, 50'000'000));
-  command->get_option("--step")->check(NumberIn(1e-3, 360));
-  command->get_option("--step-m")->check(NumberIn(1e-6, 100));
-  command->get_option("--margin")->check(NumberIn(0, 100));
-  command->get_option("--train-fraction")->check(NumberIn(1e-9, 1));
-  command->get_option("--validation-fraction")->check(NumberIn(0, 1));
-  command->get_option("--data-seed")->check(SeedNumber());
-}
-
 // The options of a data-parallel job as given on the command line (each overrides the matching
 // torchrun variable, which must then agree with it).
 struct DistributedArguments {
@@ -186,7 +174,6 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--data", train.data_path,
                       "dataset file (default: sample from ARM with --sampler ...)");
   AddSamplerOptions(command, &train.sampler, &parsed->sampler);
-  CheckSamplerOptions(command);
   command
       ->add_option("--target", parsed->target,
                    "position (input x,y,z) or pose (input x,y,z and the tip orientation; learns the FK poses "

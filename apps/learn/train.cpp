@@ -153,6 +153,7 @@ std::vector<double> ValidationClosest(const Dataset& data, const TrainCommandOpt
   log << "train: " << out_of_reach << " of the " << data.validation.size()
       << " validation targets are out of reach (lm); the history shows the network's error beyond the "
          "closest reachable point for them\n";
+  log << OutOfReachWarning(out_of_reach, data.validation.size(), "train: ");
   return closest;
 }
 

@@ -1,5 +1,7 @@
 #include "deepik/data/csv.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
+#include <random>
 #include <string_view>
 #include <system_error>
 
@@ -72,29 +76,87 @@ std::string Quoted(std::string_view line) {
 
 constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 
+// A stream buffer over a file descriptor it does not own: standard input read where it stands, or
+// an output file created with open(2) flags that std::ofstream cannot give (O_EXCL, O_NOFOLLOW).
+class FdBuffer : public std::streambuf {
+ public:
+  explicit FdBuffer(int fd) : fd_(fd), buffer_(1 << 16) {
+    setg(buffer_.data(), buffer_.data(), buffer_.data());
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  int error() const { return error_; }
+
+ protected:
+  int_type underflow() override {
+    ssize_t n;
+    do {
+      n = ::read(fd_, buffer_.data(), buffer_.size());
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+      if (n < 0) error_ = errno;
+      return traits_type::eof();
+    }
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+    return traits_type::to_int_type(buffer_[0]);
+  }
+  int_type overflow(int_type c) override {
+    if (sync() != 0) return traits_type::eof();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    const char* at = pbase();
+    while (at < pptr()) {
+      const ssize_t n = ::write(fd_, at, static_cast<size_t>(pptr() - at));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        error_ = n < 0 ? errno : EIO;
+        return -1;
+      }
+      at += n;
+    }
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+    return 0;
+  }
+
+ private:
+  int fd_;
+  std::vector<char> buffer_;
+  int error_ = 0;
+};
+
 }  // namespace
 
 NumericCsvReader::NumericCsvReader(std::string path, const CsvColumns& columns)
-    : path_(std::move(path)), spec_(columns) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path_, error)) {
-    throw InputError(path_ + ": cannot read: it is a directory, not a CSV file");
+    : path_(path == kStandardStream ? std::string("stdin") : path), spec_(columns) {
+  if (path == kStandardStream) {
+    stdin_buffer_ = std::make_unique<FdBuffer>(STDIN_FILENO);
+    stdin_ = std::make_unique<std::istream>(stdin_buffer_.get());
+  } else {
+    std::error_code error;
+    if (std::filesystem::is_directory(path_, error)) {
+      throw InputError(path_ + ": cannot read: it is a directory, not a CSV file");
+    }
+    errno = 0;
+    file_.open(path_, std::ios::binary);
+    if (!file_) {
+      throw InputError(path_ + ": cannot open the file" +
+                       (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
+    }
   }
-  errno = 0;
-  in_.open(path_, std::ios::binary);
-  if (!in_) {
-    throw InputError(path_ + ": cannot open the file" +
-                     (errno != 0 ? std::string(" (") + std::strerror(errno) + ")" : ""));
-  }
+  std::istream& input = in();
   std::string line;
-  while (std::getline(in_, line)) {
+  while (std::getline(input, line)) {
     ++line_number_;
     if (line_number_ == 1 && line.compare(0, kUtf8ByteOrderMark.size(), kUtf8ByteOrderMark) == 0) {
       line.erase(0, kUtf8ByteOrderMark.size());
     }
     if (!Trim(line).empty()) break;
   }
-  if (in_.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
+  if (input.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
   if (Trim(line).empty()) throw InputError(path_ + ": expected a header line, got an empty file");
   std::vector<std::string_view> fields;
   SplitFields(line, &fields);
@@ -171,8 +233,9 @@ bool NumericCsvReader::ReadChunk(size_t max_rows, NumericRows* rows) {
   rows->columns = columns_;
   rows->values.clear();
   rows->line_numbers.clear();
+  std::istream& input = in();
   std::string line;
-  while ((problem_count_ > 0 || rows->size() < std::max<size_t>(max_rows, 1)) && std::getline(in_, line)) {
+  while ((problem_count_ > 0 || rows->size() < std::max<size_t>(max_rows, 1)) && std::getline(input, line)) {
     ++line_number_;
     if (Trim(line).empty()) continue;
     // After a bad row no rows are handed out: the caller must not commit anything.
@@ -181,7 +244,7 @@ bool NumericCsvReader::ReadChunk(size_t max_rows, NumericRows* rows) {
       rows->line_numbers.clear();
     }
   }
-  if (in_.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
+  if (input.bad()) throw InputError(path_ + ": reading failed (" + std::strerror(errno) + ")");
   if (problem_count_ > 0) ThrowProblems();
   return rows->size() > 0;
 }
@@ -208,14 +271,6 @@ NumericCsv ReadNumericCsv(const std::string& path, int expected_columns) {
 
 namespace {
 
-bool UnderSystemFolder(const std::string& path) {
-  return path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0;
-}
-
-}  // namespace
-
-namespace {
-
 // The temporary files being written now, for RemovePendingTemporaryFiles() in a signal handler: a
 // fixed table of C strings (no allocation, no lock), each owned by its AtomicFileWriter.
 constexpr int kMaxPendingTemporaryFiles = 64;
@@ -235,6 +290,47 @@ void UnregisterPending(const char* path) {
   }
 }
 
+bool SameFile(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+
+// Standard output (1) or error (2) when `path` names one of them: "-", or a path under /dev or
+// /proc that is the same file (/dev/stdout, /dev/fd/2, /proc/self/fd/1); else 0.
+int StandardStreamOf(const std::string& path) {
+  if (path == kStandardStream) return STDOUT_FILENO;
+  if (path.rfind("/dev/", 0) != 0 && path.rfind("/proc/", 0) != 0) return 0;
+  struct stat named {}, stream {};
+  if (::stat(path.c_str(), &named) != 0) return 0;
+  for (const int fd : {STDOUT_FILENO, STDERR_FILENO}) {
+    if (::fstat(fd, &stream) == 0 && SameFile(named, stream)) return fd;
+  }
+  return 0;
+}
+
+// `path` with its last component's symbolic links followed (a chain of up to 40), whether or not
+// the file they end at exists.
+std::string FollowLinks(std::string path) {
+  namespace fs = std::filesystem;
+  for (int hop = 0; hop < 40; ++hop) {
+    std::error_code error;
+    if (!fs::is_symlink(fs::symlink_status(path, error))) return path;
+    const fs::path link = fs::read_symlink(path, error);
+    if (error) return path;
+    path = (link.is_absolute() ? link : fs::path(path).parent_path() / link).lexically_normal().string();
+  }
+  throw InputError(path + ": cannot write: too many levels of symbolic links");
+}
+
+// Ten characters from a non-deterministic source, so that a temporary name cannot be guessed.
+std::string RandomSuffix() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device device;
+  std::uniform_int_distribution<int> pick(0, 35);
+  std::string text(10, 'x');
+  for (char& c : text) c = kAlphabet[pick(device)];
+  return text;
+}
+
+constexpr size_t kMaxFileName = 255;  // bytes in one path component (NAME_MAX on Linux)
+
 }  // namespace
 
 void RemovePendingTemporaryFiles() noexcept {
@@ -244,55 +340,116 @@ void RemovePendingTemporaryFiles() noexcept {
 }
 
 AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)), target_(path_) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::file_status status = fs::status(path_, error);  // follows links
-  const bool exists = !error && fs::exists(status);
-  if (UnderSystemFolder(path_) || (exists && !fs::is_regular_file(status))) {
-    if (exists && fs::is_directory(status)) throw InputError(path_ + ": cannot write: it is a directory");
-    out_.open(path_, std::ios::binary);  // a device or pipe: write through, never replace it
-    if (!out_) throw InputError(path_ + ": cannot write (" + std::strerror(errno) + ")");
+  if (const int stream = StandardStreamOf(path_)) {
+    out_ = stream == STDOUT_FILENO ? &std::cout : &std::cerr;
     return;
   }
-  if (exists && fs::is_symlink(fs::symlink_status(path_, error))) {
-    target_ = fs::canonical(path_, error).string();  // keep the link: replace the file it names
-    if (error) target_ = path_;
+  target_ = FollowLinks(path_);
+  struct stat status {};
+  if (::stat(target_.c_str(), &status) == 0) {
+    if (S_ISDIR(status.st_mode)) throw InputError(path_ + ": cannot write: it is a directory");
+    if (!S_ISREG(status.st_mode)) {
+      OpenDirect();
+      return;
+    }
   }
-  temp_path_ = target_ + ".tmp." + std::to_string(::getpid());
+  OpenTemporary();
+}
+
+void AtomicFileWriter::OpenDirect() {
+  fd_ = ::open(target_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd_ < 0) throw InputError(path_ + ": cannot write (" + std::strerror(errno) + ")");
+  buffer_ = std::make_unique<FdBuffer>(fd_);
+  own_stream_ = std::make_unique<std::ostream>(buffer_.get());
+  out_ = own_stream_.get();
+}
+
+void AtomicFileWriter::OpenTemporary() {
+  namespace fs = std::filesystem;
+  const fs::path target(target_);
+  std::string name = target.filename().string();
+  const std::string suffix_lead = ".tmp.";
+  name = name.substr(0, std::min(name.size(), kMaxFileName - suffix_lead.size() - 10));
+  int error = 0;
+  for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
+    temp_path_ = (target.parent_path() / (name + suffix_lead + RandomSuffix())).string();
+    // O_EXCL: never an existing file, and never through a link planted under this name.
+    fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    error = errno;
+    if (fd_ < 0 && error != EEXIST) break;
+  }
+  if (fd_ < 0) {
+    const std::string folder = target.parent_path().empty() ? "." : target.parent_path().string();
+    temp_path_.clear();
+    throw InputError(path_ + ": cannot write (cannot create a temporary file in " + folder + ": " +
+                     std::strerror(error) + ")");
+  }
   RegisterPending(temp_path_.c_str());
-  out_.open(temp_path_, std::ios::binary | std::ios::trunc);
-  if (!out_) {
-    UnregisterPending(temp_path_.c_str());
-    throw InputError(path_ + ": cannot write (cannot create " + temp_path_ + ")");
-  }
+  struct stat previous {};
+  if (::stat(target_.c_str(), &previous) == 0) ::fchmod(fd_, previous.st_mode & 07777);  // keep its mode
+  buffer_ = std::make_unique<FdBuffer>(fd_);
+  own_stream_ = std::make_unique<std::ostream>(buffer_.get());
+  out_ = own_stream_.get();
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
-  if (!committed_) {
-    out_.close();
-    if (!temp_path_.empty()) std::remove(temp_path_.c_str());
+  if (fd_ >= 0) ::close(fd_);
+  if (!temp_path_.empty()) {
+    if (!committed_) ::unlink(temp_path_.c_str());
+    UnregisterPending(temp_path_.c_str());
   }
-  if (!temp_path_.empty()) UnregisterPending(temp_path_.c_str());
 }
 
 void AtomicFileWriter::Commit() {
-  out_.flush();
-  const bool written = static_cast<bool>(out_);
-  out_.close();
-  if (!written || out_.fail()) throw InputError(path_ + ": writing failed");
+  out_->flush();
+  bool written = static_cast<bool>(*out_);
+  int error = 0;
+  if (buffer_ != nullptr) {
+    error = static_cast<FdBuffer*>(buffer_.get())->error();
+    if (::close(fd_) != 0 && written) {
+      written = false;
+      error = errno;
+    }
+    fd_ = -1;
+  }
+  if (!written) {
+    throw InputError(path_ + ": writing failed" + (error != 0 ? std::string(" (") + std::strerror(error) + ")" : ""));
+  }
   if (!temp_path_.empty() && std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
-    throw InputError(path_ + ": cannot rename " + temp_path_ + " into place");
+    throw InputError(path_ + ": cannot rename " + temp_path_ + " into place (" + std::strerror(errno) + ")");
   }
   committed_ = true;
 }
 
-void CheckDistinctFiles(const std::string& input_path, const std::string& output_path) {
-  std::error_code error;
-  if (std::filesystem::equivalent(input_path, output_path, error) && !error) {
-    throw InputError("--output " + output_path + " is the input file " + input_path +
-                     ": writing it would destroy the input; choose another output");
+namespace {
+
+// The file `path` names, following links; "-" is the standard stream `standard_fd`. False when it
+// does not exist.
+bool StatNamed(const std::string& path, int standard_fd, struct stat* status) {
+  if (path == kStandardStream) return ::fstat(standard_fd, status) == 0;
+  return ::stat(path.c_str(), status) == 0;
+}
+
+}  // namespace
+
+void CheckOutputsAreNotInputs(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs) {
+  for (const NamedPath& output : outputs) {
+    struct stat written {};
+    if (!StatNamed(output.path, STDOUT_FILENO, &written) || !S_ISREG(written.st_mode)) continue;
+    for (const NamedPath& input : inputs) {
+      struct stat read {};
+      if (StatNamed(input.path, STDIN_FILENO, &read) && SameFile(read, written)) {
+        throw InputError(output.option + " " + output.path + " is the same file as " + input.option + " " +
+                         input.path + ": writing it would destroy the input; choose another output");
+      }
+    }
   }
 }
+
+void CheckDistinctFiles(const std::string& input_path, const std::string& output_path) {
+  CheckOutputsAreNotInputs({{"the input", input_path}}, {{"--output", output_path}});
+}
+
 
 std::string FormatDouble(double value) {
   char buffer[64];

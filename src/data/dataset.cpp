@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <Eigen/Eigenvalues>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -109,9 +110,24 @@ void SampleJoints(const Chain& chain, int64_t count, std::mt19937_64* rng, Label
   }
 }
 
-void SampleBall(double radius, int64_t count, std::mt19937_64* rng, Targets* targets) {
+// Uniform in the span within `radius` of its centre: in the unit ball of its dimension by
+// rejection (a 3-D span draws exactly as the first datasets did), then placed along its axes.
+void SampleSpan(const ReachableSpan& span, double radius, int64_t count, std::mt19937_64* rng,
+                Targets* targets) {
   targets->resize(count, 3);
-  for (int64_t row = 0; row < count; ++row) targets->row(row) = UniformInBall(radius, rng).transpose();
+  for (int64_t row = 0; row < count; ++row) {
+    Eigen::Vector3d p_B;
+    if (span.dimension == 3) {
+      p_B = UniformInBall(radius, rng);
+    } else {
+      Eigen::Vector3d unit = Eigen::Vector3d::Zero();
+      do {
+        for (int k = 0; k < span.dimension; ++k) unit[k] = 2.0 * UniformUnit(rng) - 1.0;
+      } while (unit.squaredNorm() > 1.0);
+      p_B = span.center_B + radius * (span.axes_B * unit);
+    }
+    targets->row(row) = p_B.transpose();
+  }
 }
 
 void TakeRows(const Targets& targets, const Labels& labels, const std::vector<int64_t>& order, int64_t begin,
@@ -236,6 +252,46 @@ RawTensor TensorFromMatrix(const Matrix& matrix) {
 
 }  // namespace
 
+ReachableSpan FindReachableSpan(const Chain& chain) {
+  std::mt19937_64 rng(20241207);  // its own stream: the dataset's draws do not depend on it
+  constexpr int kSamples = 256;
+  Eigen::Matrix<double, 3, kSamples> p_B;
+  Eigen::VectorXd q(chain.num_joints());
+  for (int i = 0; i < kSamples; ++i) {
+    UniformConfiguration(chain, &rng, q);
+    p_B.col(i) = TipPosition(chain, q);
+  }
+  const Eigen::Vector3d mean_B = p_B.rowwise().mean();
+  const Eigen::Matrix3d scatter = (p_B.colwise() - mean_B) * (p_B.colwise() - mean_B).transpose() / kSamples;
+  const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> principal(scatter);  // ascending eigenvalues
+  ReachableSpan span;
+  span.dimension = 0;
+  const double spread_floor = 1e-9 * std::max(chain.reach(), 1e-12);
+  for (int k = 2; k >= 0; --k) {
+    if (std::sqrt(std::max(0.0, principal.eigenvalues()[k])) > spread_floor) {
+      span.axes_B.col(span.dimension++) = principal.eigenvectors().col(k);
+    }
+  }
+  if (span.dimension == 3) {
+    span.axes_B.setIdentity();
+    span.center_B.setZero();
+    return span;
+  }
+  // The span's point closest to the base origin: the mean, less its part along the span's axes.
+  const Eigen::MatrixXd axes = span.axes_B.leftCols(span.dimension);
+  span.center_B = mean_B - axes * (axes.transpose() * mean_B);
+  return span;
+}
+
+std::string OutOfReachWarning(int64_t out_of_reach, int64_t count, const std::string& prefix) {
+  if (count <= 0 || 2 * out_of_reach <= count) return "";
+  const int percent = static_cast<int>(std::lround(100.0 * static_cast<double>(out_of_reach) / count));
+  return prefix + "WARNING: " + std::to_string(out_of_reach) + " of the " + std::to_string(count) +
+         " validation targets (" + std::to_string(percent) + " %) are out of the arm's reach.\n" + prefix +
+         "WARNING: the data does not fit this arm: a network trained on it learns little. Use the workspace\n" +
+         prefix + "WARNING: sampler with a small --margin, or --sampler joints, or a dataset of this arm.\n";
+}
+
 const char* ToString(SamplerKind kind) {
   switch (kind) {
     case SamplerKind::kGrid:
@@ -305,7 +361,7 @@ Dataset MakeDataset(const Chain& chain, const SamplerOptions& options) {
       break;
     case SamplerKind::kWorkspace: {
       labels.resize(0, chain.num_joints());
-      SampleBall((1.0 + options.margin) * chain.reach(), options.count, &rng, &targets);
+      SampleSpan(FindReachableSpan(chain), (1.0 + options.margin) * chain.reach(), options.count, &rng, &targets);
       int64_t beyond = 0;
       for (int64_t r = 0; r < targets.rows(); ++r) beyond += targets.row(r).norm() > chain.reach() ? 1 : 0;
       dataset.share_beyond_reach = static_cast<double>(beyond) / static_cast<double>(targets.rows());

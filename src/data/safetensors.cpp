@@ -165,7 +165,7 @@ void WriteSafetensors(const std::string& path, const SafetensorsFile& file) {
   std::vector<uint8_t> prefix;
   AppendLittleEndian(static_cast<uint64_t>(header_text.size()), &prefix);
   AtomicFileWriter writer(path);
-  std::ofstream& out = writer.stream();
+  std::ostream& out = writer.stream();
   out.write(reinterpret_cast<const char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
   out.write(header_text.data(), static_cast<std::streamsize>(header_text.size()));
   for (const auto& [name, tensor] : file.tensors) {

@@ -15,16 +15,19 @@ bool EndsWith(const std::string& text, const std::string& suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-bool IsUrdf(const ArmSpec& spec) { return EndsWith(spec.arm, ".urdf") || EndsWith(spec.arm, ".xml"); }
-
 }  // namespace
 
+bool NamesUrdf(const ArmSpec& spec) { return EndsWith(spec.arm, ".urdf") || EndsWith(spec.arm, ".xml"); }
+
 Chain LoadArm(const ArmSpec& spec) {
-  if (IsUrdf(spec)) {
-    return LoadUrdfChain(spec.arm, UrdfOptions{spec.base_link, spec.tip_link});
+  if (NamesUrdf(spec)) {
+    return LoadUrdfChain(spec.arm, UrdfOptions{spec.base_link, spec.tip_link, spec.limits});
   }
   if (!spec.base_link.empty() || !spec.tip_link.empty()) {
     throw InputError("--base and --tip apply to URDF files only, got arm '" + spec.arm + "'");
+  }
+  if (spec.limits != UrdfLimits::kHard) {
+    throw InputError("--limits soft applies to URDF files only, got arm '" + spec.arm + "'");
   }
   if (EndsWith(spec.arm, ".json")) return LoadDhFile(spec.arm);
   try {
@@ -35,8 +38,8 @@ Chain LoadArm(const ArmSpec& spec) {
 }
 
 UrdfVisuals LoadArmVisuals(const ArmSpec& spec) {
-  if (!IsUrdf(spec)) return {};
-  return LoadUrdfVisuals(spec.arm, UrdfOptions{spec.base_link, spec.tip_link});
+  if (!NamesUrdf(spec)) return {};
+  return LoadUrdfVisuals(spec.arm, UrdfOptions{spec.base_link, spec.tip_link, spec.limits});
 }
 
 }  // namespace deepik

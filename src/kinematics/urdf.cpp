@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -139,6 +141,51 @@ int XmlNestingDepth(const std::string& xml) {
 
 constexpr int kMaxXmlDepth = 1000;
 
+// Where `text` stops being UTF-8 (overlong forms, surrogates and code points past U+10FFFF are
+// refused too); npos when it is UTF-8 throughout.
+size_t FirstInvalidUtf8(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    int length = 0;
+    uint32_t code = 0, least = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xE0) == 0xC0) {
+      length = 2, code = byte & 0x1F, least = 0x80;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3, code = byte & 0x0F, least = 0x800;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4, code = byte & 0x07, least = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + length > text.size()) return i;
+    for (int k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < least || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+    i += length;
+  }
+  return std::string::npos;
+}
+
+// Refuses a file that is not UTF-8, naming the line and the byte: names read from it go into
+// chains, terminals and JSON answers, which all need text.
+void CheckUtf8(const std::string& xml, const std::string& source) {
+  const size_t at = FirstInvalidUtf8(xml);
+  if (at == std::string::npos) return;
+  const int64_t line = 1 + std::count(xml.begin(), xml.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(xml[at]));
+  throw InputError(source + ":" + std::to_string(line) +
+                   ": expected UTF-8 text (names such as the robot's and the joints' must be text), got "
+                   "the byte " + byte + "; save the file as UTF-8");
+}
+
 // Why the chain cannot hold `joint` (it is floating, planar or a mimic joint); empty when it can.
 std::string UnsupportedReason(const urdf::Joint& joint) {
   if (joint.type == urdf::Joint::FLOATING) return "a floating joint";
@@ -226,9 +273,16 @@ std::vector<JointPtr> PathFromBase(const LinkPtr& base, const LinkPtr& tip, cons
   return {path.rbegin(), path.rend()};
 }
 
+// Soft limits of `joint` when it has a <safety_controller> that gives any (urdfdom reads absent
+// soft limits as 0).
+bool HasSoftLimits(const urdf::Joint& joint) {
+  return joint.type != urdf::Joint::CONTINUOUS && joint.safety &&
+         (joint.safety->soft_lower_limit != 0 || joint.safety->soft_upper_limit != 0);
+}
+
 // One actuated URDF joint as a chain joint; X_PJ is the joint's origin preceded by `X_fixed`, the
 // fixed offsets folded in from above it.
-Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X_fixed,
+Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X_fixed, UrdfLimits limits,
                      const std::string& source) {
   const std::string where = source + ": joint " + Quote(source_joint.name);
   Joint joint;
@@ -251,12 +305,19 @@ Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X
     if (!source_joint.limits) throw InputError(where + ": expected a <limit> element, got none");
     joint.lower = source_joint.limits->lower;
     joint.upper = source_joint.limits->upper;
+    const bool soft = limits == UrdfLimits::kSoft && HasSoftLimits(source_joint);
+    if (soft) {
+      joint.lower = std::max(joint.lower, source_joint.safety->soft_lower_limit);
+      joint.upper = std::min(joint.upper, source_joint.safety->soft_upper_limit);
+    }
+    const std::string kind = soft ? "soft limits (the <safety_controller>'s within the <limit>'s)" : "limits";
     if (!std::isfinite(joint.lower) || !std::isfinite(joint.upper)) {
-      throw InputError(where + ": expected finite limits, got lower " + FormatDouble(joint.lower) +
+      throw InputError(where + ": expected finite " + kind + ", got lower " + FormatDouble(joint.lower) +
                        ", upper " + FormatDouble(joint.upper));
     }
     if (joint.lower > joint.upper) {
-      throw InputError(where + ": expected lower <= upper, got lower " + FormatDouble(joint.lower) +
+      throw InputError(where + ": expected " + kind + " with lower <= upper, got lower " +
+                       FormatDouble(joint.lower) +
                        " > upper " + FormatDouble(joint.upper));
     }
   }
@@ -271,6 +332,7 @@ struct ParsedPath {
 };
 
 ParsedPath ParseUrdfPath(const std::string& xml, const UrdfOptions& options, const std::string& source) {
+  CheckUtf8(xml, source);
   urdf::ModelInterfaceSharedPtr model;
   std::string reason;
   {
@@ -377,6 +439,13 @@ Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options) {
   return ParseUrdfChain(ReadUrdfFile(path), options, path);
 }
 
+UrdfChainEnds LoadUrdfChainEnds(const std::string& path, const UrdfOptions& options) {
+  const ParsedPath parsed = ParseUrdfPath(ReadUrdfFile(path), options, path);
+  UrdfChainEnds ends{parsed.base->name, parsed.tip->name, 0};
+  for (const JointPtr& joint : parsed.path) ends.joints_with_soft_limits += IsActuated(*joint) && HasSoftLimits(*joint);
+  return ends;
+}
+
 UrdfVisuals LoadUrdfVisuals(const std::string& path, const UrdfOptions& options) {
   return ParseUrdfVisuals(ReadUrdfFile(path), options, path);
 }
@@ -420,7 +489,7 @@ Chain ParseUrdfChain(const std::string& xml, const UrdfOptions& options, const s
       throw InputError(message);
     }
     if (IsActuated(*joint)) {
-      joints.push_back(MakeChainJoint(*joint, X_fixed, source));
+      joints.push_back(MakeChainJoint(*joint, X_fixed, options.limits, source));
       X_fixed = Eigen::Isometry3d::Identity();
     } else {
       X_fixed = X_fixed * ToIsometry(joint->parent_to_joint_origin_transform);

@@ -149,7 +149,7 @@ TEST(CliTest, LimitsWithLowerAboveUpperAreRefused) {
 }
 
 TEST(CliTest, OutputEqualToInputIsRefused) {
-  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"is the input file"},
+  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"--output ./q.csv is the same file as --input q.csv"},
                 WithInput("a,b,c,d\n0,0,0,0\n"));
 }
 
@@ -192,7 +192,7 @@ TEST_P(SignalDuringOutput, LeavesNoTemporaryFile) {
   const SignalCase& c = GetParam();
   TempDir dir;
   const CliResult r =
-      RunShell("mkfifo q.csv; '" + std::string(DEEPIK_CLI) + "' " + c.command +
+      RunShell("ulimit -c 0; mkfifo q.csv; '" + std::string(DEEPIK_CLI) + "' " + c.command +
                    " -i q.csv -o p.csv 2>cmd.err & pid=$!; " + "exec 5>q.csv; { echo " + c.header +
                    "; for i in $(seq 70000); do echo " + c.row + "; done; } >&5; " +
                    "for i in $(seq 600); do ls p.csv.tmp.* >/dev/null 2>&1 && break; sleep 0.1; done; " +
@@ -213,7 +213,13 @@ INSTANTIATE_TEST_SUITE_P(FkAndSolve, SignalDuringOutput,
                                            SignalCase{"SolveSigterm",
                                                       "solve --model '" + std::string(DEEPIK_SOURCE_DIR) +
                                                           "/models/seed-fast.safetensors' --solver network",
-                                                      "x,y,z", "0.5,0.5,1", "TERM", 143}),
+                                                      "x,y,z", "0.5,0.5,1", "TERM", 143},
+                                           // Every other signal that ends a process by default.
+                                           SignalCase{"FkSighup", "fk seed", "a,b,c,d", "0,0,0,0", "HUP", 129},
+                                           SignalCase{"FkSigquit", "fk seed", "a,b,c,d", "0,0,0,0", "QUIT", 131},
+                                           SignalCase{"FkSigusr1", "fk seed", "a,b,c,d", "0,0,0,0", "USR1", 138},
+                                           SignalCase{"FkSigpipe", "fk seed", "a,b,c,d", "0,0,0,0", "PIPE", 141},
+                                           SignalCase{"FkSigalrm", "fk seed", "a,b,c,d", "0,0,0,0", "ALRM", 142}),
                          [](const ::testing::TestParamInfo<SignalCase>& info) { return info.param.name; });
 
 TEST(CliTest, UnknownOptionIsAUsageError) {
@@ -221,7 +227,7 @@ TEST(CliTest, UnknownOptionIsAUsageError) {
                 WithInput("a,b,c,d\n0,0,0,0\n"));
 }
 
-TEST(CliTest, MissingSubcommandIsAUsageError) { ExpectRefused("", kExitUsage, {"subcommand"}); }
+TEST(CliTest, MissingSubcommandIsAUsageError) { ExpectRefused("model", kExitUsage, {"subcommand"}); }
 
 TEST(CliTest, UnwritableOutputIsRefused) {
   ExpectRefused("fk seed -i q.csv -o /nonexistent/dir/p.csv", kExitInput, {"/nonexistent/dir/p.csv"},

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "deepik/data/random.hpp"
 #include "deepik/data/safetensors.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
@@ -578,6 +579,94 @@ TEST(ChainJsonTest, BadJsonIsRefusedWithTheFieldNamed) {
   bad = good;
   bad["joints"][1]["axis"] = {0, 0, 2};
   EXPECT_NE(ChainJsonError(bad.dump()).find("expected a unit axis"), std::string::npos);
+}
+
+// The workspace sampler draws in the arm's own span: planar2's targets all lie in its plane (z = 0,
+// FK of any joint values), where the old 3-D ball put most of them out of reach; a spatial arm
+// still draws in a ball, with the very draws of UniformInBall.
+TEST(WorkspaceSampler, DrawsInAPlanarArmsPlane) {
+  const Chain planar = MakeBuiltinArm("planar2");
+  const ReachableSpan span = FindReachableSpan(planar);
+  ASSERT_EQ(span.dimension, 2);
+  EXPECT_NEAR(std::abs(span.axes_B.col(0).z()) + std::abs(span.axes_B.col(1).z()), 0.0, 1e-9);
+  EXPECT_LT(span.center_B.norm(), 1e-9);
+  SamplerOptions options;
+  options.count = 4000;
+  options.margin = 0.2;
+  const Dataset data = MakeDataset(planar, options);
+  double max_abs_z = 0, max_radius = 0;
+  int64_t beyond = 0, total = 0;
+  for (const DatasetSplit* split : {&data.train, &data.validation, &data.test}) {
+    for (int64_t r = 0; r < split->size(); ++r) {
+      const Eigen::Vector3d p = split->targets.row(r).transpose();
+      max_abs_z = std::max(max_abs_z, std::abs(p.z()));
+      max_radius = std::max(max_radius, p.norm());
+      beyond += p.norm() > planar.reach();
+      ++total;
+    }
+  }
+  EXPECT_LT(max_abs_z, 1e-9);
+  EXPECT_LE(max_radius, 1.2 * planar.reach() + 1e-12);
+  EXPECT_GT(max_radius, 1.15 * planar.reach());  // the disc is filled to its edge
+  // Uniform in a disc of radius 1.2 r: 1 - 1 / 1.2^2 = 30.6 % beyond r (a ball would give 42.1 %).
+  EXPECT_NEAR(static_cast<double>(beyond) / total, 1.0 - 1.0 / 1.44, 0.03);
+  EXPECT_NEAR(data.share_beyond_reach, static_cast<double>(beyond) / total, 1e-12);
+}
+
+TEST(WorkspaceSampler, SpatialArmsDrawTheBallAsBefore) {
+  const Chain seed = MakeBuiltinArm("seed");
+  EXPECT_EQ(FindReachableSpan(seed).dimension, 3);
+  SamplerOptions options;
+  options.count = 500;
+  options.train_fraction = 1.0;
+  options.validation_fraction = 0.0;
+  const Dataset data = MakeDataset(seed, options);
+  // The same draws as UniformInBall from the dataset's seed (the split is shuffled: compare sets).
+  std::mt19937_64 rng(options.seed);
+  std::vector<std::vector<double>> expected, got;
+  for (int i = 0; i < 500; ++i) {
+    const Eigen::Vector3d p = UniformInBall(1.2 * seed.reach(), &rng);
+    expected.push_back({p.x(), p.y(), p.z()});
+    got.push_back({data.train.targets(i, 0), data.train.targets(i, 1), data.train.targets(i, 2)});
+  }
+  std::sort(expected.begin(), expected.end());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, expected);
+}
+
+TEST(WorkspaceSampler, SpanOfALineAndOfAPoint) {
+  Joint slide;
+  slide.name = "slide";
+  slide.type = JointType::kPrismatic;
+  slide.axis_J = Eigen::Vector3d(0, 1, 0);
+  slide.lower = -0.5;
+  slide.upper = 0.5;
+  Eigen::Isometry3d X_LT = Eigen::Isometry3d::Identity();
+  X_LT.translation() = Eigen::Vector3d(1, 0, 2);
+  const ReachableSpan line = FindReachableSpan(Chain("slide", {slide}, X_LT));
+  ASSERT_EQ(line.dimension, 1);
+  EXPECT_NEAR(std::abs(line.axes_B.col(0).y()), 1.0, 1e-12);
+  EXPECT_NEAR((line.center_B - Eigen::Vector3d(1, 0, 2)).norm(), 0.0, 1e-12);
+  // A joint turning about the axis through its tip: every configuration reaches one point.
+  Joint spin;
+  spin.name = "spin";
+  spin.lower = -1;
+  spin.upper = 1;
+  Eigen::Isometry3d X_LT_up = Eigen::Isometry3d::Identity();
+  X_LT_up.translation() = Eigen::Vector3d(0, 0, 0.3);
+  const ReachableSpan point = FindReachableSpan(Chain("spin", {spin}, X_LT_up));
+  EXPECT_EQ(point.dimension, 0);
+  EXPECT_NEAR((point.center_B - Eigen::Vector3d(0, 0, 0.3)).norm(), 0.0, 1e-12);
+}
+
+TEST(WorkspaceSampler, WarnsWhenMostValidationTargetsAreOutOfReach) {
+  const std::string warning = OutOfReachWarning(500, 500, "train: ");
+  EXPECT_NE(warning.find("train: WARNING: 500 of the 500 validation targets (100 %) are out of the arm's reach"),
+            std::string::npos)
+      << warning;
+  EXPECT_NE(OutOfReachWarning(251, 500, "").find("WARNING"), std::string::npos);
+  EXPECT_EQ(OutOfReachWarning(250, 500, ""), "");
+  EXPECT_EQ(OutOfReachWarning(0, 0, ""), "");
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <fstream>
 #include <limits>
+#include <memory>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,11 @@ inline constexpr size_t kCsvChunkRows = 65536;
 /// kilometres long, and huge values only probe the solvers' numerics.
 inline constexpr double kMaxTargetCoordinate = 1e4;
 
+/// Quaternions typed by hand (target files) are accepted when their norm is within this of 1, and
+/// normalised: (0.707, 0, 0.707, 0) is a quarter turn. Beyond it a row is refused, since a norm that
+/// far off is more likely a wrong column than rounding.
+inline constexpr double kTypedQuaternionNormTolerance = 1e-2;
+
 /// A numeric table read from a CSV file: a header line, then one row of numbers per line.
 struct NumericCsv {
   std::vector<std::string> header;
@@ -48,6 +55,9 @@ struct NumericRows {
   const double* row(size_t i) const { return values.data() + i * static_cast<size_t>(columns); }
 };
 
+/// The path that names standard input (for a reader) or standard output (for a writer): "-".
+inline constexpr std::string_view kStandardStream = "-";
+
 /// Reads a numeric CSV file a block of rows at a time, so that files of any length are handled in
 /// bounded memory. The rules (shared by ReadNumericCsv):
 /// - the first non-empty line is the header; a UTF-8 byte order mark before it is skipped. A header
@@ -61,7 +71,8 @@ struct NumericRows {
 /// result (write through AtomicFileWriter and commit after the last block).
 class NumericCsvReader {
  public:
-  /// Opens the file and reads the header.
+  /// Opens the file and reads the header. The path "-" reads standard input (from where it stands,
+  /// never reopened; messages call it "stdin").
   /// @throws InputError naming the file when it is missing, a directory, unreadable, empty, or its
   ///         header is refused (see the class comment).
   NumericCsvReader(std::string path, const CsvColumns& columns);
@@ -83,9 +94,13 @@ class NumericCsvReader {
   void Report(int64_t line, const std::string& message);
   [[noreturn]] void ThrowProblems() const;
 
+  std::istream& in() { return stdin_ ? *stdin_ : file_; }
+
   std::string path_;
   CsvColumns spec_;
-  std::ifstream in_;
+  std::ifstream file_;
+  std::unique_ptr<std::streambuf> stdin_buffer_;  // reads file descriptor 0 for "-"
+  std::unique_ptr<std::istream> stdin_;           // over stdin_buffer_; null for a file
   std::vector<std::string> header_;
   int columns_ = 0;
   int64_t line_number_ = 0;
@@ -102,36 +117,64 @@ NumericCsv ReadNumericCsv(const std::string& path, const CsvColumns& columns);
 /// negative), by the rules of NumericCsvReader.
 NumericCsv ReadNumericCsv(const std::string& path, int expected_columns);
 
-/// Removes every temporary file an AtomicFileWriter is writing now. Async-signal-safe: for a
-/// SIGINT/SIGTERM handler, so that an interrupted command leaves no `*.tmp.*` file behind.
+/// Removes every temporary file an AtomicFileWriter is writing now. Async-signal-safe: for the
+/// command's signal handlers, so that an interrupted command leaves no temporary file behind.
 void RemovePendingTemporaryFiles() noexcept;
 
-/// Writes a file through a temporary sibling that is renamed over `path` on Commit(), so that
-/// readers and interrupted runs never see a half-written file. Without Commit() the temporary
-/// file is removed and `path` is untouched. A symbolic link is written through (the temporary
-/// file goes beside the file it names, and the link stays); a path that is not a regular file
-/// (a device such as /dev/null, a pipe, anything under /dev or /proc) is written directly,
-/// never replaced.
+/// Writes an output that appears whole or not at all: the content goes to a temporary sibling
+/// that is renamed over `path` on Commit(), so that readers and interrupted runs never see a
+/// half-written file, and the previous file stays until the new one is complete. Without Commit()
+/// the temporary file is removed and `path` is untouched.
+/// - The temporary file is created with O_EXCL under an unpredictable name
+///   (`NAME.tmp.` + 10 random characters, NAME shortened when the whole would pass 255 bytes) in
+///   the folder of the file that receives the content, so a file or link planted there is never
+///   followed or overwritten.
+/// - A symbolic link is written through: the file it names (following a chain of links) is
+///   replaced, and the link stays. A link to a file that does not exist yet (dangling) is written
+///   through too: the file it names is created, as the shell's `>` does.
+/// - "-" is standard output, written in order where it stands and never reopened; so is a path
+///   under /dev or /proc that is standard output or standard error (/dev/stdout, /dev/fd/1). These
+///   and any other path that is not a regular file (a device such as /dev/null, a pipe) are
+///   written directly, never replaced: what was written before an error stays written there.
+/// - A regular file anywhere (tmpfs such as /dev/shm included) goes through the temporary file.
 class AtomicFileWriter {
  public:
-  /// @throws InputError when the temporary file cannot be created.
+  /// @throws InputError when `path` is a directory or the temporary file cannot be created.
   explicit AtomicFileWriter(std::string path);
   ~AtomicFileWriter();
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
-  std::ofstream& stream() { return out_; }
+  std::ostream& stream() { return *out_; }
   /// Flushes, closes and renames into place.
-  /// @throws InputError when writing or renaming fails.
+  /// @throws InputError when writing (a full disk, a closed pipe) or renaming fails.
   void Commit();
 
  private:
+  void OpenDirect();
+  void OpenTemporary();
+
   std::string path_;       // as given, for messages
   std::string target_;     // the regular file that receives the content (links resolved)
   std::string temp_path_;  // empty when writing directly
-  std::ofstream out_;
+  int fd_ = -1;            // the file written (-1 for standard output and error)
+  std::unique_ptr<std::streambuf> buffer_;
+  std::unique_ptr<std::ostream> own_stream_;
+  std::ostream* out_ = nullptr;
   bool committed_ = false;
 };
+
+/// One file a command reads or writes, as named on its command line.
+struct NamedPath {
+  std::string option;  ///< e.g. "--model"
+  std::string path;    ///< "-": standard input (an input) or standard output (an output)
+};
+
+/// Refuses any output that is the same file as any input (same device and inode, so through
+/// symbolic and hard links; "-" compares standard input or output). Outputs that do not exist yet
+/// are distinct from everything.
+/// @throws InputError naming both options and paths.
+void CheckOutputsAreNotInputs(const std::vector<NamedPath>& inputs, const std::vector<NamedPath>& outputs);
 
 /// Refuses an output path that names the input file (directly or through links), before the
 /// output would destroy the input.

@@ -14,11 +14,15 @@ struct ArmSpec {
   std::string arm;
   std::string base_link;  ///< URDF only; empty = the root link
   std::string tip_link;   ///< URDF only; empty = the end of the longest actuated chain
+  UrdfLimits limits = UrdfLimits::kHard;  ///< URDF only: hard (<limit>) or soft (<safety_controller>)
 };
 
+/// True when `spec` names a URDF file (*.urdf or *.xml).
+bool NamesUrdf(const ArmSpec& spec);
+
 /// Builds the chain an ArmSpec names.
-/// @throws InputError for an unknown name, a missing or malformed file, or --base/--tip given
-///         for an arm that is not a URDF.
+/// @throws InputError for an unknown name, a missing or malformed file, or --base/--tip or soft
+///         limits asked for an arm that is not a URDF.
 Chain LoadArm(const ArmSpec& spec);
 
 /// The visual geometry of the arm LoadArm(spec) builds: a URDF's boxes, cylinders and spheres

@@ -68,7 +68,9 @@ struct SolverReport {
 /// in-reach set as one batch on `batch_threads` threads.
 SolverReport EvaluateSolver(const Solver& solver, const EvalTargets& targets, int batch_threads);
 
-/// A Markdown table of the reports (one row per solver).
+/// The reports as three Markdown tables of one row per solver, each narrower than 100 columns:
+/// in-reach accuracy with limit violations; shares within 1 um .. 1 cm with the out-of-reach
+/// excess; latency and throughput.
 std::string ReportsToMarkdown(const std::vector<SolverReport>& reports);
 /// JSON text of the reports and how the targets were made.
 std::string ReportsToJson(const std::vector<SolverReport>& reports, const EvalTargets& targets);
