@@ -201,13 +201,18 @@ TEST(SlowReaderTest, TwentyClientsThatDoNotReadDoNotDelayANormalRequest) {
   options.threads = 4;  // fewer workers than clients that do not read
   OwnServer own(options);
   const std::string normal = Get("/api/models");
-  // Without them.
-  double baseline = 1e9;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = Clock::now();
-    ASSERT_EQ(Exchange(own.port, normal).status, 200);
-    baseline = std::min(baseline, std::chrono::duration<double>(Clock::now() - start).count());
-  }
+  // The median of 5 normal requests (a shared machine may stall any one of them).
+  const auto median_seconds = [&] {
+    std::vector<double> times;
+    for (int i = 0; i < 5; ++i) {
+      const auto start = Clock::now();
+      EXPECT_EQ(Exchange(own.port, normal).status, 200);
+      times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    std::sort(times.begin(), times.end());
+    return times[2];
+  };
+  const double alone = median_seconds();
   // 20 clients ask for a large answer (20,000 points, ~500 kB) with a tiny receive window, and read
   // nothing.
   std::vector<std::unique_ptr<RawClient>> stalled;
@@ -216,17 +221,20 @@ TEST(SlowReaderTest, TwentyClientsThatDoNotReadDoNotDelayANormalRequest) {
     ASSERT_TRUE(stalled.back()->connected());
     ASSERT_TRUE(stalled.back()->Send(Get("/api/workspace?n=20000")));
   }
-  // Their answers are computed (a worker's work), then only wait to be read.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  double worst = 0;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = Clock::now();
-    ASSERT_EQ(Exchange(own.port, normal).status, 200);
-    worst = std::max(worst, std::chrono::duration<double>(Clock::now() - start).count());
+  // Their answers are computed (a worker's work) once their first bytes arrive; from then on they
+  // only wait to be read.
+  const auto computing = Clock::now();
+  for (const auto& client : stalled) {
+    while (client->Waiting() && Clock::now() - computing < std::chrono::seconds(60)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_FALSE(client->Waiting()) << "an answer was not computed within 60 s";
   }
-  std::printf("[ readers  ] a normal request: %.2f ms alone, at most %.2f ms beside 20 clients that do not read\n",
-              baseline * 1e3, worst * 1e3);
-  EXPECT_LT(worst, baseline + 0.1);
+  const double beside = median_seconds();
+  std::printf("[ readers  ] a normal request (median of 5): %.2f ms alone, %.2f ms beside 20 clients that do not "
+              "read\n",
+              alone * 1e3, beside * 1e3);
+  EXPECT_LT(beside, alone + 0.1);
 }
 
 TEST(ModelsFolderTest, TheDefaultIsTheSeedDefaultModelOrTheOneNamedByModel) {

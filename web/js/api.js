@@ -31,7 +31,7 @@ export const fetchModel = () => request(`/api/model?${query()}`);
 // What the server offers: { models: [{ name, arm, dof, has_model, solvers }], default }.
 export const fetchModels = () => request('/api/models');
 
-// One IK solve: { q, reached, reached_quat, error, angle_error, status, solver, micros }. `target`
+// One IK solve: { q, reached, reached_quat, position_error, angle_error, status, solver, micros }. `target`
 // is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }; `objectives` adds the API's posture fields
 // ({ avoid_limits: 1 }).
 export const solve = (target, solver, objectives = {}) => request('/api/solve', withModel({ target, solver, ...objectives }));
@@ -48,5 +48,5 @@ export const solveMany = (target, solver, k, qStart) => {
 };
 
 // A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
-// { points: [{ q, reached, error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
+// { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
 export const trackPath = (body) => request('/api/track', withModel(body));

@@ -37,7 +37,13 @@
 //                        history empty
 //   GET  /api/workspace  ?n=2000&seed=1: tip positions of n uniformly random joint values
 //                        (FK, seeded): {"points":[[x,y,z],...]}
-// Everything else is a file under the web root (the page and web/node_modules/three).
+// Everything else is a file under the web root, only those the page loads: its own files and
+// three.js's node_modules/three/build/ and examples/jsm/ (404 for the rest of node_modules/).
+// A Range header is ignored on the API (an answer is a whole JSON document); a file honours one
+// range (206) and answers several with the whole file (200). Bodies are read as JSON whatever their
+// Content-Type (curl -d's form type included). A solve or track request asking for more than
+// max_request_work_seconds of work (solver runs x solve_timeout_seconds) is refused with 413; a
+// position target to a pose model (or a pose to a position model's network) is a 400.
 //
 // Connections: one thread reads every connection (poll) and hands a request to the worker pool
 // only once its head and its whole body have arrived, so clients that send slowly hold no worker.
@@ -45,7 +51,9 @@
 // (431), a Content-Length that is repeated with different values, signed, not a decimal number or
 // beyond max_body_bytes (400 or 413), Transfer-Encoding (411), a request that does not arrive within
 // request_timeout_seconds of its first byte (408), a path or query that is not UTF-8 or holds
-// control characters such as %00 (400).
+// control characters such as %00 (400), a Host header that is empty, repeated or not text (400).
+// Answers are written by the reading thread as fast as the client reads them, so a client that
+// does not read holds no worker; one that takes nothing for write_timeout_seconds is disconnected.
 #pragma once
 
 #include <atomic>
@@ -73,8 +81,7 @@ struct ServeOptions {
   double request_timeout_seconds = 10;
   /// An idle kept-alive connection is closed after this many seconds.
   double keep_alive_timeout_seconds = 2;
-  /// An answer must be written (the client must read it) within this many seconds, else the
-  /// connection is closed.
+  /// A client that takes no byte of its answer for this many seconds is disconnected.
   double write_timeout_seconds = 10;
   /// Open connections beyond this are closed at once (each costs a file descriptor).
   int max_connections = 512;
