@@ -44,7 +44,7 @@ function onPointerDown(event) {
   press = { id: event.pointerId, x: event.clientX, y: event.clientY };
   if (!overTarget(event)) return;
   press = null;
-  state.dragging = true;
+  setDragging(true);
   dragPointer = event.pointerId;
   controls.enabled = false;
   canvas.setPointerCapture(event.pointerId);
@@ -55,6 +55,10 @@ function onPointerDown(event) {
   event.preventDefault();
   event.stopImmediatePropagation();  // the orbit camera must not see this drag
 }
+
+// A drag of the target (the marker here, the gizmo in pose.js) starts or ends; this module owns
+// state.dragging.
+export function setDragging(on) { state.dragging = on; }
 
 // Shows joint i's axis and name (null: none); the panel's joint rows call it too.
 let hovered = null;
@@ -107,7 +111,7 @@ function onPointerUp(event) {
 
 function endDrag(event) {
   if (!state.dragging || event.pointerId !== dragPointer) return;
-  state.dragging = false;
+  setDragging(false);
   controls.enabled = true;
   if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
 }
