@@ -29,6 +29,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/many_solutions.hpp"
@@ -854,8 +855,32 @@ struct WebServer::Impl {
   void AddModel(const std::string& path) {
     IkModel model = IkModel::Load(path);
     Chain chain = model.chain();
-    AddArm(std::make_unique<ServedArm>(std::filesystem::path(path).stem().string(), std::move(model),
-                                       std::move(chain)));
+    UrdfVisuals visuals = ModelVisuals(model, chain, path);
+    auto arm = std::make_unique<ServedArm>(std::filesystem::path(path).stem().string(), std::move(model),
+                                           std::move(chain));
+    arm->visuals = std::move(visuals);
+    AddArm(std::move(arm));
+  }
+
+  // The URDF shapes a model trained from a URDF keeps (its "visuals" metadata); none otherwise.
+  static UrdfVisuals ModelVisuals(const IkModel& model, const Chain& chain, const std::string& path) {
+    const auto& metadata = model.file().metadata;
+    const auto found = metadata.find("visuals");
+    if (found == metadata.end()) return {};
+    UrdfVisuals visuals;
+    try {
+      visuals = VisualsFromJson(found->second);
+    } catch (const InputError& e) {
+      throw InputError(path + ": metadata 'visuals': " + e.what());
+    }
+    for (const VisualShape& shape : visuals.shapes) {
+      if (shape.frame >= chain.num_joints()) {
+        throw InputError(path + ": metadata 'visuals': the shape of link '" + shape.link + "' is on frame " +
+                         std::to_string(shape.frame) + ", beyond the arm's " +
+                         std::to_string(chain.num_joints()) + " joints");
+      }
+    }
+    return visuals;
   }
 
   void AddArm(std::unique_ptr<ServedArm> arm) {

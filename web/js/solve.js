@@ -94,10 +94,11 @@ function showAnswer(answer, roundTripMs, ring = true) {
 const ghostWanted = () => state.showNetwork && state.model && state.model.path !== null && state.solver === 'refined';
 const ghosts = latestRequest((target) => {
   if (!ghostWanted()) { hideGhost(); return null; }
-  // A position-only network answers the position of a pose target (as refined starts from it).
-  const ask = (t) => solve(t, 'network');
-  return ask(target)
-    .catch((err) => (typeof target === 'object' && !Array.isArray(target) ? ask(target.p) : Promise.reject(err)))
+  // A position network (the model's "target" is not "pose") answers the position of a pose target,
+  // as refined starts from it.
+  const poseNetwork = state.model.network && state.model.network.target === 'pose';
+  const asked = Array.isArray(target) || poseNetwork ? target : target.p;
+  return solve(asked, 'network')
     .then((answer) => {
       if (state.mode !== 'ik' || !ghostWanted()) { hideGhost(); return; }
       answer.target = target;
