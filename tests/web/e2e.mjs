@@ -749,4 +749,4 @@ const sections = [
     '--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0', '--tip', 'panda_link8', '--timeout', '2000']), problems)],
 ];
 console.log(`screenshots into ${screenshots}: screenshot, screenshot-phone, screenshot-solutions, screenshot-urdf, screenshot-panda (.png)`);
-await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 360_000);
+await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 540_000);

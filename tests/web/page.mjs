@@ -323,4 +323,4 @@ const sections = [
   ['layout', 'layout', layout],
   ['urdf-model', 'a model trained from a URDF', urdfModel],
 ];
-await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 380_000);
+await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 540_000);

@@ -7,6 +7,7 @@ import { parts, showJointAxis, solutionGhostHit } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
 import { pickSolution } from './solutions.js';
+import { gizmoAxis } from './pose.js';
 
 const canvas = renderer.domElement;
 const raycaster = new THREE.Raycaster();
@@ -26,6 +27,8 @@ function setPointer(event) {
 const TOUCH_SLOP = 28;
 function overTarget(event) {
   if (state.mode !== 'ik' || !parts.target) return false;
+  // A gizmo handle under the pointer (its hover) wins: the marker is grabbed elsewhere.
+  if (gizmoAxis() !== null) return false;
   // The marker and its halo; not the pose target's axes, which the gizmo's handles may cross.
   if (raycaster.intersectObjects([parts.target, parts.target.children[0]], false).length > 0) return true;
   if (event.pointerType !== 'touch') return false;

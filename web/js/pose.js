@@ -112,6 +112,9 @@ export function fitGizmo() {
   gizmo.setSize(Math.max(0.35, Math.min(0.8, (0.8 * aspect) / 1.2)));
 }
 
+// The gizmo's handle under the pointer ('X', 'Y', 'Z', 'XY', ... or null), what a drag would move.
+export const gizmoAxis = () => (gizmo ? gizmo.axis : null);
+
 export const gizmoShown = () => gizmo !== null && gizmo.enabled && gizmo.getHelper().visible;
 
 // A point of the gizmo's handles in three.js's world, for the end-to-end test to grab with the

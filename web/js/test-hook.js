@@ -11,7 +11,7 @@ import { setJoints } from './animation.js';
 import { framedPoints, demoPoint, demoQuat, setDemoRadius } from './demo.js';
 import { workspacePointsShown } from './workspace.js';
 import { hoveredJoint } from './controls.js';
-import { gizmoShown, setGizmoMode, gizmoGrabPoint } from './pose.js';
+import { gizmoShown, setGizmoMode, gizmoGrabPoint, gizmoAxis } from './pose.js';
 import { solutionsBusy } from './solutions.js';
 import { trackMarksShown, setTrackStepRatio } from './track.js';
 
@@ -40,6 +40,7 @@ export function installTestHook() {
     // axes) or 'rotate-z' (its ring about the target's z).
     gizmoScreenPosition: (kind) => { scene.updateMatrixWorld(true); return screenPosition(gizmoGrabPoint(kind)); },
     setGizmoMode: (mode) => setGizmoMode(mode),
+    gizmoAxis: () => gizmoAxis(),
     targetAxesShown: () => Boolean(parts.targetAxes && parts.targetAxes.visible),
     // The network's ghost arm: shown or not, and its tip (base frame) read from the scene.
     ghostShown: () => Boolean(parts.ghost && parts.ghost.group.visible),
