@@ -45,38 +45,102 @@ function determinant(a) {
   return det;
 }
 
-// The tip's twist rows of the Jacobian at q by central differences (position / reach, and the
-// rotation for arms that take poses), and its manipulability sqrt(det(J J^T)).
-function manipulability(kin, q, reach, rows) {
+// The tip's Jacobian at q by central differences, as columns: the position rate / reach, and for
+// arms that take poses (`rows` 6) the rotation rate (the axial vector of dR R^T).
+function jacobian(kin, q, reach, rows) {
   const h = 1e-5;
-  const columns = q.map((_, i) => {
+  return q.map((_, i) => {
     const plus = q.slice(), minus = q.slice();
     plus[i] += h; minus[i] -= h;
     const A = kin.frames(plus).pop().elements, B = kin.frames(minus).pop().elements;
     const dp = [12, 13, 14].map((k) => (A[k] - B[k]) / (2 * h * reach));
     if (rows === 3) return dp;
-    // The rotation's rate from dR R^T (its skew part): x from (R' R^T)[2][1], and so on.
     const dR = (r, c) => (A[4 * c + r] - B[4 * c + r]) / (2 * h);
     const R = (r, c) => (A[4 * c + r] + B[4 * c + r]) / 2;
     const w = (r, c) => dR(r, 0) * R(c, 0) + dR(r, 1) * R(c, 1) + dR(r, 2) * R(c, 2);
     return [...dp, w(2, 1), w(0, 2), w(1, 0)];
   });
-  const JJt = Array.from({ length: rows }, (_, r) => Array.from({ length: rows }, (__, c) => columns.reduce((s, col) => s + col[r] * col[c], 0)));
-  return Math.sqrt(Math.max(determinant(JJt), 0));
+}
+
+// J J^T of Jacobian columns.
+const gram = (columns, rows) => Array.from({ length: rows }, (_, r) => Array.from({ length: rows },
+  (__, c) => columns.reduce((s, col) => s + col[r] * col[c], 0)));
+
+// The manipulability sqrt(det(J J^T)).
+function manipulability(kin, q, reach, rows) {
+  return Math.sqrt(Math.max(determinant(gram(jacobian(kin, q, reach, rows), rows)), 0));
+}
+
+// x of A x = b (A square, rows), by elimination with partial pivoting.
+function solveLinear(A, b) {
+  const m = A.map((row, i) => [...row, b[i]]);
+  const n = m.length;
+  for (let c = 0; c < n; ++c) {
+    let p = c;
+    for (let r = c + 1; r < n; ++r) if (Math.abs(m[r][c]) > Math.abs(m[p][c])) p = r;
+    [m[p], m[c]] = [m[c], m[p]];
+    for (let r = c + 1; r < n; ++r) {
+      const f = m[r][c] / m[c][c];
+      for (let k = c; k <= n; ++k) m[r][k] -= f * m[c][k];
+    }
+  }
+  const x = new Array(n).fill(0);
+  for (let r = n - 1; r >= 0; --r) {
+    let v = m[r][n];
+    for (let k = r + 1; k < n; ++k) v -= m[r][k] * x[k];
+    x[r] = v / m[r][r];
+  }
+  return x;
+}
+
+// The tip's error from position p and rotation T (column-major elements) at elements M: the
+// position / reach and, for poses, half the sum of the columns' cross products (R_i x T_i).
+function tipError(M, p, T, reach, rows) {
+  const e = [0, 1, 2].map((k) => (p[k] - M[12 + k]) / reach);
+  if (rows === 3) return e;
+  const w = [0, 0, 0];
+  for (let c = 0; c < 3; ++c) {
+    const [a, b] = [[M[4 * c], M[4 * c + 1], M[4 * c + 2]], [T[4 * c], T[4 * c + 1], T[4 * c + 2]]];
+    w[0] += 0.5 * (a[1] * b[2] - a[2] * b[1]);
+    w[1] += 0.5 * (a[2] * b[0] - a[0] * b[2]);
+    w[2] += 0.5 * (a[0] * b[1] - a[1] * b[0]);
+  }
+  return [...e, ...w];
+}
+
+// The share of `points` the arm reaches in turn from q (damped least squares within the limits,
+// each point from the last one's joints), holding the orientation T: a check, in the page, that a
+// candidate path lies in the workspace at an orientation the arm can hold.
+function shareReached(kin, arm, q0, points, T, reach, rows) {
+  let q = q0.slice(), reached = 0;
+  const clamp = (v, j) => Math.min(Math.max(v, j.lower), j.upper);
+  for (const p of points) {
+    let e = tipError(kin.frames(q).pop().elements, p, T, reach, rows);
+    for (let it = 0; it < 15 && Math.hypot(...e) > 1e-7; ++it) {
+      const J = jacobian(kin, q, reach, rows);
+      const A = gram(J, rows).map((row, i) => row.map((v, k) => v + (i === k ? 1e-4 : 0)));
+      const y = solveLinear(A, e);
+      q = q.map((v, i) => clamp(v + J[i].reduce((s, x, r) => s + x * y[r], 0), arm.joints[i]));
+      e = tipError(kin.frames(q).pop().elements, p, T, reach, rows);
+    }
+    if (Math.hypot(...e) < 1e-5) reached += 1;
+  }
+  return reached / points.length;
 }
 
 let frame = null;  // the demo paths' centre, orientation and radius for the arm shown
 
-// The demo's frame for `arm` (its /api/arm description) and `kin` (kinematics.js): among 256
-// seeded configurations with every joint in the middle 60 % of its range, the tip pose of the most
-// dexterous one (largest manipulability) whose tip is above the base's plane and away from its
-// axis; the paths run around its position and keep its orientation.
+// The demo's frame for `arm` (its /api/arm description) and `kin` (kinematics.js): among 128
+// seeded configurations with every joint in the middle 60 % of its range, whose tip is above the
+// base's plane and away from its axis, the most dexterous (largest manipulability) whose paths the
+// arm follows (shareReached: 98 % of 24 points of each, at the tip's orientation); the paths run
+// around its tip position and keep its orientation. Without one, the most dexterous.
 export function setDemoArm(arm, kin) {
   const random = lcg(20251207);
   const rows = arm.dof >= 6 ? 6 : 3;
   const reach = Math.max(arm.reach, 1e-3);
-  let best = null;
-  for (let k = 0; k < 256; ++k) {
+  const candidates = [];
+  for (let k = 0; k < 128; ++k) {
     const q = arm.joints.map((j) => {
       const lo = Math.max(j.lower, -Math.PI), hi = Math.min(j.upper, Math.PI);
       return lo + (0.2 + 0.6 * random()) * (hi - lo);
@@ -84,15 +148,21 @@ export function setDemoArm(arm, kin) {
     const tip = kin.frames(q).pop();
     const [x, y, z] = [12, 13, 14].map((i) => tip.elements[i]);
     if (z < 0.2 * reach || Math.hypot(x, y) < 0.3 * reach) continue;
-    const score = manipulability(kin, q, reach, rows);
-    if (!best || score > best.score) best = { score, q, tip };
+    candidates.push({ score: manipulability(kin, q, reach, rows), q, tip });
   }
-  if (!best) {
-    const q = arm.home.slice();
-    best = { q, tip: kin.frames(q).pop() };
-  }
-  const e = best.tip.elements;
-  frame = { centre: [e[12], e[13], e[14]], quat: quatOf(e), radius: PATH_RADIUS * reach, reach, q: best.q };
+  candidates.sort((a, b) => b.score - a.score);
+  const frameOf = ({ q, tip }) => {
+    const e = tip.elements;
+    return { centre: [e[12], e[13], e[14]], quat: quatOf(e), radius: PATH_RADIUS * reach, reach, q };
+  };
+  const follows = (c) => {
+    const f = frameOf(c);
+    return ['circle', 'eight'].every((kind) => shareReached(kin, arm, c.q,
+      Array.from({ length: 24 }, (_, i) => pathPoint(f, kind, (2 * Math.PI * i) / 24)), c.tip.elements, reach, rows) >= 0.98);
+  };
+  const chosen = candidates.slice(0, 16).find(follows) || candidates[0]
+    || { q: arm.home.slice(), tip: kin.frames(arm.home).pop() };
+  frame = frameOf(chosen);
 }
 
 // [w, x, y, z] of the rotation in a column-major 4x4 (three.js's elements).
@@ -118,8 +188,9 @@ export const demoConfiguration = () => frame.q.slice();
 // The demo path `kind` ('circle', 'eight') at parameter t (deepik's base frame, m): a circle in
 // the horizontal plane around the frame's centre, rising and falling a little; a figure-eight in
 // the upright plane across the direction from the base to the centre.
-export function demoPoint(kind, t) {
-  const { centre: [cx, cy, cz], radius: r } = frame;
+export const demoPoint = (kind, t) => pathPoint(frame, kind, t);
+
+function pathPoint({ centre: [cx, cy, cz], radius: r }, kind, t) {
   const d = Math.hypot(cx, cy);
   const [ax, ay] = [-cy / d, cx / d];  // across: horizontal, at right angles to the base's direction
   if (kind === 'circle') {
