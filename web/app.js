@@ -12,21 +12,22 @@ import {
 } from './js/scene.js';
 import { buildArm } from './js/arm.js';
 import {
-  buildPanel, bindControls, showDemoChoice, showError, showSolverChoice, showModeChoice, buildModelChoice,
+  buildPanel, bindControls, showError, showSolverChoice, showModeChoice, buildModelChoice,
   showPoseChoice, showSolutionsChoice, showGhostLegend, showClosestLegend,
 } from './js/panel.js';
 import {
-  setTarget, requestSolve, showPose, stepAnimation, setShowNetwork, targetForApi, hideGhost, forgetRequests,
+  setTarget, setShowNetwork, targetForApi, hideGhost, forgetRequests, setSolver, setAvoidLimits, onAnswer,
 } from './js/solve.js';
+import { setPose, stepAnimation, setJoint, setJoints } from './js/animation.js';
 import {
-  installPoseControls, posesPossible, setGizmoMode, setTargetOrientation, DEFAULT_QUAT,
+  installPoseControls, posesPossible, setGizmoMode, setTargetOrientation, DEFAULT_QUAT, fitGizmo,
 } from './js/pose.js';
-import { installTargetControls, hoverJoint } from './js/controls.js';
+import { installTargetControls, hoverJoint, setDragging } from './js/controls.js';
 import { toggleWorkspace, forgetWorkspace } from './js/workspace.js';
-import { initialTarget, outOfReachTarget, framedPoints } from './js/demo.js';
-import { stepDemo, stopDemo, forgetTrack } from './js/track.js';
-import { setSolutionsK, pickSolution, hideSolutions, forgetSolutions } from './js/solutions.js';
-import { setMode, setJoint, setJoints } from './js/fk-mode.js';
+import { initialTarget, outOfReachTarget, framedPoints, setDemoArm } from './js/demo.js';
+import { stepDemo, stopDemo, startDemo, forgetTrack } from './js/track.js';
+import { setSolutionsK, pickSolution, hideSolutions, forgetSolutions, requestSolutions } from './js/solutions.js';
+import { setMode, resetMode } from './js/fk-mode.js';
 import { parseViewState, makeAddressKeeper, requestedModel } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
 
@@ -60,14 +61,14 @@ function stopDemoAndSetTarget(p) {
 
 function bindPanel() {
   bindControls({
-    onSolver: (name) => { state.solver = name; requestSolve(); },
+    onSolver: (name) => setSolver(name),
     onWorkspace: (on) => toggleWorkspace(on).then(requestRender),
     onDemo: (kind) => {
-      state.demo = kind;
       lastFrame = performance.now();
       // The tracked demo moves the arm itself: no ghosts of other answers meanwhile. Stopped, the
       // arm stays at the last row played (at once, not at the next frame).
-      if (kind !== 'off') { hideGhost(); hideSolutions(); } else stopDemo();
+      startDemo(kind);
+      if (kind !== 'off') { hideGhost(); hideSolutions(); }
       requestRender();
     },
     onReset: () => stopDemoAndSetTarget(initialTarget(state.arm)),
@@ -82,7 +83,7 @@ function bindPanel() {
     onGhost: (on) => setShowNetwork(on),
     onSolutionsK: (k) => setSolutionsK(k, targetForApi(), state.q),
     onPickSolution: (k) => pickSolution(k),
-    onAvoidLimits: (on) => { state.avoidLimits = on; requestSolve(); },
+    onAvoidLimits: (on) => setAvoidLimits(on),
   });
 }
 
@@ -116,8 +117,8 @@ function applyAddress(arm, model, search) {
   const view = parseViewState(search, { dof: arm.dof, joints: arm.joints, solvers: model.solvers });
   if (view.ignored.length) console.warn(`deepik: ignored in the address: ${view.ignored.join(', ')}`);
   document.body.classList.toggle('embed', view.embed);
-  if (view.solver) { state.solver = view.solver; showSolverChoice(view.solver); }
-  if (view.solutions) { state.solutionsK = view.solutions; showSolutionsChoice(view.solutions); }
+  if (view.solver) { setSolver(view.solver, false); showSolverChoice(view.solver); }
+  if (view.solutions) { setSolutionsK(view.solutions); showSolutionsChoice(view.solutions); }
   if (view.camera) setCameraState(view.camera);
   // Arms with 6 or more joints start with a pose target (the tool pointing down), unless the
   // address says otherwise; the others with a point.
@@ -131,14 +132,16 @@ function applyAddress(arm, model, search) {
     return;
   }
   showModeChoice('ik');
-  if (view.demo && view.demo !== 'off') { state.demo = view.demo; showDemoChoice(view.demo); }
+  if (view.demo && view.demo !== 'off') startDemo(view.demo);
   setTarget(view.target || initialTarget(arm), quat);
 }
 
 async function main() {
   setFrameFunction(frame);
+  // Each answer the arm moves to gets its K solutions, when they are shown.
+  onAnswer((target, answer) => requestSolutions(target, answer.q));
   installTargetControls();
-  new ResizeObserver(resize).observe(document.getElementById('view'));
+  new ResizeObserver(() => { resize(); fitGizmo(); }).observe(document.getElementById('view'));
   // Which of the server's arms and models: the address's, else the server's default. A choice on
   // the page opens that one in place (its own arm, solvers and view; switchModel).
   const { models, default: fallback } = await fetchModels();
@@ -162,17 +165,18 @@ async function openModel(search) {
   state.kin = makeKinematics(arm);
   state.unit = Math.max(arm.reach, 0.2);  // a floor, so a tiny arm still gets visible markers
   buildArm(arm, state.unit);
-  state.solver = buildPanel(arm, model);
-  state.q = arm.home.slice();
-  showPose(state.q);
+  setSolver(buildPanel(arm, model), false);
+  setPose(arm.home);
   document.body.classList.toggle('poses', posesPossible(arm));
   document.body.classList.toggle('has-model', model.path !== null);
   installPoseControls(arm, state.unit, (p, quat) => {
     stopDemo();
     setTarget(p, quat);
-  });
+  }, setDragging);
+  setDemoArm(arm, state.kin);
   frameCamera(framedPoints(arm));
   resize();
+  fitGizmo();
   applyAddress(arm, model, search);
   requestRender();
 }
@@ -190,7 +194,7 @@ async function switchModel(name) {
   hideSolutions();
   showGhostLegend(false);
   showClosestLegend(false);
-  state.mode = 'ik';
+  resetMode();
   await openModel('');
   if (document.getElementById('workspace-toggle').checked) await toggleWorkspace(true);
   requestRender();

@@ -189,6 +189,11 @@ TrainFiles FilesOf(const TrainCommandOptions& options) {
       options.checkpoint_path.empty() ? options.output_path + ".ckpt" : options.checkpoint_path;
   files.log_path = options.log_path.empty() ? options.output_path + ".log.csv" : options.log_path;
   files.resume = options.resume;
+  // A URDF arm's shapes go into the model, so that it is drawn as the URDF draws it.
+  if (!options.arm.arm.empty()) {
+    const UrdfVisuals visuals = LoadArmVisuals(options.arm);
+    if (!visuals.shapes.empty()) files.arm_visuals_json = VisualsToJson(visuals);
+  }
   return files;
 }
 

@@ -1,6 +1,8 @@
 #include "deepik/kinematics/chain_json.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <utility>
@@ -157,6 +159,72 @@ bool SameChain(const Chain& a, const Chain& b) {
     }
   }
   return true;
+}
+
+namespace {
+
+constexpr const char* kShapeKinds[] = {"box", "cylinder", "sphere"};
+
+[[noreturn]] void FailVisuals(const std::string& field, const std::string& message) {
+  throw InputError("visuals JSON: " + field + ": " + message);
+}
+
+VisualShape ShapeFromJson(const Json& shape_json, const std::string& where) {
+  VisualShape shape;
+  const std::string kind = StringField(shape_json, "kind", where);
+  const auto* found = std::find(std::begin(kShapeKinds), std::end(kShapeKinds), kind);
+  if (found == std::end(kShapeKinds)) {
+    FailVisuals(where + ".kind", "expected \"box\", \"cylinder\" or \"sphere\", got \"" + kind + "\"");
+  }
+  shape.kind = static_cast<VisualShape::Kind>(found - std::begin(kShapeKinds));
+  shape.link = StringField(shape_json, "link", where);
+  const Json& frame = Field(shape_json, "frame", where);
+  if (!frame.is_number_integer() || frame.get<int64_t>() < -1 || frame.get<int64_t>() > 100000) {
+    FailVisuals(where + ".frame", "expected -1 (the base) or a joint index, got " + frame.dump());
+  }
+  shape.frame = frame.get<int>();
+  shape.X_FS = TransformFromJson(Field(shape_json, "origin", where), where + ".origin");
+  const std::vector<double> size = NumberArray(shape_json, "size", where, 3);
+  shape.size = Eigen::Vector3d(size[0], size[1], size[2]);
+  if (!Field(shape_json, "rgba", where).is_null()) {
+    const std::vector<double> rgba = NumberArray(shape_json, "rgba", where, 4);
+    shape.rgba = Eigen::Vector4d(rgba[0], rgba[1], rgba[2], rgba[3]);
+  }
+  return shape;
+}
+
+}  // namespace
+
+std::string VisualsToJson(const UrdfVisuals& visuals) {
+  Json shapes = Json::array();
+  for (const VisualShape& shape : visuals.shapes) {
+    shapes.push_back({{"kind", kShapeKinds[static_cast<int>(shape.kind)]},
+                      {"link", shape.link},
+                      {"frame", shape.frame},
+                      {"origin", TransformToJson(shape.X_FS)},
+                      {"size", {shape.size.x(), shape.size.y(), shape.size.z()}},
+                      {"rgba", shape.rgba.allFinite()
+                                   ? Json::array({shape.rgba[0], shape.rgba[1], shape.rgba[2], shape.rgba[3]})
+                                   : Json(nullptr)}});
+  }
+  return Json{{"shapes", std::move(shapes)}, {"meshes", visuals.meshes}}.dump();
+}
+
+UrdfVisuals VisualsFromJson(const std::string& text) {
+  const Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (json.is_discarded()) throw InputError("visuals JSON: not valid JSON");
+  const Json& shapes = Field(json, "shapes", "");
+  if (!shapes.is_array()) FailVisuals("shapes", "expected an array, got " + std::string(shapes.type_name()));
+  UrdfVisuals visuals;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    visuals.shapes.push_back(ShapeFromJson(shapes[i], "shapes[" + std::to_string(i) + "]"));
+  }
+  const Json& meshes = Field(json, "meshes", "");
+  if (!meshes.is_number_integer() || meshes.get<int64_t>() < 0 || meshes.get<int64_t>() > 1000000) {
+    FailVisuals("meshes", "expected a count, got " + meshes.dump());
+  }
+  visuals.meshes = meshes.get<int>();
+  return visuals;
 }
 
 }  // namespace deepik

@@ -881,6 +881,7 @@ void WriteModelFile(TrainingRun& run, TrainResult* result) {
                                  {"non_finite", a.non_finite}};
   }
   file.metadata["metrics"] = metrics.dump();
+  if (!run.files.arm_visuals_json.empty()) file.metadata["visuals"] = run.files.arm_visuals_json;
   WriteSafetensors(run.files.model_path, file);
 }
 

@@ -5,6 +5,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/learn/network_options.hpp"
 #include "deepik/solve/solvers.hpp"
@@ -152,6 +153,27 @@ std::vector<fs::path> ModelFiles(const std::string& dir) {
   return files;
 }
 
+// The URDF shapes a model trained from a URDF keeps (its "visuals" metadata); none otherwise.
+UrdfVisuals ModelVisuals(const IkModel& model, const Chain& chain, const std::string& path) {
+  const auto& metadata = model.file().metadata;
+  const auto found = metadata.find("visuals");
+  if (found == metadata.end()) return {};
+  UrdfVisuals visuals;
+  try {
+    visuals = VisualsFromJson(found->second);
+  } catch (const InputError& e) {
+    throw InputError(path + ": metadata 'visuals': " + e.what());
+  }
+  for (const VisualShape& shape : visuals.shapes) {
+    if (shape.frame >= chain.num_joints()) {
+      throw InputError(path + ": metadata 'visuals': the shape of link '" + shape.link + "' is on frame " +
+                       std::to_string(shape.frame) + ", beyond the arm's " + std::to_string(chain.num_joints()) +
+                       " joints");
+    }
+  }
+  return visuals;
+}
+
 bool SameFile(const fs::path& a, const fs::path& b) {
   std::error_code ec;
   return fs::equivalent(a, b, ec);
@@ -164,7 +186,10 @@ class ArmLoader {
   void AddModel(const fs::path& path, const std::string& what) {
     IkModel model = IkModel::Load(path.string());
     Chain chain = model.chain();
-    Add(std::make_unique<ServedArm>(ArmName(path, what), std::move(model), std::move(chain)));
+    UrdfVisuals visuals = ModelVisuals(model, chain, path.string());
+    auto arm = std::make_unique<ServedArm>(ArmName(path, what), std::move(model), std::move(chain));
+    arm->visuals = std::move(visuals);
+    Add(std::move(arm));
   }
 
   void Add(std::unique_ptr<ServedArm> arm) {

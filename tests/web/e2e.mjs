@@ -21,136 +21,17 @@
 //        --screenshots build/tests [--web-root web] [--only desktop,address,phone,solutions,track,urdf,panda]
 //   (run from web/, where node_modules is)
 // Without --web-root the server serves the page folder compiled into the binary.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fmtLength, fmtAngleDeg } from '../../web/js/format.js';
+import {
+  argument, check, distance, fmt, repo, startServer, solve, settle, openPage, DESKTOP, SMALL_DESKTOP, PHONE,
+  statusOf, pageWait, median, dragMarker, qmul, qangle, compose, postJson, screenshots, model, run,
+} from './harness.mjs';
 
-const require = createRequire(join(process.cwd(), 'package.json'));
-const { chromium } = require('playwright-core');
-
-const TIME_LIMIT_MS = 360_000;
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-function argument(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
-  if (fallback === undefined) throw new Error(`missing --${name}`);
-  return fallback;
-}
-const deepik = resolve(argument('deepik'));
-const model = resolve(argument('model'));
-const screenshots = resolve(argument('screenshots'));  // never a tracked folder by default
-const webRoot = argument('web-root', '');
 // --only desktop,address,phone,solutions,track,urdf,panda: a subset of the sections (while working on one).
 const only = argument('only', 'desktop,address,phone,solutions,track,urdf,panda').split(',');
 
-let passed = 0, failed = 0;
-function check(ok, what, detail = '') {
-  if (ok) { passed += 1; console.log(`ok   ${what}`); } else { failed += 1; console.log(`FAIL ${what} ${detail}`); }
-  return ok;
-}
-const distance = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
-const fmt = (v) => `[${v.map((x) => x.toFixed(5)).join(', ')}]`;
-
-let browser = null;
-const servers = [];
-// The repository (this file is tests/web/e2e.mjs): the robots and the test arm.
-const repo = fileURLToPath(new URL('../../', import.meta.url));
-
-// `deepik serve` with these arguments (what to serve) on a free port; resolves to its address.
-function startServer(what) {
-  return new Promise((resolvePort, reject) => {
-    const args = ['serve', ...what, '--port', '0'];
-    if (webRoot) args.push('--web-root', resolve(webRoot));
-    const server = spawn(deepik, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    servers.push(server);
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`deepik serve printed no address in 30 s: ${out}`)), 30_000);
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/serving (http:\/\/127\.0\.0\.1:(\d+)\/)/);
-      if (m) { clearTimeout(timer); resolvePort(m[1]); }
-    });
-    server.stderr.on('data', (chunk) => process.stderr.write(`[deepik] ${chunk}`));
-    server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`deepik serve exited (${code}): ${out}`)); });
-  });
-}
-
-async function cleanup() {
-  try { if (browser) await browser.close(); } catch { /* already gone */ }
-  browser = null;
-  for (const server of servers) {
-    if (server.exitCode !== null || server.signalCode !== null) continue;
-    const gone = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    const killed = await Promise.race([gone.then(() => true), new Promise((r) => setTimeout(() => r(false), 5000))]);
-    if (!killed) server.kill('SIGKILL');
-  }
-}
-
-const watchdog = setTimeout(async () => {
-  console.log(`FAIL the test took more than ${TIME_LIMIT_MS / 1000} s`);
-  await cleanup();
-  process.exit(1);
-}, TIME_LIMIT_MS);
-
-async function solve(base, target, solver) {
-  const response = await fetch(`${base}api/solve`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ target, solver }),
-  });
-  return response.json();
-}
-
-async function settle(page) {
-  // settled() is true once the answer for the current target has come and the animation ended.
-  await page.waitForFunction(() => window.deepik && window.deepik.settled(), null, { timeout: 20_000, polling: 50 });
-  return page.evaluate(() => ({
-    tip: window.deepik.tipPosition(), target: window.deepik.target(), last: window.deepik.lastSolve,
-  }));
-}
-
-// A page in a fresh browser context, with every page error, console error and failed request
-// collected into `problems`.
-async function openPage(url, options, problems) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
-  await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.deepik && window.deepik.ready, null, { timeout: 20_000 });
-  return page;
-}
-
-const DESKTOP = { viewport: { width: 1600, height: 1000 } };
-const SMALL_DESKTOP = { viewport: { width: 1000, height: 700 } };  // fewer pixels for software GL: a faster test
-const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true, isMobile: true };
-
-async function statusOf(page) {
-  return page.$eval('#status', (s) => ({ state: s.dataset.state, text: s.textContent }));
-}
-
-// Waits in the page (no fixed sleep in the test's own clock): resolves after ms of page time.
-const pageWait = (page, ms) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
-
-const median = (v) => { const s = [...v].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const quantile = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
-
-// Drags the target marker with the mouse, 30 px left and 20 px down; returns the target before.
-async function dragMarker(page) {
-  const before = await page.evaluate(() => window.deepik.target());
-  const [sx, sy] = await page.evaluate(() => window.deepik.targetScreenPosition());
-  await page.mouse.move(sx, sy);
-  await page.mouse.down();
-  for (let i = 1; i <= 10; ++i) await page.mouse.move(sx - 3 * i, sy + 2 * i);
-  await page.mouse.up();
-  return before;
-}
 
 async function desktop(base, problems) {
   const page = await openPage(base, DESKTOP, problems);
@@ -284,7 +165,7 @@ async function desktop(base, problems) {
   check(fps > 1 && trips.length >= 1, `the tracked demo renders (${fps.toFixed(1)} fps) and tracks (${trips.length} requests)`);
   console.log(`bench: tracked demo (circle, 1600x1000, software GL): ${fps.toFixed(1)} frames/s over ${((end.t - start.t) / 1000).toFixed(1)} s, `
     + `${(demoBusyMs / ((end.t - start.t) / 1000)).toFixed(0)} ms of main-thread work per s`);
-  console.log(`bench: track request round trip seen by the page during the demo (refined, 40 rows each): median ${median(trips).toFixed(2)} ms, `
+  console.log(`bench: track request round trip seen by the page during the demo (refined, 20 rows each): median ${median(trips).toFixed(2)} ms, `
     + `max ${Math.max(...trips).toFixed(2)} ms, ${trips.length} requests`);
 
   // The round trip of single solves from a still page (no frames competing for the main thread).
@@ -513,17 +394,10 @@ async function solutions(base, problems) {
 // The demo path through tracking (POST /api/track): the rows the page played, checked here. Every
 // step between successive rows is within the bound the server reports for its row, recomputed from
 // the rows' q (a row solved afresh only at the start or at a reconfiguration); each tracked row's
-// q puts the tip (/api/fk) on the path's point computed here; the label shows "out of reach" and
-// "reconfiguration" at exactly the rows the server marked so. Then a tight step ratio forces
-// reconfigurations.
-const demoPointOf = (kind, t, r) => {
-  if (kind === 'circle') {
-    const radius = r * (0.65 + 0.5 * (0.5 + 0.5 * Math.sin(0.37 * t)));
-    return [radius * Math.cos(t), radius * Math.sin(t), 0.45 * r + 0.25 * r * Math.sin(2 * t)];
-  }
-  return [1.2 * r * Math.sin(t), 0.6 * r * Math.sin(2 * t), 0.6 * r + 0.4 * r * Math.cos(t)];
-};
-
+// q puts the tip (/api/fk) on the path's point (the page's window.deepik.demoTarget); the label
+// shows "out of reach" and "reconfiguration" at exactly the rows the server marked so. The paths
+// are widened to the arm's reach around their centre for this (the page's own lie within it,
+// page.mjs). Then a tight step ratio forces reconfigurations.
 function checkTrackLog(log, joints, what) {
   let jumps = 0, badFresh = 0, badLabels = 0, worst = 0;
   for (let i = 0; i < log.length; ++i) {
@@ -545,9 +419,10 @@ async function tracked(base, problems) {
   const page = await openPage(base, SMALL_DESKTOP, problems);
   await settle(page);
   const arm = await fetch(`${base}api/arm`).then((r) => r.json());
-  const r = Math.max(arm.reach, 0.2);
-  // The figure-eight from t = 0 to 3.9: out past the reach (its lobe near t = pi/2), back in,
-  // through the seed arm's inner hollow near the base (t = 3.0 to 3.3) and in again.
+  // The figure-eight from t = 0 to 3.9, as wide as the reach: out past it (its lobe near t = pi/2),
+  // back in, and out again.
+  await page.evaluate(() => window.deepik.setDemoRadius(1));
+  const pathPoint = (t) => page.evaluate((x) => window.deepik.demoTarget('eight', x), t);
   await page.selectOption('#demo', 'eight');
   await page.waitForFunction(() => window.deepik.trackLog().filter((row) => row.run === window.deepik.trackLog().at(-1).run).at(-1)?.t >= 3.9,
     null, { timeout: 60_000, polling: 100 });
@@ -559,14 +434,14 @@ async function tracked(base, problems) {
   const outOfReach = log.filter((row) => row.status === 'out of reach');
   let disagree = 0;
   for (const row of outOfReach.filter((x, i) => i % 3 === 0)) {
-    if ((await solve(base, demoPointOf('eight', row.t, r), 'analytic')).status !== 'out of reach') disagree += 1;
+    if ((await solve(base, await pathPoint(row.t), 'analytic')).status !== 'out of reach') disagree += 1;
   }
   check(outOfReach.length > 0 && disagree === 0 && log.some((row) => row.status === 'tracked'),
     `the rows marked out of reach are out of reach by the closed form too (${outOfReach.length} rows of ${log.length})`,
     `${disagree} disagree`);
   let eTracked = 0, n = 0;
   for (const row of log.filter((x, i) => x.status === 'tracked' && i % 4 === 0)) {
-    eTracked = Math.max(eTracked, distance((await postJson(`${base}api/fk`, { q: row.q })).tip, demoPointOf('eight', row.t, r)));
+    eTracked = Math.max(eTracked, distance((await postJson(`${base}api/fk`, { q: row.q })).tip, await pathPoint(row.t)));
     n += 1;
   }
   check(n > 5 && eTracked < 1e-6, `tracked rows put the tip on the path (${n} rows, ${eTracked.toExponential(1)} m by /api/fk)`);
@@ -577,7 +452,7 @@ async function tracked(base, problems) {
   const stopped = await settle(page);
   const last = log[log.length - 1];
   check(jointStepOf(arm.joints, await page.evaluate(() => window.deepik.q()), last.q) < 1e-12
-    && distance(stopped.target, demoPointOf('eight', last.t, r)) < 1e-9,
+    && distance(stopped.target, await pathPoint(last.t)) < 1e-9,
   'stopping the demo leaves the arm and the target at the last row played');
 
   // A tight bound (step ratio 0.8 instead of 20): the arm cannot follow the circle continuously
@@ -600,21 +475,6 @@ async function tracked(base, problems) {
     `a tight bound: ${reconfigurations} reconfigurations, labelled and marked on the path (${marks} marks)`);
   await page.context().close();
 }
-
-// Quaternions [w, x, y, z]: product, rotation of a vector, the angle between two orientations.
-const qmul = ([aw, ax, ay, az], [bw, bx, by, bz]) => [aw * bw - ax * bx - ay * by - az * bz,
-  aw * bx + ax * bw + ay * bz - az * by, aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw];
-const qrot = (q, [x, y, z]) => qmul(qmul(q, [0, x, y, z]), [q[0], -q[1], -q[2], -q[3]]).slice(1);
-// The angle from the relative rotation's vector part (atan2: acos loses digits near 0).
-const qangle = (a, b) => {
-  const r = qmul([a[0], -a[1], -a[2], -a[3]], b);
-  return 2 * Math.atan2(Math.hypot(r[1], r[2], r[3]), Math.abs(r[0]));
-};
-// The pose F * S of poses { p, quat }.
-const compose = (F, S) => ({ p: qrot(F.quat, S.p).map((v, i) => v + F.p[i]), quat: qmul(F.quat, S.quat) });
-const postJson = (url, body) => fetch(url, {
-  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-}).then((r) => r.json());
 
 // A URDF arm served without a model (--arm), beside a folder of models (--models): lm solves it,
 // the model card says there is none, each link is drawn from its URDF shapes where they are
@@ -873,46 +733,20 @@ async function phone(base, problems) {
   await page.context().close();
 }
 
-async function run() {
-  const base = await startServer(['--model', model]);
-  console.log(`server at ${base}`);
-  mkdirSync(screenshots, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  const problems = [];
-  const t0 = Date.now();
-  const lap = (what) => console.log(`# ${what} done at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  if (only.includes('desktop')) { await desktop(base, problems); lap('desktop and FK mode'); }
-  if (only.includes('address')) { await addressState(base, problems); lap('address'); }
-  if (only.includes('phone')) { await phone(base, problems); lap('phone'); }
-  if (only.includes('solutions')) { await solutions(base, problems); lap('K solutions'); }
-  if (only.includes('track')) { await tracked(base, problems); lap('tracked demo'); }
+// The seed model's server is shared by the first five sections (started once, when first needed).
+let seedServer = null;
+const seed = async () => { seedServer = seedServer || await startServer(['--model', model]); return seedServer; };
+const sections = [
+  ['desktop', 'desktop and FK mode', async (problems) => desktop(await seed(), problems)],
+  ['address', 'address', async (problems) => addressState(await seed(), problems)],
+  ['phone', 'phone', async (problems) => phone(await seed(), problems)],
+  ['solutions', 'K solutions', async (problems) => solutions(await seed(), problems)],
+  ['track', 'tracked demo', async (problems) => tracked(await seed(), problems)],
   // Arms without a model: a URDF drawn from its shapes beside a folder of models; Panda's poses.
-  if (only.includes('urdf')) {
-    const urdfBase = await startServer(['--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base',
-      '--tip', 'tool', '--models', join(repo, 'models')]);
-    await urdfArm(urdfBase, problems);
-    lap('URDF arm without a model, the model choice');
-  }
-  if (only.includes('panda')) {
-    const pandaBase = await startServer(['--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0',
-      '--tip', 'panda_link8', '--timeout', '2000']);
-    await pandaPose(pandaBase, problems);
-    lap('panda pose targets');
-  }
-  console.log(`screenshots: ${['screenshot', 'screenshot-phone', 'screenshot-solutions', 'screenshot-urdf', 'screenshot-panda'].map((n) => join(screenshots, `${n}.png`)).join(', ')}`);
-  check(problems.length === 0, 'no page errors or failed requests', problems.join('; '));
-}
-
-let code = 1;
-try {
-  await run();
-  code = failed === 0 ? 0 : 1;
-} catch (err) {
-  console.log(`FAIL ${err.stack || err}`);
-  failed += 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? code : 1);
+  ['urdf', 'URDF arm without a model, the model choice', async (problems) => urdfArm(await startServer([
+    '--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base', '--tip', 'tool', '--models', join(repo, 'models')]), problems)],
+  ['panda', 'panda pose targets', async (problems) => pandaPose(await startServer([
+    '--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0', '--tip', 'panda_link8', '--timeout', '2000']), problems)],
+];
+console.log(`screenshots into ${screenshots}: screenshot, screenshot-phone, screenshot-solutions, screenshot-urdf, screenshot-panda (.png)`);
+await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 540_000);

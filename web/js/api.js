@@ -50,3 +50,29 @@ export const solveMany = (target, solver, k, qStart) => {
 // A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
 // { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
 export const trackPath = (body) => request('/api/track', withModel(body));
+
+// "One request in flight, the newest waits": `send(...args)` (returning a promise that settles when
+// its answer has been used) runs for one call at a time; calls meanwhile replace each other, and
+// the last of them is sent when the one in flight settles, so a drag (one call per mouse move)
+// never floods the server. `superseded()` tells an answer's handler that a newer call waits (its
+// answer is about to be replaced); `forget()` drops the call in flight and the waiting one (another
+// arm: api.js never delivers the old arm's answers).
+export function latestRequest(send) {
+  let inFlight = false, waiting = null, generation = 0;
+  function ask(...args) {
+    if (inFlight) { waiting = args; return; }
+    inFlight = true;
+    const mine = generation;
+    Promise.resolve().then(() => send(...args)).catch(() => {}).finally(() => {
+      if (mine !== generation) return;
+      inFlight = false;
+      if (waiting !== null) { const next = waiting; waiting = null; ask(...next); }
+    });
+  }
+  return {
+    ask,
+    busy: () => inFlight || waiting !== null,
+    superseded: () => waiting !== null,
+    forget: () => { generation += 1; inFlight = false; waiting = null; },
+  };
+}

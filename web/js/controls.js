@@ -7,6 +7,7 @@ import { parts, showJointAxis, solutionGhostHit } from './arm.js';
 import { state } from './state.js';
 import { setTarget } from './solve.js';
 import { pickSolution } from './solutions.js';
+import { gizmoAxis } from './pose.js';
 
 const canvas = renderer.domElement;
 const raycaster = new THREE.Raycaster();
@@ -26,6 +27,8 @@ function setPointer(event) {
 const TOUCH_SLOP = 28;
 function overTarget(event) {
   if (state.mode !== 'ik' || !parts.target) return false;
+  // A gizmo handle under the pointer (its hover) wins: the marker is grabbed elsewhere.
+  if (gizmoAxis() !== null) return false;
   // The marker and its halo; not the pose target's axes, which the gizmo's handles may cross.
   if (raycaster.intersectObjects([parts.target, parts.target.children[0]], false).length > 0) return true;
   if (event.pointerType !== 'touch') return false;
@@ -44,7 +47,7 @@ function onPointerDown(event) {
   press = { id: event.pointerId, x: event.clientX, y: event.clientY };
   if (!overTarget(event)) return;
   press = null;
-  state.dragging = true;
+  setDragging(true);
   dragPointer = event.pointerId;
   controls.enabled = false;
   canvas.setPointerCapture(event.pointerId);
@@ -55,6 +58,10 @@ function onPointerDown(event) {
   event.preventDefault();
   event.stopImmediatePropagation();  // the orbit camera must not see this drag
 }
+
+// A drag of the target (the marker here, the gizmo in pose.js) starts or ends; this module owns
+// state.dragging.
+export function setDragging(on) { state.dragging = on; }
 
 // Shows joint i's axis and name (null: none); the panel's joint rows call it too.
 let hovered = null;
@@ -107,7 +114,7 @@ function onPointerUp(event) {
 
 function endDrag(event) {
   if (!state.dragging || event.pointerId !== dragPointer) return;
-  state.dragging = false;
+  setDragging(false);
   controls.enabled = true;
   if (canvas.hasPointerCapture(event.pointerId)) canvas.releasePointerCapture(event.pointerId);
 }

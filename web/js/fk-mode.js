@@ -1,10 +1,12 @@
 // The two modes. IK: the user moves a target and a solver answers. FK: a slider per joint moves
 // the arm directly and the panel shows the tip pose, so the page also teaches what each joint
 // does. Leaving FK mode puts the target on the tip, so the arm stays where the joints left it.
+// This module owns state.mode.
 import { state } from './state.js';
 import { parts } from './arm.js';
 import { requestRender } from './scene.js';
-import { setTarget, showPose, hideMiss, hideGhost } from './solve.js';
+import { setTarget, hideMiss, hideGhost } from './solve.js';
+import { stopAnimation } from './animation.js';
 import { showModeChoice, showFkStatus } from './panel.js';
 import { stopDemo } from './track.js';
 import { showPoseControls } from './pose.js';
@@ -17,7 +19,7 @@ export function setMode(mode) {
   state.mode = mode;
   if (mode === 'fk') {
     stopDemo();
-    if (state.animating) { state.animating = false; state.q = state.qTo.slice(); showPose(state.q); }
+    stopAnimation(true);
     parts.target.visible = false;
     hideMiss();
     hideGhost();
@@ -34,14 +36,7 @@ export function setMode(mode) {
   requestRender();
 }
 
-// Joint i to value v (rad, or m for a prismatic joint), within its limits.
-export function setJoint(i, v) {
-  const j = state.arm.joints[i];
-  state.q[i] = Math.min(Math.max(v, j.lower), j.upper);
-  showPose(state.q);
-}
-
-export function setJoints(q) {
-  q.forEach((v, i) => { const j = state.arm.joints[i]; state.q[i] = Math.min(Math.max(v, j.lower), j.upper); });
-  showPose(state.q);
+// Another arm opens in IK mode (the page is rebuilt for it; nothing to carry over).
+export function resetMode() {
+  state.mode = 'ik';
 }

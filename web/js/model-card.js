@@ -1,7 +1,7 @@
 // The panel's model card: the network's shape, its training curve (an inline SVG drawn here,
 // no chart library) and the accuracy metrics measured after training.
-import { $, fmtLength } from './util.js';
-import { linearTicks, logTicks, fmtTick } from './format.js';
+import { $, el, svgEl, fmtLength } from './util.js';
+import { linearTicks, logTicks, fmtTick, fmtAngleDeg } from './format.js';
 
 // Without a model (`deepik serve --arm`), the card says so and how the arm is solved instead; the
 // curve and the metrics, which only a trained model has, are hidden.
@@ -19,7 +19,7 @@ export function buildModelCard(model) {
   $('model-name').textContent = model.path;
   $('model-summary').textContent = summary(model);
   drawCurve(model.history, model.metrics && model.metrics.in_reach && model.metrics.in_reach.median_m);
-  $('metrics').innerHTML = metricRows(model).map(([k, v]) => `<tr><td>${k}</td><td>${v}</td></tr>`).join('');
+  $('metrics').replaceChildren(...metricRows(model).map(([k, v]) => el('tr', {}, [el('td', {}, [k]), el('td', {}, [v])])));
 }
 
 function summary(model) {
@@ -42,6 +42,12 @@ function metricRows(model) {
     ['within 1 cm / 1 mm', `${pct(m.share_within_1cm)} / ${pct(m.share_within_1mm)}`],
     ['limit violations', m.limit_violations === undefined ? '–' : String(m.limit_violations)],
   ];
+  // A pose model's orientation error on the same targets (in_reach_angle).
+  const a = model.metrics && model.metrics.in_reach_angle;
+  if (a) {
+    const deg = (x) => (x === undefined ? '–' : fmtAngleDeg(x));
+    rows.splice(1, 0, ['network alone: median angle', deg(a.median_rad)], ['angle p95 / p99', `${deg(a.p95_rad)} / ${deg(a.p99_rad)}`]);
+  }
   if (model.metrics && model.metrics.samples_per_second) {
     rows.push(['training speed', `${Math.round(model.metrics.samples_per_second).toLocaleString('en')} samples/s`]);
   }
@@ -63,23 +69,23 @@ function errorAxis(values) {
 }
 
 function gridAndAxes(axis) {
-  let s = '';
+  const out = [];
   for (const v of axis.ticks) {
     const y = axis.y(v).toFixed(1);
-    s += `<line class="grid" x1="${L}" x2="${W - R}" y1="${y}" y2="${y}"/>`;
-    s += `<text class="tick" x="${L - 5}" y="${(+y + 3).toFixed(1)}" text-anchor="end">${fmtTick(v)}</text>`;
+    out.push(svgEl('line', { class: 'grid', x1: L, x2: W - R, y1: y, y2: y }));
+    out.push(svgEl('text', { class: 'tick', x: L - 5, y: (+y + 3).toFixed(1), 'text-anchor': 'end' }, [fmtTick(v)]));
   }
-  s += `<line class="axis" x1="${L}" x2="${L}" y1="${T}" y2="${H - B}"/><line class="axis" x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}"/>`;
-  return s;
+  out.push(svgEl('line', { class: 'axis', x1: L, x2: L, y1: T, y2: H - B }));
+  out.push(svgEl('line', { class: 'axis', x1: L, x2: W - R, y1: H - B, y2: H - B }));
+  return out;
 }
 
 function epochLabels(X, e0, e1) {
-  let s = '';
   const { ticks } = linearTicks(e0, e1, 4);
-  for (const e of ticks.filter((t) => t >= e0 && t <= e1 && Number.isInteger(t))) {
-    s += `<text x="${X(e).toFixed(1)}" y="${H - B + 13}" text-anchor="middle">${e}</text>`;
-  }
-  return s + `<text x="${W - R}" y="${H - 2}" text-anchor="end">epoch</text>`;
+  const out = ticks.filter((t) => t >= e0 && t <= e1 && Number.isInteger(t))
+    .map((e) => svgEl('text', { x: X(e).toFixed(1), y: H - B + 13, 'text-anchor': 'middle' }, [String(e)]));
+  out.push(svgEl('text', { x: W - R, y: H - 2, 'text-anchor': 'end' }, ['epoch']));
+  return out;
 }
 
 // The curve per epoch, and the headline figure (the median error of the network alone on
@@ -90,31 +96,39 @@ function epochLabels(X, e0, e1) {
 // it sits well above the headline: the title says so rather than let the two look alike.
 function drawCurve(history, headline) {
   const svg = $('curve');
-  const inReach = history.length > 0 && history.every((h) => h.validation_median_in_reach > 0);
-  const key = inReach ? 'validation_median_in_reach' : 'validation_median';
+  // A pose model's validation targets are FK poses, all reachable: its plain median is in reach.
+  const pose = history.some((h) => h.validation_angle_median > 0);
+  const perEpoch = history.length > 0 && history.every((h) => h.validation_median_in_reach > 0);
+  const inReach = pose || perEpoch;
+  const key = perEpoch ? 'validation_median_in_reach' : 'validation_median';
   const pts = history.filter((h) => h[key] > 0);
-  if (pts.length === 0) { svg.innerHTML = '<text x="10" y="20">no training history</text>'; return; }
+  if (pts.length === 0) { svg.replaceChildren(svgEl('text', { x: 10, y: 20 }, ['no training history'])); return; }
   const mm = pts.map((h) => h[key] * 1e3);
   const headMm = headline > 0 ? headline * 1e3 : null;
   const axis = errorAxis(headMm === null ? mm : [...mm, headMm]);
   const e0 = pts[0].epoch, e1 = Math.max(pts[pts.length - 1].epoch, e0 + 1);
   const X = (e) => L + ((e - e0) / (e1 - e0)) * (W - L - R);
-  const what = inReach ? 'median error, reachable validation targets' : 'median error, all validation targets';
-  let s = `<text class="title" x="${L}" y="12">${what} (mm${axis.log ? ', log' : ''})</text>`;
-  s += gridAndAxes(axis);
-  s += epochLabels(X, e0, e1);
+  const what = pose ? 'median position error, validation poses'
+    : (inReach ? 'median error, reachable validation targets' : 'median error, all validation targets');
+  const parts = [svgEl('text', { class: 'title', x: L, y: 12 }, [`${what} (mm${axis.log ? ', log' : ''})`])];
+  parts.push(...gridAndAxes(axis), ...epochLabels(X, e0, e1));
   const path = pts.map((h, i) => `${i ? 'L' : 'M'}${X(h.epoch).toFixed(1)},${axis.y(mm[i]).toFixed(1)}`).join('');
-  s += `<path class="val" d="${path}"/>`;
+  parts.push(svgEl('path', { class: 'val', d: path }));
   const lastX = X(pts[pts.length - 1].epoch), lastY = axis.y(mm[mm.length - 1]);
-  s += `<circle cx="${lastX.toFixed(1)}" cy="${lastY.toFixed(1)}" r="3" fill="#5cc8ff"/>`;
-  s += `<text x="${(lastX - 5).toFixed(1)}" y="${(lastY - 6).toFixed(1)}" text-anchor="end" fill="#5cc8ff">${fmtLength(mm[mm.length - 1] / 1e3)}</text>`;
+  parts.push(svgEl('circle', { cx: lastX.toFixed(1), cy: lastY.toFixed(1), r: 3, fill: '#5cc8ff' }));
+  parts.push(svgEl('text', { x: (lastX - 5).toFixed(1), y: (lastY - 6).toFixed(1), 'text-anchor': 'end', fill: '#5cc8ff' },
+    [fmtLength(mm[mm.length - 1] / 1e3)]));
   if (headMm !== null) {
     // The headline: the same figure as an in-reach curve, on the kept weights and 10,000 targets
-    // (the curve's points: 4,096); below the curve's last label so that the two stay legible.
+    // (the curve's points: 4,096), marked at the last epoch; its label goes inside the plot, at the
+    // top or the bottom, whichever is farther from the curve's end (so it never sits on the curve,
+    // its last label or the axis labels).
     const hy = axis.y(headMm);
     const label = inReach ? 'headline' : 'reachable targets (headline)';
-    s += `<circle class="headline" cx="${lastX.toFixed(1)}" cy="${hy.toFixed(1)}" r="3.5"/>`;
-    s += `<text class="headline" x="${(lastX - 6).toFixed(1)}" y="${(hy + (inReach ? 14 : -6)).toFixed(1)}" text-anchor="end">${label}: ${fmtLength(headMm / 1e3)}</text>`;
+    const top = T + 10, bottom = H - B - 5;
+    const near = Math.min(lastY, hy) - top > bottom - Math.max(lastY, hy) ? top : bottom;
+    parts.push(svgEl('circle', { class: 'headline', cx: lastX.toFixed(1), cy: hy.toFixed(1), r: 3.5 }));
+    parts.push(svgEl('text', { class: 'headline', x: W - R - 2, y: near, 'text-anchor': 'end' }, [`${label}: ${fmtLength(headMm / 1e3)}`]));
   }
-  svg.innerHTML = s;
+  svg.replaceChildren(...parts);
 }

@@ -1,7 +1,7 @@
 // The side panel: the IK/FK mode, subtitle, status with its error and latency, target and tip
 // readouts, one bar (FK mode: one slider) per joint, the solver choice and the explore controls. It only shows things; what the
 // controls do is passed in by the page (app.js).
-import { $, DEG, fmtVec, fmtLength } from './util.js';
+import { $, el, DEG, fmtVec, fmtLength } from './util.js';
 import { atLimit, rpyFromMatrixElements, fmtAngleDeg, jointDistance } from './format.js';
 import { buildModelCard } from './model-card.js';
 import { SOLUTION_COLORS } from './arm.js';
@@ -9,9 +9,9 @@ import { SOLUTION_COLORS } from './arm.js';
 
 const SOLVER_LABELS = {
   network: 'network (learned, one pass)', refined: 'refined (network + LM)', analytic: 'analytic (closed form)',
-  'kdl-nr': 'KDL Newton-Raphson', 'kdl-nr-restarts': 'KDL Newton-Raphson + restarts (MoveIt)',
-  'kdl-lma': 'KDL Levenberg-Marquardt', 'kdl-lma-restarts': 'KDL Levenberg-Marquardt + restarts',
-  lm: 'lm (Levenberg-Marquardt + restarts, no model)',
+  'kdl-nr': 'KDL Newton-Raphson', 'kdl-nr-restarts': 'KDL NR + restarts (MoveIt)',
+  'kdl-lma': 'KDL Levenberg-Marquardt', 'kdl-lma-restarts': 'KDL LM + restarts',
+  lm: 'lm (Levenberg-Marquardt, restarts)',
 };
 
 // Where joint value v sits on its bar (0 = lower limit, 1 = upper); mid-bar if the range is empty.
@@ -27,13 +27,16 @@ function fmtJoint(j, v, digits) {
 }
 
 function addJointBar(parent, j, i) {
-  const div = document.createElement('div');
-  div.className = 'joint';
-  div.dataset.i = String(i);
-  div.innerHTML = `<div class="head"><span class="name">${j.name}</span><span class="value" id="jv${i}">–</span></div>
-      <div class="track"><div class="fill" id="jf${i}"></div><div class="zero" id="jz${i}"></div><div class="knob" id="jk${i}"></div></div>
-      <input type="range" class="slider" id="js${i}" data-i="${i}" min="${j.lower}" max="${j.upper}" step="any" aria-label="${j.name}">
-      <div class="range"><span>${fmtJoint(j, j.lower, 0)}</span><span>${fmtJoint(j, j.upper, 0)}</span></div>`;
+  const knob = (part) => el('div', { class: part, id: `j${part[0]}${i}` });
+  const slider = el('input', {
+    type: 'range', class: 'slider', id: `js${i}`, 'data-i': i, min: j.lower, max: j.upper, step: 'any', 'aria-label': j.name,
+  });
+  const div = el('div', { class: 'joint', 'data-i': i }, [
+    el('div', { class: 'head' }, [el('span', { class: 'name' }, [j.name]), el('span', { class: 'value', id: `jv${i}` }, ['–'])]),
+    el('div', { class: 'track' }, [knob('fill'), knob('zero'), knob('knob')]),
+    slider,
+    el('div', { class: 'range' }, [el('span', {}, [fmtJoint(j, j.lower, 0)]), el('span', {}, [fmtJoint(j, j.upper, 0)])]),
+  ]);
   parent.appendChild(div);
   $(`jz${i}`).style.left = `${clamp01(barFraction(j, 0)) * 100}%`;
 }
@@ -58,7 +61,7 @@ export function buildModelChoice(models, selected, onChoose) {
     const option = document.createElement('option');
     option.value = m.name;
     const arm = m.arm === m.name ? '' : ` (${m.arm})`;
-    option.textContent = `${m.name}${arm} · ${m.dof} joints · ${m.has_model ? 'model' : 'no model'}`;
+    option.textContent = `${m.name}${arm} · ${m.dof} joints${m.has_model ? '' : ' · no model'}`;
     select.appendChild(option);
   }
   select.value = selected;
@@ -70,8 +73,8 @@ export function buildModelChoice(models, selected, onChoose) {
 export function buildPanel(arm, model) {
   $('subtitle').textContent = `${arm.name} arm · ${arm.dof} joints · reach ${arm.reach.toFixed(2)} m`;
   const jointsDiv = $('joints');
-  jointsDiv.innerHTML = '';  // another arm's rows
-  $('solver').innerHTML = '';
+  jointsDiv.replaceChildren();  // another arm's rows
+  $('solver').replaceChildren();
   arm.joints.forEach((j, i) => addJointBar(jointsDiv, j, i));
   const solver = fillSolverChoice(model.solvers, model.default_solver);
   buildModelCard(model);
@@ -161,17 +164,14 @@ const cssColor = (hex) => `#${hex.toString(16).padStart(6, '0')}`;
 // none (empty: nothing to say).
 export function showSolutionList(solutions, q, joints, note) {
   const list = $('solutions-list');
-  list.innerHTML = '';
+  list.replaceChildren();
   solutions.forEach((s, k) => {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'solution';
-    button.dataset.k = String(k);
     const d = jointDistance(joints, s.q, q);
-    button.setAttribute('aria-pressed', String(d < 1e-9));
-    button.innerHTML = `<i class="dot" style="background:${cssColor(SOLUTION_COLORS[k])}"></i>solution ${k + 1}`
-      + `<small>${d < 1e-9 ? 'the arm is here' : `${d.toFixed(2)} rad away`}</small>`;
-    list.appendChild(button);
+    const dot = el('i', { class: 'dot' });
+    dot.style.background = cssColor(SOLUTION_COLORS[k]);
+    list.appendChild(el('button', { type: 'button', class: 'solution', 'data-k': k, 'aria-pressed': d < 1e-9 }, [
+      dot, `solution ${k + 1}`, el('small', {}, [d < 1e-9 ? 'the arm is here' : `${d.toFixed(2)} rad away`]),
+    ]));
   });
   if (note) {
     const p = document.createElement('div');

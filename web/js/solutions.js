@@ -2,35 +2,31 @@
 // solutions ("solutions": K, the closest to the arm's own answer first) and draws each as a
 // translucent ghost arm in its own colour; the panel lists them, and picking one (a click or tap
 // on its ghost, or its row in the list) moves the arm to it. One request at a time; a newer
-// target meanwhile replaces the waiting one.
+// target meanwhile replaces the waiting one (api.js's latestRequest). This module owns K and the
+// solutions shown.
 import { state } from './state.js';
-import { solveMany } from './api.js';
+import { solveMany, latestRequest } from './api.js';
 import { drawSolutionGhosts, MAX_SOLUTION_GHOSTS } from './arm.js';
-import { showSolutionList, showSolve } from './panel.js';
+import { showSolutionList } from './panel.js';
 import { requestRender } from './scene.js';
-import { animateTo } from './solve.js';
+import { animateTo, poseGoal } from './animation.js';
+import { adoptAnswer } from './solve.js';
 
 export { MAX_SOLUTION_GHOSTS };
-
-let inFlight = false, waiting = null;
 
 const withinLimits = (q) => q.map((v, i) => Math.min(Math.max(v, state.arm.joints[i].lower), state.arm.joints[i].upper));
 
 // Whether the page shows several solutions now: K >= 2 asked, IK mode, no demo, an exact solver.
 const wanted = () => state.solutionsK >= 2 && state.mode === 'ik' && state.demo === 'off' && state.solver !== 'network';
 
-// Asks for the solutions of `target` (as the API takes it), closest to qStart (the arm's answer)
-// first; hides the ghosts when they are not wanted.
-export function requestSolutions(target, qStart) {
-  if (!wanted()) { hideSolutions(); return; }
-  if (inFlight) { waiting = { target, qStart }; return; }
-  inFlight = true;
+const requests = latestRequest((target, qStart) => {
+  if (!wanted()) { hideSolutions(); return null; }
   const started = performance.now();
-  solveMany(target, state.solver, state.solutionsK, withinLimits(qStart))
+  return solveMany(target, state.solver, state.solutionsK, withinLimits(qStart))
     .then((answer) => {
       state.solutionTrips.push(performance.now() - started);
       if (state.solutionTrips.length > 1000) state.solutionTrips.shift();
-      if (!wanted() || waiting !== null) return;  // a newer target's solutions come next
+      if (!wanted() || requests.superseded()) return;  // a newer target's solutions come next
       answer.target = target;
       state.solutionsAnswer = answer;
       state.solutions = answer.exact ? answer.solutions : [];
@@ -38,26 +34,28 @@ export function requestSolutions(target, qStart) {
       // Without exact solutions the one entry is the solver's own answer: say what it was.
       const why = answer.solutions[0].status === 'out of reach'
         ? 'no exact solution: the target is out of reach' : `no exact solution found (${answer.solutions[0].status})`;
-      showSolutionList(state.solutions, state.qTo, state.arm.joints, answer.exact ? '' : why);
+      showSolutionList(state.solutions, poseGoal(), state.arm.joints, answer.exact ? '' : why);
       requestRender();
     })
-    .catch((err) => { hideSolutions(); showSolutionList([], [], [], err.message); })
-    .finally(() => {
-      inFlight = false;
-      if (waiting !== null) { const w = waiting; waiting = null; requestSolutions(w.target, w.qStart); }
-    });
+    .catch((err) => { hideSolutions(); showSolutionList([], [], [], err.message); });
+});
+
+// Asks for the solutions of `target` (as the API takes it), closest to qStart (the arm's answer)
+// first; hides the ghosts when they are not wanted.
+export function requestSolutions(target, qStart) {
+  if (!wanted()) { hideSolutions(); return; }
+  requests.ask(target, qStart);
 }
 
 // Another arm: no request in flight (api.js drops the old arm's answers), no solutions.
 export function forgetSolutions() {
-  inFlight = false;
-  waiting = null;
+  requests.forget();
   state.solutions = [];
   state.solutionsAnswer = null;
 }
 
 // True while solutions are asked for or wait to be.
-export const solutionsBusy = () => inFlight || waiting !== null;
+export const solutionsBusy = () => requests.busy();
 
 export function hideSolutions() {
   state.solutions = [];
@@ -72,14 +70,13 @@ export function hideSolutions() {
 export function pickSolution(k) {
   const s = state.solutions[k];
   if (!s) return;
-  state.lastSolve = { ...s, target: state.solutionsAnswer.target, picked: k };
-  showSolve(state.lastSolve, 0);
+  adoptAnswer({ ...s, target: state.solutionsAnswer.target, picked: k }, 0);
   animateTo(s.q);
   showSolutionList(state.solutions, s.q, state.arm.joints, '');
 }
 
-// "show K solutions": 0 or 1 is off.
+// "show K solutions": 0 or 1 is off. Asks for the solutions of `target` when given.
 export function setSolutionsK(k, target, qStart) {
   state.solutionsK = Math.min(k, MAX_SOLUTION_GHOSTS);
-  requestSolutions(target, qStart);
+  if (target !== undefined) requestSolutions(target, qStart);
 }

@@ -6,14 +6,14 @@ import {
 } from './scene.js';
 import { parts, solutionGhostHit } from './arm.js';
 import { state } from './state.js';
-import { setTarget, ghostBusy } from './solve.js';
-import { setJoints } from './fk-mode.js';
-import { framedPoints } from './demo.js';
+import { setTarget, ghostBusy, solveBusy } from './solve.js';
+import { setJoints } from './animation.js';
+import { framedPoints, demoPoint, demoQuat, setDemoRadius } from './demo.js';
 import { workspacePointsShown } from './workspace.js';
 import { hoveredJoint } from './controls.js';
-import { gizmoShown, setGizmoMode, gizmoGrabPoint } from './pose.js';
+import { gizmoShown, setGizmoMode, gizmoGrabPoint, gizmoAxis } from './pose.js';
 import { solutionsBusy } from './solutions.js';
-import { trackMarksShown } from './track.js';
+import { trackMarksShown, setTrackStepRatio } from './track.js';
 
 // A matrix of `object` in deepik's base frame (the arm's root group), from the scene.
 function inBase(object) {
@@ -36,9 +36,11 @@ export function installTestHook() {
     tipQuat: () => quatOf(inBase(parts.toolFrame)),
     gizmoShown: () => gizmoShown(),
     gizmoMode: () => state.gizmoMode,
-    // Where to grab the gizmo on screen: 'translate-x' (its x arrow) or 'rotate-z' (its z ring).
+    // Where to grab the gizmo on screen: 'translate-x', '-y', '-z' (its arrows along deepik's base
+    // axes) or 'rotate-z' (its ring about the target's z).
     gizmoScreenPosition: (kind) => { scene.updateMatrixWorld(true); return screenPosition(gizmoGrabPoint(kind)); },
     setGizmoMode: (mode) => setGizmoMode(mode),
+    gizmoAxis: () => gizmoAxis(),
     targetAxesShown: () => Boolean(parts.targetAxes && parts.targetAxes.visible),
     // The network's ghost arm: shown or not, and its tip (base frame) read from the scene.
     ghostShown: () => Boolean(parts.ghost && parts.ghost.group.visible),
@@ -79,9 +81,13 @@ export function installTestHook() {
     // The tracked demo: the rows played ({ run, t, q, status, stepBound, fresh, start, label }),
     // the round trips of its requests (ms), the marks drawn; the step ratio asked for (null: 20).
     trackLog: () => state.trackLog.slice(),
+    // The demo paths: the target at parameter t (a point, or { p, quat } on an arm that takes
+    // poses, as the page asks for it), and their radius as a share of the reach (default 0.12).
+    demoTarget: (kind, t) => (state.targetQuat ? { p: demoPoint(kind, t), quat: demoQuat() } : demoPoint(kind, t)),
+    setDemoRadius: (share) => setDemoRadius(share),
     trackTrips: () => state.trackTrips.slice(),
     trackMarks: () => trackMarksShown(),
-    setTrackStepRatio: (r) => { state.trackStepRatio = r; },
+    setTrackStepRatio: (r) => setTrackStepRatio(r),
     solutionTrips: () => state.solutionTrips.slice(),
     // The URDF shapes drawn: per shape, its chain frame and its pose in the base frame (scene).
     visualPoses: () => [...parts.visuals.entries()].flatMap(([frame, group]) => group.children.map((mesh) => {
@@ -108,7 +114,7 @@ export function installTestHook() {
       return screenPosition(parts.target.getWorldPosition(new THREE.Vector3()));
     },
     // True once the answer for the current target has come and the arm has stopped moving.
-    settled: () => !state.animating && !state.inFlight && !state.pending && !state.dragging
+    settled: () => !state.animating && !solveBusy() && !state.dragging
       && state.lastSolve !== null && state.demo === 'off' && !ghostBusy() && !solutionsBusy(),
     get lastSolve() { return state.lastSolve; },
     get requestCount() { return state.requestCount; },
@@ -134,6 +140,10 @@ export function installTestHook() {
       return screenPosition(parts.joints[i].getWorldPosition(new THREE.Vector3()));
     },
     missShown: () => parts.missLine.visible,
+    tipScreenPosition: () => {
+      scene.updateMatrixWorld(true);
+      return screenPosition(parts.tip.getWorldPosition(new THREE.Vector3()));
+    },
     // The share of the framed points (demo paths, arm) that project inside the view.
     framedOnScreen: () => {
       scene.updateMatrixWorld(true);

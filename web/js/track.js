@@ -9,13 +9,14 @@ import * as THREE from 'three';
 import { state } from './state.js';
 import { trackPath } from './api.js';
 import { root, requestRender } from './scene.js';
-import { moveTarget, showAnswer, showPose } from './solve.js';
+import { moveTarget, adoptAnswer } from './solve.js';
+import { setPose, stopAnimation } from './animation.js';
 import { showTrackLabel, showTrackLegend, showError, showDemoChoice } from './panel.js';
-import { demoPoint, DEMO_SPEED } from './demo.js';
+import { demoPoint, demoQuat, DEMO_SPEED } from './demo.js';
 import { isFullTurn } from './format.js';
 
 const ROW_STEP = 0.02;     // path parameter between rows: 27.5 rows per second at the demo's pace
-const CHUNK_ROWS = 40;     // rows per request, about 1.5 s of path
+const CHUNK_ROWS = 20;     // rows per request, about 0.7 s of path: short answers, a smooth stream
 const AHEAD = 0.8;         // a request goes out when less path parameter than this is queued ahead
 const MOVE_SECONDS = 0.6;  // a fresh solve (the start, a reconfiguration) is shown this slowly
 const LABEL_SECONDS = 1.5; // a reconfiguration's label stays up at least this long
@@ -84,8 +85,10 @@ function startRun() {
   run.inFlight = false;
   run.stale = false;
   run.move = null;
-  state.animating = false;
+  stopAnimation(false);
   clearMarks();
+  // A pose target takes the orientation the path is made for.
+  if (state.targetQuat) moveTarget(demoPoint(run.kind, state.demoT), demoQuat());
 }
 
 // Another arm: the demo stops and its marks went with the old arm's group.
@@ -97,6 +100,16 @@ export function forgetTrack() {
   state.trackLog = [];
   showTrackLegend(false);
 }
+
+// Plays the demo path `kind` ('circle', 'eight'; 'off' stops it) from the next frame on.
+export function startDemo(kind) {
+  if (kind === 'off') { stopDemo(); return; }
+  state.demo = kind;
+  showDemoChoice(kind);
+}
+
+// The track's step_ratio (null: the server's default, 20); the browser test tightens it.
+export function setTrackStepRatio(ratio) { state.trackStepRatio = ratio; }
 
 // Stops the demo (the page's controls that set the target, FK mode, the choice "off"): the arm
 // and the target stay at the last row played, at once.
@@ -111,7 +124,7 @@ function stopRun() {
   run.kind = null;
   run.generation += 1;
   run.move = null;
-  if (last) { state.q = last.q.slice(); showPose(state.q); moveTarget(positionOf(last.target)); }
+  if (last) { setPose(last.q); moveTarget(positionOf(last.target)); }
   showTrackLabel(null);
   clearMarks();
 }
@@ -179,9 +192,8 @@ function queue(answer, ts, targets, msPerRow) {
 // A row becomes the arm's: the panel, the label, the marks, and the log the browser test reads.
 function enterRow(row) {
   run.played += 1;
-  state.lastSolve = row.answer;
   moveTarget(positionOf(row.target));
-  showAnswer(row.answer, row.msPerRow, false);
+  adoptAnswer(row.answer, row.msPerRow, false);
   const event = row.start || row.status === 'tracked' ? null : row.status;
   const now = performance.now();
   if (event !== null) {
@@ -211,8 +223,7 @@ export function stepDemo(dt) {
   if (run.move) {
     run.move.elapsed += dt;
     const k = Math.min(run.move.elapsed / MOVE_SECONDS, 1);
-    state.q = lerpJoints(run.move.from, run.move.to, ease(k));
-    showPose(state.q);
+    setPose(lerpJoints(run.move.from, run.move.to, ease(k)));
     if (k >= 1) run.move = null;
     return;
   }
@@ -230,7 +241,6 @@ export function stepDemo(dt) {
     }
   }
   const a = run.rows[run.played], b = run.rows[run.played + 1];
-  state.q = b && !b.fresh ? lerpJoints(a.q, b.q, (state.demoT - a.t) / (b.t - a.t)) : a.q.slice();
-  showPose(state.q);
+  setPose(b && !b.fresh ? lerpJoints(a.q, b.q, (state.demoT - a.t) / (b.t - a.t)) : a.q);
   moveTarget(demoPoint(run.kind, state.demoT));
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "deepik/kinematics/chain.hpp"
+#include "deepik/kinematics/urdf.hpp"
 
 namespace deepik {
 
@@ -16,5 +17,14 @@ Chain ChainFromJson(const std::string& json);
 
 /// True when both chains have the same joints, limits and transforms (bit for bit).
 bool SameChain(const Chain& a, const Chain& b);
+
+/// A URDF arm's visual shapes as JSON text, exactly (a model file keeps them as its "visuals"
+/// metadata, so a model trained from a URDF draws the URDF's shapes):
+/// {"shapes":[{"kind":"box"|"cylinder"|"sphere","link","frame","origin":{"xyz","R"},"size":[3],
+///  "rgba":[4] or null}...], "meshes": count}
+std::string VisualsToJson(const UrdfVisuals& visuals);
+
+/// @throws InputError when the text is not visuals written by VisualsToJson (names the field).
+UrdfVisuals VisualsFromJson(const std::string& json);
 
 }  // namespace deepik

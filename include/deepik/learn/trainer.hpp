@@ -72,6 +72,8 @@ struct TrainFiles {
   std::string checkpoint_path;  ///< resumable state, written every checkpoint_every steps
   std::string log_path;         ///< CSV history, one row per epoch; empty = none
   bool resume = false;          ///< continue from checkpoint_path
+  /// The arm's URDF shapes (VisualsToJson), kept in the model as its "visuals"; empty = none.
+  std::string arm_visuals_json;
 };
 
 /// What the progress callback sees, several times per second at most.
