@@ -371,10 +371,10 @@ void RunPoseEval(const IkModel& model, const EvalCommandOptions& options, std::o
                 "| angle (deg) | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
                 p.median * 1e3, p.p95 * 1e3, p.p99 * 1e3, p.max * 1e3, p.mean * 1e3, r.median * kDeg,
                 r.p95 * kDeg, r.p99 * kDeg, r.max * kDeg, r.mean * kDeg);
-  out << "Arm " << model.chain().name() << ", pose model " << options.model_path << "; network alone on "
-      << p.count << " unseen poses (FK of uniform random joints, seed " << options.seed
-      << "); limit violations " << a.limit_violations << ", non-finite " << p.non_finite + r.non_finite
-      << ".\n\n"
+  out << "Arm " << PrintableName(model.chain().name()) << ", pose model " << options.model_path
+      << "; network alone on " << p.count << " unseen poses (FK of uniform random joints, seed "
+      << options.seed << "); limit violations " << a.limit_violations << ", non-finite "
+      << p.non_finite + r.non_finite << ".\n\n"
       << table;
   if (!options.json_path.empty()) {
     char json[1024];
@@ -427,8 +427,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
       log << "eval: " << name << "...\n";
       rows.push_back(BenchPoseSolver(*solver, file_poses, "file", bench));
     }
-    out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << file_poses.size()
-        << " pose targets from " << options.targets_path
+    out << "Arm " << PrintableName(model.chain().name()) << ", model " << options.model_path << "; "
+        << file_poses.size() << " pose targets from " << options.targets_path
         << "; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits.\n\n"
         << PoseBenchMarkdown(rows);
     return;
@@ -444,8 +444,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   if (!options.targets_path.empty()) {
     file_out_of_reach = AddClassifiedTargets(model.chain(), file_targets, target_options, &targets);
     log << "eval: " << options.targets_path << ": "
-        << Plural(static_cast<int64_t>(file_targets.size()) - file_out_of_reach, "target") << " in reach, " << file_out_of_reach << " out of reach (d* by " << targets.closest_method
-        << ")\n";
+        << Plural(static_cast<int64_t>(file_targets.size()) - file_out_of_reach, "target") << " in reach, "
+        << file_out_of_reach << " out of reach (d* by " << targets.closest_method << ")\n";
   }
   std::vector<SolverReport> reports;
   std::vector<std::unique_ptr<Solver>> solvers;
@@ -456,9 +456,10 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   }
   const int64_t file_in_reach = static_cast<int64_t>(file_targets.size()) - file_out_of_reach;
   const std::string from_file = " + " + std::to_string(file_in_reach) + " from " + options.targets_path;
-  out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << targets.in_reach.size()
-      << " in-reach targets (FK of uniform random joints" << (file_targets.empty() ? "" : from_file) << "), "
-      << targets.out_of_reach.size() << " out-of-reach targets ("
+  out << "Arm " << PrintableName(model.chain().name()) << ", model " << options.model_path << "; "
+      << targets.in_reach.size() << " in-reach targets (FK of uniform random joints"
+      << (file_targets.empty() ? "" : from_file) << "), " << targets.out_of_reach.size()
+      << " out-of-reach targets ("
       << (file_targets.empty() ? ""
                                : std::to_string(file_out_of_reach) + " from " + options.targets_path + "; ")
       << "excess over d*, " << targets.closest_method << ").\n\n";
@@ -498,7 +499,7 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
       names.push_back(name);
   }
   const SolverSettings settings = ToSolverSettings(options.settings);
-  out << "Arm " << chain.name() << " (" << chain.num_joints() << " joints)"
+  out << "Arm " << PrintableName(chain.name()) << " (" << chain.num_joints() << " joints)"
       << (loaded.model ? ", model " + options.model_path : std::string()) << "; seed " << bench.seed << "; "
       << bench.count << " FK poses of uniform configurations, " << bench.near_limit_count
       << " with a joint within " << bench.near_limit_deg << " deg of a limit, " << bench.out_of_reach_count
