@@ -110,6 +110,20 @@ TEST(EvalTable, FitsOneHundredColumns) {
   EXPECT_EQ(rows, 3) << r.out;  // the longest solver name, in each table
 }
 
+// Training warns loudly when most validation targets are out of reach (data that does not fit
+// the arm), and not for README's planar2 example, whose workspace targets now lie in its plane.
+TEST(Training, WarnsWhenMostValidationTargetsAreOutOfReach) {
+  TempDir dir;
+  const std::string small = " --count 2000 --epochs 1 --depth 1 --width 8 --threads 1";
+  const CliResult far = RunCli("train seed --margin 100" + small + " -o far.safetensors", dir);
+  ASSERT_EQ(far.exit_code, kExitOk) << far.err;
+  EXPECT_TRUE(Has(far.err, "train: WARNING: ")) << far.err;
+  EXPECT_TRUE(Has(far.err, "validation targets (")) << far.err;
+  const CliResult planar = RunCli("train planar2" + small + " -o planar.safetensors", dir);
+  ASSERT_EQ(planar.exit_code, kExitOk) << planar.err;
+  EXPECT_FALSE(Has(planar.err, "WARNING")) << planar.err;
+}
+
 TEST(Plurals, OneRowAndOneTarget) {
   TempDir dir;
   Write(dir.Path("q.csv"), "a,b,c,d\n0,0,0,0\n");
