@@ -20,7 +20,8 @@ std::string FormatLimit(const Joint& joint, double value) {
                      joint.type == JointType::kRevolute ? 2 : 4);
 }
 
-const std::map<std::string, UrdfLimits> kLimitNames = {{"hard", UrdfLimits::kHard}, {"soft", UrdfLimits::kSoft}};
+const std::map<std::string, UrdfLimits> kLimitNames = {{"hard", UrdfLimits::kHard},
+                                                       {"soft", UrdfLimits::kSoft}};
 
 void AddLimitsOption(CLI::App* command, ArmSpec* arm) {
   command
@@ -32,11 +33,13 @@ void AddLimitsOption(CLI::App* command, ArmSpec* arm) {
 
 // Which links a URDF chain runs between and which limits it took.
 void PrintUrdfChoices(const ArmSpec& spec, std::ostream& out) {
-  const UrdfChainEnds ends = LoadUrdfChainEnds(spec.arm, UrdfOptions{spec.base_link, spec.tip_link, spec.limits});
+  const UrdfChainEnds ends =
+      LoadUrdfChainEnds(spec.arm, UrdfOptions{spec.base_link, spec.tip_link, spec.limits});
   out << "base link: " << PrintableName(ends.base_link)
       << (spec.base_link.empty() ? " (the root link; --base to choose another)" : " (--base)") << "\n";
   out << "tip link: " << PrintableName(ends.tip_link)
-      << (spec.tip_link.empty() ? " (the end of the longest actuated chain; --tip to choose another)" : " (--tip)")
+      << (spec.tip_link.empty() ? " (the end of the longest actuated chain; --tip to choose another)"
+                                : " (--tip)")
       << "\n";
   out << "limits: " << (spec.limits == UrdfLimits::kSoft ? "soft" : "hard") << " (";
   if (ends.joints_with_soft_limits == 0) {
@@ -105,8 +108,8 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
     std::ostringstream axis;
     axis << "(" << FormatFixed(joint.axis_J.x(), 3) << ", " << FormatFixed(joint.axis_J.y(), 3) << ", "
          << FormatFixed(joint.axis_J.z(), 3) << ")";
-    out << "  " << std::left << std::setw(3) << i << std::setw(26) << PrintableName(joint.name) << std::setw(11)
-        << ToString(joint.type) << std::setw(24) << axis.str() << std::right << std::setw(9)
+    out << "  " << std::left << std::setw(3) << i << std::setw(26) << PrintableName(joint.name)
+        << std::setw(11) << ToString(joint.type) << std::setw(24) << axis.str() << std::right << std::setw(9)
         << FormatLimit(joint, joint.lower) << "  " << std::setw(9) << FormatLimit(joint, joint.upper)
         << (joint.continuous ? "  (continuous)" : "") << "\n";
   }
@@ -144,8 +147,8 @@ void RunFk(const FkCommandOptions& options, std::ostream& log) {
     count += static_cast<int64_t>(rows.size());
   }
   writer.Commit();
-  log << "fk: " << Plural(count, "row") << " -> " << (options.output_path == kStandardStream ? "stdout" : options.output_path)
-      << "\n";
+  log << "fk: " << Plural(count, "row") << " -> "
+      << (options.output_path == kStandardStream ? "stdout" : options.output_path) << "\n";
 }
 
 void AddArmCommands(CLI::App& app, CommandSet* set) {

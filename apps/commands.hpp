@@ -23,7 +23,7 @@ void RunArmInfo(const ArmSpec& arm, std::ostream& out);
 /// Options of `deepik fk`.
 struct FkCommandOptions {
   ArmSpec arm;
-  std::string input_path;   ///< CSV: header, then one row of joint values (rad or m) per line; "-": stdin
+  std::string input_path;  ///< CSV: header, then one row of joint values (rad or m) per line; "-": stdin
   std::string output_path = "-";  ///< CSV: x,y,z,qw,qx,qy,qz per input row, in order; "-": stdout
 };
 

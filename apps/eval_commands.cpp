@@ -22,8 +22,8 @@ CLI::Validator SeedNumber() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         // Digits only: strtoull would take "-1" as 2^64 - 1, and CLI11 "1e23" as the largest value.
-        const bool digits = !text.empty() && text.size() <= 20 &&
-                            text.find_first_not_of("0123456789") == std::string::npos;
+        const bool digits =
+            !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
         errno = 0;
         if (digits) std::strtoull(text.c_str(), nullptr, 10);
         if (digits && errno == 0) return "";
@@ -65,10 +65,10 @@ void RunPoseEval(const IkModel& model, const EvalCommandOptions& options, std::o
                 "| angle (deg) | %.3f | %.3f | %.3f | %.3f | %.3f |\n",
                 p.median * 1e3, p.p95 * 1e3, p.p99 * 1e3, p.max * 1e3, p.mean * 1e3, r.median * kDeg,
                 r.p95 * kDeg, r.p99 * kDeg, r.max * kDeg, r.mean * kDeg);
-  out << "Arm " << model.chain().name() << ", pose model " << options.model_path << "; network alone on "
-      << p.count << " unseen poses (FK of uniform random joints, seed " << options.seed
-      << "); limit violations " << a.limit_violations << ", non-finite " << p.non_finite + r.non_finite
-      << ".\n\n"
+  out << "Arm " << PrintableName(model.chain().name()) << ", pose model " << options.model_path
+      << "; network alone on " << p.count << " unseen poses (FK of uniform random joints, seed "
+      << options.seed << "); limit violations " << a.limit_violations << ", non-finite "
+      << p.non_finite + r.non_finite << ".\n\n"
       << table;
   if (!options.json_path.empty()) {
     char json[1024];
@@ -87,7 +87,8 @@ void RunPoseEval(const IkModel& model, const EvalCommandOptions& options, std::o
 void CheckOutputFile(const std::string& option, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw CLI::ValidationError(option, "expected a file, got the folder '" + path + "'");
+  if (fs::is_directory(path, ec))
+    throw CLI::ValidationError(option, "expected a file, got the folder '" + path + "'");
   const fs::path parent = fs::path(path).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw CLI::ValidationError(option, "expected a file in an existing folder, got '" + path + "'");
@@ -110,7 +111,8 @@ void CheckEvalOptions(const EvalCommandOptions& o) {
 // bench: a model or an arm, not both; an arm only with --pose (the latency protocol needs a model).
 void CheckBenchOptions(const BenchCommandOptions& o) {
   if (!o.model_path.empty() && !o.arm.arm.empty()) {
-    throw CLI::ValidationError("--model, --arm", "expected a model or an arm, not both (the model has its arm)");
+    throw CLI::ValidationError("--model, --arm",
+                               "expected a model or an arm, not both (the model has its arm)");
   }
   if (o.model_path.empty() && !o.pose) {
     throw CLI::ValidationError("--model", "expected a model file (--arm needs --pose)");
@@ -157,8 +159,8 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
       log << "eval: " << name << "...\n";
       rows.push_back(BenchPoseSolver(*solver, file_poses, "file", bench));
     }
-    out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << file_poses.size()
-        << " pose targets from " << options.targets_path
+    out << "Arm " << PrintableName(model.chain().name()) << ", model " << options.model_path << "; "
+        << file_poses.size() << " pose targets from " << options.targets_path
         << "; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits.\n\n"
         << PoseBenchMarkdown(rows);
     return;
@@ -175,8 +177,7 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
     file_out_of_reach = AddClassifiedTargets(model.chain(), file_targets, target_options, &targets);
     log << "eval: " << options.targets_path << ": "
         << Plural(static_cast<int64_t>(file_targets.size()) - file_out_of_reach, "target") << " in reach, "
-        << file_out_of_reach << " out of reach (d* by " << targets.closest_method
-        << ")\n";
+        << file_out_of_reach << " out of reach (d* by " << targets.closest_method << ")\n";
   }
   std::vector<SolverReport> reports;
   std::vector<std::unique_ptr<Solver>> solvers;
@@ -187,9 +188,10 @@ void RunEval(const EvalCommandOptions& options, std::ostream& out, std::ostream&
   }
   const int64_t file_in_reach = static_cast<int64_t>(file_targets.size()) - file_out_of_reach;
   const std::string from_file = " + " + std::to_string(file_in_reach) + " from " + options.targets_path;
-  out << "Arm " << model.chain().name() << ", model " << options.model_path << "; " << targets.in_reach.size()
-      << " in-reach targets (FK of uniform random joints" << (file_targets.empty() ? "" : from_file) << "), "
-      << targets.out_of_reach.size() << " out-of-reach targets ("
+  out << "Arm " << PrintableName(model.chain().name()) << ", model " << options.model_path << "; "
+      << targets.in_reach.size() << " in-reach targets (FK of uniform random joints"
+      << (file_targets.empty() ? "" : from_file) << "), " << targets.out_of_reach.size()
+      << " out-of-reach targets ("
       << (file_targets.empty() ? ""
                                : std::to_string(file_out_of_reach) + " from " + options.targets_path + "; ")
       << "excess over d*, " << targets.closest_method << ").\n\n";
@@ -229,7 +231,7 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
       names.push_back(name);
   }
   const SolverSettings settings = SettingsRequest(options.settings).solver_settings();
-  out << "Arm " << chain.name() << " (" << chain.num_joints() << " joints)"
+  out << "Arm " << PrintableName(chain.name()) << " (" << chain.num_joints() << " joints)"
       << (loaded.model ? ", model " + options.model_path : std::string()) << "; seed " << bench.seed << "; "
       << bench.count << " FK poses of uniform configurations, " << bench.near_limit_count
       << " with a joint within " << bench.near_limit_deg << " deg of a limit, " << bench.out_of_reach_count

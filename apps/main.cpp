@@ -29,7 +29,8 @@ void HandleSignals(bool long_job) {
   for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
     std::signal(signal, long_job ? RequestStop : RemoveTemporaryFilesAndDie);
   }
-  for (const int signal : {SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF}) {
+  for (const int signal :
+       {SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF}) {
     std::signal(signal, RemoveTemporaryFilesAndDie);
   }
 }
@@ -94,8 +95,8 @@ std::string SuggestionFor(const CLI::App& app, const std::vector<std::string>& a
   for (size_t i = 1; i < argv.size(); ++i) {
     const std::string& token = argv[i];
     if (token.rfind("--", 0) == 0 && token.size() > 2) {
-      const std::string name = token.substr(2, token.find('=') == std::string::npos ? std::string::npos
-                                                                                   : token.find('=') - 2);
+      const std::string name =
+          token.substr(2, token.find('=') == std::string::npos ? std::string::npos : token.find('=') - 2);
       std::vector<std::string> names;
       bool known = false;
       for (const CLI::Option* option : current->get_options()) {
@@ -143,7 +144,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "deepik 0.1.0");
   // Usage errors start like every other error (README, "Errors and exit codes").
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
-    return "deepik: error: " + deepik::cli::PrintableText(e.what()) + "\nRun with --help for more information.\n";
+    return "deepik: error: " + deepik::cli::PrintableText(e.what()) +
+           "\nRun with --help for more information.\n";
   });
   deepik::cli::CommandSet set;
   set.stop = &g_stop_requested;
@@ -164,7 +166,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const std::string hint = e.get_exit_code() != 0 ? SuggestionFor(app, set.argv) : "";
     if (!hint.empty()) {
-      std::cerr << "deepik: error: " << deepik::cli::PrintableText(hint) << "\nRun with --help for more information.\n";
+      std::cerr << "deepik: error: " << deepik::cli::PrintableText(hint)
+                << "\nRun with --help for more information.\n";
       return deepik::kExitUsage;
     }
     const int code = app.exit(e);

@@ -31,7 +31,8 @@ Dataset LoadOrMakeDataset(const TrainCommandOptions& options, std::ostream& log)
   if (options.data_path.empty()) {
     if (options.arm.arm.empty()) throw InputError("train: give an ARM to sample data from, or --data FILE");
     const Chain chain = LoadArm(options.arm);
-    log << "train: sampling " << ToString(options.sampler.kind) << " data for " << chain.name() << "\n";
+    log << "train: sampling " << ToString(options.sampler.kind) << " data for " << PrintableName(chain.name())
+        << "\n";
     return MakeDataset(chain, options.sampler);
   }
   Dataset data = LoadDataset(options.data_path);

@@ -290,14 +290,17 @@ void UnregisterPending(const char* path) {
   }
 }
 
-bool SameFile(const struct stat& a, const struct stat& b) { return a.st_dev == b.st_dev && a.st_ino == b.st_ino; }
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
 
 // Standard output (1) or error (2) when `path` names one of them: "-", or a path under /dev or
 // /proc that is the same file (/dev/stdout, /dev/fd/2, /proc/self/fd/1); else 0.
 int StandardStreamOf(const std::string& path) {
   if (path == kStandardStream) return STDOUT_FILENO;
   if (path.rfind("/dev/", 0) != 0 && path.rfind("/proc/", 0) != 0) return 0;
-  struct stat named {}, stream {};
+  struct stat named {
+  }, stream{};
   if (::stat(path.c_str(), &named) != 0) return 0;
   for (const int fd : {STDOUT_FILENO, STDERR_FILENO}) {
     if (::fstat(fd, &stream) == 0 && SameFile(named, stream)) return fd;
@@ -413,7 +416,8 @@ void AtomicFileWriter::Commit() {
     fd_ = -1;
   }
   if (!written) {
-    throw InputError(path_ + ": writing failed" + (error != 0 ? std::string(" (") + std::strerror(error) + ")" : ""));
+    throw InputError(path_ + ": writing failed" +
+                     (error != 0 ? std::string(" (") + std::strerror(error) + ")" : ""));
   }
   if (!temp_path_.empty() && std::rename(temp_path_.c_str(), target_.c_str()) != 0) {
     throw InputError(path_ + ": cannot rename " + temp_path_ + " into place (" + std::strerror(errno) + ")");
@@ -449,7 +453,6 @@ void CheckOutputsAreNotInputs(const std::vector<NamedPath>& inputs, const std::v
 void CheckDistinctFiles(const std::string& input_path, const std::string& output_path) {
   CheckOutputsAreNotInputs({{"the input", input_path}}, {{"--output", output_path}});
 }
-
 
 std::string FormatDouble(double value) {
   char buffer[64];

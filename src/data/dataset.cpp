@@ -1,8 +1,8 @@
 #include "deepik/data/dataset.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <charconv>
 #include <cmath>
-#include <Eigen/Eigenvalues>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -288,7 +288,8 @@ std::string OutOfReachWarning(int64_t out_of_reach, int64_t count, const std::st
   const int percent = static_cast<int>(std::lround(100.0 * static_cast<double>(out_of_reach) / count));
   return prefix + "WARNING: " + std::to_string(out_of_reach) + " of the " + std::to_string(count) +
          " validation targets (" + std::to_string(percent) + " %) are out of the arm's reach.\n" + prefix +
-         "WARNING: the data does not fit this arm: a network trained on it learns little. Use the workspace\n" +
+         "WARNING: the data does not fit this arm: a network trained on it learns little. Use the "
+         "workspace\n" +
          prefix + "WARNING: sampler with a small --margin, or --sampler joints, or a dataset of this arm.\n";
 }
 
@@ -361,7 +362,8 @@ Dataset MakeDataset(const Chain& chain, const SamplerOptions& options) {
       break;
     case SamplerKind::kWorkspace: {
       labels.resize(0, chain.num_joints());
-      SampleSpan(FindReachableSpan(chain), (1.0 + options.margin) * chain.reach(), options.count, &rng, &targets);
+      SampleSpan(FindReachableSpan(chain), (1.0 + options.margin) * chain.reach(), options.count, &rng,
+                 &targets);
       int64_t beyond = 0;
       for (int64_t r = 0; r < targets.rows(); ++r) beyond += targets.row(r).norm() > chain.reach() ? 1 : 0;
       dataset.share_beyond_reach = static_cast<double>(beyond) / static_cast<double>(targets.rows());

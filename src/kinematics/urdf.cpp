@@ -183,7 +183,8 @@ void CheckUtf8(const std::string& xml, const std::string& source) {
   std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(xml[at]));
   throw InputError(source + ":" + std::to_string(line) +
                    ": expected UTF-8 text (names such as the robot's and the joints' must be text), got "
-                   "the byte " + byte + "; save the file as UTF-8");
+                   "the byte " +
+                   byte + "; save the file as UTF-8");
 }
 
 // Why the chain cannot hold `joint` (it is floating, planar or a mimic joint); empty when it can.
@@ -317,8 +318,7 @@ Joint MakeChainJoint(const urdf::Joint& source_joint, const Eigen::Isometry3d& X
     }
     if (joint.lower > joint.upper) {
       throw InputError(where + ": expected " + kind + " with lower <= upper, got lower " +
-                       FormatDouble(joint.lower) +
-                       " > upper " + FormatDouble(joint.upper));
+                       FormatDouble(joint.lower) + " > upper " + FormatDouble(joint.upper));
     }
   }
   return joint;
@@ -442,7 +442,8 @@ Chain LoadUrdfChain(const std::string& path, const UrdfOptions& options) {
 UrdfChainEnds LoadUrdfChainEnds(const std::string& path, const UrdfOptions& options) {
   const ParsedPath parsed = ParseUrdfPath(ReadUrdfFile(path), options, path);
   UrdfChainEnds ends{parsed.base->name, parsed.tip->name, 0};
-  for (const JointPtr& joint : parsed.path) ends.joints_with_soft_limits += IsActuated(*joint) && HasSoftLimits(*joint);
+  for (const JointPtr& joint : parsed.path)
+    ends.joints_with_soft_limits += IsActuated(*joint) && HasSoftLimits(*joint);
   return ends;
 }
 

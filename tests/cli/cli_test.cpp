@@ -149,8 +149,8 @@ TEST(CliTest, LimitsWithLowerAboveUpperAreRefused) {
 }
 
 TEST(CliTest, OutputEqualToInputIsRefused) {
-  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput, {"--output ./q.csv is the same file as --input q.csv"},
-                WithInput("a,b,c,d\n0,0,0,0\n"));
+  ExpectRefused("fk seed -i q.csv -o ./q.csv", kExitInput,
+                {"--output ./q.csv is the same file as --input q.csv"}, WithInput("a,b,c,d\n0,0,0,0\n"));
 }
 
 TEST(CliTest, OutputThroughASymlinkKeepsTheLink) {
@@ -207,20 +207,20 @@ TEST_P(SignalDuringOutput, LeavesNoTemporaryFile) {
   EXPECT_FALSE(Exists(dir.Path("p.csv")));
 }
 
-INSTANTIATE_TEST_SUITE_P(FkAndSolve, SignalDuringOutput,
-                         ::testing::Values(SignalCase{"FkSigint", "fk seed", "a,b,c,d", "0,0,0,0", "INT",
-                                                      130},
-                                           SignalCase{"SolveSigterm",
-                                                      "solve --model '" + std::string(DEEPIK_SOURCE_DIR) +
-                                                          "/models/seed-fast.safetensors' --solver network",
-                                                      "x,y,z", "0.5,0.5,1", "TERM", 143},
-                                           // Every other signal that ends a process by default.
-                                           SignalCase{"FkSighup", "fk seed", "a,b,c,d", "0,0,0,0", "HUP", 129},
-                                           SignalCase{"FkSigquit", "fk seed", "a,b,c,d", "0,0,0,0", "QUIT", 131},
-                                           SignalCase{"FkSigusr1", "fk seed", "a,b,c,d", "0,0,0,0", "USR1", 138},
-                                           SignalCase{"FkSigpipe", "fk seed", "a,b,c,d", "0,0,0,0", "PIPE", 141},
-                                           SignalCase{"FkSigalrm", "fk seed", "a,b,c,d", "0,0,0,0", "ALRM", 142}),
-                         [](const ::testing::TestParamInfo<SignalCase>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(
+    FkAndSolve, SignalDuringOutput,
+    ::testing::Values(SignalCase{"FkSigint", "fk seed", "a,b,c,d", "0,0,0,0", "INT", 130},
+                      SignalCase{"SolveSigterm",
+                                 "solve --model '" + std::string(DEEPIK_SOURCE_DIR) +
+                                     "/models/seed-fast.safetensors' --solver network",
+                                 "x,y,z", "0.5,0.5,1", "TERM", 143},
+                      // Every other signal that ends a process by default.
+                      SignalCase{"FkSighup", "fk seed", "a,b,c,d", "0,0,0,0", "HUP", 129},
+                      SignalCase{"FkSigquit", "fk seed", "a,b,c,d", "0,0,0,0", "QUIT", 131},
+                      SignalCase{"FkSigusr1", "fk seed", "a,b,c,d", "0,0,0,0", "USR1", 138},
+                      SignalCase{"FkSigpipe", "fk seed", "a,b,c,d", "0,0,0,0", "PIPE", 141},
+                      SignalCase{"FkSigalrm", "fk seed", "a,b,c,d", "0,0,0,0", "ALRM", 142}),
+    [](const ::testing::TestParamInfo<SignalCase>& info) { return info.param.name; });
 
 TEST(CliTest, UnknownOptionIsAUsageError) {
   ExpectRefused("fk seed -i q.csv -o p.csv --frobnicate", kExitUsage, {"--frobnicate"},

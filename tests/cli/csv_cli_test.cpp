@@ -73,7 +73,7 @@ TEST(CsvCliTest, FkAndSolveAcceptAByteOrderMark) {
   WriteBytes(dir.Path("t_bom.csv"), "\xEF\xBB\xBFx,y,z\n1,0,1\n");
   const CliResult s = RunCli("solve -m '" + kSeedModel + "' -s analytic -i t_bom.csv -o s.csv", dir);
   ASSERT_EQ(s.exit_code, kExitOk) << s.err;
-  EXPECT_NE(s.err.find("solve: 1 targets (1 converged)"), std::string::npos) << s.err;
+  EXPECT_NE(s.err.find("solve: 1 target (1 converged)"), std::string::npos) << s.err;
 }
 
 TEST(CsvCliTest, ADirectoryOrAnUnopenablePathIsNamedAsSuch) {

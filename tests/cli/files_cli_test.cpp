@@ -104,10 +104,11 @@ TEST_P(OutputIsAnInput, IsRefusedAndTheInputKept) {
   Write(dir.Path("dh.json"),
         R"({"name": "one", "convention": "standard", "joints": [{"type": "revolute", "a": 1, "alpha": 0,)"
         R"( "d": 0, "theta": 0, "lower": -1, "upper": 1}]})");
-  const std::map<std::string, std::string> before = {
-      {"arm.urdf", ReadFile(dir.Path("arm.urdf"))}, {"m.safetensors", ReadFile(dir.Path("m.safetensors"))},
-      {"q.csv", ReadFile(dir.Path("q.csv"))},       {"t.csv", ReadFile(dir.Path("t.csv"))},
-      {"dh.json", ReadFile(dir.Path("dh.json"))}};
+  const std::map<std::string, std::string> before = {{"arm.urdf", ReadFile(dir.Path("arm.urdf"))},
+                                                     {"m.safetensors", ReadFile(dir.Path("m.safetensors"))},
+                                                     {"q.csv", ReadFile(dir.Path("q.csv"))},
+                                                     {"t.csv", ReadFile(dir.Path("t.csv"))},
+                                                     {"dh.json", ReadFile(dir.Path("dh.json"))}};
   if (!c.prepare.empty()) {
     ASSERT_EQ(RunShell(c.prepare, dir).exit_code, 0);
   }

@@ -21,7 +21,9 @@ using testing::ReadFile;
 using testing::RunCli;
 using testing::TempDir;
 
-void Write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+void Write(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
 
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -53,9 +55,8 @@ TEST(Usage, AMistypedCommandOrOptionIsSuggested) {
 // dataset's options are checked as train's are, before any work: usage errors, ranges in --help.
 TEST(Usage, DatasetOptionsAreUsageErrorsWithTheirRangesInTheHelp) {
   TempDir dir;
-  for (const std::string args :
-       {"--count 0", "--count -5", "--step 0", "--margin nan", "--sampler ball", "--train-fraction 0",
-        "--train-fraction 0.9 --validation-fraction 0.2"}) {
+  for (const std::string args : {"--count 0", "--count -5", "--step 0", "--margin nan", "--sampler ball",
+                                 "--train-fraction 0", "--train-fraction 0.9 --validation-fraction 0.2"}) {
     const CliResult r = RunCli("dataset seed " + args + " -o d.dset", dir);
     EXPECT_EQ(r.exit_code, kExitUsage) << args << "\n" << r.err;
     EXPECT_FALSE(std::ifstream(dir.Path("d.dset")).good()) << args;
@@ -109,6 +110,20 @@ TEST(EvalTable, FitsOneHundredColumns) {
   EXPECT_EQ(rows, 3) << r.out;  // the longest solver name, in each table
 }
 
+// Training warns loudly when most validation targets are out of reach (data that does not fit
+// the arm), and not for README's planar2 example, whose workspace targets now lie in its plane.
+TEST(Training, WarnsWhenMostValidationTargetsAreOutOfReach) {
+  TempDir dir;
+  const std::string small = " --count 2000 --epochs 1 --depth 1 --width 8 --threads 1";
+  const CliResult far = RunCli("train seed --margin 100" + small + " -o far.safetensors", dir);
+  ASSERT_EQ(far.exit_code, kExitOk) << far.err;
+  EXPECT_TRUE(Has(far.err, "train: WARNING: ")) << far.err;
+  EXPECT_TRUE(Has(far.err, "validation targets (")) << far.err;
+  const CliResult planar = RunCli("train planar2" + small + " -o planar.safetensors", dir);
+  ASSERT_EQ(planar.exit_code, kExitOk) << planar.err;
+  EXPECT_FALSE(Has(planar.err, "WARNING")) << planar.err;
+}
+
 TEST(Plurals, OneRowAndOneTarget) {
   TempDir dir;
   Write(dir.Path("q.csv"), "a,b,c,d\n0,0,0,0\n");
@@ -125,9 +140,11 @@ TEST(Plurals, OneRowAndOneTarget) {
 // than the hard limits on one side, and a joint limit a hair below zero (never "-0.00").
 std::string SoftLimitsUrdf(const std::string& robot = "soft", const std::string& joint1 = "j1") {
   return R"(<?xml version="1.0"?>
-<robot name=")" + robot + R"(">
+<robot name=")" +
+         robot + R"(">
   <link name="base"/><link name="l1"/><link name="l2"/><link name="tool"/>
-  <joint name=")" + joint1 + R"(" type="revolute">
+  <joint name=")" +
+         joint1 + R"(" type="revolute">
     <parent link="base"/><child link="l1"/><origin xyz="0 0 0.5"/><axis xyz="0 0 1"/>
     <limit lower="-2" upper="2" effort="1" velocity="1"/>
     <safety_controller soft_lower_limit="-1" soft_upper_limit="1" k_position="100" k_velocity="10"/>
@@ -152,7 +169,8 @@ TEST(UrdfLimits, HardByDefaultSoftOnRequest) {
   ASSERT_EQ(hard.exit_code, kExitOk) << hard.err;
   EXPECT_TRUE(Has(hard.out, "base link: base (the root link")) << hard.out;
   EXPECT_TRUE(Has(hard.out, "tip link: tool (the end of the longest actuated chain")) << hard.out;
-  EXPECT_TRUE(Has(hard.out, "limits: hard (2 joints with <safety_controller> soft limits; --limits soft")) << hard.out;
+  EXPECT_TRUE(Has(hard.out, "limits: hard (2 joints with <safety_controller> soft limits; --limits soft"))
+      << hard.out;
   EXPECT_TRUE(Has(hard.out, "-114.59     114.59")) << hard.out;  // j1: +-2 rad
   EXPECT_FALSE(Has(hard.out, "-0.00")) << hard.out;
   EXPECT_TRUE(Has(hard.out, "     0.00      57.30")) << hard.out;  // j3
@@ -160,9 +178,10 @@ TEST(UrdfLimits, HardByDefaultSoftOnRequest) {
   const CliResult soft = RunCli("arm info soft.urdf --limits soft --tip l2", dir);
   ASSERT_EQ(soft.exit_code, kExitOk) << soft.err;
   EXPECT_TRUE(Has(soft.out, "tip link: l2 (--tip)")) << soft.out;
-  EXPECT_TRUE(Has(soft.out, "limits: soft (2 joints with <safety_controller> soft limits, used)")) << soft.out;
-  EXPECT_TRUE(Has(soft.out, "-57.30      57.30")) << soft.out;    // j1: soft +-1 within +-2
-  EXPECT_TRUE(Has(soft.out, "-114.59      28.65")) << soft.out;   // j2: max(-2, -3), min(2, 0.5)
+  EXPECT_TRUE(Has(soft.out, "limits: soft (2 joints with <safety_controller> soft limits, used)"))
+      << soft.out;
+  EXPECT_TRUE(Has(soft.out, "-57.30      57.30")) << soft.out;   // j1: soft +-1 within +-2
+  EXPECT_TRUE(Has(soft.out, "-114.59      28.65")) << soft.out;  // j2: max(-2, -3), min(2, 0.5)
 
   // The chain the solvers get has the soft limits too. The tool's position depends on j1 and j2
   // only; (1.5, 0.3) and its mirror (1.5 - pi, -0.3) are the only ways to reach it, both with j1
@@ -199,9 +218,9 @@ TEST(UrdfLimits, SoftLimitsOutsideTheHardOnesAreRefused) {
 TEST(NamesFromFiles, InvalidUtf8IsRefusedAtLoad) {
   TempDir dir;
   Write(dir.Path("latin1.urdf"), SoftLimitsUrdf("caf\xe9"));
-  for (const std::string command : {"arm info latin1.urdf", "fk latin1.urdf -i q.csv -o p.csv",
-                                    "train latin1.urdf --epochs 1 --count 100 -o m.safetensors",
-                                    "serve --arm latin1.urdf --port 0"}) {
+  for (const std::string command :
+       {"arm info latin1.urdf", "fk latin1.urdf -i q.csv -o p.csv",
+        "train latin1.urdf --epochs 1 --count 100 -o m.safetensors", "serve --arm latin1.urdf --port 0"}) {
     // (timeout: a serve that started would never end by itself)
     const CliResult r = testing::RunShell("timeout 60 '" + std::string(DEEPIK_CLI) + "' " + command, dir);
     EXPECT_EQ(r.exit_code, kExitInput) << command << "\n" << r.err;
@@ -232,7 +251,8 @@ TEST(NamesFromFiles, ModelInfoEscapesNames) {
   TempDir dir;
   const std::string bytes = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/models/seed-fast.safetensors");
   uint64_t length = 0;
-  for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    length = (length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
   nlohmann::json header = nlohmann::json::parse(bytes.substr(8, length));
   nlohmann::json arm = nlohmann::json::parse(header["__metadata__"]["arm"].get<std::string>());
   arm["joints"][0]["name"] = "yaw\x1b[8m";
@@ -240,7 +260,8 @@ TEST(NamesFromFiles, ModelInfoEscapesNames) {
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   std::string prefix(8, '\0');
-  for (int i = 0; i < 8; ++i) prefix[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    prefix[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xFF);
   Write(dir.Path("m.safetensors"), prefix + text + bytes.substr(8 + length));
   const CliResult r = RunCli("model info m.safetensors", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
@@ -260,7 +281,8 @@ TEST(Quaternions, NearlyUnitOnesAreNormalised) {
   Write(dir.Path("far.csv"), "x,y,z,qw,qx,qy,qz\n0.3,0.1,0.5,0.7,0,0.7,0\n");
   r = RunCli("solve --arm panda -i far.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
-  EXPECT_TRUE(Has(r.err, "far.csv:2: expected a unit quaternion qw,qx,qy,qz (norm within 0.01 of 1), got norm"))
+  EXPECT_TRUE(
+      Has(r.err, "far.csv:2: expected a unit quaternion qw,qx,qy,qz (norm within 0.01 of 1), got norm"))
       << r.err;
 }
 

@@ -160,10 +160,11 @@ TEST(ReadmeClaims, ShippedPoseModelFiguresAreWhatEvalMeasures) {
 TEST(ReadmeClaims, WebSectionQuotesTheDefaultModelsFigures) {
   const std::string readme = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/README.md");
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(readme, m,
-                                std::regex("out\\s+of\\s+reach\\s+\\(about\\s+([0-9]+)\\s+mm\\s+for\\s+the\\s+"
-                                           "default\\s+model\\),\\s+not\\s+the\\s+headline\\s+figure\\s+\\(([0-9.]+)"
-                                           "\\s+mm")))
+  ASSERT_TRUE(
+      std::regex_search(readme, m,
+                        std::regex("out\\s+of\\s+reach\\s+\\(about\\s+([0-9]+)\\s+mm\\s+for\\s+the\\s+"
+                                   "default\\s+model\\),\\s+not\\s+the\\s+headline\\s+figure\\s+\\(([0-9.]+)"
+                                   "\\s+mm")))
       << "README: the web section's figures are missing";
   const int whole_split_mm = std::stoi(m[1]);
   const std::string headline = m[2];
@@ -171,7 +172,8 @@ TEST(ReadmeClaims, WebSectionQuotesTheDefaultModelsFigures) {
   // The model file's metadata: 8-byte header length, then the header's JSON.
   const std::string bytes = ReadFile(testing::kSeedModel);
   uint64_t length = 0;
-  for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    length = (length << 8) | static_cast<unsigned char>(bytes[static_cast<size_t>(i)]);
   const nlohmann::json header = nlohmann::json::parse(bytes.substr(8, length));
   const nlohmann::json history = nlohmann::json::parse(header["__metadata__"]["history"].get<std::string>());
   ASSERT_FALSE(history.empty());
@@ -184,7 +186,8 @@ TEST(ReadmeClaims, DemoScriptsTrainingTimeIsTheReadmesMeasuredOne) {
   const std::string readme = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/README.md");
   const std::string demo = ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/scripts/demo.sh");
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(readme, m, std::regex("was made by this command, in ([0-9]+) min ([0-9]+) s")));
+  ASSERT_TRUE(
+      std::regex_search(readme, m, std::regex("was made by this command, in ([0-9]+) min ([0-9]+) s")));
   const int seconds = 60 * std::stoi(m[1]) + std::stoi(m[2]);
   ASSERT_TRUE(std::regex_search(demo, m, std::regex("training it \\(about ([0-9]+) minutes")));
   EXPECT_EQ(std::stoi(m[1]), std::lround(seconds / 60.0)) << "README measured " << seconds << " s";

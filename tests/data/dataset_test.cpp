@@ -661,8 +661,9 @@ TEST(WorkspaceSampler, SpanOfALineAndOfAPoint) {
 
 TEST(WorkspaceSampler, WarnsWhenMostValidationTargetsAreOutOfReach) {
   const std::string warning = OutOfReachWarning(500, 500, "train: ");
-  EXPECT_NE(warning.find("train: WARNING: 500 of the 500 validation targets (100 %) are out of the arm's reach"),
-            std::string::npos)
+  EXPECT_NE(
+      warning.find("train: WARNING: 500 of the 500 validation targets (100 %) are out of the arm's reach"),
+      std::string::npos)
       << warning;
   EXPECT_NE(OutOfReachWarning(251, 500, "").find("WARNING"), std::string::npos);
   EXPECT_EQ(OutOfReachWarning(250, 500, ""), "");

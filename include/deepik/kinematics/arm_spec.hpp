@@ -12,8 +12,8 @@ namespace deepik {
 struct ArmSpec {
   /// A built-in name (seed, planar2, panda, ur5, iiwa14), a DH table (*.json) or a URDF (*.urdf).
   std::string arm;
-  std::string base_link;  ///< URDF only; empty = the root link
-  std::string tip_link;   ///< URDF only; empty = the end of the longest actuated chain
+  std::string base_link;                  ///< URDF only; empty = the root link
+  std::string tip_link;                   ///< URDF only; empty = the end of the longest actuated chain
   UrdfLimits limits = UrdfLimits::kHard;  ///< URDF only: hard (<limit>) or soft (<safety_controller>)
 };
 
