@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -84,6 +85,7 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
   const Eigen::Isometry3d X_BT = TipPose(chain, Eigen::VectorXd::Zero(chain.num_joints()));
   out << "tip at zero: (" << X_BT.translation().x() << ", " << X_BT.translation().y() << ", "
       << X_BT.translation().z() << ") m\n";
+  ReportCollisionGeometry(spec, out);
 }
 
 void RunFk(const FkCommandOptions& options, std::ostream& log) {

@@ -7,6 +7,7 @@
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace {
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   deepik::cli::AddModelCommands(app, &set);
   deepik::cli::AddSolveCommands(app, &set);
   deepik::cli::AddServeCommand(app, &set);
+  deepik::cli::AddGeometryCommands(app, &set);
 
   try {
     app.parse(argc, argv);
