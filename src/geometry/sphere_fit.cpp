@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <queue>
 #include <stdexcept>
 
 
@@ -142,7 +143,8 @@ double PointDistance(const fcl::BVHModel<fcl::OBBRSSd>& bvh, const Eigen::Vector
 // sphere of radius margin + gap centred on them while spheres are left, else join the nearest
 // taken sphere, which grows to reach them.
 std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const std::vector<Eigen::Vector3d>& candidates,
-                                         const fcl::BVHModel<fcl::OBBRSSd>& bvh, double margin, int max_spheres) {
+                                         const fcl::BVHModel<fcl::OBBRSSd>& bvh, double margin, int max_spheres,
+                                         bool* complete) {
   std::vector<std::vector<int>> covers(candidates.size());
   std::vector<double> radius(candidates.size());
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -154,21 +156,28 @@ std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const std::vector<E
   std::vector<char> done(cover.points.size(), 0);
   size_t left = cover.points.size();
   std::vector<Eigen::Vector4d> spheres;
-  while (left > 0 && static_cast<int>(spheres.size()) < max_spheres) {
-    size_t best = 0, best_gain = 0;
-    for (size_t c = 0; c < candidates.size(); ++c) {
-      if (covers[c].size() <= best_gain) continue;  // an upper bound of its gain
-      size_t gain = 0;
-      for (int p : covers[c]) gain += !done[static_cast<size_t>(p)];
-      if (gain > best_gain) best_gain = gain, best = c;
+  // Lazy greedy: gains only shrink, so a stale gain is an upper bound; recompute the top one and
+  // take it when it still beats the next bound.
+  std::priority_queue<std::pair<size_t, size_t>> queue;  // (gain bound, candidate)
+  for (size_t c = 0; c < candidates.size(); ++c) queue.emplace(covers[c].size(), c);
+  while (left > 0 && static_cast<int>(spheres.size()) < max_spheres && !queue.empty()) {
+    const size_t best = queue.top().second;
+    queue.pop();
+    size_t gain = 0;
+    for (int p : covers[best]) gain += !done[static_cast<size_t>(p)];
+    if (gain == 0) continue;
+    if (!queue.empty() && gain < queue.top().first) {
+      queue.emplace(gain, best);
+      continue;
     }
-    if (best_gain == 0) break;
     for (int p : covers[best]) left -= !done[static_cast<size_t>(p)], done[static_cast<size_t>(p)] = 1;
     spheres.emplace_back(candidates[best].x(), candidates[best].y(), candidates[best].z(), radius[best]);
   }
+  *complete = true;
   for (size_t p = 0; p < cover.points.size(); ++p) {
     if (done[p]) continue;
     const Eigen::Vector3d& x = cover.points[p];
+    *complete = *complete && static_cast<int>(spheres.size()) < max_spheres;
     if (static_cast<int>(spheres.size()) < max_spheres) {
       spheres.emplace_back(x.x(), x.y(), x.z(), margin + cover.gap);
       for (size_t q = p; q < cover.points.size(); ++q)
@@ -223,22 +232,44 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
   std::vector<Eigen::Vector3d> candidates = InteriorPoints(surface, 24);
   if (candidates.size() < 8) candidates = surface.vertices;  // not closed: spheres on the skin
   const auto bvh = Bvh(surface);
-  const auto fit = [&](double margin_mm, int max_spheres) {
-    SphereFit result;
-    result.spheres = GreedyCover(cover, candidates, *bvh, 1e-3 * margin_mm, max_spheres);
-    result.overshoot_mm = OvershootMm(surface, *bvh, result.spheres);
-    return result;
+  struct Attempt {
+    SphereFit fit;
+    bool complete = false;  // covered within the budget, no sphere grown
   };
-  if (options.spheres > 0) return fit(1.0, options.spheres);
-  // The margin sets the overshoot on flat parts; edges and corners add to it: shrink the margin
-  // until the measured overshoot meets the target (or the sphere budget runs out).
-  SphereFit best = fit(options.target_overshoot_mm, options.max_spheres);
-  for (double margin = 0.7 * options.target_overshoot_mm;
-       best.overshoot_mm > options.target_overshoot_mm && margin > 0.5; margin *= 0.7) {
-    SphereFit next = fit(margin, options.max_spheres);
-    if (next.overshoot_mm < best.overshoot_mm) best = std::move(next);
+  const auto fit = [&](double margin_mm, int budget) {
+    Attempt attempt;
+    attempt.fit.spheres = GreedyCover(cover, candidates, *bvh, 1e-3 * margin_mm, budget, &attempt.complete);
+    attempt.fit.overshoot_mm = OvershootMm(surface, *bvh, attempt.fit.spheres);
+    return attempt;
+  };
+  const int budget = options.spheres > 0 ? options.spheres : options.max_spheres;
+  Attempt best = fit(options.spheres > 0 ? 1.0 : options.target_overshoot_mm, budget);
+  if (!best.complete) {
+    // The budget is too small for this margin: the smallest margin that completes within it
+    // (bisection; larger spheres cover more each).
+    double low = options.spheres > 0 ? 1.0 : options.target_overshoot_mm, high = 2 * low;
+    Attempt at_high = fit(high, budget);
+    for (int i = 0; i < 8 && !at_high.complete; ++i) at_high = fit(high *= 2, budget);
+    for (int i = 0; i < 6 && at_high.complete; ++i) {
+      const double middle = 0.5 * (low + high);
+      Attempt attempt = fit(middle, budget);
+      if (attempt.complete) {
+        high = middle, at_high = std::move(attempt);
+      } else {
+        low = middle;
+      }
+    }
+    if (at_high.fit.overshoot_mm < best.fit.overshoot_mm) best = std::move(at_high);
+    return best.fit;
   }
-  return best;
+  // Edges and corners stick out more than the margin: shrink it while that helps the target.
+  for (double margin = 0.7 * options.target_overshoot_mm;
+       options.spheres == 0 && best.fit.overshoot_mm > options.target_overshoot_mm && margin > 0.5; margin *= 0.7) {
+    Attempt next = fit(margin, budget);
+    if (!next.complete) break;
+    if (next.fit.overshoot_mm < best.fit.overshoot_mm) best = std::move(next);
+  }
+  return best.fit;
 }
 
 SphereSet FitSphereSet(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,

@@ -52,16 +52,16 @@ TEST(ExactChecker, SphereAndMovedSphereByHandAndCollision) {
   TempDir dir;
   // b's sphere sits 0.3 m from the joint along its x: at q it is at (0.5 + 0.3 cos q, 0.3 sin q, 0).
   const RobotGeometry geometry =
-      WriteAndLoad(dir, TwoLinkUrdf(R"(<sphere radius="0.1"/>)", R"(<sphere radius="0.05"/>)", "0.3 0 0"));
+      WriteAndLoad(dir, TwoLinkUrdf(R"(<sphere radius="0.2"/>)", R"(<sphere radius="0.05"/>)", "0.3 0 0"));
   const ExactChecker checker(geometry, {{0, 1}});
-  for (double q : {0.0, 1.0, 2.0, 2.5}) {
+  for (double q : {0.0, 1.0, 2.0, 2.5, 3.0}) {
     const Eigen::Vector2d c(0.5 + 0.3 * std::cos(q), 0.3 * std::sin(q));
-    const double expected = std::max(0.0, c.norm() - 0.15);
-    EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, q), 0, 1), expected, 1e-6) << q;
+    const double gap = c.norm() - 0.25;  // centre distance less both radii
+    EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, q), 0, 1), std::max(0.0, gap), 1e-6) << q;
+    EXPECT_EQ(checker.InCollision(Eigen::VectorXd::Constant(1, q)), gap < 0) << q;
+    EXPECT_EQ(checker.Check(Eigen::VectorXd::Constant(1, q)).in_collision, gap < 0) << q;
   }
-  // q = pi: the sphere at x = 0.2, 0.05 from a's sphere of radius 0.1 -> they overlap.
-  EXPECT_TRUE(checker.InCollision(Eigen::VectorXd::Constant(1, 3.0)));
-  EXPECT_TRUE(checker.Check(Eigen::VectorXd::Constant(1, 3.0)).in_collision);
+  EXPECT_TRUE(checker.InCollision(Eigen::VectorXd::Constant(1, 3.0)));  // |c| = 0.207 < 0.25
 }
 
 TEST(CollisionMatrix, AlwaysAndNeverPairs) {
@@ -144,18 +144,24 @@ TEST(SphereFit, ABoxIsCoveredAndTheTargetIsMet) {
   box.kind = LinkShape::Kind::kBox;
   box.size = Eigen::Vector3d(0.3, 0.1, 0.1);
   const TriangleMesh surface = PrimitiveSurface(box);
+  // A chain of spheres through a square section of half-side a sticks out by a (sqrt 2 - 1) = 21 mm.
   SphereFitOptions options;
-  options.target_overshoot_mm = 15;
+  options.target_overshoot_mm = 30;
+  options.spacing = 0.01;  // coarse samples keep the test fast; the gap grows the radii to match
   const SphereFit fit = FitLinkSpheres(surface, options);
   EXPECT_LE(WorstVertexExcess(surface, fit.spheres), 0.0);
-  EXPECT_LE(fit.overshoot_mm, 15.0);
-  EXPECT_GT(fit.spheres.size(), 1u);  // one sphere around a 0.3 m bar overshoots by ~100 mm
-  // One sphere: its radius reaches the corners, so its overshoot is near radius - 0.05 m.
+  EXPECT_LE(fit.overshoot_mm, 30.0);
+  EXPECT_GT(fit.overshoot_mm, 10.0);
+  EXPECT_GT(fit.spheres.size(), 1u);
+  // One sphere still covers every vertex, and overshoots more: at least its radius less the
+  // half-thickness, and its radius reaches the farthest corner, 0.166 m from the centre.
   options.spheres = 1;
   const SphereFit one = FitLinkSpheres(surface, options);
   ASSERT_EQ(one.spheres.size(), 1u);
-  EXPECT_NEAR(one.spheres[0][3], 0.5 * std::sqrt(0.09 + 0.01 + 0.01), 0.01);
-  EXPECT_NEAR(one.overshoot_mm, 1e3 * (one.spheres[0][3] - 0.05), 5.0);
+  EXPECT_LE(WorstVertexExcess(surface, one.spheres), 0.0);
+  EXPECT_GE(one.spheres[0][3], 0.5 * std::sqrt(0.09 + 0.01 + 0.01));
+  EXPECT_GT(one.overshoot_mm, fit.overshoot_mm);
+  EXPECT_NEAR(one.overshoot_mm, 1e3 * (one.spheres[0][3] - 0.05), 0.1 * 1e3 * one.spheres[0][3]);
 }
 
 // Every vertex of every mesh the shipped sphere models stand for lies inside a sphere of its link.
