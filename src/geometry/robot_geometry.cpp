@@ -140,22 +140,31 @@ std::vector<std::string> RobotGeometry::MissingMeshes() const {
 }
 
 std::vector<std::pair<int, int>> RobotGeometry::AdjacentPairs() const {
+  // Two links with shapes are adjacent when the tree path between them passes only through links
+  // without shapes (panda_link8 between link7 and the hand; ur5's base_link between its base
+  // housing and the shoulder): they touch through joints.
+  const int n = static_cast<int>(links.size());
+  std::vector<std::vector<int>> up(static_cast<size_t>(n));  // each link, then its ancestors
+  for (int i = 0; i < n; ++i) {
+    for (int at = i, depth = 0; at >= 0 && depth <= n; at = FindLink(links[static_cast<size_t>(at)].parent), ++depth)
+      up[static_cast<size_t>(i)].push_back(at);
+  }
+  const auto shaped = [this](int i) { return !links[static_cast<size_t>(i)].shapes.empty(); };
   std::vector<std::pair<int, int>> pairs;
-  for (int i = 0; i < static_cast<int>(links.size()); ++i) {
-    if (links[static_cast<size_t>(i)].shapes.empty()) continue;
-    // The nearest ancestor with shapes: links without geometry (panda_link8) are looked through.
-    std::string parent = links[static_cast<size_t>(i)].parent;
-    while (!parent.empty()) {
-      const int p = FindLink(parent);
-      if (p < 0) break;
-      if (!links[static_cast<size_t>(p)].shapes.empty()) {
-        pairs.emplace_back(std::min(i, p), std::max(i, p));
-        break;
-      }
-      parent = links[static_cast<size_t>(p)].parent;
+  for (int a = 0; a < n; ++a) {
+    for (int b = a + 1; b < n; ++b) {
+      if (!shaped(a) || !shaped(b)) continue;
+      const std::vector<int>&ua = up[static_cast<size_t>(a)], &ub = up[static_cast<size_t>(b)];
+      const auto common = std::find_first_of(ua.begin(), ua.end(), ub.begin(), ub.end());
+      if (common == ua.end()) continue;
+      const int lca = *common;
+      bool clear = lca == a || lca == b || !shaped(lca);
+      for (const std::vector<int>* chain : {&ua, &ub})
+        for (size_t k = 1; clear && k < chain->size() && (*chain)[k - 1] != lca; ++k)
+          clear = (*chain)[k] == lca || !shaped((*chain)[k]);
+      if (clear) pairs.emplace_back(a, b);
     }
   }
-  std::sort(pairs.begin(), pairs.end());
   return pairs;
 }
 

@@ -77,8 +77,9 @@ struct RobotGeometry {
   int CountLinksWithShapes() const;
   /// Mesh references that were not found: "link: reference (error)".
   std::vector<std::string> MissingMeshes() const;
-  /// Pairs of links (indices into `links`, a < b) that touch through a joint: a link and its
-  /// nearest ancestor that has shapes. Such pairs never count as a self-collision.
+  /// Pairs of links with shapes (indices into `links`, a < b) that touch through joints: the tree
+  /// path between them passes only through links without shapes (a parent and its child; two
+  /// children of a link without shapes). Such pairs never count as a self-collision.
   std::vector<std::pair<int, int>> AdjacentPairs() const;
   /// The index of the link named `name`, or -1.
   int FindLink(const std::string& name) const;
