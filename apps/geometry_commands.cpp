@@ -15,8 +15,9 @@ namespace {
 
 const GeometryCommands& LoadGeometryCommands() {
   using Entry = const GeometryCommands* (*)();
-  static const GeometryCommands* commands = reinterpret_cast<Entry>(LoadPluginEntry(
-      "deepik_geometry_commands.so", "DEEPIK_GEOMETRY_PLUGIN", "deepik_geometry_commands", "geometry (assimp, FCL)"))();
+  static const GeometryCommands* commands =
+      reinterpret_cast<Entry>(LoadPluginEntry("deepik_geometry_commands.so", "DEEPIK_GEOMETRY_PLUGIN",
+                                              "deepik_geometry_commands", "geometry (assimp, FCL)"))();
   return *commands;
 }
 
@@ -25,12 +26,14 @@ void AddGeometryInputOptions(CLI::App* command, GeometryInputOptions* options, b
   command->add_option("--package-path", options->search.package_paths,
                       "a folder holding ROS packages, for package://NAME/... mesh references (repeatable; "
                       "searched before ROS_PACKAGE_PATH)");
-  command->add_option("--matrix", options->matrix_path,
-                      "self-collision matrix (JSON, from `deepik collision-matrix`); default: the shipped one "
-                      "of a built-in arm, else every pair of links not joined by a joint");
+  command->add_option(
+      "--matrix", options->matrix_path,
+      "self-collision matrix (JSON, from `deepik collision-matrix`); default: the shipped one "
+      "of a built-in arm, else every pair of links not joined by a joint");
   if (spheres) {
-    command->add_option("--spheres", options->spheres_path,
-                        "sphere model (JSON, from `deepik spheres`); default: the shipped one of a built-in arm");
+    command->add_option(
+        "--spheres", options->spheres_path,
+        "sphere model (JSON, from `deepik spheres`); default: the shipped one of a built-in arm");
   }
 }
 
@@ -49,8 +52,8 @@ void ReportCollisionGeometry(const ArmSpec& arm, std::ostream& out) {
   }
   const std::vector<std::string> missing = geometry.MissingMeshes();
   out << "collision geometry (" << geometry.source << "): " << geometry.CountLinksWithShapes() << " of "
-      << geometry.links.size() << " links, " << meshes << " meshes (" << meshes - missing.size() << " found), "
-      << primitives << " primitives\n";
+      << geometry.links.size() << " links, " << meshes << " meshes (" << meshes - missing.size()
+      << " found), " << primitives << " primitives\n";
   if (from_visual > 0) {
     out << "  " << from_visual << " links have no <collision> element: their visual geometry stands in\n";
   }
@@ -66,11 +69,13 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
   CLI::App* command = app.add_subcommand(
       "collide", "self-collision of joint configurations (CSV): in collision, minimum distance, the pair");
   AddGeometryInputOptions(command, &collide->geometry, true);
-  command->add_option("--input,-i", collide->input_path, "CSV: a header, then one row of joint values per line")
+  command
+      ->add_option("--input,-i", collide->input_path, "CSV: a header, then one row of joint values per line")
       ->required();
-  command->add_option("--output,-o", collide->output_path,
-                      "CSV: in_collision (0/1), min_distance (m; exact: 0 in collision; spheres: signed), "
-                      "link_a, link_b (the colliding or closest pair)")
+  command
+      ->add_option("--output,-o", collide->output_path,
+                   "CSV: in_collision (0/1), min_distance (m; exact: 0 in collision; spheres: signed), "
+                   "link_a, link_b (the colliding or closest pair)")
       ->required();
   command->add_option("--model", collide->model, "exact (FCL on the meshes and primitives) or spheres (fast)")
       ->check(CLI::IsMember({"exact", "spheres"}))
@@ -84,8 +89,9 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
   command = app.add_subcommand("spheres", "fit spheres to every link's collision geometry (JSON)");
   AddGeometryInputOptions(command, &spheres->geometry, false);
   command->add_option("--output,-o", spheres->output_path, "the sphere model (JSON)")->required();
-  command->add_option("--overshoot", spheres->target_overshoot_mm,
-                      "target largest overshoot beyond the surface per link (mm)")
+  command
+      ->add_option("--overshoot", spheres->target_overshoot_mm,
+                   "target largest overshoot beyond the surface per link (mm)")
       ->check(NumberIn(0.1, 1000))
       ->capture_default_str();
   command->add_option("--max-spheres", spheres->max_spheres, "most spheres per link")
@@ -104,7 +110,8 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
 
   auto matrix = std::make_shared<MatrixCommandOptions>();
   command = app.add_subcommand(
-      "collision-matrix", "the self-collision matrix: link pairs never, always or adjacent (JSON), as MoveIt's Setup Assistant");
+      "collision-matrix",
+      "the self-collision matrix: link pairs never, always or adjacent (JSON), as MoveIt's Setup Assistant");
   AddArmOptions(command, &matrix->geometry.arm);
   command->add_option("--package-path", matrix->geometry.search.package_paths,
                       "a folder holding ROS packages (repeatable)");
@@ -120,7 +127,8 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
 
   auto bench = std::make_shared<CollisionBenchOptions>();
   command = app.add_subcommand(
-      "collision-bench", "sphere model against the exact check on uniform configurations: misses, false alarms, time");
+      "collision-bench",
+      "sphere model against the exact check on uniform configurations: misses, false alarms, time");
   AddGeometryInputOptions(command, &bench->geometry, true);
   command->add_option("--count", bench->count, "uniform configurations")
       ->check(WholeNumberIn(1, 100000000))

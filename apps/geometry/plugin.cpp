@@ -10,7 +10,8 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
 
 namespace {
 const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide, deepik::cli::RunSpheres,
-                                              deepik::cli::RunCollisionMatrix, deepik::cli::RunCollisionBench};
+                                              deepik::cli::RunCollisionMatrix,
+                                              deepik::cli::RunCollisionBench};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

@@ -1,8 +1,8 @@
 // What the collision commands do (run inside the geometry plugin).
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <ctime>
-#include <cmath>
 #include <iomanip>
 #include <optional>
 #include <ostream>
@@ -31,7 +31,8 @@ LoadedArm LoadArmGeometry(const GeometryInputOptions& options, bool require_mesh
       options.matrix_path.empty() ? BuiltinCollisionFile(options.arm.arm, "matrix") : options.matrix_path;
   if (!matrix_path.empty()) {
     arm.matrix = LoadCollisionMatrix(matrix_path, arm.geometry);
-    log << "self-collision matrix: " << matrix_path << " (" << arm.matrix->disabled.size() << " pairs disabled)\n";
+    log << "self-collision matrix: " << matrix_path << " (" << arm.matrix->disabled.size()
+        << " pairs disabled)\n";
   } else {
     log << "no self-collision matrix (--matrix): every pair of links not joined by a joint is checked\n";
   }
@@ -49,8 +50,8 @@ SphereSet LoadSpheres(const GeometryInputOptions& options, const RobotGeometry& 
   const std::string path =
       options.spheres_path.empty() ? BuiltinCollisionFile(options.arm.arm, "spheres") : options.spheres_path;
   if (path.empty()) {
-    throw InputError("no sphere model for arm '" + options.arm.arm + "': give --spheres FILE (made by `deepik spheres " +
-                     options.arm.arm + " -o FILE`)");
+    throw InputError("no sphere model for arm '" + options.arm.arm +
+                     "': give --spheres FILE (made by `deepik spheres " + options.arm.arm + " -o FILE`)");
   }
   log << "sphere model: " << path << "\n";
   return LoadSphereSet(path, geometry);
@@ -73,7 +74,6 @@ double ThreadMicros() {
   return 1e6 * static_cast<double>(now.tv_sec) + 1e-3 * static_cast<double>(now.tv_nsec);
 }
 
-
 }  // namespace
 
 void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
@@ -84,7 +84,8 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
   if (exact) {
     checker = std::make_unique<ExactChecker>(arm.geometry, arm.pairs);
   } else {
-    checker = std::make_unique<SphereChecker>(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log), arm.pairs);
+    checker = std::make_unique<SphereChecker>(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log),
+                                              arm.pairs);
   }
   const int n = arm.geometry.chain.num_joints();
   CsvColumns columns;
@@ -124,12 +125,14 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
   for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
   log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source << "\n";
   const SphereSet set = FitSphereSet(geometry, surfaces, fit);
-  out << "| link | vertices | spheres | largest overshoot (mm) | worst vertex outside (mm) |\n|---|---|---|---|---|\n";
+  out << "| link | vertices | spheres | largest overshoot (mm) | worst vertex outside (mm) "
+         "|\n|---|---|---|---|---|\n";
   for (const LinkSpheres& link : set.links) {
-    const double excess = WorstVertexExcess(surfaces[static_cast<size_t>(geometry.FindLink(link.link))], link.spheres);
+    const double excess =
+        WorstVertexExcess(surfaces[static_cast<size_t>(geometry.FindLink(link.link))], link.spheres);
     out << "| " << link.link << " | " << link.vertices << " | " << link.spheres.size() << " | " << std::fixed
-        << std::setprecision(1) << link.overshoot_mm << " | " << (excess <= 0 ? "none" : std::to_string(excess * 1e3))
-        << " |\n"
+        << std::setprecision(1) << link.overshoot_mm << " | "
+        << (excess <= 0 ? "none" : std::to_string(excess * 1e3)) << " |\n"
         << std::defaultfloat;
   }
   SaveSphereSet(set, options.output_path);
@@ -138,8 +141,8 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
 
 void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log) {
   const RobotGeometry geometry = LoadRobotGeometry(options.geometry.arm, options.geometry.search, true);
-  log << "sampling " << options.samples << " configurations (seed " << options.seed << ") of " << geometry.source
-      << "\n";
+  log << "sampling " << options.samples << " configurations (seed " << options.seed << ") of "
+      << geometry.source << "\n";
   CollisionMatrixOptions matrix_options;
   matrix_options.samples = options.samples;
   matrix_options.seed = options.seed;
@@ -189,15 +192,17 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
     }
     return Median(per_configuration);
   };
-  const double t_sphere = median_micros(100, [&](const Eigen::VectorXd& x) { sink = spheres.InCollision(x, &workspace); });
+  const double t_sphere =
+      median_micros(100, [&](const Eigen::VectorXd& x) { sink = spheres.InCollision(x, &workspace); });
   const double t_sphere_distance =
       median_micros(100, [&](const Eigen::VectorXd& x) { sink = spheres.Check(x, &workspace).min_distance; });
   const double t_fcl = median_micros(10, [&](const Eigen::VectorXd& x) { sink = exact.InCollision(x); });
-  const double t_fcl_distance =
-      median_micros(1, [&](const Eigen::VectorXd& x) { sink = exact.Check(x).min_distance; }, 200);
+  const double t_fcl_distance = median_micros(
+      1, [&](const Eigen::VectorXd& x) { sink = exact.Check(x).min_distance; }, 200);
   const double n = static_cast<double>(options.count);
   out << std::fixed << std::setprecision(2);
-  out << "| arm | configurations | in self-collision (FCL) | in collision (spheres) | misses | false alarms | "
+  out << "| arm | configurations | in self-collision (FCL) | in collision (spheres) | misses | false alarms "
+         "| "
          "spheres per arm | sphere check median (us) | sphere distance median (us) | FCL check median (us) | "
          "FCL distance median (us) |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   out << "| " << arm.geometry.chain.name() << " | " << options.count << " | " << 100 * fcl_hits / n << " % | "

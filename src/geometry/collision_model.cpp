@@ -61,10 +61,14 @@ void WriteJson(const json& document, const std::string& path) {
 
 const char* ToString(CollisionMatrix::Reason reason) {
   switch (reason) {
-    case CollisionMatrix::Reason::kAdjacent: return "adjacent";
-    case CollisionMatrix::Reason::kAlways: return "always";
-    case CollisionMatrix::Reason::kNever: return "never";
-    case CollisionMatrix::Reason::kUser: return "user";
+    case CollisionMatrix::Reason::kAdjacent:
+      return "adjacent";
+    case CollisionMatrix::Reason::kAlways:
+      return "always";
+    case CollisionMatrix::Reason::kNever:
+      return "never";
+    case CollisionMatrix::Reason::kUser:
+      return "user";
   }
   return "?";
 }
@@ -75,7 +79,8 @@ CollisionMatrix LoadCollisionMatrix(const std::string& path, const RobotGeometry
   if (!document.is_object() || !document.contains("disabled") || !document["disabled"].is_array())
     throw InputError(path + ": expected an object with a \"disabled\" array of link pairs");
   matrix.arm = document.value("arm", "");
-  if (document.contains("samples") && document["samples"].is_number_integer()) matrix.samples = document["samples"];
+  if (document.contains("samples") && document["samples"].is_number_integer())
+    matrix.samples = document["samples"];
   if (document.contains("seed") && document["seed"].is_number_unsigned()) matrix.seed = document["seed"];
   const json& disabled = document["disabled"];
   for (size_t i = 0; i < disabled.size(); ++i) {
@@ -97,15 +102,16 @@ CollisionMatrix LoadCollisionMatrix(const std::string& path, const RobotGeometry
 }
 
 void SaveCollisionMatrix(const CollisionMatrix& matrix, const std::string& path) {
-  json document = {{"format", "deepik-collision-matrix"},
-                   {"version", 1},
-                   {"arm", matrix.arm},
-                   {"samples", matrix.samples},
-                   {"seed", matrix.seed},
-                   {"note",
-                    "Link pairs never checked for self-collision. adjacent: joined by a joint; always: in "
-                    "collision in every sample; never: in no sample (a statistical claim: never in `samples` "
-                    "uniform configurations); user: added by hand. Edit freely; `enabled` is information only."}};
+  json document = {
+      {"format", "deepik-collision-matrix"},
+      {"version", 1},
+      {"arm", matrix.arm},
+      {"samples", matrix.samples},
+      {"seed", matrix.seed},
+      {"note",
+       "Link pairs never checked for self-collision. adjacent: joined by a joint; always: in "
+       "collision in every sample; never: in no sample (a statistical claim: never in `samples` "
+       "uniform configurations); user: added by hand. Edit freely; `enabled` is information only."}};
   json disabled = json::array(), enabled = json::array();
   for (const auto& pair : matrix.disabled)
     disabled.push_back({{"a", pair.a}, {"b", pair.b}, {"reason", ToString(pair.reason)}});
@@ -139,7 +145,8 @@ SphereSet LoadSphereSet(const std::string& path, const RobotGeometry& geometry) 
   std::ifstream file(path, std::ios::binary | std::ios::ate);
   if (!file) throw InputError(path + ": cannot open the spheres file");
   const std::streamoff size = file.tellg();
-  if (size < 0 || size > kMaxJsonBytes) throw InputError(path + ": the spheres file is too large or unreadable");
+  if (size < 0 || size > kMaxJsonBytes)
+    throw InputError(path + ": the spheres file is too large or unreadable");
   file.seekg(0);
   std::ostringstream text;
   text << file.rdbuf();
@@ -179,10 +186,12 @@ SphereSet ParseSphereSet(const std::string& text, const std::string& source, con
                               sphere[3].get<double>());
       if (!v.allFinite()) throw InputError(at + ": expected finite numbers");
       if (!(v[3] > 0)) throw InputError(at + ": expected a radius > 0, got " + FormatDouble(v[3]));
-      if (++total > kMaxSpheres) throw InputError(source + ": more than " + std::to_string(kMaxSpheres) + " spheres");
+      if (++total > kMaxSpheres)
+        throw InputError(source + ": more than " + std::to_string(kMaxSpheres) + " spheres");
       link.spheres.push_back(v);
     }
-    if (links[i].contains("vertices") && links[i]["vertices"].is_number_integer()) link.vertices = links[i]["vertices"];
+    if (links[i].contains("vertices") && links[i]["vertices"].is_number_integer())
+      link.vertices = links[i]["vertices"];
     if (links[i].contains("overshoot_mm") && links[i]["overshoot_mm"].is_number())
       link.overshoot_mm = links[i]["overshoot_mm"];
     set.links.push_back(std::move(link));
@@ -199,8 +208,10 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
       auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
       spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6) / 1e6});
     }
-    links.push_back({{"link", link.link}, {"vertices", link.vertices},
-                     {"overshoot_mm", std::round(link.overshoot_mm * 100) / 100}, {"spheres", spheres}});
+    links.push_back({{"link", link.link},
+                     {"vertices", link.vertices},
+                     {"overshoot_mm", std::round(link.overshoot_mm * 100) / 100},
+                     {"spheres", spheres}});
   }
   WriteJson({{"format", "deepik-spheres"},
              {"version", 1},
@@ -245,17 +256,19 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
       const auto block = local_.block(0, begin_[i], 3, end_[i] - begin_[i]);
       const Eigen::Vector3d centre = block.rowwise().mean();
       double reach = 0;
-      for (int s = begin_[i]; s < end_[i]; ++s) reach = std::max(reach, (local_.col(s).head<3>() - centre).norm() + local_(3, s));
+      for (int s = begin_[i]; s < end_[i]; ++s)
+        reach = std::max(reach, (local_.col(s).head<3>() - centre).norm() + local_(3, s));
       bounds_local_.col(static_cast<Eigen::Index>(i)) << centre, reach;
     }
   }
   // Pairs with a link without spheres cannot collide in this model.
-  pairs_.erase(std::remove_if(pairs_.begin(), pairs_.end(),
-                              [this](const std::pair<int, int>& p) {
-                                return begin_[static_cast<size_t>(p.first)] == end_[static_cast<size_t>(p.first)] ||
-                                       begin_[static_cast<size_t>(p.second)] == end_[static_cast<size_t>(p.second)];
-                              }),
-               pairs_.end());
+  pairs_.erase(
+      std::remove_if(pairs_.begin(), pairs_.end(),
+                     [this](const std::pair<int, int>& p) {
+                       return begin_[static_cast<size_t>(p.first)] == end_[static_cast<size_t>(p.first)] ||
+                              begin_[static_cast<size_t>(p.second)] == end_[static_cast<size_t>(p.second)];
+                     }),
+      pairs_.end());
 }
 
 void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
@@ -289,8 +302,8 @@ void SphereChecker::PlaceLink(int link, Workspace* workspace) const {
 }
 
 double SphereChecker::BoundGap(const Workspace& workspace, int a, int b) const {
-  return (workspace.bounds.col(a).head<3>() - workspace.bounds.col(b).head<3>()).norm() - workspace.bounds(3, a) -
-         workspace.bounds(3, b);
+  return (workspace.bounds.col(a).head<3>() - workspace.bounds.col(b).head<3>()).norm() -
+         workspace.bounds(3, a) - workspace.bounds(3, b);
 }
 
 double SphereChecker::PairDistance(const Workspace& workspace, int a, int b, double stop) const {

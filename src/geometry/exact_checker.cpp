@@ -1,11 +1,11 @@
 #include "deepik/geometry/exact_checker.hpp"
 
-#include <fcl/narrowphase/collision.h>
-#include <fcl/narrowphase/distance.h>
 #include <fcl/geometry/bvh/BVH_model.h>
 #include <fcl/geometry/shape/box.h>
 #include <fcl/geometry/shape/cylinder.h>
 #include <fcl/geometry/shape/sphere.h>
+#include <fcl/narrowphase/collision.h>
+#include <fcl/narrowphase/distance.h>
 
 #include <algorithm>
 #include <limits>
@@ -41,10 +41,14 @@ Geometry MakeBvh(const TriangleMesh& mesh) {
 // FCL's own primitive, or a bounding-volume tree of `mesh` (the shape's surface in its frame).
 Geometry MakeGeometry(const LinkShape& shape, const TriangleMesh& mesh) {
   switch (shape.kind) {
-    case LinkShape::Kind::kBox: return std::make_shared<fcl::Boxd>(shape.size);
-    case LinkShape::Kind::kCylinder: return std::make_shared<fcl::Cylinderd>(shape.size[0], shape.size[1]);
-    case LinkShape::Kind::kSphere: return std::make_shared<fcl::Sphered>(shape.size[0]);
-    case LinkShape::Kind::kMesh: break;
+    case LinkShape::Kind::kBox:
+      return std::make_shared<fcl::Boxd>(shape.size);
+    case LinkShape::Kind::kCylinder:
+      return std::make_shared<fcl::Cylinderd>(shape.size[0], shape.size[1]);
+    case LinkShape::Kind::kSphere:
+      return std::make_shared<fcl::Sphered>(shape.size[0]);
+    case LinkShape::Kind::kMesh:
+      break;
   }
   return MakeBvh(mesh);
 }
@@ -55,7 +59,7 @@ struct ExactChecker::Impl {
   explicit Impl(const RobotGeometry& geometry) : chain(geometry.chain) {}
   Chain chain;
   std::vector<std::string> names;
-  std::vector<int> frame;                       // per link
+  std::vector<int> frame;                        // per link
   std::vector<std::vector<PlacedShape>> shapes;  // per link
   std::vector<TriangleMesh> surfaces;
   std::vector<std::pair<int, int>> pairs;
@@ -67,7 +71,8 @@ struct ExactChecker::Impl {
     }
     JointFrames(chain, q, X_BF);
   }
-  Eigen::Isometry3d Place(const std::vector<Eigen::Isometry3d>& X_BF, int link, const PlacedShape& shape) const {
+  Eigen::Isometry3d Place(const std::vector<Eigen::Isometry3d>& X_BF, int link,
+                          const PlacedShape& shape) const {
     const int f = frame[static_cast<size_t>(link)];
     return f < 0 ? shape.X_FS : X_BF[static_cast<size_t>(f)] * shape.X_FS;
   }
@@ -76,8 +81,8 @@ struct ExactChecker::Impl {
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
         fcl::CollisionResultd result;
-        if (fcl::collide(sa.geometry.get(), Place(X_BF, a, sa), sb.geometry.get(), Place(X_BF, b, sb), request,
-                         result) > 0)
+        if (fcl::collide(sa.geometry.get(), Place(X_BF, a, sa), sb.geometry.get(), Place(X_BF, b, sb),
+                         request, result) > 0)
           return true;
       }
     }
@@ -208,9 +213,11 @@ CollisionMatrix ComputeCollisionMatrix(const RobotGeometry& geometry, const Coll
     const auto [a, b] = candidates[p];
     if (hits[p] == 0 || hits[p] == options.samples) {
       matrix.disabled.push_back(
-          {name(a), name(b), hits[p] == 0 ? CollisionMatrix::Reason::kNever : CollisionMatrix::Reason::kAlways});
+          {name(a), name(b),
+           hits[p] == 0 ? CollisionMatrix::Reason::kNever : CollisionMatrix::Reason::kAlways});
     } else {
-      matrix.enabled.push_back({{name(a), name(b)}, static_cast<double>(hits[p]) / static_cast<double>(options.samples)});
+      matrix.enabled.push_back(
+          {{name(a), name(b)}, static_cast<double>(hits[p]) / static_cast<double>(options.samples)});
     }
   }
   return matrix;

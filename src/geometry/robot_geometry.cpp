@@ -146,7 +146,8 @@ std::vector<std::pair<int, int>> RobotGeometry::AdjacentPairs() const {
   const int n = static_cast<int>(links.size());
   std::vector<std::vector<int>> up(static_cast<size_t>(n));  // each link, then its ancestors
   for (int i = 0; i < n; ++i) {
-    for (int at = i, depth = 0; at >= 0 && depth <= n; at = FindLink(links[static_cast<size_t>(at)].parent), ++depth)
+    for (int at = i, depth = 0; at >= 0 && depth <= n;
+         at = FindLink(links[static_cast<size_t>(at)].parent), ++depth)
       up[static_cast<size_t>(i)].push_back(at);
   }
   const auto shaped = [this](int i) { return !links[static_cast<size_t>(i)].shapes.empty(); };
@@ -344,15 +345,16 @@ RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& se
     console_bridge::restorePreviousOutputHandler();
   }
   if (!model || !model->getRoot()) throw InputError(urdf_path + ": malformed URDF");
-  const urdf::LinkConstSharedPtr base = spec.base_link.empty() ? model->getRoot() : model->getLink(spec.base_link);
+  const urdf::LinkConstSharedPtr base =
+      spec.base_link.empty() ? model->getRoot() : model->getLink(spec.base_link);
   Walk walk{model.get(), {}, geometry.chain.num_joints() - 1, urdf_path, options, &geometry.links};
   for (int i = 0; i < geometry.chain.num_joints(); ++i) walk.chain_index[geometry.chain.joint(i).name] = i;
   VisitLink(walk, *base, "", -1, Eigen::Isometry3d::Identity());
   if (require_meshes) {
     const std::vector<std::string> missing = geometry.MissingMeshes();
     if (!missing.empty()) {
-      throw InputError(urdf_path + ": " + std::to_string(missing.size()) + " mesh file(s) missing; first: " +
-                       missing.front());
+      throw InputError(urdf_path + ": " + std::to_string(missing.size()) +
+                       " mesh file(s) missing; first: " + missing.front());
     }
   }
   return geometry;

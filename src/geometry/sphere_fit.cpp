@@ -10,7 +10,6 @@
 #include <queue>
 #include <stdexcept>
 
-
 namespace deepik {
 namespace {
 
@@ -25,7 +24,8 @@ Cover SampleSurface(const TriangleMesh& mesh, double spacing) {
   Cover cover;
   cover.points = mesh.vertices;
   for (const Eigen::Vector3i& t : mesh.triangles) {
-    const Eigen::Vector3d a = mesh.vertices[static_cast<size_t>(t[0])], b = mesh.vertices[static_cast<size_t>(t[1])],
+    const Eigen::Vector3d a = mesh.vertices[static_cast<size_t>(t[0])],
+                          b = mesh.vertices[static_cast<size_t>(t[1])],
                           c = mesh.vertices[static_cast<size_t>(t[2])];
     const double longest = std::max({(b - a).norm(), (c - b).norm(), (a - c).norm()});
     const int k = std::clamp(static_cast<int>(std::ceil(longest / spacing)), 1, 200);
@@ -112,7 +112,8 @@ double OvershootMm(const TriangleMesh& mesh, const fcl::BVHModel<fcl::OBBRSSd>& 
     for (int d = 0; d < directions; ++d) {  // a Fibonacci sphere of directions
       const double z = 1 - (2.0 * d + 1) / directions, r = std::sqrt(1 - z * z);
       const double phi = d * kPi * (3 - std::sqrt(5.0));
-      const Eigen::Vector3d y = spheres[s].head<3>() + spheres[s][3] * Eigen::Vector3d(r * std::cos(phi), r * std::sin(phi), z);
+      const Eigen::Vector3d y =
+          spheres[s].head<3>() + spheres[s][3] * Eigen::Vector3d(r * std::cos(phi), r * std::sin(phi), z);
       bool covered = false;
       for (size_t o = 0; o < spheres.size() && !covered; ++o)
         covered = o != s && (y - spheres[o].head<3>()).norm() < spheres[o][3] - 1e-9;
@@ -143,15 +144,16 @@ double PointDistance(const fcl::BVHModel<fcl::OBBRSSd>& bvh, const Eigen::Vector
 // sphere of radius margin + gap centred on them while spheres are left, else join the nearest
 // taken sphere, which grows to reach them.
 std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const std::vector<Eigen::Vector3d>& candidates,
-                                         const fcl::BVHModel<fcl::OBBRSSd>& bvh, double margin, int max_spheres,
-                                         bool* complete) {
+                                         const fcl::BVHModel<fcl::OBBRSSd>& bvh, double margin,
+                                         int max_spheres, bool* complete) {
   std::vector<std::vector<int>> covers(candidates.size());
   std::vector<double> radius(candidates.size());
   for (size_t c = 0; c < candidates.size(); ++c) {
     radius[c] = PointDistance(bvh, candidates[c]) + margin;
     const double reach_sq = std::pow(std::max(0.0, radius[c] - cover.gap), 2);
     for (size_t p = 0; p < cover.points.size(); ++p)
-      if ((cover.points[p] - candidates[c]).squaredNorm() <= reach_sq) covers[c].push_back(static_cast<int>(p));
+      if ((cover.points[p] - candidates[c]).squaredNorm() <= reach_sq)
+        covers[c].push_back(static_cast<int>(p));
   }
   std::vector<char> done(cover.points.size(), 0);
   size_t left = cover.points.size();
@@ -264,7 +266,8 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
   }
   // Edges and corners stick out more than the margin: shrink it while that helps the target.
   for (double margin = 0.7 * options.target_overshoot_mm;
-       options.spheres == 0 && best.fit.overshoot_mm > options.target_overshoot_mm && margin > 0.5; margin *= 0.7) {
+       options.spheres == 0 && best.fit.overshoot_mm > options.target_overshoot_mm && margin > 0.5;
+       margin *= 0.7) {
     Attempt next = fit(margin, budget);
     if (!next.complete) break;
     if (next.fit.overshoot_mm < best.fit.overshoot_mm) best = std::move(next);

@@ -57,9 +57,9 @@ TEST(CollideCli, BadInputGetsClearErrors) {
   WriteConfigurations("ur5", 3, dir.Path("q.csv"));
   // ur5.urdf names its meshes package://ur_description/...: without a search path, an input error.
   const std::string urdf = RobotFile("ur5.urdf");
-  CliResult r = RunShell("env -u ROS_PACKAGE_PATH '" + std::string(DEEPIK_CLI) + "' collide '" + urdf +
-                             "' -i q.csv -o out.csv",
-                         dir);
+  CliResult r = RunShell(
+      "env -u ROS_PACKAGE_PATH '" + std::string(DEEPIK_CLI) + "' collide '" + urdf + "' -i q.csv -o out.csv",
+      dir);
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("package://ur_description/meshes/ur5/"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--package-path"), std::string::npos) << r.err;

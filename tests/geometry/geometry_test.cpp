@@ -20,8 +20,10 @@ using testing::WriteBytes;
 // Two links with primitives: `a` fixed to the base, `b` behind a revolute joint about z at x = 0.5.
 std::string TwoLinkUrdf(const std::string& shape_a, const std::string& shape_b, const std::string& origin_b) {
   return R"(<robot name="two">
-  <link name="a"><collision><geometry>)" + shape_a + R"(</geometry></collision></link>
-  <link name="b"><collision><origin xyz=")" + origin_b + R"(" rpy="0 0 0"/><geometry>)" + shape_b +
+  <link name="a"><collision><geometry>)" +
+         shape_a + R"(</geometry></collision></link>
+  <link name="b"><collision><origin xyz=")" +
+         origin_b + R"(" rpy="0 0 0"/><geometry>)" + shape_b +
          R"(</geometry></collision></link>
   <joint name="j" type="revolute"><parent link="a"/><child link="b"/><origin xyz="0.5 0 0"/>
     <axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
@@ -42,7 +44,8 @@ TEST(ExactChecker, BoxBoxDistanceByHand) {
   // Faces parallel: 0.5 - 0.1 - 0.05.
   EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, 0.0), 0, 1), 0.35, 1e-6);
   // b turned 45 deg about z: its edge points at a, sqrt(2) x 0.05 from its centre.
-  EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, M_PI / 4), 0, 1), 0.4 - 0.05 * std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, M_PI / 4), 0, 1), 0.4 - 0.05 * std::sqrt(2.0),
+              1e-6);
   const CollisionReport report = checker.Check(Eigen::VectorXd::Constant(1, 0.0));
   EXPECT_FALSE(report.in_collision);
   EXPECT_NEAR(report.min_distance, 0.35, 1e-6);

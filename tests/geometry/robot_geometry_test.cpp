@@ -40,7 +40,8 @@ class NoRosPackagePath {
 
 TEST(MeshReference, RelativeToAPackageRootIsFoundInAParentFolder) {
   // panda's references are relative to the repository root, one folder above the URDF.
-  const MeshLookup lookup = ResolveMeshReference("robots/meshes/panda/collision/link0.stl", RobotFile("panda.urdf"), {});
+  const MeshLookup lookup =
+      ResolveMeshReference("robots/meshes/panda/collision/link0.stl", RobotFile("panda.urdf"), {});
   ASSERT_TRUE(lookup.error.empty()) << lookup.error;
   EXPECT_EQ(lookup.path, std::string(DEEPIK_SOURCE_DIR) + "/robots/meshes/panda/collision/link0.stl");
   EXPECT_EQ(lookup.tried.size(), 2u);  // robots/robots/..., then the root
@@ -74,8 +75,8 @@ TEST(MeshReference, PackageThroughThePackagePathOptionAndTheVariable) {
 
 TEST(MeshReference, PackageWithoutASearchPathNamesTheOption) {
   NoRosPackagePath clean;
-  const MeshLookup lookup =
-      ResolveMeshReference("package://ur_description/meshes/ur5/collision/base.obj", RobotFile("ur5.urdf"), {});
+  const MeshLookup lookup = ResolveMeshReference("package://ur_description/meshes/ur5/collision/base.obj",
+                                                 RobotFile("ur5.urdf"), {});
   EXPECT_TRUE(lookup.path.empty());
   EXPECT_NE(lookup.error.find("package://ur_description/meshes/ur5/collision/base.obj"), std::string::npos);
   EXPECT_NE(lookup.error.find("--package-path"), std::string::npos);
@@ -102,7 +103,8 @@ TEST(RobotGeometry, PandaLinksFramesAndAdjacency) {
   EXPECT_EQ(geometry.links[static_cast<size_t>(hand)].frame, 6);
   // panda_link8 has no shape: link7 and the hand touch through it.
   const auto adjacent = geometry.AdjacentPairs();
-  EXPECT_NE(std::find(adjacent.begin(), adjacent.end(), std::make_pair(std::min(hand, link7), std::max(hand, link7))),
+  EXPECT_NE(std::find(adjacent.begin(), adjacent.end(),
+                      std::make_pair(std::min(hand, link7), std::max(hand, link7))),
             adjacent.end());
   EXPECT_EQ(adjacent.size(), 10u);  // a tree of 11 links with shapes
   // The same joint frames as the built-in panda: one kinematics for IK and for collisions.
@@ -111,13 +113,15 @@ TEST(RobotGeometry, PandaLinksFramesAndAdjacency) {
   const Eigen::VectorXd q = (Eigen::VectorXd(7) << 0.3, -0.5, 0.2, -2.0, 0.4, 1.5, -0.7).finished();
   JointFrames(builtin, q, &a);
   JointFrames(geometry.chain, q, &b);
-  for (int i = 0; i < 7; ++i) EXPECT_TRUE(a[static_cast<size_t>(i)].isApprox(b[static_cast<size_t>(i)], 1e-12)) << i;
+  for (int i = 0; i < 7; ++i)
+    EXPECT_TRUE(a[static_cast<size_t>(i)].isApprox(b[static_cast<size_t>(i)], 1e-12)) << i;
 }
 
 TEST(RobotGeometry, Iiwa14UsesItsVisualMeshesAndSaysSo) {
   const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{"iiwa14", "", ""}, {}, true);
   EXPECT_EQ(geometry.CountLinksWithShapes(), 9);  // links 0-7 and a calibration ball
-  for (const LinkGeometry& link : geometry.links) EXPECT_EQ(link.from_visual, !link.shapes.empty()) << link.name;
+  for (const LinkGeometry& link : geometry.links)
+    EXPECT_EQ(link.from_visual, !link.shapes.empty()) << link.name;
 }
 
 TEST(RobotGeometry, MissingMeshesAreErrorsOnlyWhenRequired) {
@@ -152,7 +156,8 @@ TEST(SphereFile, BadFilesGetClearErrors) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"links":[{"link":"panda_link1","spheres":[[0,0,0,0]]}]})").find("radius > 0"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"links":[{"link":"elbow","spheres":[]}]})").find("unknown link 'elbow'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"links":[{"link":"elbow","spheres":[]}]})").find("unknown link 'elbow'"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"links":[{"link":"panda_link1","spheres":[[0,0,0]]}]})").find("[x, y, z, radius]"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"links":[{"link":"panda_link1","spheres":[]},{"link":"panda_link1","spheres":[]}]})")

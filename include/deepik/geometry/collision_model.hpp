@@ -101,7 +101,8 @@ class SphereChecker final : public CollisionChecker {
  public:
   /// `pairs` index geometry.links (CheckedPairs); links without spheres are skipped.
   /// @throws InputError when `spheres` names a link not in `geometry`.
-  SphereChecker(const RobotGeometry& geometry, const SphereSet& spheres, std::vector<std::pair<int, int>> pairs);
+  SphereChecker(const RobotGeometry& geometry, const SphereSet& spheres,
+                std::vector<std::pair<int, int>> pairs);
 
   /// Scratch of one thread: pass the same one to many checks to avoid allocations.
   struct Workspace {

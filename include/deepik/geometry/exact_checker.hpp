@@ -22,7 +22,8 @@ class ExactChecker final : public CollisionChecker {
   /// Reads every link's meshes (LinkSurface) and checks the link pairs `pairs` (indices into
   /// geometry.links, e.g. CheckedPairs).
   /// @throws InputError as LinkSurface (a missing, unreadable, too large or invalid mesh).
-  ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs, const MeshLimits& limits = {});
+  ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
+               const MeshLimits& limits = {});
   ~ExactChecker() override;
   ExactChecker(const ExactChecker&) = delete;
   ExactChecker& operator=(const ExactChecker&) = delete;
