@@ -9,6 +9,7 @@
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -117,6 +118,7 @@ void RunArmInfo(const ArmSpec& spec, std::ostream& out) {
   // + 0.0: no "-0" for a coordinate that is zero
   out << "tip at zero: (" << X_BT.translation().x() + 0.0 << ", " << X_BT.translation().y() + 0.0 << ", "
       << X_BT.translation().z() + 0.0 << ") m\n";
+  ReportCollisionGeometry(spec, out);
 }
 
 void RunFk(const FkCommandOptions& options, std::ostream& log) {

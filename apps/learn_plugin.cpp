@@ -22,36 +22,36 @@ std::string ExecutableDir() {
   return slash == std::string::npos ? "." : exe.substr(0, slash);
 }
 
-std::vector<std::string> Candidates() {
-  if (const char* override_path = std::getenv("DEEPIK_LEARN_PLUGIN"); override_path && *override_path) {
-    return {override_path};
-  }
-  const std::string dir = ExecutableDir();
-  return {dir + "/" + kPluginName, dir + "/../" DEEPIK_INSTALL_LIBDIR "/deepik/" + std::string(kPluginName)};
-}
+}  // namespace
 
-const LearnCommands* Load() {
+void* LoadPluginEntry(const char* file_name, const char* env_override, const char* symbol, const char* what) {
+  std::vector<std::string> candidates;
+  if (const char* override_path = std::getenv(env_override); override_path && *override_path) {
+    candidates = {override_path};
+  } else {
+    const std::string dir = ExecutableDir();
+    candidates = {dir + "/" + file_name, dir + "/../" DEEPIK_INSTALL_LIBDIR "/deepik/" + std::string(file_name)};
+  }
   std::string tried;
-  for (const std::string& path : Candidates()) {
+  for (const std::string& path : candidates) {
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = ::dlerror();
       tried += "\n  " + path + ": " + (why ? why : "not loadable");
       continue;
     }
-    using Entry = const LearnCommands* (*)();
-    auto entry = reinterpret_cast<Entry>(::dlsym(handle, "deepik_learn_commands"));
-    if (entry == nullptr) throw std::runtime_error(path + " is not deepik's learning plugin");
-    return entry();
+    void* entry = ::dlsym(handle, symbol);
+    if (entry == nullptr) throw std::runtime_error(path + " is not deepik's " + std::string(what) + " plugin");
+    return entry;
   }
-  throw std::runtime_error("cannot load the learning commands (" + std::string(kPluginName) +
-                           ", which needs libtorch); tried:" + tried);
+  throw std::runtime_error("cannot load the " + std::string(what) + " commands (" + std::string(file_name) +
+                           "); tried:" + tried);
 }
 
-}  // namespace
-
 const LearnCommands& LoadLearnCommands() {
-  static const LearnCommands* commands = Load();
+  using Entry = const LearnCommands* (*)();
+  static const LearnCommands* commands = reinterpret_cast<Entry>(
+      LoadPluginEntry(kPluginName, "DEEPIK_LEARN_PLUGIN", "deepik_learn_commands", "learning (libtorch)"))();
   return *commands;
 }
 

@@ -22,6 +22,12 @@ struct LearnCommands {
 /// @throws std::runtime_error naming the paths tried and the loader's message.
 const LearnCommands& LoadLearnCommands();
 
+/// Opens a plugin of the command's: $`env_override` when set, else `file_name` next to the
+/// `deepik` command, else in <libdir>/deepik/; returns its exported `symbol`.
+/// @throws std::runtime_error naming the paths tried and the loader's message (`what` names the
+///         plugin in it).
+void* LoadPluginEntry(const char* file_name, const char* env_override, const char* symbol, const char* what);
+
 }  // namespace deepik::cli
 
 /// Exported by the plugin; returns its table of entry points.

@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace {
 
@@ -156,6 +157,7 @@ int main(int argc, char** argv) {
   deepik::cli::AddModelCommands(app, &set);
   deepik::cli::AddSolveCommands(app, &set);
   deepik::cli::AddServeCommand(app, &set);
+  deepik::cli::AddGeometryCommands(app, &set);
 
   if (argc == 1) {  // a bare `deepik`: the help, as with --help
     std::cout << app.help();

@@ -11,6 +11,7 @@ packages=(
   libgloo-dev  # the Gloo headers of libtorch's c10d (distributed training)
   libeigen3-dev liburdfdom-dev liborocos-kdl-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
+  libassimp-dev libfcl-dev  # the geometry layer: meshes (assimp 5.2) and exact collision checks (FCL 0.7)
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   hyperfine time

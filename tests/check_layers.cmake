@@ -1,13 +1,14 @@
 # The layer rule of docs/ARCHITECTURE.md, checked over every #include line:
-#   errors.hpp <- kinematics <- data <- learn <- solve <- serve      (apps/ and tests/ may use any)
+#   errors.hpp <- kinematics <- data <- geometry <- learn <- solve <- serve (apps/, tests/: any)
 # A file of one layer may include only its own layer or a lower one (include/deepik/<layer>/ and
 # src/<layer>/ alike). And the core library never sees libtorch: no file outside the learning
-# library's sources includes a torch, ATen or c10 header or a header of the learning library.
+# library's sources includes a torch, ATen or c10 header or a header of the learning library; nor
+# an assimp or FCL header or a header of the geometry library (deepik::geometry).
 # And the core never sees the HTTP server: only the server library's files (src/serve/, deepik::serve)
 # include httplib or OpenSSL headers, and CMakeLists.txt builds every src/serve/ file into
 # deepik_serve (DEEPIK_SERVE_SOURCES) and none into deepik_core (DEEPIK_CORE_SOURCES).
 # Usage: cmake -DSOURCE_DIR=<repo> -P check_layers.cmake
-set(layers kinematics data learn solve serve)
+set(layers kinematics data geometry learn solve serve)
 # The learning library (CMakeLists.txt, DEEPIK_LEARN_SOURCES) and the headers that expose libtorch.
 set(learn_files
   src/kinematics/torch_fk.cpp src/learn/network.cpp src/learn/losses.cpp src/learn/trainer.cpp
@@ -16,6 +17,11 @@ set(learn_files
   include/deepik/learn/losses.hpp include/deepik/learn/trainer.hpp include/deepik/learn/blas_check.hpp)
 set(learn_headers deepik/kinematics/torch_fk.hpp deepik/learn/network.hpp deepik/learn/losses.hpp
   deepik/learn/blas_check.hpp deepik/learn/trainer.hpp deepik/learn/distributed.hpp)
+
+# The geometry library (CMakeLists.txt, deepik_geometry): the only files that see assimp and FCL.
+set(geometry_files src/geometry/mesh.cpp src/geometry/exact_checker.cpp src/geometry/sphere_fit.cpp
+  include/deepik/geometry/mesh.hpp include/deepik/geometry/exact_checker.hpp include/deepik/geometry/sphere_fit.hpp)
+set(geometry_headers deepik/geometry/mesh.hpp deepik/geometry/exact_checker.hpp deepik/geometry/sphere_fit.hpp)
 
 function(layer_rank name out)
   list(FIND layers "${name}" rank)
@@ -34,6 +40,7 @@ foreach(file IN LISTS files)
   endif()
   layer_rank("${layer}" own)
   list(FIND learn_files "${file}" in_learn)
+  list(FIND geometry_files "${file}" in_geometry)
   file(STRINGS "${SOURCE_DIR}/${file}" includes REGEX "^[ \t]*#[ \t]*include")
   math(EXPR checked "${checked} + 1")
   foreach(line IN LISTS includes)
@@ -42,7 +49,7 @@ foreach(file IN LISTS files)
     endif()
     set(target "${CMAKE_MATCH_1}")
     # deepik/<layer>/x.hpp (public) or <layer>/x.hpp (internal headers under src/).
-    if(target MATCHES "^(deepik/)?(kinematics|data|learn|solve|serve)/")
+    if(target MATCHES "^(deepik/)?(kinematics|data|geometry|learn|solve|serve)/")
       layer_rank("${CMAKE_MATCH_2}" theirs)
       if(own EQUAL -1 OR theirs GREATER own)
         list(APPEND violations "${file}: layer '${layer}' includes ${target} (layer '${CMAKE_MATCH_2}')")
@@ -52,6 +59,12 @@ foreach(file IN LISTS files)
     endif()
     if(target MATCHES "^(httplib\\.h|openssl/)" AND NOT file MATCHES "^src/serve/")
       list(APPEND violations "${file}: only the server library (src/serve/) may include ${target}")
+    endif()
+    if(in_geometry EQUAL -1 AND in_learn EQUAL -1)
+      list(FIND geometry_headers "${target}" geometry_header)
+      if(target MATCHES "^(assimp|fcl)/" OR NOT geometry_header EQUAL -1)
+        list(APPEND violations "${file}: the core library includes ${target} (assimp/FCL)")
+      endif()
     endif()
     if(in_learn EQUAL -1)
       list(FIND learn_headers "${target}" learn_header)

@@ -1,0 +1,83 @@
+// The collision commands (`collide`, `spheres`, `collision-matrix`, `collision-bench`): their
+// options, and the plugin (deepik_geometry_commands.so, linking assimp and FCL) that runs them, so
+// that the other commands start without loading either library.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
+
+namespace deepik::cli {
+
+struct CommandSet;
+
+/// What every collision command needs to find the arm's geometry.
+struct GeometryInputOptions {
+  ArmSpec arm;
+  MeshSearchOptions search;  ///< --package-path (repeatable); ROS_PACKAGE_PATH
+  /// The self-collision matrix (JSON); empty: robots/collision/NAME.matrix.json for a built-in
+  /// arm, else every non-adjacent pair is checked.
+  std::string matrix_path;
+  /// The sphere model (JSON); empty: robots/collision/NAME.spheres.json for a built-in arm.
+  std::string spheres_path;
+};
+
+/// `deepik collide`.
+struct CollideCommandOptions {
+  GeometryInputOptions geometry;
+  std::string model = "exact";  ///< exact (FCL on meshes) or spheres
+  std::string input_path;       ///< CSV of joint values, one row per configuration
+  std::string output_path;      ///< CSV: in_collision,min_distance,link_a,link_b
+};
+
+/// `deepik spheres`.
+struct SpheresCommandOptions {
+  GeometryInputOptions geometry;
+  double target_overshoot_mm = 10.0;
+  int max_spheres = 32;
+  int spheres = 0;
+  double spacing = 0.004;
+  std::string output_path;
+};
+
+/// `deepik collision-matrix`.
+struct MatrixCommandOptions {
+  GeometryInputOptions geometry;
+  int64_t samples = 10000;
+  uint64_t seed = 1;
+  std::string output_path;
+};
+
+/// `deepik collision-bench`.
+struct CollisionBenchOptions {
+  GeometryInputOptions geometry;
+  int64_t count = 100000;
+  uint64_t seed = 7;
+  int64_t timing_count = 2000;  ///< configurations timed one by one for the medians
+};
+
+/// The plugin's entry points.
+struct GeometryCommands {
+  void (*run_collide)(const CollideCommandOptions& options, std::ostream& log);
+  void (*run_spheres)(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
+  void (*run_matrix)(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
+  void (*run_bench)(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+};
+
+/// Adds collide, spheres, collision-matrix and collision-bench.
+void AddGeometryCommands(CLI::App& app, CommandSet* set);
+
+/// `deepik arm info`'s collision section: the links with geometry, where it comes from (collision
+/// or visual elements), the meshes found and missing, and the shipped matrix and sphere files.
+/// Reads no mesh (no assimp, no FCL). Never throws for a missing mesh.
+void ReportCollisionGeometry(const ArmSpec& arm, std::ostream& out);
+
+}  // namespace deepik::cli
+
+/// Exported by the plugin; returns its table of entry points.
+extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands();

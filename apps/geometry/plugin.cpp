@@ -1,0 +1,17 @@
+// The geometry plugin's entry point (see geometry_commands.hpp): the commands that read meshes.
+#include "geometry_commands.hpp"
+
+namespace deepik::cli {
+void RunCollide(const CollideCommandOptions& options, std::ostream& log);
+void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
+void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
+void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+}  // namespace deepik::cli
+
+namespace {
+const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide, deepik::cli::RunSpheres,
+                                              deepik::cli::RunCollisionMatrix,
+                                              deepik::cli::RunCollisionBench};
+}  // namespace
+
+extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

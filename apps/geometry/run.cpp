@@ -1,0 +1,216 @@
+// What the collision commands do (run inside the geometry plugin).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <iomanip>
+#include <optional>
+#include <ostream>
+#include <random>
+#include <sstream>
+
+#include "deepik/data/csv.hpp"
+#include "deepik/data/random.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/geometry/exact_checker.hpp"
+#include "deepik/geometry/sphere_fit.hpp"
+#include "geometry_commands.hpp"
+
+namespace deepik::cli {
+namespace {
+
+struct LoadedArm {
+  RobotGeometry geometry;
+  std::optional<CollisionMatrix> matrix;
+  std::vector<std::pair<int, int>> pairs;
+};
+
+LoadedArm LoadArmGeometry(const GeometryInputOptions& options, bool require_meshes, std::ostream& log) {
+  LoadedArm arm{LoadRobotGeometry(options.arm, options.search, require_meshes), std::nullopt, {}};
+  const std::string matrix_path =
+      options.matrix_path.empty() ? BuiltinCollisionFile(options.arm.arm, "matrix") : options.matrix_path;
+  if (!matrix_path.empty()) {
+    arm.matrix = LoadCollisionMatrix(matrix_path, arm.geometry);
+    log << "self-collision matrix: " << matrix_path << " (" << arm.matrix->disabled.size()
+        << " pairs disabled)\n";
+  } else {
+    log << "no self-collision matrix (--matrix): every pair of links not joined by a joint is checked\n";
+  }
+  int from_visual = 0;
+  for (const LinkGeometry& link : arm.geometry.links) from_visual += link.from_visual;
+  if (from_visual > 0) {
+    log << "note: " << from_visual << " links have no <collision> element in " << arm.geometry.source
+        << ": their visual geometry is used\n";
+  }
+  arm.pairs = CheckedPairs(arm.geometry, arm.matrix ? &*arm.matrix : nullptr);
+  return arm;
+}
+
+SphereSet LoadSpheres(const GeometryInputOptions& options, const RobotGeometry& geometry, std::ostream& log) {
+  const std::string path =
+      options.spheres_path.empty() ? BuiltinCollisionFile(options.arm.arm, "spheres") : options.spheres_path;
+  if (path.empty()) {
+    throw InputError("no sphere model for arm '" + options.arm.arm +
+                     "': give --spheres FILE (made by `deepik spheres " + options.arm.arm + " -o FILE`)");
+  }
+  log << "sphere model: " << path << "\n";
+  return LoadSphereSet(path, geometry);
+}
+
+std::string LinkName(const CollisionChecker& checker, int index) {
+  return index < 0 ? "" : checker.link_names()[static_cast<size_t>(index)];
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2), values.end());
+  return values[values.size() / 2];
+}
+
+// The CPU time of this thread (us): a call's own cost, unaffected by other processes on the machine.
+double ThreadMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return 1e6 * static_cast<double>(now.tv_sec) + 1e-3 * static_cast<double>(now.tv_nsec);
+}
+
+}  // namespace
+
+void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
+  CheckDistinctFiles(options.input_path, options.output_path);
+  const bool exact = options.model == "exact";
+  const LoadedArm arm = LoadArmGeometry(options.geometry, exact, log);
+  std::unique_ptr<CollisionChecker> checker;
+  if (exact) {
+    checker = std::make_unique<ExactChecker>(arm.geometry, arm.pairs);
+  } else {
+    checker = std::make_unique<SphereChecker>(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log),
+                                              arm.pairs);
+  }
+  const int n = arm.geometry.chain.num_joints();
+  CsvColumns columns;
+  columns.count = n;
+  NumericCsvReader input(options.input_path, columns);
+  AtomicFileWriter writer(options.output_path);
+  std::ostream& out = writer.stream();
+  out << "in_collision,min_distance,link_a,link_b\n";
+  Eigen::VectorXd q(n);
+  NumericRows rows;
+  int64_t count = 0, colliding = 0;
+  while (input.ReadChunk(kCsvChunkRows, &rows)) {
+    for (size_t r = 0; r < rows.size(); ++r) {
+      for (int i = 0; i < n; ++i) q[i] = rows.row(r)[i];
+      const CollisionReport report = checker->Check(q);
+      colliding += report.in_collision;
+      out << (report.in_collision ? 1 : 0) << ',' << FormatDouble(report.min_distance) << ','
+          << LinkName(*checker, report.link_a) << ',' << LinkName(*checker, report.link_b) << '\n';
+    }
+    count += static_cast<int64_t>(rows.size());
+  }
+  writer.Commit();
+  log << "collide (" << options.model << ", " << arm.pairs.size() << " link pairs): " << count << " rows, "
+      << colliding << " in self-collision -> " << options.output_path << "\n";
+}
+
+void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log) {
+  SphereFitOptions fit;
+  fit.target_overshoot_mm = options.target_overshoot_mm;
+  fit.max_spheres = options.max_spheres;
+  fit.spheres = options.spheres;
+  fit.spacing = options.spacing;
+  std::string error;
+  if (!fit.IsValid(&error)) throw std::invalid_argument(error);
+  const RobotGeometry geometry = LoadRobotGeometry(options.geometry.arm, options.geometry.search, true);
+  std::vector<TriangleMesh> surfaces;
+  for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
+  log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source << "\n";
+  const SphereSet set = FitSphereSet(geometry, surfaces, fit);
+  out << "| link | vertices | spheres | largest overshoot (mm) | worst vertex outside (mm) "
+         "|\n|---|---|---|---|---|\n";
+  for (const LinkSpheres& link : set.links) {
+    const double excess =
+        WorstVertexExcess(surfaces[static_cast<size_t>(geometry.FindLink(link.link))], link.spheres);
+    out << "| " << link.link << " | " << link.vertices << " | " << link.spheres.size() << " | " << std::fixed
+        << std::setprecision(1) << link.overshoot_mm << " | "
+        << (excess <= 0 ? "none" : std::to_string(excess * 1e3)) << " |\n"
+        << std::defaultfloat;
+  }
+  SaveSphereSet(set, options.output_path);
+  log << "spheres -> " << options.output_path << "\n";
+}
+
+void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const RobotGeometry geometry = LoadRobotGeometry(options.geometry.arm, options.geometry.search, true);
+  log << "sampling " << options.samples << " configurations (seed " << options.seed << ") of "
+      << geometry.source << "\n";
+  CollisionMatrixOptions matrix_options;
+  matrix_options.samples = options.samples;
+  matrix_options.seed = options.seed;
+  const CollisionMatrix matrix = ComputeCollisionMatrix(geometry, matrix_options);
+  int counts[4] = {0, 0, 0, 0};
+  for (const auto& pair : matrix.disabled) ++counts[static_cast<int>(pair.reason)];
+  out << "link pairs: " << matrix.enabled.size() << " checked; disabled: " << counts[0] << " adjacent, "
+      << counts[1] << " always in collision, " << counts[2] << " never in collision in " << matrix.samples
+      << " samples\n";
+  SaveCollisionMatrix(matrix, options.output_path);
+  log << "matrix -> " << options.output_path << "\n";
+}
+
+void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log) {
+  const LoadedArm arm = LoadArmGeometry(options.geometry, true, log);
+  const ExactChecker exact(arm.geometry, arm.pairs);
+  const SphereChecker spheres(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log), arm.pairs);
+  SphereChecker::Workspace workspace;
+  std::mt19937_64 rng(options.seed);
+  Eigen::VectorXd q(arm.geometry.chain.num_joints());
+  int64_t fcl_hits = 0, sphere_hits = 0, misses = 0, false_alarms = 0;
+  for (int64_t i = 0; i < options.count; ++i) {
+    UniformConfiguration(arm.geometry.chain, &rng, q);
+    const bool e = exact.InCollision(q), s = spheres.InCollision(q, &workspace);
+    fcl_hits += e;
+    sphere_hits += s;
+    misses += e && !s;
+    false_alarms += s && !e;
+    if ((i + 1) % std::max<int64_t>(1, options.count / 10) == 0) log << "  " << i + 1 << " configurations\n";
+  }
+  // Timing, one thread, this thread's CPU time: each check in a loop of its own over batches of
+  // configurations (warm caches, as a solver calls it); the median over batches of the mean per
+  // configuration.
+  std::vector<Eigen::VectorXd> timing(static_cast<size_t>(options.timing_count), q);
+  std::mt19937_64 timing_rng(options.seed + 1);
+  for (Eigen::VectorXd& t : timing) UniformConfiguration(arm.geometry.chain, &timing_rng, t);
+  volatile double sink = 0;  // keeps the timed calls from being optimised away
+  // FCL's mesh distances take milliseconds: they are timed on the first 200 configurations only.
+  const auto median_micros = [&timing](int64_t batch, auto&& check, size_t most = SIZE_MAX) {
+    std::vector<double> per_configuration;
+    const size_t count = std::min(timing.size(), most);
+    for (size_t start = 0; start < count; start += static_cast<size_t>(batch)) {
+      const size_t end = std::min(count, start + static_cast<size_t>(batch));
+      const double begin = ThreadMicros();
+      for (size_t i = start; i < end; ++i) check(timing[i]);
+      per_configuration.push_back((ThreadMicros() - begin) / static_cast<double>(end - start));
+    }
+    return Median(per_configuration);
+  };
+  const double t_sphere =
+      median_micros(100, [&](const Eigen::VectorXd& x) { sink = spheres.InCollision(x, &workspace); });
+  const double t_sphere_distance =
+      median_micros(100, [&](const Eigen::VectorXd& x) { sink = spheres.Check(x, &workspace).min_distance; });
+  const double t_fcl = median_micros(10, [&](const Eigen::VectorXd& x) { sink = exact.InCollision(x); });
+  const double t_fcl_distance = median_micros(
+      1, [&](const Eigen::VectorXd& x) { sink = exact.Check(x).min_distance; }, 200);
+  const double n = static_cast<double>(options.count);
+  out << std::fixed << std::setprecision(2);
+  out << "| arm | configurations | in self-collision (FCL) | in collision (spheres) | misses | false alarms "
+         "| "
+         "spheres per arm | sphere check median (us) | sphere distance median (us) | FCL check median (us) | "
+         "FCL distance median (us) |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+  out << "| " << arm.geometry.chain.name() << " | " << options.count << " | " << 100 * fcl_hits / n << " % | "
+      << 100 * sphere_hits / n << " % | " << misses << " | " << 100 * false_alarms / n << " % | "
+      << spheres.num_spheres() << " | " << t_sphere << " | " << t_sphere_distance << " | " << t_fcl << " | "
+      << t_fcl_distance << " |\n";
+  log << "(" << arm.pairs.size() << " link pairs checked; seed " << options.seed << "; "
+      << options.timing_count << " configurations timed)\n";
+}
+
+}  // namespace deepik::cli

@@ -1,0 +1,143 @@
+// Self-collision checks of a chain: the common interface, the link-pair list (the self-collision
+// matrix) and the fast sphere model. Pure Eigen, part of deepik::core; the exact check on meshes
+// (FCL) is in deepik::geometry (deepik/geometry/exact_checker.hpp).
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/Geometry>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/kinematics/chain.hpp"
+
+namespace deepik {
+
+/// The outcome of one self-collision check.
+struct [[nodiscard]] CollisionReport {
+  bool in_collision = false;
+  /// The smallest distance between two checked links (m). Sphere model: signed (negative = the
+  /// deepest sphere overlap). Exact check: 0 when in collision (penetration depth is not computed).
+  double min_distance = 0.0;
+  /// The colliding pair (the first found) or the closest one; indices into the checker's links;
+  /// -1 when no pair is checked.
+  int link_a = -1, link_b = -1;
+};
+
+/// A self-collision check of one chain at joint values q (chain order). Implementations are
+/// immutable after construction and Check is safe to call from many threads.
+class CollisionChecker {
+ public:
+  virtual ~CollisionChecker() = default;
+  /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
+  virtual CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const = 0;
+  /// Whether q is in self-collision; may stop at the first colliding pair (faster than Check).
+  virtual bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const = 0;
+  /// The link names that CollisionReport's indices refer to.
+  virtual const std::vector<std::string>& link_names() const = 0;
+};
+
+/// The self-collision matrix: which link pairs are checked and why the others are not.
+struct CollisionMatrix {
+  enum class Reason { kAdjacent, kAlways, kNever, kUser };
+  struct Pair {
+    std::string a, b;
+    Reason reason = Reason::kNever;
+  };
+  std::string arm;
+  int64_t samples = 0;  ///< configurations sampled (the "N" of "never in N samples")
+  uint64_t seed = 0;    ///< of the uniform configurations
+  std::vector<Pair> disabled;
+  /// The pairs that stay checked, with the share of samples in which they collided.
+  std::vector<std::pair<std::pair<std::string, std::string>, double>> enabled;
+};
+
+/// "adjacent", "always", "never", "user".
+const char* ToString(CollisionMatrix::Reason reason);
+
+/// Reads a matrix file (JSON, see docs/ARCHITECTURE.md "Geometry").
+/// @throws InputError for a missing or malformed file, an unknown reason, or a link not in `geometry`.
+CollisionMatrix LoadCollisionMatrix(const std::string& path, const RobotGeometry& geometry);
+/// Writes `matrix` as JSON (atomically).
+/// @throws InputError when the file cannot be written.
+void SaveCollisionMatrix(const CollisionMatrix& matrix, const std::string& path);
+
+/// The link pairs (indices into geometry.links, a < b) to check: both links have shapes, they are
+/// not adjacent, and `matrix` (when given) does not disable them.
+std::vector<std::pair<int, int>> CheckedPairs(const RobotGeometry& geometry, const CollisionMatrix* matrix);
+
+/// A link's spheres in its own frame L, as the spheres file stores them.
+struct LinkSpheres {
+  std::string link;
+  std::vector<Eigen::Vector4d> spheres;  ///< x, y, z (m, in L), radius (m)
+  int vertices = 0;                      ///< mesh vertices the spheres were fitted to (0: unknown)
+  double overshoot_mm = -1.0;            ///< largest outward overshoot found by the fit; -1: unknown
+};
+
+/// A sphere model file: per link its spheres (JSON, see docs/ARCHITECTURE.md "Geometry").
+struct SphereSet {
+  std::string arm;
+  std::string method;  ///< how the spheres were made (free text)
+  std::vector<LinkSpheres> links;
+};
+
+/// The largest sphere file accepted: 1,000,000 spheres in all.
+constexpr int64_t kMaxSpheres = 1000000;
+
+/// Reads a spheres file.
+/// @throws InputError for a missing or malformed file, a negative, zero or non-finite radius, a
+///         non-finite centre, a link not in `geometry`, a link listed twice, or more than kMaxSpheres.
+SphereSet LoadSphereSet(const std::string& path, const RobotGeometry& geometry);
+/// As LoadSphereSet, from JSON text; `source` names it in messages.
+SphereSet ParseSphereSet(const std::string& text, const std::string& source, const RobotGeometry& geometry);
+/// Writes `spheres` as JSON (atomically).
+void SaveSphereSet(const SphereSet& spheres, const std::string& path);
+
+/// The fast check: every link as a union of spheres; two links collide when a sphere of one
+/// overlaps a sphere of the other. Conservative when the spheres contain the meshes.
+class SphereChecker final : public CollisionChecker {
+ public:
+  /// `pairs` index geometry.links (CheckedPairs); links without spheres are skipped.
+  /// @throws InputError when `spheres` names a link not in `geometry`.
+  SphereChecker(const RobotGeometry& geometry, const SphereSet& spheres,
+                std::vector<std::pair<int, int>> pairs);
+
+  /// Scratch of one thread: pass the same one to many checks to avoid allocations.
+  struct Workspace {
+    std::vector<Eigen::Isometry3d> X_BF;
+    Eigen::Matrix4Xd world;    ///< sphere centres in B and radii (of the links placed so far)
+    Eigen::Matrix4Xd bounds;   ///< per link: a sphere around all its spheres, in B
+    std::vector<char> placed;  ///< per link: its spheres are in `world`
+  };
+  CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+  bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+
+  CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
+  bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
+  const std::vector<std::string>& link_names() const override { return names_; }
+
+  const Chain& chain() const { return chain_; }
+  int num_spheres() const { return static_cast<int>(local_.cols()); }
+
+ private:
+  // FK and the links' bounding spheres; a link's own spheres are placed when a pair needs them.
+  void PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+  void PlaceLink(int link, Workspace* workspace) const;
+  // The gap between the bounding spheres of links a and b (m; a lower bound of their distance).
+  double BoundGap(const Workspace& workspace, int a, int b) const;
+  // Smallest signed distance between the spheres of links a and b, stopping early below `stop`.
+  double PairDistance(const Workspace& workspace, int a, int b, double stop) const;
+  bool PairOverlaps(const Workspace& workspace, int a, int b) const;
+
+  Chain chain_;
+  std::vector<std::string> names_;  // geometry.links' names
+  Eigen::Matrix4Xd local_;          // centres in their chain frame F, radii
+  std::vector<int> begin_, end_;    // per link: its spheres' column range
+  Eigen::Matrix4Xd bounds_local_;   // per link: bounding sphere in its chain frame
+  std::vector<int> link_frame_;     // per link: its chain frame (-1 = B)
+  std::vector<std::pair<int, int>> pairs_;
+};
+
+}  // namespace deepik

@@ -1,0 +1,67 @@
+// The exact self-collision check: FCL (the library MoveIt uses) on each link's collision meshes
+// and URDF primitives; and the self-collision matrix computed with it. Part of deepik::geometry.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/mesh.hpp"
+#include "deepik/geometry/robot_geometry.hpp"
+
+namespace deepik {
+
+/// FCL on the links' shapes: meshes as OBBRSS bounding-volume trees, boxes, cylinders and spheres
+/// as FCL's own primitives. Distances use FCL's own GJK (GST_INDEP; FCL 0.7's libccd default gives
+/// wrong box-box distances, FCL issue 508). Immutable; Check is safe from many threads.
+class ExactChecker final : public CollisionChecker {
+ public:
+  /// Reads every link's meshes (LinkSurface) and checks the link pairs `pairs` (indices into
+  /// geometry.links, e.g. CheckedPairs).
+  /// @throws InputError as LinkSurface (a missing, unreadable, too large or invalid mesh).
+  ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
+               const MeshLimits& limits = {});
+  ~ExactChecker() override;
+  ExactChecker(const ExactChecker&) = delete;
+  ExactChecker& operator=(const ExactChecker&) = delete;
+
+  /// In collision: the first colliding pair and min_distance 0; else the closest pair and its
+  /// distance (m).
+  CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
+  bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
+  const std::vector<std::string>& link_names() const override;
+
+  /// For each of `pairs` (indices into the links), whether it collides at q.
+  std::vector<bool> CollidingPairs(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                   const std::vector<std::pair<int, int>>& pairs) const;
+  /// The distance between links a and b at q (m; 0 when they collide).
+  double LinkDistance(const Eigen::Ref<const Eigen::VectorXd>& q, int a, int b) const;
+  /// Each link's surface in its own frame (empty for a link without shapes).
+  const std::vector<TriangleMesh>& surfaces() const;
+  /// The checked pairs.
+  const std::vector<std::pair<int, int>>& pairs() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// How ComputeCollisionMatrix samples.
+struct CollisionMatrixOptions {
+  int64_t samples = 10000;  ///< uniform configurations (MoveIt Setup Assistant's default density)
+  uint64_t seed = 1;
+  /// @returns false with a message naming the field when a value is out of range.
+  bool IsValid(std::string* error) const;
+};
+
+/// The self-collision matrix as MoveIt's Setup Assistant builds it: adjacent links are disabled;
+/// of the other pairs with shapes, those in collision in every sample are disabled as "always",
+/// those in collision in none as "never" (a statistical claim: never in `samples` configurations).
+/// @throws std::invalid_argument for bad options.
+CollisionMatrix ComputeCollisionMatrix(const RobotGeometry& geometry, const CollisionMatrixOptions& options,
+                                       const MeshLimits& limits = {});
+
+}  // namespace deepik

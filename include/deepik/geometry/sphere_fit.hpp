@@ -1,0 +1,59 @@
+// Fitting spheres to a link's surface, conservatively (every vertex and surface point inside some
+// sphere). Part of deepik::geometry (uses FCL for point-to-surface distances).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/mesh.hpp"
+
+namespace deepik {
+
+/// How FitLinkSpheres works and when it stops adding spheres.
+struct SphereFitOptions {
+  /// The largest overshoot aimed at (mm); see FitLinkSpheres.
+  double target_overshoot_mm = 10.0;
+  int max_spheres = 32;    ///< per link, whatever the overshoot
+  int spheres = 0;         ///< > 0: exactly this many per link (the target is then ignored)
+  double spacing = 0.004;  ///< m: surface samples at most this far apart are covered
+  /// @returns false with a message naming the field when a value is out of range.
+  bool IsValid(std::string* error) const;
+};
+
+/// The fit of one link.
+struct SphereFit {
+  std::vector<Eigen::Vector4d> spheres;  ///< x, y, z, radius (m) in the surface's frame
+  double overshoot_mm = 0;               ///< SphereOvershootMm of the result
+};
+
+/// Fits spheres to a closed (or nearly closed) surface:
+/// 1. cover points: the vertices and points sampled on every triangle at most `spacing` apart;
+/// 2. candidates: grid points inside the surface (24 cells along its longest side, ray parity),
+///    each a sphere of radius (its distance to the surface) + margin: nearly inscribed spheres,
+///    which stick out by about the margin;
+/// 3. greedy set cover: the candidate covering the most uncovered cover points (within its radius
+///    less the sampling gap, 0.6 x the longest sub-triangle edge, so that the whole surface and
+///    not only its samples is covered) is taken, until all are covered or `max_spheres` are taken;
+///    left-over points get a sphere of radius margin + gap on them, or, past `max_spheres`, grow
+///    the nearest sphere to reach them. Every vertex is inside a sphere whatever happens;
+/// 4. the margin starts at the target overshoot and shrinks by 0.7 until the measured overshoot
+///    meets it; with `spheres` = K, at most K spheres with a 1 mm margin.
+/// @throws std::invalid_argument for bad options or an empty surface.
+SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& options);
+
+/// The largest outward overshoot of a sphere model of `surface` (mm): the largest distance from a
+/// point of the spheres' union boundary (96 directions per sphere; points inside another sphere or
+/// inside the closed surface, by ray parity, skipped) to the surface.
+double SphereOvershootMm(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres);
+
+/// The largest distance (m) by which a vertex of `surface` lies outside every sphere (<= 0: all
+/// vertices covered).
+double WorstVertexExcess(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres);
+
+/// Fits every link with shapes (surfaces as ExactChecker::surfaces, one per geometry link).
+SphereSet FitSphereSet(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
+                       const SphereFitOptions& options);
+
+}  // namespace deepik

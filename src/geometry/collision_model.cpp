@@ -1,0 +1,385 @@
+#include "deepik/geometry/collision_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "deepik/data/csv.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/fk.hpp"
+
+namespace deepik {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMaxJsonBytes = 256LL << 20;  // no geometry file is near this
+
+json ReadJsonFile(const std::string& path, const char* what) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) throw InputError(path + ": cannot open the " + what + " file");
+  const std::streamoff size = file.tellg();
+  if (size < 0 || size > kMaxJsonBytes) {
+    throw InputError(path + ": the " + what + " file is larger than " + std::to_string(kMaxJsonBytes >> 20) +
+                     " MB or unreadable");
+  }
+  file.seekg(0);
+  std::ostringstream text;
+  text << file.rdbuf();
+  try {
+    return json::parse(text.str());
+  } catch (const json::exception& e) {
+    throw InputError(path + ": not a valid JSON " + std::string(what) + " file (" + e.what() + ")");
+  }
+}
+
+void CheckLink(const RobotGeometry& geometry, const std::string& name, const std::string& where) {
+  if (geometry.FindLink(name) >= 0) return;
+  std::string known;
+  for (const LinkGeometry& link : geometry.links) known += (known.empty() ? "" : ", ") + link.name;
+  throw InputError(where + ": unknown link '" + name + "'; the arm's links are: " + known);
+}
+
+std::string StringField(const json& object, const char* key, const std::string& where) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string())
+    throw InputError(where + ": expected a string field \"" + key + "\"");
+  return object[key].get<std::string>();
+}
+
+void WriteJson(const json& document, const std::string& path) {
+  AtomicFileWriter writer(path);
+  writer.stream() << document.dump(1) << "\n";
+  writer.Commit();
+}
+
+}  // namespace
+
+const char* ToString(CollisionMatrix::Reason reason) {
+  switch (reason) {
+    case CollisionMatrix::Reason::kAdjacent:
+      return "adjacent";
+    case CollisionMatrix::Reason::kAlways:
+      return "always";
+    case CollisionMatrix::Reason::kNever:
+      return "never";
+    case CollisionMatrix::Reason::kUser:
+      return "user";
+  }
+  return "?";
+}
+
+CollisionMatrix LoadCollisionMatrix(const std::string& path, const RobotGeometry& geometry) {
+  const json document = ReadJsonFile(path, "collision matrix");
+  CollisionMatrix matrix;
+  if (!document.is_object() || !document.contains("disabled") || !document["disabled"].is_array())
+    throw InputError(path + ": expected an object with a \"disabled\" array of link pairs");
+  matrix.arm = document.value("arm", "");
+  if (document.contains("samples") && document["samples"].is_number_integer())
+    matrix.samples = document["samples"];
+  if (document.contains("seed") && document["seed"].is_number_unsigned()) matrix.seed = document["seed"];
+  const json& disabled = document["disabled"];
+  for (size_t i = 0; i < disabled.size(); ++i) {
+    const std::string where = path + ": disabled[" + std::to_string(i) + "]";
+    CollisionMatrix::Pair pair{StringField(disabled[i], "a", where), StringField(disabled[i], "b", where)};
+    CheckLink(geometry, pair.a, where);
+    CheckLink(geometry, pair.b, where);
+    const std::string reason = disabled[i].value("reason", "user");
+    bool known = false;
+    for (auto r : {CollisionMatrix::Reason::kAdjacent, CollisionMatrix::Reason::kAlways,
+                   CollisionMatrix::Reason::kNever, CollisionMatrix::Reason::kUser}) {
+      if (reason == ToString(r)) pair.reason = r, known = true;
+    }
+    if (!known)
+      throw InputError(where + ": expected reason adjacent, always, never or user, got '" + reason + "'");
+    matrix.disabled.push_back(pair);
+  }
+  return matrix;
+}
+
+void SaveCollisionMatrix(const CollisionMatrix& matrix, const std::string& path) {
+  json document = {
+      {"format", "deepik-collision-matrix"},
+      {"version", 1},
+      {"arm", matrix.arm},
+      {"samples", matrix.samples},
+      {"seed", matrix.seed},
+      {"note",
+       "Link pairs never checked for self-collision. adjacent: joined by a joint; always: in "
+       "collision in every sample; never: in no sample (a statistical claim: never in `samples` "
+       "uniform configurations); user: added by hand. Edit freely; `enabled` is information only."}};
+  json disabled = json::array(), enabled = json::array();
+  for (const auto& pair : matrix.disabled)
+    disabled.push_back({{"a", pair.a}, {"b", pair.b}, {"reason", ToString(pair.reason)}});
+  for (const auto& [pair, share] : matrix.enabled)
+    enabled.push_back({{"a", pair.first}, {"b", pair.second}, {"colliding_share", share}});
+  document["disabled"] = disabled;
+  document["enabled"] = enabled;
+  WriteJson(document, path);
+}
+
+std::vector<std::pair<int, int>> CheckedPairs(const RobotGeometry& geometry, const CollisionMatrix* matrix) {
+  std::set<std::pair<int, int>> skip;
+  for (const auto& pair : geometry.AdjacentPairs()) skip.insert(pair);
+  if (matrix) {
+    for (const auto& pair : matrix->disabled) {
+      const int a = geometry.FindLink(pair.a), b = geometry.FindLink(pair.b);
+      skip.insert({std::min(a, b), std::max(a, b)});
+    }
+  }
+  std::vector<std::pair<int, int>> pairs;
+  const int n = static_cast<int>(geometry.links.size());
+  for (int a = 0; a < n; ++a)
+    for (int b = a + 1; b < n; ++b)
+      if (!geometry.links[static_cast<size_t>(a)].shapes.empty() &&
+          !geometry.links[static_cast<size_t>(b)].shapes.empty() && skip.count({a, b}) == 0)
+        pairs.emplace_back(a, b);
+  return pairs;
+}
+
+SphereSet LoadSphereSet(const std::string& path, const RobotGeometry& geometry) {
+  std::ifstream file(path, std::ios::binary | std::ios::ate);
+  if (!file) throw InputError(path + ": cannot open the spheres file");
+  const std::streamoff size = file.tellg();
+  if (size < 0 || size > kMaxJsonBytes)
+    throw InputError(path + ": the spheres file is too large or unreadable");
+  file.seekg(0);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ParseSphereSet(text.str(), path, geometry);
+}
+
+SphereSet ParseSphereSet(const std::string& text, const std::string& source, const RobotGeometry& geometry) {
+  json document;
+  try {
+    document = json::parse(text);
+  } catch (const json::exception& e) {
+    throw InputError(source + ": not a valid JSON spheres file (" + e.what() + ")");
+  }
+  if (!document.is_object() || !document.contains("links") || !document["links"].is_array())
+    throw InputError(source + ": expected an object with a \"links\" array");
+  SphereSet set;
+  set.arm = document.value("arm", "");
+  set.method = document.value("method", "");
+  std::set<std::string> seen;
+  int64_t total = 0;
+  const json& links = document["links"];
+  for (size_t i = 0; i < links.size(); ++i) {
+    const std::string where = source + ": links[" + std::to_string(i) + "]";
+    LinkSpheres link;
+    link.link = StringField(links[i], "link", where);
+    CheckLink(geometry, link.link, where);
+    if (!seen.insert(link.link).second) throw InputError(where + ": link '" + link.link + "' listed twice");
+    if (!links[i].contains("spheres") || !links[i]["spheres"].is_array())
+      throw InputError(where + ": expected a \"spheres\" array of [x, y, z, radius]");
+    for (size_t s = 0; s < links[i]["spheres"].size(); ++s) {
+      const json& sphere = links[i]["spheres"][s];
+      const std::string at = where + ".spheres[" + std::to_string(s) + "]";
+      if (!sphere.is_array() || sphere.size() != 4 ||
+          !std::all_of(sphere.begin(), sphere.end(), [](const json& v) { return v.is_number(); }))
+        throw InputError(at + ": expected [x, y, z, radius] (4 numbers, m)");
+      const Eigen::Vector4d v(sphere[0].get<double>(), sphere[1].get<double>(), sphere[2].get<double>(),
+                              sphere[3].get<double>());
+      if (!v.allFinite()) throw InputError(at + ": expected finite numbers");
+      if (!(v[3] > 0)) throw InputError(at + ": expected a radius > 0, got " + FormatDouble(v[3]));
+      if (++total > kMaxSpheres)
+        throw InputError(source + ": more than " + std::to_string(kMaxSpheres) + " spheres");
+      link.spheres.push_back(v);
+    }
+    if (links[i].contains("vertices") && links[i]["vertices"].is_number_integer())
+      link.vertices = links[i]["vertices"];
+    if (links[i].contains("overshoot_mm") && links[i]["overshoot_mm"].is_number())
+      link.overshoot_mm = links[i]["overshoot_mm"];
+    set.links.push_back(std::move(link));
+  }
+  return set;
+}
+
+void SaveSphereSet(const SphereSet& set, const std::string& path) {
+  json links = json::array();
+  for (const LinkSpheres& link : set.links) {
+    json spheres = json::array();
+    for (const Eigen::Vector4d& s : link.spheres) {
+      // Millimetre-rounded text would break coverage: keep 1e-6 m (fits grow radii by that).
+      auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
+      spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6) / 1e6});
+    }
+    links.push_back({{"link", link.link},
+                     {"vertices", link.vertices},
+                     {"overshoot_mm", std::round(link.overshoot_mm * 100) / 100},
+                     {"spheres", spheres}});
+  }
+  WriteJson({{"format", "deepik-spheres"},
+             {"version", 1},
+             {"arm", set.arm},
+             {"method", set.method},
+             {"units", "m; each sphere is [x, y, z, radius] in its link's URDF frame"},
+             {"links", links}},
+            path);
+}
+
+SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& spheres,
+                             std::vector<std::pair<int, int>> pairs)
+    : chain_(geometry.chain), pairs_(std::move(pairs)) {
+  for (const LinkGeometry& link : geometry.links) names_.push_back(link.name);
+  const size_t n = geometry.links.size();
+  std::vector<const LinkSpheres*> by_link(n, nullptr);
+  int total = 0;
+  for (const LinkSpheres& link : spheres.links) {
+    const int index = geometry.FindLink(link.link);
+    if (index < 0) throw InputError("spheres: unknown link '" + link.link + "'");
+    by_link[static_cast<size_t>(index)] = &link;
+    total += static_cast<int>(link.spheres.size());
+  }
+  local_.resize(4, total);
+  begin_.assign(n, 0);
+  end_.assign(n, 0);
+  int column = 0;
+  bounds_local_ = Eigen::Matrix4Xd::Zero(4, static_cast<Eigen::Index>(n));
+  for (size_t i = 0; i < n; ++i) {
+    link_frame_.push_back(geometry.links[i].frame);
+    begin_[i] = column;
+    if (by_link[i]) {
+      const LinkGeometry& link = geometry.links[i];
+      for (const Eigen::Vector4d& s : by_link[i]->spheres) {
+        local_.col(column).head<3>() = link.X_FL * s.head<3>();
+        local_(3, column) = s[3];
+        ++column;
+      }
+    }
+    end_[i] = column;
+    if (end_[i] > begin_[i]) {  // the centroid of the centres, and a radius reaching every sphere
+      const auto block = local_.block(0, begin_[i], 3, end_[i] - begin_[i]);
+      const Eigen::Vector3d centre = block.rowwise().mean();
+      double reach = 0;
+      for (int s = begin_[i]; s < end_[i]; ++s)
+        reach = std::max(reach, (local_.col(s).head<3>() - centre).norm() + local_(3, s));
+      bounds_local_.col(static_cast<Eigen::Index>(i)) << centre, reach;
+    }
+  }
+  // Pairs with a link without spheres cannot collide in this model.
+  pairs_.erase(
+      std::remove_if(pairs_.begin(), pairs_.end(),
+                     [this](const std::pair<int, int>& p) {
+                       return begin_[static_cast<size_t>(p.first)] == end_[static_cast<size_t>(p.first)] ||
+                              begin_[static_cast<size_t>(p.second)] == end_[static_cast<size_t>(p.second)];
+                     }),
+      pairs_.end());
+}
+
+void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
+  if (q.size() != chain_.num_joints()) {
+    throw std::invalid_argument("collision check: expected " + std::to_string(chain_.num_joints()) +
+                                " joint values, got " + std::to_string(q.size()));
+  }
+  JointFrames(chain_, q, &workspace->X_BF);
+  workspace->world.resize(4, local_.cols());
+  workspace->bounds.resize(4, bounds_local_.cols());
+  workspace->placed.assign(static_cast<size_t>(bounds_local_.cols()), 0);
+  for (Eigen::Index l = 0; l < bounds_local_.cols(); ++l) {
+    const int frame = link_frame_[static_cast<size_t>(l)];
+    workspace->bounds.col(l).head<3>() =
+        frame < 0 ? bounds_local_.col(l).head<3>().eval()
+                  : (workspace->X_BF[static_cast<size_t>(frame)] * bounds_local_.col(l).head<3>()).eval();
+    workspace->bounds(3, l) = bounds_local_(3, l);
+  }
+}
+
+void SphereChecker::PlaceLink(int link, Workspace* workspace) const {
+  if (workspace->placed[static_cast<size_t>(link)]) return;
+  workspace->placed[static_cast<size_t>(link)] = 1;
+  const int frame = link_frame_[static_cast<size_t>(link)];
+  for (int s = begin_[static_cast<size_t>(link)]; s < end_[static_cast<size_t>(link)]; ++s) {
+    workspace->world.col(s).head<3>() =
+        frame < 0 ? local_.col(s).head<3>().eval()
+                  : (workspace->X_BF[static_cast<size_t>(frame)] * local_.col(s).head<3>()).eval();
+    workspace->world(3, s) = local_(3, s);
+  }
+}
+
+double SphereChecker::BoundGap(const Workspace& workspace, int a, int b) const {
+  return (workspace.bounds.col(a).head<3>() - workspace.bounds.col(b).head<3>()).norm() -
+         workspace.bounds(3, a) - workspace.bounds(3, b);
+}
+
+double SphereChecker::PairDistance(const Workspace& workspace, int a, int b, double stop) const {
+  double best = std::numeric_limits<double>::infinity();
+  const Eigen::Vector4d bound_b = workspace.bounds.col(b);
+  for (int i = begin_[static_cast<size_t>(a)]; i < end_[static_cast<size_t>(a)]; ++i) {
+    const Eigen::Vector4d si = workspace.world.col(i);
+    if ((si.head<3>() - bound_b.head<3>()).norm() - si[3] - bound_b[3] >= best) continue;  // all of b at once
+    for (int j = begin_[static_cast<size_t>(b)]; j < end_[static_cast<size_t>(b)]; ++j) {
+      const Eigen::Vector4d sj = workspace.world.col(j);
+      const double reach = si[3] + sj[3];
+      const double d_sq = (si.head<3>() - sj.head<3>()).squaredNorm();
+      // sqrt(d_sq) - reach < best <=> d_sq < (best + reach)^2: the square root only for a new best.
+      if (best < std::numeric_limits<double>::infinity()) {
+        const double limit = best + reach;
+        if (limit <= 0 || d_sq >= limit * limit) continue;
+      }
+      best = std::sqrt(d_sq) - reach;
+      if (best < stop) return best;
+    }
+  }
+  return best;
+}
+
+bool SphereChecker::PairOverlaps(const Workspace& workspace, int a, int b) const {
+  const Eigen::Vector4d bound_b = workspace.bounds.col(b);
+  for (int i = begin_[static_cast<size_t>(a)]; i < end_[static_cast<size_t>(a)]; ++i) {
+    const Eigen::Vector4d si = workspace.world.col(i);
+    const double reach_b = si[3] + bound_b[3];  // this sphere against all of b at once first
+    if ((si.head<3>() - bound_b.head<3>()).squaredNorm() >= reach_b * reach_b) continue;
+    for (int j = begin_[static_cast<size_t>(b)]; j < end_[static_cast<size_t>(b)]; ++j) {
+      const double reach = si[3] + workspace.world(3, j);
+      if ((si.head<3>() - workspace.world.col(j).head<3>()).squaredNorm() < reach * reach) return true;
+    }
+  }
+  return false;
+}
+
+CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
+  PlaceBounds(q, workspace);
+  CollisionReport report;
+  report.min_distance = std::numeric_limits<double>::infinity();
+  for (const auto& [a, b] : pairs_) {
+    if (BoundGap(*workspace, a, b) >= report.min_distance) continue;
+    PlaceLink(a, workspace);
+    PlaceLink(b, workspace);
+    const double distance = PairDistance(*workspace, a, b, -std::numeric_limits<double>::infinity());
+    if (distance < report.min_distance) {
+      report.min_distance = distance;
+      report.link_a = a;
+      report.link_b = b;
+    }
+  }
+  report.in_collision = report.min_distance < 0;
+  return report;
+}
+
+bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
+  PlaceBounds(q, workspace);
+  for (const auto& [a, b] : pairs_) {
+    if (BoundGap(*workspace, a, b) >= 0) continue;
+    PlaceLink(a, workspace);
+    PlaceLink(b, workspace);
+    if (PairOverlaps(*workspace, a, b)) return true;
+  }
+  return false;
+}
+
+CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  Workspace workspace;
+  return Check(q, &workspace);
+}
+
+bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  Workspace workspace;
+  return InCollision(q, &workspace);
+}
+
+}  // namespace deepik

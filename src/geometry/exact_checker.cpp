@@ -1,0 +1,226 @@
+#include "deepik/geometry/exact_checker.hpp"
+
+#include <fcl/geometry/bvh/BVH_model.h>
+#include <fcl/geometry/shape/box.h>
+#include <fcl/geometry/shape/cylinder.h>
+#include <fcl/geometry/shape/sphere.h>
+#include <fcl/narrowphase/collision.h>
+#include <fcl/narrowphase/distance.h>
+
+#include <algorithm>
+#include <limits>
+#include <random>
+#include <stdexcept>
+
+#include "deepik/data/random.hpp"
+#include "deepik/errors.hpp"
+#include "deepik/kinematics/fk.hpp"
+
+namespace deepik {
+namespace {
+
+using Geometry = std::shared_ptr<fcl::CollisionGeometryd>;
+
+struct PlacedShape {
+  Geometry geometry;
+  Eigen::Isometry3d X_FS;  // in the link's chain frame
+};
+
+Geometry MakeBvh(const TriangleMesh& mesh) {
+  auto model = std::make_shared<fcl::BVHModel<fcl::OBBRSSd>>();
+  std::vector<fcl::Triangle> triangles;
+  triangles.reserve(mesh.triangles.size());
+  for (const Eigen::Vector3i& t : mesh.triangles)
+    triangles.emplace_back(static_cast<size_t>(t[0]), static_cast<size_t>(t[1]), static_cast<size_t>(t[2]));
+  model->beginModel();
+  model->addSubModel(mesh.vertices, triangles);
+  model->endModel();
+  return model;
+}
+
+// FCL's own primitive, or a bounding-volume tree of `mesh` (the shape's surface in its frame).
+Geometry MakeGeometry(const LinkShape& shape, const TriangleMesh& mesh) {
+  switch (shape.kind) {
+    case LinkShape::Kind::kBox:
+      return std::make_shared<fcl::Boxd>(shape.size);
+    case LinkShape::Kind::kCylinder:
+      return std::make_shared<fcl::Cylinderd>(shape.size[0], shape.size[1]);
+    case LinkShape::Kind::kSphere:
+      return std::make_shared<fcl::Sphered>(shape.size[0]);
+    case LinkShape::Kind::kMesh:
+      break;
+  }
+  return MakeBvh(mesh);
+}
+
+}  // namespace
+
+struct ExactChecker::Impl {
+  explicit Impl(const RobotGeometry& geometry) : chain(geometry.chain) {}
+  Chain chain;
+  std::vector<std::string> names;
+  std::vector<int> frame;                        // per link
+  std::vector<std::vector<PlacedShape>> shapes;  // per link
+  std::vector<TriangleMesh> surfaces;
+  std::vector<std::pair<int, int>> pairs;
+
+  void Frames(const Eigen::Ref<const Eigen::VectorXd>& q, std::vector<Eigen::Isometry3d>* X_BF) const {
+    if (q.size() != chain.num_joints()) {
+      throw std::invalid_argument("collision check: expected " + std::to_string(chain.num_joints()) +
+                                  " joint values, got " + std::to_string(q.size()));
+    }
+    JointFrames(chain, q, X_BF);
+  }
+  Eigen::Isometry3d Place(const std::vector<Eigen::Isometry3d>& X_BF, int link,
+                          const PlacedShape& shape) const {
+    const int f = frame[static_cast<size_t>(link)];
+    return f < 0 ? shape.X_FS : X_BF[static_cast<size_t>(f)] * shape.X_FS;
+  }
+  bool Collide(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
+    const fcl::CollisionRequestd request;
+    for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
+      for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
+        fcl::CollisionResultd result;
+        if (fcl::collide(sa.geometry.get(), Place(X_BF, a, sa), sb.geometry.get(), Place(X_BF, b, sb),
+                         request, result) > 0)
+          return true;
+      }
+    }
+    return false;
+  }
+  double Distance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
+    if (Collide(X_BF, a, b)) return 0.0;
+    fcl::DistanceRequestd request;
+    request.gjk_solver_type = fcl::GST_INDEP;
+    double best = std::numeric_limits<double>::infinity();
+    for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
+      for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
+        fcl::DistanceResultd result;
+        best = std::min(best, fcl::distance(sa.geometry.get(), Place(X_BF, a, sa), sb.geometry.get(),
+                                            Place(X_BF, b, sb), request, result));
+      }
+    }
+    return std::max(best, 0.0);
+  }
+};
+
+ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
+                           const MeshLimits& limits)
+    : impl_(std::make_unique<Impl>(geometry)) {
+  impl_->pairs = std::move(pairs);
+  for (const LinkGeometry& link : geometry.links) {
+    impl_->names.push_back(link.name);
+    impl_->frame.push_back(link.frame);
+    std::vector<PlacedShape> placed;
+    TriangleMesh surface;
+    for (const LinkShape& shape : link.shapes) {
+      if (shape.kind == LinkShape::Kind::kMesh && shape.mesh_path.empty())
+        throw InputError("link '" + link.name + "': " + shape.mesh_error);
+      const TriangleMesh local = shape.kind == LinkShape::Kind::kMesh
+                                     ? LoadMesh(shape.mesh_path, shape.size, limits)
+                                     : PrimitiveSurface(shape);
+      placed.push_back({MakeGeometry(shape, local), link.X_FL * shape.X_LS});
+      surface.Append(local, shape.X_LS);
+    }
+    impl_->shapes.push_back(std::move(placed));
+    impl_->surfaces.push_back(std::move(surface));
+  }
+}
+
+ExactChecker::~ExactChecker() = default;
+
+CollisionReport ExactChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  std::vector<Eigen::Isometry3d> X_BF;
+  impl_->Frames(q, &X_BF);
+  CollisionReport report;
+  for (const auto& [a, b] : impl_->pairs) {
+    if (impl_->Collide(X_BF, a, b)) {
+      report.in_collision = true;
+      report.link_a = a;
+      report.link_b = b;
+      return report;
+    }
+  }
+  report.min_distance = std::numeric_limits<double>::infinity();
+  for (const auto& [a, b] : impl_->pairs) {
+    const double distance = impl_->Distance(X_BF, a, b);
+    if (distance < report.min_distance) {
+      report.min_distance = distance;
+      report.link_a = a;
+      report.link_b = b;
+    }
+  }
+  return report;
+}
+
+bool ExactChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const {
+  std::vector<Eigen::Isometry3d> X_BF;
+  impl_->Frames(q, &X_BF);
+  for (const auto& [a, b] : impl_->pairs)
+    if (impl_->Collide(X_BF, a, b)) return true;
+  return false;
+}
+
+const std::vector<std::string>& ExactChecker::link_names() const { return impl_->names; }
+const std::vector<TriangleMesh>& ExactChecker::surfaces() const { return impl_->surfaces; }
+const std::vector<std::pair<int, int>>& ExactChecker::pairs() const { return impl_->pairs; }
+
+std::vector<bool> ExactChecker::CollidingPairs(const Eigen::Ref<const Eigen::VectorXd>& q,
+                                               const std::vector<std::pair<int, int>>& pairs) const {
+  std::vector<Eigen::Isometry3d> X_BF;
+  impl_->Frames(q, &X_BF);
+  std::vector<bool> colliding;
+  for (const auto& [a, b] : pairs) colliding.push_back(impl_->Collide(X_BF, a, b));
+  return colliding;
+}
+
+double ExactChecker::LinkDistance(const Eigen::Ref<const Eigen::VectorXd>& q, int a, int b) const {
+  std::vector<Eigen::Isometry3d> X_BF;
+  impl_->Frames(q, &X_BF);
+  return impl_->Distance(X_BF, a, b);
+}
+
+bool CollisionMatrixOptions::IsValid(std::string* error) const {
+  if (samples < 1 || samples > 100000000) {
+    *error = "samples: expected a whole number in [1, 1e8], got " + std::to_string(samples);
+    return false;
+  }
+  return true;
+}
+
+CollisionMatrix ComputeCollisionMatrix(const RobotGeometry& geometry, const CollisionMatrixOptions& options,
+                                       const MeshLimits& limits) {
+  std::string error;
+  if (!options.IsValid(&error)) throw std::invalid_argument(error);
+  const std::vector<std::pair<int, int>> candidates = CheckedPairs(geometry, nullptr);
+  const ExactChecker checker(geometry, candidates, limits);
+  std::vector<int64_t> hits(candidates.size(), 0);
+  std::mt19937_64 rng(options.seed);
+  Eigen::VectorXd q(geometry.chain.num_joints());
+  for (int64_t s = 0; s < options.samples; ++s) {
+    UniformConfiguration(geometry.chain, &rng, q);
+    const std::vector<bool> colliding = checker.CollidingPairs(q, candidates);
+    for (size_t p = 0; p < candidates.size(); ++p) hits[p] += colliding[p];
+  }
+  CollisionMatrix matrix;
+  matrix.arm = geometry.chain.name();
+  matrix.samples = options.samples;
+  matrix.seed = options.seed;
+  const auto name = [&geometry](int i) { return geometry.links[static_cast<size_t>(i)].name; };
+  for (const auto& [a, b] : geometry.AdjacentPairs())
+    matrix.disabled.push_back({name(a), name(b), CollisionMatrix::Reason::kAdjacent});
+  for (size_t p = 0; p < candidates.size(); ++p) {
+    const auto [a, b] = candidates[p];
+    if (hits[p] == 0 || hits[p] == options.samples) {
+      matrix.disabled.push_back(
+          {name(a), name(b),
+           hits[p] == 0 ? CollisionMatrix::Reason::kNever : CollisionMatrix::Reason::kAlways});
+    } else {
+      matrix.enabled.push_back(
+          {{name(a), name(b)}, static_cast<double>(hits[p]) / static_cast<double>(options.samples)});
+    }
+  }
+  return matrix;
+}
+
+}  // namespace deepik

@@ -1,0 +1,192 @@
+// The geometry layer (assimp, FCL): meshes read and refused, exact distances against hand-computed
+// cases, the self-collision matrix, and the sphere model's coverage of every shipped mesh.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "deepik/errors.hpp"
+#include "deepik/geometry/exact_checker.hpp"
+#include "deepik/geometry/mesh.hpp"
+#include "deepik/geometry/sphere_fit.hpp"
+#include "test_util.hpp"
+
+namespace deepik {
+namespace {
+
+using testing::RobotFile;
+using testing::TempDir;
+using testing::WriteBytes;
+
+// Two links with primitives: `a` fixed to the base, `b` behind a revolute joint about z at x = 0.5.
+std::string TwoLinkUrdf(const std::string& shape_a, const std::string& shape_b, const std::string& origin_b) {
+  return R"(<robot name="two">
+  <link name="a"><collision><geometry>)" +
+         shape_a + R"(</geometry></collision></link>
+  <link name="b"><collision><origin xyz=")" +
+         origin_b + R"(" rpy="0 0 0"/><geometry>)" + shape_b +
+         R"(</geometry></collision></link>
+  <joint name="j" type="revolute"><parent link="a"/><child link="b"/><origin xyz="0.5 0 0"/>
+    <axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="1" velocity="1"/></joint>
+</robot>)";
+}
+
+RobotGeometry WriteAndLoad(const TempDir& dir, const std::string& urdf) {
+  WriteBytes(dir.Path("two.urdf"), urdf);
+  return LoadRobotGeometry(ArmSpec{dir.Path("two.urdf"), "", ""}, {}, true);
+}
+
+TEST(ExactChecker, BoxBoxDistanceByHand) {
+  TempDir dir;
+  // a: a 0.2 m cube at the origin; b: a 0.1 m cube centred on the joint (x = 0.5).
+  const RobotGeometry geometry =
+      WriteAndLoad(dir, TwoLinkUrdf(R"(<box size="0.2 0.2 0.2"/>)", R"(<box size="0.1 0.1 0.1"/>)", "0 0 0"));
+  const ExactChecker checker(geometry, {{0, 1}});
+  // Faces parallel: 0.5 - 0.1 - 0.05.
+  EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, 0.0), 0, 1), 0.35, 1e-6);
+  // b turned 45 deg about z: its edge points at a, sqrt(2) x 0.05 from its centre.
+  EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, M_PI / 4), 0, 1), 0.4 - 0.05 * std::sqrt(2.0),
+              1e-6);
+  const CollisionReport report = checker.Check(Eigen::VectorXd::Constant(1, 0.0));
+  EXPECT_FALSE(report.in_collision);
+  EXPECT_NEAR(report.min_distance, 0.35, 1e-6);
+}
+
+TEST(ExactChecker, SphereAndMovedSphereByHandAndCollision) {
+  TempDir dir;
+  // b's sphere sits 0.3 m from the joint along its x: at q it is at (0.5 + 0.3 cos q, 0.3 sin q, 0).
+  const RobotGeometry geometry =
+      WriteAndLoad(dir, TwoLinkUrdf(R"(<sphere radius="0.2"/>)", R"(<sphere radius="0.05"/>)", "0.3 0 0"));
+  const ExactChecker checker(geometry, {{0, 1}});
+  for (double q : {0.0, 1.0, 2.0, 2.5, 3.0}) {
+    const Eigen::Vector2d c(0.5 + 0.3 * std::cos(q), 0.3 * std::sin(q));
+    const double gap = c.norm() - 0.25;  // centre distance less both radii
+    EXPECT_NEAR(checker.LinkDistance(Eigen::VectorXd::Constant(1, q), 0, 1), std::max(0.0, gap), 1e-6) << q;
+    EXPECT_EQ(checker.InCollision(Eigen::VectorXd::Constant(1, q)), gap < 0) << q;
+    EXPECT_EQ(checker.Check(Eigen::VectorXd::Constant(1, q)).in_collision, gap < 0) << q;
+  }
+  EXPECT_TRUE(checker.InCollision(Eigen::VectorXd::Constant(1, 3.0)));  // |c| = 0.207 < 0.25
+}
+
+TEST(CollisionMatrix, AlwaysAndNeverPairs) {
+  TempDir dir;
+  // Adjacent pairs never count; with a third link on b's far side, (a, c) is never in collision.
+  WriteBytes(dir.Path("three.urdf"), R"(<robot name="three">
+  <link name="a"><collision><geometry><sphere radius="0.1"/></geometry></collision></link>
+  <link name="b"><collision><geometry><sphere radius="0.05"/></geometry></collision></link>
+  <link name="c"><collision><origin xyz="0.2 0 0"/><geometry><sphere radius="0.05"/></geometry></collision></link>
+  <joint name="j1" type="revolute"><parent link="a"/><child link="b"/><origin xyz="0.5 0 0"/>
+    <axis xyz="0 0 1"/><limit lower="-0.5" upper="0.5" effort="1" velocity="1"/></joint>
+  <joint name="j2" type="fixed"><parent link="b"/><child link="c"/></joint>
+</robot>)");
+  const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{dir.Path("three.urdf"), "", ""}, {}, true);
+  CollisionMatrixOptions options;
+  options.samples = 50;
+  const CollisionMatrix matrix = ComputeCollisionMatrix(geometry, options);
+  ASSERT_EQ(matrix.disabled.size(), 3u);
+  EXPECT_EQ(matrix.disabled[0].reason, CollisionMatrix::Reason::kAdjacent);  // a-b
+  EXPECT_EQ(matrix.disabled[1].reason, CollisionMatrix::Reason::kAdjacent);  // b-c
+  EXPECT_EQ(matrix.disabled[2].a + matrix.disabled[2].b, "ac");
+  EXPECT_EQ(matrix.disabled[2].reason, CollisionMatrix::Reason::kNever);
+  options.samples = 0;
+  EXPECT_THROW((void)ComputeCollisionMatrix(geometry, options), std::invalid_argument);
+}
+
+TEST(Mesh, ShippedFormatsLoadInTheirLinkFrames) {
+  // COLLADA Z_UP read as written: iiwa14's link_7 ends at z = 0.126 m, where tool0 is.
+  const TriangleMesh link7 = LoadMesh(RobotFile("meshes/iiwa14/link_7.dae"));
+  double top = -1;
+  for (const Eigen::Vector3d& v : link7.vertices) top = std::max(top, v.z());
+  EXPECT_NEAR(top, 0.126, 0.002);
+  // panda's visual link1.dae and collision link1.stl share a frame: their boxes nearly agree.
+  const auto box = [](const TriangleMesh& mesh) {
+    Eigen::AlignedBox3d b;
+    for (const Eigen::Vector3d& v : mesh.vertices) b.extend(v);
+    return b;
+  };
+  const auto visual = box(LoadMesh(RobotFile("meshes/panda/visual/link1.dae")));
+  const auto collision = box(LoadMesh(RobotFile("meshes/panda/collision/link1.stl")));
+  EXPECT_LT((visual.center() - collision.center()).norm(), 0.03);
+  const auto obj = LoadMesh(RobotFile("meshes/ur_description/meshes/ur5/collision/base.obj"));
+  const auto gltf = LoadMesh(RobotFile("meshes/ur_description/meshes/ur5/visual/base/model.gltf"));
+  EXPECT_GT(obj.triangles.size(), 10u);
+  EXPECT_GT(gltf.triangles.size(), 10u);
+}
+
+TEST(Mesh, BadFilesGetClearErrors) {
+  TempDir dir;
+  const auto error_of = [](const std::string& path, const MeshLimits& limits = {}) {
+    try {
+      (void)LoadMesh(path, Eigen::Vector3d::Ones(), limits);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of(dir.Path("none.stl")).find("not found"), std::string::npos);
+  std::filesystem::create_directory(dir.Path("folder.stl"));
+  EXPECT_NE(error_of(dir.Path("folder.stl")).find("not found"), std::string::npos);
+  WriteBytes(dir.Path("text.stl"), "this is not a mesh at all\n");
+  EXPECT_NE(error_of(dir.Path("text.stl")).find("text.stl"), std::string::npos);
+  WriteBytes(dir.Path("empty.obj"), "");
+  EXPECT_NE(error_of(dir.Path("empty.obj")).find("empty.obj"), std::string::npos);
+  WriteBytes(dir.Path("noise.dae"), std::string(5000, '\x07'));
+  EXPECT_NE(error_of(dir.Path("noise.dae")).find("noise.dae"), std::string::npos);
+  // Huge files are refused before they are read, huge meshes after (limits are options).
+  MeshLimits small;
+  small.max_file_bytes = 1000;
+  EXPECT_NE(error_of(RobotFile("meshes/panda/collision/link1.stl"), small).find("larger than the limit"),
+            std::string::npos);
+  small = MeshLimits{};
+  small.max_triangles = 10;
+  EXPECT_NE(error_of(RobotFile("meshes/panda/collision/link1.stl"), small).find("triangles is larger"),
+            std::string::npos);
+}
+
+TEST(SphereFit, ABoxIsCoveredAndTheTargetIsMet) {
+  LinkShape box;
+  box.kind = LinkShape::Kind::kBox;
+  box.size = Eigen::Vector3d(0.3, 0.1, 0.1);
+  const TriangleMesh surface = PrimitiveSurface(box);
+  // A chain of spheres through a square section of half-side a sticks out by a (sqrt 2 - 1) = 21 mm.
+  SphereFitOptions options;
+  options.target_overshoot_mm = 30;
+  options.spacing = 0.01;  // coarse samples keep the test fast; the gap grows the radii to match
+  const SphereFit fit = FitLinkSpheres(surface, options);
+  EXPECT_LE(WorstVertexExcess(surface, fit.spheres), 0.0);
+  EXPECT_LE(fit.overshoot_mm, 30.0);
+  EXPECT_GT(fit.overshoot_mm, 10.0);
+  EXPECT_GT(fit.spheres.size(), 1u);
+  // One sphere still covers every vertex, and overshoots more: at least its radius less the
+  // half-thickness, and its radius reaches the farthest corner, 0.166 m from the centre.
+  options.spheres = 1;
+  const SphereFit one = FitLinkSpheres(surface, options);
+  ASSERT_EQ(one.spheres.size(), 1u);
+  EXPECT_LE(WorstVertexExcess(surface, one.spheres), 0.0);
+  EXPECT_GE(one.spheres[0][3], 0.5 * std::sqrt(0.09 + 0.01 + 0.01));
+  EXPECT_GT(one.overshoot_mm, fit.overshoot_mm);
+  EXPECT_NEAR(one.overshoot_mm, 1e3 * (one.spheres[0][3] - 0.05), 0.1 * 1e3 * one.spheres[0][3]);
+}
+
+// Every vertex of every mesh the shipped sphere models stand for lies inside a sphere of its link.
+TEST(SphereFit, ShippedSphereModelsCoverEveryVertex) {
+  for (const std::string arm : {"panda", "ur5", "iiwa14"}) {
+    const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{arm, "", ""}, {}, true);
+    const std::string path = BuiltinCollisionFile(arm, "spheres");
+    ASSERT_FALSE(path.empty()) << arm;
+    const SphereSet set = LoadSphereSet(path, geometry);
+    int links = 0;
+    for (const LinkGeometry& link : geometry.links) {
+      if (link.shapes.empty()) continue;
+      ++links;
+      const auto found = std::find_if(set.links.begin(), set.links.end(),
+                                      [&link](const LinkSpheres& s) { return s.link == link.name; });
+      ASSERT_NE(found, set.links.end()) << arm << " " << link.name;
+      const TriangleMesh surface = LinkSurface(link);
+      EXPECT_LE(WorstVertexExcess(surface, found->spheres), 0.0) << arm << " " << link.name;
+    }
+    EXPECT_GT(links, 5) << arm;
+  }
+}
+
+}  // namespace
+}  // namespace deepik
