@@ -1,7 +1,7 @@
 // Multi-head networks (train --heads H): a small seeded run on the seed arm whose heads learn
 // distinct solutions that each reach near the target; the answer is the head closest by FK, the
 // same in libtorch and in the lean path; the other heads are SolveMany's first starts; one-head
-// files load as before; bad head counts, the mse loss and ONNX export are refused clearly.
+// files load as before; bad head counts and the mse loss are refused clearly.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
