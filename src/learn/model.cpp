@@ -442,19 +442,20 @@ int IkModel::SelectHead(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd>
   HeadJoints(s->raw, 0, q);
   if (network_.heads == 1) return 0;
   s->q_head.resize(chain_->num_joints());
+  s->head_errors.resize(network_.heads);
   const Eigen::Matrix3d* R = target.pose ? &target.R : nullptr;
-  int best = 0;
-  double best_error = HeadSelectionError(*chain_, q, target.p, R);
-  for (int h = 1; h < network_.heads; ++h) {
+  for (int h = 0; h < network_.heads; ++h) {
     HeadJoints(s->raw, h, s->q_head);
     const double error = HeadSelectionError(*chain_, s->q_head, target.p, R);
     // A NaN error (a non-finite head) never wins; a finite one beats a NaN.
-    if (error < best_error || (std::isnan(best_error) && !std::isnan(error))) {
-      best = h;
-      best_error = error;
-      q = s->q_head;
-    }
+    s->head_errors[h] = std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
   }
+  // The first head within kHeadTie of the least error: heads that reach the target equally well
+  // (to rounding) are a tie, which every route (the ONNX graph, NumPy) breaks the same way.
+  const double least = s->head_errors.minCoeff();
+  int best = 0;
+  while (!(s->head_errors[best] <= least + kHeadTie)) ++best;
+  if (best > 0) HeadJoints(s->raw, best, q);
   return best;
 }
 

@@ -246,7 +246,13 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
   }
   error = g.Reshape(error, {-1, heads});
   error = g.Node("Where", {g.Node("IsNaN", {error}), g.Double(std::numeric_limits<double>::infinity()), error});
-  const std::string best = g.Node("ArgMin", {error});
+  // The first head within kHeadTie of the least error (ArgMax answers the first of equal values).
+  const std::string least = g.Node("ReduceMin", {error});
+  g.Attribute("axes", std::vector<int64_t>{1});
+  g.Attribute("keepdims", 1);
+  const std::string near = g.Cast(g.Node("LessOrEqual", {error, g.Node("Add", {least, g.Double(kHeadTie)})}),
+                                  onnx::TensorProto::DOUBLE);
+  const std::string best = g.Node("ArgMax", {near});
   g.Attribute("axis", 1);
   g.Attribute("keepdims", 1);
   // best [batch, 1] as indices [batch, 1, dof] into the heads [batch, heads, dof].

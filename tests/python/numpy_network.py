@@ -91,9 +91,11 @@ def forward(path, targets):
     k = z.shape[1] // heads
     outputs = [head_joints(z[:, h * k:(h + 1) * k], joints, network) for h in range(heads)]
     _, columns, pairs, limits, _ = outputs[0]
-    # The head whose FK is closest to the target (HeadSelectionError; the first on a tie, NaN never).
+    # The head whose FK is closest to the target (HeadSelectionError; NaN never): the first within
+    # kHeadTie = 1e-9 of the least.
     errors = np.stack([selection_error(arm, o[0].astype(np.float64), p, R) for o in outputs], axis=1)
-    best = np.nan_to_num(errors, nan=np.inf).argmin(axis=1)
+    errors = np.where(np.isnan(errors), np.inf, errors)
+    best = (errors <= errors.min(axis=1, keepdims=True) + 1e-9).argmax(axis=1)
     rows = np.arange(len(targets))
     q = np.stack([o[0] for o in outputs], axis=1)[rows, best]
     z = np.stack([z[:, h * k:(h + 1) * k] for h in range(heads)], axis=1)[rows, best]

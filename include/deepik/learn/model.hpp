@@ -62,6 +62,7 @@ class IkModel {
     Eigen::VectorXd a64, b64;                           // kFloat64
     Eigen::VectorXf raw;                                // the last layer's outputs, every head
     Eigen::VectorXd q_head;                             // one head's joint values (multi-head models)
+    Eigen::VectorXd head_errors;                        // every head's HeadSelectionError
     Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian;  // the Newton steps (network.newton_steps)
   };
 
@@ -98,7 +99,7 @@ class IkModel {
   /// libtorch in `precision` (equal to libtorch's float32 answer within 1e-5), then clamped to the
   /// joint limits. A multi-head model answers with the head whose FK is closest to the target
   /// (HeadSelectionError, on the target as the network reads it: rounded to float32; the lowest
-  /// index on a tie). Then the Newton steps (NetworkOptions::newton_steps). Allocates nothing
+  /// index among the heads within kHeadTie of the least error). Then the Newton steps (NetworkOptions::newton_steps). Allocates nothing
   /// once `scratch` has been used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
