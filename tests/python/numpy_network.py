@@ -92,10 +92,10 @@ def forward(path, targets):
     outputs = [head_joints(z[:, h * k:(h + 1) * k], joints, network) for h in range(heads)]
     _, columns, pairs, limits, _ = outputs[0]
     # The head whose FK is closest to the target (HeadSelectionError; NaN never): the first within
-    # kHeadTie = 1e-9 of the least.
+    # kHeadTie = 1e-5 m of the least.
     errors = np.stack([selection_error(arm, o[0].astype(np.float64), p, R) for o in outputs], axis=1)
     errors = np.where(np.isnan(errors), np.inf, errors)
-    best = (errors <= errors.min(axis=1, keepdims=True) + 1e-9).argmax(axis=1)
+    best = (errors <= errors.min(axis=1, keepdims=True) + 1e-5).argmax(axis=1)
     rows = np.arange(len(targets))
     q = np.stack([o[0] for o in outputs], axis=1)[rows, best]
     z = np.stack([z[:, h * k:(h + 1) * k] for h in range(heads)], axis=1)[rows, best]

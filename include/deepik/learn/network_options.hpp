@@ -112,10 +112,11 @@ int RawOutputCount(const Chain& chain, const NetworkOptions& options);
 
 /// The weight of the angle error in HeadSelectionError (m per rad: 1 deg weighs as 1.75 mm).
 constexpr double kHeadAngleWeight = 0.1;
-/// Heads whose HeadSelectionError is within this of the least (m) are a tie, which the lowest
-/// index wins: so that rounding (another order of the same sums, in another runtime) never
-/// decides between two heads that reach the target equally well.
-constexpr double kHeadTie = 1e-9;
+/// Heads whose HeadSelectionError is within this of the least (m; 10 um) are a tie, which the
+/// lowest index wins: so that rounding never decides between two heads that reach the target
+/// equally well (mirror-image heads can differ by 5e-8 m, and another runtime's float32 head,
+/// its sigmoid or atan2 one ulp off, moves a head's error by up to ~1e-6 m).
+constexpr double kHeadTie = 1e-5;
 
 /// How far joint values `q` miss a target, to choose a multi-head network's answer (the lowest
 /// wins): |FK(q) - p_BT| (m), plus kHeadAngleWeight * the geodesic angle (rad) between FK(q)'s
