@@ -246,13 +246,16 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
   }
   error = g.Reshape(error, {-1, heads});
   error = g.Node("Where", {g.Node("IsNaN", {error}), g.Double(std::numeric_limits<double>::infinity()), error});
-  // The first head within kHeadTie of the least error (ArgMax answers the first of equal values).
+  // The first head within kHeadTie of the least error: each near head scores heads - index, so
+  // that the maximum is unique (onnxruntime's ArgMax need not answer the first of equal values).
   const std::string least = g.Node("ReduceMin", {error});
   g.Attribute("axes", std::vector<int64_t>{1});
   g.Attribute("keepdims", 1);
   const std::string near = g.Cast(g.Node("LessOrEqual", {error, g.Node("Add", {least, g.Double(kHeadTie)})}),
                                   onnx::TensorProto::DOUBLE);
-  const std::string best = g.Node("ArgMax", {near});
+  std::vector<double> rank;
+  for (int h = 0; h < heads; ++h) rank.push_back(heads - h);
+  const std::string best = g.Node("ArgMax", {g.Node("Mul", {near, g.Doubles(rank, {heads})})});
   g.Attribute("axis", 1);
   g.Attribute("keepdims", 1);
   // best [batch, 1] as indices [batch, 1, dof] into the heads [batch, heads, dof].
