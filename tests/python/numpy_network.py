@@ -95,6 +95,7 @@ def forward(path, targets):
     # kHeadTie = 1e-5 m of the least.
     errors = np.stack([selection_error(arm, o[0].astype(np.float64), p, R) for o in outputs], axis=1)
     errors = np.where(np.isnan(errors), np.inf, errors)
+    forward.head_errors = errors  # every head's HeadSelectionError (n, heads), for the tests
     best = (errors <= errors.min(axis=1, keepdims=True) + 1e-5).argmax(axis=1)
     rows = np.arange(len(targets))
     q = np.stack([o[0] for o in outputs], axis=1)[rows, best]

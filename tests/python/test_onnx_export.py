@@ -92,6 +92,17 @@ def check_export(cli, source_dir, model_path, onnx_path, tmp_path):
         # A full-turn joint's -pi and +pi are one configuration (a Newton step may end on either side).
         difference[:, full_turn] = (difference[:, full_turn] + np.pi) % (2 * np.pi) - np.pi
         difference = np.abs(difference)
+        if deepik_model.network.get("heads", 1) > 1 and name == "onnxruntime":
+            # Heads within kHeadTie (1e-5 m) of the least error are a tie; a head whose error lies
+            # within 2e-6 m of that boundary may fall on either side in another runtime, whose
+            # float32 head (sigmoid, atan2) rounds otherwise. Only such targets may differ, and few.
+            errors = numpy_network.forward.head_errors
+            excess = errors - errors.min(axis=1, keepdims=True)
+            boundary = (np.abs(excess - 1e-5) < 2e-6).any(axis=1)
+            differing = difference.max(axis=1) > TOLERANCE
+            assert not (differing & ~boundary).any(), np.nonzero(differing & ~boundary)
+            assert differing.sum() <= 5, differing.sum()
+            difference[differing] = 0
         worst = np.unravel_index(difference.argmax(), difference.shape)
         assert difference.max() <= TOLERANCE, (name, worst, values[worst], expected[worst], targets[worst[0]])
         print(f"{model_path.name}: max |{name} - cli| {difference.max():.3g}")
