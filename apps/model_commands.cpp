@@ -164,9 +164,9 @@ void RunExport(const ExportCommandOptions& options, std::ostream& log) {
   CheckDistinctFiles(options.model_path, options.output_path);
   const IkModel model = IkModel::Load(options.model_path);
   ExportOnnx(model, options.output_path);
-  log << "export: " << options.model_path << " -> " << options.output_path
-      << " (ONNX, input 'targets' [batch, 3] m, "
-      << "output 'joints' [batch, " << model.chain().num_joints() << "])\n";
+  log << "export: " << options.model_path << " -> " << options.output_path << " (ONNX, input 'targets' "
+      << OnnxInputDescription(model.target()) << ", output 'joints' [batch, " << model.chain().num_joints()
+      << "])\n";
 #else
   (void)log;
   throw InputError("export: this deepik was built without ONNX support (install libonnx-dev and rebuild)");
@@ -189,6 +189,28 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
                              return 0;
                            }});
 
+  // `model set-newton-steps MODEL N -o OUT`: the steps do not enter training, so a trained model
+  // can gain (or lose) them; the weights and everything else are kept.
+  struct NewtonOptions {
+    std::string model, output;
+    int steps = 0;
+  };
+  auto newton = std::make_shared<NewtonOptions>();
+  CLI::App* set_newton = model->add_subcommand(
+      "set-newton-steps", "write a copy of a model with N Newton steps ending its forward pass (no retraining)");
+  set_newton->add_option("MODEL", newton->model, "model file")->required();
+  set_newton->add_option("N", newton->steps, "Newton steps (0..4; position and pose models)")
+      ->required()
+      ->check(WholeNumberIn(0, kMaxNewtonSteps));
+  set_newton->add_option("--output,-o", newton->output, "the new model file")->required();
+  set->commands.push_back({set_newton, [newton] {
+                             CheckDistinctFiles(newton->model, newton->output);
+                             IkModel::Load(newton->model).WithNewtonSteps(newton->steps).Save(newton->output);
+                             std::cerr << "model: " << newton->output << ": " << newton->steps
+                                       << " Newton step(s)\n";
+                             return 0;
+                           }});
+
   auto export_options = std::make_shared<ExportCommandOptions>();
   CLI::App* export_command =
       app.add_subcommand("export", "write the model's network for other runtimes (one ONNX graph)");
@@ -199,7 +221,9 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
   export_command
       ->add_option(
           "--output,-o", export_options->output_path,
-          "ONNX file: float32 'targets' [batch, 3] (m, base frame) -> 'joints' [batch, dof] (rad, m)")
+          "ONNX file: float32 'targets' -> 'joints' [batch, dof] (rad, m); 'targets' is [batch, 3] for a "
+          "position model (x, y, z in m, base frame), [batch, 9] for a pose model (x, y, z, then the first "
+          "two columns of the tip's rotation matrix: r11, r21, r31, r12, r22, r32)")
       ->required();
   set->commands.push_back({export_command, [export_options] {
                              RunExport(*export_options, std::cerr);

@@ -215,8 +215,8 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                     "predict full-turn joints as plain angles (no (sin, cos) pair)");
   command
       ->add_option("--newton-steps", train.network.newton_steps,
-                   "position models: damped Gauss-Newton steps on the exact FK that end the network's "
-                   "forward pass (0..4; see README, The default model)")
+                   "damped Gauss-Newton steps on the exact FK (the position, or a pose model's weighted "
+                   "pose error) that end the network's forward pass (0..4; see README, The default model)")
       ->capture_default_str()
       ->check(WholeNumberIn(0, kMaxNewtonSteps));
   command->add_option("--loss", train.loss, "fk, mse, limit, or weighted sums: fk+limit, fk=1,limit=0.1")

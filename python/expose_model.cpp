@@ -48,7 +48,10 @@ Raises deepik.InputError naming the file when it is missing, truncated or not a 
           },
           py::arg("path"), R"doc(
 Writes the network as one ONNX graph, as `deepik export --format onnx`: input 'targets' float32
-(batch, 3) tip positions (m, base frame) -> output 'joints' float32 (batch, dof) (rad or m).)doc")
+(batch, 3) tip positions (m, base frame) for a position model, (batch, 9) for a pose model (the
+position, then the first two columns of the tip's rotation matrix R_BT: r11, r21, r31, r12, r22,
+r32) -> output 'joints' float32 (batch, dof) (rad or m); multi-head models and Newton steps
+included.)doc")
       .def("__repr__", [](const IkModel& model) {
         return "deepik.Model(arm='" + model.chain().name() + "', " + NetworkOptionsToJson(model.network()) +
                ")";

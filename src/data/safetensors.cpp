@@ -115,6 +115,143 @@ struct TensorEntry {
   uint64_t end = 0;
 };
 
+// The size of the open file (bytes), which must hold at least the 8-byte header size prefix.
+uint64_t FileSize(std::ifstream& in, const std::string& path) {
+  in.seekg(0, std::ios::end);
+  const std::streamoff file_size_signed = in.tellg();
+  if (file_size_signed < 0) throw InputError(path + ": cannot read the file");
+  const uint64_t file_size = static_cast<uint64_t>(file_size_signed);
+  in.seekg(0, std::ios::beg);
+  if (file_size < 8) {
+    throw InputError(path + ": not a safetensors file: expected at least 8 bytes, got " +
+                     std::to_string(file_size));
+  }
+  return file_size;
+}
+
+// The header (a JSON object) after the size prefix; `header_size` receives its length in bytes.
+Json ReadHeader(std::ifstream& in, const std::string& path, uint64_t file_size, uint64_t* header_size_out) {
+  uint8_t prefix[8];
+  in.read(reinterpret_cast<char*>(prefix), 8);
+  if (!in) throw InputError(path + ": cannot read the file");
+  const uint64_t header_size = ReadLittleEndian<uint64_t>(prefix);
+  if (header_size > kMaxHeaderBytes) {
+    throw InputError(path + ": not a safetensors file: header size " + std::to_string(header_size) +
+                     " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if (header_size > file_size - 8) {
+    throw InputError(path + ": truncated: the header needs " + std::to_string(header_size) +
+                     " bytes, the file holds only " + std::to_string(file_size - 8) +
+                     " after the size prefix");
+  }
+  std::string header_text(static_cast<size_t>(header_size), '\0');
+  in.read(header_text.data(), static_cast<std::streamsize>(header_size));
+  if (!in) throw InputError(path + ": cannot read the header");
+
+  Json header = Json::parse(header_text, nullptr, /*allow_exceptions=*/false);
+  if (header.is_discarded())
+    throw InputError(path + ": not a safetensors file: the header is not valid JSON");
+  if (!header.is_object()) {
+    throw InputError(path + ": not a safetensors file: expected a JSON object as header, got " +
+                     std::string(header.type_name()));
+  }
+  *header_size_out = header_size;
+  return header;
+}
+
+// The header's __metadata__: an object of strings.
+void ReadMetadata(const Json& info, const std::string& path, std::map<std::string, std::string>* metadata) {
+  if (!info.is_object()) {
+    throw InputError(path + ": safetensors header: __metadata__: expected an object, got " +
+                     std::string(info.type_name()));
+  }
+  for (const auto& [key, value] : info.items()) {
+    if (!value.is_string()) {
+      throw InputError(path + ": safetensors header: __metadata__." + key + ": expected a string, got " +
+                       std::string(value.type_name()));
+    }
+    (*metadata)[key] = value.get<std::string>();
+  }
+}
+
+// One tensor's header entry: its dtype and shape into `tensor`, its byte range (checked against
+// the dtype, the shape and the data section) returned.
+TensorEntry ReadTensorEntry(const std::string& name, const Json& info, const std::string& path, uint64_t data_size,
+                            RawTensor* tensor) {
+  const std::string where = "tensor '" + name + "'";
+  if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets")) {
+    throw InputError(path + ": safetensors header: " + where + ": expected an object with dtype, shape and " +
+                     "data_offsets, got " + info.dump());
+  }
+  if (!info["dtype"].is_string()) {
+    throw InputError(path + ": safetensors header: " + where + ": dtype: expected a string, got " +
+                     info["dtype"].dump());
+  }
+  tensor->dtype = info["dtype"].get<std::string>();
+  const int64_t dtype_size = DtypeSize(tensor->dtype);
+  if (dtype_size == 0) {
+    throw InputError(path + ": safetensors header: " + where + ": unknown dtype '" + tensor->dtype + "'");
+  }
+  if (!info["shape"].is_array()) {
+    throw InputError(path + ": safetensors header: " + where + ": shape: expected an array, got " +
+                     info["shape"].dump());
+  }
+  for (const Json& dim : info["shape"]) {
+    const uint64_t value = HeaderUnsigned(dim, path, where + ": shape");
+    if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      throw InputError(path + ": safetensors header: " + where + ": shape: dimension " + std::to_string(value) +
+                       " is too large");
+    }
+    tensor->shape.push_back(static_cast<int64_t>(value));
+  }
+  const Json& offsets = info["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2) {
+    throw InputError(path + ": safetensors header: " + where + ": data_offsets: expected [begin, end], got " +
+                     offsets.dump());
+  }
+  TensorEntry entry{name, HeaderUnsigned(offsets[0], path, where + ": data_offsets"),
+                    HeaderUnsigned(offsets[1], path, where + ": data_offsets")};
+  const std::string offsets_text = "[" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) + "]";
+  if (entry.begin > entry.end) {
+    throw InputError(path + ": safetensors header: " + where + ": data_offsets " + offsets_text +
+                     ": expected begin <= end");
+  }
+  const int64_t count = CountElements(tensor->shape);
+  if (count < 0 || static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / 8 ||
+      entry.end - entry.begin != static_cast<uint64_t>(count) * static_cast<uint64_t>(dtype_size)) {
+    throw InputError(path + ": safetensors header: " + where + ": data_offsets " + offsets_text + " hold " +
+                     std::to_string(entry.end - entry.begin) + " bytes, expected " +
+                     (count < 0 ? std::string("fewer") : std::to_string(count * dtype_size)) + " for " +
+                     tensor->dtype + " " + ShapeText(tensor->shape));
+  }
+  if (entry.end > data_size) {
+    throw InputError(path + ": truncated or corrupt: " + where + ": data_offsets " + offsets_text +
+                     " lie beyond the data section of " + std::to_string(data_size) + " bytes");
+  }
+  return entry;
+}
+
+// The tensors must tile the data section exactly, without gaps, overlaps or trailing bytes
+// (`entries` are sorted by their place in it).
+void CheckTiling(std::vector<TensorEntry>* entries, uint64_t data_size, const std::string& path) {
+  std::sort(entries->begin(), entries->end(), [](const TensorEntry& a, const TensorEntry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t expected_begin = 0;
+  for (const TensorEntry& entry : *entries) {
+    if (entry.begin != expected_begin) {
+      throw InputError(path + ": safetensors header: tensor '" + entry.name + "': data_offsets start at " +
+                       std::to_string(entry.begin) + ", expected " + std::to_string(expected_begin) +
+                       " (tensors must cover the data section without gaps or overlaps)");
+    }
+    expected_begin = entry.end;
+  }
+  if (expected_begin != data_size) {
+    throw InputError(path + ": the data section holds " + std::to_string(data_size) +
+                     " bytes, the header describes " + std::to_string(expected_begin));
+  }
+}
+
 }  // namespace
 
 RawTensor RawTensor::FromFloats(const std::vector<float>& values, std::vector<int64_t> shape) {
@@ -178,133 +315,22 @@ void WriteSafetensors(const std::string& path, const SafetensorsFile& file) {
 SafetensorsFile ReadSafetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff file_size_signed = in.tellg();
-  if (file_size_signed < 0) throw InputError(path + ": cannot read the file");
-  const uint64_t file_size = static_cast<uint64_t>(file_size_signed);
-  in.seekg(0, std::ios::beg);
-  if (file_size < 8) {
-    throw InputError(path + ": not a safetensors file: expected at least 8 bytes, got " +
-                     std::to_string(file_size));
-  }
-  uint8_t prefix[8];
-  in.read(reinterpret_cast<char*>(prefix), 8);
-  if (!in) throw InputError(path + ": cannot read the file");
-  const uint64_t header_size = ReadLittleEndian<uint64_t>(prefix);
-  if (header_size > kMaxHeaderBytes) {
-    throw InputError(path + ": not a safetensors file: header size " + std::to_string(header_size) +
-                     " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
-  }
-  if (header_size > file_size - 8) {
-    throw InputError(path + ": truncated: the header needs " + std::to_string(header_size) +
-                     " bytes, the file holds only " + std::to_string(file_size - 8) +
-                     " after the size prefix");
-  }
-  std::string header_text(static_cast<size_t>(header_size), '\0');
-  in.read(header_text.data(), static_cast<std::streamsize>(header_size));
-  if (!in) throw InputError(path + ": cannot read the header");
-
-  const Json header = Json::parse(header_text, nullptr, /*allow_exceptions=*/false);
-  if (header.is_discarded())
-    throw InputError(path + ": not a safetensors file: the header is not valid JSON");
-  if (!header.is_object()) {
-    throw InputError(path + ": not a safetensors file: expected a JSON object as header, got " +
-                     std::string(header.type_name()));
-  }
-
+  const uint64_t file_size = FileSize(in, path);
+  uint64_t header_size = 0;
+  const Json header = ReadHeader(in, path, file_size, &header_size);
   const uint64_t data_size = file_size - 8 - header_size;
   SafetensorsFile file;
   std::vector<TensorEntry> entries;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
-      if (!info.is_object()) {
-        throw InputError(path + ": safetensors header: __metadata__: expected an object, got " +
-                         std::string(info.type_name()));
-      }
-      for (const auto& [key, value] : info.items()) {
-        if (!value.is_string()) {
-          throw InputError(path + ": safetensors header: __metadata__." + key + ": expected a string, got " +
-                           std::string(value.type_name()));
-        }
-        file.metadata[key] = value.get<std::string>();
-      }
+      ReadMetadata(info, path, &file.metadata);
       continue;
     }
-    const std::string where = "tensor '" + name + "'";
-    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
-        !info.contains("data_offsets")) {
-      throw InputError(path + ": safetensors header: " + where +
-                       ": expected an object with dtype, shape and " + "data_offsets, got " + info.dump());
-    }
     RawTensor tensor;
-    if (!info["dtype"].is_string()) {
-      throw InputError(path + ": safetensors header: " + where + ": dtype: expected a string, got " +
-                       info["dtype"].dump());
-    }
-    tensor.dtype = info["dtype"].get<std::string>();
-    const int64_t dtype_size = DtypeSize(tensor.dtype);
-    if (dtype_size == 0) {
-      throw InputError(path + ": safetensors header: " + where + ": unknown dtype '" + tensor.dtype + "'");
-    }
-    if (!info["shape"].is_array()) {
-      throw InputError(path + ": safetensors header: " + where + ": shape: expected an array, got " +
-                       info["shape"].dump());
-    }
-    for (const Json& dim : info["shape"]) {
-      const uint64_t value = HeaderUnsigned(dim, path, where + ": shape");
-      if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        throw InputError(path + ": safetensors header: " + where + ": shape: dimension " +
-                         std::to_string(value) + " is too large");
-      }
-      tensor.shape.push_back(static_cast<int64_t>(value));
-    }
-    const Json& offsets = info["data_offsets"];
-    if (!offsets.is_array() || offsets.size() != 2) {
-      throw InputError(path + ": safetensors header: " + where +
-                       ": data_offsets: expected [begin, end], got " + offsets.dump());
-    }
-    TensorEntry entry{name, HeaderUnsigned(offsets[0], path, where + ": data_offsets"),
-                      HeaderUnsigned(offsets[1], path, where + ": data_offsets")};
-    const std::string offsets_text =
-        "[" + std::to_string(entry.begin) + ", " + std::to_string(entry.end) + "]";
-    if (entry.begin > entry.end) {
-      throw InputError(path + ": safetensors header: " + where + ": data_offsets " + offsets_text +
-                       ": expected begin <= end");
-    }
-    const int64_t count = CountElements(tensor.shape);
-    if (count < 0 || static_cast<uint64_t>(count) > std::numeric_limits<uint64_t>::max() / 8 ||
-        entry.end - entry.begin != static_cast<uint64_t>(count) * static_cast<uint64_t>(dtype_size)) {
-      throw InputError(path + ": safetensors header: " + where + ": data_offsets " + offsets_text + " hold " +
-                       std::to_string(entry.end - entry.begin) + " bytes, expected " +
-                       (count < 0 ? std::string("fewer") : std::to_string(count * dtype_size)) + " for " +
-                       tensor.dtype + " " + ShapeText(tensor.shape));
-    }
-    if (entry.end > data_size) {
-      throw InputError(path + ": truncated or corrupt: " + where + ": data_offsets " + offsets_text +
-                       " lie beyond the data section of " + std::to_string(data_size) + " bytes");
-    }
+    entries.push_back(ReadTensorEntry(name, info, path, data_size, &tensor));
     file.tensors.emplace(name, std::move(tensor));
-    entries.push_back(std::move(entry));
   }
-
-  // The tensors must tile the data section exactly, without gaps, overlaps or trailing bytes.
-  std::sort(entries.begin(), entries.end(), [](const TensorEntry& a, const TensorEntry& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-  });
-  uint64_t expected_begin = 0;
-  for (const TensorEntry& entry : entries) {
-    if (entry.begin != expected_begin) {
-      throw InputError(path + ": safetensors header: tensor '" + entry.name + "': data_offsets start at " +
-                       std::to_string(entry.begin) + ", expected " + std::to_string(expected_begin) +
-                       " (tensors must cover the data section without gaps or overlaps)");
-    }
-    expected_begin = entry.end;
-  }
-  if (expected_begin != data_size) {
-    throw InputError(path + ": the data section holds " + std::to_string(data_size) +
-                     " bytes, the header describes " + std::to_string(expected_begin));
-  }
-
+  CheckTiling(&entries, data_size, path);
   for (const TensorEntry& entry : entries) {
     RawTensor& tensor = file.tensors.at(entry.name);
     tensor.bytes.resize(static_cast<size_t>(entry.end - entry.begin));

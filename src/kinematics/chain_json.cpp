@@ -1,5 +1,6 @@
 #include "deepik/kinematics/chain_json.hpp"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -67,6 +68,10 @@ std::vector<double> NumberArray(const Json& object, const std::string& key, cons
   return numbers;
 }
 
+// How far a rotation matrix read from a file may be from orthonormal (max |R^T R - I|): the
+// rounding of a few printed digits, not a scale or a shear.
+constexpr double kRotationTolerance = 1e-6;
+
 Eigen::Isometry3d TransformFromJson(const Json& object, const std::string& where) {
   const std::vector<double> xyz = NumberArray(object, "xyz", where, 3);
   const std::vector<double> rotation = NumberArray(object, "R", where, 9);
@@ -74,6 +79,15 @@ Eigen::Isometry3d TransformFromJson(const Json& object, const std::string& where
   X.translation() = Eigen::Vector3d(xyz[0], xyz[1], xyz[2]);
   for (int r = 0; r < 3; ++r) {
     for (int c = 0; c < 3; ++c) X.linear()(r, c) = rotation[static_cast<size_t>(3 * r + c)];
+  }
+  // A matrix that is not a rotation would scale or shear the chain, and FK would be wrong.
+  const Eigen::Matrix3d R = X.linear();
+  const double off = (R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff();
+  if (!(off <= kRotationTolerance) || !(R.determinant() > 0)) {
+    Fail(where + ".R", "expected a rotation matrix (orthonormal within " + std::to_string(kRotationTolerance) +
+                           ", determinant +1), got " + Field(object, "R", where).dump() +
+                           " (max |R^T R - I| " + std::to_string(off) + ", determinant " +
+                           std::to_string(R.determinant()) + ")");
   }
   return X;
 }

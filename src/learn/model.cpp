@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
@@ -38,6 +41,48 @@ void ExpectShape(const RawTensor& tensor, const std::vector<int64_t>& shape, con
   }
 }
 
+// A field of a network description, of the type `is_type` tests.
+const nlohmann::json& TypedField(const nlohmann::json& j, const char* key, bool (nlohmann::json::*is_type)() const) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw InputError(std::string("network.") + key + ": missing");
+  if (!((*it).*is_type)()) {
+    const char* expected = is_type == &nlohmann::json::is_boolean ? "true or false" : "a string";
+    throw InputError(std::string("network.") + key + ": expected " + expected + ", got " + it->dump());
+  }
+  return *it;
+}
+
+// An integer field of a network description: an integer in the JSON (1.5 or "2" is refused,
+// never truncated), within int's range; `fallback` when absent and not `required`.
+int IntegerField(const nlohmann::json& j, const char* key, int fallback, bool required) {
+  const auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) throw InputError(std::string("network.") + key + ": missing");
+    return fallback;
+  }
+  if (!it->is_number_integer() || *it < std::numeric_limits<int>::min() || *it > std::numeric_limits<int>::max()) {
+    throw InputError(std::string("network.") + key + ": expected an integer, got " + it->dump());
+  }
+  return it->get<int>();
+}
+
+// Every tensor of a model file belongs to its network: a tensor the network description does
+// not account for (a layer beyond `depth`, say) means the description is not the file's network.
+void ExpectOnlyNetworkTensors(const SafetensorsFile& file, const NetworkOptions& network, const std::string& source) {
+  std::set<std::string> expected = {"out.weight", "out.bias", "input_mean", "input_std"};
+  for (int k = 0; k < network.depth; ++k) {
+    expected.insert("hidden." + std::to_string(k) + ".weight");
+    expected.insert("hidden." + std::to_string(k) + ".bias");
+  }
+  for (const auto& [name, tensor] : file.tensors) {
+    if (expected.count(name) == 0) {
+      throw InputError(source + ": tensor '" + name + "' is not part of the network the file describes (network: " +
+                       std::to_string(network.depth) + " hidden layers, tensors hidden.0 .. hidden." +
+                       std::to_string(network.depth - 1) + ", out, input_mean, input_std)");
+    }
+  }
+}
+
 }  // namespace
 
 std::string NetworkOptionsToJson(const NetworkOptions& o) {
@@ -58,15 +103,23 @@ std::string NetworkOptionsToJson(const NetworkOptions& o) {
 NetworkOptions NetworkOptionsFromJson(const std::string& text) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
+    if (!j.is_object()) throw InputError("network: expected a JSON object, got " + j.dump());
+    static const std::set<std::string> kFields = {"depth", "width",        "activation", "head",
+                                                  "periodic_sincos", "target", "newton_steps", "heads"};
+    for (const auto& item : j.items()) {
+      if (kFields.count(item.key()) == 0) throw InputError("network." + item.key() + ": unknown field");
+    }
     NetworkOptions o;
-    o.depth = j.at("depth").get<int>();
-    o.width = j.at("width").get<int>();
-    o.activation = ActivationFromString(j.at("activation").get<std::string>());
-    o.head = OutputHeadFromString(j.at("head").get<std::string>());
-    o.periodic_sincos = j.at("periodic_sincos").get<bool>();
-    if (j.contains("target")) o.target = TargetKindFromString(j.at("target").get<std::string>());
-    if (j.contains("newton_steps")) o.newton_steps = j.at("newton_steps").get<int>();
-    if (j.contains("heads")) o.heads = j.at("heads").get<int>();
+    o.depth = IntegerField(j, "depth", o.depth, true);
+    o.width = IntegerField(j, "width", o.width, true);
+    o.activation = ActivationFromString(TypedField(j, "activation", &nlohmann::json::is_string).get<std::string>());
+    o.head = OutputHeadFromString(TypedField(j, "head", &nlohmann::json::is_string).get<std::string>());
+    o.periodic_sincos = TypedField(j, "periodic_sincos", &nlohmann::json::is_boolean).get<bool>();
+    if (j.contains("target")) {
+      o.target = TargetKindFromString(TypedField(j, "target", &nlohmann::json::is_string).get<std::string>());
+    }
+    o.newton_steps = IntegerField(j, "newton_steps", o.newton_steps, false);
+    o.heads = IntegerField(j, "heads", o.heads, false);
     std::string error;
     if (!o.IsValid(&error)) throw InputError("network: " + error);
     return o;
@@ -109,6 +162,12 @@ std::vector<EpochRecord> HistoryFromJson(const std::string& text) {
   try {
     for (const nlohmann::json& row : nlohmann::json::parse(text)) {
       EpochRecord r;
+      for (const char* key : {"epoch", "step"}) {
+        if (!row.at(key).is_number_integer()) {
+          throw InputError(std::string("training history: ") + key + ": expected an integer, got " +
+                           row.at(key).dump());
+        }
+      }
       r.epoch = row.at("epoch").get<int>();
       r.step = row.at("step").get<int64_t>();
       r.train_loss = row.at("train_loss").get<double>();
@@ -191,6 +250,7 @@ IkModel IkModel::FromSafetensors(const SafetensorsFile& file, const std::string&
   }
   const Chain& chain = *model.chain_;
   const NetworkOptions& net = model.network_;
+  ExpectOnlyNetworkTensors(file, net, source);
   const int64_t inputs = InputCount(net.target);
   int64_t in = inputs;
   for (int k = 0; k <= net.depth; ++k) {
@@ -268,20 +328,56 @@ Eigen::Matrix<double, 9, 1> IkModel::CheckedInput(const Eigen::Vector3d& p_BT,
   return PoseInput(p_BT, *R_BT);
 }
 
-void IkModel::NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+IkModel::NetworkTarget IkModel::ReadTarget(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT) {
+  // The target as the network reads it: rounded to float32, as its ONNX graph's input.
+  auto rounded = [](const Eigen::Vector3d& v) { return v.cast<float>().cast<double>().eval(); };
+  NetworkTarget target;
+  target.p = rounded(p_BT);
+  target.pose = R_BT != nullptr;
+  if (target.pose) {
+    // The rotation from the two columns the network reads, made orthonormal (Gram-Schmidt).
+    const Eigen::Vector3d c0 = rounded(R_BT->col(0)).normalized();
+    const Eigen::Vector3d b = rounded(R_BT->col(1));
+    const Eigen::Vector3d c1 = (b - c0.dot(b) * c0).normalized();
+    target.R << c0, c1, c0.cross(c1);
+  }
+  return target;
+}
+
+void IkModel::NewtonStep(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
   const Chain& chain = *chain_;
   const int n = chain.num_joints();
   Eigen::Isometry3d X_BT;
   s->jacobian.resize(6, n);
   TipPoseAndJacobian(chain, q, &X_BT, s->jacobian);
-  const auto J = s->jacobian.topRows<3>();
-  // The target as the network reads it (rounded to float32, as its ONNX graph's input), and the
-  // answer within the limits rounded inwards to float32, as the head's: the float32 output of the
-  // graph then holds the same values.
-  const Eigen::Vector3d e = p_BT.cast<float>().cast<double>() - X_BT.translation();
-  Eigen::Matrix3d JJt = J * J.transpose();
-  JJt.diagonal().array() += kNewtonDamping * kNewtonDamping + e.squaredNorm();
-  q.noalias() += J.transpose() * JJt.llt().solve(e);
+  if (!target.pose) {
+    const auto J = s->jacobian.topRows<3>();
+    const Eigen::Vector3d e = target.p - X_BT.translation();
+    Eigen::Matrix3d JJt = J * J.transpose();
+    JJt.diagonal().array() += kNewtonDamping * kNewtonDamping + e.squaredNorm();
+    q.noalias() += J.transpose() * JJt.llt().solve(e);
+  } else {
+    // r = (p* - p, -a phi), phi = log(R R*^T) (base frame); rows 3-5 of J become a Jl^-1(phi) J_w.
+    const Eigen::Matrix3d M = X_BT.linear() * target.R.transpose();
+    const Eigen::Vector3d v = 0.5 * Eigen::Vector3d(M(2, 1) - M(1, 2), M(0, 2) - M(2, 0), M(1, 0) - M(0, 1));
+    const double sine = v.norm(), angle = std::atan2(sine, 0.5 * (M.trace() - 1.0));
+    const Eigen::Vector3d phi = v * (sine > 0 ? angle / sine : 1.0);
+    const double c = angle < kSmallRotationAngle
+                         ? 1.0 / 12.0 + angle * angle / 720.0
+                         : 1.0 / (angle * angle) - std::cos(0.5 * angle) / (2.0 * angle * std::sin(0.5 * angle));
+    auto& J = s->jacobian;
+    for (int j = 0; j < n; ++j) {
+      const Eigen::Vector3d w = J.col(j).tail<3>(), phi_w = phi.cross(w);
+      J.col(j).tail<3>() = kNewtonAngleWeight * (w - 0.5 * phi_w + c * phi.cross(phi_w));
+    }
+    Eigen::Matrix<double, 6, 1> r;
+    r << target.p - X_BT.translation(), -kNewtonAngleWeight * phi;
+    Eigen::Matrix<double, 6, 6> JJt = J * J.transpose();
+    JJt.diagonal().array() += kNewtonDamping * kNewtonDamping + r.squaredNorm();
+    q.noalias() += J.transpose() * JJt.llt().solve(r);
+  }
+  // The answer within the limits rounded inwards to float32, as the head's: the float32 output of
+  // the graph then holds the same values.
   internal::ProjectIntoLimits(chain, q);
   q = q.cwiseMax(lower_f_.cast<double>()).cwiseMin(upper_f_.cast<double>());
 }
@@ -290,15 +386,19 @@ void IkModel::Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q
                       ForwardPrecision precision) const {
   const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, nullptr);
   RawOutputs(input.data(), s, precision);
-  SelectHead(p_BT, nullptr, q, s);
-  for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, q, s);
+  Answer(ReadTarget(p_BT, nullptr), q, s);
 }
 
 void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
                       Scratch* s, ForwardPrecision precision) const {
   const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, &R_BT);
   RawOutputs(input.data(), s, precision);
-  SelectHead(p_BT, &R_BT, q, s);
+  Answer(ReadTarget(p_BT, &R_BT), q, s);
+}
+
+void IkModel::Answer(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  SelectHead(target, q, s);
+  for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(target, q, s);
 }
 
 Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const {
@@ -311,40 +411,51 @@ Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matri
 Eigen::MatrixXd IkModel::PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, int* best,
                                       ForwardPrecision precision) const {
   const Eigen::Matrix<double, 9, 1> input = CheckedInput(p_BT, R_BT);
+  const NetworkTarget target = ReadTarget(p_BT, R_BT);
   Scratch s;
   RawOutputs(input.data(), &s, precision);
   Eigen::MatrixXd heads(chain_->num_joints(), network_.heads);
   for (int h = 0; h < network_.heads; ++h) HeadJoints(s.raw, h, heads.col(h));
   if (best != nullptr) {
     Eigen::VectorXd q(chain_->num_joints());
-    *best = SelectHead(p_BT, R_BT, q, &s);
+    *best = SelectHead(target, q, &s);
   }
   // Each head ends with the Newton steps, as Predict's answer (the selected head) does.
-  if (R_BT == nullptr) {
-    for (int h = 0; h < network_.heads; ++h) {
-      for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(p_BT, heads.col(h), &s);
-    }
+  for (int h = 0; h < network_.heads; ++h) {
+    for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(target, heads.col(h), &s);
   }
   return heads;
 }
 
-int IkModel::SelectHead(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT,
-                        Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+IkModel IkModel::WithNewtonSteps(int steps) const {
+  NetworkOptions network = network_;
+  network.newton_steps = steps;
+  std::string error;
+  if (!network.IsValid(&error)) throw std::invalid_argument("IkModel::WithNewtonSteps: " + error);
+  IkModel model(*this);
+  model.network_ = network;
+  model.file_.metadata["network"] = NetworkOptionsToJson(network);
+  return model;
+}
+
+int IkModel::SelectHead(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
   HeadJoints(s->raw, 0, q);
   if (network_.heads == 1) return 0;
   s->q_head.resize(chain_->num_joints());
-  int best = 0;
-  double best_error = HeadSelectionError(*chain_, q, p_BT, R_BT);
-  for (int h = 1; h < network_.heads; ++h) {
+  s->head_errors.resize(network_.heads);
+  const Eigen::Matrix3d* R = target.pose ? &target.R : nullptr;
+  for (int h = 0; h < network_.heads; ++h) {
     HeadJoints(s->raw, h, s->q_head);
-    const double error = HeadSelectionError(*chain_, s->q_head, p_BT, R_BT);
+    const double error = HeadSelectionError(*chain_, s->q_head, target.p, R);
     // A NaN error (a non-finite head) never wins; a finite one beats a NaN.
-    if (error < best_error || (std::isnan(best_error) && !std::isnan(error))) {
-      best = h;
-      best_error = error;
-      q = s->q_head;
-    }
+    s->head_errors[h] = std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
   }
+  // The first head within kHeadTie of the least error: heads that reach the target equally well
+  // (to rounding) are a tie, which every route (the ONNX graph, NumPy) breaks the same way.
+  const double least = s->head_errors.minCoeff();
+  int best = 0;
+  while (!(s->head_errors[best] <= least + kHeadTie)) ++best;
+  if (best > 0) HeadJoints(s->raw, best, q);
   return best;
 }
 

@@ -60,10 +60,6 @@ bool NetworkOptions::IsValid(std::string* error) const {
     }
     return false;
   }
-  if (newton_steps > 0 && target != TargetKind::kPosition) {
-    if (error) *error = "newton_steps: position models only (a pose model's answer ends with its layers)";
-    return false;
-  }
   if (heads < 1 || heads > kMaxHeads) {
     if (error) *error = "heads: expected 1.." + std::to_string(kMaxHeads) + ", got " + std::to_string(heads);
     return false;

@@ -1,5 +1,6 @@
 // ReadSafetensors on arbitrary file content; what it accepts must write and read back equal, and
 // IkModel::FromSafetensors must accept it as a model or refuse it with InputError.
+#include <Eigen/Geometry>
 #include <cmath>
 
 #include "deepik/data/safetensors.hpp"
@@ -25,7 +26,13 @@ void CheckModel(const deepik::IkModel& model) {
   deepik_fuzz::CheckChain(chain);
   Eigen::VectorXd q(chain.num_joints());
   deepik::IkModel::Scratch scratch;
-  model.Predict(Eigen::Vector3d(0.5, -0.25, 0.75), q, &scratch);
+  if (model.target() == deepik::TargetKind::kPose) {
+    // A pose model (its Newton steps and heads included) on a pose target.
+    const Eigen::Matrix3d R = Eigen::AngleAxisd(0.7, Eigen::Vector3d(0.6, 0.0, 0.8)).toRotationMatrix();
+    model.Predict(Eigen::Vector3d(0.5, -0.25, 0.75), R, q, &scratch);
+  } else {
+    model.Predict(Eigen::Vector3d(0.5, -0.25, 0.75), q, &scratch);
+  }
   // Bounded heads and (sin, cos) joints stay within the limits (free heads may leave them).
   if (model.network().head == deepik::OutputHead::kBounded) {
     for (int j = 0; j < chain.num_joints(); ++j) {

@@ -62,6 +62,7 @@ class IkModel {
     Eigen::VectorXd a64, b64;                           // kFloat64
     Eigen::VectorXf raw;                                // the last layer's outputs, every head
     Eigen::VectorXd q_head;                             // one head's joint values (multi-head models)
+    Eigen::VectorXd head_errors;                        // every head's HeadSelectionError
     Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian;  // the Newton steps (network.newton_steps)
   };
 
@@ -97,20 +98,28 @@ class IkModel {
   /// The network's joint values for one position target (m, base frame), computed without
   /// libtorch in `precision` (equal to libtorch's float32 answer within 1e-5), then clamped to the
   /// joint limits. A multi-head model answers with the head whose FK is closest to the target
-  /// (HeadSelectionError; the lowest index on a tie). Allocates nothing once `scratch` has been
-  /// used.
+  /// (HeadSelectionError, on the target as the network reads it: rounded to float32; the lowest
+  /// index among the heads within kHeadTie of the least error). Then the Newton steps (NetworkOptions::newton_steps). Allocates nothing
+  /// once `scratch` has been used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
                ForwardPrecision precision = ForwardPrecision::kFloat64) const;
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT) const;
   /// The same for a full-pose target: tip position p_BT (m) and orientation R_BT (a rotation
-  /// matrix), both in the base frame.
+  /// matrix), both in the base frame; the head's choice and the Newton steps use the rotation
+  /// the network reads (the first two columns of R_BT rounded to float32, made orthonormal).
   /// @throws InputError when the model is a position model (it cannot use an orientation).
   void Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, Eigen::Ref<Eigen::VectorXd> q,
                Scratch* scratch, ForwardPrecision precision = ForwardPrecision::kFloat64) const;
   /// Convenience form that allocates.
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const;
+
+  /// This model with `steps` Newton steps ending its forward pass (NetworkOptions::newton_steps),
+  /// its file's network description changed likewise: the steps do not enter training, so they can
+  /// be set on a trained model.
+  /// @throws std::invalid_argument when `steps` is out of 0..kMaxNewtonSteps.
+  IkModel WithNewtonSteps(int steps) const;
 
   /// Every head's joint values for a position target (a pose model: R_BT too; the same checks
   /// as Predict), as columns of an n x heads() matrix, each computed as Predict computes its
@@ -129,8 +138,19 @@ class IkModel {
   SafetensorsFile file_;
   std::unique_ptr<Chain> chain_;
   NetworkOptions network_;
-  // One of the network's Newton steps toward the position p_BT (NetworkOptions::newton_steps).
-  void NewtonStep(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+  // A target as the network reads it: rounded to float32 (the ONNX graph's input), and for a pose
+  // R from the two columns of R_BT the network reads, made orthonormal (Gram-Schmidt).
+  struct NetworkTarget {
+    Eigen::Vector3d p;
+    Eigen::Matrix3d R;
+    bool pose = false;
+  };
+  static NetworkTarget ReadTarget(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT);
+  // One of the network's Newton steps toward the target (NetworkOptions::newton_steps): on the
+  // position, or on the weighted pose error for a pose target.
+  void NewtonStep(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
+  // The answer from scratch->raw: the head SelectHead chooses, then the Newton steps.
+  void Answer(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
   // The network input of a target, after checking that it matches the model (R_BT null: a
   // position target).
   Eigen::Matrix<double, 9, 1> CheckedInput(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT) const;
@@ -143,9 +163,8 @@ class IkModel {
                Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::VectorXf* raw) const;
   // Head `head`'s joint values from the raw outputs, in float32, clamped to the limits.
   void HeadJoints(const Eigen::VectorXf& raw, int head, Eigen::Ref<Eigen::VectorXd> q) const;
-  // The answer: the only head, or the one whose FK is closest to the target (R_BT null: position).
-  int SelectHead(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, Eigen::Ref<Eigen::VectorXd> q,
-                 Scratch* scratch) const;
+  // The head answered: the only one, or the one whose FK is closest to the target.
+  int SelectHead(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
 
   std::vector<Layer> layers_;               // hidden layers then the output layer
   Eigen::VectorXf input_mean_, input_std_;  // InputCount(target) each

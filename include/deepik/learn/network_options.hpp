@@ -53,12 +53,16 @@ struct NetworkOptions {
   /// network cannot cross: with `periodic_sincos` the network predicts (sin, cos) for them and
   /// the angle is atan2(sin, cos), which is continuous across the seam and always in [-pi, pi].
   bool periodic_sincos = true;
-  /// Position models: damped Gauss-Newton steps on the tip position that end the forward pass,
-  /// on the arm's exact FK and Jacobian (0..kMaxNewtonSteps). Each step is
+  /// Damped Gauss-Newton steps that end the forward pass, on the arm's exact FK and Jacobian
+  /// (0..kMaxNewtonSteps). A position model's step is
   /// dq = J^T (J J^T + (lambda^2 + |e|^2) I)^-1 e, e = p* - p(q), lambda = kNewtonDamping: damped
   /// by the error itself (Levenberg-Marquardt's choice of Yamashita and Fukushima, quadratic near
   /// the target), so that a start far off near a singular configuration takes a short, stable
-  /// step rather than a long one. Then a full-turn joint is wrapped into its range and every joint
+  /// step rather than a long one. A pose model's step is the same on the 6-D residual
+  /// r = (p* - p, -a phi), phi = log(R R*^T) the rotation vector (base frame) and a =
+  /// kNewtonAngleWeight, weighted as the `refined` solver (PoseRefineOptions::angle_weight), with
+  /// the exact Jacobian (J_v; a Jl^-1(phi) J_w), Jl the left Jacobian of SO(3), and 6 x 6 J J^T.
+  /// Then a full-turn joint is wrapped into its range and every joint
   /// clamped to its limits (the head's, rounded inwards to float32). A fixed part of
   /// the network's answer, not a solver: no loop, no test, the same cost on every target. Not
   /// used in training (the layers before it learn with the FK loss as without it). Model files
@@ -81,6 +85,11 @@ constexpr int kMaxNewtonSteps = 4;
 /// The least damping lambda of the network's Newton steps (m): it bounds a step near a singular
 /// configuration, where J J^T loses rank, even at the target.
 constexpr double kNewtonDamping = 1e-3;
+/// The weight of the angle in a pose model's Newton steps (m per rad), the `refined` solver's
+/// (PoseRefineOptions::angle_weight's default): one radian weighs as 10 cm.
+constexpr double kNewtonAngleWeight = 0.1;
+/// Below this angle (rad) the inverse left Jacobian of SO(3) of a pose Newton step uses its series.
+constexpr double kSmallRotationAngle = 1e-4;
 
 /// Number of network inputs: 3 for a position, 9 for a pose.
 int InputCount(TargetKind target);
@@ -103,6 +112,11 @@ int RawOutputCount(const Chain& chain, const NetworkOptions& options);
 
 /// The weight of the angle error in HeadSelectionError (m per rad: 1 deg weighs as 1.75 mm).
 constexpr double kHeadAngleWeight = 0.1;
+/// Heads whose HeadSelectionError is within this of the least (m; 10 um) are a tie, which the
+/// lowest index wins: so that rounding never decides between two heads that reach the target
+/// equally well (mirror-image heads can differ by 5e-8 m, and another runtime's float32 head,
+/// its sigmoid or atan2 one ulp off, moves a head's error by up to ~1e-6 m).
+constexpr double kHeadTie = 1e-5;
 
 /// How far joint values `q` miss a target, to choose a multi-head network's answer (the lowest
 /// wins): |FK(q) - p_BT| (m), plus kHeadAngleWeight * the geodesic angle (rad) between FK(q)'s
