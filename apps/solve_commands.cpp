@@ -252,15 +252,21 @@ void WriteAnswers(std::ostream& out, const Chain& chain, const std::vector<ManyS
   tally->targets += static_cast<int64_t>(answers.size());
 }
 
-// Every start of a block within the limits, else an error naming the file's line.
-void CheckStartRows(const Chain& chain, const std::vector<Eigen::VectorXd>& starts, const NumericRows& rows,
-                    const std::string& path) {
-  for (size_t t = 0; t < starts.size(); ++t) {
-    if (!chain.WithinLimits(starts[t])) {
-      throw InputError(path + ":" + std::to_string(rows.line_numbers[t]) +
-                       ": expected start joint values within the limits");
-    }
+// SolveRequest::IsValid for a block of a target file: a refusal of targets[i] or starts[i] names
+// the file's line instead ("t.csv:3: start columns: expected joint values within the limits").
+void ThrowUnlessValidRows(const SolveRequest& request, const Solver& solver, const NumericRows& rows,
+                          const std::string& path) {
+  std::string error;
+  if (request.IsValid(&error, &solver)) return;
+  for (const std::string field : {"targets", "starts"}) {
+    if (error.rfind(field + "[", 0) != 0) continue;
+    const size_t close = error.find("]: ");
+    const size_t index = std::stoul(error.substr(field.size() + 1));
+    if (close == std::string::npos || index >= rows.size()) break;
+    throw InputError(path + ":" + std::to_string(rows.line_numbers[index]) + ": " +
+                     (field == "starts" ? "start columns: " : "") + error.substr(close + 3));
   }
+  throw InputError(AsOptions(error));
 }
 
 }  // namespace
@@ -299,7 +305,7 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
     RowsToTargets(rows, options.input_path, bounds, pose_header, &request.targets, &problems, &problem_count,
                   &request.starts);
     if (problem_count > 0) continue;  // read on for the reader's own checks, solve no more
-    CheckStartRows(chain, request.starts, rows, options.input_path);
+    ThrowUnlessValidRows(request, *solver, rows, options.input_path);
     WriteAnswers(out, chain, RunSolveRequest(*solver, request), list, &tally);
   }
   if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);

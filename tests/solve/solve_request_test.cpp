@@ -58,7 +58,11 @@ TEST(SolveRequestTest, DefaultsAreValidAndEachRangeIsNamedWithItsLimits) {
       {[](SolveRequest* r) { r->posture.avoid_limits = 2e6; }, "avoid_limits: expected a number in [0, 1e+06]"},
       {[](SolveRequest* r) { r->posture.posture = Eigen::Vector2d(0.1, 1e300); },
        "posture[1]: expected a number in [-1000, 1000], got 1e+300"},
-      {[](SolveRequest* r) { r->posture.start_weight = 1; }, "start_weight: expected a start for every target"},
+      {[](SolveRequest* r) {
+         r->posture.start_weight = 1;
+         r->targets = {IkTarget(Eigen::Vector3d(0.3, 0.1, 0.4))};
+       },
+       "start_weight: expected a start for every target"},
   };
   for (const Case& c : cases) {
     SolveRequest request;
