@@ -1347,7 +1347,7 @@ struct WebServer::Impl {
 
   SolverSettings Settings() const {
     SolverSettings settings;
-    settings.pose.timeout_s = options.solve_timeout_seconds;
+    settings.pose.timeout_seconds = options.solve_timeout_seconds;
     return settings;
   }
 

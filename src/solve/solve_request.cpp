@@ -79,7 +79,7 @@ std::string SolverProblem(const SolveRequest& r, const Solver& solver) {
 
 SolverSettings SolveRequest::solver_settings() const {
   SolverSettings settings;
-  settings.pose.timeout_s = timeout_seconds;
+  settings.pose.timeout_seconds = timeout_seconds;
   settings.pose.position_tolerance = position_tolerance;
   settings.pose.angle_tolerance = angle_tolerance;
   settings.refine.tolerance = position_tolerance;
