@@ -22,8 +22,8 @@ CLI::Validator SeedNumber() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         // Digits only: strtoull would take "-1" as 2^64 - 1, and CLI11 "1e23" as the largest value.
-        const bool digits = !text.empty() && text.size() <= 20 &&
-                            text.find_first_not_of("0123456789") == std::string::npos;
+        const bool digits =
+            !text.empty() && text.size() <= 20 && text.find_first_not_of("0123456789") == std::string::npos;
         errno = 0;
         if (digits) std::strtoull(text.c_str(), nullptr, 10);
         if (digits && errno == 0) return "";
@@ -87,7 +87,8 @@ void RunPoseEval(const IkModel& model, const EvalCommandOptions& options, std::o
 void CheckOutputFile(const std::string& option, const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::is_directory(path, ec)) throw CLI::ValidationError(option, "expected a file, got the folder '" + path + "'");
+  if (fs::is_directory(path, ec))
+    throw CLI::ValidationError(option, "expected a file, got the folder '" + path + "'");
   const fs::path parent = fs::path(path).parent_path();
   if (!parent.empty() && !fs::is_directory(parent, ec))
     throw CLI::ValidationError(option, "expected a file in an existing folder, got '" + path + "'");
@@ -110,7 +111,8 @@ void CheckEvalOptions(const EvalCommandOptions& o) {
 // bench: a model or an arm, not both; an arm only with --pose (the latency protocol needs a model).
 void CheckBenchOptions(const BenchCommandOptions& o) {
   if (!o.model_path.empty() && !o.arm.arm.empty()) {
-    throw CLI::ValidationError("--model, --arm", "expected a model or an arm, not both (the model has its arm)");
+    throw CLI::ValidationError("--model, --arm",
+                               "expected a model or an arm, not both (the model has its arm)");
   }
   if (o.model_path.empty() && !o.pose) {
     throw CLI::ValidationError("--model", "expected a model file (--arm needs --pose)");

@@ -10,7 +10,6 @@
 #include <optional>
 #include <sstream>
 
-#include "solve_common.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
@@ -22,6 +21,7 @@
 #include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "deepik/solve/track.hpp"
+#include "solve_common.hpp"
 
 namespace deepik::cli {
 
@@ -225,7 +225,8 @@ SolveRequest RequestOf(const SolveCommandOptions& options) {
   request.posture.posture_weight = options.posture_weight;
   request.posture.start_weight = options.start_weight;
   if (!options.posture.empty()) {
-    request.posture.posture = Eigen::Map<const Eigen::VectorXd>(options.posture.data(), options.posture.size());
+    request.posture.posture =
+        Eigen::Map<const Eigen::VectorXd>(options.posture.data(), options.posture.size());
   }
   return request;
 }
@@ -310,7 +311,8 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   }
   if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
   writer.Commit();
-  log << "solve: " << tally.targets << " targets (" << tally.converged << " converged) with " << solver->name();
+  log << "solve: " << tally.targets << " targets (" << tally.converged << " converged) with "
+      << solver->name();
   if (list) log << ", " << tally.rows << " solution rows (up to " << options.solutions << " per target)";
   log << " -> " << options.output_path << "\n";
 }
@@ -429,7 +431,8 @@ void AddSolutionOptions(CLI::App* solve_command, SolveCommandOptions* solve) {
                    "weight W of limit avoidance: minimise W * sum ((q - mid) / half range)^2 over the "
                    "joints with limits, along the target's self-motion (every answer stays exact)")
       ->check(NumberIn(SolveRequest::kWeight.min, SolveRequest::kWeight.max));
-  AddJointValues(solve_command, "--posture", &solve->posture, "a preferred configuration q1,q2,... (rad or m)");
+  AddJointValues(solve_command, "--posture", &solve->posture,
+                 "a preferred configuration q1,q2,... (rad or m)");
   solve_command
       ->add_option("--posture-weight", solve->posture_weight,
                    "weight W of staying near --posture: W * |q - posture|^2 (full turns modulo 2 pi)")
@@ -463,7 +466,8 @@ void AddTrackCommand(CLI::App& app, CommandSet* set) {
                    "previous row, full-turn joints modulo 2 pi), step_bound (rad)")
       ->required();
   AddSettingsOptions(track_command, &track->settings);
-  AddJointValues(track_command, "--start", &track->start, "the first row's start joints q1,q2,... (rad or m)");
+  AddJointValues(track_command, "--start", &track->start,
+                 "the first row's start joints q1,q2,... (rad or m)");
   track_command
       ->add_option("--step-ratio", track->step_ratio,
                    "step bound: joint_step <= RATIO * s + FLOOR, s = |target - previous reached position| "

@@ -52,7 +52,8 @@ Writes the network as one ONNX graph, as `deepik export --format onnx`: input 't
       .def("__repr__", [](const IkModel& model) {
         return "deepik.Model(arm='" + model.chain().name() + "', " + NetworkOptionsToJson(model.network()) +
                ")";
-      });;
+      });
+  ;
 }
 
 }  // namespace deepik::python
