@@ -10,7 +10,6 @@
 #include <optional>
 #include <sstream>
 
-#include "solve_common.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
@@ -22,6 +21,7 @@
 #include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "deepik/solve/track.hpp"
+#include "solve_common.hpp"
 
 namespace deepik::cli {
 
@@ -227,7 +227,8 @@ SolveRequest RequestOf(const SolveCommandOptions& options) {
   request.posture.posture_weight = options.posture_weight;
   request.posture.start_weight = options.start_weight;
   if (!options.posture.empty()) {
-    request.posture.posture = Eigen::Map<const Eigen::VectorXd>(options.posture.data(), options.posture.size());
+    request.posture.posture =
+        Eigen::Map<const Eigen::VectorXd>(options.posture.data(), options.posture.size());
   }
   return request;
 }
@@ -254,15 +255,21 @@ void WriteAnswers(std::ostream& out, const Chain& chain, const std::vector<ManyS
   tally->targets += static_cast<int64_t>(answers.size());
 }
 
-// Every start of a block within the limits, else an error naming the file's line.
-void CheckStartRows(const Chain& chain, const std::vector<Eigen::VectorXd>& starts, const NumericRows& rows,
-                    const std::string& path) {
-  for (size_t t = 0; t < starts.size(); ++t) {
-    if (!chain.WithinLimits(starts[t])) {
-      throw InputError(path + ":" + std::to_string(rows.line_numbers[t]) +
-                       ": expected start joint values within the limits");
-    }
+// SolveRequest::IsValid for a block of a target file: a refusal of targets[i] or starts[i] names
+// the file's line instead ("t.csv:3: start columns: expected joint values within the limits").
+void ThrowUnlessValidRows(const SolveRequest& request, const Solver& solver, const NumericRows& rows,
+                          const std::string& path) {
+  std::string error;
+  if (request.IsValid(&error, &solver)) return;
+  for (const std::string field : {"targets", "starts"}) {
+    if (error.rfind(field + "[", 0) != 0) continue;
+    const size_t close = error.find("]: ");
+    const size_t index = std::stoul(error.substr(field.size() + 1));
+    if (close == std::string::npos || index >= rows.size()) break;
+    throw InputError(path + ":" + std::to_string(rows.line_numbers[index]) + ": " +
+                     (field == "starts" ? "start columns: " : "") + error.substr(close + 3));
   }
+  throw InputError(AsOptions(error));
 }
 
 }  // namespace
@@ -301,12 +308,13 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
     RowsToTargets(rows, options.input_path, bounds, pose_header, &request.targets, &problems, &problem_count,
                   &request.starts);
     if (problem_count > 0) continue;  // read on for the reader's own checks, solve no more
-    CheckStartRows(chain, request.starts, rows, options.input_path);
+    ThrowUnlessValidRows(request, *solver, rows, options.input_path);
     WriteAnswers(out, chain, RunSolveRequest(*solver, request), list, &tally);
   }
   if (problem_count > 0) ThrowBadQuaternions(options.input_path, problems, problem_count);
   writer.Commit();
-  log << "solve: " << Plural(tally.targets, "target") << " (" << tally.converged << " converged) with " << solver->name();
+  log << "solve: " << Plural(tally.targets, "target") << " (" << tally.converged << " converged) with "
+      << solver->name();
   if (list) log << ", " << tally.rows << " solution rows (up to " << options.solutions << " per target)";
   log << " -> " << options.output_path << "\n";
 }
@@ -426,7 +434,8 @@ void AddSolutionOptions(CLI::App* solve_command, SolveCommandOptions* solve) {
                    "weight W of limit avoidance: minimise W * sum ((q - mid) / half range)^2 over the "
                    "joints with limits, along the target's self-motion (every answer stays exact)")
       ->check(NumberIn(SolveRequest::kWeight.min, SolveRequest::kWeight.max));
-  AddJointValues(solve_command, "--posture", &solve->posture, "a preferred configuration q1,q2,... (rad or m)");
+  AddJointValues(solve_command, "--posture", &solve->posture,
+                 "a preferred configuration q1,q2,... (rad or m)");
   solve_command
       ->add_option("--posture-weight", solve->posture_weight,
                    "weight W of staying near --posture: W * |q - posture|^2 (full turns modulo 2 pi)")
@@ -461,7 +470,8 @@ void AddTrackCommand(CLI::App& app, CommandSet* set) {
                    "previous row, full-turn joints modulo 2 pi), step_bound (rad); - or none: stdout")
       ->capture_default_str();
   AddSettingsOptions(track_command, &track->settings);
-  AddJointValues(track_command, "--start", &track->start, "the first row's start joints q1,q2,... (rad or m)");
+  AddJointValues(track_command, "--start", &track->start,
+                 "the first row's start joints q1,q2,... (rad or m)");
   track_command
       ->add_option("--step-ratio", track->step_ratio,
                    "step bound: joint_step <= RATIO * s + FLOOR, s = |target - previous reached position| "

@@ -160,33 +160,17 @@ LocalLaunch LocalLaunchOf(CLI::App* command, const DistributedArguments& a,
   return launch;
 }
 
-void AddTrainCommand(CLI::App& app, CommandSet* set) {
-  struct Parsed {
-    TrainCommandOptions options;
-    std::string sampler = "workspace", activation = "relu", head = "bounded", target = "position";
-    bool no_sincos = false;
-    DistributedArguments dist;
-  };
-  auto parsed = std::make_shared<Parsed>();
+// What `train` parses besides TrainCommandOptions: the names turned into enums at run time.
+struct ParsedTrain {
+  TrainCommandOptions options;
+  std::string sampler = "workspace", activation = "relu", head = "bounded", target = "position";
+  bool no_sincos = false;
+  DistributedArguments dist;
+};
+
+// The network's architecture: --depth, --width, --heads, --activation, --head, --newton-steps.
+void AddNetworkOptions(CLI::App* command, ParsedTrain* parsed) {
   TrainCommandOptions& train = parsed->options;
-  CLI::App* command = app.add_subcommand("train", "train an IK network and save a self-contained model file");
-  AddArmOptions(command, &train.arm, false);
-  command->add_option("--data", train.data_path,
-                      "dataset file (default: sample from ARM with --sampler ...)");
-  AddSamplerOptions(command, &train.sampler, &parsed->sampler);
-  command
-      ->add_option("--target", parsed->target,
-                   "position (input x,y,z) or pose (input x,y,z and the tip orientation; learns the FK poses "
-                   "of joint values drawn within the limits: --sampler joints unless given; the fk loss is "
-                   "then position distance + --angle-weight x geodesic angle)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"position", "pose"}));
-  command
-      ->add_option("--angle-weight", train.train.angle_weight,
-                   "pose models: weight of the angle error in the fk loss (m per rad; 0.1: 1 deg weighs as "
-                   "1.75 mm)")
-      ->capture_default_str()
-      ->check(NumberIn(TrainOptions::kAngleWeight));
   command->add_option("--depth", train.network.depth, "hidden layers")
       ->capture_default_str()
       ->check(WholeNumberIn(1, 32));
@@ -219,6 +203,11 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                    "pose error) that end the network's forward pass (0..4; see README, The default model)")
       ->capture_default_str()
       ->check(WholeNumberIn(0, kMaxNewtonSteps));
+}
+
+// The loss and the optimisation: --loss, --epochs, --batch, --lr, ..., --seed, --threads.
+void AddOptimiserOptions(CLI::App* command, ParsedTrain* parsed) {
+  TrainCommandOptions& train = parsed->options;
   command->add_option("--loss", train.loss, "fk, mse, limit, or weighted sums: fk+limit, fk=1,limit=0.1")
       ->capture_default_str();
   command->add_option("--epochs", train.train.epochs, "epochs")
@@ -257,12 +246,10 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--eval-samples", train.train.eval_samples, "unseen in-reach targets for the metrics")
       ->capture_default_str()
       ->check(WholeNumberIn(TrainOptions::kEvalSamples));
-  command->add_option("--output,-o", train.output_path, "model file (safetensors)")->required();
-  command->add_option("--checkpoint", train.checkpoint_path, "checkpoint file (default: OUTPUT.ckpt)");
-  command->add_option("--log", train.log_path, "CSV history (default: OUTPUT.log.csv)");
-  command->add_flag("--resume", train.resume,
-                    "continue the run saved in the checkpoint (same options and data, else refused)");
-  // Data-parallel training (README, "Distributed training"): torchrun's variables or these options.
+}
+
+// Data-parallel training (README, "Distributed training"): torchrun's variables or these options.
+void AddDistributedOptions(CLI::App* command, ParsedTrain* parsed) {
   const std::string dist_group =
       "Distributed training (torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT work too)";
   command
@@ -293,6 +280,37 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
       ->capture_default_str()
       ->check(NumberIn(1, 86400))
       ->group(dist_group);
+}
+
+void AddTrainCommand(CLI::App& app, CommandSet* set) {
+  auto parsed = std::make_shared<ParsedTrain>();
+  TrainCommandOptions& train = parsed->options;
+  CLI::App* command = app.add_subcommand("train", "train an IK network and save a self-contained model file");
+  AddArmOptions(command, &train.arm, false);
+  command->add_option("--data", train.data_path,
+                      "dataset file (default: sample from ARM with --sampler ...)");
+  AddSamplerOptions(command, &train.sampler, &parsed->sampler);
+  command
+      ->add_option("--target", parsed->target,
+                   "position (input x,y,z) or pose (input x,y,z and the tip orientation; learns the FK poses "
+                   "of joint values drawn within the limits: --sampler joints unless given; the fk loss is "
+                   "then position distance + --angle-weight x geodesic angle)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"position", "pose"}));
+  command
+      ->add_option("--angle-weight", train.train.angle_weight,
+                   "pose models: weight of the angle error in the fk loss (m per rad; 0.1: 1 deg weighs as "
+                   "1.75 mm)")
+      ->capture_default_str()
+      ->check(NumberIn(TrainOptions::kAngleWeight));
+  AddNetworkOptions(command, parsed.get());
+  AddOptimiserOptions(command, parsed.get());
+  command->add_option("--output,-o", train.output_path, "model file (safetensors)")->required();
+  command->add_option("--checkpoint", train.checkpoint_path, "checkpoint file (default: OUTPUT.ckpt)");
+  command->add_option("--log", train.log_path, "CSV history (default: OUTPUT.log.csv)");
+  command->add_flag("--resume", train.resume,
+                    "continue the run saved in the checkpoint (same options and data, else refused)");
+  AddDistributedOptions(command, parsed.get());
   const std::atomic<bool>* stop = set->stop;
   set->commands.push_back({command,
                            [parsed, stop, command, set] {

@@ -110,7 +110,8 @@ A 1-D q of shape (dof,) gives one pose of shape (7,). Values outside the limits 
 NaN or inf raise ValueError. The GIL is released meanwhile.)doc")
       .def("__repr__", [](const Chain& c) {
         return "deepik.Arm('" + c.name() + "', dof=" + std::to_string(c.num_joints()) + ")";
-      });;
+      });
+  ;
 }
 
 }  // namespace deepik::python

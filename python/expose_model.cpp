@@ -55,7 +55,8 @@ included.)doc")
       .def("__repr__", [](const IkModel& model) {
         return "deepik.Model(arm='" + model.chain().name() + "', " + NetworkOptionsToJson(model.network()) +
                ")";
-      });;
+      });
+  ;
 }
 
 }  // namespace deepik::python

@@ -153,18 +153,21 @@ SolveResults Solve(const PySolver& self, const py::handle& targets_object, int t
   // faulted in afresh for every call (the outputs are the only large allocations), and so that
   // Ctrl-C is seen between them.
   const py::ssize_t per_thread = threads;
-  InterruptibleBlocks(rows.count, 16 * per_thread, 1024 * per_thread).Run([&](py::ssize_t first, py::ssize_t last) {
-    request.targets.resize(static_cast<size_t>(last - first));
-    for (py::ssize_t r = first; r < last; ++r) {
-      IkTarget& target = request.targets[static_cast<size_t>(r - first)];
-      target.p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
-      target.bounds = bounds;
-      target.Q_BT.reset();
-      if (poses) target.Q_BT = Eigen::Quaterniond(rows(r, 3), rows(r, 4), rows(r, 5), rows(r, 6)).normalized();
-    }
-    const std::vector<ManySolutions> answers = RunSolveRequest(solver, request);
-    for (py::ssize_t r = first; r < last; ++r) outputs.Set(r, answers[static_cast<size_t>(r - first)].solutions[0]);
-  });
+  InterruptibleBlocks(rows.count, 16 * per_thread, 1024 * per_thread)
+      .Run([&](py::ssize_t first, py::ssize_t last) {
+        request.targets.resize(static_cast<size_t>(last - first));
+        for (py::ssize_t r = first; r < last; ++r) {
+          IkTarget& target = request.targets[static_cast<size_t>(r - first)];
+          target.p_BT = Eigen::Vector3d(rows(r, 0), rows(r, 1), rows(r, 2));
+          target.bounds = bounds;
+          target.Q_BT.reset();
+          if (poses)
+            target.Q_BT = Eigen::Quaterniond(rows(r, 3), rows(r, 4), rows(r, 5), rows(r, 6)).normalized();
+        }
+        const std::vector<ManySolutions> answers = RunSolveRequest(solver, request);
+        for (py::ssize_t r = first; r < last; ++r)
+          outputs.Set(r, answers[static_cast<size_t>(r - first)].solutions[0]);
+      });
   return outputs.Results(rows.single);
 }
 
@@ -179,9 +182,9 @@ PySolver MakePySolver(const py::object& source, const std::optional<std::string>
   ThrowUnlessValid(settings);
   if (py::isinstance<IkModel>(source)) {
     const IkModel& model = source.cast<const IkModel&>();
-    return PySolver{MakeSolver(name.value_or(DefaultSolverName(true)), model.chain(), &model,
-                               settings.solver_settings()),
-                    settings};
+    return PySolver{
+        MakeSolver(name.value_or(DefaultSolverName(true)), model.chain(), &model, settings.solver_settings()),
+        settings};
   }
   if (py::isinstance<Chain>(source)) {
     return PySolver{MakeSolver(name.value_or(DefaultSolverName(false)), source.cast<const Chain&>(), nullptr,

@@ -94,9 +94,11 @@ class PythonStderrBuffer : public std::streambuf {
 // The library's refusal in Python's words: its field as the keyword that sets it
 // ("learning_rate: ..." -> "lr: ..."), the range text unchanged (the command line's too).
 std::string AsKeywords(std::string message) {
-  static const std::pair<const char*, const char*> kKeywords[] = {
-      {"learning_rate", "lr"},           {"batch_size", "batch"}, {"time_limit_seconds", "time_limit"},
-      {"grid_step_deg", "step"},         {"grid_step_m", "step_m"}};
+  static const std::pair<const char*, const char*> kKeywords[] = {{"learning_rate", "lr"},
+                                                                  {"batch_size", "batch"},
+                                                                  {"time_limit_seconds", "time_limit"},
+                                                                  {"grid_step_deg", "step"},
+                                                                  {"grid_step_m", "step_m"}};
   for (const auto& [field, keyword] : kKeywords) {
     const std::string prefix = std::string(field) + ":";
     if (message.rfind(prefix, 0) == 0) return keyword + message.substr(prefix.size() - 1);

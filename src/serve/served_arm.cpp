@@ -216,7 +216,7 @@ class ArmLoader {
 
 SolverSettings ServeSolverSettings(const ServeOptions& options) {
   SolverSettings settings;
-  settings.pose.timeout_s = options.solve_timeout_seconds;
+  settings.pose.timeout_seconds = options.solve_timeout_seconds;
   return settings;
 }
 

@@ -60,9 +60,9 @@ void ThrowUnlessValid(const KdlOptions& options) {
     message << "KdlOptions::eps: expected a finite value > 0, got " << options.eps;
     throw std::invalid_argument(message.str());
   }
-  if (!std::isfinite(options.time_budget_s) || options.time_budget_s < 0.0) {
+  if (!std::isfinite(options.timeout_seconds) || options.timeout_seconds < 0.0) {
     std::ostringstream message;
-    message << "KdlOptions::time_budget_s: expected a finite value >= 0, got " << options.time_budget_s;
+    message << "KdlOptions::timeout_seconds: expected a finite value >= 0, got " << options.timeout_seconds;
     throw std::invalid_argument(message.str());
   }
   if (options.max_attempts < 0) {
@@ -179,7 +179,7 @@ class KdlSolver final : public Solver {
     for (int attempt = 0;; ++attempt) {
       if (attempt > 0) {
         if (options_.max_attempts > 0 && attempt >= options_.max_attempts) break;
-        if (std::chrono::duration<double>(Clock::now() - start).count() >= options_.time_budget_s) break;
+        if (std::chrono::duration<double>(Clock::now() - start).count() >= options_.timeout_seconds) break;
         UniformConfiguration(chain_, &rng, q_start);
       }
       const SolveResult result =
@@ -340,7 +340,7 @@ KdlOptions MoveItKdlOptions() {
   KdlOptions options;
   options.max_iterations = 500;
   options.eps = 1e-5;
-  options.time_budget_s = 0.005;
+  options.timeout_seconds = 0.005;
   return options;
 }
 

@@ -15,14 +15,16 @@ std::string RangeProblem(const SolveRequest& r) {
     return R::kTimeoutSeconds.Refusal("timeout_seconds", r.timeout_seconds);
   if (!R::kTolerance.Contains(r.position_tolerance))
     return R::kTolerance.Refusal("position_tolerance", r.position_tolerance);
-  if (!R::kTolerance.Contains(r.angle_tolerance)) return R::kTolerance.Refusal("angle_tolerance", r.angle_tolerance);
+  if (!R::kTolerance.Contains(r.angle_tolerance))
+    return R::kTolerance.Refusal("angle_tolerance", r.angle_tolerance);
   if (r.solutions != 0 && !R::kSolutions.Contains(r.solutions))
     return "solutions: expected 0 (one answer) or a whole number in " + R::kSolutions.Text() + ", got " +
            std::to_string(r.solutions);
   if (r.candidates != 0 && !R::kSolutions.Contains(r.candidates))
     return "candidates: expected 0 (the default) or a whole number in " + R::kSolutions.Text() + ", got " +
            std::to_string(r.candidates);
-  if (!R::kMinDistance.Contains(r.min_distance)) return R::kMinDistance.Refusal("min_distance", r.min_distance);
+  if (!R::kMinDistance.Contains(r.min_distance))
+    return R::kMinDistance.Refusal("min_distance", r.min_distance);
   const PostureOptions& p = r.posture;
   if (!R::kWeight.Contains(p.avoid_limits)) return R::kWeight.Refusal("avoid_limits", p.avoid_limits);
   if (!R::kWeight.Contains(p.posture_weight)) return R::kWeight.Refusal("posture_weight", p.posture_weight);
@@ -52,7 +54,8 @@ std::string SolverProblem(const SolveRequest& r, const Solver& solver) {
   const Chain& chain = solver.chain();
   const std::string dof = std::to_string(chain.num_joints());
   if (r.many() && !solver.exact()) {
-    return "solutions, closest_to_start, posture: expected an exact solver (refined, lm, kdl-*), got solver " +
+    return "solutions, closest_to_start, posture: expected an exact solver (refined, lm, kdl-*), got "
+           "solver " +
            solver.name();
   }
   const Eigen::Index posture_size = r.posture.posture.size();
@@ -79,7 +82,7 @@ std::string SolverProblem(const SolveRequest& r, const Solver& solver) {
 
 SolverSettings SolveRequest::solver_settings() const {
   SolverSettings settings;
-  settings.pose.timeout_s = timeout_seconds;
+  settings.pose.timeout_seconds = timeout_seconds;
   settings.pose.position_tolerance = position_tolerance;
   settings.pose.angle_tolerance = angle_tolerance;
   settings.refine.tolerance = position_tolerance;
@@ -122,9 +125,8 @@ std::vector<ManySolutions> RunSolveRequest(const Solver& solver, const SolveRequ
     for (size_t i = 0; i < results.size(); ++i) answer(i, std::move(results[i]));
     return answers;
   }
-  internal::ParallelFor(request.targets.size(), request.threads, [&](size_t i) {
-    answer(i, solver.Solve(request.targets[i], &request.starts[i]));
-  });
+  internal::ParallelFor(request.targets.size(), request.threads,
+                        [&](size_t i) { answer(i, solver.Solve(request.targets[i], &request.starts[i])); });
   return answers;
 }
 

@@ -159,7 +159,7 @@ std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, 
   if (name == "kdl-lma") return MakeKdlSolver(chain, KdlMethod::kLma);
   if (name == "kdl-nr-restarts" || name == "kdl-lma-restarts") {
     KdlOptions options = MoveItKdlOptions();
-    options.time_budget_s = settings.pose.timeout_s;
+    options.timeout_seconds = settings.pose.timeout_seconds;
     return MakeKdlSolver(
         chain, name == "kdl-nr-restarts" ? KdlMethod::kNewtonRaphsonJlRestarts : KdlMethod::kLmaRestarts,
         options);

@@ -301,7 +301,7 @@ TEST(ShippedPoseModels, RefinedFromTheNetworkReachesFkPosesOnEveryArm) {
     const Chain& chain = model.chain();
     ASSERT_EQ(chain.num_joints(), joints);
     SolverSettings settings;
-    settings.pose.timeout_s = 100.0;
+    settings.pose.timeout_seconds = 100.0;
     const std::unique_ptr<Solver> network = MakeSolver("network", chain, &model, settings);
     const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, settings);
     std::mt19937_64 rng(31);
@@ -331,7 +331,7 @@ TEST(ShippedPoseModels, RefinedRoundTripsOnADhArmFromAnUntrainedNetwork) {
   network.width = 16;
   const IkModel model = RandomModel(chain, network, 5);
   SolverSettings settings;
-  settings.pose.timeout_s = 100.0;
+  settings.pose.timeout_seconds = 100.0;
   const std::unique_ptr<Solver> refined = MakeSolver("refined", chain, &model, settings);
   std::mt19937_64 rng(13);
   for (int i = 0; i < 12; ++i) {

@@ -102,7 +102,7 @@ TEST(KdlSolverTest, RejectsBadOptionsAndInputs) {
   options.eps = -1.0;
   EXPECT_THROW((void)MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, options), std::invalid_argument);
   options = {};
-  options.time_budget_s = std::nan("");
+  options.timeout_seconds = std::nan("");
   EXPECT_THROW((void)MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options),
                std::invalid_argument);
   options = {};
@@ -156,7 +156,7 @@ TEST(KdlSolverTest, OutOfReachTargetFailsWithinLimits) {
 TEST(KdlRestartsTest, RandomRestartsReachWhatOneAttemptFromMidRangeMisses) {
   const Chain chain = MakeSeedArm();
   KdlOptions options = MoveItKdlOptions();
-  options.time_budget_s = 60.0;
+  options.timeout_seconds = 60.0;
   options.max_attempts = 20;
   const auto restarts = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options);
   const auto single = MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, MoveItKdlOptions());
@@ -198,7 +198,7 @@ TEST(KdlRestartsTest, StopsAtTheAttemptCapOrTheTimeBudget) {
   KdlOptions options;
   options.max_iterations = 50;
   options.max_attempts = 3;
-  options.time_budget_s = 60.0;
+  options.timeout_seconds = 60.0;
   const SolveResult capped =
       MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target);
   EXPECT_EQ(capped.status, SolveStatus::kFailed);
@@ -208,7 +208,7 @@ TEST(KdlRestartsTest, StopsAtTheAttemptCapOrTheTimeBudget) {
   EXPECT_LE(capped.error, single.error);  // the first attempt is kdl-nr's; the best one is kept
 
   options.max_attempts = 0;  // the budget alone
-  options.time_budget_s = 0.02;
+  options.timeout_seconds = 0.02;
   const auto start = std::chrono::steady_clock::now();
   const SolveResult budgeted =
       MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target);
@@ -218,7 +218,7 @@ TEST(KdlRestartsTest, StopsAtTheAttemptCapOrTheTimeBudget) {
   EXPECT_GT(budgeted.iterations, 50);  // more than one attempt
   EXPECT_LT(seconds, 2.0);             // one attempt past the budget at most (generous on a busy machine)
 
-  options.time_budget_s = 0.0;  // MoveIt's getPositionIK: a single attempt
+  options.timeout_seconds = 0.0;  // MoveIt's getPositionIK: a single attempt
   EXPECT_EQ(MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options)->Solve(target).iterations, 50);
 }
 

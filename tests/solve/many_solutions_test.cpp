@@ -146,7 +146,7 @@ TEST(SolveMany, SeedArmSolutionsCoverBothElbowBranches) {
 TEST(SolveMany, PandaPosesModelFree) {
   const Chain chain = MakePanda();
   SolverSettings settings;
-  settings.pose.timeout_s = 0.05;  // generous: the test must not depend on the machine's load
+  settings.pose.timeout_seconds = 0.05;  // generous: the test must not depend on the machine's load
   const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, settings);
   ManySolutionsOptions options;
   options.solutions = 6;

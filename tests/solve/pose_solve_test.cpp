@@ -42,7 +42,7 @@ IkTarget PoseTarget(const Chain& chain, const Eigen::VectorXd& q) {
 // Deterministic settings: a budget no test reaches, a fixed number of starts.
 PoseRefineOptions DeterministicPose() {
   PoseRefineOptions options;
-  options.timeout_s = 100.0;
+  options.timeout_seconds = 100.0;
   options.max_starts = 64;
   return options;
 }
@@ -53,7 +53,7 @@ std::unique_ptr<Solver> MakeTestSolver(const std::string& name, const Chain& cha
   if (name == "kdl-nr") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJl, options);
   if (name == "kdl-lma") return MakeKdlSolver(chain, KdlMethod::kLma, options);
   options = MoveItKdlOptions();
-  options.time_budget_s = 100.0;
+  options.timeout_seconds = 100.0;
   options.max_attempts = 40;
   if (name == "kdl-nr-restarts") return MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, options);
   return MakeKdlSolver(chain, KdlMethod::kLmaRestarts, options);

@@ -63,7 +63,7 @@ TEST_P(AvoidLimits, RaisesTheDistanceToTheNearestLimitAndStaysExact) {
   PostureOptions posture;
   posture.avoid_limits = 1.0;
   SolverSettings settings;
-  settings.pose.timeout_s = 0.05;
+  settings.pose.timeout_seconds = 0.05;
   std::mt19937_64 rng(21);
   const int count = 100;
   double before = 0, after = 0;
@@ -97,7 +97,7 @@ INSTANTIATE_TEST_SUITE_P(Arms, AvoidLimits,
 TEST(Posture, PostureAndStartWeightsPullTowardTheirConfiguration) {
   const Chain chain = MakePanda();
   SolverSettings settings;
-  settings.pose.timeout_s = 0.05;
+  settings.pose.timeout_seconds = 0.05;
   std::mt19937_64 rng(22);
   for (int t = 0; t < 20; ++t) {
     const Eigen::VectorXd q = testing::RandomConfiguration(chain, &rng);

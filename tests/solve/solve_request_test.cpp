@@ -32,7 +32,8 @@ std::vector<IkTarget> PandaTargets(int count, uint64_t seed) {
   const Chain chain = MakePanda();
   std::mt19937_64 rng(seed);
   std::vector<IkTarget> targets;
-  for (int i = 0; i < count; ++i) targets.emplace_back(TipPosition(chain, testing::RandomConfiguration(chain, &rng)));
+  for (int i = 0; i < count; ++i)
+    targets.emplace_back(TipPosition(chain, testing::RandomConfiguration(chain, &rng)));
   return targets;
 }
 
@@ -48,17 +49,26 @@ TEST(SolveRequestTest, DefaultsAreValidAndEachRangeIsNamedWithItsLimits) {
   const std::vector<Case> cases = {
       {[](SolveRequest* r) { r->threads = 0; }, "threads: expected a whole number in [1, 256], got 0"},
       {[](SolveRequest* r) { r->threads = 257; }, "threads: expected a whole number in [1, 256], got 257"},
-      {[](SolveRequest* r) { r->timeout_seconds = 61; }, "timeout_seconds: expected a number in [1e-06, 60], got 61"},
+      {[](SolveRequest* r) { r->timeout_seconds = 61; },
+       "timeout_seconds: expected a number in [1e-06, 60], got 61"},
       {[](SolveRequest* r) { r->position_tolerance = 2; },
        "position_tolerance: expected a number in [1e-15, 1], got 2"},
-      {[](SolveRequest* r) { r->angle_tolerance = 0; }, "angle_tolerance: expected a number in [1e-15, 1], got 0"},
-      {[](SolveRequest* r) { r->solutions = -1; }, "solutions: expected 0 (one answer) or a whole number in [1, 10000]"},
+      {[](SolveRequest* r) { r->angle_tolerance = 0; },
+       "angle_tolerance: expected a number in [1e-15, 1], got 0"},
+      {[](SolveRequest* r) { r->solutions = -1; },
+       "solutions: expected 0 (one answer) or a whole number in [1, 10000]"},
       {[](SolveRequest* r) { r->candidates = 10001; }, "candidates: expected 0 (the default)"},
-      {[](SolveRequest* r) { r->min_distance = -0.1; }, "min_distance: expected a number in [0, 100], got -0.1"},
-      {[](SolveRequest* r) { r->posture.avoid_limits = 2e6; }, "avoid_limits: expected a number in [0, 1e+06]"},
+      {[](SolveRequest* r) { r->min_distance = -0.1; },
+       "min_distance: expected a number in [0, 100], got -0.1"},
+      {[](SolveRequest* r) { r->posture.avoid_limits = 2e6; },
+       "avoid_limits: expected a number in [0, 1e+06]"},
       {[](SolveRequest* r) { r->posture.posture = Eigen::Vector2d(0.1, 1e300); },
        "posture[1]: expected a number in [-1000, 1000], got 1e+300"},
-      {[](SolveRequest* r) { r->posture.start_weight = 1; }, "start_weight: expected a start for every target"},
+      {[](SolveRequest* r) {
+         r->posture.start_weight = 1;
+         r->targets = {IkTarget(Eigen::Vector3d(0.3, 0.1, 0.4))};
+       },
+       "start_weight: expected a start for every target"},
   };
   for (const Case& c : cases) {
     SolveRequest request;
@@ -100,7 +110,8 @@ TEST(SolveRequestTest, TheSolverDecidesWhatItCanAnswer) {
   EXPECT_TRUE(request.IsValid(nullptr, network.get()));
   request.solutions = 2;
   EXPECT_EQ(Refusal(request, network.get()),
-            "solutions, closest_to_start, posture: expected an exact solver (refined, lm, kdl-*), got solver network");
+            "solutions, closest_to_start, posture: expected an exact solver (refined, lm, kdl-*), got solver "
+            "network");
   EXPECT_TRUE(request.IsValid(nullptr, lm.get()));
   request.solutions = 0;
   request.posture.posture = Eigen::Vector3d::Zero();
@@ -108,7 +119,9 @@ TEST(SolveRequestTest, TheSolverDecidesWhatItCanAnswer) {
   request.posture.posture = Eigen::Vector4d::Zero();
   EXPECT_TRUE(request.IsValid(nullptr, lm.get()));
   request.targets[0].Q_BT = Eigen::Quaterniond::Identity();
-  EXPECT_EQ(Refusal(request, analytic.get()).rfind("targets[0]: solver analytic solves position-only targets", 0), 0u);
+  EXPECT_EQ(
+      Refusal(request, analytic.get()).rfind("targets[0]: solver analytic solves position-only targets", 0),
+      0u);
   request.starts = {Eigen::Vector4d::Constant(100.0)};
   EXPECT_EQ(Refusal(request, lm.get()), "starts[0]: expected joint values within the limits");
   request.starts = {Eigen::Vector3d::Zero()};
@@ -134,7 +147,8 @@ TEST(SolveRequestTest, RunsTheRouteItsFieldsChoose) {
   }
 
   std::mt19937_64 rng(3);
-  for (size_t t = 0; t < request.targets.size(); ++t) request.starts.push_back(testing::RandomConfiguration(chain, &rng));
+  for (size_t t = 0; t < request.targets.size(); ++t)
+    request.starts.push_back(testing::RandomConfiguration(chain, &rng));
   answers = RunSolveRequest(*lm, request);
   for (size_t t = 0; t < answers.size(); ++t) {
     EXPECT_EQ(answers[t].solutions[0].q, lm->Solve(request.targets[t], &request.starts[t]).q) << t;

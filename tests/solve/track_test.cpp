@@ -126,7 +126,7 @@ TEST(TrackPanda, LineAndCircleOfPoses) {
   const Eigen::Isometry3d X_ref = TipPose(chain, q_ref);
   const Eigen::Quaterniond Q(X_ref.linear());
   SolverSettings settings;
-  settings.pose.timeout_s = 0.05;
+  settings.pose.timeout_seconds = 0.05;
   const std::unique_ptr<Solver> lm = MakeSolver("lm", chain, nullptr, settings);
   const TrackOptions options;
   std::vector<IkTarget> line, circle;

@@ -25,7 +25,7 @@ struct KdlOptions {
   double eps = 1e-5;         ///< convergence tolerance: position error (m) and, for a pose, angle (rad)
   /// kdl-nr-restarts only: new attempts start while the solve has taken less than this (s); the
   /// first attempt always runs to its end. MoveIt's default kinematics_solver_timeout.
-  double time_budget_s = 0.005;
+  double timeout_seconds = 0.005;
   /// kdl-nr-restarts only: at most this many attempts in all (0: as many as the budget allows).
   /// Tests set it, with a large budget, to make the number of attempts independent of timing.
   int max_attempts = 0;
@@ -62,7 +62,7 @@ KdlOptions MoveItKdlOptions();
 ///   the tip, locked at 0, which cannot move the tip's position.
 /// - kdl-nr-restarts: kdl-nr as MoveIt's KDL kinematics plugin runs it (searchPositionIK): the
 ///   first attempt from q_start (or mid-range), then, while the solve has taken less than
-///   time_budget_s (and fewer than max_attempts attempts, when set), new attempts from joint
+///   timeout_seconds (and fewer than max_attempts attempts, when set), new attempts from joint
 ///   values uniform within the limits (deepik::UniformConfiguration from a generator seeded with
 ///   `seed` at every solve), until one converges. Not converged: the attempt that came closest,
 ///   status kFailed. Differences from MoveIt: the step is NR_JL's weighted-DLS one above (MoveIt:
@@ -87,7 +87,7 @@ KdlOptions MoveItKdlOptions();
 /// Solve() @throws std::invalid_argument when the target is not finite, or q_start is not finite
 /// or its size is not num_joints().
 /// @throws std::invalid_argument when options.max_iterations < 1, options.eps is not a finite
-///         value > 0, options.time_budget_s is not a finite value >= 0 or options.max_attempts < 0.
+///         value > 0, options.timeout_seconds is not a finite value >= 0 or options.max_attempts < 0.
 std::unique_ptr<Solver> MakeKdlSolver(const Chain& chain, KdlMethod method, const KdlOptions& options = {});
 
 }  // namespace deepik

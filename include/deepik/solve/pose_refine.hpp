@@ -20,7 +20,7 @@ struct PoseRefineOptions {
   /// vector in rad, so one radian weighs as much as angle_weight metres (KDL's LMA default: 0.1,
   /// a point 10 cm from the tool centre). Decides the "closest pose" of an unreachable target.
   double angle_weight = 0.1;
-  double timeout_s = 0.005;  ///< per target (s): no new iteration starts after it (TRAC-IK: 5 ms)
+  double timeout_seconds = 0.005;  ///< per target (s): no new iteration starts after it (TRAC-IK: 5 ms)
   int max_iterations = 100;  ///< per start
   int max_starts = 0;        ///< at most this many starts in all (0: as many as the budget allows)
   uint64_t seed = 7;         ///< the restarts' configurations (the same stream at every solve)
@@ -38,7 +38,7 @@ struct PoseRefineOptions {
 /// A start ends converged (within both tolerances after the bounds), stationary (no feasible
 /// step reduces the cost beyond rounding: a minimum, perhaps local) or after max_iterations;
 /// then restarts begin from configurations uniform within the limits (seeded), until one
-/// converges, timeout_s has passed or max_starts starts have run. The best end wins.
+/// converges, timeout_seconds has passed or max_starts starts have run. The best end wins.
 ///
 /// Status: kConverged within the tolerances. Otherwise, once the budget (time or max_starts) is
 /// spent, q is the best end found (the closest pose found in the weighted metric) and the status

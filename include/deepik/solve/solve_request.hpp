@@ -56,8 +56,8 @@ struct SolveRequest {
   static constexpr NumberRange kTimeoutSeconds{1e-6, 60.0};
   static constexpr NumberRange kTolerance{1e-15, 1.0};  ///< position_tolerance (m), angle_tolerance (rad)
   static constexpr WholeRange kSolutions{1, ManySolutionsOptions::kMaxSolutions};  ///< solutions, candidates
-  static constexpr NumberRange kMinDistance{0.0, 100.0};                          ///< rad
-  static constexpr NumberRange kWeight{0.0, 1e6};  ///< avoid_limits, posture_weight, start_weight
+  static constexpr NumberRange kMinDistance{0.0, 100.0};                           ///< rad
+  static constexpr NumberRange kWeight{0.0, 1e6};       ///< avoid_limits, posture_weight, start_weight
   static constexpr NumberRange kJointValue{-1e3, 1e3};  ///< posture and start values (rad or m)
   /// Candidates found and ranked when ranking without an explicit `candidates`.
   static constexpr int kDefaultRankedCandidates = 8;

@@ -63,7 +63,7 @@ class RefinedSolver final : public Solver {
 /// Everything a solver is built with besides its arm and model.
 struct SolverSettings {
   RefineOptions refine;    ///< position-only refinement (refined, lm)
-  PoseRefineOptions pose;  ///< pose refinement (refined, lm); its timeout_s is also the KDL
+  PoseRefineOptions pose;  ///< pose refinement (refined, lm); its timeout_seconds is also the KDL
                            ///< restarts' time budget
 };
 
