@@ -11,14 +11,16 @@
 #include "deepik/learn/network_options.hpp"
 #include "kinematics/fk_walk.hpp"
 #include "learn/project_limits.hpp"
+#include "solve/joint_storage.hpp"
 
 namespace deepik {
 namespace {
 
-constexpr int kMaxJoints = 16;
-using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
-using Jacobian3 = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
-
+using internal::kFixedJoints;
+using internal::MatrixQ;
+using internal::VectorQ;
+template <int M>
+using Jacobian3 = internal::RowsByJoints<3, M>;
 using internal::ProjectIntoLimits;
 
 struct Outcome {
@@ -29,18 +31,16 @@ struct Outcome {
   Eigen::Vector3d p_reached;
 };
 
-using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
-using Axes = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
-
 // One FK pass: the tip position and every joint's axis and origin in the base frame, all that
-// the Jacobian and its curvature need. Fixed-size storage: no heap.
+// the Jacobian and its curvature need.
+template <int M>
 struct ChainState {
   Eigen::Vector3d p;
-  Axes axes, origins;
+  Jacobian3<M> axes, origins;
 };
 
-template <typename Vector>
-void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
+template <int M, typename Vector>
+void Evaluate(const Chain& chain, const Vector& q, ChainState<M>* state) {
   state->axes.resize(3, chain.num_joints());
   state->origins.resize(3, chain.num_joints());
   Eigen::Matrix3d R;
@@ -57,8 +57,9 @@ void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
 
 // The position Jacobian J (3 x n) and the curvature term S = sum_i e_i d2p_i/dq_j dq_k of the
 // position error e = target - p: for revolute joints j <= k, d(J_k)/dq_j = a_j x J_k.
-void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eigen::Vector3d& e,
-                          bool with_curvature, Jacobian3* J, MatrixQ* S) {
+template <int M>
+void JacobianAndCurvature(const Chain& chain, const ChainState<M>& state, const Eigen::Vector3d& e,
+                          bool with_curvature, Jacobian3<M>* J, MatrixQ<M>* S) {
   const int n = chain.num_joints();
   for (int k = 0; k < n; ++k) {
     const bool revolute_k = chain.joint(k).type == JointType::kRevolute;
@@ -77,10 +78,18 @@ void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eig
   }
 }
 
-// Solves A x = b for a small symmetric positive definite A by Cholesky, in place (A's lower
-// triangle becomes L). Returns false when A is not positive definite.
-bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
-  MatrixQ& A = *A_in;
+// Solves A x = b for a symmetric positive definite A by Cholesky, in place (A's lower triangle
+// becomes L). Returns false when A is not positive definite. Small A (the fixed-size path): plain
+// loops; large A: Eigen's blocked factorisation.
+template <int M>
+bool CholeskySolve(MatrixQ<M>* A_in, const VectorQ<M>& b, VectorQ<M>* x) {
+  if constexpr (M == Eigen::Dynamic) {
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*A_in);
+    if (llt.info() != Eigen::Success) return false;
+    *x = llt.solve(b);
+    return true;
+  }
+  MatrixQ<M>& A = *A_in;
   const int n = static_cast<int>(A.rows());
   for (int j = 0; j < n; ++j) {
     double d = A(j, j);
@@ -107,18 +116,19 @@ bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
 }
 
 // A trial configuration and where it puts the tip.
+template <int M>
 struct Trial {
-  Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q;
-  ChainState state;
+  VectorQ<M> q;
+  ChainState<M> state;
   Eigen::Vector3d e;
   double error = std::numeric_limits<double>::infinity();
 };
 
 // Evaluates q + dq, brought into the limits, into *trial. False (and nothing evaluated) when
 // that leaves q unchanged.
-template <typename Vector>
-bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q, const VectorQ& dq,
-             Trial* trial) {
+template <int M, typename Vector>
+bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q, const VectorQ<M>& dq,
+             Trial<M>* trial) {
   trial->q = q + dq;
   ProjectIntoLimits(chain, trial->q);
   if (trial->q == q) return false;
@@ -144,19 +154,20 @@ constexpr int kExtension = 20;
 // while the residual is still large compared with the small singular values, and Gauss-Newton
 // crawls toward a closest point it cannot see. So once Gauss-Newton slows down, every iteration
 // tries both steps and keeps the better one.
+template <int M>
 Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
                    const RefineOptions& o, int max_extended) {
   const int n = chain.num_joints();
-  ChainState state;
+  ChainState<M> state;
   Evaluate(chain, q, &state);
   Eigen::Vector3d e = target - state.p;
   double error = e.norm();
   const double start_error = error;
   double lambda_gn = o.initial_damping, lambda_newton = o.initial_damping;
-  Jacobian3 J(3, n);
-  MatrixQ S(n, n), H(n, n), A(n, n);
-  VectorQ dq(n), g(n);
-  Trial gn, newton_trial;
+  Jacobian3<M> J(3, n);
+  MatrixQ<M> S(n, n), H(n, n), A(n, n);
+  VectorQ<M> dq(n), g(n);
+  Trial<M> gn, newton_trial;
   // The rounding floor of e (m): it is known to about an ulp of the tip's coordinates, so a
   // step that reduces the error by no more than that gains nothing.
   const double floor = 1e-15 * std::max(1.0, chain.reach());
@@ -239,7 +250,7 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
         if (!gn_moved && (!hybrid || (newton_solved && !newton_moved))) break;
         continue;
       }
-      const Trial& best = newton_better && (!gn_better || newton_trial.error < gn.error) ? newton_trial : gn;
+      const Trial<M>& best = newton_better && (!gn_better || newton_trial.error < gn.error) ? newton_trial : gn;
       const double previous_error = error;
       q = best.q;
       state = best.state;
@@ -273,6 +284,13 @@ Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref
   return {start_error, error, it, stationary, state.p};
 }
 
+// RefineFrom with the storage that fits the chain.
+Outcome RefineFromAnySize(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
+                          const RefineOptions& o, int max_extended) {
+  if (chain.num_joints() <= kFixedJoints) return RefineFrom<kFixedJoints>(chain, target, q, o, max_extended);
+  return RefineFrom<Eigen::Dynamic>(chain, target, q, o, max_extended);
+}
+
 }  // namespace
 
 bool RefineOptions::IsValid(std::string* error) const {
@@ -295,7 +313,7 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, 
     if (!std::isfinite(best.q[j])) best.q[j] = 0.5 * (chain.joint(j).lower + chain.joint(j).upper);
   }
   ProjectIntoLimits(chain, best.q);
-  Outcome outcome = RefineFrom(chain, p_target, best.q, o, kExtension * o.max_iterations);
+  Outcome outcome = RefineFromAnySize(chain, p_target, best.q, o, kExtension * o.max_iterations);
   best.iterations = outcome.iterations;
   double best_error = outcome.error;
   const double start_error = outcome.start_error;
@@ -307,7 +325,7 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, 
     Eigen::VectorXd q(chain.num_joints());
     for (int r = 0; r < o.restarts && best_error > o.tolerance; ++r) {
       UniformConfiguration(chain, &rng, q);
-      const Outcome trial = RefineFrom(chain, p_target, q, o, o.max_iterations);
+      const Outcome trial = RefineFromAnySize(chain, p_target, q, o, o.max_iterations);
       best.iterations += trial.iterations;
       // Out of reach, several starts end at the same closest point, a few ulps apart: within
       // that tie a start that proved stationarity beats one that merely ran out of iterations.
@@ -324,7 +342,7 @@ SolveResult RefinePosition(const Chain& chain, const Eigen::Vector3d& p_target, 
   // The best end point neither reached the target nor proved a minimum (a restart that ran out of
   // iterations near the closest point): go on from there until it does either.
   if (best_error > o.tolerance && !outcome.stationary && best_from_restart) {
-    const Outcome more = RefineFrom(chain, p_target, best.q, o, kExtension * o.max_iterations);
+    const Outcome more = RefineFromAnySize(chain, p_target, best.q, o, kExtension * o.max_iterations);
     best.iterations += more.iterations;
     outcome = more;
   }
