@@ -72,7 +72,8 @@ void WriteDh(const std::string& path, int n) {
 std::vector<Eigen::Vector3d> WriteTargets(const Chain& chain, const std::string& path, int count) {
   std::mt19937_64 rng(5);
   std::vector<Eigen::Vector3d> targets;
-  for (int i = 0; i < count; ++i) targets.push_back(TipPosition(chain, testing::RandomConfiguration(chain, &rng)));
+  for (int i = 0; i < count; ++i)
+    targets.push_back(TipPosition(chain, testing::RandomConfiguration(chain, &rng)));
   targets.emplace_back(2.0 * chain.reach(), 0.0, 0.0);
   std::ofstream out(path);
   out.precision(17);
@@ -122,7 +123,8 @@ TEST_P(LongChainCliTest, SolveArmUrdfAnswersEveryRowHonestly) {
   ExpectHonestRows(chain, targets, testing::ReadFile(dir.Path("s.csv")), "lm");
   if (n > 200) return;  // the other solvers on 1,000 joints: long_chain_solve_test
   for (const std::string solver : {"kdl-nr", "kdl-lma"}) {
-    const auto k = RunCli("solve --arm long.urdf --base base --tip tip -s " + solver + " -i t.csv -o k.csv", dir);
+    const auto k =
+        RunCli("solve --arm long.urdf --base base --tip tip -s " + solver + " -i t.csv -o k.csv", dir);
     ASSERT_EQ(k.exit_code, 0) << k.err;
     const auto rows = CsvFields(testing::ReadFile(dir.Path("k.csv")));
     ASSERT_EQ(rows.size(), targets.size() + 1);
@@ -133,7 +135,8 @@ TEST_P(LongChainCliTest, SolveArmUrdfAnswersEveryRowHonestly) {
       EXPECT_NEAR(std::stod(rows[i + 1][static_cast<size_t>(n) + 7]), error, 1e-9 + 1e-6 * error) << solver;
     }
   }
-  const auto many = RunCli("solve --arm long.urdf --base base --tip tip --solutions 3 -i t.csv -o m.csv", dir);
+  const auto many =
+      RunCli("solve --arm long.urdf --base base --tip tip --solutions 3 -i t.csv -o m.csv", dir);
   ASSERT_EQ(many.exit_code, 0) << many.err;
   const auto rows = CsvFields(testing::ReadFile(dir.Path("m.csv")));
   int converged = 0;
@@ -181,8 +184,9 @@ TEST(LongChainCli, ServeArmAnswersARequest) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--arm", dir.Path("long.urdf"), "--base", "base",
-                                   "--tip", "tip", "--port", "0", "--threads", "2"};
+  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--arm",     dir.Path("long.urdf"),
+                                   "--base",   "base",  "--tip",     "tip",
+                                   "--port",   "0",     "--threads", "2"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

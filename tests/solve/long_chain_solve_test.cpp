@@ -1,7 +1,7 @@
 // Chains longer than the refinements' fixed-size fast path (16 joints): 17, 18, 64 and 256 (the
-// limit, kMaxJoints) joints on every solver. Each answer is within the limits, and its reported error equals the
-// distance of an independent FK (4 x 4 homogeneous products, not the library's chain walk) from
-// the target; reachable targets are reached. More joints than kMaxJoints are refused by name.
+// limit, kMaxJoints) joints on every solver. Each answer is within the limits, and its reported error equals
+// the distance of an independent FK (4 x 4 homogeneous products, not the library's chain walk) from the
+// target; reachable targets are reached. More joints than kMaxJoints are refused by name.
 #include <gtest/gtest.h>
 
 #include <Eigen/Geometry>
@@ -32,7 +32,8 @@ Chain LongChain(int n) {
   std::mt19937_64 rng(100 + n);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
   std::vector<Joint> joints;
-  const Eigen::Vector3d axes[3] = {Eigen::Vector3d::UnitZ(), Eigen::Vector3d::UnitY(), Eigen::Vector3d::UnitX()};
+  const Eigen::Vector3d axes[3] = {Eigen::Vector3d::UnitZ(), Eigen::Vector3d::UnitY(),
+                                   Eigen::Vector3d::UnitX()};
   for (int j = 0; j < n; ++j) {
     Joint joint;
     joint.name = "j" + std::to_string(j);
