@@ -9,10 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/learn/network_options.hpp"
-#include "learn/project_limits.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "solve/joint_storage.hpp"
 
 namespace deepik {
@@ -32,8 +30,6 @@ constexpr double kSameCost = 1e-6;  // relative
 constexpr double kStationaryGradient = 1e-10;
 constexpr double kNegligibleDecrease = 1e-13;
 
-using internal::ProjectIntoLimits;
-
 // The target as the iterations use it.
 struct Problem {
   Eigen::Matrix3d R_target_T = Eigen::Matrix3d::Identity();  // R*^T
@@ -45,9 +41,9 @@ struct Problem {
 
 template <int Capacity>
 struct State {
-  Vector6d e;      // error twist, target frame, before bounds
-  Vector6d r;      // weighted excess: the residual
-  double cost;     // 0.5 |r|^2
+  Vector6d e;             // error twist, target frame, before bounds
+  Vector6d r;             // weighted excess: the residual
+  double cost;            // 0.5 |r|^2
   Jacobian6<Capacity> J;  // d r / d q
 };
 
@@ -78,7 +74,8 @@ void Evaluate(const Chain& chain, const Problem& problem, const VectorQ<Capacity
   const Eigen::Matrix3d R_BT = X_BT.linear();
   // The geometric Jacobian (base frame) becomes d e / d q in the target frame.
   s->e.template head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
-  for (int j = 0; j < n; ++j) J.col(j).template head<3>() = problem.R_target_T * J.col(j).template head<3>().eval();
+  for (int j = 0; j < n; ++j)
+    J.col(j).template head<3>() = problem.R_target_T * J.col(j).template head<3>().eval();
   if (problem.orientation) {
     Eigen::Quaterniond Q_err(problem.R_target_T * R_BT);
     if (Q_err.w() < 0) Q_err.coeffs() = -Q_err.coeffs();
@@ -107,7 +104,8 @@ template <int Capacity>
 bool Converged(const Problem& problem, const State<Capacity>& s, const PoseRefineOptions& options) {
   // The unweighted excess, recovered from the residual.
   if (!(s.r.template head<3>().norm() <= options.position_tolerance)) return false;
-  return !problem.orientation || s.r.template tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
+  return !problem.orientation ||
+         s.r.template tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
 }
 
 enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled };
@@ -127,8 +125,8 @@ struct Search {
 
 // One Levenberg-Marquardt run from q (in place).
 template <int Capacity>
-StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, VectorQ<Capacity>& q,
-                  State<Capacity>* state, Search* search) {
+StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options,
+                  VectorQ<Capacity>& q, State<Capacity>* state, Search* search) {
   const int n = chain.num_joints();
   State<Capacity> trial;
   VectorQ<Capacity> q_trial(n), g(n), step(n);
@@ -226,7 +224,8 @@ Starts RunStarts(const Chain& chain, const Problem& problem, const Eigen::Vector
     ProjectIntoLimits(chain, q);
     const StartEnd end = RunStart(chain, problem, options, q, &state, search);
     const bool stationary = end == StartEnd::kStationary;
-    if (state.cost < best_state.cost || (stationary && !out.best_stationary && state.cost <= best_state.cost)) {
+    if (state.cost < best_state.cost ||
+        (stationary && !out.best_stationary && state.cost <= best_state.cost)) {
       best_q = q;
       best_state = state;
       out.best_stationary = stationary;

@@ -6,11 +6,9 @@
 #include <limits>
 #include <random>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/learn/network_options.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "kinematics/fk_walk.hpp"
-#include "learn/project_limits.hpp"
 #include "solve/joint_storage.hpp"
 
 namespace deepik {
@@ -21,7 +19,6 @@ using internal::MatrixQ;
 using internal::VectorQ;
 template <int M>
 using Jacobian3 = internal::RowsByJoints<3, M>;
-using internal::ProjectIntoLimits;
 
 struct Outcome {
   double start_error;
