@@ -1,3 +1,3 @@
-// Forwarding header (ProjectIntoLimits now lives in deepik/kinematics/joint_configuration.hpp); removed at merge.
+// Forwarding header: ProjectIntoLimits lives in deepik/kinematics/joint_configuration.hpp now.
 #include "deepik/kinematics/joint_configuration.hpp"
-namespace deepik::internal { using deepik::ProjectIntoLimits; }  // NOLINT
+namespace deepik::internal { using deepik::ProjectIntoLimits; }  // NOLINT: until model.cpp is moved
