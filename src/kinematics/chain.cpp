@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "deepik/kinematics/joint_configuration.hpp"
+
 namespace deepik {
 namespace {
 
@@ -37,6 +39,10 @@ Chain::Chain(std::string name, std::vector<Joint> joints, const Eigen::Isometry3
     : name_(std::move(name)), joints_(std::move(joints)), X_LT_(X_LT) {
   if (joints_.empty()) {
     throw std::invalid_argument("chain '" + name_ + "': expected at least one actuated joint, got none");
+  }
+  if (joints_.size() > static_cast<size_t>(kMaxJoints)) {
+    throw std::invalid_argument("chain '" + name_ + "': expected at most " + std::to_string(kMaxJoints) +
+                                " actuated joints, got " + std::to_string(joints_.size()));
   }
   std::set<std::string> names;
   for (const Joint& joint : joints_) {

@@ -75,11 +75,6 @@ Eigen::Matrix<double, 9, 1> PoseInput(const Eigen::Vector3d& p_BT, const Eigen::
   return input;
 }
 
-bool IsFullTurn(const Joint& joint) {
-  return joint.type == JointType::kRevolute &&
-         (joint.continuous || joint.upper - joint.lower >= 2 * M_PI - 1e-9);
-}
-
 void InwardFloatLimits(const Chain& chain, std::vector<float>* lower, std::vector<float>* upper) {
   lower->clear();
   upper->clear();

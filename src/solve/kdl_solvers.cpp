@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 
 namespace deepik {
 namespace internal {

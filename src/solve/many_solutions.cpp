@@ -5,30 +5,12 @@
 #include <random>
 #include <stdexcept>
 
-#include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
-#include "deepik/learn/network_options.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "deepik/solve/pose_refine.hpp"
 #include "solve/parallel.hpp"
 
 namespace deepik {
-
-Eigen::VectorXd JointDifference(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  const int n = chain.num_joints();
-  if (a.size() != n || b.size() != n) {
-    throw std::invalid_argument("expected two configurations of " + std::to_string(n) + " values, got " +
-                                std::to_string(a.size()) + " and " + std::to_string(b.size()));
-  }
-  Eigen::VectorXd d = a - b;
-  for (int j = 0; j < n; ++j) {
-    if (IsFullTurn(chain.joint(j))) d[j] = std::remainder(d[j], 2.0 * M_PI);
-  }
-  return d;
-}
-
-double JointDistance(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  return JointDifference(chain, a, b).norm();
-}
 
 bool ManySolutionsOptions::IsValid(std::string* error) const {
   auto fail = [error](const std::string& message) {

@@ -9,18 +9,18 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/learn/network_options.hpp"
-#include "learn/project_limits.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
+#include "solve/joint_storage.hpp"
 
 namespace deepik {
 namespace {
 
-constexpr int kMaxJoints = 16;
-using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
-using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
-using Jacobian6 = Eigen::Matrix<double, 6, Eigen::Dynamic, 0, 6, kMaxJoints>;
+using internal::kFixedJoints;
+using internal::MatrixQ;
+using internal::VectorQ;
+template <int Capacity>
+using Jacobian6 = internal::RowsByJoints<6, Capacity>;
 
 // Ends of one start that agree on the minimum before it is called the closest pose.
 constexpr int kAgreeingMinima = 3;
@@ -29,8 +29,6 @@ constexpr double kSameCost = 1e-6;  // relative
 // 1e-10 x the residual of the minimum), or a step that gains less than this share of the cost.
 constexpr double kStationaryGradient = 1e-10;
 constexpr double kNegligibleDecrease = 1e-13;
-
-using internal::ProjectIntoLimits;
 
 // The target as the iterations use it.
 struct Problem {
@@ -41,11 +39,12 @@ struct Problem {
   bool orientation = false;
 };
 
+template <int Capacity>
 struct State {
-  Vector6d e;   // error twist, target frame, before bounds
-  Vector6d r;   // weighted excess: the residual
-  double cost;  // 0.5 |r|^2
-  Jacobian6 J;  // d r / d q
+  Vector6d e;             // error twist, target frame, before bounds
+  Vector6d r;             // weighted excess: the residual
+  double cost;            // 0.5 |r|^2
+  Jacobian6<Capacity> J;  // d r / d q
 };
 
 // (d/dphi) log(exp(delta) exp(phi)) at delta = 0: the inverse left Jacobian of SO(3).
@@ -64,27 +63,29 @@ Eigen::Matrix3d InverseLeftJacobian(const Eigen::Vector3d& phi) {
   return Eigen::Matrix3d::Identity() - 0.5 * K + c * K * K;
 }
 
-void Evaluate(const Chain& chain, const Problem& problem, const VectorQ& q, State* s) {
+template <int Capacity>
+void Evaluate(const Chain& chain, const Problem& problem, const VectorQ<Capacity>& q, State<Capacity>* s) {
   const int n = chain.num_joints();
   s->J.resize(6, n);
-  Jacobian6& J = s->J;
+  Jacobian6<Capacity>& J = s->J;
   Eigen::Isometry3d X_BT;
   TipPoseAndJacobian(chain, q, &X_BT, J);
   const Eigen::Vector3d p_BT = X_BT.translation();
   const Eigen::Matrix3d R_BT = X_BT.linear();
   // The geometric Jacobian (base frame) becomes d e / d q in the target frame.
-  s->e.head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
-  for (int j = 0; j < n; ++j) J.col(j).head<3>() = problem.R_target_T * J.col(j).head<3>().eval();
+  s->e.template head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
+  for (int j = 0; j < n; ++j)
+    J.col(j).template head<3>() = problem.R_target_T * J.col(j).template head<3>().eval();
   if (problem.orientation) {
     Eigen::Quaterniond Q_err(problem.R_target_T * R_BT);
     if (Q_err.w() < 0) Q_err.coeffs() = -Q_err.coeffs();
     const double norm = Q_err.vec().norm();
     const double angle = 2.0 * std::atan2(norm, Q_err.w());
-    s->e.tail<3>() = Q_err.vec() * (norm > 0 ? angle / norm : 2.0);
-    const Eigen::Matrix3d M = InverseLeftJacobian(s->e.tail<3>()) * problem.R_target_T;
-    for (int j = 0; j < n; ++j) J.col(j).tail<3>() = M * J.col(j).tail<3>().eval();
+    s->e.template tail<3>() = Q_err.vec() * (norm > 0 ? angle / norm : 2.0);
+    const Eigen::Matrix3d M = InverseLeftJacobian(s->e.template tail<3>()) * problem.R_target_T;
+    for (int j = 0; j < n; ++j) J.col(j).template tail<3>() = M * J.col(j).template tail<3>().eval();
   } else {
-    s->e.tail<3>().setZero();
+    s->e.template tail<3>().setZero();
   }
   for (int i = 0; i < 6; ++i) {
     const double b = problem.bounds[i], e = s->e[i];
@@ -99,10 +100,12 @@ void Evaluate(const Chain& chain, const Problem& problem, const VectorQ& q, Stat
   s->cost = 0.5 * s->r.squaredNorm();
 }
 
-bool Converged(const Problem& problem, const State& s, const PoseRefineOptions& options) {
+template <int Capacity>
+bool Converged(const Problem& problem, const State<Capacity>& s, const PoseRefineOptions& options) {
   // The unweighted excess, recovered from the residual.
-  if (!(s.r.head<3>().norm() <= options.position_tolerance)) return false;
-  return !problem.orientation || s.r.tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
+  if (!(s.r.template head<3>().norm() <= options.position_tolerance)) return false;
+  return !problem.orientation ||
+         s.r.template tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
 }
 
 enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled };
@@ -121,13 +124,14 @@ struct Search {
 };
 
 // One Levenberg-Marquardt run from q (in place).
-StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, VectorQ& q,
-                  State* state, Search* search) {
+template <int Capacity>
+StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options,
+                  VectorQ<Capacity>& q, State<Capacity>* state, Search* search) {
   const int n = chain.num_joints();
-  State trial;
-  VectorQ q_trial(n), g(n), step(n);
-  MatrixQ A(n, n);
-  Eigen::LLT<MatrixQ> llt(n);
+  State<Capacity> trial;
+  VectorQ<Capacity> q_trial(n), g(n), step(n);
+  MatrixQ<Capacity> A(n, n);
+  Eigen::LLT<MatrixQ<Capacity>> llt(n);
   Evaluate(chain, problem, q, state);
   double mu = -1.0, nu = 2.0;
   double window_cost[kStallWindow];
@@ -158,7 +162,7 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
     if (mu < 0) mu = 1e-3 * std::max(A.diagonal().maxCoeff(), 1e-12);
     bool accepted = false;
     while (!accepted) {
-      MatrixQ damped = A;
+      MatrixQ<Capacity> damped = A;
       damped.diagonal().array() += mu;
       llt.compute(damped);
       step = llt.solve(-g);
@@ -190,6 +194,61 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   return Converged(problem, *state, options) ? StartEnd::kConverged : StartEnd::kIterations;
 }
 
+// What the starts of RefinePose found: the best end point, and the agreement of the minima.
+struct Starts {
+  Eigen::VectorXd best_q;
+  double best_cost = std::numeric_limits<double>::infinity();
+  bool best_stationary = false;
+  bool converged = false;
+  double min_stationary = std::numeric_limits<double>::infinity();
+  int agreeing = 0;
+};
+
+// q_start, then seeded uniform starts, until one converges, the starts or the time run out.
+template <int Capacity>
+Starts RunStarts(const Chain& chain, const Problem& problem, const Eigen::VectorXd& q_start,
+                 const PoseRefineOptions& options, Search* search) {
+  std::mt19937_64 rng(options.seed);
+  const int n = chain.num_joints();
+  VectorQ<Capacity> q = q_start, best_q = q;
+  State<Capacity> state, best_state;
+  best_state.cost = std::numeric_limits<double>::infinity();
+  Starts out;
+  Eigen::VectorXd draw(n);
+  for (int start = 0;; ++start) {
+    if (start > 0) {
+      if ((options.max_starts > 0 && start >= options.max_starts) || search->OutOfTime()) break;
+      UniformConfiguration(chain, &rng, draw);
+      q = draw;
+    }
+    ProjectIntoLimits(chain, q);
+    const StartEnd end = RunStart(chain, problem, options, q, &state, search);
+    const bool stationary = end == StartEnd::kStationary;
+    if (state.cost < best_state.cost ||
+        (stationary && !out.best_stationary && state.cost <= best_state.cost)) {
+      best_q = q;
+      best_state = state;
+      out.best_stationary = stationary;
+    }
+    if (end == StartEnd::kConverged) {
+      out.converged = true;
+      break;
+    }
+    if (stationary) {
+      if (state.cost < out.min_stationary * (1 - kSameCost)) {
+        out.min_stationary = state.cost;
+        out.agreeing = 1;
+      } else if (state.cost <= out.min_stationary * (1 + kSameCost)) {
+        ++out.agreeing;
+      }
+    }
+    if (end == StartEnd::kTimeout) break;
+  }
+  out.best_q = best_q;
+  out.best_cost = best_state.cost;
+  return out;
+}
+
 }  // namespace
 
 bool PoseRefineOptions::IsValid(std::string* error) const {
@@ -215,10 +274,6 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
   if (!options.IsValid(&message)) throw std::invalid_argument("PoseRefineOptions::" + message);
   ThrowUnlessValidTarget(target);
   const int n = chain.num_joints();
-  if (n > kMaxJoints) {
-    throw std::invalid_argument("RefinePose: expected a chain of at most " + std::to_string(kMaxJoints) +
-                                " joints, got " + std::to_string(n));
-  }
   if (q_start.size() != n || !q_start.allFinite()) {
     throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
                                 ", got size " + std::to_string(q_start.size()));
@@ -233,54 +288,21 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
   if (problem.orientation) problem.R_target_T = target.Q_BT->normalized().toRotationMatrix().transpose();
   problem.weights.tail<3>().setConstant(options.angle_weight);
 
-  std::mt19937_64 rng(options.seed);
-  VectorQ q = q_start, best_q = q;
-  State state, best_state;
-  best_state.cost = std::numeric_limits<double>::infinity();
-  bool best_stationary = false, converged = false;
-  double min_stationary = std::numeric_limits<double>::infinity();
-  int agreeing = 0;
-  Eigen::VectorXd draw(n);
-  for (int start = 0;; ++start) {
-    if (start > 0) {
-      if ((options.max_starts > 0 && start >= options.max_starts) || search.OutOfTime()) break;
-      UniformConfiguration(chain, &rng, draw);
-      q = draw;
-    }
-    ProjectIntoLimits(chain, q);
-    const StartEnd end = RunStart(chain, problem, options, q, &state, &search);
-    const bool stationary = end == StartEnd::kStationary;
-    if (state.cost < best_state.cost || (stationary && !best_stationary && state.cost <= best_state.cost)) {
-      best_q = q;
-      best_state = state;
-      best_stationary = stationary;
-    }
-    if (end == StartEnd::kConverged) {
-      converged = true;
-      break;
-    }
-    if (stationary) {
-      if (state.cost < min_stationary * (1 - kSameCost)) {
-        min_stationary = state.cost;
-        agreeing = 1;
-      } else if (state.cost <= min_stationary * (1 + kSameCost)) {
-        ++agreeing;
-      }
-    }
-    if (end == StartEnd::kTimeout) break;
-  }
+  const Starts starts = chain.num_joints() <= kFixedJoints
+                            ? RunStarts<kFixedJoints>(chain, problem, q_start, options, &search)
+                            : RunStarts<Eigen::Dynamic>(chain, problem, q_start, options, &search);
   SolveResult result;
-  result.q = best_q;
+  result.q = starts.best_q;
   result.iterations = search.iterations;
   MeasureResult(chain, target, &result);
   // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
   // tip's distance from the base origin) by more than the position bounds allow.
   const double slack = target.bounds.head<3>().norm();
   const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
-  if (converged) {
+  if (starts.converged) {
     result.status = SolveStatus::kConverged;
-  } else if (beyond_reach || (best_stationary && agreeing >= kAgreeingMinima &&
-                              best_state.cost <= min_stationary * (1 + kSameCost))) {
+  } else if (beyond_reach || (starts.best_stationary && starts.agreeing >= kAgreeingMinima &&
+                              starts.best_cost <= starts.min_stationary * (1 + kSameCost))) {
     result.status = SolveStatus::kOutOfReach;
   } else {
     result.status = SolveStatus::kFailed;

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/learn/network_options.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/pose_refine.hpp"
 

@@ -6,20 +6,19 @@
 #include <limits>
 #include <random>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "deepik/learn/network_options.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "kinematics/fk_walk.hpp"
-#include "learn/project_limits.hpp"
+#include "solve/joint_storage.hpp"
 
 namespace deepik {
 namespace {
 
-constexpr int kMaxJoints = 16;
-using VectorQ = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1>;
-using Jacobian3 = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
-
-using internal::ProjectIntoLimits;
+using internal::kFixedJoints;
+using internal::MatrixQ;
+using internal::VectorQ;
+template <int M>
+using Jacobian3 = internal::RowsByJoints<3, M>;
 
 struct Outcome {
   double start_error;
@@ -29,18 +28,16 @@ struct Outcome {
   Eigen::Vector3d p_reached;
 };
 
-using MatrixQ = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxJoints, kMaxJoints>;
-using Axes = Eigen::Matrix<double, 3, Eigen::Dynamic, 0, 3, kMaxJoints>;
-
 // One FK pass: the tip position and every joint's axis and origin in the base frame, all that
-// the Jacobian and its curvature need. Fixed-size storage: no heap.
+// the Jacobian and its curvature need.
+template <int M>
 struct ChainState {
   Eigen::Vector3d p;
-  Axes axes, origins;
+  Jacobian3<M> axes, origins;
 };
 
-template <typename Vector>
-void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
+template <int M, typename Vector>
+void Evaluate(const Chain& chain, const Vector& q, ChainState<M>* state) {
   state->axes.resize(3, chain.num_joints());
   state->origins.resize(3, chain.num_joints());
   Eigen::Matrix3d R;
@@ -57,8 +54,9 @@ void Evaluate(const Chain& chain, const Vector& q, ChainState* state) {
 
 // The position Jacobian J (3 x n) and the curvature term S = sum_i e_i d2p_i/dq_j dq_k of the
 // position error e = target - p: for revolute joints j <= k, d(J_k)/dq_j = a_j x J_k.
-void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eigen::Vector3d& e,
-                          bool with_curvature, Jacobian3* J, MatrixQ* S) {
+template <int M>
+void JacobianAndCurvature(const Chain& chain, const ChainState<M>& state, const Eigen::Vector3d& e,
+                          bool with_curvature, Jacobian3<M>* J, MatrixQ<M>* S) {
   const int n = chain.num_joints();
   for (int k = 0; k < n; ++k) {
     const bool revolute_k = chain.joint(k).type == JointType::kRevolute;
@@ -77,10 +75,18 @@ void JacobianAndCurvature(const Chain& chain, const ChainState& state, const Eig
   }
 }
 
-// Solves A x = b for a small symmetric positive definite A by Cholesky, in place (A's lower
-// triangle becomes L). Returns false when A is not positive definite.
-bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
-  MatrixQ& A = *A_in;
+// Solves A x = b for a symmetric positive definite A by Cholesky, in place (A's lower triangle
+// becomes L). Returns false when A is not positive definite. Small A (the fixed-size path): plain
+// loops; large A: Eigen's blocked factorisation.
+template <int M>
+bool CholeskySolve(MatrixQ<M>* A_in, const VectorQ<M>& b, VectorQ<M>* x) {
+  if constexpr (M == Eigen::Dynamic) {
+    Eigen::LLT<Eigen::Ref<Eigen::MatrixXd>> llt(*A_in);
+    if (llt.info() != Eigen::Success) return false;
+    *x = llt.solve(b);
+    return true;
+  }
+  MatrixQ<M>& A = *A_in;
   const int n = static_cast<int>(A.rows());
   for (int j = 0; j < n; ++j) {
     double d = A(j, j);
@@ -107,18 +113,19 @@ bool CholeskySolve(MatrixQ* A_in, const VectorQ& b, VectorQ* x) {
 }
 
 // A trial configuration and where it puts the tip.
+template <int M>
 struct Trial {
-  Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxJoints, 1> q;
-  ChainState state;
+  VectorQ<M> q;
+  ChainState<M> state;
   Eigen::Vector3d e;
   double error = std::numeric_limits<double>::infinity();
 };
 
 // Evaluates q + dq, brought into the limits, into *trial. False (and nothing evaluated) when
 // that leaves q unchanged.
-template <typename Vector>
-bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q, const VectorQ& dq,
-             Trial* trial) {
+template <int M, typename Vector>
+bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q, const VectorQ<M>& dq,
+             Trial<M>* trial) {
   trial->q = q + dq;
   ProjectIntoLimits(chain, trial->q);
   if (trial->q == q) return false;
@@ -134,143 +141,232 @@ bool TryStep(const Chain& chain, const Eigen::Vector3d& target, const Vector& q,
 // restarts are for a start that stalls in the wrong basin and get max_iterations only.
 constexpr int kExtension = 20;
 
-// Damped least squares (Gauss-Newton) and Levenberg-Marquardt with the full Hessian of
-// 0.5 |e|^2 (J^T J - S), with an active set for joints pressed against a limit. Accepts only
-// steps that reduce the error.
+// Past max_iterations a start goes on while it makes progress (the error fell by more than
+// rounding over the last kWindow iterations), up to max_extended iterations.
+constexpr int kWindow = 10;
+// Step attempts per iteration, each with more damping than the last.
+constexpr int kAttempts = 30;
+
+// One start of the refinement: damped least squares (Gauss-Newton) and Levenberg-Marquardt with
+// the full Hessian of 0.5 |e|^2 (J^T J - S), with an active set for joints pressed against a
+// limit. Accepts only steps that reduce the error.
 //
 // Gauss-Newton converges quadratically when the target is reachable, the full Hessian also where
 // the residual stays large (out-of-reach targets). Near a singular pose (the arm almost
 // stretched, a target near the yaw axis) neither wins everywhere: the curvature term misleads
 // while the residual is still large compared with the small singular values, and Gauss-Newton
-// crawls toward a closest point it cannot see. So once Gauss-Newton slows down, every iteration
-// tries both steps and keeps the better one.
-Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
-                   const RefineOptions& o, int max_extended) {
-  const int n = chain.num_joints();
-  ChainState state;
-  Evaluate(chain, q, &state);
-  Eigen::Vector3d e = target - state.p;
-  double error = e.norm();
-  const double start_error = error;
-  double lambda_gn = o.initial_damping, lambda_newton = o.initial_damping;
-  Jacobian3 J(3, n);
-  MatrixQ S(n, n), H(n, n), A(n, n);
-  VectorQ dq(n), g(n);
-  Trial gn, newton_trial;
-  // The rounding floor of e (m): it is known to about an ulp of the tip's coordinates, so a
-  // step that reduces the error by no more than that gains nothing.
-  const double floor = 1e-15 * std::max(1.0, chain.reach());
-  int it = 0;
-  bool stationary = false;
-  bool hybrid = false;       // Gauss-Newton alone first; both steps once it slows down
-  int negligible_steps = 0;  // accepted steps in a row that reduced the error by no more than rounding
-  // Past max_iterations a start goes on while it makes progress (the error fell by more than
-  // rounding over the last kWindow iterations), up to max_extended iterations.
-  constexpr int kWindow = 10;
-  double window_start_error = error;
-  for (; error > o.tolerance; ++it) {
-    if (it >= o.max_iterations - kWindow && (it - o.max_iterations) % kWindow == 0) {
-      if (it >= o.max_iterations && (it >= max_extended || window_start_error - error <= kWindow * floor))
+// crawls toward a closest point it cannot see. So once Gauss-Newton slows down ("hybrid"), every
+// iteration tries both steps and keeps the better one.
+template <int M>
+class PositionRefinement {
+ public:
+  PositionRefinement(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
+                     const RefineOptions& o)
+      : chain_(chain),
+        target_(target),
+        o_(o),
+        q_(q),
+        n_(chain.num_joints()),
+        floor_(1e-15 * std::max(1.0, chain.reach())),
+        lambda_gn_(o.initial_damping),
+        lambda_newton_(o.initial_damping),
+        J_(3, n_),
+        S_(n_, n_),
+        H_(n_, n_),
+        A_(n_, n_),
+        dq_(n_),
+        g_(n_) {
+    Evaluate(chain_, q_, &state_);
+    e_ = target_ - state_.p;
+    error_ = e_.norm();
+  }
+
+  // Iterates from q (in place) until the tolerance, a minimum or the budget.
+  Outcome Run(int max_extended) {
+    const double start_error = error_;
+    double window_start_error = error_;
+    int it = 0;
+    bool stationary = false;
+    for (; error_ > o_.tolerance; ++it) {
+      if (BudgetSpent(it, max_extended, &window_start_error)) break;
+      Linearise();
+      FreezeActiveSet();
+      if (GradientVanishes()) {
+        stationary = true;
         break;
-      window_start_error = error;
-    }
-    JacobianAndCurvature(chain, state, e, hybrid, &J, &S);
-    g.noalias() = J.transpose() * e;  // the descent direction of 0.5 |e|^2
-    if (hybrid) {
-      H.noalias() = J.transpose() * J;
-      H -= S;
-    }
-    // Active set: a joint at a limit whose descent direction points outward is frozen.
-    for (int j = 0; j < n; ++j) {
-      const Joint& joint = chain.joint(j);
-      if (IsFullTurn(joint)) continue;
-      if ((q[j] <= joint.lower && g[j] < 0) || (q[j] >= joint.upper && g[j] > 0)) {
-        g[j] = 0;
-        J.col(j).setZero();
-        if (hybrid) {
-          H.row(j).setZero();
-          H.col(j).setZero();
-          H(j, j) = 1;
+      }
+      if (!Improve()) {
+        if (!hybrid_) {  // the least-squares step is stuck: try the curvature before giving up
+          hybrid_ = true;
+          lambda_gn_ = lambda_newton_ = o_.initial_damping;
+          continue;
         }
+        stationary = true;  // no step along either damped direction helps: a minimum
+        break;
       }
-    }
-    // First-order stationarity: e is orthogonal to every feasible motion of the tip, up to
-    // rounding. Mostly relative to the error, with a small absolute floor: near a singular pose
-    // the gradient is tiny well before the minimum (the stretched arm moves the tip radially only
-    // to second order: a reachable target 1e-9 inside the sphere leaves g ~ 1e-13, an unreachable
-    // one 1e-9 outside g ~ 5e-15 at 1e-11 from its closest point). A stricter test only costs
-    // the step attempts below, which end in a minimum too.
-    const double j_norm = J.norm();
-    if (g.norm() <= j_norm * (1e-12 * error + 0.1 * floor)) {
-      stationary = true;
-      break;
-    }
-    bool improved = false;
-    for (int attempt = 0; attempt < 30 && !improved; ++attempt) {
-      // The full-Hessian step first; when its quadratic model predicts the decrease well it is
-      // taken alone (one FK pass), else the least-squares step is tried too.
-      bool newton_better = false, newton_trusted = false, newton_moved = false, newton_solved = false;
-      if (hybrid) {
-        A = H;
-        A.diagonal().array() += lambda_newton * std::max(1.0, error);
-        // Fails unless A is positive definite: then damp more.
-        newton_solved = CholeskySolve(&A, g, &dq);
-        if (newton_solved) {
-          newton_moved = TryStep(chain, target, q, dq, &newton_trial);
-          newton_better = newton_moved && newton_trial.error < error;
-          const double predicted = g.dot(dq) - 0.5 * dq.dot(H * dq);  // decrease of 0.5 |e|^2
-          const double actual = 0.5 * (error - newton_trial.error) * (error + newton_trial.error);
-          newton_trusted = newton_better && actual >= 0.5 * predicted;
-        }
-        lambda_newton = newton_better ? std::max(lambda_newton * 0.1, 1e-15) : lambda_newton * 10.0;
-      }
-      bool gn_better = false, gn_moved = false;
-      if (!newton_trusted) {
-        // Damped least squares, the minimal-norm step: dq = J^T (J J^T + lambda I)^-1 e.
-        Eigen::Matrix3d A3 = J * J.transpose();
-        A3.diagonal().array() += lambda_gn;
-        dq.noalias() = J.transpose() * A3.llt().solve(e);
-        gn_moved = TryStep(chain, target, q, dq, &gn);
-        gn_better = gn_moved && gn.error < error;
-        lambda_gn = gn_better ? std::max(lambda_gn * 0.1, 1e-15) : lambda_gn * 10.0;
-      }
-      if (!gn_better && !newton_better) {
-        // More damping only shortens the steps: once neither moves q at all, stop trying.
-        if (!gn_moved && (!hybrid || (newton_solved && !newton_moved))) break;
-        continue;
-      }
-      const Trial& best = newton_better && (!gn_better || newton_trial.error < gn.error) ? newton_trial : gn;
-      const double previous_error = error;
-      q = best.q;
-      state = best.state;
-      e = best.e;
-      error = best.error;
-      improved = true;
       // Steps that gain no more than rounding polish q but prove nothing: two in a row mean a
       // minimum (the next gradient usually shows it first).
-      negligible_steps = previous_error - error <= floor ? negligible_steps + 1 : 0;
-      // Gauss-Newton converges quadratically only when the residual vanishes; a slow decrease
-      // means a target out of reach or a singular neighbourhood: bring in the full Hessian.
-      if (!hybrid && error > 0.25 * previous_error) {
-        hybrid = true;
-        lambda_newton = o.initial_damping;
+      if (negligible_steps_ >= 2) {
+        stationary = true;
+        break;
       }
     }
-    if (!improved) {
-      if (!hybrid) {  // the least-squares step is stuck: try the curvature before giving up
-        hybrid = true;
-        lambda_gn = lambda_newton = o.initial_damping;
-        continue;
-      }
-      stationary = true;  // no step along either damped direction helps: a minimum
-      break;
+    return {start_error, error_, it, stationary, state_.p};
+  }
+
+ private:
+  // What one attempt of a step found.
+  struct Attempt {
+    bool solved = false;  // the damped system had a solution (the full-Hessian step may not)
+    bool moved = false;   // the step changed q (within the limits)
+    bool better = false;  // and reduced the error
+  };
+
+  // From max_iterations - kWindow on, every kWindow iterations: past max_iterations, stop at
+  // max_extended or when the last window gained no more than rounding.
+  bool BudgetSpent(int it, int max_extended, double* window_start_error) const {
+    if (it >= o_.max_iterations - kWindow && (it - o_.max_iterations) % kWindow == 0) {
+      if (it >= o_.max_iterations && (it >= max_extended || *window_start_error - error_ <= kWindow * floor_))
+        return true;
+      *window_start_error = error_;
     }
-    if (negligible_steps >= 2) {
-      stationary = true;
-      break;
+    return false;
+  }
+
+  // J, the gradient g = J^T e (the descent direction of 0.5 |e|^2) and, once hybrid, the full
+  // Hessian H = J^T J - S.
+  void Linearise() {
+    JacobianAndCurvature(chain_, state_, e_, hybrid_, &J_, &S_);
+    g_.noalias() = J_.transpose() * e_;
+    if (hybrid_) {
+      H_.noalias() = J_.transpose() * J_;
+      H_ -= S_;
     }
   }
-  return {start_error, error, it, stationary, state.p};
+
+  // Active set: a joint at a limit whose descent direction points outward is frozen.
+  void FreezeActiveSet() {
+    for (int j = 0; j < n_; ++j) {
+      const Joint& joint = chain_.joint(j);
+      if (IsFullTurn(joint)) continue;
+      if ((q_[j] <= joint.lower && g_[j] < 0) || (q_[j] >= joint.upper && g_[j] > 0)) {
+        g_[j] = 0;
+        J_.col(j).setZero();
+        if (hybrid_) {
+          H_.row(j).setZero();
+          H_.col(j).setZero();
+          H_(j, j) = 1;
+        }
+      }
+    }
+  }
+
+  // First-order stationarity: e is orthogonal to every feasible motion of the tip, up to
+  // rounding. Mostly relative to the error, with a small absolute floor: near a singular pose
+  // the gradient is tiny well before the minimum (the stretched arm moves the tip radially only
+  // to second order: a reachable target 1e-9 inside the sphere leaves g ~ 1e-13, an unreachable
+  // one 1e-9 outside g ~ 5e-15 at 1e-11 from its closest point). A stricter test only costs
+  // the step attempts, which end in a minimum too.
+  bool GradientVanishes() const {
+    const double j_norm = J_.norm();
+    return g_.norm() <= j_norm * (1e-12 * error_ + 0.1 * floor_);
+  }
+
+  // Up to kAttempts damped steps until one reduces the error; false when none does.
+  bool Improve() {
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      // The full-Hessian step first; when its quadratic model predicts the decrease well it is
+      // taken alone (one FK pass), else the least-squares step is tried too.
+      bool newton_trusted = false;
+      const Attempt newton = hybrid_ ? TryFullHessianStep(&newton_trusted) : Attempt{};
+      const Attempt gn = newton_trusted ? Attempt{} : TryLeastSquaresStep();
+      if (!gn.better && !newton.better) {
+        // More damping only shortens the steps: once neither moves q at all, stop trying.
+        if (!gn.moved && (!hybrid_ || (newton.solved && !newton.moved))) return false;
+        continue;
+      }
+      Accept(newton.better && (!gn.better || newton_trial_.error < gn_trial_.error) ? newton_trial_
+                                                                                    : gn_trial_);
+      return true;
+    }
+    return false;
+  }
+
+  // Levenberg-Marquardt on the full Hessian, damped relative to the error; `trusted` when its
+  // quadratic model predicted at least half the decrease.
+  Attempt TryFullHessianStep(bool* trusted) {
+    Attempt a;
+    A_ = H_;
+    A_.diagonal().array() += lambda_newton_ * std::max(1.0, error_);
+    // Fails unless A is positive definite: then damp more.
+    a.solved = CholeskySolve(&A_, g_, &dq_);
+    if (a.solved) {
+      a.moved = TryStep(chain_, target_, q_, dq_, &newton_trial_);
+      a.better = a.moved && newton_trial_.error < error_;
+      const double predicted = g_.dot(dq_) - 0.5 * dq_.dot(H_ * dq_);  // decrease of 0.5 |e|^2
+      const double actual = 0.5 * (error_ - newton_trial_.error) * (error_ + newton_trial_.error);
+      *trusted = a.better && actual >= 0.5 * predicted;
+    }
+    lambda_newton_ = a.better ? std::max(lambda_newton_ * 0.1, 1e-15) : lambda_newton_ * 10.0;
+    return a;
+  }
+
+  // Damped least squares, the minimal-norm step: dq = J^T (J J^T + lambda I)^-1 e.
+  Attempt TryLeastSquaresStep() {
+    Attempt a;
+    Eigen::Matrix3d A3 = J_ * J_.transpose();
+    A3.diagonal().array() += lambda_gn_;
+    dq_.noalias() = J_.transpose() * A3.llt().solve(e_);
+    a.solved = true;
+    a.moved = TryStep(chain_, target_, q_, dq_, &gn_trial_);
+    a.better = a.moved && gn_trial_.error < error_;
+    lambda_gn_ = a.better ? std::max(lambda_gn_ * 0.1, 1e-15) : lambda_gn_ * 10.0;
+    return a;
+  }
+
+  // Moves to the trial; counts steps that gained no more than rounding, and turns hybrid when
+  // Gauss-Newton slows down.
+  void Accept(const Trial<M>& best) {
+    const double previous_error = error_;
+    q_ = best.q;
+    state_ = best.state;
+    e_ = best.e;
+    error_ = best.error;
+    negligible_steps_ = previous_error - error_ <= floor_ ? negligible_steps_ + 1 : 0;
+    // Gauss-Newton converges quadratically only when the residual vanishes; a slow decrease
+    // means a target out of reach or a singular neighbourhood: bring in the full Hessian.
+    if (!hybrid_ && error_ > 0.25 * previous_error) {
+      hybrid_ = true;
+      lambda_newton_ = o_.initial_damping;
+    }
+  }
+
+  const Chain& chain_;
+  const Eigen::Vector3d target_;
+  const RefineOptions& o_;
+  Eigen::Ref<Eigen::VectorXd> q_;  // the iterate, the caller's vector
+  const int n_;
+  // The rounding floor of e (m): it is known to about an ulp of the tip's coordinates, so a
+  // step that reduces the error by no more than that gains nothing.
+  const double floor_;
+  double lambda_gn_, lambda_newton_;
+  bool hybrid_ = false;       // Gauss-Newton alone first; both steps once it slows down
+  int negligible_steps_ = 0;  // accepted steps in a row that reduced the error by no more than rounding
+  ChainState<M> state_;       // FK of q
+  Eigen::Vector3d e_;         // target - p
+  double error_;              // |e|
+  Jacobian3<M> J_;
+  MatrixQ<M> S_, H_, A_;
+  VectorQ<M> dq_, g_;
+  Trial<M> gn_trial_, newton_trial_;
+};
+
+// One start with the storage that fits the chain.
+Outcome RefineFrom(const Chain& chain, const Eigen::Vector3d& target, Eigen::Ref<Eigen::VectorXd> q,
+                   const RefineOptions& o, int max_extended) {
+  if (chain.num_joints() <= kFixedJoints)
+    return PositionRefinement<kFixedJoints>(chain, target, q, o).Run(max_extended);
+  return PositionRefinement<Eigen::Dynamic>(chain, target, q, o).Run(max_extended);
 }
 
 }  // namespace

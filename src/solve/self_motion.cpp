@@ -6,8 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "deepik/solve/pose_refine.hpp"
 
 namespace deepik {

@@ -5,11 +5,10 @@
 #include <random>
 #include <stdexcept>
 
-#include "deepik/data/random.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/pose_refine.hpp"
-#include "learn/project_limits.hpp"
 
 namespace deepik {
 namespace {
@@ -53,10 +52,6 @@ const char* ToString(TrackStatus status) {
       return "failed";
   }
   return "unknown";
-}
-
-double MaxJointStep(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  return JointDifference(chain, a, b).cwiseAbs().maxCoeff();
 }
 
 std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarget>& path,
@@ -107,7 +102,7 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
       Eigen::VectorXd q = previous.q;
       for (int j = 0; j < q.size(); ++j)
         q[j] += (2.0 * UniformUnit(&rng) - 1.0) * kNudgeShare * point.step_bound;
-      internal::ProjectIntoLimits(chain, q);
+      ProjectIntoLimits(chain, q);
       SolveResult nudged = warm.Solve(path[i], &q);
       const double nudged_step = MaxJointStep(chain, nudged.q, previous.q);
       if (nudged.status == SolveStatus::kConverged && nudged_step <= point.step_bound) {

@@ -46,7 +46,7 @@ class Chain {
  public:
   /// @throws std::invalid_argument when a joint's limits are not finite or lower > upper, an axis
   ///         is not unit length (within 1e-9), a transform is not finite, a name is empty or
-  ///         repeated, or there is no joint.
+  ///         repeated, no joint, or more than kMaxJoints joints (joint_configuration.hpp).
   Chain(std::string name, std::vector<Joint> joints,
         const Eigen::Isometry3d& X_LT = Eigen::Isometry3d::Identity());
 

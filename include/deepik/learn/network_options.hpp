@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "deepik/kinematics/chain.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"  // IsFullTurn
 
 namespace deepik {
 
@@ -97,10 +98,6 @@ int InputCount(TargetKind target);
 /// The network input of a full-pose target: p_BT (m) then the first two columns of R_BT,
 /// (p_x, p_y, p_z, R_00, R_10, R_20, R_01, R_11, R_21). `R_BT` must be a rotation matrix.
 Eigen::Matrix<double, 9, 1> PoseInput(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT);
-
-/// True when the joint's range is a full turn (>= 2 pi, or continuous), where
-/// `periodic_sincos` applies.
-bool IsFullTurn(const Joint& joint);
 
 /// The joint limits in float32, rounded inwards, so that a float32 value within them is within
 /// the true (double) limits too.

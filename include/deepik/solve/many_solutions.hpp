@@ -7,22 +7,12 @@
 #include <vector>
 
 #include "deepik/kinematics/chain.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"  // JointDifference, JointDistance
 #include "deepik/solve/posture.hpp"
 #include "deepik/solve/solver.hpp"
 #include "deepik/solve/solvers.hpp"
 
 namespace deepik {
-
-/// a - b per joint, a full-turn joint's difference (IsFullTurn) taken modulo 2 pi into
-/// [-pi, pi].
-/// @throws std::invalid_argument when a or b does not have one value per joint.
-Eigen::VectorXd JointDifference(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b);
-
-/// The joint-space distance between two configurations of `chain`: the Euclidean norm of a - b
-/// (rad for revolute joints, m for prismatic ones), where the difference of a full-turn joint
-/// (IsFullTurn) is taken modulo 2 pi into [-pi, pi] (-pi and pi are the same angle there).
-/// @throws std::invalid_argument when a or b does not have one value per joint.
-double JointDistance(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 
 /// How the solutions of SolveMany are ordered.
 enum class SolutionOrder {

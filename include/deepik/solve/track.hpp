@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "deepik/kinematics/joint_configuration.hpp"  // MaxJointStep
 #include "deepik/solve/solver.hpp"
 #include "deepik/solve/solvers.hpp"
 
@@ -72,11 +73,6 @@ struct TrackPoint {
 std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarget>& path,
                                   const SolverSettings& settings, const TrackOptions& options = {},
                                   const Eigen::VectorXd* q_start = nullptr);
-
-/// The largest joint change between two configurations of `chain` (rad or m), a full-turn
-/// joint's difference taken modulo 2 pi.
-/// @throws std::invalid_argument when a or b does not have one value per joint.
-double MaxJointStep(const Chain& chain, const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 
 /// Summary figures of a tracked path.
 struct TrackSummary {
