@@ -11,7 +11,7 @@
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "learn/dense_layer.hpp"
-#include "learn/project_limits.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
 
 namespace deepik {
 namespace {
@@ -378,7 +378,7 @@ void IkModel::NewtonStep(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd
   }
   // The answer within the limits rounded inwards to float32, as the head's: the float32 output of
   // the graph then holds the same values.
-  internal::ProjectIntoLimits(chain, q);
+  ProjectIntoLimits(chain, q);
   q = q.cwiseMax(lower_f_.cast<double>()).cwiseMin(upper_f_.cast<double>());
 }
 

@@ -77,7 +77,7 @@ std::string AngularJacobian(GraphBuilder& g, const Chain& chain, const ChainWalk
   return columns.size() == 1 ? columns.front() : g.Concat(columns, 2);
 }
 
-// q + J^T y: the step, then internal::ProjectIntoLimits (a full-turn joint out of its range to
+// q + J^T y: the step, then ProjectIntoLimits (a full-turn joint out of its range to
 // lower + (q - lower) mod 2 pi) and the clamp to the head's limits (rounded inwards to float32).
 std::string StepIntoLimits(GraphBuilder& g, const Chain& chain, const std::string& q, const std::string& J,
                            const std::string& y) {
