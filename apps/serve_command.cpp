@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "deepik/data/option_range.hpp"
 #include "deepik/serve/server.hpp"
+#include "deepik/solve/solve_request.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -59,14 +61,14 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--port,-p", serve->port, "TCP port (0: any free port)")->capture_default_str();
   command->add_option("--host", serve->host, "address to listen on")->capture_default_str();
   command
-      ->add_option("--threads", serve->threads,
-                   "worker threads that run requests (1..256; slow clients hold none)")
-      ->capture_default_str();
+      ->add_option("--threads", serve->threads, "worker threads that run requests (slow clients hold none)")
+      ->capture_default_str()
+      ->check(WholeNumberIn(kThreadRange));
   command
       ->add_option_function<double>(
           "--timeout", [serve](double ms) { serve->solve_timeout_seconds = 1e-3 * ms; },
           "time budget per target (ms) of pose refinement, lm and the KDL restarts (default 5)")
-      ->check(NumberIn(1e-3, 6e4));
+      ->check(NumberIn(SolveRequest::kTimeoutSeconds.min * 1e3, SolveRequest::kTimeoutSeconds.max * 1e3));
   command
       ->add_option("--work-budget", serve->max_request_work_seconds,
                    "the most work one solve or track request may ask for (s): targets x solutions x "

@@ -12,7 +12,18 @@ namespace deepik::serve {
 namespace {
 
 // A solver that runs the served model: its network answers for the target, or starts there.
-bool RunsModel(const Solver& solver) { return SolverNeedsModel(solver.name()); }
+bool RunsModel(const Solver& solver) { return solver.needs_model(); }
+
+// An optional number field within `range`, refused in the library's words ("FIELD: expected a
+// number in [MIN, MAX], got VALUE", as the command line and Python say it).
+double RangeField(const Json& body, const char* key, double fallback, const NumberRange& range) {
+  if (!body.contains(key)) return fallback;
+  const Json& x = body[key];
+  if (!x.is_number()) throw ApiError{400, std::string(key) + ": expected a number in " + range.Text() + ", got " + JsonText(x)};
+  const double value = x.get<double>();
+  if (!range.Contains(value)) throw ApiError{400, range.Refusal(key, value)};
+  return value;
+}
 
 // A target object's optional "q_start": one value per joint, within the limits.
 std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& field, const Chain& chain) {
@@ -53,21 +64,21 @@ int ParseSolutions(const Json& body, const Solver& solver) {
     throw ApiError{400,
                    "solutions: expected an integer 1.." + std::to_string(kMaxApiSolutions) + ", got " + JsonText(k)};
   }
-  if (solver.name() == "network") {
-    throw ApiError{400, "solutions: expected an exact solver (refined, lm, kdl-*), got solver network"};
+  if (!solver.exact()) {
+    throw ApiError{400, "solutions: expected an exact solver (refined, lm, kdl-*), got solver " + solver.name()};
   }
   return k.get<int>();
 }
 
 // The posture objective of `solve --avoid-limits W --posture q --posture-weight W --start-weight W`:
 // "avoid_limits", "posture" (one value per joint), "posture_weight", "start_weight" (weights
-// 0..kMaxWeight; start_weight needs a q_start in every target).
+// in SolveRequest::kWeight; start_weight needs a q_start in every target).
 PostureOptions ParsePosture(const Json& body, const Solver& solver) {
   const Chain& chain = solver.chain();
   PostureOptions posture;
-  posture.avoid_limits = NumberField(body, "avoid_limits", 0.0, 0.0, kMaxWeight);
-  posture.posture_weight = NumberField(body, "posture_weight", 0.0, 0.0, kMaxWeight);
-  posture.start_weight = NumberField(body, "start_weight", 0.0, 0.0, kMaxWeight);
+  posture.avoid_limits = RangeField(body, "avoid_limits", 0.0, kWeightRange);
+  posture.posture_weight = RangeField(body, "posture_weight", 0.0, kWeightRange);
+  posture.start_weight = RangeField(body, "start_weight", 0.0, kWeightRange);
   if (body.contains("posture")) {
     posture.posture =
         ParseVector(body["posture"], static_cast<size_t>(chain.num_joints()), kMaxJointValue, "posture");
@@ -75,10 +86,10 @@ PostureOptions ParsePosture(const Json& body, const Solver& solver) {
     throw ApiError{400, "posture: expected " + std::to_string(chain.num_joints()) +
                             " joint values with posture_weight, got none"};
   }
-  if (posture.active() && solver.name() == "network") {
+  if (posture.active() && !solver.exact()) {
     throw ApiError{400,
                    "avoid_limits, posture_weight, start_weight: expected an exact solver (refined, lm, kdl-*), "
-                   "got solver network"};
+                   "got solver " + solver.name()};
   }
   return posture;
 }
@@ -225,8 +236,9 @@ IkTarget ParseTarget(const Json& value, const std::string& field) {
     const Eigen::VectorXd w_xyz = ParseVector(value["quat"], 4, 2.0, field + ".quat");
     const Eigen::Quaterniond Q(w_xyz[0], w_xyz[1], w_xyz[2], w_xyz[3]);
     const double norm = Q.coeffs().norm();
-    if (!(std::abs(norm - 1.0) <= 1e-6)) {
-      throw ApiError{400, field + ".quat: expected a unit quaternion [w, x, y, z] (norm within 1e-6 of 1), got norm " +
+    if (!(std::abs(norm - 1.0) <= kTypedQuaternionNormTolerance)) {
+      throw ApiError{400, field + ".quat: expected a unit quaternion [w, x, y, z] (norm within " +
+                              FormatDouble(kTypedQuaternionNormTolerance) + " of 1, normalised), got norm " +
                               Json(norm).dump()};
     }
     target.Q_BT = Q.normalized();
@@ -246,7 +258,7 @@ IkTarget ParseTarget(const Json& value, const std::string& field) {
 
 void CheckTargetForSolver(const IkTarget& target, const Solver& solver, const IkModel* model,
                           const std::string& field) {
-  if ((target.has_orientation() || target.has_bounds()) && solver.name() == "analytic") {
+  if ((target.has_orientation() || target.has_bounds()) && solver.position_only()) {
     throw ApiError{400, "solver: analytic solves position-only targets"};
   }
   if (model == nullptr || !RunsModel(solver)) return;
@@ -256,7 +268,7 @@ void CheckTargetForSolver(const IkTarget& target, const Solver& solver, const Ik
                             "[w,x,y,z]}, got a position; send a quat, or use solver lm (or a position model) "
                             "for positions"};
   }
-  if (model->target() == TargetKind::kPosition && target.Q_BT && solver.name() == "network") {
+  if (model->target() == TargetKind::kPosition && target.Q_BT && !solver.exact()) {
     throw ApiError{400, field +
                             ": the model is a position model: its network takes position targets [x,y,z], got a "
                             "pose; use solver refined or lm (or a pose model) for poses"};

@@ -14,6 +14,7 @@
 
 #include "deepik/kinematics/chain.hpp"
 #include "deepik/solve/posture.hpp"
+#include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solver.hpp"
 #include "deepik/solve/track.hpp"
 
@@ -27,11 +28,13 @@ using Json = nlohmann::json;
 
 // Coordinates and joint values beyond these are refused: no arm is kilometres long, and huge
 // values only probe the solvers' numerics.
-constexpr double kMaxCoordinate = 1e4;  // m
-constexpr double kMaxJointValue = 1e3;  // rad or m
-constexpr double kMaxWeight = 1e6;      // avoid_limits, posture_weight, start_weight
-constexpr int kMaxApiSolutions = 100;   // "solutions": K
-constexpr int kPostureCandidates = 8;   // exact solutions ranked by a posture objective, at least
+// The ranges are the library's (SolveRequest), so the API refuses what the command line and
+// Python refuse, in the same words.
+constexpr double kMaxCoordinate = 1e4;                                    // m
+constexpr double kMaxJointValue = SolveRequest::kJointValue.max;         // rad or m
+constexpr NumberRange kWeightRange = SolveRequest::kWeight;              // avoid_limits, posture_weight, start_weight
+constexpr int kMaxApiSolutions = 100;                                    // "solutions": K (the work budget's share)
+constexpr int kPostureCandidates = SolveRequest::kDefaultRankedCandidates;  // ranked by a posture objective
 
 /// A request the API refuses: answered with `status` and {"error": message}.
 struct ApiError {

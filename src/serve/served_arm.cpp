@@ -111,7 +111,7 @@ void BuildSolvers(ServedArm& arm, const SolverSettings& settings) {
       // model.
     }
   }
-  arm.default_solver = arm.model ? "refined" : "lm";
+  arm.default_solver = DefaultSolverName(arm.model.has_value());
 }
 
 // A name shown in JSON answers and chosen by requests: it must be text.

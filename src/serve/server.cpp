@@ -17,6 +17,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/solve/many_solutions.hpp"
+#include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solvers.hpp"
 #include "deepik/solve/track.hpp"
 #include "serve/http_engine.hpp"
@@ -148,8 +149,8 @@ bool ServeOptions::IsValid(std::string* error) const {
     message = "host: expected an address";
   else if (port < 0 || port > 65535)
     message = "port: expected 0..65535, got " + std::to_string(port);
-  else if (threads < 1 || threads > 256)
-    message = "threads: expected 1..256, got " + std::to_string(threads);
+  else if (!kThreadRange.Contains(threads))
+    message = kThreadRange.Refusal("threads", threads);
   else if (!(request_timeout_seconds > 0 && request_timeout_seconds <= 3600))
     message = "request_timeout_seconds: expected 0..3600 (more than 0), got " +
               Json(request_timeout_seconds).dump();
@@ -167,8 +168,8 @@ bool ServeOptions::IsValid(std::string* error) const {
     message = "max_targets: expected at least 1";
   else if (max_workspace_points < 1)
     message = "max_workspace_points: expected at least 1";
-  else if (!(solve_timeout_seconds >= 1e-6 && solve_timeout_seconds <= 60))
-    message = "solve_timeout_seconds: expected 1e-6..60, got " + Json(solve_timeout_seconds).dump();
+  else if (!SolveRequest::kTimeoutSeconds.Contains(solve_timeout_seconds))
+    message = SolveRequest::kTimeoutSeconds.Refusal("solve_timeout_seconds", solve_timeout_seconds);
   else if (!(max_request_work_seconds >= 1e-3 && max_request_work_seconds <= 86400))
     message = "max_request_work_seconds: expected 1e-3..86400, got " + Json(max_request_work_seconds).dump();
   if (error != nullptr) *error = message;

@@ -2,12 +2,17 @@
 include/deepik/learn/trainer.hpp): the same out-of-range value given to the command line and to
 Python is refused by both with the same field and the same range text, before any work.
 
-TODO(serve): add the JSON API as a third front end once src/serve builds its solve requests with
-deepik::SolveRequest (it has its own checks today): POST /api/solve with the body in
-`Case.api_body` must answer 400 with the same field and range text; `api_refusal` below is the
-place to parse its "error" string."""
+The JSON API shares the posture weights and the thread count with the command line (its ranges
+are SolveRequest's too, src/serve/request_parsing.hpp): the same value gets a 400 whose "error"
+names the same field and range, and `serve --threads` refuses as `solve --threads` does."""
 
+import json
 import re
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,3 +74,57 @@ def test_the_same_value_is_refused_the_same_way_by_every_front_end(cli, tmp_path
     assert (py_field, py_range) == (cli_field, cli_range), (process.stderr, str(error.value))
     assert py_value == cli_value == case.value
     assert not (tmp_path / "m.safetensors").exists() and not (tmp_path / "s.csv").exists()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def api(cli):
+    """`deepik serve --arm planar2` on a port of its own (127.0.0.1), stopped after the test."""
+    port = free_port()
+    server = subprocess.Popen([str(cli), "serve", "--arm", "planar2", "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(url + "/api/arms", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("serve did not answer: " + server.stderr.read().decode())
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.parametrize("field,value", [("avoid_limits", 2e6), ("posture_weight", -1.0), ("start_weight", 1e7)])
+def test_the_json_api_refuses_the_posture_weights_as_the_command_line_does(cli, api, tmp_path, field, value):
+    targets = tmp_path / "t.csv"
+    targets.write_text("x,y,z\n0.3,0.1,0.4\n")
+    process = run(cli, "solve", "--arm", "planar2", "-i", targets, "-o", tmp_path / "s.csv",
+                  "--" + field.replace("_", "-"), repr(value))
+    assert process.returncode == 2, process.stderr
+    body = json.dumps({"target": [0.3, 0.1, 0.4], "solver": "lm", field: value}).encode()
+    request = urllib.request.Request(api + "/api/solve", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=30)
+    assert answer.value.code == 400
+    message = json.loads(answer.value.read())["error"]
+    assert refusal_parts(message) == refusal_parts(process.stderr), (message, process.stderr)
+    assert refusal_parts(message)[2] == value
+
+
+def test_serve_refuses_the_thread_count_as_solve_does(cli, tmp_path):
+    targets = tmp_path / "t.csv"
+    targets.write_text("x,y,z\n0.3,0.1,0.4\n")
+    solve = run(cli, "solve", "--arm", "planar2", "-i", targets, "-o", tmp_path / "s.csv", "--threads", "257")
+    serve = run(cli, "serve", "--arm", "planar2", "--port", "0", "--threads", "257")
+    assert solve.returncode == serve.returncode == 2, (solve.stderr, serve.stderr)
+    assert refusal_parts(serve.stderr) == refusal_parts(solve.stderr), (solve.stderr, serve.stderr)
