@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -97,7 +96,7 @@ double TrainedSeconds(const TrainingRun& run) {
 // that fails (a full disk), throws and then throws again from its destructor, which aborts the
 // process. The file is written beside, then renamed: a kill at any moment, or a failed write,
 // leaves the previous checkpoint intact, and the temporary file is removed.
-void WriteCheckpointFile(const TrainingRun& run, torch::serialize::OutputArchive& archive) {
+void WriteCheckpointFile(TrainingRun& run, torch::serialize::OutputArchive& archive) {
   std::string bytes;
   archive.save_to([&bytes](const void* data, size_t size) {
     bytes.append(static_cast<const char*>(data), size);
@@ -111,10 +110,11 @@ void WriteCheckpointFile(const TrainingRun& run, torch::serialize::OutputArchive
       throw InputError(errno != 0 ? std::strerror(errno) : "the write failed");
     }
     writer.Commit();
+    ++run.checkpoints_written;
   } catch (const InputError& e) {
     const std::string why = errno != 0 ? std::strerror(errno) : e.what();
-    std::error_code error;
-    const bool kept = std::filesystem::is_regular_file(path, error);
+    // A checkpoint of this run: the one it resumed from, or one it wrote.
+    const bool kept = run.files.resume || run.checkpoints_written > 0;
     std::ostringstream message;
     message << "cannot write the checkpoint " << path << " (" << bytes.size() << " bytes) after "
             << run.global_step << " steps: " << why << "; training stopped and no model file was written; "

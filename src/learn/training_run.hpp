@@ -61,6 +61,7 @@ struct TrainingRun {
   // This call only: a resumed run's times and throughput exclude the earlier runs.
   Clock::time_point run_start, last_report;
   int64_t samples_this_run = 0;
+  int64_t checkpoints_written = 0;
 };
 
 // Copies `from`'s weights into `to`.

@@ -170,8 +170,11 @@ const std::string kTiny =
 
 TEST(TrainDiskFull, ACheckpointThatCannotBeWrittenIsAClearErrorAndTheLastGoodOneStays) {
   TempDir dir;
-  const CliResult first = RunCli(kTiny + "--epochs 1 -o m.safetensors", dir);
+  // A run that a time limit ends after its first epoch (the time limit is not part of what a resume
+  // must match): its checkpoint is the last good one.
+  const CliResult first = RunCli(kTiny + "--epochs 3 --time-limit 0.001 -o m.safetensors", dir);
   ASSERT_EQ(first.exit_code, kExitOk) << first.err;
+  ASSERT_NE(first.err.find("time limit after 1 epochs"), std::string::npos) << first.err;
   const std::string checkpoint = ReadFile(dir.Path("m.safetensors.ckpt"));
   ASSERT_GT(checkpoint.size(), 4096u);
   // A file-size limit below the checkpoint's size, with SIGXFSZ ignored: writes past it fail with
@@ -195,10 +198,26 @@ TEST(TrainDiskFull, ACheckpointThatCannotBeWrittenIsAClearErrorAndTheLastGoodOne
   EXPECT_NE(resumed.err.find("epoch 3/3"), std::string::npos) << resumed.err;
 }
 
+TEST(TrainDiskFull, AFreshRunWhoseFirstCheckpointFailsSaysToStartAgainAndLeavesNothing) {
+  TempDir dir;
+  const CliResult r = RunShell("trap '' XFSZ; ulimit -f 4; '" + std::string(DEEPIK_CLI) + "' " + kTiny +
+                                   "--epochs 2 -o m.safetensors",
+                               dir);
+  EXPECT_EQ(r.exit_code, kExitInput) << r.err;
+  EXPECT_NE(r.err.find("File too large; training stopped and no model file was written; free some space (or "
+                       "choose another --checkpoint) and start again"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors.ckpt")));
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors")));
+  EXPECT_TRUE(FilesContaining(dir, ".tmp").empty());
+}
+
 TEST(TrainOutOfMemory, SaysWhatWasTooBigAndTheMemoryItNeeded) {
   TempDir dir;
-  // 32 layers of 8192: 2.1e9 weights, 43 GB with Adam's state; 3 GB of address space for the whole
-  // process (libtorch's own mappings included) cannot hold even the weights.
+  // 32 layers of 8192: 3 x 8192 + 31 x 8192^2 + ... = 2.08e9 weights, 5 x 4 bytes each with their
+  // gradients, Adam's two moments and the best epoch's copy: 38.8 GiB; 3 GB of address space for
+  // the whole process (libtorch's own mappings included) cannot hold even the weights.
   const CliResult r = RunShell("ulimit -v 3000000; '" + std::string(DEEPIK_CLI) +
                                    "' train seed --sampler workspace --count 2000 --epochs 1 --width 8192 "
                                    "--depth 32 --threads 1 -o m.safetensors",
@@ -206,7 +225,7 @@ TEST(TrainOutOfMemory, SaysWhatWasTooBigAndTheMemoryItNeeded) {
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   EXPECT_NE(r.err.find("deepik: error: training ran out of memory: an allocation of "), std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("It needs about 40.1 GiB for the network (32 x 8192, 2.15e+09 weights"),
+  EXPECT_NE(r.err.find("It needs about 38.8 GiB for the network (32 x 8192, 2.08e+09 weights"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("the largest is the network: use a smaller --width or --depth"), std::string::npos)
