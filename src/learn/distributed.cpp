@@ -224,6 +224,25 @@ struct DistributedGroup::Impl {
   Milliseconds timeout() const { return Milliseconds(static_cast<int64_t>(o.timeout_seconds * 1000)); }
   std::string timeout_text() const { return Seconds(o.timeout_seconds) + " (--dist-timeout)"; }
 
+  // For a rank other than 0: waits until something listens at the master, then checks that it is
+  // a job store (ProbeStore).
+  void ReachMaster() const {
+    const std::string why = WaitForListener(o.master_addr, o.master_port, Clock::now() + timeout());
+    if (!why.empty()) {
+      throw DistributedError(
+          prefix + "cannot reach the master " + master + " within " + timeout_text() + ": " + why +
+          " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
+          "every rank?)");
+    }
+    const std::string stranger =
+        ProbeStore(o.master_addr, o.master_port, std::min(timeout(), kFirstAnswerDeadline));
+    if (!stranger.empty()) {
+      throw InputError(prefix + "the master " + master + " is not a training job's store: " + stranger +
+                       "; is MASTER_PORT (or --master) another service's port? It must be the port rank 0 "
+                       "listens on");
+    }
+  }
+
   void StartBeat() {
     c10d::TCPStoreOptions options;
     options.port = static_cast<uint16_t>(o.master_port);
@@ -436,23 +455,7 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
   store_options.numWorkers = static_cast<size_t>(options.world_size);
   store_options.waitWorkers = false;  // the join below waits, with messages that name the ranks
   store_options.timeout = g.timeout();
-  if (options.rank != 0) {
-    const std::string why =
-        WaitForListener(options.master_addr, options.master_port, Clock::now() + g.timeout());
-    if (!why.empty()) {
-      throw DistributedError(
-          g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() + ": " + why +
-          " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
-          "every rank?)");
-    }
-    const std::string stranger = ProbeStore(options.master_addr, options.master_port,
-                                            std::min(g.timeout(), kFirstAnswerDeadline));
-    if (!stranger.empty()) {
-      throw InputError(g.prefix + "the master " + g.master + " is not a training job's store: " + stranger +
-                       "; is MASTER_PORT (or --master) another service's port? It must be the port rank 0 "
-                       "listens on");
-    }
-  }
+  if (options.rank != 0) g.ReachMaster();
   try {
     g.store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
   } catch (const std::exception& e) {
