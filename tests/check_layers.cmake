@@ -13,10 +13,13 @@ set(layers kinematics data geometry learn solve serve)
 set(learn_files
   src/kinematics/torch_fk.cpp src/learn/network.cpp src/learn/losses.cpp src/learn/trainer.cpp
   src/learn/blas_check.cpp src/learn/distributed.cpp include/deepik/learn/distributed.hpp
+  src/learn/train_epoch.cpp src/learn/train_checkpoint.cpp src/learn/train_ranks.cpp
+  src/learn/train_ranks.hpp src/learn/training_run.hpp
   include/deepik/kinematics/torch_fk.hpp include/deepik/learn/network.hpp
   include/deepik/learn/losses.hpp include/deepik/learn/trainer.hpp include/deepik/learn/blas_check.hpp)
 set(learn_headers deepik/kinematics/torch_fk.hpp deepik/learn/network.hpp deepik/learn/losses.hpp
-  deepik/learn/blas_check.hpp deepik/learn/trainer.hpp deepik/learn/distributed.hpp)
+  deepik/learn/blas_check.hpp deepik/learn/trainer.hpp deepik/learn/distributed.hpp
+  learn/train_ranks.hpp learn/training_run.hpp)
 
 # The geometry library (CMakeLists.txt, deepik_geometry): the only files that see assimp and FCL.
 set(geometry_files src/geometry/mesh.cpp src/geometry/exact_checker.cpp src/geometry/sphere_fit.cpp

@@ -11,6 +11,7 @@
 #include <functional>
 #include <iomanip>
 #include <map>
+#include <new>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -44,6 +45,20 @@ Dataset LoadOrMakeDataset(const TrainCommandOptions& options, std::ostream& log)
     }
   }
   return data;
+}
+
+// LoadOrMakeDataset, with an allocation failure said as such: the samples asked for.
+Dataset LoadOrMakeDatasetWithin(const TrainCommandOptions& options, std::ostream& log) {
+  try {
+    return LoadOrMakeDataset(options, log);
+  } catch (const std::bad_alloc&) {
+    std::ostringstream message;
+    message << "train: ran out of memory while "
+            << (options.data_path.empty() ? "sampling " + std::to_string(options.sampler.count) + " samples"
+                                          : "reading " + options.data_path)
+            << " (each sample takes about 100 bytes in memory with its joint values); use a smaller --count";
+    throw InputError(message.str());
+  }
 }
 
 // Progress on `log`: a bar with ETA redrawn in place on a terminal; a line every 30 s otherwise
@@ -123,6 +138,7 @@ std::vector<std::pair<std::string, std::string>> DataRecord(const Dataset& data)
 std::string DataRecordPath(const TrainFiles& files) { return files.checkpoint_path + ".data"; }
 
 void WriteDataRecord(const TrainFiles& files, const Dataset& data) {
+  if (files.checkpoint_path.empty()) return;  // no checkpoint, nothing to pair the record with
   AtomicFileWriter writer(DataRecordPath(files));
   for (const auto& [key, value] : DataRecord(data)) writer.stream() << key << ' ' << value << '\n';
   writer.Commit();
@@ -183,12 +199,17 @@ void CheckDataRecord(const TrainFiles& files, const Dataset& data) {
       "); resume with the run's data options or start afresh without --resume");
 }
 
+// The checkpoint and the log go beside the model unless named; beside a device there are none.
 TrainFiles FilesOf(const TrainCommandOptions& options) {
+  const bool beside = !IsDeviceFile(options.output_path);
   TrainFiles files;
   files.model_path = options.output_path;
-  files.checkpoint_path =
-      options.checkpoint_path.empty() ? options.output_path + ".ckpt" : options.checkpoint_path;
-  files.log_path = options.log_path.empty() ? options.output_path + ".log.csv" : options.log_path;
+  files.checkpoint_path = !options.checkpoint_path.empty() ? options.checkpoint_path
+                          : beside                         ? options.output_path + ".ckpt"
+                                                           : "";
+  files.log_path = !options.log_path.empty() ? options.log_path
+                   : beside                  ? options.output_path + ".log.csv"
+                                             : "";
   files.resume = options.resume;
   // A URDF arm's shapes go into the model, so that it is drawn as the URDF draws it.
   if (!options.arm.arm.empty()) {
@@ -248,8 +269,15 @@ namespace {
 int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, DistributedGroup* group,
             std::ostream& log, const std::atomic<bool>* stop) {
   const bool root = group == nullptr || group->rank() == 0;
-  const Dataset data = LoadOrMakeDataset(options, log);
+  const Dataset data = LoadOrMakeDatasetWithin(options, log);
   const TrainFiles files = FilesOf(options);
+  if (files.checkpoint_path.empty() || files.log_path.empty()) {
+    log << "train: " << options.output_path << " is not a regular file: "
+        << (files.checkpoint_path.empty() && files.log_path.empty() ? "no checkpoint and no log"
+            : files.checkpoint_path.empty()                         ? "no checkpoint"
+                                                                    : "no log")
+        << " beside it (name them with --checkpoint and --log)\n";
+  }
   log << "train: " << data.train.size() << " training and " << data.validation.size()
       << " validation samples, " << ToString(options.network.target) << " targets, " << options.network.depth
       << "x" << options.network.width << " " << ToString(options.network.activation) << " MLP, "
@@ -294,8 +322,12 @@ int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, Distr
     throw;
   }
   if (result.status == TrainStatus::kInterrupted) {
-    log << "\ntrain: interrupted; checkpoint saved to " << files.checkpoint_path
-        << " (continue with the same command and --resume)\n";
+    if (files.checkpoint_path.empty()) {
+      log << "\ntrain: interrupted; nothing saved (no --checkpoint)\n";
+    } else {
+      log << "\ntrain: interrupted; checkpoint saved to " << files.checkpoint_path
+          << " (continue with the same command and --resume)\n";
+    }
     return kExitInterrupted;
   }
   if (!root) return kExitOk;
@@ -330,6 +362,10 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
   if (!train.IsValid(&error)) throw std::invalid_argument("train: " + error);
   if (!options.network.IsValid(&error)) throw std::invalid_argument("train: " + error);
   if (options.output_path.empty()) throw std::invalid_argument("train: expected --output MODEL");
+  if (options.resume && FilesOf(options).checkpoint_path.empty()) {
+    throw std::invalid_argument("train: --resume needs a checkpoint: " + options.output_path +
+                     " is not a regular file, so none is kept beside it; name it with --checkpoint");
+  }
   if (options.dist.world_size <= 1) return TrainAs(options, train, nullptr, log, stop);
 
   const std::unique_ptr<DistributedGroup> group = DistributedGroup::Join(options.dist);

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -114,6 +115,83 @@ std::string WaitForListener(const std::string& host, int port, Clock::time_point
   }
 }
 
+// The longest wait for the store's answer to the first query: rank 0's store answers from a thread
+// of its own within milliseconds, whatever rank 0 is doing.
+constexpr Milliseconds kFirstAnswerDeadline{10000};
+
+// Shows what a stranger answered: printable characters as they are, the others as \xNN.
+std::string Printable(const std::string& bytes) {
+  std::string text;
+  for (const char c : bytes.substr(0, 40)) {
+    if (c >= 0x20 && c < 0x7f) {
+      text += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof(hex), "\\x%02x", static_cast<unsigned char>(c));
+      text += hex;
+    }
+  }
+  return text + (bytes.size() > 40 ? "..." : "");
+}
+
+// A connected socket to host:port (blocking), or -1.
+int Connect(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return -1;
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = ::socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd >= 0 && ::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ::freeaddrinfo(found);
+  return fd;
+}
+
+// Whether what listens at host:port is a c10d TCPStore, before c10d's own client talks to it: that
+// client waits for an answer without a deadline and takes a length from the first bytes it gets
+// (another service on MASTER_PORT made it hang for ever or abort on a terabyte allocation). Sends
+// the store's CHECK query for one key (libtorch 1.13's protocol: the query type CHECK = 4, then the
+// number of keys and each key as its length and bytes, lengths as uint64 in the host's order);
+// a store answers with one byte, READY (0) or NOT_READY (1), and nothing more. Returns an empty
+// text, or what was wrong.
+std::string ProbeStore(const std::string& host, int port, Milliseconds deadline) {
+  const int fd = Connect(host, port);
+  if (fd < 0) return "";  // gone again: TCPStore's own connection reports it
+  const std::string key = "deepik/probe";
+  std::string query(1, '\x04');
+  const uint64_t count = 1, length = key.size();
+  query.append(reinterpret_cast<const char*>(&count), sizeof(count));
+  query.append(reinterpret_cast<const char*>(&length), sizeof(length));
+  query += key;
+  std::string answer;
+  const bool sent = ::send(fd, query.data(), query.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(query.size());
+  const auto end = Clock::now() + deadline;
+  // The answer, and whatever else arrives within a moment after it (a store sends nothing more).
+  while (sent && Clock::now() < end) {
+    const auto left = std::chrono::duration_cast<Milliseconds>(end - Clock::now());
+    pollfd p{fd, POLLIN, 0};
+    const int wait = answer.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 1)) : 50;
+    if (::poll(&p, 1, wait) != 1) break;
+    char buffer[256];
+    const ssize_t got = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (got <= 0) break;
+    answer.append(buffer, static_cast<size_t>(got));
+    if (answer.size() > 256) break;
+  }
+  ::close(fd);
+  if (answer.size() == 1 && (answer[0] == 0 || answer[0] == 1)) return "";
+  if (answer.empty()) {
+    return "it accepted the connection but did not answer the job store's first query within " +
+           Seconds(std::chrono::duration<double>(deadline).count());
+  }
+  return "it answered the job store's first query with bytes no job store sends ('" + Printable(answer) + "')";
+}
+
 // The heartbeat thread's state, shared with it (it may outlive the group when its last store call
 // hangs on a dead network: then it is detached and ends by itself).
 struct Beat {
@@ -145,6 +223,25 @@ struct DistributedGroup::Impl {
 
   Milliseconds timeout() const { return Milliseconds(static_cast<int64_t>(o.timeout_seconds * 1000)); }
   std::string timeout_text() const { return Seconds(o.timeout_seconds) + " (--dist-timeout)"; }
+
+  // For a rank other than 0: waits until something listens at the master, then checks that it is
+  // a job store (ProbeStore).
+  void ReachMaster() const {
+    const std::string why = WaitForListener(o.master_addr, o.master_port, Clock::now() + timeout());
+    if (!why.empty()) {
+      throw DistributedError(
+          prefix + "cannot reach the master " + master + " within " + timeout_text() + ": " + why +
+          " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
+          "every rank?)");
+    }
+    const std::string stranger =
+        ProbeStore(o.master_addr, o.master_port, std::min(timeout(), kFirstAnswerDeadline));
+    if (!stranger.empty()) {
+      throw InputError(prefix + "the master " + master + " is not a training job's store: " + stranger +
+                       "; is MASTER_PORT (or --master) another service's port? It must be the port rank 0 "
+                       "listens on");
+    }
+  }
 
   void StartBeat() {
     c10d::TCPStoreOptions options;
@@ -358,16 +455,7 @@ std::unique_ptr<DistributedGroup> DistributedGroup::Join(const DistributedOption
   store_options.numWorkers = static_cast<size_t>(options.world_size);
   store_options.waitWorkers = false;  // the join below waits, with messages that name the ranks
   store_options.timeout = g.timeout();
-  if (options.rank != 0) {
-    const std::string why =
-        WaitForListener(options.master_addr, options.master_port, Clock::now() + g.timeout());
-    if (!why.empty()) {
-      throw DistributedError(
-          g.prefix + "cannot reach the master " + g.master + " within " + g.timeout_text() + ": " + why +
-          " (is rank 0 running, and are MASTER_ADDR and MASTER_PORT, or --master, the same on "
-          "every rank?)");
-    }
-  }
+  if (options.rank != 0) g.ReachMaster();
   try {
     g.store = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
   } catch (const std::exception& e) {

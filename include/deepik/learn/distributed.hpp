@@ -25,7 +25,10 @@ class DistributedGroup {
   /// up to the timeout); then every rank checks the others' world size and that no rank is taken
   /// twice, and the Gloo group connects. Gloo binds to 127.0.0.1 when the master is a loopback
   /// address, to $GLOO_SOCKET_IFNAME when set, else to the address of this machine's host name.
-  /// @throws InputError for invalid options; DistributedError when the master cannot be reached,
+  /// Before c10d's client talks to the master, a rank other than 0 checks that a job store listens
+  /// there: it must answer a first query within 10 s (or the timeout) with a store's answer.
+  /// @throws InputError for invalid options, or a master port where another service listens (it
+  ///         answers with other bytes, or never); DistributedError when the master cannot be reached,
   ///         its port cannot be opened, a rank never joins or the ranks disagree on the world size.
   static std::unique_ptr<DistributedGroup> Join(const DistributedOptions& options);
   ~DistributedGroup();

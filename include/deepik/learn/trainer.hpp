@@ -66,10 +66,17 @@ struct TrainOptions {
 
 std::string TrainOptionsToJson(const TrainOptions& options);
 
+/// True for an output that is a device (such as /dev/null), a pipe or a socket, or anything under
+/// /dev/ or /proc/: training writes to it but puts nothing beside it (no lock file; the command
+/// line makes no default checkpoint or log there).
+bool IsDeviceFile(const std::string& path);
+
 /// Where a run keeps its files.
 struct TrainFiles {
   std::string model_path;       ///< the final model (safetensors), written at the end
-  std::string checkpoint_path;  ///< resumable state, written every checkpoint_every steps
+  /// Resumable state, written every checkpoint_every steps; empty = none (an interrupted run then
+  /// keeps nothing, and there is nothing to resume).
+  std::string checkpoint_path;
   std::string log_path;         ///< CSV history, one row per epoch; empty = none
   bool resume = false;          ///< continue from checkpoint_path
   /// The arm's URDF shapes (VisualsToJson), kept in the model as its "visuals"; empty = none.
@@ -108,7 +115,9 @@ struct [[nodiscard]] TrainResult {
 /// Trains and writes the model file (the weights of the best validation epoch). A pose model
 /// (network.target == kPose) learns the poses FK gives for the data's joint labels (a joints or
 /// grid dataset: configurations drawn within the limits), with the FK pose loss (FkPoseLoss). On interruption
-/// (`stop` becomes true) it writes a checkpoint and returns kInterrupted without a model file.
+/// (`stop` becomes true) it writes a checkpoint and returns kInterrupted without a model file. Files
+/// that are not regular files (a device such as /dev/null, a pipe) are written to but never locked
+/// (no FILE.lock beside them).
 ///
 /// With a `group` of W > 1 ranks (DistributedGroup), this process is one rank of a data-parallel
 /// job; every rank calls Train with the same data and options (checked at the start: a difference
