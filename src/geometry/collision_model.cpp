@@ -186,6 +186,11 @@ SphereSet ParseSphereSet(const std::string& text, const std::string& source, con
                               sphere[3].get<double>());
       if (!v.allFinite()) throw InputError(at + ": expected finite numbers");
       if (!(v[3] > 0)) throw InputError(at + ": expected a radius > 0, got " + FormatDouble(v[3]));
+      // No link is a kilometre long; beyond that, sums of centres and radii would lose all meaning.
+      if (v.cwiseAbs().maxCoeff() > kMaxSphereValue) {
+        throw InputError(at + ": expected values within +-" + FormatDouble(kMaxSphereValue) + " m, got " +
+                         FormatDouble(v.cwiseAbs().maxCoeff()));
+      }
       if (++total > kMaxSpheres)
         throw InputError(source + ": more than " + std::to_string(kMaxSpheres) + " spheres");
       link.spheres.push_back(v);
