@@ -125,7 +125,7 @@ TEST_P(LongChainTest, PositionRefinementReachesReachableTargets) {
 
 TEST_P(LongChainTest, PoseRefinementReachesReachablePoses) {
   PoseRefineOptions options;
-  options.timeout_s = 20.0;
+  options.timeout_seconds = 20.0;
   for (const IkTarget& target : poses_) {
     const SolveResult r = RefinePose(*chain_, target, chain_->mid_configuration(), options);
     EXPECT_EQ(r.status, SolveStatus::kConverged) << GetParam() << " joints, error " << r.error;
@@ -140,7 +140,7 @@ TEST_P(LongChainTest, PoseRefinementReachesReachablePoses) {
 TEST_P(LongChainTest, EveryModelFreeSolverAnswersHonestly) {
   for (const std::string name : {"lm", "kdl-nr", "kdl-lma", "kdl-nr-restarts", "kdl-lma-restarts"}) {
     SolverSettings settings;  // the pose timeout is also the KDL restarts' time budget
-    settings.pose.timeout_s = name == "lm" ? 20.0 : 0.05;
+    settings.pose.timeout_seconds = name == "lm" ? 20.0 : 0.05;
     const std::unique_ptr<Solver> solver = MakeSolver(name, *chain_, nullptr, settings);
     for (const std::vector<IkTarget>* targets : {&positions_, &poses_}) {
       // KDL's velocity solver works on n x n matrices: one target of each kind on the longest.
@@ -157,7 +157,7 @@ TEST_P(LongChainTest, EveryModelFreeSolverAnswersHonestly) {
 
 TEST_P(LongChainTest, SeveralSolutionsPostureAndTracking) {
   SolverSettings settings;
-  settings.pose.timeout_s = 20.0;
+  settings.pose.timeout_seconds = 20.0;
   const LmSolver lm(*chain_, settings.pose, settings.refine);
   ManySolutionsOptions many;
   many.solutions = Long() ? 2 : 3;
