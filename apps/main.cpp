@@ -26,13 +26,20 @@ void RemoveTemporaryFilesAndDie(int signal) {
   std::raise(signal);
 }
 
+// Installs `handler` unless the signal was ignored when the command started: an ignored signal
+// stays ignored (the Unix convention: `nohup` keeps SIGHUP away, and a shell that ignores SIGXFSZ
+// wants write() to fail with EFBIG, which the command reports as an error).
+void HandleUnlessIgnored(int signal, void (*handler)(int)) {
+  if (std::signal(signal, handler) == SIG_IGN) std::signal(signal, SIG_IGN);
+}
+
 void HandleSignals(bool long_job) {
   for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
-    std::signal(signal, long_job ? RequestStop : RemoveTemporaryFilesAndDie);
+    HandleUnlessIgnored(signal, long_job ? RequestStop : RemoveTemporaryFilesAndDie);
   }
   for (const int signal :
        {SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF}) {
-    std::signal(signal, RemoveTemporaryFilesAndDie);
+    HandleUnlessIgnored(signal, RemoveTemporaryFilesAndDie);
   }
 }
 

@@ -87,9 +87,6 @@ async function hostile(problems) {
     const metrics = JSON.parse(md.metrics);
     metrics.in_reach.limit_violations = HOSTILE;
     md.metrics = JSON.stringify(metrics);
-    const network = JSON.parse(md.network);
-    network.activation_note = HOSTILE;
-    md.network = JSON.stringify(network);
     const arm = JSON.parse(md.arm);
     arm.joints[0].name = HOSTILE;
     md.arm = JSON.stringify(arm);
