@@ -92,12 +92,17 @@ def api(cli):
     try:
         for _ in range(300):
             try:
-                urllib.request.urlopen(url + "/api/arms", timeout=1).read()
+                urllib.request.urlopen(url + "/api/arm", timeout=1).read()
                 break
             except OSError:
+                if server.poll() is not None:
+                    break
                 time.sleep(0.05)
         else:
-            pytest.fail("serve did not answer: " + server.stderr.read().decode())
+            server.terminate()
+            pytest.fail("serve did not answer within 15 s: " + server.communicate(timeout=10)[1].decode())
+        if server.poll() is not None:
+            pytest.fail("serve exited: " + server.communicate(timeout=10)[1].decode())
         yield url
     finally:
         server.terminate()
