@@ -746,7 +746,7 @@ const sections = [
   ['urdf', 'URDF arm without a model, the model choice', async (problems) => urdfArm(await startServer([
     '--arm', join(repo, 'tests/web/box_arm.urdf'), '--base', 'base', '--tip', 'tool', '--models', join(repo, 'models')]), problems)],
   ['panda', 'panda pose targets', async (problems) => pandaPose(await startServer([
-    '--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0', '--tip', 'panda_link8', '--timeout', '2000']), problems)],
+    '--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0', '--tip', 'panda_link8', '--timeout', '1000']), problems)],
 ];
 console.log(`screenshots into ${screenshots}: screenshot, screenshot-phone, screenshot-solutions, screenshot-urdf, screenshot-panda (.png)`);
 await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 540_000);
