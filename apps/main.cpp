@@ -26,21 +26,16 @@ void RemoveTemporaryFilesAndDie(int signal) {
   std::raise(signal);
 }
 
-// Installs `handler` unless the signal was ignored when the command started: an ignored signal
-// stays ignored (the Unix convention: `nohup` keeps SIGHUP away, and a shell that ignores SIGXFSZ
-// wants write() to fail with EFBIG, which the command reports as an error).
-void HandleUnlessIgnored(int signal, void (*handler)(int)) {
-  if (std::signal(signal, handler) == SIG_IGN) std::signal(signal, SIG_IGN);
-}
-
 void HandleSignals(bool long_job) {
   for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
-    HandleUnlessIgnored(signal, long_job ? RequestStop : RemoveTemporaryFilesAndDie);
+    std::signal(signal, long_job ? RequestStop : RemoveTemporaryFilesAndDie);
   }
-  for (const int signal :
-       {SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF}) {
-    HandleUnlessIgnored(signal, RemoveTemporaryFilesAndDie);
+  for (const int signal : {SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGXCPU, SIGVTALRM, SIGPROF}) {
+    std::signal(signal, RemoveTemporaryFilesAndDie);
   }
+  // A file-size limit (ulimit -f) is a full disk by another name: ignored, the write fails with
+  // EFBIG, and the command reports it as an error and keeps its last good output.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 // Options whose value is a file the command writes; every other option naming a file is an input.
