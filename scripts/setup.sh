@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  build-essential cmake pkg-config clang-format
+  build-essential cmake pkg-config clang-format ccache
   clang libclang-rt-14-dev
   libtorch-dev libopenblas0-pthread
   libgloo-dev  # the Gloo headers of libtorch's c10d (distributed training)
