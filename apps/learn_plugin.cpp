@@ -30,7 +30,8 @@ void* LoadPluginEntry(const char* file_name, const char* env_override, const cha
     candidates = {override_path};
   } else {
     const std::string dir = ExecutableDir();
-    candidates = {dir + "/" + file_name, dir + "/../" DEEPIK_INSTALL_LIBDIR "/deepik/" + std::string(file_name)};
+    candidates = {dir + "/" + file_name,
+                  dir + "/../" DEEPIK_INSTALL_LIBDIR "/deepik/" + std::string(file_name)};
   }
   std::string tried;
   for (const std::string& path : candidates) {
@@ -41,7 +42,8 @@ void* LoadPluginEntry(const char* file_name, const char* env_override, const cha
       continue;
     }
     void* entry = ::dlsym(handle, symbol);
-    if (entry == nullptr) throw std::runtime_error(path + " is not deepik's " + std::string(what) + " plugin");
+    if (entry == nullptr)
+      throw std::runtime_error(path + " is not deepik's " + std::string(what) + " plugin");
     return entry;
   }
   throw std::runtime_error("cannot load the " + std::string(what) + " commands (" + std::string(file_name) +

@@ -197,7 +197,8 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
   };
   auto newton = std::make_shared<NewtonOptions>();
   CLI::App* set_newton = model->add_subcommand(
-      "set-newton-steps", "write a copy of a model with N Newton steps ending its forward pass (no retraining)");
+      "set-newton-steps",
+      "write a copy of a model with N Newton steps ending its forward pass (no retraining)");
   set_newton->add_option("MODEL", newton->model, "model file")->required();
   set_newton->add_option("N", newton->steps, "Newton steps (0..4; position and pose models)")
       ->required()

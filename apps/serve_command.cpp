@@ -30,9 +30,9 @@ RunServeEntry LoadServer() {
   const std::string path(exe.data(), n > 0 ? static_cast<size_t>(n) : 0);
   const std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
   std::string tried;
-  for (const std::string& candidate : {dir + "/" + kServeLibrary,
-                                       dir + "/../" DEEPIK_INSTALL_LIBDIR "/" + std::string(kServeLibrary),
-                                       std::string(kServeLibrary)}) {
+  for (const std::string& candidate :
+       {dir + "/" + kServeLibrary, dir + "/../" DEEPIK_INSTALL_LIBDIR "/" + std::string(kServeLibrary),
+        std::string(kServeLibrary)}) {
     void* handle = ::dlopen(candidate.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = ::dlerror();
@@ -43,7 +43,8 @@ RunServeEntry LoadServer() {
     if (entry == nullptr) throw std::runtime_error(candidate + " is not deepik's server library");
     return entry;
   }
-  throw std::runtime_error("cannot load the server library (" + std::string(kServeLibrary) + "); tried:" + tried);
+  throw std::runtime_error("cannot load the server library (" + std::string(kServeLibrary) +
+                           "); tried:" + tried);
 }
 
 }  // namespace
@@ -82,7 +83,8 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   // Nothing to serve is a usage error (exit 2), found while parsing, before the server loads.
   command->callback([serve] {
     if (serve->model_path.empty() && serve->models_dir.empty() && serve->arm.arm.empty())
-      throw CLI::RequiredError("serve: expected --model FILE, --models DIR or --arm ARM (an arm without a model)");
+      throw CLI::RequiredError(
+          "serve: expected --model FILE, --models DIR or --arm ARM (an arm without a model)");
   });
   const std::atomic<bool>* stop = set->stop;
   set->commands.push_back(

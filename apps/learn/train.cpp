@@ -363,8 +363,9 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
   if (!options.network.IsValid(&error)) throw std::invalid_argument("train: " + error);
   if (options.output_path.empty()) throw std::invalid_argument("train: expected --output MODEL");
   if (options.resume && FilesOf(options).checkpoint_path.empty()) {
-    throw std::invalid_argument("train: --resume needs a checkpoint: " + options.output_path +
-                     " is not a regular file, so none is kept beside it; name it with --checkpoint");
+    throw std::invalid_argument(
+        "train: --resume needs a checkpoint: " + options.output_path +
+        " is not a regular file, so none is kept beside it; name it with --checkpoint");
   }
   if (options.dist.world_size <= 1) return TrainAs(options, train, nullptr, log, stop);
 

@@ -176,10 +176,11 @@ void ReadMetadata(const Json& info, const std::string& path, std::map<std::strin
 
 // One tensor's header entry: its dtype and shape into `tensor`, its byte range (checked against
 // the dtype, the shape and the data section) returned.
-TensorEntry ReadTensorEntry(const std::string& name, const Json& info, const std::string& path, uint64_t data_size,
-                            RawTensor* tensor) {
+TensorEntry ReadTensorEntry(const std::string& name, const Json& info, const std::string& path,
+                            uint64_t data_size, RawTensor* tensor) {
   const std::string where = "tensor '" + name + "'";
-  if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets")) {
+  if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
+      !info.contains("data_offsets")) {
     throw InputError(path + ": safetensors header: " + where + ": expected an object with dtype, shape and " +
                      "data_offsets, got " + info.dump());
   }
@@ -199,8 +200,8 @@ TensorEntry ReadTensorEntry(const std::string& name, const Json& info, const std
   for (const Json& dim : info["shape"]) {
     const uint64_t value = HeaderUnsigned(dim, path, where + ": shape");
     if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      throw InputError(path + ": safetensors header: " + where + ": shape: dimension " + std::to_string(value) +
-                       " is too large");
+      throw InputError(path + ": safetensors header: " + where + ": shape: dimension " +
+                       std::to_string(value) + " is too large");
     }
     tensor->shape.push_back(static_cast<int64_t>(value));
   }

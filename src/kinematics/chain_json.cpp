@@ -84,10 +84,10 @@ Eigen::Isometry3d TransformFromJson(const Json& object, const std::string& where
   const Eigen::Matrix3d R = X.linear();
   const double off = (R.transpose() * R - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff();
   if (!(off <= kRotationTolerance) || !(R.determinant() > 0)) {
-    Fail(where + ".R", "expected a rotation matrix (orthonormal within " + std::to_string(kRotationTolerance) +
-                           ", determinant +1), got " + Field(object, "R", where).dump() +
-                           " (max |R^T R - I| " + std::to_string(off) + ", determinant " +
-                           std::to_string(R.determinant()) + ")");
+    Fail(where + ".R", "expected a rotation matrix (orthonormal within " +
+                           std::to_string(kRotationTolerance) + ", determinant +1), got " +
+                           Field(object, "R", where).dump() + " (max |R^T R - I| " + std::to_string(off) +
+                           ", determinant " + std::to_string(R.determinant()) + ")");
   }
   return X;
 }

@@ -169,7 +169,8 @@ std::string ProbeStore(const std::string& host, int port, Milliseconds deadline)
   query.append(reinterpret_cast<const char*>(&length), sizeof(length));
   query += key;
   std::string answer;
-  const bool sent = ::send(fd, query.data(), query.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(query.size());
+  const bool sent =
+      ::send(fd, query.data(), query.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(query.size());
   const auto end = Clock::now() + deadline;
   // The answer, and whatever else arrives within a moment after it (a store sends nothing more).
   while (sent && Clock::now() < end) {
@@ -189,7 +190,8 @@ std::string ProbeStore(const std::string& host, int port, Milliseconds deadline)
     return "it accepted the connection but did not answer the job store's first query within " +
            Seconds(std::chrono::duration<double>(deadline).count());
   }
-  return "it answered the job store's first query with bytes no job store sends ('" + Printable(answer) + "')";
+  return "it answered the job store's first query with bytes no job store sends ('" + Printable(answer) +
+         "')";
 }
 
 // The heartbeat thread's state, shared with it (it may outlive the group when its last store call

@@ -10,8 +10,8 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
-#include "learn/dense_layer.hpp"
 #include "deepik/kinematics/joint_configuration.hpp"
+#include "learn/dense_layer.hpp"
 
 namespace deepik {
 namespace {
@@ -42,7 +42,8 @@ void ExpectShape(const RawTensor& tensor, const std::vector<int64_t>& shape, con
 }
 
 // A field of a network description, of the type `is_type` tests.
-const nlohmann::json& TypedField(const nlohmann::json& j, const char* key, bool (nlohmann::json::*is_type)() const) {
+const nlohmann::json& TypedField(const nlohmann::json& j, const char* key,
+                                 bool (nlohmann::json::*is_type)() const) {
   const auto it = j.find(key);
   if (it == j.end()) throw InputError(std::string("network.") + key + ": missing");
   if (!((*it).*is_type)()) {
@@ -60,7 +61,8 @@ int IntegerField(const nlohmann::json& j, const char* key, int fallback, bool re
     if (required) throw InputError(std::string("network.") + key + ": missing");
     return fallback;
   }
-  if (!it->is_number_integer() || *it < std::numeric_limits<int>::min() || *it > std::numeric_limits<int>::max()) {
+  if (!it->is_number_integer() || *it < std::numeric_limits<int>::min() ||
+      *it > std::numeric_limits<int>::max()) {
     throw InputError(std::string("network.") + key + ": expected an integer, got " + it->dump());
   }
   return it->get<int>();
@@ -68,7 +70,8 @@ int IntegerField(const nlohmann::json& j, const char* key, int fallback, bool re
 
 // Every tensor of a model file belongs to its network: a tensor the network description does
 // not account for (a layer beyond `depth`, say) means the description is not the file's network.
-void ExpectOnlyNetworkTensors(const SafetensorsFile& file, const NetworkOptions& network, const std::string& source) {
+void ExpectOnlyNetworkTensors(const SafetensorsFile& file, const NetworkOptions& network,
+                              const std::string& source) {
   std::set<std::string> expected = {"out.weight", "out.bias", "input_mean", "input_std"};
   for (int k = 0; k < network.depth; ++k) {
     expected.insert("hidden." + std::to_string(k) + ".weight");
@@ -76,7 +79,8 @@ void ExpectOnlyNetworkTensors(const SafetensorsFile& file, const NetworkOptions&
   }
   for (const auto& [name, tensor] : file.tensors) {
     if (expected.count(name) == 0) {
-      throw InputError(source + ": tensor '" + name + "' is not part of the network the file describes (network: " +
+      throw InputError(source + ": tensor '" + name +
+                       "' is not part of the network the file describes (network: " +
                        std::to_string(network.depth) + " hidden layers, tensors hidden.0 .. hidden." +
                        std::to_string(network.depth - 1) + ", out, input_mean, input_std)");
     }
@@ -104,7 +108,7 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     if (!j.is_object()) throw InputError("network: expected a JSON object, got " + j.dump());
-    static const std::set<std::string> kFields = {"depth", "width",        "activation", "head",
+    static const std::set<std::string> kFields = {"depth",           "width",  "activation",   "head",
                                                   "periodic_sincos", "target", "newton_steps", "heads"};
     for (const auto& item : j.items()) {
       if (kFields.count(item.key()) == 0) throw InputError("network." + item.key() + ": unknown field");
@@ -112,7 +116,8 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
     NetworkOptions o;
     o.depth = IntegerField(j, "depth", o.depth, true);
     o.width = IntegerField(j, "width", o.width, true);
-    o.activation = ActivationFromString(TypedField(j, "activation", &nlohmann::json::is_string).get<std::string>());
+    o.activation =
+        ActivationFromString(TypedField(j, "activation", &nlohmann::json::is_string).get<std::string>());
     o.head = OutputHeadFromString(TypedField(j, "head", &nlohmann::json::is_string).get<std::string>());
     o.periodic_sincos = TypedField(j, "periodic_sincos", &nlohmann::json::is_boolean).get<bool>();
     if (j.contains("target")) {
@@ -362,9 +367,10 @@ void IkModel::NewtonStep(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd
     const Eigen::Vector3d v = 0.5 * Eigen::Vector3d(M(2, 1) - M(1, 2), M(0, 2) - M(2, 0), M(1, 0) - M(0, 1));
     const double sine = v.norm(), angle = std::atan2(sine, 0.5 * (M.trace() - 1.0));
     const Eigen::Vector3d phi = v * (sine > 0 ? angle / sine : 1.0);
-    const double c = angle < kSmallRotationAngle
-                         ? 1.0 / 12.0 + angle * angle / 720.0
-                         : 1.0 / (angle * angle) - std::cos(0.5 * angle) / (2.0 * angle * std::sin(0.5 * angle));
+    const double c =
+        angle < kSmallRotationAngle
+            ? 1.0 / 12.0 + angle * angle / 720.0
+            : 1.0 / (angle * angle) - std::cos(0.5 * angle) / (2.0 * angle * std::sin(0.5 * angle));
     auto& J = s->jacobian;
     for (int j = 0; j < n; ++j) {
       const Eigen::Vector3d w = J.col(j).tail<3>(), phi_w = phi.cross(w);

@@ -67,14 +67,16 @@ void DescribeModel(const IkModel& model, const OnnxExportOptions& options, onnx:
 std::string AddLayers(GraphBuilder& g, const IkModel& model, const std::string& input) {
   const NetworkOptions& network = model.network();
   const int64_t inputs = InputCount(network.target);
-  std::string x = g.Node("Div", {g.Node("Sub", {g.Cast(input, onnx::TensorProto::DOUBLE),
-                                                g.Widened("input_mean", Floats(model, "input_mean"), {inputs})}),
-                                 g.Widened("input_std", Floats(model, "input_std"), {inputs})});
+  std::string x =
+      g.Node("Div", {g.Node("Sub", {g.Cast(input, onnx::TensorProto::DOUBLE),
+                                    g.Widened("input_mean", Floats(model, "input_mean"), {inputs})}),
+                     g.Widened("input_std", Floats(model, "input_std"), {inputs})});
   int64_t in = inputs;
   for (int k = 0; k <= network.depth; ++k) {
     const bool last = k == network.depth;
     const std::string prefix = last ? "out" : "hidden." + std::to_string(k);
-    const int64_t out = last ? int64_t{network.heads} * RawOutputCount(model.chain(), network) : network.width;
+    const int64_t out =
+        last ? int64_t{network.heads} * RawOutputCount(model.chain(), network) : network.width;
     const std::string W = g.Widened(prefix + ".weight", Floats(model, prefix + ".weight"), {out, in});
     const std::string b = g.Widened(prefix + ".bias", Floats(model, prefix + ".bias"), {out});
     x = g.Node("Gemm", {x, W, b});
@@ -102,7 +104,8 @@ std::string AddLayers(GraphBuilder& g, const IkModel& model, const std::string& 
 // The head, as IkModel::HeadJoints, on raw outputs x [rows, RawOutputCount] (float32): joints in
 // three groups (full-turn (sin, cos) pairs, bounded, free), each computed at once, then put back
 // in chain order. Returns [rows, dof] float32.
-std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& network, const std::string& x) {
+std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& network,
+                    const std::string& x) {
   std::vector<float> lower, upper;
   InwardFloatLimits(chain, &lower, &upper);
   std::vector<int64_t> sin_columns, cos_columns, bounded_columns, free_columns;
@@ -164,7 +167,8 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
 
 // The network's answer from its raw outputs: the head (each head's, and the one closest to the
 // target for a multi-head model), then the Newton steps. Returns [batch, dof] float32.
-std::string AddAnswer(GraphBuilder& g, const IkModel& model, const std::string& raw, const std::string& input) {
+std::string AddAnswer(GraphBuilder& g, const IkModel& model, const std::string& raw,
+                      const std::string& input) {
   const Chain& chain = model.chain();
   const NetworkOptions& network = model.network();
   GraphTarget target;

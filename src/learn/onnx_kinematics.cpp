@@ -109,7 +109,8 @@ std::string StepIntoLimits(GraphBuilder& g, const Chain& chain, const std::strin
 
 // The position step: J J^T + (lambda^2 + |e|^2) I inverted by the cross products of its columns
 // (M^-1's rows are c1 x c2, c2 x c0, c0 x c1 over det M).
-std::string PositionStep(GraphBuilder& g, const Chain& chain, const std::string& q, const std::string& target) {
+std::string PositionStep(GraphBuilder& g, const Chain& chain, const std::string& q,
+                         const std::string& target) {
   const ChainWalk walk = WalkChain(g, chain, q);
   const std::string J = LinearJacobian(g, chain, walk);
   const std::string e = g.Node("Sub", {target, walk.tip});
@@ -120,9 +121,9 @@ std::string PositionStep(GraphBuilder& g, const Chain& chain, const std::string&
   const std::string c0 = g.Gather(M, {0}, 2), c1 = g.Gather(M, {1}, 2), c2 = g.Gather(M, {2}, 2);
   const std::string r0 = g.Cross(c1, c2), r1 = g.Cross(c2, c0), r2 = g.Cross(c0, c1);
   const std::string det = g.Sum(g.Node("Mul", {c0, r0}), 1);
-  std::string y = g.Concat({g.Sum(g.Node("Mul", {r0, e}), 1), g.Sum(g.Node("Mul", {r1, e}), 1),
-                            g.Sum(g.Node("Mul", {r2, e}), 1)},
-                           1);
+  std::string y = g.Concat(
+      {g.Sum(g.Node("Mul", {r0, e}), 1), g.Sum(g.Node("Mul", {r1, e}), 1), g.Sum(g.Node("Mul", {r2, e}), 1)},
+      1);
   y = g.Node("Div", {y, det});
   return StepIntoLimits(g, chain, q, J, y);
 }
@@ -136,7 +137,8 @@ struct RotationLog {
 RotationLog Log(GraphBuilder& g, const std::string& M) {
   const std::string flat = g.Reshape(M, {-1, 9});
   const std::string v = g.Reshape(
-      g.Node("Mul", {g.Node("Sub", {g.Gather(flat, {7, 2, 3}, 1), g.Gather(flat, {5, 6, 1}, 1)}), g.Double(0.5)}),
+      g.Node("Mul",
+             {g.Node("Sub", {g.Gather(flat, {7, 2, 3}, 1), g.Gather(flat, {5, 6, 1}, 1)}), g.Double(0.5)}),
       {-1, 3, 1});
   const std::string cosine = g.Reshape(
       g.Node("Mul", {g.Node("Sub", {g.Sum(g.Gather(flat, {0, 4, 8}, 1), 1), g.Double(1.0)}), g.Double(0.5)}),
@@ -173,23 +175,23 @@ std::string PoseStep(GraphBuilder& g, const Chain& chain, const std::string& q, 
   const ChainWalk walk = WalkChain(g, chain, q);
   const std::string R_tip = g.Node("MatMul", {walk.R, g.Matrix(chain.X_LT().linear())});
   const RotationLog log = Log(g, g.Node("MatMul", {R_tip, g.Transposed(target.R)}));
-  // Jl^-1(phi) w = w - phi x w / 2 + c phi x (phi x w), c = 1 / t^2 - cot(t / 2) / (2 t) (1/12 + t^2/720 near 0).
+  // Jl^-1(phi) w = w - phi x w / 2 + c phi x (phi x w), c = 1 / t^2 - cot(t / 2) / (2 t) (1/12 + t^2/720 near
+  // 0).
   const std::string t = log.angle;
   const std::string small = g.Node("Less", {t, g.Double(kSmallRotationAngle)});
   const std::string t_safe = g.Node("Where", {small, g.Double(1.0), t});
   const std::string half = g.Node("Mul", {t_safe, g.Double(0.5)});
-  const std::string large_c =
-      g.Node("Sub", {g.Node("Div", {g.Double(1.0), g.Node("Mul", {t_safe, t_safe})}),
-                     g.Node("Div", {g.Node("Cos", {half}),
-                                    g.Node("Mul", {g.Node("Mul", {g.Double(2.0), t_safe}), g.Node("Sin", {half})})})});
+  const std::string large_c = g.Node(
+      "Sub", {g.Node("Div", {g.Double(1.0), g.Node("Mul", {t_safe, t_safe})}),
+              g.Node("Div", {g.Node("Cos", {half}), g.Node("Mul", {g.Node("Mul", {g.Double(2.0), t_safe}),
+                                                                   g.Node("Sin", {half})})})});
   const std::string small_c =
       g.Node("Add", {g.Double(1.0 / 12.0), g.Node("Div", {g.Node("Mul", {t, t}), g.Double(720.0)})});
   const std::string c = g.Node("Where", {small, small_c, large_c});
   const std::string J_w = AngularJacobian(g, chain, walk);
   const std::string phi_w = g.Cross(log.phi, J_w);
-  const std::string J_r =
-      g.Node("Add", {g.Node("Sub", {J_w, g.Node("Mul", {phi_w, g.Double(0.5)})}),
-                     g.Node("Mul", {c, g.Cross(log.phi, phi_w)})});
+  const std::string J_r = g.Node("Add", {g.Node("Sub", {J_w, g.Node("Mul", {phi_w, g.Double(0.5)})}),
+                                         g.Node("Mul", {c, g.Cross(log.phi, phi_w)})});
   const std::string weight = g.Double(kNewtonAngleWeight);
   const std::string J = g.Concat({LinearJacobian(g, chain, walk), g.Node("Mul", {J_r, weight})}, 1);
   const std::string r = g.Concat(
@@ -198,8 +200,8 @@ std::string PoseStep(GraphBuilder& g, const Chain& chain, const std::string& q, 
       g.Node("Add", {g.Double(kNewtonDamping * kNewtonDamping), g.Sum(g.Node("Mul", {r, r}), 1)});
   std::vector<double> identity(36, 0.0);
   for (int i = 0; i < 6; ++i) identity[static_cast<size_t>(7 * i)] = 1.0;
-  const std::string A = g.Node("Add", {g.Node("MatMul", {J, g.Transposed(J)}),
-                                       g.Node("Mul", {damping, g.Doubles(identity, {6, 6})})});
+  const std::string A = g.Node(
+      "Add", {g.Node("MatMul", {J, g.Transposed(J)}), g.Node("Mul", {damping, g.Doubles(identity, {6, 6})})});
   return StepIntoLimits(g, chain, q, J, Solve(g, A, r, 6));
 }
 
@@ -231,10 +233,10 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
   const int n = chain.num_joints();
   // Each target repeated once per head: [batch * heads, ...], in the order of `joints`.
   auto repeated = [&](const std::string& value, int64_t rows, int64_t columns) {
-    const std::string spread = g.Node(
-        "Add", {g.Reshape(value, {-1, 1, rows, columns}),
-                g.Doubles(std::vector<double>(static_cast<size_t>(heads * rows * columns), 0.0),
-                          {1, heads, rows, columns})});
+    const std::string spread =
+        g.Node("Add", {g.Reshape(value, {-1, 1, rows, columns}),
+                       g.Doubles(std::vector<double>(static_cast<size_t>(heads * rows * columns), 0.0),
+                                 {1, heads, rows, columns})});
     return g.Reshape(spread, {-1, rows, columns});
   };
   const ChainWalk walk = WalkChain(g, chain, g.Cast(joints, onnx::TensorProto::DOUBLE));
@@ -245,7 +247,8 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
     error = g.Node("Add", {error, g.Node("Mul", {log.angle, g.Double(kHeadAngleWeight)})});
   }
   error = g.Reshape(error, {-1, heads});
-  error = g.Node("Where", {g.Node("IsNaN", {error}), g.Double(std::numeric_limits<double>::infinity()), error});
+  error =
+      g.Node("Where", {g.Node("IsNaN", {error}), g.Double(std::numeric_limits<double>::infinity()), error});
   // The first head within kHeadTie of the least error: each near head scores heads - index, so
   // that the maximum is unique (onnxruntime's ArgMax need not answer the first of equal values).
   const std::string least = g.Node("ReduceMin", {error});
@@ -259,7 +262,8 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
   g.Attribute("axis", 1);
   g.Attribute("keepdims", 1);
   // best [batch, 1] as indices [batch, 1, dof] into the heads [batch, heads, dof].
-  const std::string index = g.Node("Expand", {g.Reshape(best, {-1, 1, 1}), g.Indices("head_index_shape", {1, 1, n})});
+  const std::string index =
+      g.Node("Expand", {g.Reshape(best, {-1, 1, 1}), g.Indices("head_index_shape", {1, 1, n})});
   const std::string chosen = g.Node("GatherElements", {g.Reshape(joints, {-1, heads, n}), index});
   g.Attribute("axis", 1);
   return g.Reshape(chosen, {-1, n});

@@ -152,8 +152,9 @@ void RestoreCheckpoint(TrainingRun& run) {
   std::ostringstream message;
   message << "training diverged after " << run.global_step << " steps: " << what << " (learning rate "
           << run.o.learning_rate << "); "
-          << (run.files.checkpoint_path.empty() ? std::string()
-                                                : "the last good checkpoint is kept in " + run.files.checkpoint_path + " and ")
+          << (run.files.checkpoint_path.empty()
+                  ? std::string()
+                  : "the last good checkpoint is kept in " + run.files.checkpoint_path + " and ")
           << "no model file was written; start again with a smaller --lr";
   throw InputError(message.str());
 }

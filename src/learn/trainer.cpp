@@ -335,8 +335,8 @@ void AgreeOnStart(TrainRanks& ranks, const Dataset& data, const NetworkOptions& 
     }
     throw DistributedError("rank " + std::to_string(ranks.rank()) +
                            ": the ranks were started differently (options hash " + Fnv1aHex(mine) +
-                           " here, " + Fnv1aHex(all[j]) + " on rank " +
-                           std::to_string(j) + "): " + differences +
+                           " here, " + Fnv1aHex(all[j]) + " on rank " + std::to_string(j) +
+                           "): " + differences +
                            "; every rank must run the same command on the same data, only the rank differs");
   }
 }
@@ -350,7 +350,8 @@ TrainResult TrainAs(TrainRanks& ranks, const Dataset& data, const Chain& chain, 
   // Only rank 0 of a job writes files. A device (/dev/null) or a pipe gets no lock file beside it.
   std::vector<std::unique_ptr<FileLock>> locks;
   for (const std::string* path : {&files.model_path, &files.checkpoint_path, &files.log_path}) {
-    if (!path->empty() && ranks.root() && !IsDeviceFile(*path)) locks.push_back(std::make_unique<FileLock>(*path));
+    if (!path->empty() && ranks.root() && !IsDeviceFile(*path))
+      locks.push_back(std::make_unique<FileLock>(*path));
   }
   AgreeOnStart(ranks, data, network, o, files);
   std::string options_json = DecisiveOptionsJson(data, network, o);
@@ -385,7 +386,6 @@ TrainResult TrainAs(TrainRanks& ranks, const Dataset& data, const Chain& chain, 
   return result;
 }
 
-
 }  // namespace
 
 bool TrainOptions::IsValid(std::string* error) const {
@@ -401,7 +401,8 @@ bool TrainOptions::IsValid(std::string* error) const {
   if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
   if (!kEpochs.Contains(epochs)) return fail(kEpochs.Refusal("epochs", epochs));
   if (!kBatchSize.Contains(batch_size)) return fail(kBatchSize.Refusal("batch_size", batch_size));
-  if (!kLearningRate.Contains(learning_rate)) return fail(kLearningRate.Refusal("learning_rate", learning_rate));
+  if (!kLearningRate.Contains(learning_rate))
+    return fail(kLearningRate.Refusal("learning_rate", learning_rate));
   if (!kFinalLrFraction.Contains(final_lr_fraction))
     return fail(kFinalLrFraction.Refusal("final_lr_fraction", final_lr_fraction));
   if (!kPatience.Contains(patience)) return fail(kPatience.Refusal("patience", patience));

@@ -138,7 +138,8 @@ std::string TargetPath(const std::string& head) {
   const size_t start = head.find(' ');
   if (start == std::string::npos) return "";
   const size_t end = head.find_first_of(" ?#\r", start + 1);
-  const std::string raw = head.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+  const std::string raw =
+      head.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
   std::string path;
   for (size_t i = 0; i < raw.size(); ++i) {
     if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
@@ -164,7 +165,8 @@ std::string RewriteHead(const std::string& head) {
     if (line_end == std::string::npos) line_end = head.size();
     const std::string line = head.substr(line_start, line_end - line_start);
     const size_t colon = line.find(':');
-    const std::string name = line_start == 0 || colon == std::string::npos ? "" : Lower(line.substr(0, colon));
+    const std::string name =
+        line_start == 0 || colon == std::string::npos ? "" : Lower(line.substr(0, colon));
     const bool drop = (name == "range" && (api || line.find(',', colon) != std::string::npos)) ||
                       (name == "content-type" && api);
     if (!drop) kept += (kept.empty() ? "" : "\r\n") + line;
@@ -211,7 +213,6 @@ class RequestStream : public httplib::Stream {
   std::string TakeAnswer() { return std::move(answer_); }
 
  private:
-
   template <typename GetName>
   void Address(GetName get_name, std::string& ip, int& port) const {
     sockaddr_storage address{};
@@ -296,8 +297,8 @@ class ConnectionEngine : public httplib::TaskQueue {
     Clock::time_point deadline;
     size_t served = 0;
     bool continue_sent = false;
-    std::string output;        // kWriting: the answer's bytes not yet sent
-    bool keep_open = false;    // kWriting: whether the connection stays open after the answer
+    std::string output;      // kWriting: the answer's bytes not yet sent
+    bool keep_open = false;  // kWriting: whether the connection stays open after the answer
   };
 
   struct Job {

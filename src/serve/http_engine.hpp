@@ -11,8 +11,10 @@
 #include <string>
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
+// clang-format off
 #include <Eigen/Core>
 #include <httplib.h>
+// clang-format on
 #undef _res
 
 namespace deepik::serve {

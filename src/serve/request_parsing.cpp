@@ -19,7 +19,8 @@ bool RunsModel(const Solver& solver) { return solver.needs_model(); }
 double RangeField(const Json& body, const char* key, double fallback, const NumberRange& range) {
   if (!body.contains(key)) return fallback;
   const Json& x = body[key];
-  if (!x.is_number()) throw ApiError{400, std::string(key) + ": expected a number in " + range.Text() + ", got " + JsonText(x)};
+  if (!x.is_number())
+    throw ApiError{400, std::string(key) + ": expected a number in " + range.Text() + ", got " + JsonText(x)};
   const double value = x.get<double>();
   if (!range.Contains(value)) throw ApiError{400, range.Refusal(key, value)};
   return value;
@@ -35,8 +36,9 @@ std::optional<Eigen::VectorXd> ParseStart(const Json& value, const std::string& 
 // checked before any is solved: a bad one refuses the whole request at once.
 ParsedTargets ParseTargetList(const Json& list, const Solver& solver, const IkModel* model, int max_targets) {
   if (!list.is_array()) {
-    throw ApiError{400, "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
-                            TypeName(list)};
+    throw ApiError{400,
+                   "targets: expected an array of targets ([x,y,z] or {\"p\": ..., \"quat\": ...}), got " +
+                       TypeName(list)};
   }
   if (list.empty()) throw ApiError{400, "targets: expected at least one target"};
   if (list.size() > static_cast<size_t>(max_targets)) {
@@ -61,11 +63,12 @@ int ParseSolutions(const Json& body, const Solver& solver) {
   if (!body.contains("solutions")) return 0;
   const Json& k = body["solutions"];
   if (!k.is_number_integer() || k.get<int64_t>() < 1 || k.get<int64_t>() > kMaxApiSolutions) {
-    throw ApiError{400,
-                   "solutions: expected an integer 1.." + std::to_string(kMaxApiSolutions) + ", got " + JsonText(k)};
+    throw ApiError{400, "solutions: expected an integer 1.." + std::to_string(kMaxApiSolutions) + ", got " +
+                            JsonText(k)};
   }
   if (!solver.exact()) {
-    throw ApiError{400, "solutions: expected an exact solver (refined, lm, kdl-*), got solver " + solver.name()};
+    throw ApiError{400,
+                   "solutions: expected an exact solver (refined, lm, kdl-*), got solver " + solver.name()};
   }
   return k.get<int>();
 }
@@ -87,9 +90,11 @@ PostureOptions ParsePosture(const Json& body, const Solver& solver) {
                             " joint values with posture_weight, got none"};
   }
   if (posture.active() && !solver.exact()) {
-    throw ApiError{400,
-                   "avoid_limits, posture_weight, start_weight: expected an exact solver (refined, lm, kdl-*), "
-                   "got solver " + solver.name()};
+    throw ApiError{
+        400,
+        "avoid_limits, posture_weight, start_weight: expected an exact solver (refined, lm, kdl-*), "
+        "got solver " +
+            solver.name()};
   }
   return posture;
 }
@@ -189,18 +194,18 @@ double NumberField(const Json& body, const char* key, double fallback, double lo
   char range[64];
   std::snprintf(range, sizeof range, "%g..%g", lo, hi);
   if (!x.is_number() || !(x.get<double>() >= lo && x.get<double>() <= hi))
-    throw ApiError{400,
-                   std::string(key) + ": expected a number in " + std::string(range) + ", got " + JsonText(x)};
+    throw ApiError{
+        400, std::string(key) + ": expected a number in " + std::string(range) + ", got " + JsonText(x)};
   return x.get<double>();
 }
 
 Eigen::VectorXd ParseVector(const Json& value, size_t size, double limit, const std::string& field) {
   if (!value.is_array())
-    throw ApiError{400,
-                   field + ": expected an array of " + std::to_string(size) + " numbers, got " + TypeName(value)};
+    throw ApiError{
+        400, field + ": expected an array of " + std::to_string(size) + " numbers, got " + TypeName(value)};
   if (value.size() != size) {
-    throw ApiError{400,
-                   field + ": expected " + std::to_string(size) + " numbers, got " + std::to_string(value.size())};
+    throw ApiError{
+        400, field + ": expected " + std::to_string(size) + " numbers, got " + std::to_string(value.size())};
   }
   Eigen::VectorXd v(static_cast<Eigen::Index>(size));
   for (size_t i = 0; i < size; ++i) {
@@ -210,7 +215,8 @@ Eigen::VectorXd ParseVector(const Json& value, size_t size, double limit, const 
     const double d = x.get<double>();
     if (!std::isfinite(d)) throw ApiError{400, where + ": expected a finite number"};
     if (std::abs(d) > limit) {
-      throw ApiError{400, where + ": expected a value within +-" + Json(limit).dump() + ", got " + Json(d).dump()};
+      throw ApiError{400,
+                     where + ": expected a value within +-" + Json(limit).dump() + ", got " + Json(d).dump()};
     }
     v[static_cast<Eigen::Index>(i)] = d;
   }
@@ -269,9 +275,10 @@ void CheckTargetForSolver(const IkTarget& target, const Solver& solver, const Ik
                             "for positions"};
   }
   if (model->target() == TargetKind::kPosition && target.Q_BT && !solver.exact()) {
-    throw ApiError{400, field +
-                            ": the model is a position model: its network takes position targets [x,y,z], got a "
-                            "pose; use solver refined or lm (or a pose model) for poses"};
+    throw ApiError{400,
+                   field +
+                       ": the model is a position model: its network takes position targets [x,y,z], got a "
+                       "pose; use solver refined or lm (or a pose model) for poses"};
   }
 }
 
@@ -305,11 +312,13 @@ ParsedSolve ParseSolveRequest(const Json& body, const Solver& solver, const IkMo
 
 ParsedTrack ParseTrackRequest(const Json& body, const Solver& solver, const IkModel* model, int max_targets) {
   CheckKeys(body, {"targets", "q_start", "continue", "solver", "model", "step_ratio", "step_floor"});
-  if (!body.contains("targets")) throw ApiError{400, "expected a field 'targets' (the path: a list of targets)"};
+  if (!body.contains("targets"))
+    throw ApiError{400, "expected a field 'targets' (the path: a list of targets)"};
   ParsedTargets list = ParseTargetList(body["targets"], solver, model, max_targets);
   for (size_t i = 0; i < list.starts.size(); ++i) {
     if (list.starts[i])
-      throw ApiError{400, "targets[" + std::to_string(i) + "].q_start: a path has one q_start, at its top level"};
+      throw ApiError{400,
+                     "targets[" + std::to_string(i) + "].q_start: a path has one q_start, at its top level"};
   }
   ParsedTrack parsed;
   parsed.path = std::move(list.targets);
@@ -329,7 +338,8 @@ ParsedTrack ParseTrackRequest(const Json& body, const Solver& solver, const IkMo
 
 long SolverRuns(size_t targets, const SolveAnswerOptions& answer) {
   const long per_target = std::max(1, answer.solutions);
-  const long candidates = answer.posture.active() ? std::max<long>(per_target, kPostureCandidates) : per_target;
+  const long candidates =
+      answer.posture.active() ? std::max<long>(per_target, kPostureCandidates) : per_target;
   return static_cast<long>(targets) * candidates;
 }
 

@@ -30,10 +30,10 @@ using Json = nlohmann::json;
 // values only probe the solvers' numerics.
 // The ranges are the library's (SolveRequest), so the API refuses what the command line and
 // Python refuse, in the same words.
-constexpr double kMaxCoordinate = 1e4;                                    // m
-constexpr double kMaxJointValue = SolveRequest::kJointValue.max;         // rad or m
-constexpr NumberRange kWeightRange = SolveRequest::kWeight;              // avoid_limits, posture_weight, start_weight
-constexpr int kMaxApiSolutions = 100;                                    // "solutions": K (the work budget's share)
+constexpr double kMaxCoordinate = 1e4;                            // m
+constexpr double kMaxJointValue = SolveRequest::kJointValue.max;  // rad or m
+constexpr NumberRange kWeightRange = SolveRequest::kWeight;  // avoid_limits, posture_weight, start_weight
+constexpr int kMaxApiSolutions = 100;                        // "solutions": K (the work budget's share)
 constexpr int kPostureCandidates = SolveRequest::kDefaultRankedCandidates;  // ranked by a posture objective
 
 /// A request the API refuses: answered with `status` and {"error": message}.

@@ -28,15 +28,14 @@ Json VisualsJson(const UrdfVisuals& visuals) {
     const char* kind = shape.kind == VisualShape::Kind::kBox        ? "box"
                        : shape.kind == VisualShape::Kind::kCylinder ? "cylinder"
                                                                     : "sphere";
-    shapes.push_back(
-        {{"shape", kind},
-         {"link", shape.link},
-         {"frame", shape.frame},
-         {"origin", PoseJson(shape.X_FS)},
-         {"size", Vec3(shape.size)},
-         {"rgba", shape.rgba.allFinite()
-                      ? Json::array({shape.rgba[0], shape.rgba[1], shape.rgba[2], shape.rgba[3]})
-                      : Json(nullptr)}});
+    shapes.push_back({{"shape", kind},
+                      {"link", shape.link},
+                      {"frame", shape.frame},
+                      {"origin", PoseJson(shape.X_FS)},
+                      {"size", Vec3(shape.size)},
+                      {"rgba", shape.rgba.allFinite()
+                                   ? Json::array({shape.rgba[0], shape.rgba[1], shape.rgba[2], shape.rgba[3]})
+                                   : Json(nullptr)}});
   }
   return shapes;
 }
@@ -167,8 +166,8 @@ UrdfVisuals ModelVisuals(const IkModel& model, const Chain& chain, const std::st
   for (const VisualShape& shape : visuals.shapes) {
     if (shape.frame >= chain.num_joints()) {
       throw InputError(path + ": metadata 'visuals': the shape of link '" + shape.link + "' is on frame " +
-                       std::to_string(shape.frame) + ", beyond the arm's " + std::to_string(chain.num_joints()) +
-                       " joints");
+                       std::to_string(shape.frame) + ", beyond the arm's " +
+                       std::to_string(chain.num_joints()) + " joints");
     }
   }
   return visuals;
@@ -239,7 +238,8 @@ std::vector<std::unique_ptr<ServedArm>> LoadServedArms(const ServeOptions& optio
   }
   if (!first.empty()) loader.AddModel(first, "--model");
   if (!options.arm.arm.empty()) {
-    auto arm = std::make_unique<ServedArm>(ArmName(options.arm.arm, "--arm"), std::nullopt, LoadArm(options.arm));
+    auto arm =
+        std::make_unique<ServedArm>(ArmName(options.arm.arm, "--arm"), std::nullopt, LoadArm(options.arm));
     arm->visuals = LoadArmVisuals(options.arm);
     loader.Add(std::move(arm));
   }

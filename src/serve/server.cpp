@@ -117,7 +117,8 @@ bool StaticPathServed(const std::string& request_path) {
     start = end + 1;
   }
   if (path.empty() || request_path.back() == '/') path += "/";  // a folder: its index.html
-  static const char* const kPackageFolders[] = {"/node_modules/three/build/", "/node_modules/three/examples/jsm/"};
+  static const char* const kPackageFolders[] = {"/node_modules/three/build/",
+                                                "/node_modules/three/examples/jsm/"};
   for (const char* folder : kPackageFolders) {
     if (path.rfind(folder, 0) == 0) return true;
   }
@@ -176,7 +177,6 @@ bool ServeOptions::IsValid(std::string* error) const {
   return message.empty();
 }
 
-
 struct WebServer::Impl {
   ServeOptions options;
   std::vector<std::unique_ptr<ServedArm>> arms;  // the first is the default
@@ -192,7 +192,8 @@ struct WebServer::Impl {
       : options(o),
         settings(serve::ServeSolverSettings(o)),
         http(serve::EngineLimits{o.max_body_bytes, o.request_timeout_seconds, o.keep_alive_timeout_seconds,
-                                 o.write_timeout_seconds, o.max_connections, o.threads, kKeepAliveMaxCount}) {}
+                                 o.write_timeout_seconds, o.max_connections, o.threads, kKeepAliveMaxCount}) {
+  }
 
   static constexpr size_t kKeepAliveMaxCount = 1000;  // requests per connection
 
@@ -408,10 +409,10 @@ struct WebServer::Impl {
     const long most = static_cast<long>(options.max_request_work_seconds / options.solve_timeout_seconds);
     throw ApiError{413, "request too large: " + std::to_string(solver_runs) +
                             " solver runs (targets x solutions, x 8 with a posture objective) of " +
-                            JsonText(Json(options.solve_timeout_seconds * 1e3)) + " ms each exceed the server's " +
-                            "work budget of " + JsonText(Json(options.max_request_work_seconds)) +
-                            " s per request (at most " + std::to_string(most) +
-                            " runs); split it into smaller requests"};
+                            JsonText(Json(options.solve_timeout_seconds * 1e3)) +
+                            " ms each exceed the server's " + "work budget of " +
+                            JsonText(Json(options.max_request_work_seconds)) + " s per request (at most " +
+                            std::to_string(most) + " runs); split it into smaller requests"};
   }
 
   static double MicrosSince(std::chrono::steady_clock::time_point start) {

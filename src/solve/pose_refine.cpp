@@ -262,7 +262,8 @@ bool PoseRefineOptions::IsValid(std::string* error) const {
     return fail("angle_tolerance: expected a finite value > 0");
   if (!(angle_weight > 0.0) || !std::isfinite(angle_weight))
     return fail("angle_weight: expected a finite value > 0");
-  if (!(timeout_seconds > 0.0) || !std::isfinite(timeout_seconds)) return fail("timeout_seconds: expected a finite value > 0");
+  if (!(timeout_seconds > 0.0) || !std::isfinite(timeout_seconds))
+    return fail("timeout_seconds: expected a finite value > 0");
   if (max_iterations < 1) return fail("max_iterations: expected >= 1");
   if (max_starts < 0) return fail("max_starts: expected >= 0");
   return true;

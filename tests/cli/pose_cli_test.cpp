@@ -165,8 +165,7 @@ TEST(PoseCliTest, AnalyticRefusesPosesOnEveryThread) {
   WriteBytes(dir.Path("t.csv"), PoseRows(MakeSeedArm(), 4, &poses));
   const CliResult r = RunCli("solve -m '" + kSeedModel + "' -s analytic --threads 2 -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
-  EXPECT_NE(r.err.find("t.csv:2: solver analytic solves position-only targets"), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("t.csv:2: solver analytic solves position-only targets"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("s.csv")));
 }
 

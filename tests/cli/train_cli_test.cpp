@@ -61,8 +61,9 @@ TEST_F(LearningCli, TrainReportsEpochsAndHeadlineMetrics) {
 TEST_F(LearningCli, ModelInfoPrintsEverythingTheFileHolds) {
   const CliResult r = RunCli("model info m.safetensors", *dir_);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
-  for (const char* part : {"arm: planar2", "joint1 joint2", "2 hidden layers x 32 relu", "bounded head",
-                           "training options:", "history: 3 epochs", "metrics:", "in reach:\n    count 500"}) {
+  for (const char* part :
+       {"arm: planar2", "joint1 joint2", "2 hidden layers x 32 relu", "bounded head",
+        "training options:", "history: 3 epochs", "metrics:", "in reach:\n    count 500"}) {
     EXPECT_NE(r.out.find(part), std::string::npos) << part << "\n" << r.out;
   }
 }

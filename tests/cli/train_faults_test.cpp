@@ -141,10 +141,11 @@ TEST(DistributedBootstrap, AListenerThatNeverAnswersIsRefusedAfterTheDeadline) {
 TEST(DistributedBootstrap, TheCommandLineExitsWithTheInputCodeAndOneLine) {
   TempDir dir;
   const Stranger http("SSH-2.0-OpenSSH_9.2\r\n");
-  const CliResult r = RunCli("train seed --sampler workspace --count 500 --epochs 1 --width 8 --depth 1 "
-                             "--rank 1 --world-size 2 --master 127.0.0.1:" +
-                                 std::to_string(http.port()) + " -o m.safetensors",
-                             dir);
+  const CliResult r = RunCli(
+      "train seed --sampler workspace --count 500 --epochs 1 --width 8 --depth 1 "
+      "--rank 1 --world-size 2 --master 127.0.0.1:" +
+          std::to_string(http.port()) + " -o m.safetensors",
+      dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   EXPECT_NE(r.err.find("deepik: error: rank 1: the master 127.0.0.1:" + std::to_string(http.port()) +
                        " is not a training job's store: it answered the job store's first query with bytes "
@@ -184,7 +185,8 @@ TEST(TrainDiskFull, ACheckpointThatCannotBeWrittenIsAClearErrorAndTheLastGoodOne
                                       "' " + kTiny + "--epochs 3 --resume -o m.safetensors",
                                   dir);
   EXPECT_EQ(full.exit_code, kExitInput) << full.err;
-  EXPECT_NE(full.err.find("deepik: error: cannot write the checkpoint m.safetensors.ckpt ("), std::string::npos)
+  EXPECT_NE(full.err.find("deepik: error: cannot write the checkpoint m.safetensors.ckpt ("),
+            std::string::npos)
       << full.err;
   EXPECT_NE(full.err.find("File too large; training stopped and no model file was written; the last good "
                           "checkpoint is kept"),
@@ -200,9 +202,9 @@ TEST(TrainDiskFull, ACheckpointThatCannotBeWrittenIsAClearErrorAndTheLastGoodOne
 
 TEST(TrainDiskFull, AFreshRunWhoseFirstCheckpointFailsSaysToStartAgainAndLeavesNothing) {
   TempDir dir;
-  const CliResult r = RunShell("trap '' XFSZ; ulimit -f 4; '" + std::string(DEEPIK_CLI) + "' " + kTiny +
-                                   "--epochs 2 -o m.safetensors",
-                               dir);
+  const CliResult r = RunShell(
+      "trap '' XFSZ; ulimit -f 4; '" + std::string(DEEPIK_CLI) + "' " + kTiny + "--epochs 2 -o m.safetensors",
+      dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   EXPECT_NE(r.err.find("File too large; training stopped and no model file was written; free some space (or "
                        "choose another --checkpoint) and start again"),

@@ -13,7 +13,9 @@
 namespace deepik {
 namespace {
 
-bool SameBits(const double* a, const double* b, size_t n) { return std::memcmp(a, b, n * sizeof(double)) == 0; }
+bool SameBits(const double* a, const double* b, size_t n) {
+  return std::memcmp(a, b, n * sizeof(double)) == 0;
+}
 
 TEST(VisualsJsonTest, RoundTripsBitForBit) {
   const std::string urdf = std::string(DEEPIK_SOURCE_DIR) + "/tests/web/box_arm.urdf";
@@ -62,7 +64,8 @@ TEST(VisualsJsonTest, RefusesMalformedTextNamingTheField) {
   std::string frame = shape;
   frame.replace(frame.find("cone"), 4, "box");
   frame.replace(frame.find("\"frame\":0"), 9, "\"frame\":-2");
-  EXPECT_NE(message(R"({"shapes":[)" + frame + R"(],"meshes":0})").find("shapes[0].frame"), std::string::npos);
+  EXPECT_NE(message(R"({"shapes":[)" + frame + R"(],"meshes":0})").find("shapes[0].frame"),
+            std::string::npos);
   EXPECT_NE(message(R"({"shapes":[],"meshes":-1})").find("meshes"), std::string::npos);
   EXPECT_EQ(message(R"({"shapes":[],"meshes":0})"), "accepted");
 }

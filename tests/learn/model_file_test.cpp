@@ -75,7 +75,8 @@ TEST(PoseNewtonStep, EqualsAStepBuiltFromAFiniteDifferenceJacobian) {
     Eigen::Matrix<double, 6, 6> A = Jd * Jd.transpose();
     A.diagonal().array() += kNewtonDamping * kNewtonDamping + r.squaredNorm();
     Eigen::VectorXd expected = q0 - Jd.transpose() * A.llt().solve(r);
-    for (int j = 0; j < n; ++j) expected[j] = std::clamp(expected[j], chain.joint(j).lower, chain.joint(j).upper);
+    for (int j = 0; j < n; ++j)
+      expected[j] = std::clamp(expected[j], chain.joint(j).lower, chain.joint(j).upper);
     EXPECT_LE((q1 - expected).cwiseAbs().maxCoeff(), 1e-6) << "target " << i;
     ++compared;
   }
@@ -161,13 +162,17 @@ TEST(ModelFile, TensorsBeyondTheDescribedNetworkAreRefused) {
 }
 
 TEST(ModelFile, NetworkFieldsMustBeIntegersOfTheRightType) {
-  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["heads"] = 1.5; }), "network.heads: expected an integer, got 1.5");
-  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["depth"] = 4.0; }), "network.depth: expected an integer");
-  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["width"] = "256"; }), "network.width: expected an integer");
+  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["heads"] = 1.5; }),
+                "network.heads: expected an integer, got 1.5");
+  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["depth"] = 4.0; }),
+                "network.depth: expected an integer");
+  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["width"] = "256"; }),
+                "network.width: expected an integer");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["newton_steps"] = 0.5; }), "network.newton_steps");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["periodic_sincos"] = 1; }),
                 "network.periodic_sincos: expected true or false");
-  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["activation"] = 3; }), "network.activation: expected a string");
+  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["activation"] = 3; }),
+                "network.activation: expected a string");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["hedas"] = 2; }), "network.hedas: unknown field");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n.erase("width"); }), "network.width: missing");
   // The unedited description loads.
@@ -184,7 +189,8 @@ TEST(ModelFile, HistoryEpochsAreIntegers) {
 
 // The arm of a model file (chain JSON) with joint 0's origin rotation, or the tip's, replaced.
 std::string ArmWithRotation(const std::string& which, const std::vector<double>& R) {
-  nlohmann::json arm = nlohmann::json::parse(IkModel::Load(ModelPath("seed-default.safetensors")).Metadata("arm"));
+  nlohmann::json arm =
+      nlohmann::json::parse(IkModel::Load(ModelPath("seed-default.safetensors")).Metadata("arm"));
   (which == "tip" ? arm["tip"]["R"] : arm["joints"][0]["origin"]["R"]) = R;
   return arm.dump();
 }
@@ -198,9 +204,10 @@ TEST(ChainJson, OriginsMustBeRotations) {
         ChainFromJson(ArmWithRotation(which, R));
         ADD_FAILURE() << which << ": accepted a matrix that is not a rotation";
       } catch (const InputError& e) {
-        EXPECT_NE(std::string(e.what()).find(which == "tip" ? "tip.R: expected a rotation matrix"
-                                                             : "joints[0].origin.R: expected a rotation matrix"),
-                  std::string::npos)
+        EXPECT_NE(
+            std::string(e.what()).find(which == "tip" ? "tip.R: expected a rotation matrix"
+                                                      : "joints[0].origin.R: expected a rotation matrix"),
+            std::string::npos)
             << e.what();
       }
     }

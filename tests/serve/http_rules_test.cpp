@@ -46,8 +46,9 @@ std::string Post(const std::string& target, const std::string& body,
 
 std::string ErrorOf(const Answer& answer) {
   const Json json = answer.json();
-  return json.is_object() && json.contains("error") && json["error"].is_string() ? json["error"].get<std::string>()
-                                                                                  : "(no error: " + answer.body + ")";
+  return json.is_object() && json.contains("error") && json["error"].is_string()
+             ? json["error"].get<std::string>()
+             : "(no error: " + answer.body + ")";
 }
 
 // A folder of its own, removed at the end.
@@ -89,16 +90,18 @@ TEST_F(StaticFilesTest, OnlyThePagesFilesAreServed) {
     EXPECT_EQ(Exchange(own->port, Get(path)).status, 200) << path;
   }
   for (const char* path :
-       {"/package.json", "/node_modules/onnxruntime-web/dist/ort.wasm", "//node_modules/onnxruntime-web/dist/ort.wasm",
-        "/./node_modules/onnxruntime-web/dist/ort.wasm", "/%6eode_modules/onnxruntime-web/dist/ort.wasm",
-        "/node_modules/three/package.json", "/node_modules/"}) {
+       {"/package.json", "/node_modules/onnxruntime-web/dist/ort.wasm",
+        "//node_modules/onnxruntime-web/dist/ort.wasm", "/./node_modules/onnxruntime-web/dist/ort.wasm",
+        "/%6eode_modules/onnxruntime-web/dist/ort.wasm", "/node_modules/three/package.json",
+        "/node_modules/"}) {
     const Answer answer = Exchange(own->port, Get(path));
     EXPECT_EQ(answer.status, 404) << path << ": " << answer.head;
   }
 }
 
 TEST_F(StaticFilesTest, AFileHonoursOneRangeAndAnswersSeveralWithTheWholeFile) {
-  const Answer one = Exchange(own->port, Get("/node_modules/three/build/three.module.js", "Range: bytes=10-19\r\n"));
+  const Answer one =
+      Exchange(own->port, Get("/node_modules/three/build/three.module.js", "Range: bytes=10-19\r\n"));
   EXPECT_EQ(one.status, 206) << one.head;
   EXPECT_EQ(one.body, std::string(10, 't'));
   // 50 ranges of the whole file would be 250 kB of multipart: the whole file once instead.
@@ -121,8 +124,9 @@ TEST(ApiRangeTest, TheApiIgnoresRangeAndAnswersWholeJson) {
   EXPECT_EQ(workspace.status, 200) << workspace.head;
   ASSERT_TRUE(workspace.json().is_object()) << workspace.body.substr(0, 200);
   EXPECT_EQ(workspace.json()["points"].size(), 100u);
-  const Answer fk = Exchange(own.port, "POST /api/fk HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-3\r\n"
-                                       "Content-Length: 17\r\n\r\n{\"q\":[0,0,0,0]}  ");
+  const Answer fk = Exchange(own.port,
+                             "POST /api/fk HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-3\r\n"
+                             "Content-Length: 17\r\n\r\n{\"q\":[0,0,0,0]}  ");
   EXPECT_EQ(fk.status, 200) << fk.head;
   EXPECT_TRUE(fk.json().contains("tip")) << fk.body;
 }
@@ -168,8 +172,9 @@ TEST(RequestRulesTest, ATargetTheModelCannotTakeIsA400ThatSaysWhichItTakes) {
   EXPECT_EQ(Exchange(pose.port, Post("/api/solve", R"({"target":[0.4,0.1,0.5],"solver":"lm"})")).status, 200);
 
   OwnServer position_model(Options());
-  const Answer pose_target = Exchange(
-      position_model.port, Post("/api/solve", R"({"target":{"p":[1,0,1],"quat":[1,0,0,0]},"solver":"network"})"));
+  const Answer pose_target =
+      Exchange(position_model.port,
+               Post("/api/solve", R"({"target":{"p":[1,0,1],"quat":[1,0,0,0]},"solver":"network"})"));
   EXPECT_EQ(pose_target.status, 400) << pose_target.body;
   EXPECT_NE(ErrorOf(pose_target).find("position model"), std::string::npos) << ErrorOf(pose_target);
 }
@@ -182,15 +187,17 @@ TEST(RequestRulesTest, ARequestBeyondTheWorkBudgetIs413BeforeAnySolve) {
   Json targets = Json::array();
   for (int i = 0; i < 50; ++i) targets.push_back({1.0, 0.0, 1.0});
   const auto start = Clock::now();
-  const Answer greedy =
-      Exchange(own.port, Post("/api/solve", Json{{"targets", targets}, {"solutions", 5}}.dump()));  // 250 runs
+  const Answer greedy = Exchange(
+      own.port, Post("/api/solve", Json{{"targets", targets}, {"solutions", 5}}.dump()));  // 250 runs
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   EXPECT_EQ(greedy.status, 413) << greedy.body;
   EXPECT_NE(ErrorOf(greedy).find("work budget"), std::string::npos) << ErrorOf(greedy);
   EXPECT_LT(seconds, 0.5);
   // 40 x 5 = 200 runs: within the budget.
   targets.erase(targets.begin() + 40, targets.end());
-  EXPECT_EQ(Exchange(own.port, Post("/api/solve", Json{{"targets", targets}, {"solutions", 5}}.dump())).status, 200);
+  EXPECT_EQ(
+      Exchange(own.port, Post("/api/solve", Json{{"targets", targets}, {"solutions", 5}}.dump())).status,
+      200);
   // A path is one run per row.
   for (int i = 0; i < 200; ++i) targets.push_back({1.0, 0.0, 1.0});
   EXPECT_EQ(Exchange(own.port, Post("/api/track", Json{{"targets", targets}}.dump())).status, 413);
@@ -231,9 +238,10 @@ TEST(SlowReaderTest, TwentyClientsThatDoNotReadDoNotDelayANormalRequest) {
     ASSERT_FALSE(client->Waiting()) << "an answer was not computed within 60 s";
   }
   const double beside = median_seconds();
-  std::printf("[ readers  ] a normal request (median of 5): %.2f ms alone, %.2f ms beside 20 clients that do not "
-              "read\n",
-              alone * 1e3, beside * 1e3);
+  std::printf(
+      "[ readers  ] a normal request (median of 5): %.2f ms alone, %.2f ms beside 20 clients that do not "
+      "read\n",
+      alone * 1e3, beside * 1e3);
   EXPECT_LT(beside, alone + 0.1);
 }
 

@@ -34,7 +34,7 @@ ArmSpec PandaSpec() { return ArmSpec{RobotFile("panda.urdf"), "panda_link0", "pa
 ServeOptions Options() {
   ServeOptions options;
   options.port = 0;
-  options.solve_timeout_seconds = 2.0;  // convergence, not speed, is tested here (slow builds too)
+  options.solve_timeout_seconds = 2.0;       // convergence, not speed, is tested here (slow builds too)
   options.max_request_work_seconds = 86400;  // the work budget has its own test (http_rules_test)
   return options;
 }

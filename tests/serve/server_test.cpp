@@ -184,7 +184,8 @@ TEST_F(ServerTest, SolveReachesInReachTargetsWithEveryRefiningSolver) {
       EXPECT_EQ(answer.at("solver"), solver);
       EXPECT_EQ(answer.at("status"), "converged") << solver << " " << answer;
       // KDL stops at its own tolerance (1e-5 m); deepik's solvers go to machine precision.
-      EXPECT_LT(answer.at("position_error").get<double>(), std::string(solver) == "kdl-lma" ? 1e-4 : 1e-6) << solver;
+      EXPECT_LT(answer.at("position_error").get<double>(), std::string(solver) == "kdl-lma" ? 1e-4 : 1e-6)
+          << solver;
     }
   }
 }
@@ -692,7 +693,8 @@ TEST_F(ServerTest, LoadTenThousandSolvesFromEightClients) {
           problem = "status " + std::to_string(result->status) + ": " + result->body;
         } else {
           const Json answer = Json::parse(result->body, nullptr, false);
-          if (!answer.is_object() || !answer.contains("position_error") || answer.at("position_error").get<double>() > 1e-6) {
+          if (!answer.is_object() || !answer.contains("position_error") ||
+              answer.at("position_error").get<double>() > 1e-6) {
             problem = "bad answer: " + result->body;
           }
         }

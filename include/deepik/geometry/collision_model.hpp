@@ -90,7 +90,8 @@ constexpr double kMaxSphereValue = 1000.0;
 
 /// Reads a spheres file.
 /// @throws InputError for a missing or malformed file, a negative, zero or non-finite radius, a
-///         non-finite centre, a value beyond kMaxSphereValue, a link not in `geometry`, a link listed twice, or more than kMaxSpheres.
+///         non-finite centre, a value beyond kMaxSphereValue, a link not in `geometry`, a link listed twice,
+///         or more than kMaxSpheres.
 SphereSet LoadSphereSet(const std::string& path, const RobotGeometry& geometry);
 /// As LoadSphereSet, from JSON text; `source` names it in messages.
 SphereSet ParseSphereSet(const std::string& text, const std::string& source, const RobotGeometry& geometry);

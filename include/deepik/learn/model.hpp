@@ -99,8 +99,8 @@ class IkModel {
   /// libtorch in `precision` (equal to libtorch's float32 answer within 1e-5), then clamped to the
   /// joint limits. A multi-head model answers with the head whose FK is closest to the target
   /// (HeadSelectionError, on the target as the network reads it: rounded to float32; the lowest
-  /// index among the heads within kHeadTie of the least error). Then the Newton steps (NetworkOptions::newton_steps). Allocates nothing
-  /// once `scratch` has been used.
+  /// index among the heads within kHeadTie of the least error). Then the Newton steps
+  /// (NetworkOptions::newton_steps). Allocates nothing once `scratch` has been used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
                ForwardPrecision precision = ForwardPrecision::kFloat64) const;

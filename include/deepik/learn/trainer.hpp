@@ -73,12 +73,12 @@ bool IsDeviceFile(const std::string& path);
 
 /// Where a run keeps its files.
 struct TrainFiles {
-  std::string model_path;       ///< the final model (safetensors), written at the end
+  std::string model_path;  ///< the final model (safetensors), written at the end
   /// Resumable state, written every checkpoint_every steps; empty = none (an interrupted run then
   /// keeps nothing, and there is nothing to resume).
   std::string checkpoint_path;
-  std::string log_path;         ///< CSV history, one row per epoch; empty = none
-  bool resume = false;          ///< continue from checkpoint_path
+  std::string log_path;  ///< CSV history, one row per epoch; empty = none
+  bool resume = false;   ///< continue from checkpoint_path
   /// The arm's URDF shapes (VisualsToJson), kept in the model as its "visuals"; empty = none.
   std::string arm_visuals_json;
 };

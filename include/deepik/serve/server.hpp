@@ -17,8 +17,8 @@
 //                        frame), "size" (box: x,y,z; cylinder: radius,length,0; sphere: radius,0,0),
 //                        "rgba" (or null)}, and "meshes_not_drawn" (mesh elements left out)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
-//                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed", "micros":t,
-//                        "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
+//                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed",
+//                        "micros":t, "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
 //                        {"results":[...one answer per target, in order...], "micros":total};
 //                        "solutions":K (1..100) answers {"solutions":[answer,...], "exact", "starts",
 //                        "micros", "solver"} per target; a target object's "q_start" is where the

@@ -21,9 +21,9 @@ struct PoseRefineOptions {
   /// a point 10 cm from the tool centre). Decides the "closest pose" of an unreachable target.
   double angle_weight = 0.1;
   double timeout_seconds = 0.005;  ///< per target (s): no new iteration starts after it (TRAC-IK: 5 ms)
-  int max_iterations = 100;  ///< per start
-  int max_starts = 0;        ///< at most this many starts in all (0: as many as the budget allows)
-  uint64_t seed = 7;         ///< the restarts' configurations (the same stream at every solve)
+  int max_iterations = 100;        ///< per start
+  int max_starts = 0;              ///< at most this many starts in all (0: as many as the budget allows)
+  uint64_t seed = 7;               ///< the restarts' configurations (the same stream at every solve)
 
   /// True when valid; otherwise false with `error` naming the offending field.
   bool IsValid(std::string* error) const;
