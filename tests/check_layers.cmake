@@ -23,8 +23,9 @@ set(learn_headers deepik/kinematics/torch_fk.hpp deepik/learn/network.hpp deepik
 
 # The geometry library (CMakeLists.txt, deepik_geometry): the only files that see assimp and FCL.
 set(geometry_files src/geometry/mesh.cpp src/geometry/exact_checker.cpp src/geometry/sphere_fit.cpp
+  src/geometry/fcl_bvh.hpp
   include/deepik/geometry/mesh.hpp include/deepik/geometry/exact_checker.hpp include/deepik/geometry/sphere_fit.hpp)
-set(geometry_headers deepik/geometry/mesh.hpp deepik/geometry/exact_checker.hpp deepik/geometry/sphere_fit.hpp)
+set(geometry_headers geometry/fcl_bvh.hpp deepik/geometry/mesh.hpp deepik/geometry/exact_checker.hpp deepik/geometry/sphere_fit.hpp)
 
 function(layer_rank name out)
   list(FIND layers "${name}" rank)

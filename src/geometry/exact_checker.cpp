@@ -15,6 +15,7 @@
 #include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "geometry/fcl_bvh.hpp"
 
 namespace deepik {
 namespace {
@@ -25,18 +26,6 @@ struct PlacedShape {
   Geometry geometry;
   Eigen::Isometry3d X_FS;  // in the link's chain frame
 };
-
-Geometry MakeBvh(const TriangleMesh& mesh) {
-  auto model = std::make_shared<fcl::BVHModel<fcl::OBBRSSd>>();
-  std::vector<fcl::Triangle> triangles;
-  triangles.reserve(mesh.triangles.size());
-  for (const Eigen::Vector3i& t : mesh.triangles)
-    triangles.emplace_back(static_cast<size_t>(t[0]), static_cast<size_t>(t[1]), static_cast<size_t>(t[2]));
-  model->beginModel();
-  model->addSubModel(mesh.vertices, triangles);
-  model->endModel();
-  return model;
-}
 
 // FCL's own primitive, or a bounding-volume tree of `mesh` (the shape's surface in its frame).
 Geometry MakeGeometry(const LinkShape& shape, const TriangleMesh& mesh) {
@@ -50,7 +39,7 @@ Geometry MakeGeometry(const LinkShape& shape, const TriangleMesh& mesh) {
     case LinkShape::Kind::kMesh:
       break;
   }
-  return MakeBvh(mesh);
+  return internal::MeshBvh(mesh);
 }
 
 }  // namespace

@@ -10,6 +10,8 @@
 #include <queue>
 #include <stdexcept>
 
+#include "geometry/fcl_bvh.hpp"
+
 namespace deepik {
 namespace {
 
@@ -69,17 +71,6 @@ std::vector<Eigen::Vector3d> InteriorPoints(const TriangleMesh& mesh, int cells)
     }
   }
   return inside;
-}
-
-std::shared_ptr<fcl::BVHModel<fcl::OBBRSSd>> Bvh(const TriangleMesh& mesh) {
-  auto model = std::make_shared<fcl::BVHModel<fcl::OBBRSSd>>();
-  std::vector<fcl::Triangle> triangles;
-  for (const Eigen::Vector3i& t : mesh.triangles)
-    triangles.emplace_back(static_cast<size_t>(t[0]), static_cast<size_t>(t[1]), static_cast<size_t>(t[2]));
-  model->beginModel();
-  model->addSubModel(mesh.vertices, triangles);
-  model->endModel();
-  return model;
 }
 
 // Whether p is inside the closed surface: the parity of the crossings of a ray along +z.
@@ -213,7 +204,7 @@ bool SphereFitOptions::IsValid(std::string* error) const {
 }
 
 double SphereOvershootMm(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres) {
-  return OvershootMm(surface, *Bvh(surface), spheres);
+  return OvershootMm(surface, *internal::MeshBvh(surface), spheres);
 }
 
 double WorstVertexExcess(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres) {
@@ -233,7 +224,7 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
   const Cover cover = SampleSurface(surface, options.spacing);
   std::vector<Eigen::Vector3d> candidates = InteriorPoints(surface, 24);
   if (candidates.size() < 8) candidates = surface.vertices;  // not closed: spheres on the skin
-  const auto bvh = Bvh(surface);
+  const auto bvh = internal::MeshBvh(surface);
   struct Attempt {
     SphereFit fit;
     bool complete = false;  // covered within the budget, no sphere grown
