@@ -1,6 +1,6 @@
 # Installs the deepik build into a fresh prefix, then configures, builds and runs a consumer
-# project (CONSUMER_SOURCE_DIR) with CONSUMER_ARGS; with CHECK_NO_TORCH (the path of
-# check_no_torch.cmake) its executable must not load libtorch.
+# project (CONSUMER_SOURCE_DIR) with CONSUMER_ARGS; with CHECK_LIBRARIES (the path of
+# check_libraries.cmake) its executable must not load libtorch.
 file(REMOVE_RECURSE "${WORK_DIR}")
 function(run)
   execute_process(COMMAND ${ARGV} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -14,7 +14,7 @@ run(${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build" -DCMAKE_
     -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer" ${CONSUMER_ARGS})
-if(CHECK_NO_TORCH)
-  run(${CMAKE_COMMAND} -DFILES=${WORK_DIR}/build/consumer -P "${CHECK_NO_TORCH}")
+if(CHECK_LIBRARIES)
+  run(${CMAKE_COMMAND} -DFILES=${WORK_DIR}/build/consumer -DFORBID=torch -P "${CHECK_LIBRARIES}")
 endif()
 message(STATUS "consumer built against the installed deepik and ran")

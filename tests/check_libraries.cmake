@@ -1,0 +1,53 @@
+# Fails when any of FILES (a ;-list of binaries) loads a forbidden library, directly (readelf -d,
+# its NEEDED entries) or through another library (ldd lists the whole closure).
+#   FORBID=torch   libtorch and c10
+#   FORBID=server  cpp-httplib, OpenSSL (libssl, libcrypto) and libtorch
+# CONTROL, when given, is a binary that must load them (the check's control: it proves the check
+# can see them at all).
+# Usage: cmake -DFILES="a;b" -DFORBID=torch|server [-DCONTROL=plugin.so] -P check_libraries.cmake
+set(torch_pattern "libtorch[a-z_]*|libc10[a-z_]*")
+if(FORBID STREQUAL "torch")
+  set(pattern "(${torch_pattern})\\.so[0-9.]*")
+  set(control_needs "libtorch")
+  set(what "libtorch")
+elseif(FORBID STREQUAL "server")
+  set(pattern "(libcpp-httplib|libssl|libcrypto|${torch_pattern})\\.so[0-9.]*")
+  set(control_needs "libcpp-httplib;libssl")
+  set(what "httplib, OpenSSL or libtorch")
+else()
+  message(FATAL_ERROR "FORBID must be torch or server, not '${FORBID}'")
+endif()
+
+function(loaded_libraries file out)
+  execute_process(COMMAND readelf -d "${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE needed ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "readelf -d ${file} failed: ${err}")
+  endif()
+  execute_process(COMMAND ldd "${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE closure ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ldd ${file} failed: ${err}")
+  endif()
+  if(closure MATCHES "not found")
+    message(FATAL_ERROR "${file} has unresolved libraries:\n${closure}")
+  endif()
+  string(REGEX MATCHALL "${pattern}" found "${needed}\n${closure}")
+  list(REMOVE_DUPLICATES found)
+  set(${out} "${found}" PARENT_SCOPE)
+endfunction()
+
+foreach(file IN LISTS FILES)
+  loaded_libraries("${file}" found)
+  if(found)
+    message(FATAL_ERROR "${file} loads ${found}")
+  endif()
+  message(STATUS "${file}: no ${what}")
+endforeach()
+if(CONTROL)
+  loaded_libraries("${CONTROL}" found)
+  foreach(library IN LISTS control_needs)
+    if(NOT found MATCHES "${library}")
+      message(FATAL_ERROR "${CONTROL} should load ${library} but shows '${found}': the check is blind")
+    endif()
+  endforeach()
+  message(STATUS "${CONTROL}: loads ${found}, as it should")
+endif()
