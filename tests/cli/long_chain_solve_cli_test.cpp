@@ -23,12 +23,11 @@
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/kinematics/joint_configuration.hpp"
+#include "serve/serve_process.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
 #include <httplib.h>
 #undef _res
-
-extern char** environ;
 
 namespace deepik {
 namespace {
@@ -178,39 +177,10 @@ TEST(LongChainCli, ServeArmAnswersARequest) {
   TempDir dir;
   WriteUrdf(dir.Path("long.urdf"), 64);
   const Chain chain = LoadArm(ArmSpec{dir.Path("long.urdf"), "base", "tip"});
-  int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--arm",     dir.Path("long.urdf"),
-                                   "--base",   "base",  "--tip",     "tip",
-                                   "--port",   "0",     "--threads", "2"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, DEEPIK_CLI, &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  struct Reaper {  // stops the child whatever happens
-    pid_t pid;
-    ~Reaper() {
-      if (pid > 0 && ::kill(pid, 0) == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-      }
-    }
-  } reaper{pid};
-  FILE* out = ::fdopen(pipe_fds[0], "r");
-  char line[512] = {0};
-  ASSERT_NE(std::fgets(line, sizeof line, out), nullptr);
-  std::fclose(out);
-  std::smatch match;
-  const std::string text = line;
-  ASSERT_TRUE(std::regex_search(text, match, std::regex(R"(http://127\.0\.0\.1:(\d+)/)"))) << text;
-  httplib::Client client("127.0.0.1", std::stoi(match[1]));
+  testing::ServeProcess serve(
+      {"--arm", dir.Path("long.urdf"), "--base", "base", "--tip", "tip", "--port", "0", "--threads", "2"});
+  ASSERT_NE(serve.port(), 0) << serve.first_line();
+  httplib::Client client("127.0.0.1", serve.port());
   client.set_read_timeout(60);
   std::mt19937_64 rng(9);
   nlohmann::json body = {{"solver", "lm"}};

@@ -25,14 +25,13 @@
 #include "deepik/learn/model.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/posture.hpp"
+#include "serve/serve_process.hpp"
 #include "serve/serve_test_util.hpp"
 #include "test_util.hpp"
 
 // After Eigen: httplib.h brings <resolv.h>, whose `_res` macro breaks Eigen's headers.
 #include <httplib.h>
 #undef _res
-
-extern char** environ;
 
 namespace deepik {
 namespace {
@@ -765,55 +764,18 @@ TEST(ServeBindTest, AllowHostAcceptsTheNamedHost) {
 
 // The command: prints its address, answers, and stops cleanly on SIGTERM.
 TEST(ServeCommandTest, PrintsItsAddressAndStopsOnSigterm) {
-  int pipe_fds[2];
-  ASSERT_EQ(::pipe(pipe_fds), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  const std::string model = ModelPath();
-  std::vector<std::string> args = {DEEPIK_CLI, "serve", "--model", model, "--port", "0", "--threads", "3"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, DEEPIK_CLI, &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(pipe_fds[1]);
-  struct Reaper {  // kills the child whatever happens
-    pid_t pid;
-    ~Reaper() {
-      if (pid > 0 && ::kill(pid, 0) == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-      }
-    }
-  } reaper{pid};
-
-  FILE* out = ::fdopen(pipe_fds[0], "r");
-  char line[512] = {0};
-  ASSERT_NE(std::fgets(line, sizeof line, out), nullptr);
-  std::smatch match;
-  const std::string text = line;
-  ASSERT_TRUE(
-      std::regex_search(text, match, std::regex(R"(serving http://127\.0\.0\.1:(\d+)/ \(Ctrl-C to stop\))")))
-      << text;
-  const int port = std::stoi(match[1]);
-  httplib::Client client("127.0.0.1", port);
+  testing::ServeProcess serve({"--model", ModelPath(), "--port", "0", "--threads", "3"});
+  ASSERT_TRUE(std::regex_search(serve.first_line(),
+                                std::regex(R"(serving http://127\.0\.0\.1:(\d+)/ \(Ctrl-C to stop\))")))
+      << serve.first_line();
+  httplib::Client client("127.0.0.1", serve.port());
   const httplib::Result arm = client.Get("/api/arm");
   ASSERT_TRUE(arm);
   EXPECT_EQ(arm->status, 200);
 
-  ASSERT_EQ(::kill(pid, SIGTERM), 0);
-  int status = -1;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (::waitpid(pid, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(WIFEXITED(status)) << "did not stop within 10 s of SIGTERM";
-  reaper.pid = 0;
+  const int status = serve.TerminateAndWait(std::chrono::seconds(10));
+  ASSERT_TRUE(status != -1 && WIFEXITED(status)) << "did not stop within 10 s of SIGTERM";
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::fclose(out);
 }
 
 // Nothing to serve is a usage error (exit 2, README "Errors and exit codes"), said before loading.
