@@ -1,8 +1,9 @@
-# Fails when any of FILES (a ;-list of binaries) needs cpp-httplib, OpenSSL (libssl, libcrypto) or
-# libtorch: directly (readelf -d, its NEEDED entries) or through another library (ldd lists the
-# whole closure). SERVE, when given, must load httplib and OpenSSL (the check's control).
-# Usage: cmake -DFILES="a;b" [-DSERVE=libdeepik_serve.so] -P check_no_http.cmake
-set(pattern "(libcpp-httplib|libssl|libcrypto|libtorch[a-z_]*|libc10[a-z_]*)\\.so[0-9.]*")
+# Fails when any of FILES (a ;-list of binaries) needs cpp-httplib, OpenSSL (libssl, libcrypto),
+# libtorch or protobuf (ONNX export's): directly (readelf -d, its NEEDED entries) or through another
+# library (ldd lists the whole closure). SERVE, when given, must load httplib and OpenSSL, and ONNX,
+# when given, protobuf (the check's controls).
+# Usage: cmake -DFILES="a;b" [-DSERVE=libdeepik_serve.so] [-DONNX=deepik_onnx_commands.so] -P check_no_http.cmake
+set(pattern "(libcpp-httplib|libssl|libcrypto|libtorch[a-z_]*|libc10[a-z_]*|libprotobuf|libonnx_proto)\\.so[0-9.]*")
 
 function(server_libraries file out)
   execute_process(COMMAND readelf -d "${file}" RESULT_VARIABLE rc OUTPUT_VARIABLE needed ERROR_VARIABLE err)
@@ -26,7 +27,7 @@ foreach(file IN LISTS FILES)
   if(found)
     message(FATAL_ERROR "${file} loads ${found}")
   endif()
-  message(STATUS "${file}: no httplib, OpenSSL or libtorch")
+  message(STATUS "${file}: no httplib, OpenSSL, libtorch or protobuf")
 endforeach()
 if(SERVE)
   server_libraries("${SERVE}" found)
@@ -34,4 +35,11 @@ if(SERVE)
     message(FATAL_ERROR "${SERVE} should load httplib and OpenSSL but shows ${found}: the check is blind")
   endif()
   message(STATUS "${SERVE}: loads ${found}, as it should")
+endif()
+if(ONNX)
+  server_libraries("${ONNX}" found)
+  if(NOT found MATCHES "libprotobuf")
+    message(FATAL_ERROR "${ONNX} should load protobuf but shows ${found}: the check is blind")
+  endif()
+  message(STATUS "${ONNX}: loads ${found}, as it should")
 endif()
