@@ -241,7 +241,7 @@ void RunPoseBench(const BenchCommandOptions& options, std::ostream& out, std::os
   std::vector<PoseBenchRow> rows;
   std::vector<std::pair<std::string, double>> throughput;
   for (const std::string& name : names) {
-    const std::unique_ptr<Solver> solver = MakeSolver(name, chain, loaded.model_or_null(), settings);
+    const std::unique_ptr<Solver> solver = MakeSolver(name, chain, loaded.model, settings);
     log << "bench: " << name << "...\n";
     rows.push_back(BenchPoseSolver(*solver, targets.in_reach, "in reach", bench));
     if (!targets.near_limit.empty())

@@ -11,9 +11,7 @@
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/learn/model.hpp"
-#ifdef DEEPIK_WITH_ONNX
-#include "deepik/learn/onnx_export.hpp"
-#endif
+#include "learn_plugin.hpp"
 
 namespace deepik::cli {
 
@@ -162,11 +160,11 @@ void RunExport(const ExportCommandOptions& options, std::ostream& log) {
   if (options.format != "onnx") throw InputError("--format: expected onnx, got '" + options.format + "'");
 #ifdef DEEPIK_WITH_ONNX
   CheckDistinctFiles(options.model_path, options.output_path);
-  const IkModel model = IkModel::Load(options.model_path);
-  ExportOnnx(model, options.output_path);
-  log << "export: " << options.model_path << " -> " << options.output_path << " (ONNX, input 'targets' "
-      << OnnxInputDescription(model.target()) << ", output 'joints' [batch, " << model.chain().num_joints()
-      << "])\n";
+  // In a plugin (apps/onnx_plugin.cpp), so that no other command loads protobuf.
+  using Entry = void (*)(const ExportCommandOptions*, std::ostream*);
+  static const auto run = reinterpret_cast<Entry>(LoadPluginEntry(
+      "deepik_onnx_commands.so", "DEEPIK_ONNX_PLUGIN", "deepik_run_onnx_export", "ONNX export (protobuf)"));
+  run(&options, &log);
 #else
   (void)log;
   throw InputError("export: this deepik was built without ONNX support (install libonnx-dev and rebuild)");

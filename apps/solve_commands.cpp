@@ -158,7 +158,7 @@ ArmAndModel LoadArmOrModel(const std::string& model_path, const ArmSpec& arm, co
   }
   ArmAndModel result;
   if (!model_path.empty()) {
-    result.model = IkModel::Load(model_path);
+    result.model = std::make_shared<const IkModel>(IkModel::Load(model_path));
   } else {
     result.arm = LoadArm(arm);
   }
@@ -289,9 +289,9 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
                      " (start_<joint> for every joint)");
   }
   const std::string solver_name =
-      !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model.has_value());
+      !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model != nullptr);
   const std::unique_ptr<Solver> solver =
-      MakeSolver(solver_name, chain, loaded.model_or_null(), request.solver_settings());
+      MakeSolver(solver_name, chain, loaded.model, request.solver_settings());
   ThrowUnlessValid(request, solver.get());  // the posture's length, an exact solver for --solutions
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
@@ -326,11 +326,11 @@ void RunTrack(const TrackCommandOptions& options, std::ostream& log) {
   const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "track");
   const Chain& chain = loaded.chain();
   const std::string solver_name =
-      !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model.has_value());
+      !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model != nullptr);
   const SolveRequest request = SettingsRequest(options.settings);
   ThrowUnlessValid(request, nullptr);
   const SolverSettings settings = request.solver_settings();
-  const std::unique_ptr<Solver> solver = MakeSolver(solver_name, chain, loaded.model_or_null(), settings);
+  const std::unique_ptr<Solver> solver = MakeSolver(solver_name, chain, loaded.model, settings);
   Eigen::VectorXd start;
   if (!options.start.empty()) {
     if (static_cast<int>(options.start.size()) != chain.num_joints()) {

@@ -2,6 +2,7 @@
 // target files, the arm or model a command works on, and the solver settings' options.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,10 +48,9 @@ void AddSettingsOptions(CLI::App* command, SolveSettingsOptions* settings);
 
 /// The arm a command works on: a model's, or one named by --arm (for the solvers that need no model).
 struct ArmAndModel {
-  std::optional<IkModel> model;
+  std::shared_ptr<const IkModel> model;  ///< shared with the solvers made from it (no copy)
   std::optional<Chain> arm;
   const Chain& chain() const { return model ? model->chain() : *arm; }
-  const IkModel* model_or_null() const { return model ? &*model : nullptr; }
 };
 
 /// @throws InputError unless exactly one of model_path and arm is given, or when it cannot load.

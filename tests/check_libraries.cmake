@@ -1,19 +1,20 @@
 # Fails when any of FILES (a ;-list of binaries) loads a forbidden library, directly (readelf -d,
 # its NEEDED entries) or through another library (ldd lists the whole closure).
 #   FORBID=torch   libtorch and c10
-#   FORBID=server  cpp-httplib, OpenSSL (libssl, libcrypto) and libtorch
-# CONTROL, when given, is a binary that must load them (the check's control: it proves the check
-# can see them at all).
-# Usage: cmake -DFILES="a;b" -DFORBID=torch|server [-DCONTROL=plugin.so] -P check_libraries.cmake
+#   FORBID=server  cpp-httplib, OpenSSL (libssl, libcrypto), libtorch and protobuf (ONNX export's)
+# CONTROLS, when given, is a ;-list of binaries that must load some of them (the check's controls:
+# they prove the check can see them at all), each as PATH (it must load the kind's usual library:
+# libtorch, or httplib and OpenSSL) or PATH=LIB,LIB (it must load those).
+# Usage: cmake -DFILES="a;b" -DFORBID=torch|server [-DCONTROLS="x.so;y.so=libprotobuf"] -P check_libraries.cmake
 set(torch_pattern "libtorch[a-z_]*|libc10[a-z_]*")
 if(FORBID STREQUAL "torch")
   set(pattern "(${torch_pattern})\\.so[0-9.]*")
   set(control_needs "libtorch")
   set(what "libtorch")
 elseif(FORBID STREQUAL "server")
-  set(pattern "(libcpp-httplib|libssl|libcrypto|${torch_pattern})\\.so[0-9.]*")
+  set(pattern "(libcpp-httplib|libssl|libcrypto|libprotobuf|libonnx_proto|${torch_pattern})\\.so[0-9.]*")
   set(control_needs "libcpp-httplib;libssl")
-  set(what "httplib, OpenSSL or libtorch")
+  set(what "httplib, OpenSSL, libtorch or protobuf")
 else()
   message(FATAL_ERROR "FORBID must be torch or server, not '${FORBID}'")
 endif()
@@ -42,12 +43,17 @@ foreach(file IN LISTS FILES)
   endif()
   message(STATUS "${file}: no ${what}")
 endforeach()
-if(CONTROL)
-  loaded_libraries("${CONTROL}" found)
-  foreach(library IN LISTS control_needs)
+foreach(control IN LISTS CONTROLS)
+  set(needs "${control_needs}")
+  if(control MATCHES "^(.*)=(.*)$")
+    set(control "${CMAKE_MATCH_1}")
+    string(REPLACE "," ";" needs "${CMAKE_MATCH_2}")
+  endif()
+  loaded_libraries("${control}" found)
+  foreach(library IN LISTS needs)
     if(NOT found MATCHES "${library}")
-      message(FATAL_ERROR "${CONTROL} should load ${library} but shows '${found}': the check is blind")
+      message(FATAL_ERROR "${control} should load ${library} but shows '${found}': the check is blind")
     endif()
   endforeach()
-  message(STATUS "${CONTROL}: loads ${found}, as it should")
-endif()
+  message(STATUS "${control}: loads ${found}, as it should")
+endforeach()

@@ -103,14 +103,14 @@ std::string ModelJson(const ServedArm& arm) {
 void BuildSolvers(ServedArm& arm, const SolverSettings& settings) {
   for (const std::string& name : SolverNames()) {
     try {
-      arm.solvers[name] = MakeSolver(name, arm.chain, arm.model ? &*arm.model : nullptr, settings);
+      arm.solvers[name] = MakeSolver(name, arm.chain, arm.model, settings);
       arm.solver_names.push_back(name);
     } catch (const InputError&) {
       // Not applicable: the closed form exists for the seed arm only; network and refined need a
       // model.
     }
   }
-  arm.default_solver = DefaultSolverName(arm.model.has_value());
+  arm.default_solver = DefaultSolverName(arm.model != nullptr);
 }
 
 // A name shown in JSON answers and chosen by requests: it must be text.
@@ -183,9 +183,9 @@ class ArmLoader {
   explicit ArmLoader(const ServeOptions& options) : settings_(ServeSolverSettings(options)) {}
 
   void AddModel(const fs::path& path, const std::string& what) {
-    IkModel model = IkModel::Load(path.string());
-    Chain chain = model.chain();
-    UrdfVisuals visuals = ModelVisuals(model, chain, path.string());
+    auto model = std::make_shared<const IkModel>(IkModel::Load(path.string()));
+    Chain chain = model->chain();
+    UrdfVisuals visuals = ModelVisuals(*model, chain, path.string());
     auto arm = std::make_unique<ServedArm>(ArmName(path, what), std::move(model), std::move(chain));
     arm->visuals = std::move(visuals);
     Add(std::move(arm));
@@ -238,8 +238,7 @@ std::vector<std::unique_ptr<ServedArm>> LoadServedArms(const ServeOptions& optio
   }
   if (!first.empty()) loader.AddModel(first, "--model");
   if (!options.arm.arm.empty()) {
-    auto arm =
-        std::make_unique<ServedArm>(ArmName(options.arm.arm, "--arm"), std::nullopt, LoadArm(options.arm));
+    auto arm = std::make_unique<ServedArm>(ArmName(options.arm.arm, "--arm"), nullptr, LoadArm(options.arm));
     arm->visuals = LoadArmVisuals(options.arm);
     loader.Add(std::move(arm));
   }
@@ -255,7 +254,7 @@ std::string ModelsJson(const std::vector<std::unique_ptr<ServedArm>>& arms) {
     list.push_back({{"name", arm->name},
                     {"arm", arm->chain.name()},
                     {"dof", arm->chain.num_joints()},
-                    {"has_model", arm->model.has_value()},
+                    {"has_model", arm->model != nullptr},
                     {"solvers", arm->solver_names},
                     {"default_solver", arm->default_solver}});
   }

@@ -5,7 +5,6 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +18,10 @@ namespace deepik::serve {
 
 /// One arm the server offers: chosen by a request's "model": name.
 struct ServedArm {
-  std::string name;              ///< how requests choose it ("model": name)
-  std::optional<IkModel> model;  ///< none: the solvers that need no model only
+  std::string name;  ///< how requests choose it ("model": name)
+  /// Null: the solvers that need no model only. Shared with the network and refined solvers,
+  /// which read it from any request thread (it never changes).
+  std::shared_ptr<const IkModel> model;
   Chain chain;
   UrdfVisuals visuals;  ///< a URDF's boxes, cylinders and spheres (the page draws capsules for the rest)
   std::map<std::string, std::unique_ptr<Solver>> solvers;
@@ -28,7 +29,7 @@ struct ServedArm {
   std::string default_solver;
   std::string arm_json, model_json;  ///< the answers of /api/arm and /api/model
 
-  ServedArm(std::string n, std::optional<IkModel> m, Chain c)
+  ServedArm(std::string n, std::shared_ptr<const IkModel> m, Chain c)
       : name(std::move(n)), model(std::move(m)), chain(std::move(c)) {}
 };
 

@@ -423,7 +423,7 @@ struct WebServer::Impl {
     const ServedArm& arm = ArmFor(body);
     const Solver& solver = SolverFor(arm, body);
     const serve::ParsedSolve request =
-        serve::ParseSolveRequest(body, solver, arm.model ? &*arm.model : nullptr, options.max_targets);
+        serve::ParseSolveRequest(body, solver, arm.model.get(), options.max_targets);
     const serve::ParsedTargets& parsed = request.targets;
     CheckWork(serve::SolverRuns(parsed.targets.size(), request.answer));
     if (parsed.single) return SolveTarget(solver, parsed.targets[0], request.answer, parsed.starts[0]);
@@ -477,7 +477,7 @@ struct WebServer::Impl {
     const ServedArm& arm = ArmFor(body);
     const Solver& solver = SolverFor(arm, body);
     const serve::ParsedTrack request =
-        serve::ParseTrackRequest(body, solver, arm.model ? &*arm.model : nullptr, options.max_targets);
+        serve::ParseTrackRequest(body, solver, arm.model.get(), options.max_targets);
     CheckWork(static_cast<long>(request.path.size()));
     const auto start = std::chrono::steady_clock::now();
     const std::vector<TrackPoint> points = TrackPath(solver, request.path, settings, request.track,

@@ -1,6 +1,7 @@
 #include "deepik/solve/solvers.hpp"
 
 #include <cmath>
+#include <stdexcept>
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/chain_json.hpp"
@@ -15,36 +16,47 @@ constexpr double kNetworkTolerance = 1e-4;  // m
 
 IkModel CopyOf(const IkModel& model) { return IkModel(model); }
 
+std::shared_ptr<const IkModel> NonNull(std::shared_ptr<const IkModel> model, const char* solver) {
+  if (model == nullptr) throw std::invalid_argument(std::string(solver) + ": expected a model, got null");
+  return model;
+}
+
 }  // namespace
+
+NetworkSolver::NetworkSolver(IkModel model) : model_(std::make_shared<const IkModel>(std::move(model))) {}
+
+NetworkSolver::NetworkSolver(std::shared_ptr<const IkModel> model)
+    : model_(NonNull(std::move(model), "NetworkSolver")) {}
 
 SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*) const {
   thread_local IkModel::Scratch scratch;
   SolveResult result;
-  result.q.resize(model_.chain().num_joints());
+  const IkModel& model = *model_;
+  result.q.resize(model.chain().num_joints());
   // A pose model needs the orientation and a position model cannot use one: IkModel::Predict
   // refuses either mismatch with an InputError.
   if (target.Q_BT) {
-    model_.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), result.q, &scratch);
+    model.Predict(target.p_BT, target.Q_BT->normalized().toRotationMatrix(), result.q, &scratch);
   } else {
-    model_.Predict(target.p_BT, result.q, &scratch);
+    model.Predict(target.p_BT, result.q, &scratch);
   }
   // Finite weights can still overflow float32 (a damaged or absurd model): the answer keeps the
   // Solver contract (finite, within the limits: mid-range for such joints) and says it failed.
   const bool finite = result.q.allFinite();
   if (!finite) {
-    const Chain& chain = model_.chain();
+    const Chain& chain = model.chain();
     for (int j = 0; j < chain.num_joints(); ++j) {
       if (!std::isfinite(result.q[j])) result.q[j] = 0.5 * (chain.joint(j).lower + chain.joint(j).upper);
     }
   }
-  result.p_reached = TipPosition(model_.chain(), result.q);
+  result.p_reached = TipPosition(model.chain(), result.q);
   result.error = (result.p_reached - target.p_BT).norm();
-  MeasureOrientation(model_.chain(), target, &result);
+  MeasureOrientation(model.chain(), target, &result);
   const bool reached = target.has_orientation() || target.has_bounds()
                            ? WithinTolerance(target, result.Q_reached.toRotationMatrix(), result.p_reached,
                                              kNetworkTolerance, kNetworkTolerance)
                            : result.error <= kNetworkTolerance;
-  if (!finite || !model_.chain().WithinLimits(result.q)) {
+  if (!finite || !model.chain().WithinLimits(result.q)) {
     result.status = SolveStatus::kFailed;  // a free head can leave the limits: no valid answer
   } else {
     result.status = reached ? SolveStatus::kConverged : SolveStatus::kApproximate;
@@ -53,7 +65,11 @@ SolveResult NetworkSolver::Solve(const IkTarget& target, const Eigen::VectorXd*)
 }
 
 RefinedSolver::RefinedSolver(IkModel model, const RefineOptions& options, const PoseRefineOptions& pose)
-    : network_(std::move(model)), options_(options), pose_(pose) {
+    : RefinedSolver(std::make_shared<const IkModel>(std::move(model)), options, pose) {}
+
+RefinedSolver::RefinedSolver(std::shared_ptr<const IkModel> model, const RefineOptions& options,
+                             const PoseRefineOptions& pose)
+    : network_(NonNull(std::move(model), "RefinedSolver")), options_(options), pose_(pose) {
   std::string error;
   if (!options_.IsValid(&error)) throw std::invalid_argument("refine options: " + error);
   if (!pose_.IsValid(&error)) throw std::invalid_argument("pose refine options: " + error);
@@ -139,14 +155,23 @@ std::string DefaultSolverName(bool with_model) { return with_model ? "refined" :
 
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
                                    const SolverSettings& settings) {
+  // Only the solvers that keep the model get a copy of it.
+  return MakeSolver(name, chain,
+                    model != nullptr && SolverNeedsModel(name) ? std::make_shared<const IkModel>(*model)
+                                                               : std::shared_ptr<const IkModel>(),
+                    settings);
+}
+
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain,
+                                   const std::shared_ptr<const IkModel>& model,
+                                   const SolverSettings& settings) {
   if (SolverNeedsModel(name) && model == nullptr) {
     throw InputError("--solver " + name +
                      ": needs a model (--model); without one use lm, kdl-nr, kdl-nr-restarts, "
                      "kdl-lma or kdl-lma-restarts");
   }
-  if (name == "network") return std::make_unique<NetworkSolver>(CopyOf(*model));
-  if (name == "refined")
-    return std::make_unique<RefinedSolver>(CopyOf(*model), settings.refine, settings.pose);
+  if (name == "network") return std::make_unique<NetworkSolver>(model);
+  if (name == "refined") return std::make_unique<RefinedSolver>(model, settings.refine, settings.pose);
   if (name == "lm") return std::make_unique<LmSolver>(chain, settings.pose, settings.refine);
   if (name == "analytic") {
     const std::optional<SeedArmOptions> seed = SeedArmOptionsOf(chain);

@@ -274,5 +274,32 @@ TEST(SolverFactoryTest, UnknownNamesAndAnalyticOnOtherArmsAreRefused) {
   EXPECT_NEAR(found->elbow_pitch_limit_deg, 150, 1e-12);
 }
 
+// A server's network and refined solvers share one loaded model: the sharing overload must answer
+// exactly as solvers holding their own copy do, and keep the model alive after its loader drops it.
+TEST(SolverFactoryTest, SolversSharingOneModelAnswerAsCopiesAndKeepItAlive) {
+  auto model = std::make_shared<const IkModel>(IkModel::Load(kSeedModel));
+  const IkModel copy = *model;
+  const Chain chain = model->chain();
+  const SolverSettings settings;
+  const std::unique_ptr<Solver> shared_network = MakeSolver("network", chain, model, settings),
+                                shared_refined = MakeSolver("refined", chain, model, settings),
+                                own_network = MakeSolver("network", chain, &copy, settings),
+                                own_refined = MakeSolver("refined", chain, &copy, settings);
+  EXPECT_EQ(model.use_count(), 3);  // the caller, network, and refined (through its network)
+  model.reset();
+  std::mt19937_64 rng(2407);
+  for (int i = 0; i < 200; ++i) {
+    const IkTarget target{TipPosition(chain, RandomConfiguration(chain, &rng))};
+    const SolveResult a = shared_network->Solve(target), b = own_network->Solve(target);
+    const SolveResult c = shared_refined->Solve(target), d = own_refined->Solve(target);
+    ASSERT_EQ(a.q, b.q);
+    ASSERT_EQ(c.q, d.q);
+    ASSERT_EQ(c.status, d.status);
+  }
+  EXPECT_THROW(NetworkSolver(std::shared_ptr<const IkModel>()), std::invalid_argument);
+  EXPECT_THROW(RefinedSolver(std::shared_ptr<const IkModel>()), std::invalid_argument);
+  EXPECT_THROW((void)MakeSolver("refined", chain, std::shared_ptr<const IkModel>(), settings), InputError);
+}
+
 }  // namespace
 }  // namespace deepik

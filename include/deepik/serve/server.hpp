@@ -65,10 +65,16 @@
 
 #include "deepik/kinematics/arm_spec.hpp"
 
+/// The library's interface: deepik_serve is built with hidden visibility (-fvisibility=hidden), so
+/// that the symbols of its internals and of the templates it instantiates (JSON, httplib) are not
+/// exported and cost no dynamic relocation when `deepik serve` loads it; what this header declares
+/// is exported.
+#define DEEPIK_SERVE_API __attribute__((visibility("default")))
+
 namespace deepik {
 
 /// Options of `deepik serve`.
-struct ServeOptions {
+struct DEEPIK_SERVE_API ServeOptions {
   std::string model_path;          ///< a model file (safetensors); may be empty when one of the next is given
   std::string models_dir;          ///< a folder: every *.safetensors file in it, sorted by name
   ArmSpec arm;                     ///< an arm without a model (arm.arm empty: none)
@@ -104,7 +110,7 @@ struct ServeOptions {
 
 /// The server: the model and one solver of each kind that applies, built once; many requests can
 /// run at once (solvers are thread-safe). Not copyable.
-class WebServer {
+class DEEPIK_SERVE_API WebServer {
  public:
   /// Loads the models and the arm and builds their solvers.
   /// @throws InputError for a bad model file or arm, a --models folder without model files, or two
@@ -134,12 +140,12 @@ class WebServer {
 /// `deepik serve`: starts the server, prints "deepik: serving http://HOST:PORT/ (Ctrl-C to stop)"
 /// on `out` and serves until `stop` is set. Returns kExitOk.
 /// @throws InputError for a bad model file or an address that cannot be bound.
-int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<bool>* stop);
+DEEPIK_SERVE_API int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<bool>* stop);
 
 }  // namespace deepik
 
 /// RunServe for a program that loads this library on demand (dlopen + dlsym of this name): the
 /// `deepik` command does, so that its other commands start without the HTTP server's libraries.
 /// Throws what RunServe throws.
-extern "C" int deepik_run_serve(const deepik::ServeOptions* options, std::ostream* out,
-                                const std::atomic<bool>* stop);
+extern "C" DEEPIK_SERVE_API int deepik_run_serve(const deepik::ServeOptions* options, std::ostream* out,
+                                                 const std::atomic<bool>* stop);

@@ -17,9 +17,13 @@ namespace deepik {
 /// The trained network alone (lean inference path).
 class NetworkSolver final : public Solver {
  public:
-  explicit NetworkSolver(IkModel model) : model_(std::move(model)) {}
+  explicit NetworkSolver(IkModel model);
+  /// Shares `model` (immutable, so any number of solvers and threads may read it) instead of
+  /// holding a copy of its weights: a server with network and refined solvers loads one.
+  /// @throws std::invalid_argument when `model` is null.
+  explicit NetworkSolver(std::shared_ptr<const IkModel> model);
   std::string name() const override { return "network"; }
-  const Chain& chain() const override { return model_.chain(); }
+  const Chain& chain() const override { return model_->chain(); }
   bool exact() const override { return false; }
   bool needs_model() const override { return true; }
   /// Status: kConverged when the error is below 1e-4 m (0.1 mm) (and, for a full-pose target, the
@@ -30,10 +34,10 @@ class NetworkSolver final : public Solver {
   /// @throws InputError when the target does not match the model: a position-only target on a
   ///         pose model, or a target with an orientation on a position model.
   SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
-  const IkModel& model() const { return model_; }
+  const IkModel& model() const { return *model_; }
 
  private:
-  IkModel model_;
+  std::shared_ptr<const IkModel> model_;  // never null; shared read-only, never written
 };
 
 /// The network's answer polished: by RefinePosition for a plain position-only target (network +
@@ -42,6 +46,9 @@ class RefinedSolver final : public Solver {
  public:
   /// @throws std::invalid_argument for invalid options.
   RefinedSolver(IkModel model, const RefineOptions& options = {}, const PoseRefineOptions& pose = {});
+  /// Shares `model`, as NetworkSolver does. @throws std::invalid_argument when it is null.
+  RefinedSolver(std::shared_ptr<const IkModel> model, const RefineOptions& options = {},
+                const PoseRefineOptions& pose = {});
   std::string name() const override { return "refined"; }
   const Chain& chain() const override { return network_.chain(); }
   bool needs_model() const override { return true; }
@@ -87,10 +94,16 @@ std::unique_ptr<Solver> MakeSolver(const std::string& name, const IkModel& model
                                    const RefineOptions& refine = {});
 
 /// The solver `name` for `chain`; `model` may be null for the solvers that need none (lm,
-/// analytic, kdl-*). When given, it must be a model of `chain`.
+/// analytic, kdl-*). When given, it must be a model of `chain`; network and refined keep a copy.
 /// @throws InputError for an unknown name, network/refined without a model, or "analytic" on an
 ///         arm that is not a seed arm; std::invalid_argument for invalid settings.
 std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain, const IkModel* model,
+                                   const SolverSettings& settings);
+
+/// The same with `model` shared rather than copied (network and refined keep a reference to it,
+/// no copy of the weights; `model` may be null as above).
+std::unique_ptr<Solver> MakeSolver(const std::string& name, const Chain& chain,
+                                   const std::shared_ptr<const IkModel>& model,
                                    const SolverSettings& settings);
 
 }  // namespace deepik
