@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Geometry>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -115,6 +116,12 @@ enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled }
 // cheaper than following it.
 constexpr int kStallWindow = 6;
 constexpr double kStallDecrease = 0.1;
+// Stalled ends are not minima yet: the lowest kPolished of them are followed on (polished) without
+// the stall rule, for up to kPolishIterations x max_iterations, in the last kPolishShare of the time
+// budget (or once max_starts starts have run), until kAgreeingMinima of them agree.
+constexpr int kPolished = 2 * kAgreeingMinima;
+constexpr int kPolishIterations = 20;
+constexpr double kPolishShare = 0.25;
 
 struct Search {
   using Clock = std::chrono::steady_clock;
@@ -123,9 +130,9 @@ struct Search {
   bool OutOfTime() const { return Clock::now() >= deadline; }
 };
 
-// One Levenberg-Marquardt run from q (in place).
+// One Levenberg-Marquardt run from q (in place); a polishing run ignores the stall rule.
 template <int Capacity>
-StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options,
+StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, bool polish,
                   VectorQ<Capacity>& q, State<Capacity>* state, Search* search) {
   const int n = chain.num_joints();
   State<Capacity> trial;
@@ -135,10 +142,12 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   Evaluate(chain, problem, q, state);
   double mu = -1.0, nu = 2.0;
   double window_cost[kStallWindow];
-  for (int it = 0; it < options.max_iterations; ++it) {
+  const int max_iterations = polish ? kPolishIterations * options.max_iterations : options.max_iterations;
+  for (int it = 0; it < max_iterations; ++it) {
     if (Converged(problem, *state, options)) return StartEnd::kConverged;
     if (search->OutOfTime()) return StartEnd::kTimeout;
-    if (it >= kStallWindow && state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
+    if (!polish && it >= kStallWindow &&
+        state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
       return StartEnd::kStalled;
     }
     window_cost[it % kStallWindow] = state->cost;
@@ -194,26 +203,62 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   return Converged(problem, *state, options) ? StartEnd::kConverged : StartEnd::kIterations;
 }
 
-// What the starts of RefinePose found: the best end point, and the agreement of the minima.
-struct Starts {
-  Eigen::VectorXd best_q;
+// What the starts of RefinePose found: the best end point, the agreement of the minima, and the
+// lowest ends that are not minima yet (to polish), lowest first.
+template <int Capacity>
+struct Ends {
+  VectorQ<Capacity> best_q;
   double best_cost = std::numeric_limits<double>::infinity();
   bool best_stationary = false;
   bool converged = false;
   double min_stationary = std::numeric_limits<double>::infinity();
   int agreeing = 0;
+  std::array<VectorQ<Capacity>, kPolished> pending_q;
+  std::array<double, kPolished> pending_cost;
+  int pending = 0;
+
+  // The best end is a minimum that kAgreeingMinima starts reached with the same cost.
+  bool Agree() const {
+    return best_stationary && agreeing >= kAgreeingMinima && best_cost <= min_stationary * (1 + kSameCost);
+  }
+
+  void Record(StartEnd end, const VectorQ<Capacity>& q, double cost, bool keep_pending) {
+    const bool stationary = end == StartEnd::kStationary;
+    if (cost < best_cost || (stationary && !best_stationary && cost <= best_cost)) {
+      best_q = q;
+      best_cost = cost;
+      best_stationary = stationary;
+    }
+    if (end == StartEnd::kConverged) {
+      converged = true;
+    } else if (stationary) {
+      if (cost < min_stationary * (1 - kSameCost)) {
+        min_stationary = cost;
+        agreeing = 1;
+      } else if (cost <= min_stationary * (1 + kSameCost)) {
+        ++agreeing;
+      }
+    } else if (keep_pending) {
+      int i = pending < kPolished ? pending++ : kPolished;  // insertion into the sorted list
+      if (i == kPolished && !(cost < pending_cost[--i])) return;
+      for (; i > 0 && pending_cost[i - 1] > cost; --i) {
+        pending_cost[i] = pending_cost[i - 1];
+        pending_q[i] = pending_q[i - 1];
+      }
+      pending_cost[i] = cost;
+      pending_q[i] = q;
+    }
+  }
 };
 
 // q_start, then seeded uniform starts, until one converges, the starts or the time run out.
 template <int Capacity>
-Starts RunStarts(const Chain& chain, const Problem& problem, const Eigen::VectorXd& q_start,
-                 const PoseRefineOptions& options, Search* search) {
+void RunStarts(const Chain& chain, const Problem& problem, const Eigen::VectorXd& q_start,
+               const PoseRefineOptions& options, Search* search, Ends<Capacity>* ends) {
   std::mt19937_64 rng(options.seed);
   const int n = chain.num_joints();
-  VectorQ<Capacity> q = q_start, best_q = q;
-  State<Capacity> state, best_state;
-  best_state.cost = std::numeric_limits<double>::infinity();
-  Starts out;
+  VectorQ<Capacity> q = q_start;
+  State<Capacity> state;
   Eigen::VectorXd draw(n);
   for (int start = 0;; ++start) {
     if (start > 0) {
@@ -222,31 +267,66 @@ Starts RunStarts(const Chain& chain, const Problem& problem, const Eigen::Vector
       q = draw;
     }
     ProjectIntoLimits(chain, q);
-    const StartEnd end = RunStart(chain, problem, options, q, &state, search);
-    const bool stationary = end == StartEnd::kStationary;
-    if (state.cost < best_state.cost ||
-        (stationary && !out.best_stationary && state.cost <= best_state.cost)) {
-      best_q = q;
-      best_state = state;
-      out.best_stationary = stationary;
-    }
-    if (end == StartEnd::kConverged) {
-      out.converged = true;
-      break;
-    }
-    if (stationary) {
-      if (state.cost < out.min_stationary * (1 - kSameCost)) {
-        out.min_stationary = state.cost;
-        out.agreeing = 1;
-      } else if (state.cost <= out.min_stationary * (1 + kSameCost)) {
-        ++out.agreeing;
-      }
-    }
-    if (end == StartEnd::kTimeout) break;
+    const StartEnd end = RunStart(chain, problem, options, false, q, &state, search);
+    ends->Record(end, q, state.cost, true);
+    if (ends->converged || end == StartEnd::kTimeout) break;
   }
-  out.best_q = best_q;
-  out.best_cost = best_state.cost;
-  return out;
+}
+
+// Follows the pending ends on, lowest first, until one converges, the minima agree (or `enough`
+// says the target is settled), or the time runs out.
+template <int Capacity, typename Enough>
+void Polish(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, Search* search,
+            Ends<Capacity>* ends, const Enough& enough) {
+  State<Capacity> state;
+  for (int i = 0; i < ends->pending; ++i) {
+    if (ends->converged || ends->Agree() || enough() || search->OutOfTime()) return;
+    VectorQ<Capacity> q = ends->pending_q[i];
+    const StartEnd end = RunStart(chain, problem, options, true, q, &state, search);
+    ends->Record(end, q, state.cost, false);
+  }
+}
+
+// The search of RefinePose with the storage that fits the chain. Sets result->q and the status.
+template <int Capacity>
+void SearchPose(const Chain& chain, const Problem& problem, const IkTarget& target,
+                const Eigen::VectorXd& q_start, const PoseRefineOptions& options, SolveResult* result) {
+  const auto begin = Search::Clock::now();
+  const auto budget = std::chrono::duration_cast<Search::Clock::duration>(
+      std::chrono::duration<double>(options.timeout_seconds));
+  Search search;
+  search.deadline =
+      begin + std::chrono::duration_cast<Search::Clock::duration>((1.0 - kPolishShare) * budget);
+  Ends<Capacity> ends;
+  RunStarts(chain, problem, q_start, options, &search, &ends);
+  search.deadline = begin + budget;
+  // A single start (a local solve: tracking, one of many solutions) certifies nothing.
+  const bool certify = !ends.converged && (options.max_starts == 0 || options.max_starts >= kAgreeingMinima);
+  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
+  // tip's distance from the base origin) by more than the position bounds allow; or position
+  // refinement, which certifies positions, finds the position alone out of reach.
+  const double slack = target.bounds.head<3>().norm();
+  bool position_out = target.p_BT.norm() > chain.reach() + slack;
+  if (certify && !position_out && !search.OutOfTime()) {
+    RefineOptions position;
+    position.tolerance = options.position_tolerance;
+    position.seed = options.seed;
+    const SolveResult p = RefinePosition(chain, target.p_BT, ends.best_q, position);
+    position_out = p.status == SolveStatus::kOutOfReach && p.error > slack + options.position_tolerance;
+  }
+  if (certify) {
+    int polished = 0;
+    Polish(chain, problem, options, &search, &ends, [&] { return position_out && polished++ > 0; });
+  }
+  result->q = ends.best_q;
+  result->iterations = search.iterations;
+  if (ends.converged) {
+    result->status = SolveStatus::kConverged;
+  } else if (position_out || ends.Agree()) {
+    result->status = SolveStatus::kOutOfReach;
+  } else {
+    result->status = SolveStatus::kFailed;
+  }
 }
 
 }  // namespace
@@ -279,9 +359,6 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
     throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
                                 ", got size " + std::to_string(q_start.size()));
   }
-  Search search;
-  search.deadline = Search::Clock::now() + std::chrono::duration_cast<Search::Clock::duration>(
-                                               std::chrono::duration<double>(options.timeout_seconds));
   Problem problem;
   problem.p_target = target.p_BT;
   problem.bounds = target.bounds;
@@ -289,25 +366,13 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
   if (problem.orientation) problem.R_target_T = target.Q_BT->normalized().toRotationMatrix().transpose();
   problem.weights.tail<3>().setConstant(options.angle_weight);
 
-  const Starts starts = chain.num_joints() <= kFixedJoints
-                            ? RunStarts<kFixedJoints>(chain, problem, q_start, options, &search)
-                            : RunStarts<Eigen::Dynamic>(chain, problem, q_start, options, &search);
   SolveResult result;
-  result.q = starts.best_q;
-  result.iterations = search.iterations;
-  MeasureResult(chain, target, &result);
-  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
-  // tip's distance from the base origin) by more than the position bounds allow.
-  const double slack = target.bounds.head<3>().norm();
-  const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
-  if (starts.converged) {
-    result.status = SolveStatus::kConverged;
-  } else if (beyond_reach || (starts.best_stationary && starts.agreeing >= kAgreeingMinima &&
-                              starts.best_cost <= starts.min_stationary * (1 + kSameCost))) {
-    result.status = SolveStatus::kOutOfReach;
+  if (n <= kFixedJoints) {
+    SearchPose<kFixedJoints>(chain, problem, target, q_start, options, &result);
   } else {
-    result.status = SolveStatus::kFailed;
+    SearchPose<Eigen::Dynamic>(chain, problem, target, q_start, options, &result);
   }
+  MeasureResult(chain, target, &result);
   return result;
 }
 
