@@ -116,12 +116,14 @@ enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled }
 // cheaper than following it.
 constexpr int kStallWindow = 6;
 constexpr double kStallDecrease = 0.1;
-// Stalled ends are not minima yet: the lowest kPolished of them are followed on (polished) without
-// the stall rule, for up to kPolishIterations x max_iterations, in the last kPolishShare of the time
-// budget (or once max_starts starts have run), until kAgreeingMinima of them agree.
+// Stalled ends are not minima yet. They are followed on (polished) without the stall rule, for up
+// to kPolishIterations x max_iterations: at once when a second end comes within kNearCost
+// (relative) of the lowest, and the lowest kPolished of the rest in the last kPolishShare of the
+// time budget (or once max_starts starts have run), until kAgreeingMinima minima agree.
 constexpr int kPolished = 2 * kAgreeingMinima;
 constexpr int kPolishIterations = 20;
-constexpr double kPolishShare = 0.25;
+constexpr double kNearCost = 1e-3;
+constexpr double kPolishShare = 0.1;
 
 struct Search {
   using Clock = std::chrono::steady_clock;
@@ -203,26 +205,30 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   return Converged(problem, *state, options) ? StartEnd::kConverged : StartEnd::kIterations;
 }
 
-// What the starts of RefinePose found: the best end point, the agreement of the minima, and the
-// lowest ends that are not minima yet (to polish), lowest first.
+// The ends of a search: the best, the agreement of the minima, and the lowest ends that are not
+// minima yet (stalled, out of iterations or cut off by the time), lowest first, to polish.
 template <int Capacity>
 struct Ends {
+  struct Pending {
+    VectorQ<Capacity> q;
+    double cost;
+    bool polished;  // followed on already (it ran out of iterations or time): not again
+  };
   VectorQ<Capacity> best_q;
   double best_cost = std::numeric_limits<double>::infinity();
   bool best_stationary = false;
   bool converged = false;
   double min_stationary = std::numeric_limits<double>::infinity();
   int agreeing = 0;
-  std::array<VectorQ<Capacity>, kPolished> pending_q;
-  std::array<double, kPolished> pending_cost;
-  int pending = 0;
+  std::array<Pending, kPolished> pending;
+  int num_pending = 0;
 
   // The best end is a minimum that kAgreeingMinima starts reached with the same cost.
   bool Agree() const {
     return best_stationary && agreeing >= kAgreeingMinima && best_cost <= min_stationary * (1 + kSameCost);
   }
 
-  void Record(StartEnd end, const VectorQ<Capacity>& q, double cost, bool keep_pending) {
+  void Record(StartEnd end, const VectorQ<Capacity>& q, double cost, bool polished) {
     const bool stationary = end == StartEnd::kStationary;
     if (cost < best_cost || (stationary && !best_stationary && cost <= best_cost)) {
       best_q = q;
@@ -238,53 +244,110 @@ struct Ends {
       } else if (cost <= min_stationary * (1 + kSameCost)) {
         ++agreeing;
       }
-    } else if (keep_pending) {
-      int i = pending < kPolished ? pending++ : kPolished;  // insertion into the sorted list
-      if (i == kPolished && !(cost < pending_cost[--i])) return;
-      for (; i > 0 && pending_cost[i - 1] > cost; --i) {
-        pending_cost[i] = pending_cost[i - 1];
-        pending_q[i] = pending_q[i - 1];
-      }
-      pending_cost[i] = cost;
-      pending_q[i] = q;
+    } else {
+      int i = num_pending < kPolished ? num_pending++ : kPolished;  // sorted insertion
+      if (i == kPolished && !(cost < pending[--i].cost)) return;
+      for (; i > 0 && pending[i - 1].cost > cost; --i) pending[i] = pending[i - 1];
+      pending[i] = Pending{q, cost, polished};
     }
+  }
+
+  // Takes pending end i out (to polish it: its end is recorded anew).
+  VectorQ<Capacity> Take(int i) {
+    VectorQ<Capacity> q = pending[i].q;
+    for (--num_pending; i < num_pending; ++i) pending[i] = pending[i + 1];
+    return q;
+  }
+
+  // The first pending end to polish with a cost of at most `most`, or -1.
+  int NextToPolish(double most) const {
+    for (int i = 0; i < num_pending; ++i) {
+      if (!pending[i].polished && pending[i].cost <= most) return i;
+    }
+    return -1;
+  }
+
+  // Ends near the lowest cost: the start of an agreement.
+  int Near(double most) const {
+    int count = min_stationary <= most ? agreeing : 0;
+    for (int i = 0; i < num_pending; ++i) count += pending[i].cost <= most;
+    return count;
   }
 };
 
-// q_start, then seeded uniform starts, until one converges, the starts or the time run out.
+// The search of RefinePose: the starts, and the polishing of their ends.
 template <int Capacity>
-void RunStarts(const Chain& chain, const Problem& problem, const Eigen::VectorXd& q_start,
-               const PoseRefineOptions& options, Search* search, Ends<Capacity>* ends) {
-  std::mt19937_64 rng(options.seed);
-  const int n = chain.num_joints();
-  VectorQ<Capacity> q = q_start;
-  State<Capacity> state;
-  Eigen::VectorXd draw(n);
-  for (int start = 0;; ++start) {
-    if (start > 0) {
-      if ((options.max_starts > 0 && start >= options.max_starts) || search->OutOfTime()) break;
-      UniformConfiguration(chain, &rng, draw);
-      q = draw;
-    }
-    ProjectIntoLimits(chain, q);
-    const StartEnd end = RunStart(chain, problem, options, false, q, &state, search);
-    ends->Record(end, q, state.cost, true);
-    if (ends->converged || end == StartEnd::kTimeout) break;
-  }
-}
+class PoseSearch {
+ public:
+  PoseSearch(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, Search* search)
+      : chain_(chain), problem_(problem), options_(options), search_(search) {}
 
-// Follows the pending ends on, lowest first, until one converges, the minima agree (or `enough`
-// says the target is settled), or the time runs out.
-template <int Capacity, typename Enough>
-void Polish(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, Search* search,
-            Ends<Capacity>* ends, const Enough& enough) {
-  State<Capacity> state;
-  for (int i = 0; i < ends->pending; ++i) {
-    if (ends->converged || ends->Agree() || enough() || search->OutOfTime()) return;
-    VectorQ<Capacity> q = ends->pending_q[i];
-    const StartEnd end = RunStart(chain, problem, options, true, q, &state, search);
-    ends->Record(end, q, state.cost, false);
+  const Ends<Capacity>& ends() const { return ends_; }
+  bool Settled() const { return ends_.converged || ends_.Agree(); }
+
+  // q_start, then seeded uniform starts, until one converges, the starts or the time run out. A
+  // stalled end near the lowest one (a second start in the lowest basin) is polished at once.
+  void RunStarts(const Eigen::VectorXd& q_start) {
+    std::mt19937_64 rng(options_.seed);
+    VectorQ<Capacity> q = q_start;
+    Eigen::VectorXd draw(chain_.num_joints());
+    for (int start = 0;; ++start) {
+      if (start > 0) {
+        if ((options_.max_starts > 0 && start >= options_.max_starts) || search_->OutOfTime()) return;
+        UniformConfiguration(chain_, &rng, draw);
+        q = draw;
+      }
+      ProjectIntoLimits(chain_, q);
+      const StartEnd end = RunStart(chain_, problem_, options_, false, q, &state_, search_);
+      ends_.Record(end, q, state_.cost, false);
+      if (ends_.converged || end == StartEnd::kTimeout) return;
+      const double near = ends_.best_cost * (1 + kNearCost);
+      if (ends_.Near(near) < 2) continue;
+      for (int i; !Settled() && (i = ends_.NextToPolish(near)) >= 0;) {
+        if (!PolishOne(i)) return;
+      }
+    }
   }
+
+  // Polishes the pending ends, lowest first, until the search is settled, `enough` says so, or
+  // the time runs out.
+  template <typename Enough>
+  void PolishPending(const Enough& enough) {
+    for (int i; !Settled() && !enough() && (i = ends_.NextToPolish(kInfinity)) >= 0;) {
+      if (!PolishOne(i)) return;
+    }
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+  // False when the time ran out.
+  bool PolishOne(int i) {
+    if (search_->OutOfTime()) return false;
+    VectorQ<Capacity> q = ends_.Take(i);
+    const StartEnd end = RunStart(chain_, problem_, options_, true, q, &state_, search_);
+    ends_.Record(end, q, state_.cost, true);
+    return end != StartEnd::kTimeout;
+  }
+
+  const Chain& chain_;
+  const Problem& problem_;
+  const PoseRefineOptions& options_;
+  Search* search_;
+  Ends<Capacity> ends_;
+  State<Capacity> state_;
+};
+
+// True when position refinement from q (position_tolerance, seed), the certificate of positions,
+// finds the target's position out of reach by more than its position bounds.
+bool PositionOutOfReach(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q,
+                        const PoseRefineOptions& options) {
+  RefineOptions position;
+  position.tolerance = options.position_tolerance;
+  position.seed = options.seed;
+  const SolveResult p = RefinePosition(chain, target.p_BT, q, position);
+  return p.status == SolveStatus::kOutOfReach &&
+         p.error > target.bounds.head<3>().norm() + options.position_tolerance;
 }
 
 // The search of RefinePose with the storage that fits the chain. Sets result->q and the status.
@@ -292,32 +355,27 @@ template <int Capacity>
 void SearchPose(const Chain& chain, const Problem& problem, const IkTarget& target,
                 const Eigen::VectorXd& q_start, const PoseRefineOptions& options, SolveResult* result) {
   const auto begin = Search::Clock::now();
-  const auto budget = std::chrono::duration_cast<Search::Clock::duration>(
-      std::chrono::duration<double>(options.timeout_seconds));
+  const std::chrono::duration<double> budget(options.timeout_seconds);
   Search search;
   search.deadline =
       begin + std::chrono::duration_cast<Search::Clock::duration>((1.0 - kPolishShare) * budget);
-  Ends<Capacity> ends;
-  RunStarts(chain, problem, q_start, options, &search, &ends);
-  search.deadline = begin + budget;
+  PoseSearch<Capacity> pose(chain, problem, options, &search);
+  pose.RunStarts(q_start);
+  search.deadline = begin + std::chrono::duration_cast<Search::Clock::duration>(budget);
   // A single start (a local solve: tracking, one of many solutions) certifies nothing.
-  const bool certify = !ends.converged && (options.max_starts == 0 || options.max_starts >= kAgreeingMinima);
+  const bool certify = !pose.Settled() && (options.max_starts == 0 || options.max_starts >= kAgreeingMinima);
   // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
-  // tip's distance from the base origin) by more than the position bounds allow; or position
-  // refinement, which certifies positions, finds the position alone out of reach.
-  const double slack = target.bounds.head<3>().norm();
-  bool position_out = target.p_BT.norm() > chain.reach() + slack;
+  // tip's distance from the base origin) by more than the position bounds allow, or the
+  // position alone is out of reach.
+  bool position_out = target.p_BT.norm() > chain.reach() + target.bounds.head<3>().norm();
   if (certify && !position_out && !search.OutOfTime()) {
-    RefineOptions position;
-    position.tolerance = options.position_tolerance;
-    position.seed = options.seed;
-    const SolveResult p = RefinePosition(chain, target.p_BT, ends.best_q, position);
-    position_out = p.status == SolveStatus::kOutOfReach && p.error > slack + options.position_tolerance;
+    position_out = PositionOutOfReach(chain, target, pose.ends().best_q, options);
   }
   if (certify) {
-    int polished = 0;
-    Polish(chain, problem, options, &search, &ends, [&] { return position_out && polished++ > 0; });
+    int polished = 0;  // with the position out of reach, one polish for a closer pose
+    pose.PolishPending([&] { return position_out && polished++ > 0; });
   }
+  const Ends<Capacity>& ends = pose.ends();
   result->q = ends.best_q;
   result->iterations = search.iterations;
   if (ends.converged) {

@@ -39,10 +39,11 @@ struct PoseRefineOptions {
 /// step reduces the cost beyond rounding, or the gradient vanishes against |J| |r|: a minimum,
 /// perhaps local), stalled (the cost fell by less than 10 % over 6 iterations) or after
 /// max_iterations; then restarts begin from configurations uniform within the limits (seeded),
-/// until one converges, 3/4 of timeout_seconds has passed or max_starts starts have run. Then, in
-/// what is left of the budget, the lowest ends that are not yet minima (up to 6, lowest first)
-/// are polished: followed on without the stall rule until they converge or become stationary. The
-/// best end wins: the closest pose found in the weighted metric.
+/// until one converges, 9/10 of timeout_seconds has passed or max_starts starts have run. Ends
+/// that are not minima yet are polished: followed on without the stall rule until they converge
+/// or become stationary; at once when a second end comes within 1e-3 (relative) of the lowest
+/// cost (a second start in the lowest basin), and the lowest others (up to 6) in what is left of
+/// the budget. The best end wins: the closest pose found in the weighted metric.
 ///
 /// Status: kConverged within the tolerances. Otherwise kOutOfReach when it can be shown:
 /// - the position lies beyond chain.reach() (an upper bound of the tip's distance from the base
