@@ -46,7 +46,10 @@ class Model:
     def network(self) -> Dict[str, Any]: ...
     def metadata(self, key: str) -> str: ...
     def export_onnx(self, path: str) -> None:
-        """ONNX graph: input 'targets' float32 (batch, 3) m -> output 'joints' float32 (batch, dof)."""
+        """ONNX graph: input 'targets' float32 (batch, 3) m for a position model, (batch, 9) for a
+        pose model (position, then the first two columns of R_BT) -> output 'joints' float32 (batch, dof).
+
+        Raises InputError when path is the model's own file (directly or through a link)."""
 
 class SolveResults:
     """One row per target: q (n, dof) rad or m; reached (n, 3) m; reached_quat (n, 4) [qw, qx, qy, qz];

@@ -2,6 +2,7 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Geometry>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -115,6 +116,14 @@ enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled }
 // cheaper than following it.
 constexpr int kStallWindow = 6;
 constexpr double kStallDecrease = 0.1;
+// Stalled ends are not minima yet. They are followed on (polished) without the stall rule, for up
+// to kPolishIterations x max_iterations: at once when a second end comes within kNearCost
+// (relative) of the lowest, and the lowest kPolished of the rest in the last kPolishShare of the
+// time budget (or once max_starts starts have run), until kAgreeingMinima minima agree.
+constexpr int kPolished = 2 * kAgreeingMinima;
+constexpr int kPolishIterations = 20;
+constexpr double kNearCost = 1e-3;
+constexpr double kPolishShare = 0.1;
 
 struct Search {
   using Clock = std::chrono::steady_clock;
@@ -123,9 +132,9 @@ struct Search {
   bool OutOfTime() const { return Clock::now() >= deadline; }
 };
 
-// One Levenberg-Marquardt run from q (in place).
+// One Levenberg-Marquardt run from q (in place); a polishing run ignores the stall rule.
 template <int Capacity>
-StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options,
+StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, bool polish,
                   VectorQ<Capacity>& q, State<Capacity>* state, Search* search) {
   const int n = chain.num_joints();
   State<Capacity> trial;
@@ -135,10 +144,12 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   Evaluate(chain, problem, q, state);
   double mu = -1.0, nu = 2.0;
   double window_cost[kStallWindow];
-  for (int it = 0; it < options.max_iterations; ++it) {
+  const int max_iterations = polish ? kPolishIterations * options.max_iterations : options.max_iterations;
+  for (int it = 0; it < max_iterations; ++it) {
     if (Converged(problem, *state, options)) return StartEnd::kConverged;
     if (search->OutOfTime()) return StartEnd::kTimeout;
-    if (it >= kStallWindow && state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
+    if (!polish && it >= kStallWindow &&
+        state->cost > (1.0 - kStallDecrease) * window_cost[it % kStallWindow]) {
       return StartEnd::kStalled;
     }
     window_cost[it % kStallWindow] = state->cost;
@@ -194,59 +205,186 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
   return Converged(problem, *state, options) ? StartEnd::kConverged : StartEnd::kIterations;
 }
 
-// What the starts of RefinePose found: the best end point, and the agreement of the minima.
-struct Starts {
-  Eigen::VectorXd best_q;
+// The ends of a search: the best, the agreement of the minima, and the lowest ends that are not
+// minima yet (stalled, out of iterations or cut off by the time), lowest first, to polish.
+template <int Capacity>
+struct Ends {
+  struct Pending {
+    VectorQ<Capacity> q;
+    double cost;
+    bool polished;  // followed on already (it ran out of iterations or time): not again
+  };
+  VectorQ<Capacity> best_q;
   double best_cost = std::numeric_limits<double>::infinity();
   bool best_stationary = false;
   bool converged = false;
   double min_stationary = std::numeric_limits<double>::infinity();
   int agreeing = 0;
-};
+  std::array<Pending, kPolished> pending;
+  int num_pending = 0;
 
-// q_start, then seeded uniform starts, until one converges, the starts or the time run out.
-template <int Capacity>
-Starts RunStarts(const Chain& chain, const Problem& problem, const Eigen::VectorXd& q_start,
-                 const PoseRefineOptions& options, Search* search) {
-  std::mt19937_64 rng(options.seed);
-  const int n = chain.num_joints();
-  VectorQ<Capacity> q = q_start, best_q = q;
-  State<Capacity> state, best_state;
-  best_state.cost = std::numeric_limits<double>::infinity();
-  Starts out;
-  Eigen::VectorXd draw(n);
-  for (int start = 0;; ++start) {
-    if (start > 0) {
-      if ((options.max_starts > 0 && start >= options.max_starts) || search->OutOfTime()) break;
-      UniformConfiguration(chain, &rng, draw);
-      q = draw;
-    }
-    ProjectIntoLimits(chain, q);
-    const StartEnd end = RunStart(chain, problem, options, q, &state, search);
+  // The best end is a minimum that kAgreeingMinima starts reached with the same cost.
+  bool Agree() const {
+    return best_stationary && agreeing >= kAgreeingMinima && best_cost <= min_stationary * (1 + kSameCost);
+  }
+
+  void Record(StartEnd end, const VectorQ<Capacity>& q, double cost, bool polished) {
     const bool stationary = end == StartEnd::kStationary;
-    if (state.cost < best_state.cost ||
-        (stationary && !out.best_stationary && state.cost <= best_state.cost)) {
+    if (cost < best_cost || (stationary && !best_stationary && cost <= best_cost)) {
       best_q = q;
-      best_state = state;
-      out.best_stationary = stationary;
+      best_cost = cost;
+      best_stationary = stationary;
     }
     if (end == StartEnd::kConverged) {
-      out.converged = true;
-      break;
+      converged = true;
+    } else if (stationary) {
+      if (cost < min_stationary * (1 - kSameCost)) {
+        min_stationary = cost;
+        agreeing = 1;
+      } else if (cost <= min_stationary * (1 + kSameCost)) {
+        ++agreeing;
+      }
+    } else {
+      int i = num_pending < kPolished ? num_pending++ : kPolished;  // sorted insertion
+      if (i == kPolished && !(cost < pending[--i].cost)) return;
+      for (; i > 0 && pending[i - 1].cost > cost; --i) pending[i] = pending[i - 1];
+      pending[i] = Pending{q, cost, polished};
     }
-    if (stationary) {
-      if (state.cost < out.min_stationary * (1 - kSameCost)) {
-        out.min_stationary = state.cost;
-        out.agreeing = 1;
-      } else if (state.cost <= out.min_stationary * (1 + kSameCost)) {
-        ++out.agreeing;
+  }
+
+  // Takes pending end i out (to polish it: its end is recorded anew).
+  VectorQ<Capacity> Take(int i) {
+    VectorQ<Capacity> q = pending[i].q;
+    for (--num_pending; i < num_pending; ++i) pending[i] = pending[i + 1];
+    return q;
+  }
+
+  // The first pending end to polish with a cost of at most `most`, or -1.
+  int NextToPolish(double most) const {
+    for (int i = 0; i < num_pending; ++i) {
+      if (!pending[i].polished && pending[i].cost <= most) return i;
+    }
+    return -1;
+  }
+
+  // Ends near the lowest cost: the start of an agreement.
+  int Near(double most) const {
+    int count = min_stationary <= most ? agreeing : 0;
+    for (int i = 0; i < num_pending; ++i) count += pending[i].cost <= most;
+    return count;
+  }
+};
+
+// The search of RefinePose: the starts, and the polishing of their ends.
+template <int Capacity>
+class PoseSearch {
+ public:
+  PoseSearch(const Chain& chain, const Problem& problem, const PoseRefineOptions& options, Search* search)
+      : chain_(chain), problem_(problem), options_(options), search_(search) {}
+
+  const Ends<Capacity>& ends() const { return ends_; }
+  bool Settled() const { return ends_.converged || ends_.Agree(); }
+
+  // q_start, then seeded uniform starts, until one converges, the starts or the time run out. A
+  // stalled end near the lowest one (a second start in the lowest basin) is polished at once.
+  void RunStarts(const Eigen::VectorXd& q_start) {
+    std::mt19937_64 rng(options_.seed);
+    VectorQ<Capacity> q = q_start;
+    Eigen::VectorXd draw(chain_.num_joints());
+    for (int start = 0;; ++start) {
+      if (start > 0) {
+        if ((options_.max_starts > 0 && start >= options_.max_starts) || search_->OutOfTime()) return;
+        UniformConfiguration(chain_, &rng, draw);
+        q = draw;
+      }
+      ProjectIntoLimits(chain_, q);
+      const StartEnd end = RunStart(chain_, problem_, options_, false, q, &state_, search_);
+      ends_.Record(end, q, state_.cost, false);
+      if (ends_.converged || end == StartEnd::kTimeout) return;
+      const double near = ends_.best_cost * (1 + kNearCost);
+      if (ends_.Near(near) < 2) continue;
+      for (int i; !Settled() && (i = ends_.NextToPolish(near)) >= 0;) {
+        if (!PolishOne(i)) return;
       }
     }
-    if (end == StartEnd::kTimeout) break;
   }
-  out.best_q = best_q;
-  out.best_cost = best_state.cost;
-  return out;
+
+  // Polishes the pending ends, lowest first, until the search is settled, `enough` says so, or
+  // the time runs out.
+  template <typename Enough>
+  void PolishPending(const Enough& enough) {
+    for (int i; !Settled() && !enough() && (i = ends_.NextToPolish(kInfinity)) >= 0;) {
+      if (!PolishOne(i)) return;
+    }
+  }
+
+ private:
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+
+  // False when the time ran out.
+  bool PolishOne(int i) {
+    if (search_->OutOfTime()) return false;
+    VectorQ<Capacity> q = ends_.Take(i);
+    const StartEnd end = RunStart(chain_, problem_, options_, true, q, &state_, search_);
+    ends_.Record(end, q, state_.cost, true);
+    return end != StartEnd::kTimeout;
+  }
+
+  const Chain& chain_;
+  const Problem& problem_;
+  const PoseRefineOptions& options_;
+  Search* search_;
+  Ends<Capacity> ends_;
+  State<Capacity> state_;
+};
+
+// True when position refinement from q (position_tolerance, seed), the certificate of positions,
+// finds the target's position out of reach by more than its position bounds.
+bool PositionOutOfReach(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q,
+                        const PoseRefineOptions& options) {
+  RefineOptions position;
+  position.tolerance = options.position_tolerance;
+  position.seed = options.seed;
+  const SolveResult p = RefinePosition(chain, target.p_BT, q, position);
+  return p.status == SolveStatus::kOutOfReach &&
+         p.error > target.bounds.head<3>().norm() + options.position_tolerance;
+}
+
+// The search of RefinePose with the storage that fits the chain. Sets result->q and the status.
+template <int Capacity>
+void SearchPose(const Chain& chain, const Problem& problem, const IkTarget& target,
+                const Eigen::VectorXd& q_start, const PoseRefineOptions& options, SolveResult* result) {
+  const auto begin = Search::Clock::now();
+  const std::chrono::duration<double> budget(options.timeout_seconds);
+  Search search;
+  search.deadline =
+      begin + std::chrono::duration_cast<Search::Clock::duration>((1.0 - kPolishShare) * budget);
+  PoseSearch<Capacity> pose(chain, problem, options, &search);
+  pose.RunStarts(q_start);
+  search.deadline = begin + std::chrono::duration_cast<Search::Clock::duration>(budget);
+  // A single start (a local solve: tracking, one of many solutions) certifies nothing.
+  const bool certify = !pose.Settled() && (options.max_starts == 0 || options.max_starts >= kAgreeingMinima);
+  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
+  // tip's distance from the base origin) by more than the position bounds allow, or the
+  // position alone is out of reach.
+  bool position_out = target.p_BT.norm() > chain.reach() + target.bounds.head<3>().norm();
+  if (certify && !position_out && !search.OutOfTime()) {
+    position_out = PositionOutOfReach(chain, target, pose.ends().best_q, options);
+  }
+  if (certify) {
+    int polished = 0;  // with the position out of reach, one polish for a closer pose
+    pose.PolishPending([&] { return position_out && polished++ > 0; });
+  }
+  const Ends<Capacity>& ends = pose.ends();
+  result->q = ends.best_q;
+  result->iterations = search.iterations;
+  if (ends.converged) {
+    result->status = SolveStatus::kConverged;
+  } else if (position_out || ends.Agree()) {
+    result->status = SolveStatus::kOutOfReach;
+  } else {
+    result->status = SolveStatus::kFailed;
+  }
 }
 
 }  // namespace
@@ -279,9 +417,6 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
     throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
                                 ", got size " + std::to_string(q_start.size()));
   }
-  Search search;
-  search.deadline = Search::Clock::now() + std::chrono::duration_cast<Search::Clock::duration>(
-                                               std::chrono::duration<double>(options.timeout_seconds));
   Problem problem;
   problem.p_target = target.p_BT;
   problem.bounds = target.bounds;
@@ -289,25 +424,13 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
   if (problem.orientation) problem.R_target_T = target.Q_BT->normalized().toRotationMatrix().transpose();
   problem.weights.tail<3>().setConstant(options.angle_weight);
 
-  const Starts starts = chain.num_joints() <= kFixedJoints
-                            ? RunStarts<kFixedJoints>(chain, problem, q_start, options, &search)
-                            : RunStarts<Eigen::Dynamic>(chain, problem, q_start, options, &search);
   SolveResult result;
-  result.q = starts.best_q;
-  result.iterations = search.iterations;
-  MeasureResult(chain, target, &result);
-  // Provably out of reach: the position lies beyond the chain's reach (an upper bound of the
-  // tip's distance from the base origin) by more than the position bounds allow.
-  const double slack = target.bounds.head<3>().norm();
-  const bool beyond_reach = target.p_BT.norm() > chain.reach() + slack;
-  if (starts.converged) {
-    result.status = SolveStatus::kConverged;
-  } else if (beyond_reach || (starts.best_stationary && starts.agreeing >= kAgreeingMinima &&
-                              starts.best_cost <= starts.min_stationary * (1 + kSameCost))) {
-    result.status = SolveStatus::kOutOfReach;
+  if (n <= kFixedJoints) {
+    SearchPose<kFixedJoints>(chain, problem, target, q_start, options, &result);
   } else {
-    result.status = SolveStatus::kFailed;
+    SearchPose<Eigen::Dynamic>(chain, problem, target, q_start, options, &result);
   }
+  MeasureResult(chain, target, &result);
   return result;
 }
 

@@ -663,6 +663,14 @@ async function pandaPose(base, problems) {
     `and the arm follows the moved and turned pose (${e2p.toExponential(1)} m, ${e2a.toExponential(1)} rad)`,
     JSON.stringify(turned.last));
 
+  // The "position only" offer (a pose out of reach) is not made while the pose is reached.
+  const offer = () => page.evaluate(() => {
+    const b = document.getElementById('release-orientation');
+    return { shown: !b.hidden && b.getBoundingClientRect().height > 0, text: b.textContent };
+  });
+  check(turned.last.status === 'converged' && !(await offer()).shown && (await offer()).text.includes('position only'),
+    'no "position only" offer while the pose is reached');
+
   // Out of reach (1.5 m away; Panda reaches about 1 m): the closest pose reached is drawn.
   await page.evaluate((quat) => window.deepik.setTarget([1.5, 0.2, 0.6], quat), tip.quat);
   const far = await settle(page);
@@ -675,6 +683,27 @@ async function pandaPose(base, problems) {
     && eReached < 1e-9 && await page.evaluate(() => window.deepik.closestShown()),
   `panda: an unreachable pose shows the closest pose reached (drawn within ${eReached.toExponential(1)})`,
   JSON.stringify({ last: far.last, ...farPose }));
+
+  // A pose whose point Panda reaches but whose orientation it cannot hold there (the tool straight
+  // down, 0.8 m out, 0.1 m up: the issue's dragged pose): out of reach, and the page offers to
+  // release the orientation; the offer makes the target a point, which the arm then reaches.
+  await page.evaluate(() => window.deepik.setTarget([0.8, 0, 0.1], [0, 1, 0, 0]));
+  const down = await settle(page);
+  const downOffer = await offer();
+  check(down.last.status === 'out of reach' && down.last.angle_error > 1e-3 && downOffer.shown,
+    `panda: the tool-down pose is out of reach (closest pose ${fmtLength(down.last.position_error)}, `
+    + `${fmtAngleDeg(down.last.angle_error)} away) and the page offers "${downOffer.text}"`, JSON.stringify(down.last));
+  await page.screenshot({ path: join(screenshots, 'screenshot-panda-out-of-reach.png') });
+  await page.click('#release-orientation');
+  const released = await settle(page);
+  const after = await page.evaluate(() => ({
+    quat: window.deepik.targetQuat(), checked: document.getElementById('position-only').checked,
+  }));
+  const eReleased = distance(released.tip, released.target);
+  check(after.quat === null && after.checked && released.last.status === 'converged' && released.last.angle_error === null
+    && distance(released.target, [0.8, 0, 0.1]) < 1e-12 && eReleased < 1e-9 && !(await offer()).shown,
+  `"position only" releases the orientation: the point is reached (${eReleased.toExponential(1)} m), the offer gone`,
+  JSON.stringify({ last: released.last, ...after }));
   await page.context().close();
 }
 
@@ -748,5 +777,5 @@ const sections = [
   ['panda', 'panda pose targets', async (problems) => pandaPose(await startServer([
     '--arm', join(repo, 'robots/panda.urdf'), '--base', 'panda_link0', '--tip', 'panda_link8', '--timeout', '1000']), problems)],
 ];
-console.log(`screenshots into ${screenshots}: screenshot, screenshot-phone, screenshot-solutions, screenshot-urdf, screenshot-panda (.png)`);
+console.log(`screenshots into ${screenshots}: screenshot, screenshot-phone, screenshot-solutions, screenshot-urdf, screenshot-panda, screenshot-panda-out-of-reach (.png)`);
 await run(sections.filter(([key]) => only.includes(key)).map(([, what, section]) => [what, section]), 540_000);

@@ -136,11 +136,15 @@ export function showSolve(answer, roundTripMs) {
   $('status-text').textContent = status.text;
   const away = pose ? `${fmtLength(answer.position_error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.position_error);
   $('status-detail').textContent = status.detail(away, answer.solver, pose);
+  // A pose out of reach: the point may still be reachable, so the page offers to let go of the
+  // orientation ("position only").
+  $('release-orientation').hidden = !(pose && answer.status === 'out of reach');
 }
 
 // FK mode: the status says what moves the arm; there is no target, error or solve time.
 export function showFkStatus() {
   $('status').dataset.state = 'fk';
+  $('release-orientation').hidden = true;
   $('status-text').textContent = 'Forward kinematics';
   $('status-detail').textContent = 'the joint sliders move the arm; the tip pose is below';
   $('error').textContent = '–';
@@ -220,6 +224,7 @@ export function showSolverChoice(name) {
 
 export function showError(message) {
   $('status').dataset.state = 'error';
+  $('release-orientation').hidden = true;
   $('status-text').textContent = message;
 }
 
@@ -244,6 +249,7 @@ export function bindControls({
     if (button) onPickSolution(Number(button.dataset.k));
   });
   $('position-only').addEventListener('change', (e) => onPositionOnly(e.target.checked));
+  $('release-orientation').addEventListener('click', (e) => { onPositionOnly(true); e.target.blur(); });
   for (const mode of ['translate', 'rotate']) {
     $(`gizmo-${mode}`).addEventListener('change', (e) => { if (e.target.checked) onGizmoMode(mode); });
   }

@@ -36,20 +36,30 @@ struct PoseRefineOptions {
 /// frozen (active set), other steps are clamped into the limits and full-turn joints wrap.
 ///
 /// A start ends converged (within both tolerances after the bounds), stationary (no feasible
-/// step reduces the cost beyond rounding: a minimum, perhaps local) or after max_iterations;
-/// then restarts begin from configurations uniform within the limits (seeded), until one
-/// converges, timeout_seconds has passed or max_starts starts have run. The best end wins.
+/// step reduces the cost beyond rounding, or the gradient vanishes against |J| |r|: a minimum,
+/// perhaps local), stalled (the cost fell by less than 10 % over 6 iterations) or after
+/// max_iterations; then restarts begin from configurations uniform within the limits (seeded),
+/// until one converges, 9/10 of timeout_seconds has passed or max_starts starts have run. Ends
+/// that are not minima yet are polished: followed on without the stall rule until they converge
+/// or become stationary; at once when a second end comes within 1e-3 (relative) of the lowest
+/// cost (a second start in the lowest basin), and the lowest others (up to 6) in what is left of
+/// the budget. The best end wins: the closest pose found in the weighted metric.
 ///
-/// Status: kConverged within the tolerances. Otherwise, once the budget (time or max_starts) is
-/// spent, q is the best end found (the closest pose found in the weighted metric) and the status
-/// is kOutOfReach when the target is provably unreachable (its position lies beyond
-/// chain.reach(), an upper bound of the tip's distance from the base origin, plus the position
-/// bounds) or when the best end is a minimum that at least three starts reached with the same
-/// cost (within 1e-6 relative); else kFailed (perhaps a local minimum, perhaps too little time). The result
-/// is measured by MeasureResult and always within the limits. Allocates nothing per iteration
-/// (fixed-maximum-size Eigen types).
+/// Status: kConverged within the tolerances. Otherwise kOutOfReach when it can be shown:
+/// - the position lies beyond chain.reach() (an upper bound of the tip's distance from the base
+///   origin) plus the position bounds;
+/// - or the position alone is out of reach by more than the position bounds (RefinePosition from
+///   the best end, with position_tolerance and seed, says kOutOfReach: the certificate of `lm`
+///   and `refined` for positions);
+/// - or the best end is a stationary point (nonzero residual, vanishing gradient) that at least
+///   three starts reached with the same cost (within 1e-6 relative), none lower.
+/// Else kFailed: the search gave up (the budget ran out before it could show either; perhaps a
+/// local minimum). The last two need a search (max_starts 0 or >= 3; a single start, as tracking
+/// uses, certifies only the first) and time left: a search cut short before it could show
+/// either ends kFailed. The result is measured by MeasureResult and always within the limits. Allocates
+/// nothing per iteration (fixed-maximum-size Eigen types up to 16 joints).
 /// @throws std::invalid_argument for invalid options, an invalid target (ThrowUnlessValidTarget),
-///         a q_start of the wrong size or not finite, or a chain of more than 16 joints.
+///         or a q_start of the wrong size or not finite.
 SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,
                        const PoseRefineOptions& options);
 
