@@ -6,9 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "deepik/geometry/collision_model.hpp"
 #include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 
@@ -67,7 +70,15 @@ struct GeometryCommands {
   void (*run_spheres)(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_matrix)(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_bench)(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+  /// The exact check (ExactChecker) of `pairs` of `geometry`, for `deepik serve`'s /api/collide.
+  std::unique_ptr<CollisionChecker> (*make_exact_checker)(const RobotGeometry& geometry,
+                                                          std::vector<std::pair<int, int>> pairs);
 };
+
+/// The plugin's make_exact_checker, loading the plugin on first use (a ServeOptions::exact_checker).
+/// @throws std::runtime_error when the plugin cannot be loaded; InputError as ExactChecker.
+std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry,
+                                                   std::vector<std::pair<int, int>> pairs);
 
 /// Adds collide, spheres, collision-matrix and collision-bench.
 void AddGeometryCommands(CLI::App& app, CommandSet* set);

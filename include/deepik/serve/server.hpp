@@ -61,11 +61,22 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 
 namespace deepik {
+
+class CollisionChecker;
+
+/// Makes the exact self-collision check (FCL on the meshes, deepik::geometry's ExactChecker) of
+/// `geometry`'s link pairs `pairs`. `deepik serve` passes the geometry plugin's, so that the server
+/// library itself links neither assimp nor FCL.
+/// @throws InputError for a missing, unreadable or invalid mesh.
+using ExactCheckerFactory = std::unique_ptr<CollisionChecker> (*)(const RobotGeometry& geometry,
+                                                                  std::vector<std::pair<int, int>> pairs);
 
 /// Options of `deepik serve`.
 struct ServeOptions {
@@ -97,6 +108,13 @@ struct ServeOptions {
   /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
   /// DNS rebinding: a web page that renames its own address to 127.0.0.1 cannot reach the API).
   std::vector<std::string> allowed_hosts;
+  /// Where the served URDF arm's mesh references are looked up (`--package-path`).
+  MeshSearchOptions mesh_search;
+  /// The served URDF arm's self-collision matrix and sphere model (JSON); empty: a built-in arm's
+  /// shipped ones (robots/collision/), else every pair not joined by a joint and no sphere model.
+  std::string matrix_path, spheres_path;
+  /// The exact check of POST /api/collide; null: it answers "collision_model": "spheres" only.
+  ExactCheckerFactory exact_checker = nullptr;
 
   /// True when valid; otherwise `error` (when not null) names the offending field.
   bool IsValid(std::string* error) const;
