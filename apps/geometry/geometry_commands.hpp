@@ -38,6 +38,20 @@ struct CollideCommandOptions {
   std::string output_path;      ///< CSV: in_collision,min_distance,link_a,link_b
 };
 
+/// The check `deepik collide` runs, with what it needs to read rows.
+struct CollideChecker {
+  std::unique_ptr<CollisionChecker> checker;
+  int num_joints = 0;  ///< the columns of a row
+  size_t pairs = 0;    ///< link pairs checked
+};
+
+/// The checker of `deepik collide --model MODEL` (exact: FCL on the meshes; spheres) for these
+/// options: the arm's geometry, its matrix (the shipped one of a built-in arm by default) and, for
+/// spheres, its sphere model; notes go to `log`. Runs in the geometry plugin (and deepik._geometry).
+/// @throws InputError for a bad arm, matrix, spheres file or mesh, or an unknown model.
+CollideChecker MakeCollideChecker(const GeometryInputOptions& options, const std::string& model,
+                                  std::ostream& log);
+
 /// `deepik spheres`.
 struct SpheresCommandOptions {
   GeometryInputOptions geometry;

@@ -6,8 +6,9 @@
 // - COLLADA: as written, whatever its up_axis (ROS tools ignore it, and so does the geometry layer
 //   with AI_CONFIG_IMPORT_COLLADA_IGNORE_UP_DIRECTION): three's ColladaLoader turns a Z_UP scene
 //   by -90 deg about x, which is undone here; the unit declaration (the scene's scale) is kept.
-// - glTF: its node transforms as they are (the format is y up, and files made for ROS carry the
-//   turn to z up in their nodes, which both readers apply); no turn added.
+// - glTF: y up by its specification, so the scene is turned +90 deg about x into the link's z-up
+//   frame (ur5's glTF files then coincide with its OBJ collision meshes,
+//   which the browser test checks through the sphere model fitted to those).
 // - STL and OBJ: plain vertices.
 import * as THREE from 'three';
 import { STLLoader } from 'three/addons/loaders/STLLoader.js';
@@ -30,7 +31,12 @@ async function loadObject(entry) {
     collada.scene.rotation.set(0, 0, 0);  // the file's z is the link's z (see above)
     return collada.scene;
   }
-  if (entry.format === 'gltf' || entry.format === 'glb') return (await new GLTFLoader().loadAsync(entry.url)).scene;
+  if (entry.format === 'gltf' || entry.format === 'glb') {
+    const yUp = new THREE.Group();
+    yUp.add((await new GLTFLoader().loadAsync(entry.url)).scene);
+    yUp.rotation.x = Math.PI / 2;  // glTF's y up -> the link's z up
+    return yUp;
+  }
   if (entry.format === 'obj') {
     const group = await new OBJLoader().loadAsync(entry.url);
     group.traverse((o) => { if (o.isMesh) o.material = plainMaterial; });
