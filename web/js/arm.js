@@ -47,7 +47,10 @@ function addBase(r) {
 // One link more than joints: the last runs from the last joint to the tip. Links are capsules
 // (rounded ends, so a chain of them reads as one arm, not a cluster of balls), built for their
 // length when first drawn (a revolute chain's links keep it; a prismatic joint's link is rebuilt).
-function addLinksAndJoints(dof, r) {
+// With meshes, the joint spheres are not drawn (the real body shows its joints) but still catch
+// the pointer (controls.js's hover over a joint).
+const hiddenJoint = new THREE.MeshBasicMaterial({ visible: false });
+function addLinksAndJoints(dof, r, meshes) {
   for (let i = 0; i <= dof; ++i) {
     const mesh = addMesh(new THREE.BufferGeometry(), materials.link);
     mesh.userData = { radius: r, length: -1 };
@@ -55,7 +58,7 @@ function addLinksAndJoints(dof, r) {
   }
   const sphere = new THREE.SphereGeometry(1.55 * r, 28, 20);
   for (let i = 0; i < dof; ++i) {
-    const mesh = addMesh(sphere, materials.joint);
+    const mesh = addMesh(sphere, meshes ? hiddenJoint : materials.joint);
     mesh.name = `joint ${i}`;
     parts.joints.push(mesh);
   }
@@ -311,7 +314,7 @@ export function buildArm(arm, unit) {
   const meshes = arm.meshes || [];
   const shaped = visuals.length + meshes.length > 0;
   if (!visuals.some((v) => v.frame === -1) && !meshes.some((m) => m.frame === -1)) addBase(r);
-  addLinksAndJoints(arm.dof, shaped ? 0.6 * r : r);
+  addLinksAndJoints(arm.dof, shaped ? 0.6 * r : r, meshes.length > 0);
   addVisuals(visuals);
   addMeshes(meshes);
   addSpheres(arm.collision);
