@@ -217,9 +217,10 @@ Json ServedCollision::Description() const {
 
 namespace {
 
-// A generous bound of one check (s): the work budget's share of a row (Panda's exact check takes
-// well under it, docs/BENCHMARKS.md).
-constexpr double kCheckSeconds = 1e-3;
+// A row's share of the work budget (s): a generous bound of one check with its distance (the
+// medians in docs/BENCHMARKS.md: FCL distance 3.9-5.8 ms, the sphere model's 2-11 us).
+constexpr double kExactCheckSeconds = 1e-2;
+constexpr double kSphereCheckSeconds = 1e-4;
 
 Json RowAnswer(const CollisionChecker& checker, const Eigen::VectorXd& q) {
   const CollisionReport report = checker.Check(q);
@@ -264,11 +265,10 @@ Json Collide(const Json& body, const ServedCollision* collision, const Chain& ch
   const Json& rows = body["qs"];
   if (!rows.is_array() || rows.empty())
     throw ApiError{400, "qs: expected a non-empty array of joint vectors, got " + TypeName(rows)};
-  if (rows.size() > static_cast<size_t>(max_rows) ||
-      static_cast<double>(rows.size()) * kCheckSeconds > max_work_seconds) {
-    throw ApiError{413, "qs: expected at most " +
-                            std::to_string(std::min<long>(
-                                max_rows, static_cast<long>(max_work_seconds / kCheckSeconds))) +
+  const double row_seconds = kind == "exact" ? kExactCheckSeconds : kSphereCheckSeconds;
+  const long most = std::min<long>(max_rows, static_cast<long>(max_work_seconds / row_seconds));
+  if (static_cast<long>(rows.size()) > most) {
+    throw ApiError{413, "qs: expected at most " + std::to_string(most) +
                             " configurations (the server's work budget), got " + std::to_string(rows.size()) +
                             "; split them into smaller requests"};
   }

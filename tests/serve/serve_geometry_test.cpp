@@ -192,6 +192,15 @@ TEST(ServeGeometryTest, CollideRefusesBadRequests) {
   refused(Json{{"qs", Json::array()}}, 400, "qs");
   refused(Json{{"qs", Json(std::vector<Json>(11, zeros))}}, 413, "at most 10");
   refused(Json{{"q", zeros}, {"model", "ur5"}}, 400, "model");
+  // The work budget: 10 ms a row for the exact check (FCL's distance), 0.1 ms for the spheres.
+  ServeOptions budget = PandaOptions();
+  budget.max_request_work_seconds = 0.05;
+  OwnServer small(budget);
+  const Json six = std::vector<Json>(6, zeros);
+  const testing::Answer exact = Post(small.port, "/api/collide", Json{{"qs", six}});
+  EXPECT_EQ(exact.status, 413);
+  EXPECT_NE(exact.body.find("at most 5 configurations"), std::string::npos) << exact.body;
+  EXPECT_EQ(Post(small.port, "/api/collide", Json{{"qs", six}, {"collision_model", "spheres"}}).status, 200);
   // An arm without collision geometry, and a server without the exact check.
   ServeOptions seed;
   seed.port = 0;
