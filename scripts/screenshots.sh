@@ -16,4 +16,3 @@ node ../tests/web/e2e.mjs --deepik "$deepik" --model ../models/seed-default.safe
   --screenshots ../docs --web-root .
 node ../tests/web/robot.mjs --deepik "$deepik" --model ../models/seed-default.safetensors \
   --screenshots ../docs --web-root .
-rm -f ../docs/robot-collide-*.csv*

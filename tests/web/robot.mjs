@@ -13,7 +13,8 @@
 // Run: node tests/web/robot.mjs --deepik build/deepik --model models/seed-default.safetensors \
 //        --screenshots build/tests [--arms panda,ur5,iiwa14]   (from web/)
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   argument, deepik, screenshots, check, startServer, openPage, postJson, run, DESKTOP, PHONE, pageWait,
@@ -92,10 +93,12 @@ async function checkInsideSpheres(name, page, arm, fk, margin) {
 
 // `deepik collide ARM` on one row: { in_collision, min_distance, link_a, link_b }.
 function cliCollide(armName, q) {
-  const input = join(screenshots, `robot-collide-${armName}.csv`), output = `${input}.out.csv`;
+  const dir = mkdtempSync(join(tmpdir(), 'deepik-robot-'));
+  const input = join(dir, 'q.csv'), output = join(dir, 'out.csv');
   writeFileSync(input, `${q.map((_, i) => `q${i}`).join(',')}\n${q.map((v) => v.toPrecision(17)).join(',')}\n`);
   execFileSync(deepik, ['collide', armName, '-i', input, '-o', output], { stdio: 'pipe' });
   const [flag, distance, a, b] = readFileSync(output, 'utf8').trim().split('\n')[1].split(',');
+  rmSync(dir, { recursive: true });
   return { in_collision: flag === '1', min_distance: Number(distance), link_a: a, link_b: b };
 }
 

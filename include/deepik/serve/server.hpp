@@ -15,7 +15,18 @@
 //                        "visuals": a URDF's boxes, cylinders and spheres, each {"shape", "link",
 //                        "frame" (-1: base, i: joint i's moving frame), "origin" (pose in that
 //                        frame), "size" (box: x,y,z; cylinder: radius,length,0; sphere: radius,0,0),
-//                        "rgba" (or null)}, and "meshes_not_drawn" (mesh elements left out)
+//                        "rgba" (or null)}; "meshes": a URDF arm's visual meshes (served with --arm),
+//                        each {"link", "frame", "origin", "scale", "url", "format"}; "meshes_missing";
+//                        "meshes_not_drawn" (mesh elements left out); "collision" (null: none):
+//                        {"links", "pairs", "exact", "spheres": per link {"link", "frame", "origin",
+//                        "spheres": [[x, y, z, r], ...]} or null}
+//   GET  /api/meshes/ARM/K/NAME  the files "meshes" lists (and the buffers and images a glTF file
+//                        names beside it); every other path is a 404
+//   POST /api/collide    {"q": [...]} or {"qs": [[...], ...]}, "collision_model": "exact" (FCL
+//                        through ServeOptions::exact_checker) or "spheres" -> {"in_collision",
+//                        "min_distance", "link_a", "link_b", "collision_model"} (for "qs":
+//                        {"results": [...]}), as `deepik collide`; 413 beyond max_targets rows or the
+//                        work budget (10 ms a row exact, 0.1 ms spheres)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
 //                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed",
 //                        "micros":t, "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
