@@ -211,8 +211,10 @@ Json ServedCollision::Description() const {
           {{"link", set.link}, {"frame", link.frame}, {"origin", PoseJson(link.X_FL)}, {"spheres", list}});
     }
   }
-  return Json{
-      {"links", links}, {"pairs", pairs_.size()}, {"exact", make_exact_ != nullptr}, {"spheres", spheres}};
+  return Json{{"links", links},
+              {"pairs", pairs_.size()},
+              {"exact", make_exact_ != nullptr && geometry_.MissingMeshes().empty()},
+              {"spheres", spheres}};
 }
 
 namespace {

@@ -54,7 +54,8 @@ class ServedCollision {
   ///         plugin, a missing mesh).
   const CollisionChecker& Checker(const std::string& kind) const;
 
-  /// For /api/arm: {"links", "pairs", "exact", "spheres": [{"link", "frame", "origin" (of the
+  /// For /api/arm: {"links", "pairs", "exact" (available: the plugin is there and no mesh is
+  /// missing), "spheres": [{"link", "frame", "origin" (of the
   /// link in its frame), "spheres": [[x, y, z, r], ...]}, ...] or null}.
   Json Description() const;
 

@@ -213,6 +213,18 @@ TEST(ServeGeometryTest, CollideRefusesBadRequests) {
   no_plugin.exact_checker = nullptr;
   OwnServer plain(no_plugin);
   EXPECT_EQ(Post(plain.port, "/api/collide", Json{{"q", zeros}}).status, 400);
+  EXPECT_EQ(Get(plain.port, "/api/arm").json().at("collision").at("exact"), false);
+  // A URDF with a missing mesh: the exact check is not offered, and asking for it names the mesh.
+  ServeOptions missing = PandaOptions();
+  missing.arm = ArmSpec{std::string(DEEPIK_SOURCE_DIR) + "/tests/web/box_arm.urdf"};
+  OwnServer box(missing);
+  const Json box_arm = Get(box.port, "/api/arm").json();
+  EXPECT_EQ(box_arm.at("collision").at("exact"), false);
+  EXPECT_TRUE(box_arm.at("collision").at("spheres").is_null());
+  const testing::Answer refused_exact =
+      Post(box.port, "/api/collide", Json{{"q", std::vector<double>(7, 0.0)}});
+  EXPECT_EQ(refused_exact.status, 400);
+  EXPECT_NE(refused_exact.body.find("forearm_cover.dae"), std::string::npos) << refused_exact.body;
   EXPECT_EQ(Post(plain.port, "/api/collide", Json{{"q", zeros}, {"collision_model", "spheres"}}).status, 200);
 }
 

@@ -19,9 +19,11 @@ const checks = latestRequest(async (q) => {
   requestRender();
 });
 
-// Asks whether the pose q (drawn now) is in self-collision.
+// Asks whether the pose q (drawn now) is in self-collision (when the server can tell: the exact
+// check or a sphere model).
 export function checkCollision(q) {
-  if (state.arm && state.arm.collision) checks.ask(q.slice());
+  const collision = state.arm && state.arm.collision;
+  if (collision && (collision.exact || collision.spheres)) checks.ask(q.slice());
 }
 
 // Another arm: its answers never come (api.js), nothing is tinted.
