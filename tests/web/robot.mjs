@@ -169,4 +169,4 @@ async function robotSection(name, problems) {
   for (const p of [page, shot, phone]) await p.context().close();
 }
 
-run(arms.map((name) => [name, (problems) => robotSection(name, problems)]), 900_000);
+run(arms.map((name) => [name, (problems) => robotSection(name, problems)]), 1_150_000);
