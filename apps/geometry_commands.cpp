@@ -39,6 +39,11 @@ void AddGeometryInputOptions(CLI::App* command, GeometryInputOptions* options, b
 
 }  // namespace
 
+std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry,
+                                                   std::vector<std::pair<int, int>> pairs) {
+  return LoadGeometryCommands().make_exact_checker(geometry, std::move(pairs));
+}
+
 void ReportCollisionGeometry(const ArmSpec& arm, std::ostream& out) {
   if (ArmUrdfPath(arm).empty()) {
     out << "collision geometry: none (a URDF arm has it: panda, ur5, iiwa14 or a .urdf file)\n";

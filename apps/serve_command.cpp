@@ -14,6 +14,7 @@
 #include "deepik/data/option_range.hpp"
 #include "deepik/serve/server.hpp"
 #include "deepik/solve/solve_request.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace deepik::cli {
 namespace {
@@ -80,6 +81,16 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--allow-host", serve->allowed_hosts,
                       "also accept requests whose Host header names this (repeatable; default: only the "
                       "--host address and localhost, against DNS rebinding)");
+  command->add_option("--package-path", serve->mesh_search.package_paths,
+                      "a folder holding ROS packages, for the --arm URDF's package://NAME/... meshes "
+                      "(repeatable; searched before ROS_PACKAGE_PATH)");
+  command->add_option("--matrix", serve->matrix_path,
+                      "self-collision matrix of the --arm URDF for /api/collide (default: the shipped one of "
+                      "a built-in arm)");
+  command->add_option("--spheres", serve->spheres_path,
+                      "sphere model of the --arm URDF for /api/collide and the page (default: the shipped "
+                      "one of a built-in arm)");
+  serve->exact_checker = MakeExactChecker;
   // Nothing to serve is a usage error (exit 2), found while parsing, before the server loads.
   command->callback([serve] {
     if (serve->model_path.empty() && serve->models_dir.empty() && serve->arm.arm.empty())

@@ -13,8 +13,9 @@ import {
 import { buildArm } from './js/arm.js';
 import {
   buildPanel, bindControls, showError, showSolverChoice, showModeChoice, buildModelChoice,
-  showPoseChoice, showSolutionsChoice, showGhostLegend, showClosestLegend,
+  showPoseChoice, showSolutionsChoice, showGhostLegend, showClosestLegend, showSpheresChoice,
 } from './js/panel.js';
+import { forgetCollision, setSpheresShown } from './js/collision.js';
 import {
   setTarget, setShowNetwork, targetForApi, hideGhost, forgetRequests, setSolver, setAvoidLimits, onAnswer,
 } from './js/solve.js';
@@ -84,6 +85,7 @@ function bindPanel() {
     onSolutionsK: (k) => setSolutionsK(k, targetForApi(), state.q),
     onPickSolution: (k) => pickSolution(k),
     onAvoidLimits: (on) => setAvoidLimits(on),
+    onSpheres: (on) => setSpheresShown(on),
   });
 }
 
@@ -165,6 +167,7 @@ async function openModel(search) {
   state.kin = makeKinematics(arm);
   state.unit = Math.max(arm.reach, 0.2);  // a floor, so a tiny arm still gets visible markers
   buildArm(arm, state.unit);
+  showSpheresChoice(Boolean(arm.collision && arm.collision.spheres));
   setSolver(buildPanel(arm, model), false);
   setPose(arm.home);
   document.body.classList.toggle('poses', posesPossible(arm));
@@ -191,6 +194,7 @@ async function switchModel(name) {
   forgetRequests();
   forgetSolutions();
   forgetWorkspace();
+  forgetCollision();
   hideSolutions();
   showGhostLegend(false);
   showClosestLegend(false);

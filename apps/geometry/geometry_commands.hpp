@@ -6,9 +6,12 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "deepik/geometry/collision_model.hpp"
 #include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 
@@ -34,6 +37,20 @@ struct CollideCommandOptions {
   std::string input_path;       ///< CSV of joint values, one row per configuration
   std::string output_path;      ///< CSV: in_collision,min_distance,link_a,link_b
 };
+
+/// The check `deepik collide` runs, with what it needs to read rows.
+struct CollideChecker {
+  std::unique_ptr<CollisionChecker> checker;
+  int num_joints = 0;  ///< the columns of a row
+  size_t pairs = 0;    ///< link pairs checked
+};
+
+/// The checker of `deepik collide --model MODEL` (exact: FCL on the meshes; spheres) for these
+/// options: the arm's geometry, its matrix (the shipped one of a built-in arm by default) and, for
+/// spheres, its sphere model; notes go to `log`. Runs in the geometry plugin (and deepik._geometry).
+/// @throws InputError for a bad arm, matrix, spheres file or mesh, or an unknown model.
+CollideChecker MakeCollideChecker(const GeometryInputOptions& options, const std::string& model,
+                                  std::ostream& log);
 
 /// `deepik spheres`.
 struct SpheresCommandOptions {
@@ -67,7 +84,15 @@ struct GeometryCommands {
   void (*run_spheres)(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_matrix)(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_bench)(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+  /// The exact check (ExactChecker) of `pairs` of `geometry`, for `deepik serve`'s /api/collide.
+  std::unique_ptr<CollisionChecker> (*make_exact_checker)(const RobotGeometry& geometry,
+                                                          std::vector<std::pair<int, int>> pairs);
 };
+
+/// The plugin's make_exact_checker, loading the plugin on first use (a ServeOptions::exact_checker).
+/// @throws std::runtime_error when the plugin cannot be loaded; InputError as ExactChecker.
+std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry,
+                                                   std::vector<std::pair<int, int>> pairs);
 
 /// Adds collide, spheres, collision-matrix and collision-bench.
 void AddGeometryCommands(CLI::App& app, CommandSet* set);

@@ -1,4 +1,5 @@
 // The geometry plugin's entry point (see geometry_commands.hpp): the commands that read meshes.
+#include "deepik/geometry/exact_checker.hpp"
 #include "geometry_commands.hpp"
 
 namespace deepik::cli {
@@ -9,9 +10,14 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
 }  // namespace deepik::cli
 
 namespace {
+std::unique_ptr<deepik::CollisionChecker> MakeExact(const deepik::RobotGeometry& geometry,
+                                                    std::vector<std::pair<int, int>> pairs) {
+  return std::make_unique<deepik::ExactChecker>(geometry, std::move(pairs));
+}
+
 const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide, deepik::cli::RunSpheres,
-                                              deepik::cli::RunCollisionMatrix,
-                                              deepik::cli::RunCollisionBench};
+                                              deepik::cli::RunCollisionMatrix, deepik::cli::RunCollisionBench,
+                                              MakeExact};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

@@ -76,18 +76,30 @@ double ThreadMicros() {
 
 }  // namespace
 
+CollideChecker MakeCollideChecker(const GeometryInputOptions& options, const std::string& model,
+                                  std::ostream& log) {
+  if (model != "exact" && model != "spheres") {
+    throw InputError("collision model: expected exact or spheres, got '" + model + "'");
+  }
+  const bool exact = model == "exact";
+  const LoadedArm arm = LoadArmGeometry(options, exact, log);
+  CollideChecker made;
+  if (exact) {
+    made.checker = std::make_unique<ExactChecker>(arm.geometry, arm.pairs);
+  } else {
+    made.checker =
+        std::make_unique<SphereChecker>(arm.geometry, LoadSpheres(options, arm.geometry, log), arm.pairs);
+  }
+  made.num_joints = arm.geometry.chain.num_joints();
+  made.pairs = arm.pairs.size();
+  return made;
+}
+
 void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
   CheckDistinctFiles(options.input_path, options.output_path);
-  const bool exact = options.model == "exact";
-  const LoadedArm arm = LoadArmGeometry(options.geometry, exact, log);
-  std::unique_ptr<CollisionChecker> checker;
-  if (exact) {
-    checker = std::make_unique<ExactChecker>(arm.geometry, arm.pairs);
-  } else {
-    checker = std::make_unique<SphereChecker>(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log),
-                                              arm.pairs);
-  }
-  const int n = arm.geometry.chain.num_joints();
+  const CollideChecker made = MakeCollideChecker(options.geometry, options.model, log);
+  const CollisionChecker* checker = made.checker.get();
+  const int n = made.num_joints;
   CsvColumns columns;
   columns.count = n;
   NumericCsvReader input(options.input_path, columns);
@@ -108,7 +120,7 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
     count += static_cast<int64_t>(rows.size());
   }
   writer.Commit();
-  log << "collide (" << options.model << ", " << arm.pairs.size() << " link pairs): " << count << " rows, "
+  log << "collide (" << options.model << ", " << made.pairs << " link pairs): " << count << " rows, "
       << colliding << " in self-collision -> " << options.output_path << "\n";
 }
 

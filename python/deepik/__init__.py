@@ -11,6 +11,7 @@ arm's base frame B. Arrays are NumPy arrays with one row per sample.
     solver.solve(poses, bounds="rz=free")         # (n, 7) [x, y, z, qw, qx, qy, qz], w first
     deepik.train("net.safetensors", arm="seed", epochs=5)   # the options of `deepik train`
     model.export_onnx("net.onnx")                 # as `deepik export --format onnx`
+    deepik.collide("panda", q)                    # self-collision per row, as `deepik collide`
 
 Bad input raises deepik.InputError (a ValueError) with the command line's message, ValueError
 for wrong shapes or values, TypeError for wrong dtypes.
@@ -18,7 +19,28 @@ for wrong shapes or values, TypeError for wrong dtypes.
 
 from ._core import Arm, InputError, Model, SolveResults, Solver, make_dataset, solver_names
 
-__all__ = ["Arm", "InputError", "Model", "SolveResults", "Solver", "make_dataset", "solver_names", "train"]
+__all__ = ["Arm", "InputError", "Model", "SolveResults", "Solver", "collide", "make_dataset", "solver_names",
+           "train"]
+
+
+def collide(arm, q, model="exact", base="", tip="", package_path=(), matrix="", spheres=""):
+    """Self-collision of joint configurations, as `deepik collide ARM --model MODEL`.
+
+    arm: a URDF arm (panda, ur5, iiwa14 or a .urdf file; base and tip as deepik.Arm); q: joint
+    values of shape (n, dof) or (dof,) (one row: n = 1) (rad or m, chain order). model: "exact" (FCL on the
+    collision meshes and primitives) or "spheres" (the sphere model). package_path: folders for
+    package://NAME/... meshes (as --package-path); matrix, spheres: the self-collision matrix and
+    sphere model files (default: the shipped ones of a built-in arm).
+
+    Returns a dict: "in_collision" (bool, (n,)), "min_distance" (float64, (n,), m; exact: 0 in
+    collision; spheres: signed), "link_a" and "link_b" (lists of n link names: the colliding or the
+    closest pair). Loads assimp and FCL (deepik._geometry) on first use. Raises deepik.InputError
+    for a bad arm, file or mesh, ValueError / TypeError for a bad q.
+    """
+    from . import _geometry  # assimp and FCL: only when checking collisions
+
+    return _geometry.collide(arm, q, model=model, base=base, tip=tip, package_path=list(package_path),
+                             matrix=matrix, spheres=spheres)
 
 
 def train(output, arm="", data="", base="", tip="", sampler="workspace", count=100000, step=10.0, step_m=0.05,

@@ -251,6 +251,7 @@ struct Walk {
   std::string urdf_path;
   MeshSearchOptions search;
   std::vector<LinkGeometry>* out;
+  bool visual;  // the <visual> elements, not the <collision> ones
 };
 
 // Adds `link` and, depth first, the links that move with it (see RobotGeometry::links).
@@ -261,8 +262,12 @@ void VisitLink(const Walk& walk, const urdf::Link& link, const std::string& pare
   geometry.parent = parent;
   geometry.frame = frame;
   geometry.X_FL = X_FL;
-  AddShapes(link.collision_array, walk.urdf_path, walk.search, &geometry);
-  if (geometry.shapes.empty() && !link.visual_array.empty()) {
+  if (walk.visual) {
+    AddShapes(link.visual_array, walk.urdf_path, walk.search, &geometry);
+  } else {
+    AddShapes(link.collision_array, walk.urdf_path, walk.search, &geometry);
+  }
+  if (!walk.visual && geometry.shapes.empty() && !link.visual_array.empty()) {
     AddShapes(link.visual_array, walk.urdf_path, walk.search, &geometry);
     geometry.from_visual = !geometry.shapes.empty();
   }
@@ -325,7 +330,10 @@ std::string ArmUrdfPath(const ArmSpec& spec) {
   return "";
 }
 
-RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& search, bool require_meshes) {
+namespace {
+
+RobotGeometry LoadGeometry(const ArmSpec& spec, const MeshSearchOptions& search, bool require_meshes,
+                           bool visual) {
   const std::string urdf_path = ArmUrdfPath(spec);
   if (urdf_path.empty()) {
     throw InputError("arm '" + spec.arm +
@@ -347,7 +355,7 @@ RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& se
   if (!model || !model->getRoot()) throw InputError(urdf_path + ": malformed URDF");
   const urdf::LinkConstSharedPtr base =
       spec.base_link.empty() ? model->getRoot() : model->getLink(spec.base_link);
-  Walk walk{model.get(), {}, geometry.chain.num_joints() - 1, urdf_path, options, &geometry.links};
+  Walk walk{model.get(), {}, geometry.chain.num_joints() - 1, urdf_path, options, &geometry.links, visual};
   for (int i = 0; i < geometry.chain.num_joints(); ++i) walk.chain_index[geometry.chain.joint(i).name] = i;
   VisitLink(walk, *base, "", -1, Eigen::Isometry3d::Identity());
   if (require_meshes) {
@@ -358,6 +366,16 @@ RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& se
     }
   }
   return geometry;
+}
+
+}  // namespace
+
+RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& search, bool require_meshes) {
+  return LoadGeometry(spec, search, require_meshes, false);
+}
+
+RobotGeometry LoadRobotVisualGeometry(const ArmSpec& spec, const MeshSearchOptions& search) {
+  return LoadGeometry(spec, search, false, true);
 }
 
 }  // namespace deepik

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "deepik/errors.hpp"
+#include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/kinematics/fk.hpp"
@@ -40,7 +41,9 @@ Json VisualsJson(const UrdfVisuals& visuals) {
   return shapes;
 }
 
-std::string ArmJson(const Chain& c, const UrdfVisuals& visuals) {
+std::string ArmJson(const ServedArm& served) {
+  const Chain& c = served.chain;
+  const UrdfVisuals& visuals = served.visuals;
   const int n = c.num_joints();
   Json joints = Json::array();
   for (const Joint& joint : c.joints()) {
@@ -63,17 +66,21 @@ std::string ArmJson(const Chain& c, const UrdfVisuals& visuals) {
     lengths.push_back((X.translation() - previous).norm());
     previous = X.translation();
   }
-  Json arm{{"name", c.name()},
-           {"dof", n},
-           {"reach", c.reach()},
-           {"joints", joints},
-           {"tip", PoseJson(c.X_LT())},
-           {"frames_at_zero", frames},
-           {"link_lengths", lengths},
-           {"home", std::vector<double>(home.data(), home.data() + n)},
-           {"visuals", VisualsJson(visuals)},
-           {"meshes_not_drawn", visuals.meshes},
-           {"units", {{"length", "m"}, {"angle", "rad"}, {"frame", "base, z up"}}}};
+  Json arm{
+      {"name", c.name()},
+      {"dof", n},
+      {"reach", c.reach()},
+      {"joints", joints},
+      {"tip", PoseJson(c.X_LT())},
+      {"frames_at_zero", frames},
+      {"link_lengths", lengths},
+      {"home", std::vector<double>(home.data(), home.data() + n)},
+      {"visuals", VisualsJson(visuals)},
+      {"meshes_not_drawn", std::max<int>(0, visuals.meshes - static_cast<int>(served.meshes.list.size()))},
+      {"meshes", served.meshes.list},
+      {"meshes_missing", served.meshes.missing},
+      {"collision", served.collision ? served.collision->Description() : Json(nullptr)},
+      {"units", {{"length", "m"}, {"angle", "rad"}, {"frame", "base, z up"}}}};
   return JsonText(arm);
 }
 
@@ -180,7 +187,8 @@ bool SameFile(const fs::path& a, const fs::path& b) {
 
 class ArmLoader {
  public:
-  explicit ArmLoader(const ServeOptions& options) : settings_(ServeSolverSettings(options)) {}
+  explicit ArmLoader(const ServeOptions& options)
+      : options_(options), settings_(ServeSolverSettings(options)) {}
 
   void AddModel(const fs::path& path, const std::string& what) {
     auto model = std::make_shared<const IkModel>(IkModel::Load(path.string()));
@@ -199,7 +207,11 @@ class ArmLoader {
       }
     }
     BuildSolvers(*arm, settings_);
-    arm->arm_json = ArmJson(arm->chain, arm->visuals);
+    if (arm->spec && !ArmUrdfPath(*arm->spec).empty()) {
+      arm->meshes = LoadServedMeshes(*arm->spec, options_.mesh_search, static_cast<int>(arms_.size()));
+      arm->collision = std::make_unique<ServedCollision>(*arm->spec, options_);
+    }
+    arm->arm_json = ArmJson(*arm);
     arm->model_json = ModelJson(*arm);
     arms_.push_back(std::move(arm));
   }
@@ -207,6 +219,7 @@ class ArmLoader {
   std::vector<std::unique_ptr<ServedArm>> Take() { return std::move(arms_); }
 
  private:
+  const ServeOptions& options_;
   SolverSettings settings_;
   std::vector<std::unique_ptr<ServedArm>> arms_;
 };
@@ -240,6 +253,7 @@ std::vector<std::unique_ptr<ServedArm>> LoadServedArms(const ServeOptions& optio
   if (!options.arm.arm.empty()) {
     auto arm = std::make_unique<ServedArm>(ArmName(options.arm.arm, "--arm"), nullptr, LoadArm(options.arm));
     arm->visuals = LoadArmVisuals(options.arm);
+    arm->spec = options.arm;
     loader.Add(std::move(arm));
   }
   for (const fs::path& file : folder) {

@@ -13,6 +13,7 @@
 #include "deepik/serve/server.hpp"
 #include "deepik/solve/solver.hpp"
 #include "deepik/solve/solvers.hpp"
+#include "serve/served_geometry.hpp"
 
 namespace deepik::serve {
 
@@ -27,7 +28,10 @@ struct ServedArm {
   std::map<std::string, std::unique_ptr<Solver>> solvers;
   std::vector<std::string> solver_names;  ///< in SolverNames() order
   std::string default_solver;
-  std::string arm_json, model_json;  ///< the answers of /api/arm and /api/model
+  std::string arm_json, model_json;            ///< the answers of /api/arm and /api/model
+  std::optional<ArmSpec> spec;                 ///< the arm as --arm names it (none for a model file)
+  ServedMeshes meshes;                         ///< a URDF arm's visual meshes (served with --arm)
+  std::unique_ptr<ServedCollision> collision;  ///< a URDF arm's collision side (with --arm); null: none
 
   ServedArm(std::string n, std::shared_ptr<const IkModel> m, Chain c)
       : name(std::move(n)), model(std::move(m)), chain(std::move(c)) {}

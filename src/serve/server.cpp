@@ -312,6 +312,8 @@ struct WebServer::Impl {
     http.Post("/api/solve", Callback(&Impl::HandleSolve));
     http.Post("/api/fk", Callback(&Impl::HandleFk));
     http.Post("/api/track", Callback(&Impl::HandleTrack));
+    http.Post("/api/collide", Callback(&Impl::HandleCollide));
+    http.Get("/api/meshes/.*", Callback(&Impl::HandleMesh));
     // Last: httplib takes the first route that matches, so these get only what the ones above do not.
     http.Get("/api/.*", HandleUnknownEndpoint);
     http.Post("/api/.*", HandleUnknownEndpoint);
@@ -377,6 +379,33 @@ struct WebServer::Impl {
 
   void HandleTrack(const httplib::Request& req, httplib::Response& res) const {
     Guarded(res, [&] { return Track(serve::ParseBody(req.body)); });
+  }
+
+  void HandleCollide(const httplib::Request& req, httplib::Response& res) const {
+    Guarded(res, [&] {
+      const Json body = serve::ParseBody(req.body);
+      const ServedArm& arm = ArmFor(body);
+      return serve::Collide(body, arm.collision.get(), arm.chain, options.max_targets,
+                            options.max_request_work_seconds);
+    });
+  }
+
+  // GET /api/meshes/<arm>/<mesh>/<file>: only the files listed for a served arm (its visual meshes
+  // and the buffers and images their glTF files name), looked up by the exact decoded path.
+  void HandleMesh(const httplib::Request& req, httplib::Response& res) const {
+    for (const auto& arm : arms) {
+      const auto found = arm->meshes.files.find(req.path);
+      if (found == arm->meshes.files.end()) continue;
+      std::string bytes, error;
+      if (!serve::ReadServedFile(found->second, &bytes, &error)) {
+        Reply(res, 500, Json{{"error", error}});
+        return;
+      }
+      res.set_header("Cache-Control", "max-age=3600");
+      res.set_content(std::move(bytes), serve::MeshMimeType(found->second));
+      return;
+    }
+    Reply(res, 404, Json{{"error", "not found: " + req.path}});
   }
 
   // The API's answers, from parsed requests; a request they refuse throws ApiError.

@@ -5,6 +5,7 @@ import { state } from './state.js';
 import { drawArm } from './arm.js';
 import { updateReadouts } from './panel.js';
 import { requestRender } from './scene.js';
+import { checkCollision } from './collision.js';
 
 let from = [], to = [], start = 0, duration = 450;
 
@@ -20,6 +21,7 @@ function drawPose() {
   const frames = state.kin.frames(state.q);
   const tip = drawArm(frames);
   updateReadouts(state.arm.joints, state.q, tip, frames[frames.length - 1]);
+  checkCollision(state.q);
   requestRender();
 }
 

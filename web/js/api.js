@@ -51,6 +51,10 @@ export const solveMany = (target, solver, k, qStart) => {
 // { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
 export const trackPath = (body) => request('/api/track', withModel(body));
 
+// Self-collision of joint values q: { in_collision, min_distance (m), link_a, link_b, collision_model }
+// (the colliding or the closest pair); `kind` is 'exact' (FCL on the meshes) or 'spheres'.
+export const collide = (q, kind) => request('/api/collide', withModel({ q, collision_model: kind }));
+
 // "One request in flight, the newest waits": `send(...args)` (returning a promise that settles when
 // its answer has been used) runs for one call at a time; calls meanwhile replace each other, and
 // the last of them is sent when the one in flight settles, so a drag (one call per mouse move)

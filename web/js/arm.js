@@ -1,9 +1,12 @@
 // The arm in the 3-D view: base, links and joints placed from FK frames, the tip, the target
 // marker, and the closest-point marker with its dashed line for answers that miss the target.
 // A URDF arm's links are drawn from its visual boxes, cylinders and spheres (/api/arm's
-// "visuals"), each moving with its chain frame; a link without them is a capsule.
+// "visuals") and its visual meshes ("meshes", robot-meshes.js), each moving with its chain frame;
+// a link without them (a DH arm, the seed) is a capsule. The sphere model and the tint of links in
+// collision are drawn here too (collision.js asks for them).
 import * as THREE from 'three';
-import { root, addGround, clearRoot } from './scene.js';
+import { root, addGround, clearRoot, requestRender } from './scene.js';
+import { makeLinkMesh } from './robot-meshes.js';
 
 const materials = {
   link: new THREE.MeshStandardMaterial({ color: 0xd8dee9, metalness: 0.35, roughness: 0.35 }),
@@ -22,6 +25,10 @@ export const parts = {
   targetAxes: null,    // the pose target's axes (pose.js)
   ghost: null,         // the network's raw answer: { group, links, tip } (translucent capsules)
   solutions: [],       // ghosts of several solutions of one target (SOLUTION_COLORS, in order)
+  meshGroups: new Map(),    // chain frame -> group of the URDF's visual meshes (robot-meshes.js)
+  meshStatus: { total: 0, loaded: 0, failed: 0 },
+  sphereGroups: new Map(),  // chain frame -> group of the sphere model's spheres (hidden at first)
+  linkObjects: new Map(),   // URDF link name -> its drawn shapes and meshes (to tint them)
 };
 
 function addMesh(geometry, material, name) {
@@ -40,7 +47,10 @@ function addBase(r) {
 // One link more than joints: the last runs from the last joint to the tip. Links are capsules
 // (rounded ends, so a chain of them reads as one arm, not a cluster of balls), built for their
 // length when first drawn (a revolute chain's links keep it; a prismatic joint's link is rebuilt).
-function addLinksAndJoints(dof, r) {
+// With meshes, the joint spheres are not drawn (the real body shows its joints) but still catch
+// the pointer (controls.js's hover over a joint).
+const hiddenJoint = new THREE.MeshBasicMaterial({ visible: false });
+function addLinksAndJoints(dof, r, meshes) {
   for (let i = 0; i <= dof; ++i) {
     const mesh = addMesh(new THREE.BufferGeometry(), materials.link);
     mesh.userData = { radius: r, length: -1 };
@@ -48,7 +58,7 @@ function addLinksAndJoints(dof, r) {
   }
   const sphere = new THREE.SphereGeometry(1.55 * r, 28, 20);
   for (let i = 0; i < dof; ++i) {
-    const mesh = addMesh(sphere, materials.joint);
+    const mesh = addMesh(sphere, meshes ? hiddenJoint : materials.joint);
     mesh.name = `joint ${i}`;
     parts.joints.push(mesh);
   }
@@ -139,20 +149,102 @@ function visualMesh(v) {
   return mesh;
 }
 
+// The group that moves with chain frame `frame` in `groups` (made on first use), placed by drawArm.
+function frameGroup(groups, frame) {
+  if (!groups.has(frame)) {
+    const group = new THREE.Group();
+    group.matrixAutoUpdate = false;
+    root.add(group);
+    groups.set(frame, group);
+  }
+  return groups.get(frame);
+}
+
+function addLinkObject(link, object) {
+  if (!parts.linkObjects.has(link)) parts.linkObjects.set(link, []);
+  parts.linkObjects.get(link).push(object);
+}
+
 // Groups of the URDF's shapes, one per chain frame, placed by drawArm. A frame with shapes no
 // longer needs the capsule that stands for its link (capsule f + 1 runs from frame f onwards), nor
 // the base (frame -1) its plinth.
 function addVisuals(visuals) {
   for (const v of visuals) {
-    if (!parts.visuals.has(v.frame)) {
-      const group = new THREE.Group();
-      group.matrixAutoUpdate = false;
-      root.add(group);
-      parts.visuals.set(v.frame, group);
-    }
-    parts.visuals.get(v.frame).add(visualMesh(v));
+    const mesh = visualMesh(v);
+    frameGroup(parts.visuals, v.frame).add(mesh);
+    addLinkObject(v.link, mesh);
   }
   for (const frame of parts.visuals.keys()) parts.links[frame + 1].userData.covered = true;
+}
+
+// The URDF's visual meshes (robot-meshes.js), loaded in the background; a frame whose meshes all
+// fail to load gets its capsule back.
+function addMeshes(meshes) {
+  const status = parts.meshStatus;
+  status.total = meshes.length;
+  const left = new Map();  // chain frame -> its meshes not failed
+  for (const entry of meshes) left.set(entry.frame, (left.get(entry.frame) || 0) + 1);
+  for (const entry of meshes) {
+    const holder = makeLinkMesh(entry, (ok) => {
+      if (parts.meshStatus !== status) return;  // another arm was built meanwhile
+      status[ok ? 'loaded' : 'failed'] += 1;
+      if (!ok) left.set(entry.frame, left.get(entry.frame) - 1);
+      if (!ok && left.get(entry.frame) === 0 && !parts.visuals.has(entry.frame)) {
+        parts.links[entry.frame + 1].userData.covered = false;
+        if (parts.frames.length) drawArm(parts.frames);
+      }
+      requestRender();
+    });
+    frameGroup(parts.meshGroups, entry.frame).add(holder);
+    addLinkObject(entry.link, holder);
+  }
+  for (const frame of parts.meshGroups.keys()) parts.links[frame + 1].userData.covered = true;
+}
+
+// The sphere model (/api/arm's collision.spheres: per link its spheres in the link frame, and the
+// link's pose in its chain frame), hidden until showSpheres(true).
+const sphereMaterial = new THREE.MeshStandardMaterial({
+  color: 0x5cc8ff, transparent: true, opacity: 0.35, depthWrite: false, roughness: 0.6,
+});
+function addSpheres(collision) {
+  if (!collision || !collision.spheres) return;
+  const unitSphere = new THREE.SphereGeometry(1, 20, 14);
+  for (const set of collision.spheres) {
+    const link = new THREE.Group();
+    const [w, x, y, z] = set.origin.quat;
+    link.position.set(...set.origin.p);
+    link.quaternion.set(x, y, z, w);
+    link.name = `spheres ${set.link}`;
+    for (const [cx, cy, cz, radius] of set.spheres) {
+      const sphere = new THREE.Mesh(unitSphere, sphereMaterial);
+      sphere.position.set(cx, cy, cz);
+      sphere.scale.setScalar(radius);
+      link.add(sphere);
+    }
+    frameGroup(parts.sphereGroups, set.frame).add(link);
+  }
+  for (const group of parts.sphereGroups.values()) group.visible = false;
+}
+
+// Shows or hides the sphere model.
+export function showSpheres(on) {
+  for (const group of parts.sphereGroups.values()) group.visible = on;
+}
+
+// Links drawn tinted (in collision): every mesh of theirs wears the tint, the others their own
+// materials again.
+const tintMaterial = new THREE.MeshStandardMaterial({ color: 0xff4d5e, emissive: 0x7a1020, roughness: 0.5 });
+export function tintLinks(links) {
+  const tinted = new Set(links);
+  for (const [link, objects] of parts.linkObjects) {
+    for (const object of objects) {
+      object.traverse((o) => {
+        if (!o.isMesh) return;
+        if (o.userData.ownMaterial === undefined) o.userData.ownMaterial = o.material;
+        o.material = tinted.has(link) ? tintMaterial : o.userData.ownMaterial;
+      });
+    }
+  }
 }
 
 // A ghost arm: translucent capsules and a tip in `color`, hidden until drawGhostArm places it.
@@ -213,14 +305,20 @@ export function buildArm(arm, unit) {
   Object.assign(parts, {
     links: [], joints: [], tip: null, target: null, closest: null, missLine: null, toolFrame: null,
     jointAxis: null, frames: [], axes: [], visuals: new Map(), targetAxes: null, ghost: null, solutions: [],
+    meshGroups: new Map(), meshStatus: { total: 0, loaded: 0, failed: 0 }, sphereGroups: new Map(),
+    linkObjects: new Map(),
   });
   const r = 0.035 * unit;
   parts.axes = arm.joints.map((j) => new THREE.Vector3(...j.axis).normalize());
   const visuals = arm.visuals || [];
-  if (!visuals.some((v) => v.frame === -1)) addBase(r);
-  addLinksAndJoints(arm.dof, visuals.length > 0 ? 0.6 * r : r);
+  const meshes = arm.meshes || [];
+  const shaped = visuals.length + meshes.length > 0;
+  if (!visuals.some((v) => v.frame === -1) && !meshes.some((m) => m.frame === -1)) addBase(r);
+  addLinksAndJoints(arm.dof, shaped ? 0.6 * r : r, meshes.length > 0);
   addVisuals(visuals);
-  const ghostRadius = visuals.length > 0 ? 0.6 * r : r;
+  addMeshes(meshes);
+  addSpheres(arm.collision);
+  const ghostRadius = shaped ? 0.6 * r : r;
   parts.ghost = makeGhost(arm.dof, ghostRadius, 0xaa8cff, 'ghost');
   parts.solutions = SOLUTION_COLORS.map((color, k) => makeGhost(arm.dof, ghostRadius, color, `solution ${k}`));
   addTipAndTarget(r);
@@ -263,9 +361,11 @@ export function drawArm(frames) {
   frames.forEach((M) => points.push(new THREE.Vector3().setFromMatrixPosition(M)));
   for (let i = 0; i < parts.links.length; ++i) placeLink(parts.links[i], points[i], points[i + 1]);
   parts.joints.forEach((mesh, i) => mesh.position.copy(points[i + 1]));
-  for (const [frame, group] of parts.visuals) {
-    if (frame >= 0) group.matrix.copy(frames[frame]);
-    group.matrixWorldNeedsUpdate = true;
+  for (const groups of [parts.visuals, parts.meshGroups, parts.sphereGroups]) {
+    for (const [frame, group] of groups) {
+      if (frame >= 0) group.matrix.copy(frames[frame]);
+      group.matrixWorldNeedsUpdate = true;
+    }
   }
   const tip = points[points.length - 1];
   parts.tip.position.copy(tip);

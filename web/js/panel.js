@@ -157,6 +157,18 @@ export function showClosestLegend(on) {
   $('legend-closest').hidden = !on;
 }
 
+// The pair of links in self-collision (tinted in the view), or none.
+export function showCollisionLegend(pair) {
+  $('legend-collision').hidden = pair.length === 0;
+  $('collision-pair').textContent = pair.join(' – ');
+}
+
+// The sphere model toggle: for arms that have one.
+export function showSpheresChoice(available) {
+  $('spheres-row').hidden = !available;
+  $('spheres-toggle').checked = false;  // another arm's spheres start hidden
+}
+
 export function showGhostLegend(on) {
   $('legend-ghost').hidden = !on;
 }
@@ -240,8 +252,9 @@ export function showSolutionsChoice(k) {
 // W/A/S/D/E/Q keys move the target again instead of changing the selection.
 export function bindControls({
   onSolver, onWorkspace, onDemo, onReset, onStretch, onMode, onJoint, onJointHover, onShare, onSheet,
-  onPositionOnly, onGizmoMode, onGhost, onSolutionsK, onPickSolution, onAvoidLimits,
+  onPositionOnly, onGizmoMode, onGhost, onSolutionsK, onPickSolution, onAvoidLimits, onSpheres,
 }) {
+  $('spheres-toggle').addEventListener('change', (e) => onSpheres(e.target.checked));
   $('avoid-limits').addEventListener('change', (e) => onAvoidLimits(e.target.checked));
   $('solutions-k').addEventListener('change', (e) => { onSolutionsK(Number(e.target.value)); e.target.blur(); });
   $('solutions-list').addEventListener('click', (e) => {

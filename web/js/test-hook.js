@@ -14,6 +14,7 @@ import { hoveredJoint } from './controls.js';
 import { gizmoShown, setGizmoMode, gizmoGrabPoint, gizmoAxis } from './pose.js';
 import { solutionsBusy } from './solutions.js';
 import { trackMarksShown, setTrackStepRatio } from './track.js';
+import { lastCollision, collisionBusy } from './collision.js';
 
 // A matrix of `object` in deepik's base frame (the arm's root group), from the scene.
 function inBase(object) {
@@ -94,6 +95,42 @@ export function installTestHook() {
       const m = inBase(mesh);
       return { frame, name: mesh.name, p: [m.elements[12], m.elements[13], m.elements[14]], quat: quatOf(m) };
     })),
+    // The URDF's visual meshes: how many, loaded, failed; per mesh its link, chain frame and its
+    // holder's matrix in the base frame (the URDF origin and scale in the frame, read from the
+    // scene; column-major, as three.js keeps it).
+    meshStatus: () => ({ ...parts.meshStatus }),
+    meshPoses: () => [...parts.meshGroups.entries()].flatMap(([frame, group]) => group.children.map((holder) => ({
+      link: holder.userData.link, frame, loaded: holder.userData.loaded, matrix: inBase(holder).elements.slice(),
+    }))),
+    // Vertices of the loaded meshes of `link` in the base frame (every `stride`-th), from the scene.
+    meshVertices: (link, stride = 1) => {
+      scene.updateMatrixWorld(true);
+      const toBaseFrame = new THREE.Matrix4().copy(root.matrixWorld).invert();
+      const out = [];
+      const v = new THREE.Vector3();
+      for (const group of parts.meshGroups.values()) {
+        for (const holder of group.children.filter((h) => h.userData.link === link)) {
+          holder.traverse((o) => {
+            if (!o.isMesh) return;
+            const position = o.geometry.getAttribute('position');
+            const M = new THREE.Matrix4().multiplyMatrices(toBaseFrame, o.matrixWorld);
+            for (let i = 0; i < position.count; i += stride) out.push(v.fromBufferAttribute(position, i).applyMatrix4(M).toArray());
+          });
+        }
+      }
+      return out;
+    },
+    // The latest self-collision answer drawn ({ q, answer }) and whether one is coming; the links
+    // drawn tinted; the sphere model's spheres shown.
+    collision: () => lastCollision(),
+    collisionBusy: () => collisionBusy(),
+    tintedLinks: () => [...parts.linkObjects.entries()].filter(([, objects]) => objects.some((object) => {
+      let tinted = false;
+      object.traverse((o) => { if (o.isMesh && o.userData.ownMaterial !== undefined && o.material !== o.userData.ownMaterial) tinted = true; });
+      return tinted;
+    })).map(([link]) => link),
+    spheresShown: () => [...parts.sphereGroups.values()].filter((g) => g.visible)
+      .reduce((n, g) => n + g.children.reduce((m, link) => m + link.children.length, 0), 0),
     // Capsules drawn (visible) for links.
     capsulesShown: () => parts.links.filter((l) => l.visible).length,
     // The drawn tip's world position, read from the scene and expressed in deepik's base frame.

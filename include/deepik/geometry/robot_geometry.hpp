@@ -105,4 +105,9 @@ std::string ArmUrdfPath(const ArmSpec& spec);
 ///         the reference, the files searched and the option that adds a search path.
 RobotGeometry LoadRobotGeometry(const ArmSpec& spec, const MeshSearchOptions& search, bool require_meshes);
 
+/// As LoadRobotGeometry, with each link's <visual> shapes (what a viewer draws) instead of its
+/// <collision> ones; `from_visual` stays false. A missing mesh is recorded, never an error.
+/// @throws InputError as LoadRobotGeometry for an arm without a URDF or a bad URDF.
+RobotGeometry LoadRobotVisualGeometry(const ArmSpec& spec, const MeshSearchOptions& search);
+
 }  // namespace deepik

@@ -15,7 +15,18 @@
 //                        "visuals": a URDF's boxes, cylinders and spheres, each {"shape", "link",
 //                        "frame" (-1: base, i: joint i's moving frame), "origin" (pose in that
 //                        frame), "size" (box: x,y,z; cylinder: radius,length,0; sphere: radius,0,0),
-//                        "rgba" (or null)}, and "meshes_not_drawn" (mesh elements left out)
+//                        "rgba" (or null)}; "meshes": a URDF arm's visual meshes (served with --arm),
+//                        each {"link", "frame", "origin", "scale", "url", "format"}; "meshes_missing";
+//                        "meshes_not_drawn" (mesh elements left out); "collision" (null: none):
+//                        {"links", "pairs", "exact", "spheres": per link {"link", "frame", "origin",
+//                        "spheres": [[x, y, z, r], ...]} or null}
+//   GET  /api/meshes/ARM/K/NAME  the files "meshes" lists (and the buffers and images a glTF file
+//                        names beside it); every other path is a 404
+//   POST /api/collide    {"q": [...]} or {"qs": [[...], ...]}, "collision_model": "exact" (FCL
+//                        through ServeOptions::exact_checker) or "spheres" -> {"in_collision",
+//                        "min_distance", "link_a", "link_b", "collision_model"} (for "qs":
+//                        {"results": [...]}), as `deepik collide`; 413 beyond max_targets rows or the
+//                        work budget (10 ms a row exact, 0.1 ms spheres)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
 //                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed",
 //                        "micros":t, "solver":name}; batch form {"targets":[[x,y,z],...], "solver":...} ->
@@ -61,8 +72,10 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 
 /// The library's interface: deepik_serve is built with hidden visibility (-fvisibility=hidden), so
@@ -72,6 +85,15 @@
 #define DEEPIK_SERVE_API __attribute__((visibility("default")))
 
 namespace deepik {
+
+class CollisionChecker;
+
+/// Makes the exact self-collision check (FCL on the meshes, deepik::geometry's ExactChecker) of
+/// `geometry`'s link pairs `pairs`. `deepik serve` passes the geometry plugin's, so that the server
+/// library itself links neither assimp nor FCL.
+/// @throws InputError for a missing, unreadable or invalid mesh.
+using ExactCheckerFactory = std::unique_ptr<CollisionChecker> (*)(const RobotGeometry& geometry,
+                                                                  std::vector<std::pair<int, int>> pairs);
 
 /// Options of `deepik serve`.
 struct DEEPIK_SERVE_API ServeOptions {
@@ -103,6 +125,13 @@ struct DEEPIK_SERVE_API ServeOptions {
   /// Host names accepted in a request's Host header besides `host` and localhost (a guard against
   /// DNS rebinding: a web page that renames its own address to 127.0.0.1 cannot reach the API).
   std::vector<std::string> allowed_hosts;
+  /// Where the served URDF arm's mesh references are looked up (`--package-path`).
+  MeshSearchOptions mesh_search;
+  /// The served URDF arm's self-collision matrix and sphere model (JSON); empty: a built-in arm's
+  /// shipped ones (robots/collision/), else every pair not joined by a joint and no sphere model.
+  std::string matrix_path, spheres_path;
+  /// The exact check of POST /api/collide; null: it answers "collision_model": "spheres" only.
+  ExactCheckerFactory exact_checker = nullptr;
 
   /// True when valid; otherwise `error` (when not null) names the offending field.
   bool IsValid(std::string* error) const;
