@@ -255,31 +255,62 @@ std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const PointGrid& gr
                                          const std::vector<Eigen::Vector3d>& candidates,
                                          const std::vector<double>& depth, double margin, int max_spheres,
                                          bool* complete) {
-  std::vector<std::vector<int>> covers(candidates.size());
-  std::vector<double> radius(candidates.size());
-  for (size_t c = 0; c < candidates.size(); ++c) {
-    radius[c] = depth[c] + margin;
-    grid.Within(candidates[c], radius[c] - cover.gap, &covers[c]);
-  }
+  // The cover points of a candidate are found again when needed (storing them all would take
+  // gigabytes on a finely meshed link).
+  const auto covered_by = [&](size_t c, std::vector<int>* found) {
+    found->clear();
+    grid.Within(candidates[c], depth[c] + margin - cover.gap, found);
+  };
+  std::vector<int> found;
   std::vector<char> done(cover.points.size(), 0);
   size_t left = cover.points.size();
-  std::vector<Eigen::Vector4d> spheres;
+  std::vector<size_t> taken;
   // Lazy greedy: gains only shrink, so a stale gain is an upper bound; recompute the top one and
   // take it when it still beats the next bound.
   std::priority_queue<std::pair<size_t, size_t>> queue;  // (gain bound, candidate)
-  for (size_t c = 0; c < candidates.size(); ++c) queue.emplace(covers[c].size(), c);
-  while (left > 0 && static_cast<int>(spheres.size()) < max_spheres && !queue.empty()) {
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    covered_by(c, &found);
+    queue.emplace(found.size(), c);
+  }
+  while (left > 0 && static_cast<int>(taken.size()) < 2 * max_spheres && !queue.empty()) {
     const size_t best = queue.top().second;
     queue.pop();
+    covered_by(best, &found);
     size_t gain = 0;
-    for (int p : covers[best]) gain += !done[static_cast<size_t>(p)];
+    for (int p : found) gain += !done[static_cast<size_t>(p)];
     if (gain == 0) continue;
     if (!queue.empty() && gain < queue.top().first) {
       queue.emplace(gain, best);
       continue;
     }
-    for (int p : covers[best]) left -= !done[static_cast<size_t>(p)], done[static_cast<size_t>(p)] = 1;
-    spheres.emplace_back(candidates[best].x(), candidates[best].y(), candidates[best].z(), radius[best]);
+    for (int p : found) left -= !done[static_cast<size_t>(p)], done[static_cast<size_t>(p)] = 1;
+    taken.push_back(best);
+  }
+  // Greedy picks leave spheres whose points later picks also cover: drop them, smallest first.
+  std::vector<int> count(cover.points.size(), 0);
+  for (size_t c : taken) {
+    covered_by(c, &found);
+    for (int p : found) ++count[static_cast<size_t>(p)];
+  }
+  std::sort(taken.begin(), taken.end(), [&depth](size_t x, size_t y) { return depth[x] < depth[y]; });
+  std::vector<size_t> kept;
+  for (size_t c : taken) {
+    covered_by(c, &found);
+    if (std::all_of(found.begin(), found.end(),
+                    [&count](int p) { return count[static_cast<size_t>(p)] > 1; })) {
+      for (int p : found) --count[static_cast<size_t>(p)];
+      continue;
+    }
+    kept.push_back(c);
+  }
+  // Over the budget: the largest are kept; what only the others covered is left over.
+  if (static_cast<int>(kept.size()) > max_spheres) kept.erase(kept.begin(), kept.end() - max_spheres);
+  std::fill(done.begin(), done.end(), 0);
+  std::vector<Eigen::Vector4d> spheres;
+  for (size_t c : kept) {
+    covered_by(c, &found);
+    for (int p : found) done[static_cast<size_t>(p)] = 1;
+    spheres.emplace_back(candidates[c].x(), candidates[c].y(), candidates[c].z(), depth[c] + margin);
   }
   *complete = true;
   for (size_t p = 0; p < cover.points.size(); ++p) {
@@ -288,8 +319,9 @@ std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const PointGrid& gr
     *complete = *complete && static_cast<int>(spheres.size()) < max_spheres;
     if (static_cast<int>(spheres.size()) < max_spheres) {
       spheres.emplace_back(x.x(), x.y(), x.z(), margin + cover.gap);
-      for (size_t q = p; q < cover.points.size(); ++q)
-        if ((cover.points[q] - x).norm() <= margin) done[q] = 1;
+      found.clear();
+      grid.Within(x, margin, &found);
+      for (int q : found) done[static_cast<size_t>(q)] = 1;
       continue;
     }
     Eigen::Vector4d* nearest = &spheres.front();
