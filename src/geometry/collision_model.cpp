@@ -321,7 +321,10 @@ void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Work
                                 " joint values, got " + std::to_string(q.size()));
   }
   JointFrames(chain_, q, &workspace->X_BF);
-  workspace->world.resize(4, local_.cols());
+  if (workspace->world.cols() != local_.cols() || workspace->owner != this) {
+    workspace->world = local_;  // the radii, once; the centres as groups are placed
+    workspace->owner = this;
+  }
   workspace->groups.resize(4, groups_local_.cols());
   workspace->bounds.resize(4, bounds_local_.cols());
   workspace->placed.assign(static_cast<size_t>(bounds_local_.cols() + groups_local_.cols()), 0);
@@ -350,11 +353,15 @@ void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const
   char& placed = workspace->placed[static_cast<size_t>(bounds_local_.cols() + group)];
   if (placed) return;
   placed = 1;
-  for (int s = first_[static_cast<size_t>(group)]; s < last_[static_cast<size_t>(group)]; ++s) {
-    workspace->world.col(s).head<3>() =
-        frame < 0 ? local_.col(s).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * local_.col(s).head<3>()).eval();
-    workspace->world(3, s) = local_(3, s);
+  const int first = first_[static_cast<size_t>(group)], count = last_[static_cast<size_t>(group)] - first;
+  auto world = workspace->world.block(0, first, 3, count);
+  const auto local = local_.block(0, first, 3, count);
+  if (frame < 0) {
+    world = local;
+  } else {
+    const Eigen::Isometry3d& X = workspace->X_BF[static_cast<size_t>(frame)];
+    world.noalias() = X.linear() * local;
+    world.colwise() += X.translation();
   }
 }
 
@@ -392,24 +399,27 @@ double SphereChecker::PairDistance(Workspace* workspace, int a, int b, double st
 }
 
 bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
+  const auto apart = [](const Eigen::Ref<const Eigen::Vector4d>& x,
+                        const Eigen::Ref<const Eigen::Vector4d>& y) {
+    const double reach = x[3] + y[3];
+    return (x.head<3>() - y.head<3>()).squaredNorm() >= reach * reach;
+  };
+  // Only b's groups that reach a's bound can touch a: listed once, not once per group of a.
+  std::vector<int>& near = workspace->near;
+  near.clear();
+  for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb)
+    if (!apart(workspace->groups.col(gb), workspace->bounds.col(a))) near.push_back(gb);
+  if (near.empty()) return false;
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
   for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
-    if (Gap(workspace->groups.col(ga), workspace->bounds.col(b)) >= 0) continue;  // all of b at once
-    for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb) {
-      const double reach_g = workspace->groups(3, ga) + workspace->groups(3, gb);
-      if ((workspace->groups.col(ga).head<3>() - workspace->groups.col(gb).head<3>()).squaredNorm() >=
-          reach_g * reach_g)
-        continue;
+    if (apart(workspace->groups.col(ga), workspace->bounds.col(b))) continue;  // all of b at once
+    for (int gb : near) {
+      if (apart(workspace->groups.col(ga), workspace->groups.col(gb))) continue;
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
-          const double reach = workspace->world(3, i) + workspace->world(3, j);
-          if ((workspace->world.col(i).head<3>() - workspace->world.col(j).head<3>()).squaredNorm() <
-              reach * reach)
-            return true;
-        }
-      }
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
+          if (!apart(workspace->world.col(i), workspace->world.col(j))) return true;
     }
   }
   return false;
