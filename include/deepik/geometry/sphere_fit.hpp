@@ -17,7 +17,7 @@ struct SphereFitOptions {
   double target_overshoot_mm = 10.0;
   int max_spheres = 32;    ///< per link, whatever the overshoot
   int spheres = 0;         ///< > 0: exactly this many per link (the target is then ignored)
-  double spacing = 0.004;  ///< m: surface samples at most this far apart are covered
+  double spacing = 0.004;  ///< m: surface samples at most this far apart (and half the target) are covered
   /// @returns false with a message naming the field when a value is out of range.
   bool IsValid(std::string* error) const;
 };
