@@ -105,7 +105,9 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
   command->add_option("--count", spheres->spheres, "exactly this many spheres per link (0: by --overshoot)")
       ->check(WholeNumberIn(0, 1000))
       ->capture_default_str();
-  command->add_option("--spacing", spheres->spacing, "surface sample spacing covered (m)")
+  command
+      ->add_option("--spacing", spheres->spacing,
+                   "surface sample spacing covered (m; capped at half of --overshoot)")
       ->check(NumberIn(1e-4, 0.1))
       ->capture_default_str();
   set->commands.push_back({command, [spheres] {

@@ -171,10 +171,15 @@ void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, 
 void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log) {
   const LoadedArm arm = LoadArmGeometry(options.geometry, true, log);
   const ExactChecker exact(arm.geometry, arm.pairs);
-  const SphereChecker spheres(arm.geometry, LoadSpheres(options.geometry, arm.geometry, log), arm.pairs);
+  const SphereSet spheres_set = LoadSpheres(options.geometry, arm.geometry, log);
+  const SphereChecker spheres(arm.geometry, spheres_set, arm.pairs);
   SphereChecker::Workspace workspace;
   std::mt19937_64 rng(options.seed);
   Eigen::VectorXd q(arm.geometry.chain.num_joints());
+  // One sphere checker per pair, to say which pairs the false alarms come from.
+  std::vector<SphereChecker> by_pair;
+  for (const auto& pair : arm.pairs) by_pair.emplace_back(arm.geometry, spheres_set, std::vector{pair});
+  std::vector<int64_t> pair_alarms(arm.pairs.size(), 0);
   int64_t fcl_hits = 0, sphere_hits = 0, misses = 0, false_alarms = 0;
   for (int64_t i = 0; i < options.count; ++i) {
     UniformConfiguration(arm.geometry.chain, &rng, q);
@@ -183,6 +188,8 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
     sphere_hits += s;
     misses += e && !s;
     false_alarms += s && !e;
+    for (size_t p = 0; p < by_pair.size() && s && !e; ++p)
+      pair_alarms[p] += by_pair[p].InCollision(q, &workspace);
     if ((i + 1) % std::max<int64_t>(1, options.count / 10) == 0) log << "  " << i + 1 << " configurations\n";
   }
   // Timing, one thread, this thread's CPU time: each check in a loop of its own over batches of
@@ -221,7 +228,16 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
       << 100 * sphere_hits / n << " % | " << misses << " | " << 100 * false_alarms / n << " % | "
       << spheres.num_spheres() << " | " << t_sphere << " | " << t_sphere_distance << " | " << t_fcl << " | "
       << t_fcl_distance << " |\n";
-  log << "(" << arm.pairs.size() << " link pairs checked; seed " << options.seed << "; "
+  std::vector<size_t> order(arm.pairs.size());
+  for (size_t p = 0; p < order.size(); ++p) order[p] = p;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return pair_alarms[x] > pair_alarms[y]; });
+  log << std::fixed << std::setprecision(2) << "false alarms by pair (share of configurations):";
+  for (size_t k = 0; k < std::min<size_t>(5, order.size()) && pair_alarms[order[k]] > 0; ++k) {
+    const auto [a, b] = arm.pairs[order[k]];
+    log << " " << LinkName(spheres, a) << "/" << LinkName(spheres, b) << " "
+        << 100 * pair_alarms[order[k]] / n << " %;";
+  }
+  log << "\n(" << arm.pairs.size() << " link pairs checked; seed " << options.seed << "; "
       << options.timing_count << " configurations timed)\n";
 }
 

@@ -227,6 +227,25 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
             path);
 }
 
+namespace {
+
+constexpr int kGroupSize = 8;  // spheres per group of the checker's two-level hierarchy
+
+// The centroid of the centres of columns [begin, end) of `spheres`, and a radius reaching every sphere.
+Eigen::Vector4d Enclose(const Eigen::Matrix4Xd& spheres, int begin, int end) {
+  const Eigen::Vector3d centre = spheres.block(0, begin, 3, end - begin).rowwise().mean();
+  double reach = 0;
+  for (int s = begin; s < end; ++s)
+    reach = std::max(reach, (spheres.col(s).head<3>() - centre).norm() + spheres(3, s));
+  return Eigen::Vector4d(centre.x(), centre.y(), centre.z(), reach);
+}
+
+double Gap(const Eigen::Ref<const Eigen::Vector4d>& a, const Eigen::Ref<const Eigen::Vector4d>& b) {
+  return (a.head<3>() - b.head<3>()).norm() - a[3] - b[3];
+}
+
+}  // namespace
+
 SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& spheres,
                              std::vector<std::pair<int, int>> pairs)
     : chain_(geometry.chain), pairs_(std::move(pairs)) {
@@ -257,15 +276,16 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
       }
     }
     end_[i] = column;
-    if (end_[i] > begin_[i]) {  // the centroid of the centres, and a radius reaching every sphere
-      const auto block = local_.block(0, begin_[i], 3, end_[i] - begin_[i]);
-      const Eigen::Vector3d centre = block.rowwise().mean();
-      double reach = 0;
-      for (int s = begin_[i]; s < end_[i]; ++s)
-        reach = std::max(reach, (local_.col(s).head<3>() - centre).norm() + local_(3, s));
-      bounds_local_.col(static_cast<Eigen::Index>(i)) << centre, reach;
+    group_begin_.push_back(static_cast<int>(first_.size()));
+    if (end_[i] > begin_[i]) {
+      bounds_local_.col(static_cast<Eigen::Index>(i)) = Enclose(local_, begin_[i], end_[i]);
+      Group(begin_[i], end_[i]);
     }
+    group_end_.push_back(static_cast<int>(first_.size()));
   }
+  groups_local_.resize(4, static_cast<Eigen::Index>(first_.size()));
+  for (size_t g = 0; g < first_.size(); ++g)
+    groups_local_.col(static_cast<Eigen::Index>(g)) = Enclose(local_, first_[g], last_[g]);
   // Pairs with a link without spheres cannot collide in this model.
   pairs_.erase(
       std::remove_if(pairs_.begin(), pairs_.end(),
@@ -276,15 +296,38 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
       pairs_.end());
 }
 
+void SphereChecker::Group(int begin, int end) {
+  if (end - begin <= kGroupSize) {
+    first_.push_back(begin);
+    last_.push_back(end);
+    return;
+  }
+  const auto centres = local_.block(0, begin, 3, end - begin);
+  Eigen::Index axis = 0;
+  (centres.rowwise().maxCoeff() - centres.rowwise().minCoeff()).maxCoeff(&axis);
+  std::vector<Eigen::Vector4d> columns;
+  for (int s = begin; s < end; ++s) columns.push_back(local_.col(s));
+  const int middle = begin + (end - begin) / 2;
+  std::nth_element(columns.begin(), columns.begin() + (middle - begin), columns.end(),
+                   [axis](const Eigen::Vector4d& x, const Eigen::Vector4d& y) { return x[axis] < y[axis]; });
+  for (int s = begin; s < end; ++s) local_.col(s) = columns[static_cast<size_t>(s - begin)];
+  Group(begin, middle);
+  Group(middle, end);
+}
+
 void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
   if (q.size() != chain_.num_joints()) {
     throw std::invalid_argument("collision check: expected " + std::to_string(chain_.num_joints()) +
                                 " joint values, got " + std::to_string(q.size()));
   }
   JointFrames(chain_, q, &workspace->X_BF);
-  workspace->world.resize(4, local_.cols());
+  if (workspace->world.cols() != local_.cols() || workspace->owner != this) {
+    workspace->world = local_;  // the radii, once; the centres as groups are placed
+    workspace->owner = this;
+  }
+  workspace->groups.resize(4, groups_local_.cols());
   workspace->bounds.resize(4, bounds_local_.cols());
-  workspace->placed.assign(static_cast<size_t>(bounds_local_.cols()), 0);
+  workspace->placed.assign(static_cast<size_t>(bounds_local_.cols() + groups_local_.cols()), 0);
   for (Eigen::Index l = 0; l < bounds_local_.cols(); ++l) {
     const int frame = link_frame_[static_cast<size_t>(l)];
     workspace->bounds.col(l).head<3>() =
@@ -298,50 +341,85 @@ void SphereChecker::PlaceLink(int link, Workspace* workspace) const {
   if (workspace->placed[static_cast<size_t>(link)]) return;
   workspace->placed[static_cast<size_t>(link)] = 1;
   const int frame = link_frame_[static_cast<size_t>(link)];
-  for (int s = begin_[static_cast<size_t>(link)]; s < end_[static_cast<size_t>(link)]; ++s) {
-    workspace->world.col(s).head<3>() =
-        frame < 0 ? local_.col(s).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * local_.col(s).head<3>()).eval();
-    workspace->world(3, s) = local_(3, s);
+  for (int g = group_begin_[static_cast<size_t>(link)]; g < group_end_[static_cast<size_t>(link)]; ++g) {
+    workspace->groups.col(g).head<3>() =
+        frame < 0 ? groups_local_.col(g).head<3>().eval()
+                  : (workspace->X_BF[static_cast<size_t>(frame)] * groups_local_.col(g).head<3>()).eval();
+    workspace->groups(3, g) = groups_local_(3, g);
+  }
+}
+
+void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const {
+  char& placed = workspace->placed[static_cast<size_t>(bounds_local_.cols() + group)];
+  if (placed) return;
+  placed = 1;
+  const int first = first_[static_cast<size_t>(group)], count = last_[static_cast<size_t>(group)] - first;
+  auto world = workspace->world.block(0, first, 3, count);
+  const auto local = local_.block(0, first, 3, count);
+  if (frame < 0) {
+    world = local;
+  } else {
+    const Eigen::Isometry3d& X = workspace->X_BF[static_cast<size_t>(frame)];
+    world.noalias() = X.linear() * local;
+    world.colwise() += X.translation();
   }
 }
 
 double SphereChecker::BoundGap(const Workspace& workspace, int a, int b) const {
-  return (workspace.bounds.col(a).head<3>() - workspace.bounds.col(b).head<3>()).norm() -
-         workspace.bounds(3, a) - workspace.bounds(3, b);
+  return Gap(workspace.bounds.col(a), workspace.bounds.col(b));
 }
 
-double SphereChecker::PairDistance(const Workspace& workspace, int a, int b, double stop) const {
+double SphereChecker::PairDistance(Workspace* workspace, int a, int b, double stop) const {
   double best = std::numeric_limits<double>::infinity();
-  const Eigen::Vector4d bound_b = workspace.bounds.col(b);
-  for (int i = begin_[static_cast<size_t>(a)]; i < end_[static_cast<size_t>(a)]; ++i) {
-    const Eigen::Vector4d si = workspace.world.col(i);
-    if ((si.head<3>() - bound_b.head<3>()).norm() - si[3] - bound_b[3] >= best) continue;  // all of b at once
-    for (int j = begin_[static_cast<size_t>(b)]; j < end_[static_cast<size_t>(b)]; ++j) {
-      const Eigen::Vector4d sj = workspace.world.col(j);
-      const double reach = si[3] + sj[3];
-      const double d_sq = (si.head<3>() - sj.head<3>()).squaredNorm();
-      // sqrt(d_sq) - reach < best <=> d_sq < (best + reach)^2: the square root only for a new best.
-      if (best < std::numeric_limits<double>::infinity()) {
-        const double limit = best + reach;
-        if (limit <= 0 || d_sq >= limit * limit) continue;
+  const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
+  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
+    if (Gap(workspace->groups.col(ga), workspace->bounds.col(b)) >= best) continue;  // all of b at once
+    for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb) {
+      if (Gap(workspace->groups.col(ga), workspace->groups.col(gb)) >= best) continue;
+      PlaceGroup(ga, frame_a, workspace);
+      PlaceGroup(gb, frame_b, workspace);
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
+        const Eigen::Vector4d si = workspace->world.col(i);
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
+          const Eigen::Vector4d sj = workspace->world.col(j);
+          const double reach = si[3] + sj[3];
+          const double d_sq = (si.head<3>() - sj.head<3>()).squaredNorm();
+          // sqrt(d_sq) - reach < best <=> d_sq < (best + reach)^2: the square root only for a new best.
+          if (best < std::numeric_limits<double>::infinity()) {
+            const double limit = best + reach;
+            if (limit <= 0 || d_sq >= limit * limit) continue;
+          }
+          best = std::sqrt(d_sq) - reach;
+          if (best < stop) return best;
+        }
       }
-      best = std::sqrt(d_sq) - reach;
-      if (best < stop) return best;
     }
   }
   return best;
 }
 
-bool SphereChecker::PairOverlaps(const Workspace& workspace, int a, int b) const {
-  const Eigen::Vector4d bound_b = workspace.bounds.col(b);
-  for (int i = begin_[static_cast<size_t>(a)]; i < end_[static_cast<size_t>(a)]; ++i) {
-    const Eigen::Vector4d si = workspace.world.col(i);
-    const double reach_b = si[3] + bound_b[3];  // this sphere against all of b at once first
-    if ((si.head<3>() - bound_b.head<3>()).squaredNorm() >= reach_b * reach_b) continue;
-    for (int j = begin_[static_cast<size_t>(b)]; j < end_[static_cast<size_t>(b)]; ++j) {
-      const double reach = si[3] + workspace.world(3, j);
-      if ((si.head<3>() - workspace.world.col(j).head<3>()).squaredNorm() < reach * reach) return true;
+bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
+  const auto apart = [](const Eigen::Ref<const Eigen::Vector4d>& x,
+                        const Eigen::Ref<const Eigen::Vector4d>& y) {
+    const double reach = x[3] + y[3];
+    return (x.head<3>() - y.head<3>()).squaredNorm() >= reach * reach;
+  };
+  // Only b's groups that reach a's bound can touch a: listed once, not once per group of a.
+  std::vector<int>& near = workspace->near;
+  near.clear();
+  for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb)
+    if (!apart(workspace->groups.col(gb), workspace->bounds.col(a))) near.push_back(gb);
+  if (near.empty()) return false;
+  const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
+  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
+    if (apart(workspace->groups.col(ga), workspace->bounds.col(b))) continue;  // all of b at once
+    for (int gb : near) {
+      if (apart(workspace->groups.col(ga), workspace->groups.col(gb))) continue;
+      PlaceGroup(ga, frame_a, workspace);
+      PlaceGroup(gb, frame_b, workspace);
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
+          if (!apart(workspace->world.col(i), workspace->world.col(j))) return true;
     }
   }
   return false;
@@ -355,7 +433,7 @@ CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q,
     if (BoundGap(*workspace, a, b) >= report.min_distance) continue;
     PlaceLink(a, workspace);
     PlaceLink(b, workspace);
-    const double distance = PairDistance(*workspace, a, b, -std::numeric_limits<double>::infinity());
+    const double distance = PairDistance(workspace, a, b, -std::numeric_limits<double>::infinity());
     if (distance < report.min_distance) {
       report.min_distance = distance;
       report.link_a = a;
@@ -372,7 +450,7 @@ bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Work
     if (BoundGap(*workspace, a, b) >= 0) continue;
     PlaceLink(a, workspace);
     PlaceLink(b, workspace);
-    if (PairOverlaps(*workspace, a, b)) return true;
+    if (PairOverlaps(workspace, a, b)) return true;
   }
   return false;
 }

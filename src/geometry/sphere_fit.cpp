@@ -5,9 +5,11 @@
 #include <fcl/narrowphase/distance.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <queue>
+#include <set>
 #include <stdexcept>
 
 #include "geometry/fcl_bvh.hpp"
@@ -41,27 +43,80 @@ Cover SampleSurface(const TriangleMesh& mesh, double spacing) {
   return cover;
 }
 
-// Grid points inside the surface, by the parity of crossings of a ray along +z.
-std::vector<Eigen::Vector3d> InteriorPoints(const TriangleMesh& mesh, int cells) {
+// The triangles of a mesh bucketed by their x-y extent, so that the parity of the crossings of a
+// ray along +z only visits the triangles of the ray's bucket.
+class RayIndex {
+ public:
+  explicit RayIndex(const TriangleMesh& mesh) : mesh_(mesh) {
+    lo_ = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity());
+    Eigen::Vector2d hi = -lo_;
+    for (const Eigen::Vector3d& v : mesh.vertices)
+      lo_ = lo_.cwiseMin(v.head<2>()), hi = hi.cwiseMax(v.head<2>());
+    cells_ = std::clamp(static_cast<int>(std::sqrt(static_cast<double>(mesh.triangles.size()) / 4)), 1, 256);
+    size_ = std::max(1e-9, (hi - lo_).maxCoeff() / cells_ * (1 + 1e-9));
+    buckets_.resize(static_cast<size_t>(cells_ * cells_));
+    for (size_t t = 0; t < mesh.triangles.size(); ++t) {
+      Eigen::Vector2d a = Eigen::Vector2d::Constant(std::numeric_limits<double>::infinity()), b = -a;
+      for (int k = 0; k < 3; ++k) {
+        const Eigen::Vector2d v = mesh.vertices[static_cast<size_t>(mesh.triangles[t][k])].head<2>();
+        a = a.cwiseMin(v), b = b.cwiseMax(v);
+      }
+      for (int i = Cell(a.x(), 0); i <= Cell(b.x(), 0); ++i)
+        for (int j = Cell(a.y(), 1); j <= Cell(b.y(), 1); ++j)
+          buckets_[static_cast<size_t>(i * cells_ + j)].push_back(t);
+    }
+  }
+  // The heights of the crossings of the vertical line through (x, y) with the surface.
+  void Crossings(double x, double y, std::vector<double>* heights) const {
+    heights->clear();
+    const int i = Cell(x, 0), j = Cell(y, 1);
+    if (x < lo_.x() || y < lo_.y() || i >= cells_ || j >= cells_) return;
+    for (size_t t : buckets_[static_cast<size_t>(i * cells_ + j)]) {
+      const Eigen::Vector3i& tri = mesh_.triangles[t];
+      const Eigen::Vector3d& a = mesh_.vertices[static_cast<size_t>(tri[0])];
+      const Eigen::Vector3d& b = mesh_.vertices[static_cast<size_t>(tri[1])];
+      const Eigen::Vector3d& c = mesh_.vertices[static_cast<size_t>(tri[2])];
+      const double det = (b.x() - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (b.y() - a.y());
+      if (std::abs(det) < 1e-18) continue;
+      const double u = ((x - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (y - a.y())) / det;
+      const double v = ((b.x() - a.x()) * (y - a.y()) - (x - a.x()) * (b.y() - a.y())) / det;
+      if (u < 0 || v < 0 || u + v > 1) continue;
+      heights->push_back(a.z() + u * (b.z() - a.z()) + v * (c.z() - a.z()));
+    }
+  }
+  // Whether p is inside the closed surface: the parity of the crossings above it (an off-grid
+  // nudge keeps the ray off edges).
+  bool Inside(const Eigen::Vector3d& p) const {
+    thread_local std::vector<double> heights;
+    Crossings(p.x() + 1.234567e-9, p.y() + 2.345678e-9, &heights);
+    int above = 0;
+    for (double z : heights) above += z > p.z();
+    return above % 2 == 1;
+  }
+
+ private:
+  int Cell(double value, int axis) const {
+    return std::clamp(static_cast<int>((value - lo_[axis]) / size_), 0, cells_ - 1);
+  }
+  const TriangleMesh& mesh_;
+  Eigen::Vector2d lo_;
+  double size_ = 1;
+  int cells_ = 1;
+  std::vector<std::vector<size_t>> buckets_;
+};
+
+// Grid points inside the surface (`cells` along its longest side), by the parity of crossings of
+// a ray along +z; columns with an odd number of crossings (an open surface) are left out.
+std::vector<Eigen::Vector3d> InteriorPoints(const TriangleMesh& mesh, const RayIndex& index, int cells) {
   Eigen::Vector3d lo = Eigen::Vector3d::Constant(std::numeric_limits<double>::infinity()), hi = -lo;
   for (const Eigen::Vector3d& v : mesh.vertices) lo = lo.cwiseMin(v), hi = hi.cwiseMax(v);
   const double h = (hi - lo).maxCoeff() / cells;
   std::vector<Eigen::Vector3d> inside;
   if (!(h > 0)) return inside;
+  std::vector<double> crossings;
   for (double x = lo.x() + 0.5 * h + 1.234567e-7; x < hi.x(); x += h) {
     for (double y = lo.y() + 0.5 * h + 2.345678e-7; y < hi.y(); y += h) {
-      std::vector<double> crossings;
-      for (const Eigen::Vector3i& t : mesh.triangles) {
-        const Eigen::Vector3d& a = mesh.vertices[static_cast<size_t>(t[0])];
-        const Eigen::Vector3d& b = mesh.vertices[static_cast<size_t>(t[1])];
-        const Eigen::Vector3d& c = mesh.vertices[static_cast<size_t>(t[2])];
-        const double det = (b.x() - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (b.y() - a.y());
-        if (std::abs(det) < 1e-18) continue;
-        const double u = ((x - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (y - a.y())) / det;
-        const double v = ((b.x() - a.x()) * (y - a.y()) - (x - a.x()) * (b.y() - a.y())) / det;
-        if (u < 0 || v < 0 || u + v > 1) continue;
-        crossings.push_back(a.z() + u * (b.z() - a.z()) + v * (c.z() - a.z()));
-      }
+      index.Crossings(x, y, &crossings);
       if (crossings.size() % 2 != 0) continue;  // an open column: trust none of it
       std::sort(crossings.begin(), crossings.end());
       for (double z = lo.z() + 0.5 * h; z < hi.z(); z += h) {
@@ -73,26 +128,48 @@ std::vector<Eigen::Vector3d> InteriorPoints(const TriangleMesh& mesh, int cells)
   return inside;
 }
 
-// Whether p is inside the closed surface: the parity of the crossings of a ray along +z.
-bool Inside(const TriangleMesh& mesh, const Eigen::Vector3d& p) {
-  int crossings = 0;
-  const double x = p.x() + 1.234567e-9, y = p.y() + 2.345678e-9;
+// Points inside the surface near it: every vertex moved inward along its (area-weighted) normal,
+// and every triangle's centroid along the triangle's, by depths 0.5, 1, 2, 4, 8 and 16 x `depth`;
+// one per voxel of the depth's size. Near edges and corners they are where spheres that stick out
+// little must be centred. The normals' orientation is not trusted: both sides are tried and the
+// parity test keeps the inner one.
+std::vector<Eigen::Vector3d> InwardPoints(const TriangleMesh& mesh, const RayIndex& index, double depth) {
+  std::vector<Eigen::Vector3d> normals(mesh.vertices.size(), Eigen::Vector3d::Zero());
+  std::vector<std::pair<Eigen::Vector3d, Eigen::Vector3d>> sources;  // point, unit normal
   for (const Eigen::Vector3i& t : mesh.triangles) {
     const Eigen::Vector3d& a = mesh.vertices[static_cast<size_t>(t[0])];
-    const Eigen::Vector3d& b = mesh.vertices[static_cast<size_t>(t[1])];
-    const Eigen::Vector3d& c = mesh.vertices[static_cast<size_t>(t[2])];
-    if (std::max({a.z(), b.z(), c.z()}) < p.z()) continue;
-    const double det = (b.x() - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (b.y() - a.y());
-    if (std::abs(det) < 1e-18) continue;
-    const double u = ((x - a.x()) * (c.y() - a.y()) - (c.x() - a.x()) * (y - a.y())) / det;
-    const double v = ((b.x() - a.x()) * (y - a.y()) - (x - a.x()) * (b.y() - a.y())) / det;
-    if (u < 0 || v < 0 || u + v > 1) continue;
-    crossings += a.z() + u * (b.z() - a.z()) + v * (c.z() - a.z()) > p.z();
+    const Eigen::Vector3d n =
+        (mesh.vertices[static_cast<size_t>(t[1])] - a).cross(mesh.vertices[static_cast<size_t>(t[2])] - a);
+    for (int k = 0; k < 3; ++k) normals[static_cast<size_t>(t[k])] += n;
+    if (n.norm() > 1e-12) {
+      const Eigen::Vector3d centroid =
+          (a + mesh.vertices[static_cast<size_t>(t[1])] + mesh.vertices[static_cast<size_t>(t[2])]) / 3;
+      sources.emplace_back(centroid, n.normalized());
+    }
   }
-  return crossings % 2 == 1;
+  for (size_t v = 0; v < mesh.vertices.size(); ++v)
+    if (normals[v].norm() > 1e-12) sources.emplace_back(mesh.vertices[v], normals[v].normalized());
+  std::vector<Eigen::Vector3d> points;
+  for (double scale = 0.5; scale <= 16; scale *= 2) {
+    const double t = scale * depth, voxel = std::max(t, 1e-3);
+    std::set<std::array<int64_t, 3>> taken;
+    for (const auto& [p, n] : sources) {
+      for (const double side : {-1.0, 1.0}) {
+        const Eigen::Vector3d c = p + side * t * n;
+        const std::array<int64_t, 3> key{std::llround(c.x() / voxel), std::llround(c.y() / voxel),
+                                         std::llround(c.z() / voxel)};
+        if (taken.count(key) == 0 && index.Inside(c)) {
+          taken.insert(key);
+          points.push_back(c);
+          break;
+        }
+      }
+    }
+  }
+  return points;
 }
 
-double OvershootMm(const TriangleMesh& mesh, const fcl::BVHModel<fcl::OBBRSSd>& bvh,
+double OvershootMm(const RayIndex& index, const fcl::BVHModel<fcl::OBBRSSd>& bvh,
                    const std::vector<Eigen::Vector4d>& spheres) {
   const int directions = 96;
   const fcl::Sphered point(1e-9);
@@ -108,7 +185,7 @@ double OvershootMm(const TriangleMesh& mesh, const fcl::BVHModel<fcl::OBBRSSd>& 
       bool covered = false;
       for (size_t o = 0; o < spheres.size() && !covered; ++o)
         covered = o != s && (y - spheres[o].head<3>()).norm() < spheres[o][3] - 1e-9;
-      if (covered || Inside(mesh, y)) continue;
+      if (covered || index.Inside(y)) continue;
       fcl::DistanceResultd result;
       Eigen::Isometry3d X = Eigen::Isometry3d::Identity();
       X.translation() = y;
@@ -128,43 +205,112 @@ double PointDistance(const fcl::BVHModel<fcl::OBBRSSd>& bvh, const Eigen::Vector
   return fcl::distance(&point, X, &bvh, Eigen::Isometry3d::Identity(), request, result);
 }
 
-// Greedy set cover: each interior grid point c is a candidate sphere of radius D(c) + margin
-// (D = its distance to the surface), covering the cover points within that radius less the
-// sampling gap; the candidate covering the most uncovered points is taken until all are covered
-// or `max_spheres` are taken. Left-over points (thin parts without interior grid points) get a
-// sphere of radius margin + gap centred on them while spheres are left, else join the nearest
-// taken sphere, which grows to reach them.
-std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const std::vector<Eigen::Vector3d>& candidates,
-                                         const fcl::BVHModel<fcl::OBBRSSd>& bvh, double margin,
-                                         int max_spheres, bool* complete) {
-  std::vector<std::vector<int>> covers(candidates.size());
-  std::vector<double> radius(candidates.size());
-  for (size_t c = 0; c < candidates.size(); ++c) {
-    radius[c] = PointDistance(bvh, candidates[c]) + margin;
-    const double reach_sq = std::pow(std::max(0.0, radius[c] - cover.gap), 2);
-    for (size_t p = 0; p < cover.points.size(); ++p)
-      if ((cover.points[p] - candidates[c]).squaredNorm() <= reach_sq)
-        covers[c].push_back(static_cast<int>(p));
+// The cover points in a dense grid of cubes, for the points within a ball.
+class PointGrid {
+ public:
+  explicit PointGrid(const std::vector<Eigen::Vector3d>& points) : points_(points) {
+    lo_ = Eigen::Vector3d::Constant(std::numeric_limits<double>::infinity());
+    Eigen::Vector3d hi = -lo_;
+    for (const Eigen::Vector3d& p : points) lo_ = lo_.cwiseMin(p), hi = hi.cwiseMax(p);
+    size_ = std::max(1e-6, (hi - lo_).maxCoeff() / 48);
+    for (int k = 0; k < 3; ++k) cells_[k] = std::max(1, static_cast<int>((hi[k] - lo_[k]) / size_) + 1);
+    buckets_.resize(static_cast<size_t>(cells_[0]) * cells_[1] * cells_[2]);
+    for (size_t p = 0; p < points.size(); ++p)
+      buckets_[Bucket(Cell(points[p], 0), Cell(points[p], 1), Cell(points[p], 2))].push_back(
+          static_cast<int>(p));
   }
+  // Appends to `found` the points within `radius` of `centre`.
+  void Within(const Eigen::Vector3d& centre, double radius, std::vector<int>* found) const {
+    const Eigen::Vector3d r = Eigen::Vector3d::Constant(radius);
+    const Eigen::Vector3d a = centre - r, b = centre + r;
+    for (int i = Cell(a, 0); i <= Cell(b, 0); ++i)
+      for (int j = Cell(a, 1); j <= Cell(b, 1); ++j)
+        for (int k = Cell(a, 2); k <= Cell(b, 2); ++k)
+          for (int p : buckets_[Bucket(i, j, k)])
+            if ((points_[static_cast<size_t>(p)] - centre).squaredNorm() <= radius * radius)
+              found->push_back(p);
+  }
+
+ private:
+  int Cell(const Eigen::Vector3d& p, int axis) const {
+    return std::clamp(static_cast<int>((p[axis] - lo_[axis]) / size_), 0, cells_[axis] - 1);
+  }
+  size_t Bucket(int i, int j, int k) const {
+    return (static_cast<size_t>(i) * cells_[1] + j) * cells_[2] + k;
+  }
+  const std::vector<Eigen::Vector3d>& points_;
+  Eigen::Vector3d lo_;
+  double size_ = 1;
+  int cells_[3] = {1, 1, 1};
+  std::vector<std::vector<int>> buckets_;
+};
+
+// Greedy set cover: each candidate c (a point inside the surface, at distance D(c) from it) is a
+// sphere of radius D(c) + margin, which sticks out of the surface by at most the margin; it covers
+// the cover points within that radius less the sampling gap. The candidate covering the most
+// uncovered points is taken until all are covered or `max_spheres` are taken. Left-over points
+// (thin parts without candidates) get a sphere of radius margin + gap centred on them while spheres
+// are left, else join the nearest taken sphere, which grows to reach them.
+std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const PointGrid& grid,
+                                         const std::vector<Eigen::Vector3d>& candidates,
+                                         const std::vector<double>& depth, double margin, int max_spheres,
+                                         bool* complete) {
+  // The cover points of a candidate are found again when needed (storing them all would take
+  // gigabytes on a finely meshed link).
+  const auto covered_by = [&](size_t c, std::vector<int>* found) {
+    found->clear();
+    grid.Within(candidates[c], depth[c] + margin - cover.gap, found);
+  };
+  std::vector<int> found;
   std::vector<char> done(cover.points.size(), 0);
   size_t left = cover.points.size();
-  std::vector<Eigen::Vector4d> spheres;
+  std::vector<size_t> taken;
   // Lazy greedy: gains only shrink, so a stale gain is an upper bound; recompute the top one and
   // take it when it still beats the next bound.
   std::priority_queue<std::pair<size_t, size_t>> queue;  // (gain bound, candidate)
-  for (size_t c = 0; c < candidates.size(); ++c) queue.emplace(covers[c].size(), c);
-  while (left > 0 && static_cast<int>(spheres.size()) < max_spheres && !queue.empty()) {
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    covered_by(c, &found);
+    queue.emplace(found.size(), c);
+  }
+  while (left > 0 && static_cast<int>(taken.size()) < 2 * max_spheres && !queue.empty()) {
     const size_t best = queue.top().second;
     queue.pop();
+    covered_by(best, &found);
     size_t gain = 0;
-    for (int p : covers[best]) gain += !done[static_cast<size_t>(p)];
+    for (int p : found) gain += !done[static_cast<size_t>(p)];
     if (gain == 0) continue;
     if (!queue.empty() && gain < queue.top().first) {
       queue.emplace(gain, best);
       continue;
     }
-    for (int p : covers[best]) left -= !done[static_cast<size_t>(p)], done[static_cast<size_t>(p)] = 1;
-    spheres.emplace_back(candidates[best].x(), candidates[best].y(), candidates[best].z(), radius[best]);
+    for (int p : found) left -= !done[static_cast<size_t>(p)], done[static_cast<size_t>(p)] = 1;
+    taken.push_back(best);
+  }
+  // Greedy picks leave spheres whose points later picks also cover: drop them, smallest first.
+  std::vector<int> count(cover.points.size(), 0);
+  for (size_t c : taken) {
+    covered_by(c, &found);
+    for (int p : found) ++count[static_cast<size_t>(p)];
+  }
+  std::sort(taken.begin(), taken.end(), [&depth](size_t x, size_t y) { return depth[x] < depth[y]; });
+  std::vector<size_t> kept;
+  for (size_t c : taken) {
+    covered_by(c, &found);
+    if (std::all_of(found.begin(), found.end(),
+                    [&count](int p) { return count[static_cast<size_t>(p)] > 1; })) {
+      for (int p : found) --count[static_cast<size_t>(p)];
+      continue;
+    }
+    kept.push_back(c);
+  }
+  // Over the budget: the largest are kept; what only the others covered is left over.
+  if (static_cast<int>(kept.size()) > max_spheres) kept.erase(kept.begin(), kept.end() - max_spheres);
+  std::fill(done.begin(), done.end(), 0);
+  std::vector<Eigen::Vector4d> spheres;
+  for (size_t c : kept) {
+    covered_by(c, &found);
+    for (int p : found) done[static_cast<size_t>(p)] = 1;
+    spheres.emplace_back(candidates[c].x(), candidates[c].y(), candidates[c].z(), depth[c] + margin);
   }
   *complete = true;
   for (size_t p = 0; p < cover.points.size(); ++p) {
@@ -173,8 +319,9 @@ std::vector<Eigen::Vector4d> GreedyCover(const Cover& cover, const std::vector<E
     *complete = *complete && static_cast<int>(spheres.size()) < max_spheres;
     if (static_cast<int>(spheres.size()) < max_spheres) {
       spheres.emplace_back(x.x(), x.y(), x.z(), margin + cover.gap);
-      for (size_t q = p; q < cover.points.size(); ++q)
-        if ((cover.points[q] - x).norm() <= margin) done[q] = 1;
+      found.clear();
+      grid.Within(x, margin, &found);
+      for (int q : found) done[static_cast<size_t>(q)] = 1;
       continue;
     }
     Eigen::Vector4d* nearest = &spheres.front();
@@ -204,7 +351,7 @@ bool SphereFitOptions::IsValid(std::string* error) const {
 }
 
 double SphereOvershootMm(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres) {
-  return OvershootMm(surface, *internal::MeshBvh(surface), spheres);
+  return OvershootMm(RayIndex(surface), *internal::MeshBvh(surface), spheres);
 }
 
 double WorstVertexExcess(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres) {
@@ -221,18 +368,27 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
   std::string error;
   if (!options.IsValid(&error)) throw std::invalid_argument("sphere fit: " + error);
   if (surface.triangles.empty()) throw std::invalid_argument("sphere fit: the surface has no triangle");
-  const Cover cover = SampleSurface(surface, options.spacing);
-  std::vector<Eigen::Vector3d> candidates = InteriorPoints(surface, 24);
+  const double target = 1e-3 * options.target_overshoot_mm;
+  // Samples closer than the margin, so that the gap they leave stays below it.
+  const Cover cover = SampleSurface(surface, std::min(options.spacing, 0.5 * target));
+  const PointGrid grid(cover.points);
+  const RayIndex index(surface);
+  std::vector<Eigen::Vector3d> candidates = InteriorPoints(surface, index, 24);
+  const std::vector<Eigen::Vector3d> inward = InwardPoints(surface, index, 0.5 * target);
+  candidates.insert(candidates.end(), inward.begin(), inward.end());
   if (candidates.size() < 8) candidates = surface.vertices;  // not closed: spheres on the skin
   const auto bvh = internal::MeshBvh(surface);
+  std::vector<double> depth;
+  for (const Eigen::Vector3d& c : candidates) depth.push_back(PointDistance(*bvh, c));
   struct Attempt {
     SphereFit fit;
     bool complete = false;  // covered within the budget, no sphere grown
   };
   const auto fit = [&](double margin_mm, int budget) {
     Attempt attempt;
-    attempt.fit.spheres = GreedyCover(cover, candidates, *bvh, 1e-3 * margin_mm, budget, &attempt.complete);
-    attempt.fit.overshoot_mm = OvershootMm(surface, *bvh, attempt.fit.spheres);
+    attempt.fit.spheres =
+        GreedyCover(cover, grid, candidates, depth, 1e-3 * margin_mm, budget, &attempt.complete);
+    attempt.fit.overshoot_mm = OvershootMm(index, *bvh, attempt.fit.spheres);
     return attempt;
   };
   const int budget = options.spheres > 0 ? options.spheres : options.max_spheres;

@@ -110,9 +110,12 @@ class SphereChecker final : public CollisionChecker {
   /// Scratch of one thread: pass the same one to many checks to avoid allocations.
   struct Workspace {
     std::vector<Eigen::Isometry3d> X_BF;
-    Eigen::Matrix4Xd world;    ///< sphere centres in B and radii (of the links placed so far)
-    Eigen::Matrix4Xd bounds;   ///< per link: a sphere around all its spheres, in B
-    std::vector<char> placed;  ///< per link: its spheres are in `world`
+    Eigen::Matrix4Xd world;                ///< sphere centres in B and radii (of the groups placed so far)
+    Eigen::Matrix4Xd groups;               ///< per group of spheres: a sphere around them, in B
+    Eigen::Matrix4Xd bounds;               ///< per link: a sphere around all its spheres, in B
+    std::vector<char> placed;              ///< per link and per group (after the links): placed in B
+    std::vector<int> near;                 ///< the groups of one link near the other link of a pair
+    const SphereChecker* owner = nullptr;  ///< the checker whose radii `world` holds
   };
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
@@ -125,21 +128,29 @@ class SphereChecker final : public CollisionChecker {
   int num_spheres() const { return static_cast<int>(local_.cols()); }
 
  private:
-  // FK and the links' bounding spheres; a link's own spheres are placed when a pair needs them.
+  // FK and the links' bounding spheres; a link's groups, and a group's spheres, are placed in B
+  // when a pair needs them.
   void PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   void PlaceLink(int link, Workspace* workspace) const;
+  void PlaceGroup(int group, int frame, Workspace* workspace) const;
   // The gap between the bounding spheres of links a and b (m; a lower bound of their distance).
   double BoundGap(const Workspace& workspace, int a, int b) const;
   // Smallest signed distance between the spheres of links a and b, stopping early below `stop`.
-  double PairDistance(const Workspace& workspace, int a, int b, double stop) const;
-  bool PairOverlaps(const Workspace& workspace, int a, int b) const;
+  double PairDistance(Workspace* workspace, int a, int b, double stop) const;
+  bool PairOverlaps(Workspace* workspace, int a, int b) const;
+  // Splits the spheres of columns [begin, end) of local_ (reordering them) into groups of at most
+  // kGroupSize by halving along the longest extent of their centres.
+  void Group(int begin, int end);
 
   Chain chain_;
-  std::vector<std::string> names_;  // geometry.links' names
-  Eigen::Matrix4Xd local_;          // centres in their chain frame F, radii
-  std::vector<int> begin_, end_;    // per link: its spheres' column range
-  Eigen::Matrix4Xd bounds_local_;   // per link: bounding sphere in its chain frame
-  std::vector<int> link_frame_;     // per link: its chain frame (-1 = B)
+  std::vector<std::string> names_;            // geometry.links' names
+  Eigen::Matrix4Xd local_;                    // centres in their chain frame F, radii; grouped
+  std::vector<int> begin_, end_;              // per link: its spheres' column range
+  std::vector<int> group_begin_, group_end_;  // per link: its groups' range
+  std::vector<int> first_, last_;             // per group: its spheres' column range
+  Eigen::Matrix4Xd groups_local_;             // per group: bounding sphere in its chain frame
+  Eigen::Matrix4Xd bounds_local_;             // per link: bounding sphere in its chain frame
+  std::vector<int> link_frame_;               // per link: its chain frame (-1 = B)
   std::vector<std::pair<int, int>> pairs_;
 };
 

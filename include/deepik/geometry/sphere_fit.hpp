@@ -17,7 +17,7 @@ struct SphereFitOptions {
   double target_overshoot_mm = 10.0;
   int max_spheres = 32;    ///< per link, whatever the overshoot
   int spheres = 0;         ///< > 0: exactly this many per link (the target is then ignored)
-  double spacing = 0.004;  ///< m: surface samples at most this far apart are covered
+  double spacing = 0.004;  ///< m: surface samples at most this far apart (and half the target) are covered
   /// @returns false with a message naming the field when a value is out of range.
   bool IsValid(std::string* error) const;
 };
@@ -29,17 +29,23 @@ struct SphereFit {
 };
 
 /// Fits spheres to a closed (or nearly closed) surface:
-/// 1. cover points: the vertices and points sampled on every triangle at most `spacing` apart;
-/// 2. candidates: grid points inside the surface (24 cells along its longest side, ray parity),
-///    each a sphere of radius (its distance to the surface) + margin: nearly inscribed spheres,
-///    which stick out by about the margin;
+/// 1. cover points: the vertices and points sampled on every triangle at most
+///    min(`spacing`, half the target overshoot) apart;
+/// 2. candidates, all inside the surface (ray parity): grid points (24 cells along its longest
+///    side) and points near the surface, every vertex moved inward along its normal and every
+///    triangle's centroid along the triangle's by 0.5, 1, 2, 4, 8 and 16 x half the target (one per
+///    voxel of that size): the centres that edges and corners need. Each is a sphere of radius (its
+///    distance D to the surface) + margin; since the ball of radius D lies inside the surface, no
+///    point of such a sphere is farther than the margin from the solid;
 /// 3. greedy set cover: the candidate covering the most uncovered cover points (within its radius
-///    less the sampling gap, 0.6 x the longest sub-triangle edge, so that the whole surface and
-///    not only its samples is covered) is taken, until all are covered or `max_spheres` are taken;
-///    left-over points get a sphere of radius margin + gap on them, or, past `max_spheres`, grow
-///    the nearest sphere to reach them. Every vertex is inside a sphere whatever happens;
+///    less the sampling gap, 0.6 x the longest sub-triangle edge, so that the whole surface and not
+///    only its samples is covered) is taken, until all are covered; picks whose points later picks
+///    all cover are dropped (smallest first); past `max_spheres` the largest are kept. Left-over
+///    points get a sphere of radius margin + gap on them, or, past `max_spheres`, grow the nearest
+///    sphere to reach them. Every vertex is inside a sphere whatever happens;
 /// 4. the margin starts at the target overshoot and shrinks by 0.7 until the measured overshoot
-///    meets it; with `spheres` = K, at most K spheres with a 1 mm margin.
+///    meets it (or, when the budget is too small, grows to the smallest margin that fits it); with
+///    `spheres` = K, at most K spheres with a 1 mm margin.
 /// @throws std::invalid_argument for bad options or an empty surface.
 SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& options);
 
