@@ -153,7 +153,8 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
   std::vector<int> order;  // chain index of each column of the concatenation
   if (!periodic_joints.empty()) {
     const auto bounds = limits(periodic_joints, "periodic", false);
-    const std::string sin = g.Columns(x, sin_columns, "sin_columns"), cos = g.Columns(x, cos_columns, "cos_columns");
+    const std::string sin = g.Columns(x, sin_columns, "sin_columns"),
+                      cos = g.Columns(x, cos_columns, "cos_columns");
     const std::string angle = wide ? g.Atan2Double(sin, cos) : g.Atan2(sin, cos);
     parts.push_back(g.Clamp(angle, bounds[0], bounds[1]));
     order.insert(order.end(), periodic_joints.begin(), periodic_joints.end());
@@ -163,8 +164,10 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
     const std::string z = g.Columns(x, bounded_columns, "bounded_columns");
     // 1 / (1 + exp(-z)) spelled out in float64, as IkModel computes it (onnxruntime's float64
     // Sigmoid need not round alike).
-    const std::string s = wide ? g.Node("Div", {g.Double(1.0), g.Node("Add", {g.Double(1.0), g.Node("Exp", {g.Node("Neg", {z})})})})
-                               : g.Node("Sigmoid", {z});
+    const std::string s =
+        wide ? g.Node("Div",
+                      {g.Double(1.0), g.Node("Add", {g.Double(1.0), g.Node("Exp", {g.Node("Neg", {z})})})})
+             : g.Node("Sigmoid", {z});
     parts.push_back(g.Clamp(g.Node("Add", {lo, g.Node("Mul", {range, s})}), lo, hi));
     order.insert(order.end(), bounded_joints.begin(), bounded_joints.end());
   }

@@ -66,8 +66,9 @@ struct NetworkOptions {
   /// Then a full-turn joint is wrapped into its range and every joint
   /// clamped to its limits (the head's, rounded inwards to float32). A fixed part of
   /// the network's answer, not a solver: no loop, no test, the same cost on every target. Not
-  /// used in training (the layers before it learn with the FK loss as without it). Model files
-  /// before it do not record it (0).
+  /// used in training (the layers before it learn with the FK loss as without it). With steps the
+  /// head (sigmoid, atan2) is computed in float64 on the float32 raw outputs, so that the steps do
+  /// not magnify a runtime's float32 rounding. Model files before it do not record it (0).
   int newton_steps = 0;
   /// Joint vectors the network answers per target (1..kMaxHeads). With H > 1 the last layer holds
   /// H heads of RawOutputCount outputs each, trained winner-takes-all (TrainOptions::
