@@ -149,7 +149,8 @@ void RunModelInfo(const std::string& path, bool raw_json, std::ostream& out) {
   }
   if (n.heads > 1) {
     out << "heads: " << n.heads
-        << " joint vectors per target (winner-takes-all): the answer is the one nearest by FK\n";
+        << " joint vectors per target (winner-takes-all): the answer is the one nearest by FK"
+        << (n.newton_every_head && n.newton_steps > 0 ? " after every head's Newton steps" : "") << "\n";
   }
   PrintMetadata("training options", model.Metadata("training"), raw_json, out);
   PrintHistory(model.History(), out);
@@ -192,6 +193,7 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
   struct NewtonOptions {
     std::string model, output;
     int steps = 0;
+    bool every_head = false;
   };
   auto newton = std::make_shared<NewtonOptions>();
   CLI::App* set_newton = model->add_subcommand(
@@ -201,14 +203,22 @@ void AddModelCommands(CLI::App& app, CommandSet* set) {
   set_newton->add_option("N", newton->steps, "Newton steps (0..4; position and pose models)")
       ->required()
       ->check(WholeNumberIn(0, kMaxNewtonSteps));
+  set_newton->add_flag("--every-head", newton->every_head,
+                       "multi-head models: every head takes the steps, then the head closest to the target "
+                       "is the answer (heads x N steps; without it the steps follow the choice)");
   set_newton->add_option("--output,-o", newton->output, "the new model file")->required();
-  set->commands.push_back({set_newton, [newton] {
-                             CheckDistinctFiles(newton->model, newton->output);
-                             IkModel::Load(newton->model).WithNewtonSteps(newton->steps).Save(newton->output);
-                             std::cerr << "model: " << newton->output << ": " << newton->steps
-                                       << " Newton step(s)\n";
-                             return 0;
-                           }});
+  set->commands.push_back(
+      {set_newton, [newton] {
+         CheckDistinctFiles(newton->model, newton->output);
+         const IkModel source = IkModel::Load(newton->model);
+         if (newton->every_head && source.heads() == 1) {
+           throw InputError("--every-head: " + newton->model + " has one head (expected a multi-head model)");
+         }
+         source.WithNewtonSteps(newton->steps, newton->every_head).Save(newton->output);
+         std::cerr << "model: " << newton->output << ": " << newton->steps << " Newton step(s)"
+                   << (newton->every_head ? " on every head" : "") << "\n";
+         return 0;
+       }});
 
   auto export_options = std::make_shared<ExportCommandOptions>();
   CLI::App* export_command =

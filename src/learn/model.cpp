@@ -101,6 +101,7 @@ std::string NetworkOptionsToJson(const NetworkOptions& o) {
   if (o.newton_steps > 0) j["newton_steps"] = o.newton_steps;  // as target: older files unchanged
   // Likewise for one head: only multi-head models record their head count.
   if (o.heads != 1) j["heads"] = o.heads;
+  if (o.newton_every_head) j["newton_every_head"] = true;
   return j.dump();
 }
 
@@ -108,8 +109,9 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     if (!j.is_object()) throw InputError("network: expected a JSON object, got " + j.dump());
-    static const std::set<std::string> kFields = {"depth",           "width",  "activation",   "head",
-                                                  "periodic_sincos", "target", "newton_steps", "heads"};
+    static const std::set<std::string> kFields = {"depth",        "width",           "activation",
+                                                  "head",         "periodic_sincos", "target",
+                                                  "newton_steps", "heads",           "newton_every_head"};
     for (const auto& item : j.items()) {
       if (kFields.count(item.key()) == 0) throw InputError("network." + item.key() + ": unknown field");
     }
@@ -125,6 +127,9 @@ NetworkOptions NetworkOptionsFromJson(const std::string& text) {
     }
     o.newton_steps = IntegerField(j, "newton_steps", o.newton_steps, false);
     o.heads = IntegerField(j, "heads", o.heads, false);
+    if (j.contains("newton_every_head")) {
+      o.newton_every_head = TypedField(j, "newton_every_head", &nlohmann::json::is_boolean).get<bool>();
+    }
     std::string error;
     if (!o.IsValid(&error)) throw InputError("network: " + error);
     return o;
@@ -403,8 +408,41 @@ void IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT, 
 }
 
 void IkModel::Answer(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* s) const {
+  if (StepsEveryHead()) {
+    q = s->q_heads.col(StepEveryHead(target, s));
+    return;
+  }
   SelectHead(target, q, s);
   for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(target, q, s);
+}
+
+bool IkModel::StepsEveryHead() const {
+  return network_.newton_every_head && network_.heads > 1 && network_.newton_steps > 0;
+}
+
+int IkModel::StepEveryHead(const NetworkTarget& target, Scratch* s) const {
+  s->q_heads.resize(chain_->num_joints(), network_.heads);
+  s->head_errors.resize(network_.heads);
+  const Eigen::Matrix3d* R = target.pose ? &target.R : nullptr;
+  for (int h = 0; h < network_.heads; ++h) {
+    HeadJoints(s->raw, h, s->q_heads.col(h));
+    for (int k = 0; k < network_.newton_steps; ++k) NewtonStep(target, s->q_heads.col(h), s);
+    s->head_errors[h] = HeadSelectionError(*chain_, s->q_heads.col(h), target.p, R);
+  }
+  return ClosestHead(&s->head_errors);
+}
+
+int IkModel::ClosestHead(Eigen::VectorXd* errors) {
+  // A NaN error (a non-finite head) never wins; a finite one beats a NaN.
+  for (double& error : *errors) {
+    if (std::isnan(error)) error = std::numeric_limits<double>::infinity();
+  }
+  // The first head within kHeadTie of the least error: heads that reach the target equally well
+  // (to rounding) are a tie, which every route (the ONNX graph, NumPy) breaks the same way.
+  const double least = errors->minCoeff();
+  int best = 0;
+  while (!((*errors)[best] <= least + kHeadTie)) ++best;
+  return best;
 }
 
 Eigen::VectorXd IkModel::Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const {
@@ -420,6 +458,11 @@ Eigen::MatrixXd IkModel::PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::
   const NetworkTarget target = ReadTarget(p_BT, R_BT);
   Scratch s;
   RawOutputs(input.data(), &s, precision);
+  if (StepsEveryHead()) {
+    const int chosen = StepEveryHead(target, &s);
+    if (best != nullptr) *best = chosen;
+    return s.q_heads;
+  }
   Eigen::MatrixXd heads(chain_->num_joints(), network_.heads);
   for (int h = 0; h < network_.heads; ++h) HeadJoints(s.raw, h, heads.col(h));
   if (best != nullptr) {
@@ -433,9 +476,10 @@ Eigen::MatrixXd IkModel::PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::
   return heads;
 }
 
-IkModel IkModel::WithNewtonSteps(int steps) const {
+IkModel IkModel::WithNewtonSteps(int steps, bool every_head) const {
   NetworkOptions network = network_;
   network.newton_steps = steps;
+  network.newton_every_head = every_head;
   std::string error;
   if (!network.IsValid(&error)) throw std::invalid_argument("IkModel::WithNewtonSteps: " + error);
   IkModel model(*this);
@@ -452,15 +496,9 @@ int IkModel::SelectHead(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd>
   const Eigen::Matrix3d* R = target.pose ? &target.R : nullptr;
   for (int h = 0; h < network_.heads; ++h) {
     HeadJoints(s->raw, h, s->q_head);
-    const double error = HeadSelectionError(*chain_, s->q_head, target.p, R);
-    // A NaN error (a non-finite head) never wins; a finite one beats a NaN.
-    s->head_errors[h] = std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
+    s->head_errors[h] = HeadSelectionError(*chain_, s->q_head, target.p, R);
   }
-  // The first head within kHeadTie of the least error: heads that reach the target equally well
-  // (to rounding) are a tie, which every route (the ONNX graph, NumPy) breaks the same way.
-  const double least = s->head_errors.minCoeff();
-  int best = 0;
-  while (!(s->head_errors[best] <= least + kHeadTie)) ++best;
+  const int best = ClosestHead(&s->head_errors);
   if (best > 0) HeadJoints(s->raw, best, q);
   return best;
 }
@@ -521,18 +559,24 @@ void IkModel::Forward(const double* input, Eigen::Matrix<T, Eigen::Dynamic, 1>* 
 void IkModel::HeadJoints(const Eigen::VectorXf& raw, int head, Eigen::Ref<Eigen::VectorXd> q) const {
   const int offset = head * head_outputs_;
   const auto z = [&](int c) { return raw[offset + c]; };
+  // With Newton steps the head is in float64 (on the float32 raw outputs): runtimes round a
+  // float32 sigmoid or atan2 an ulp apart, and the steps can magnify that far beyond 1e-5 (a
+  // stretched arm just beyond its reach); in float64 the runtimes' difference stays ~1e-16.
+  const bool wide = network_.newton_steps > 0;
   for (int j = 0; j < chain_->num_joints(); ++j) {
     const int c = output_column_[static_cast<size_t>(j)];
-    float value;
+    const double lower = lower_f_[j], upper = upper_f_[j];
+    double value;
     if (sincos_[static_cast<size_t>(j)]) {
-      value = std::atan2(z(c), z(c + 1));
+      value = wide ? std::atan2(double{z(c)}, double{z(c + 1)}) : std::atan2(z(c), z(c + 1));
     } else if (network_.head == OutputHead::kBounded) {
-      value = lower_f_[j] + (upper_f_[j] - lower_f_[j]) * (1.0f / (1.0f + std::exp(-z(c))));
+      value = wide ? lower + (upper - lower) * (1.0 / (1.0 + std::exp(-double{z(c)})))
+                   : lower_f_[j] + (upper_f_[j] - lower_f_[j]) * (1.0f / (1.0f + std::exp(-z(c))));
     } else {
       q[j] = z(c);
       continue;
     }
-    q[j] = std::clamp(value, lower_f_[j], upper_f_[j]);
+    q[j] = std::clamp(value, lower, upper);
   }
 }
 

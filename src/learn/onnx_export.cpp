@@ -103,9 +103,12 @@ std::string AddLayers(GraphBuilder& g, const IkModel& model, const std::string& 
 
 // The head, as IkModel::HeadJoints, on raw outputs x [rows, RawOutputCount] (float32): joints in
 // three groups (full-turn (sin, cos) pairs, bounded, free), each computed at once, then put back
-// in chain order. Returns [rows, dof] float32.
+// in chain order. Returns [rows, dof] float32, or float64 for a network with Newton steps (the
+// head then in float64 on the float32 outputs, as IkModel::HeadJoints).
 std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& network,
-                    const std::string& x) {
+                    const std::string& raw) {
+  const bool wide = network.newton_steps > 0;
+  const std::string x = wide ? g.Cast(raw, onnx::TensorProto::DOUBLE) : raw;
   std::vector<float> lower, upper;
   InwardFloatLimits(chain, &lower, &upper);
   std::vector<int64_t> sin_columns, cos_columns, bounded_columns, free_columns;
@@ -129,12 +132,20 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
   // float32, as Predict computes it).
   auto limits = [&](const std::vector<int>& joints, const std::string& name, bool with_range) {
     std::vector<float> lo, hi, range;
+    std::vector<double> lo64, hi64, range64;
     for (int j : joints) {
       lo.push_back(lower[static_cast<size_t>(j)]);
       hi.push_back(upper[static_cast<size_t>(j)]);
       range.push_back(hi.back() - lo.back());
+      lo64.push_back(lo.back());
+      hi64.push_back(hi.back());
+      range64.push_back(hi64.back() - lo64.back());
     }
     const int64_t n = static_cast<int64_t>(joints.size());
+    if (wide) {
+      return std::array<std::string, 3>{g.Doubles(lo64, {n}), g.Doubles(hi64, {n}),
+                                        with_range ? g.Doubles(range64, {n}) : std::string()};
+    }
     return std::array<std::string, 3>{g.Floats(name + "_lower", lo, {n}), g.Floats(name + "_upper", hi, {n}),
                                       with_range ? g.Floats(name + "_range", range, {n}) : std::string()};
   };
@@ -142,14 +153,21 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
   std::vector<int> order;  // chain index of each column of the concatenation
   if (!periodic_joints.empty()) {
     const auto bounds = limits(periodic_joints, "periodic", false);
-    const std::string angle =
-        g.Atan2(g.Columns(x, sin_columns, "sin_columns"), g.Columns(x, cos_columns, "cos_columns"));
+    const std::string sin = g.Columns(x, sin_columns, "sin_columns"),
+                      cos = g.Columns(x, cos_columns, "cos_columns");
+    const std::string angle = wide ? g.Atan2Double(sin, cos) : g.Atan2(sin, cos);
     parts.push_back(g.Clamp(angle, bounds[0], bounds[1]));
     order.insert(order.end(), periodic_joints.begin(), periodic_joints.end());
   }
   if (!bounded_joints.empty()) {
     const auto [lo, hi, range] = limits(bounded_joints, "bounded", true);
-    const std::string s = g.Node("Sigmoid", {g.Columns(x, bounded_columns, "bounded_columns")});
+    const std::string z = g.Columns(x, bounded_columns, "bounded_columns");
+    // 1 / (1 + exp(-z)) spelled out in float64, as IkModel computes it (onnxruntime's float64
+    // Sigmoid need not round alike).
+    const std::string s =
+        wide ? g.Node("Div",
+                      {g.Double(1.0), g.Node("Add", {g.Double(1.0), g.Node("Exp", {g.Node("Neg", {z})})})})
+             : g.Node("Sigmoid", {z});
     parts.push_back(g.Clamp(g.Node("Add", {lo, g.Node("Mul", {range, s})}), lo, hi));
     order.insert(order.end(), bounded_joints.begin(), bounded_joints.end());
   }
@@ -166,13 +184,23 @@ std::string AddHead(GraphBuilder& g, const Chain& chain, const NetworkOptions& n
 }
 
 // The network's answer from its raw outputs: the head (each head's, and the one closest to the
-// target for a multi-head model), then the Newton steps. Returns [batch, dof] float32.
+// target for a multi-head model), then the Newton steps (or the steps on every head, then the
+// choice: NetworkOptions::newton_every_head). Returns [batch, dof] float32.
 std::string AddAnswer(GraphBuilder& g, const IkModel& model, const std::string& raw,
                       const std::string& input) {
   const Chain& chain = model.chain();
   const NetworkOptions& network = model.network();
   GraphTarget target;
   std::string joints;
+  if (network.heads > 1 && network.newton_every_head && network.newton_steps > 0) {
+    // Every head takes the steps, one row per head, then the choice (IkModel::StepEveryHead).
+    std::string q = g.Cast(AddHead(g, chain, network, g.Reshape(raw, {-1, RawOutputCount(chain, network)})),
+                           onnx::TensorProto::DOUBLE);
+    target = internal::ReadTarget(g, input, network.target);
+    const GraphTarget per_head = internal::RepeatPerHead(g, target, network.heads);
+    for (int k = 0; k < network.newton_steps; ++k) q = internal::NewtonStep(g, chain, q, per_head);
+    return g.Cast(internal::SelectHead(g, chain, q, network.heads, target), onnx::TensorProto::FLOAT);
+  }
   if (network.heads == 1) {
     joints = AddHead(g, chain, network, raw);
   } else {

@@ -187,9 +187,12 @@ GraphTarget ReadTarget(GraphBuilder& g, const std::string& input, TargetKind kin
 // 6-D pose error. Returns the stepped joint values [batch, dof], within the limits.
 std::string NewtonStep(GraphBuilder& g, const Chain& chain, const std::string& q, const GraphTarget& target);
 
-// The answer of a multi-head network: `joints` [batch * heads, dof] float32 holds each target's
-// heads in turn; returns [batch, dof] float32, the head with the lowest HeadSelectionError (the
-// lowest index on a tie; a NaN error never wins).
+// Each target `heads` times in a row ([batch * heads, ...]), to meet the rows of every head.
+GraphTarget RepeatPerHead(GraphBuilder& g, const GraphTarget& target, int heads);
+
+// The answer of a multi-head network: `joints` [batch * heads, dof] (float32, or float64 after
+// Newton steps) holds each target's heads in turn; returns [batch, dof] of the same type, the head
+// with the lowest HeadSelectionError (the lowest index on a tie; a NaN error never wins).
 std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& joints, int heads,
                        const GraphTarget& target);
 

@@ -228,10 +228,8 @@ std::string NewtonStep(GraphBuilder& g, const Chain& chain, const std::string& q
   return target.R.empty() ? PositionStep(g, chain, q, target.p) : PoseStep(g, chain, q, target);
 }
 
-std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& joints, int heads,
-                       const GraphTarget& target) {
-  const int n = chain.num_joints();
-  // Each target repeated once per head: [batch * heads, ...], in the order of `joints`.
+GraphTarget RepeatPerHead(GraphBuilder& g, const GraphTarget& target, int heads) {
+  // [batch, rows, columns] -> [batch * heads, rows, columns], each target `heads` times in a row.
   auto repeated = [&](const std::string& value, int64_t rows, int64_t columns) {
     const std::string spread =
         g.Node("Add", {g.Reshape(value, {-1, 1, rows, columns}),
@@ -239,11 +237,22 @@ std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& j
                                  {1, heads, rows, columns})});
     return g.Reshape(spread, {-1, rows, columns});
   };
+  GraphTarget per_head;
+  per_head.p = repeated(target.p, 3, 1);
+  if (!target.R.empty()) per_head.R = repeated(target.R, 3, 3);
+  return per_head;
+}
+
+std::string SelectHead(GraphBuilder& g, const Chain& chain, const std::string& joints, int heads,
+                       const GraphTarget& target) {
+  const int n = chain.num_joints();
+  // Each target repeated once per head: [batch * heads, ...], in the order of `joints`.
+  const GraphTarget per_head = RepeatPerHead(g, target, heads);
   const ChainWalk walk = WalkChain(g, chain, g.Cast(joints, onnx::TensorProto::DOUBLE));
-  std::string error = g.Norm(g.Node("Sub", {walk.tip, repeated(target.p, 3, 1)}));
+  std::string error = g.Norm(g.Node("Sub", {walk.tip, per_head.p}));
   if (!target.R.empty()) {
     const std::string R_tip = g.Node("MatMul", {walk.R, g.Matrix(chain.X_LT().linear())});
-    const RotationLog log = Log(g, g.Node("MatMul", {R_tip, g.Transposed(repeated(target.R, 3, 3))}));
+    const RotationLog log = Log(g, g.Node("MatMul", {R_tip, g.Transposed(per_head.R)}));
     error = g.Node("Add", {error, g.Node("Mul", {log.angle, g.Double(kHeadAngleWeight)})});
   }
   error = g.Reshape(error, {-1, heads});

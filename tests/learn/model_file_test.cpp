@@ -119,6 +119,65 @@ TEST(PoseNewtonStep, EveryHeadEndsWithTheStepsAndTheAnswerIsTheChosenHead) {
   }
 }
 
+// HeadSelectionError computed here by the chain's FK, against the target itself (not rounded).
+double IndependentHeadError(const Chain& chain, const Eigen::VectorXd& q, const Eigen::Isometry3d& X_BT) {
+  const Eigen::Isometry3d X = TipPose(chain, q);
+  return (X.translation() - X_BT.translation()).norm() +
+         kHeadAngleWeight * RotationAngleBetween(X.linear(), X_BT.linear());
+}
+
+TEST(PoseNewtonStep, OnEveryHeadTheAnswerIsTheHeadClosestAfterTheSteps) {
+  const IkModel loaded = IkModel::Load(ModelPath("panda-pose-heads.safetensors"));
+  const IkModel before = loaded.WithNewtonSteps(2);  // the choice, then the steps on the chosen head
+  const IkModel every = loaded.WithNewtonSteps(2, true);
+  ASSERT_GT(every.heads(), 1);
+  const Chain& chain = every.chain();
+  std::mt19937_64 rng(5);
+  double sum_before = 0, sum_every = 0;
+  int checked = 0;
+  for (int i = 0; i < 200; ++i) {
+    const Eigen::Isometry3d X = TipPose(chain, testing::RandomConfiguration(chain, &rng));
+    const Eigen::Matrix3d R = X.linear();
+    // Every head after the steps, as the other route computes them (each head, then its steps).
+    const Eigen::MatrixXd stepped = before.PredictHeads(X.translation(), &R);
+    int best = -1;
+    EXPECT_EQ(every.PredictHeads(X.translation(), &R, &best), stepped) << i;
+    std::vector<double> errors;
+    for (int h = 0; h < every.heads(); ++h) errors.push_back(IndependentHeadError(chain, stepped.col(h), X));
+    const double least = *std::min_element(errors.begin(), errors.end());
+    int expected = 0;
+    while (!(errors[static_cast<size_t>(expected)] <= least + kHeadTie)) ++expected;
+    const Eigen::VectorXd q = every.Predict(X.translation(), R);
+    const double error_every = IndependentHeadError(chain, q, X);
+    const double error_before = IndependentHeadError(chain, before.Predict(X.translation(), R), X);
+    // Never worse than the head chosen before the steps (to the tie), and better on the whole.
+    EXPECT_LE(error_every, error_before + kHeadTie) << i;
+    sum_before += error_before;
+    sum_every += error_every;
+    // The file's target is rounded to float32: skip an error within 1e-7 m of the tie's edge.
+    bool edge = false;
+    for (double e : errors) edge = edge || std::abs(e - least - kHeadTie) < 1e-7;
+    if (edge) continue;
+    ++checked;
+    EXPECT_EQ(best, expected) << i;
+    EXPECT_EQ(q, stepped.col(expected)) << i;
+  }
+  EXPECT_GE(checked, 190);
+  EXPECT_LT(sum_every, 0.8 * sum_before) << "mean " << sum_every / 200 << " against " << sum_before / 200;
+}
+
+TEST(ModelNewtonSteps, EveryHeadIsRecordedAndReloaded) {
+  testing::TempDir dir;
+  IkModel::Load(ModelPath("panda-pose-heads.safetensors"))
+      .WithNewtonSteps(3, true)
+      .Save(dir.Path("m.safetensors"));
+  const IkModel reloaded = IkModel::Load(dir.Path("m.safetensors"));
+  EXPECT_EQ(reloaded.network().newton_steps, 3);
+  EXPECT_TRUE(reloaded.network().newton_every_head);
+  EXPECT_FALSE(reloaded.WithNewtonSteps(3).network().newton_every_head);
+  EXPECT_FALSE(IkModel::Load(ModelPath("panda-pose-heads.safetensors")).network().newton_every_head);
+}
+
 TEST(ModelNewtonSteps, SetOnATrainedModelSavesAndReloads) {
   testing::TempDir dir;
   const IkModel original = IkModel::Load(ModelPath("iiwa14-pose.safetensors"));
@@ -171,6 +230,8 @@ TEST(ModelFile, NetworkFieldsMustBeIntegersOfTheRightType) {
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["newton_steps"] = 0.5; }), "network.newton_steps");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["periodic_sincos"] = 1; }),
                 "network.periodic_sincos: expected true or false");
+  ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["newton_every_head"] = 1; }),
+                "network.newton_every_head: expected true or false");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["activation"] = 3; }),
                 "network.activation: expected a string");
   ExpectRefused(EditedNetwork([](nlohmann::json& n) { n["hedas"] = 2; }), "network.hedas: unknown field");

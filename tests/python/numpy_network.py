@@ -32,8 +32,12 @@ def full_turn(joint):
 def head_joints(z, joints, network):
     """IkModel::HeadJoints: joint values (n, dof) float32 from one head's raw outputs z (n, k)
     (float32), with the raw column of each joint and whether it is a (sin, cos) pair, and the
-    float32 limits rounded inwards."""
-    q = np.empty((len(z), len(joints)), dtype=np.float32)
+    float32 limits rounded inwards. With Newton steps ("newton_steps" > 0) the head is in float64
+    (on the float32 z), as IkModel computes it then."""
+    wide = network.get("newton_steps", 0) > 0
+    q = np.empty((len(z), len(joints)), dtype=np.float64 if wide else np.float32)
+    if wide:
+        z = z.astype(np.float64)
     columns, pairs, column, lowers, uppers = [], [], 0, [], []
     for j, joint in enumerate(joints):
         lower, upper = np.float32(joint["lower"]), np.float32(joint["upper"])
@@ -41,6 +45,8 @@ def head_joints(z, joints, network):
         upper = np.nextafter(upper, np.float32(-np.inf)) if upper > joint["upper"] else upper
         lowers.append(lower)
         uppers.append(upper)
+        if wide:
+            lower, upper = np.float64(lower), np.float64(upper)
         columns.append(column)
         pairs.append(network["periodic_sincos"] and full_turn(joint))
         if pairs[-1]:
@@ -74,7 +80,8 @@ def forward(path, targets):
     and whether it is a (sin, cos) pair) for targets (n, 3) positions in m or (n, 9) poses (the
     network's input: position, then the first two columns of R_BT), as IkModel::Predict: the
     targets rounded to float32, the layers in float64 on the float32 weights, the head in float32,
-    for a multi-head model the head closest to the target, then the Newton steps."""
+    for a multi-head model the head closest to the target, then the Newton steps (with
+    "newton_every_head": the steps on every head, then the choice)."""
     tensors, metadata = load(path)
     tensors = {name: t.astype(np.float64) for name, t in tensors.items()}
     network = json.loads(metadata["network"])
@@ -91,20 +98,27 @@ def forward(path, targets):
     k = z.shape[1] // heads
     outputs = [head_joints(z[:, h * k:(h + 1) * k], joints, network) for h in range(heads)]
     _, columns, pairs, limits, _ = outputs[0]
+    steps = network.get("newton_steps", 0)
+
+    def stepped(q):
+        q64 = q.astype(np.float64)
+        for _ in range(steps):
+            q64 = newton_step(arm, q64, p, limits) if R is None else pose_newton_step(arm, q64, p, R, limits)
+        return q64 if steps else q
+
+    # With "newton_every_head", every head takes the Newton steps before the choice.
+    every_head = network.get("newton_every_head", False) and heads > 1 and steps > 0
+    candidates = [stepped(o[0]) if every_head else o[0] for o in outputs]
     # The head whose FK is closest to the target (HeadSelectionError; NaN never): the first within
     # kHeadTie = 1e-5 m of the least.
-    errors = np.stack([selection_error(arm, o[0].astype(np.float64), p, R) for o in outputs], axis=1)
+    errors = np.stack([selection_error(arm, c.astype(np.float64), p, R) for c in candidates], axis=1)
     errors = np.where(np.isnan(errors), np.inf, errors)
     forward.head_errors = errors  # every head's HeadSelectionError (n, heads), for the tests
     best = (errors <= errors.min(axis=1, keepdims=True) + 1e-5).argmax(axis=1)
     rows = np.arange(len(targets))
-    q = np.stack([o[0] for o in outputs], axis=1)[rows, best]
+    q = np.stack(candidates, axis=1)[rows, best]
     z = np.stack([z[:, h * k:(h + 1) * k] for h in range(heads)], axis=1)[rows, best]
-    steps = network.get("newton_steps", 0)
-    q64 = q.astype(np.float64)
-    for _ in range(steps):
-        q64 = newton_step(arm, q64, p, limits) if R is None else pose_newton_step(arm, q64, p, R, limits)
-    return (q64 if steps else q), z, columns, pairs
+    return (q if every_head else stepped(q)), z, columns, pairs
 
 
 def frame(entry):

@@ -131,9 +131,10 @@ def test_shipped_models(name, cli, source_dir, tmp_path):
 @pytest.mark.parametrize("name, steps", [
     ("panda-pose", 1), ("panda-pose", 2), ("ur5-pose", 2), ("iiwa14-pose", 1),
     ("panda-pose-heads", 1),
-    # Not ("seed-heads", N): with Newton steps added to the 8-head seed model, onnxruntime and the
-    # CLI differ by more than 1e-5 on one of the 10,000 targets (just beyond the reach, where the
-    # stretched arm's step magnifies the float32 head's rounding). Known, not yet fixed (issue 21).
+    # The 8-head seed model with steps: before the head was computed in float64 under Newton steps,
+    # onnxruntime and the CLI differed by 1.9e-5 on one target just beyond the reach (the stretched
+    # arm's steps magnified the runtimes' float32 sigmoid and atan2, an ulp apart).
+    ("seed-heads", 1), ("seed-heads", 2),
 ])
 def test_shipped_models_with_newton_steps(name, steps, cli, source_dir, tmp_path):
     # Pose models (and multi-head models) given Newton steps without retraining: the graph holds
@@ -143,6 +144,20 @@ def test_shipped_models_with_newton_steps(name, steps, cli, source_dir, tmp_path
                "-o", model_path)
     assert done.returncode == 0, done.stderr
     assert deepik.Model(str(model_path)).network["newton_steps"] == steps
+    deepik.Model(str(model_path)).export_onnx(str(tmp_path / "net.onnx"))
+    check_export(cli, source_dir, model_path, tmp_path / "net.onnx", tmp_path)
+
+
+@pytest.mark.parametrize("name, steps", [("panda-pose-heads", 2), ("panda-pose-heads", 4), ("seed-heads", 2)])
+def test_newton_steps_on_every_head(name, steps, cli, source_dir, tmp_path):
+    # `--every-head`: every head takes the steps in the graph (one row per head), then the choice.
+    model_path = tmp_path / "newton.safetensors"
+    done = run(cli, "model", "set-newton-steps", source_dir / "models" / f"{name}.safetensors", str(steps),
+               "--every-head", "-o", model_path)
+    assert done.returncode == 0, done.stderr
+    assert "on every head" in done.stderr
+    network = deepik.Model(str(model_path)).network
+    assert network["newton_steps"] == steps and network["newton_every_head"] is True
     deepik.Model(str(model_path)).export_onnx(str(tmp_path / "net.onnx"))
     check_export(cli, source_dir, model_path, tmp_path / "net.onnx", tmp_path)
 
@@ -181,5 +196,7 @@ def test_set_newton_steps_errors(cli, seed_model, tmp_path):
         assert not (tmp_path / "x.safetensors").exists()
     done = run(cli, "model", "set-newton-steps", tmp_path / "missing.safetensors", "1", "-o", tmp_path / "x.safetensors")
     assert done.returncode == 3 and "missing.safetensors" in done.stderr
+    done = run(cli, "model", "set-newton-steps", seed_model, "1", "--every-head", "-o", tmp_path / "x.safetensors")
+    assert done.returncode == 3 and "--every-head" in done.stderr and "one head" in done.stderr, done.stderr
     done = run(cli, "model", "set-newton-steps", seed_model, "1", "-o", seed_model)
     assert done.returncode == 3, done.stderr

@@ -63,6 +63,7 @@ class IkModel {
     Eigen::VectorXf raw;                                // the last layer's outputs, every head
     Eigen::VectorXd q_head;                             // one head's joint values (multi-head models)
     Eigen::VectorXd head_errors;                        // every head's HeadSelectionError
+    Eigen::MatrixXd q_heads;                            // every head after its steps (newton_every_head)
     Eigen::Matrix<double, 6, Eigen::Dynamic> jacobian;  // the Newton steps (network.newton_steps)
   };
 
@@ -100,7 +101,8 @@ class IkModel {
   /// joint limits. A multi-head model answers with the head whose FK is closest to the target
   /// (HeadSelectionError, on the target as the network reads it: rounded to float32; the lowest
   /// index among the heads within kHeadTie of the least error). Then the Newton steps
-  /// (NetworkOptions::newton_steps). Allocates nothing once `scratch` has been used.
+  /// (NetworkOptions::newton_steps; with newton_every_head, every head takes them and the choice
+  /// comes after). Allocates nothing once `scratch` has been used.
   /// @throws InputError when the model is a pose model (it needs an orientation too).
   void Predict(const Eigen::Vector3d& p_BT, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch,
                ForwardPrecision precision = ForwardPrecision::kFloat64) const;
@@ -116,15 +118,17 @@ class IkModel {
   Eigen::VectorXd Predict(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d& R_BT) const;
 
   /// This model with `steps` Newton steps ending its forward pass (NetworkOptions::newton_steps),
-  /// its file's network description changed likewise: the steps do not enter training, so they can
-  /// be set on a trained model.
+  /// on every head before the choice of the head when `every_head` (NetworkOptions::
+  /// newton_every_head), its file's network description changed likewise: the steps do not enter
+  /// training, so they can be set on a trained model.
   /// @throws std::invalid_argument when `steps` is out of 0..kMaxNewtonSteps.
-  IkModel WithNewtonSteps(int steps) const;
+  IkModel WithNewtonSteps(int steps, bool every_head = false) const;
 
   /// Every head's joint values for a position target (a pose model: R_BT too; the same checks
   /// as Predict), as columns of an n x heads() matrix, each computed as Predict computes its
   /// answer (Newton steps included); `best`, when given, receives the index of the head Predict
-  /// answers with (chosen before the steps, as Predict chooses).
+  /// answers with (chosen before the steps, or after them with newton_every_head, as Predict
+  /// chooses).
   /// @throws InputError when the target does not match the model (as Predict).
   Eigen::MatrixXd PredictHeads(const Eigen::Vector3d& p_BT, const Eigen::Matrix3d* R_BT, int* best = nullptr,
                                ForwardPrecision precision = ForwardPrecision::kFloat64) const;
@@ -163,6 +167,12 @@ class IkModel {
                Eigen::Matrix<T, Eigen::Dynamic, 1>* b, Eigen::VectorXf* raw) const;
   // Head `head`'s joint values from the raw outputs, in float32, clamped to the limits.
   void HeadJoints(const Eigen::VectorXf& raw, int head, Eigen::Ref<Eigen::VectorXd> q) const;
+  // True when every head takes the Newton steps before the choice (NetworkOptions::newton_every_head).
+  bool StepsEveryHead() const;
+  // Every head's joint values after the Newton steps into scratch->q_heads; returns the closest.
+  int StepEveryHead(const NetworkTarget& target, Scratch* scratch) const;
+  // The first head within kHeadTie of the least of `errors` (HeadSelectionError; NaN made +inf).
+  static int ClosestHead(Eigen::VectorXd* errors);
   // The head answered: the only one, or the one whose FK is closest to the target.
   int SelectHead(const NetworkTarget& target, Eigen::Ref<Eigen::VectorXd> q, Scratch* scratch) const;
 
