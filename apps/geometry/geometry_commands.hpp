@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/geometry/sphere_world.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/solve/collision_solver.hpp"
 
 namespace deepik::cli {
 
@@ -61,13 +63,28 @@ struct CollisionBenchOptions {
   int64_t timing_count = 2000;  ///< configurations timed one by one for the medians
 };
 
+/// What a collision-aware solve loads (`solve`, `track`, `bench` with --collisions self or all).
+struct CollisionSetupOptions {
+  GeometryInputOptions geometry;  ///< the arm, --package-path, --matrix, --spheres
+  CollisionMode mode = CollisionMode::kSelf;
+  std::string scene_path;  ///< --scene FILE (mode all); empty: no obstacles
+};
+
 /// The plugin's entry points.
 struct GeometryCommands {
   void (*run_collide)(const CollideCommandOptions& options, std::ostream& log);
   void (*run_spheres)(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_matrix)(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
   void (*run_bench)(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+  /// The sphere model (with the matrix's pairs and the scene) and the exact check (FCL on the
+  /// meshes, self pairs and the scene) of a collision-aware solve.
+  CollisionWorld (*make_world)(const CollisionSetupOptions& options, std::ostream& log);
 };
+
+/// Loads the plugin on first use ($DEEPIK_GEOMETRY_PLUGIN, or deepik_geometry_commands.so beside
+/// the command; see LoadPluginEntry).
+/// @throws std::runtime_error naming the paths tried.
+const GeometryCommands& LoadGeometryCommands();
 
 /// Adds collide, spheres, collision-matrix and collision-bench.
 void AddGeometryCommands(CLI::App& app, CommandSet* set);
