@@ -132,7 +132,8 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
     impl_->surfaces.push_back(std::move(surface));
   }
   if (scene == nullptr) return;
-  // The obstacles follow the links, as links fixed in B, each checked against every link with shapes.
+  // The obstacles follow the links, as links fixed in B, each checked against every link with
+  // shapes that moves (links fixed to the base cannot be moved clear: the scene's own business).
   const int links = static_cast<int>(geometry.links.size());
   for (size_t o = 0; o < scene->obstacles.size(); ++o) {
     const Obstacle& obstacle = scene->obstacles[o];
@@ -141,8 +142,8 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
     impl_->shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
     impl_->surfaces.emplace_back();
     for (int l = 0; l < links; ++l) {
-      if (!geometry.links[static_cast<size_t>(l)].shapes.empty())
-        impl_->pairs.emplace_back(l, links + static_cast<int>(o));
+      const LinkGeometry& link = geometry.links[static_cast<size_t>(l)];
+      if (!link.shapes.empty() && link.frame >= 0) impl_->pairs.emplace_back(l, links + static_cast<int>(o));
     }
   }
 }

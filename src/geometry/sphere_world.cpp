@@ -121,7 +121,7 @@ void SphereWorld::ForEachClose(const Workspace& w, const double& activation, Vis
   for (size_t o = 0; o < scene_.obstacles.size(); ++o) {
     const Obstacle& obstacle = scene_.obstacles[o];
     for (size_t l = 0; l < begin_.size(); ++l) {
-      if (begin_[l] == end_[l]) continue;
+      if (begin_[l] == end_[l] || link_frame_[l] < 0) continue;  // links fixed to B cannot move clear
       // The field is 1-Lipschitz: no sphere inside the bound is closer than this.
       const double bound =
           SignedDistance(obstacle, w.bounds.col(static_cast<Eigen::Index>(l)), nullptr) - bound_radius_[l];

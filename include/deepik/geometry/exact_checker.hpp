@@ -23,7 +23,8 @@ class ExactChecker final : public CollisionChecker {
   /// Reads every link's meshes (LinkSurface) and checks the link pairs `pairs` (indices into
   /// geometry.links, e.g. CheckedPairs). With a scene, its obstacles (FCL primitives) follow the
   /// links as bodies fixed in B (link_names() ends with their names; report indices past the
-  /// links are obstacles) and every link with shapes is also checked against each of them.
+  /// links are obstacles) and every link with shapes that moves with a joint (not the links fixed
+  /// to the base) is also checked against each of them.
   /// @throws InputError as LinkSurface (a missing, unreadable, too large or invalid mesh).
   ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
                const MeshLimits& limits = {}, const Scene* scene = nullptr);

@@ -33,7 +33,8 @@ CollisionMode ParseCollisionMode(const std::string& text);
 class SphereWorld {
  public:
   /// `pairs` index geometry.links (CheckedPairs); used when mode is kSelf or kAll. The scene's
-  /// obstacles are measured when mode is kAll.
+  /// obstacles are measured when mode is kAll, against the links that move with a joint (links
+  /// fixed to the base, such as a base plate resting on a table, cannot be moved clear).
   /// @throws InputError when `spheres` names a link not in `geometry`;
   ///         std::invalid_argument when mode is kOff.
   SphereWorld(const RobotGeometry& geometry, const SphereSet& spheres, std::vector<std::pair<int, int>> pairs,
