@@ -43,6 +43,7 @@ struct Context {
   mutable SphereWorld::Workspace workspace;
   Clock::time_point deadline;
   int iterations = 0;
+  bool exact_judges = false;  // an exact check verifies every converged answer
 };
 
 void EvaluateClear(Context& c, const Eigen::VectorXd& q, double level, ClearState* s) {
@@ -126,12 +127,15 @@ End RunClearStart(Context& c, double level, Eigen::VectorXd& q, ClearState* stat
   return ConvergedClear(c, *state) ? End::kConverged : End::kIterations;
 }
 
-// A start with the cushion, then polished at the clearance when it ended clear but short.
+// A start with the cushion, then polished: at the clearance when it ended clear but short; when
+// it ended in collision on the spheres and an exact check will judge, on the pose alone (a pair
+// the spheres cannot part, because they overshoot the meshes, may still be clear on the meshes).
 End RunWithPolish(Context& c, Eigen::VectorXd& q, ClearState* state) {
   const End end = RunClearStart(c, c.options.clearance + c.options.activation, q, state);
-  if (end == End::kConverged || end == End::kTimeout || !state->clear || c.options.activation == 0)
-    return end;
-  return RunClearStart(c, c.options.clearance, q, state);
+  if (end == End::kConverged || end == End::kTimeout) return end;
+  if (state->clear) return c.options.activation == 0 ? end : RunClearStart(c, c.options.clearance, q, state);
+  if (!c.exact_judges) return end;
+  return RunClearStart(c, -std::numeric_limits<double>::infinity(), q, state);
 }
 
 // True when the exact check (if any) agrees that q keeps the clearance.
@@ -170,7 +174,7 @@ SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen:
   if (spheres.chain().num_joints() != n)
     throw std::invalid_argument("RefineClear: the collision model is for another arm");
   const Problem problem = internal::MakeProblem(target, pose.angle_weight);
-  Context c{chain, problem, pose, options, spheres, {}, {}, 0};
+  Context c{chain, problem, pose, options, spheres, {}, {}, 0, exact != nullptr};
   c.deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(pose.timeout_seconds));
   std::mt19937_64 rng(pose.seed);
@@ -244,9 +248,12 @@ SolveResult ClearSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_
   if (q_start == nullptr && base_->needs_model()) {
     SolveResult answer = base_->Solve(target);
     if (answer.status == SolveStatus::kConverged) {
+      // The exact check judges when there is one; else the sphere model.
       SphereWorld::Workspace workspace;
-      if (world_.spheres->MinDistance(answer.q, &workspace) >= options_.clearance &&
-          VerifiedClear(world_.exact.get(), answer.q, options_.clearance)) {
+      const bool clear = world_.exact
+                             ? VerifiedClear(world_.exact.get(), answer.q, options_.clearance)
+                             : world_.spheres->MinDistance(answer.q, &workspace) >= options_.clearance;
+      if (clear) {
         answer.collision_distance = world_.exact ? world_.exact->Check(answer.q).min_distance
                                                  : world_.spheres->MinDistance(answer.q, &workspace);
         return answer;
