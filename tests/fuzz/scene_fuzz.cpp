@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (scene.obstacles.size() > static_cast<size_t>(deepik::kMaxObstacles))
       deepik_fuzz::Fail("more obstacles than kMaxObstacles accepted");
     for (const deepik::Obstacle& obstacle : scene.obstacles) {
-      for (const Eigen::Vector3d p : {Eigen::Vector3d::Zero(), Eigen::Vector3d(0.3, -0.2, 0.5)}) {
+      for (const Eigen::Vector3d& p : {Eigen::Vector3d(0, 0, 0), Eigen::Vector3d(0.3, -0.2, 0.5)}) {
         Eigen::Vector3d gradient;
         const double d = deepik::SignedDistance(obstacle, p, &gradient);
         if (!std::isfinite(d) || !gradient.allFinite()) deepik_fuzz::Fail("non-finite signed distance");
