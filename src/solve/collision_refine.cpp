@@ -225,8 +225,9 @@ SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen:
   }
   result.iterations = c.iterations;
   MeasureResult(chain, target, &result);
-  result.collision_distance =
-      exact != nullptr ? exact->Check(result.q).min_distance : spheres.MinDistance(result.q, &c.workspace);
+  // The sphere model's signed distance: cheap, and it measures penetration (the exact check's
+  // distance costs milliseconds and is 0 for any collision); the exact check gave the status.
+  result.collision_distance = spheres.MinDistance(result.q, &c.workspace);
   return result;
 }
 
@@ -254,8 +255,7 @@ SolveResult ClearSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_
                              ? VerifiedClear(world_.exact.get(), answer.q, options_.clearance)
                              : world_.spheres->MinDistance(answer.q, &workspace) >= options_.clearance;
       if (clear) {
-        answer.collision_distance = world_.exact ? world_.exact->Check(answer.q).min_distance
-                                                 : world_.spheres->MinDistance(answer.q, &workspace);
+        answer.collision_distance = world_.spheres->MinDistance(answer.q, &workspace);
         return answer;
       }
     }

@@ -53,7 +53,8 @@ struct CollisionWorld {
 /// clearance and `exact` (when given) finds no collision (clearance 0) or a distance of at least
 /// the clearance. Otherwise kInCollision when some start reached the target in collision (q: the
 /// one with the largest sphere-model distance) or a plain RefinePose from the best end reaches
-/// it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance is always set.
+/// it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance is always set (the
+/// sphere model's).
 /// @throws std::invalid_argument for invalid options, target or q_start (as RefinePose), or a
 ///         world for another chain (a different joint count).
 SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,

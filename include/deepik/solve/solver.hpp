@@ -92,9 +92,10 @@ struct [[nodiscard]] SolveResult {
   double angle_error = std::numeric_limits<double>::quiet_NaN();
   SolveStatus status = SolveStatus::kFailed;
   int iterations = 0;
-  /// Collision-aware solving only (else NaN): the smallest distance (m) at q between the checked
-  /// bodies (link pairs of the self-collision matrix; links and obstacles), by the exact check on
-  /// the meshes when there is one (0 in collision), else by the sphere model (signed).
+  /// Collision-aware solving only (else NaN): the smallest signed distance (m) at q between the
+  /// checked bodies (link pairs of the self-collision matrix; links and obstacles) on the sphere
+  /// model, negative for the deepest overlap (the status comes from the exact check, whose
+  /// distance costs milliseconds and says 0 for any collision).
   double collision_distance = std::numeric_limits<double>::quiet_NaN();
 };
 
