@@ -104,6 +104,15 @@ struct ExportCommandOptions {
 ///         without ONNX support.
 void RunExport(const ExportCommandOptions& options, std::ostream& log);
 
+/// The collision options of `solve` (and the other solving commands).
+struct CollisionCommandOptions {
+  std::string collisions;  ///< off, self, all; empty: self when the arm has collision geometry
+  double clearance = 0.0;  ///< m
+  std::string scene_path;  ///< --scene FILE (needs --collisions all)
+  std::string matrix_path, spheres_path;
+  std::vector<std::string> package_paths;
+};
+
 /// Options of `deepik solve`.
 struct SolveCommandOptions {
   std::string model_path;  ///< a model file; or, for the solvers that need none, `arm`
@@ -119,13 +128,14 @@ struct SolveCommandOptions {
   /// (SolveMany), one output row each, with two more columns: target (the input row's index
   /// from 0) and solution (from 0).
   int solutions = 0;
-  double min_distance = 0.1;      ///< rad: with `solutions`, the least JointDistance between two
-  bool closest_to_start = false;  ///< rank the solutions by distance to the row's start columns
-  int candidates = 0;             ///< solutions to rank before keeping K (0: 8 when ranking, else K)
-  double avoid_limits = 0.0;      ///< PostureOptions::avoid_limits
-  std::vector<double> posture;    ///< PostureOptions::posture
-  double posture_weight = 0.0;    ///< PostureOptions::posture_weight
-  double start_weight = 0.0;      ///< PostureOptions::start_weight (needs start columns)
+  double min_distance = 0.1;          ///< rad: with `solutions`, the least JointDistance between two
+  bool closest_to_start = false;      ///< rank the solutions by distance to the row's start columns
+  int candidates = 0;                 ///< solutions to rank before keeping K (0: 8 when ranking, else K)
+  double avoid_limits = 0.0;          ///< PostureOptions::avoid_limits
+  std::vector<double> posture;        ///< PostureOptions::posture
+  double posture_weight = 0.0;        ///< PostureOptions::posture_weight
+  double start_weight = 0.0;          ///< PostureOptions::start_weight (needs start columns)
+  CollisionCommandOptions collision;  ///< --collisions, --clearance, --scene, ...
 };
 
 /// `deepik solve`: IK for every row of a target file, in order, following the CSV contract.

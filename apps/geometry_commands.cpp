@@ -13,14 +13,6 @@
 namespace deepik::cli {
 namespace {
 
-const GeometryCommands& LoadGeometryCommands() {
-  using Entry = const GeometryCommands* (*)();
-  static const GeometryCommands* commands =
-      reinterpret_cast<Entry>(LoadPluginEntry("deepik_geometry_commands.so", "DEEPIK_GEOMETRY_PLUGIN",
-                                              "deepik_geometry_commands", "geometry (assimp, FCL)"))();
-  return *commands;
-}
-
 void AddGeometryInputOptions(CLI::App* command, GeometryInputOptions* options, bool spheres) {
   AddArmOptions(command, &options->arm);
   command->add_option("--package-path", options->search.package_paths,
@@ -38,6 +30,14 @@ void AddGeometryInputOptions(CLI::App* command, GeometryInputOptions* options, b
 }
 
 }  // namespace
+
+const GeometryCommands& LoadGeometryCommands() {
+  using Entry = const GeometryCommands* (*)();
+  static const GeometryCommands* commands =
+      reinterpret_cast<Entry>(LoadPluginEntry("deepik_geometry_commands.so", "DEEPIK_GEOMETRY_PLUGIN",
+                                              "deepik_geometry_commands", "geometry (assimp, FCL)"))();
+  return *commands;
+}
 
 std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry,
                                                    std::vector<std::pair<int, int>> pairs) {

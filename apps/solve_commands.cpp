@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "collision_options.hpp"
 #include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
@@ -223,6 +224,7 @@ SolveRequest RequestOf(const SolveCommandOptions& options) {
   request.min_distance = options.min_distance;
   request.closest_to_start = options.closest_to_start;
   request.candidates = options.candidates;
+  ApplyCollisionOptions(options.collision, &request);
   request.posture.avoid_limits = options.avoid_limits;
   request.posture.posture_weight = options.posture_weight;
   request.posture.start_weight = options.start_weight;
@@ -291,7 +293,8 @@ void RunSolve(const SolveCommandOptions& options, std::ostream& log) {
   const std::string solver_name =
       !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model != nullptr);
   const std::unique_ptr<Solver> solver =
-      MakeSolver(solver_name, chain, loaded.model, request.solver_settings());
+      MakeCollisionAware(MakeSolver(solver_name, chain, loaded.model, request.solver_settings()), request,
+                         options.collision, GeometryArm(options.arm, chain), log);
   ThrowUnlessValid(request, solver.get());  // the posture's length, an exact solver for --solutions
   AtomicFileWriter writer(options.output_path);
   std::ostream& out = writer.stream();
@@ -398,6 +401,7 @@ std::shared_ptr<SolveCommandOptions> AddSolveCommand(CLI::App& app) {
                    "empty for positions), status; - or none: stdout")
       ->capture_default_str();
   AddSettingsOptions(solve_command, &solve->settings);
+  AddCollisionOptions(solve_command, &solve->collision);
   solve_command->add_option("--threads", solve->threads, "solver threads")
       ->capture_default_str()
       ->check(WholeNumberIn(SolveRequest::kThreads.min, SolveRequest::kThreads.max));

@@ -13,7 +13,9 @@
 
 #include "deepik/geometry/collision_model.hpp"
 #include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/geometry/sphere_world.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/solve/collision_solver.hpp"
 
 namespace deepik::cli {
 
@@ -78,6 +80,13 @@ struct CollisionBenchOptions {
   int64_t timing_count = 2000;  ///< configurations timed one by one for the medians
 };
 
+/// What a collision-aware solve loads (`solve`, `track`, `bench` with --collisions self or all).
+struct CollisionSetupOptions {
+  GeometryInputOptions geometry;  ///< the arm, --package-path, --matrix, --spheres
+  CollisionMode mode = CollisionMode::kSelf;
+  std::string scene_path;  ///< --scene FILE (mode all); empty: no obstacles
+};
+
 /// The plugin's entry points.
 struct GeometryCommands {
   void (*run_collide)(const CollideCommandOptions& options, std::ostream& log);
@@ -87,7 +96,15 @@ struct GeometryCommands {
   /// The exact check (ExactChecker) of `pairs` of `geometry`, for `deepik serve`'s /api/collide.
   std::unique_ptr<CollisionChecker> (*make_exact_checker)(const RobotGeometry& geometry,
                                                           std::vector<std::pair<int, int>> pairs);
+  /// The sphere model (with the matrix's pairs and the scene) and the exact check (FCL on the
+  /// meshes, self pairs and the scene) of a collision-aware solve.
+  CollisionWorld (*make_world)(const CollisionSetupOptions& options, std::ostream& log);
 };
+
+/// Loads the plugin on first use ($DEEPIK_GEOMETRY_PLUGIN, or deepik_geometry_commands.so beside
+/// the command; see LoadPluginEntry).
+/// @throws std::runtime_error naming the paths tried.
+const GeometryCommands& LoadGeometryCommands();
 
 /// The plugin's make_exact_checker, loading the plugin on first use (a ServeOptions::exact_checker).
 /// @throws std::runtime_error when the plugin cannot be loaded; InputError as ExactChecker.

@@ -7,6 +7,7 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log);
 void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log);
 void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
 void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
+CollisionWorld MakeCollisionWorld(const CollisionSetupOptions& options, std::ostream& log);
 }  // namespace deepik::cli
 
 namespace {
@@ -17,7 +18,7 @@ std::unique_ptr<deepik::CollisionChecker> MakeExact(const deepik::RobotGeometry&
 
 const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide, deepik::cli::RunSpheres,
                                               deepik::cli::RunCollisionMatrix, deepik::cli::RunCollisionBench,
-                                              MakeExact};
+                                              MakeExact, deepik::cli::MakeCollisionWorld};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

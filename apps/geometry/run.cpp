@@ -13,6 +13,7 @@
 #include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/geometry/exact_checker.hpp"
+#include "deepik/geometry/scene.hpp"
 #include "deepik/geometry/sphere_fit.hpp"
 #include "geometry_commands.hpp"
 
@@ -239,6 +240,24 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
   }
   log << "\n(" << arm.pairs.size() << " link pairs checked; seed " << options.seed << "; "
       << options.timing_count << " configurations timed)\n";
+}
+
+CollisionWorld MakeCollisionWorld(const CollisionSetupOptions& options, std::ostream& log) {
+  LoadedArm arm = LoadArmGeometry(options.geometry, true, log);
+  const SphereSet spheres = LoadSpheres(options.geometry, arm.geometry, log);
+  Scene scene;
+  if (options.mode == CollisionMode::kAll && !options.scene_path.empty()) {
+    scene = LoadScene(options.scene_path);
+    log << "scene: " << options.scene_path << " (" << scene.obstacles.size() << " obstacles)\n";
+  }
+  CollisionWorld world;
+  const bool self = options.mode != CollisionMode::kOff;
+  std::vector<std::pair<int, int>> pairs = self ? arm.pairs : std::vector<std::pair<int, int>>{};
+  world.exact = std::make_unique<ExactChecker>(arm.geometry, pairs, MeshLimits{},
+                                               options.mode == CollisionMode::kAll ? &scene : nullptr);
+  world.spheres =
+      std::make_unique<SphereWorld>(arm.geometry, spheres, std::move(pairs), std::move(scene), options.mode);
+  return world;
 }
 
 }  // namespace deepik::cli

@@ -2,6 +2,7 @@
 
 #include <fcl/geometry/bvh/BVH_model.h>
 #include <fcl/geometry/shape/box.h>
+#include <fcl/geometry/shape/capsule.h>
 #include <fcl/geometry/shape/cylinder.h>
 #include <fcl/geometry/shape/sphere.h>
 #include <fcl/narrowphase/collision.h>
@@ -40,6 +41,22 @@ Geometry MakeGeometry(const LinkShape& shape, const TriangleMesh& mesh) {
       break;
   }
   return internal::MeshBvh(mesh);
+}
+
+// An obstacle as FCL's own primitive (a box, sphere, cylinder or capsule about its z axis).
+Geometry MakeObstacleGeometry(const Obstacle& obstacle) {
+  const Eigen::Vector3d& size = obstacle.size;
+  switch (obstacle.shape) {
+    case Obstacle::Shape::kBox:
+      return std::make_shared<fcl::Boxd>(size);
+    case Obstacle::Shape::kSphere:
+      return std::make_shared<fcl::Sphered>(size[0]);
+    case Obstacle::Shape::kCylinder:
+      return std::make_shared<fcl::Cylinderd>(size[0], size[1]);
+    case Obstacle::Shape::kCapsule:
+      return std::make_shared<fcl::Capsuled>(size[0], size[1]);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -94,7 +111,7 @@ struct ExactChecker::Impl {
 };
 
 ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
-                           const MeshLimits& limits)
+                           const MeshLimits& limits, const Scene* scene)
     : impl_(std::make_unique<Impl>(geometry)) {
   impl_->pairs = std::move(pairs);
   for (const LinkGeometry& link : geometry.links) {
@@ -113,6 +130,21 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
     }
     impl_->shapes.push_back(std::move(placed));
     impl_->surfaces.push_back(std::move(surface));
+  }
+  if (scene == nullptr) return;
+  // The obstacles follow the links, as links fixed in B, each checked against every link with
+  // shapes that moves (links fixed to the base cannot be moved clear: the scene's own business).
+  const int links = static_cast<int>(geometry.links.size());
+  for (size_t o = 0; o < scene->obstacles.size(); ++o) {
+    const Obstacle& obstacle = scene->obstacles[o];
+    impl_->names.push_back(obstacle.name);
+    impl_->frame.push_back(-1);
+    impl_->shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
+    impl_->surfaces.emplace_back();
+    for (int l = 0; l < links; ++l) {
+      const LinkGeometry& link = geometry.links[static_cast<size_t>(l)];
+      if (!link.shapes.empty() && link.frame >= 0) impl_->pairs.emplace_back(l, links + static_cast<int>(o));
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/joint_configuration.hpp"
+#include "deepik/solve/collision_solver.hpp"
 #include "deepik/solve/pose_refine.hpp"
 #include "solve/parallel.hpp"
 
@@ -67,7 +68,12 @@ ManySolutions SolveMany(const Solver& solver, const IkTarget& target, const Many
   SolverSettings single = settings;
   single.refine.restarts = 0;
   single.pose.max_starts = 1;
-  const LmSolver refine(chain, single.pose, single.refine);
+  const LmSolver lm(chain, single.pose, single.refine);
+  // A collision-aware solver refines its extra starts clear of collisions too.
+  const auto* clear = dynamic_cast<const ClearSolver*>(&solver);
+  const auto refine = [&](const Eigen::VectorXd& start) {
+    return clear != nullptr ? clear->SolveFrom(target, start, single.pose) : lm.Solve(target, &start);
+  };
   const int max_starts = options.max_starts > 0 ? options.max_starts : 10 * wanted + 10;
   std::mt19937_64 rng(options.seed);
   auto more = [&] {
@@ -78,14 +84,14 @@ ManySolutions SolveMany(const Solver& solver, const IkTarget& target, const Many
     for (const Eigen::VectorXd& start : solver.ProposeStarts(target)) {
       if (!more()) break;
       ++out.starts;
-      accept(refine.Solve(target, &start));
+      accept(refine(start));
     }
   }
   Eigen::VectorXd q(n);
   while (more()) {
     UniformConfiguration(chain, &rng, q);
     ++out.starts;
-    accept(refine.Solve(target, &q));
+    accept(refine(q));
   }
   if (out.solutions.empty()) {
     out.solutions.push_back(std::move(fallback));

@@ -13,15 +13,18 @@
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/kinematics/joint_configuration.hpp"
 #include "solve/joint_storage.hpp"
+#include "solve/pose_residual.hpp"
 
 namespace deepik {
 namespace {
 
+using internal::Converged;
+using internal::Evaluate;
 using internal::kFixedJoints;
 using internal::MatrixQ;
+using internal::Problem;
+using internal::State;
 using internal::VectorQ;
-template <int Capacity>
-using Jacobian6 = internal::RowsByJoints<6, Capacity>;
 
 // Ends of one start that agree on the minimum before it is called the closest pose.
 constexpr int kAgreeingMinima = 3;
@@ -30,84 +33,6 @@ constexpr double kSameCost = 1e-6;  // relative
 // 1e-10 x the residual of the minimum), or a step that gains less than this share of the cost.
 constexpr double kStationaryGradient = 1e-10;
 constexpr double kNegligibleDecrease = 1e-13;
-
-// The target as the iterations use it.
-struct Problem {
-  Eigen::Matrix3d R_target_T = Eigen::Matrix3d::Identity();  // R*^T
-  Eigen::Vector3d p_target = Eigen::Vector3d::Zero();
-  Vector6d bounds = Vector6d::Zero();
-  Vector6d weights = Vector6d::Ones();
-  bool orientation = false;
-};
-
-template <int Capacity>
-struct State {
-  Vector6d e;             // error twist, target frame, before bounds
-  Vector6d r;             // weighted excess: the residual
-  double cost;            // 0.5 |r|^2
-  Jacobian6<Capacity> J;  // d r / d q
-};
-
-// (d/dphi) log(exp(delta) exp(phi)) at delta = 0: the inverse left Jacobian of SO(3).
-Eigen::Matrix3d InverseLeftJacobian(const Eigen::Vector3d& phi) {
-  const double theta = phi.norm();
-  Eigen::Matrix3d K;
-  K << 0, -phi.z(), phi.y(), phi.z(), 0, -phi.x(), -phi.y(), phi.x(), 0;
-  double c;
-  if (theta < 1e-4) {
-    c = 1.0 / 12.0 + theta * theta / 720.0;
-  } else if (std::sin(theta) < 1e-6) {
-    c = 0.0;  // at a half turn the logarithm jumps; the plain step does
-  } else {
-    c = 1.0 / (theta * theta) - (1.0 + std::cos(theta)) / (2.0 * theta * std::sin(theta));
-  }
-  return Eigen::Matrix3d::Identity() - 0.5 * K + c * K * K;
-}
-
-template <int Capacity>
-void Evaluate(const Chain& chain, const Problem& problem, const VectorQ<Capacity>& q, State<Capacity>* s) {
-  const int n = chain.num_joints();
-  s->J.resize(6, n);
-  Jacobian6<Capacity>& J = s->J;
-  Eigen::Isometry3d X_BT;
-  TipPoseAndJacobian(chain, q, &X_BT, J);
-  const Eigen::Vector3d p_BT = X_BT.translation();
-  const Eigen::Matrix3d R_BT = X_BT.linear();
-  // The geometric Jacobian (base frame) becomes d e / d q in the target frame.
-  s->e.template head<3>().noalias() = problem.R_target_T * (p_BT - problem.p_target);
-  for (int j = 0; j < n; ++j)
-    J.col(j).template head<3>() = problem.R_target_T * J.col(j).template head<3>().eval();
-  if (problem.orientation) {
-    Eigen::Quaterniond Q_err(problem.R_target_T * R_BT);
-    if (Q_err.w() < 0) Q_err.coeffs() = -Q_err.coeffs();
-    const double norm = Q_err.vec().norm();
-    const double angle = 2.0 * std::atan2(norm, Q_err.w());
-    s->e.template tail<3>() = Q_err.vec() * (norm > 0 ? angle / norm : 2.0);
-    const Eigen::Matrix3d M = InverseLeftJacobian(s->e.template tail<3>()) * problem.R_target_T;
-    for (int j = 0; j < n; ++j) J.col(j).template tail<3>() = M * J.col(j).template tail<3>().eval();
-  } else {
-    s->e.template tail<3>().setZero();
-  }
-  for (int i = 0; i < 6; ++i) {
-    const double b = problem.bounds[i], e = s->e[i];
-    const double excess = e > b ? e - b : (e < -b ? e + b : 0.0);
-    s->r[i] = problem.weights[i] * excess;
-    if (excess == 0.0) {
-      J.row(i).setZero();
-    } else {
-      J.row(i) *= problem.weights[i];
-    }
-  }
-  s->cost = 0.5 * s->r.squaredNorm();
-}
-
-template <int Capacity>
-bool Converged(const Problem& problem, const State<Capacity>& s, const PoseRefineOptions& options) {
-  // The unweighted excess, recovered from the residual.
-  if (!(s.r.template head<3>().norm() <= options.position_tolerance)) return false;
-  return !problem.orientation ||
-         s.r.template tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
-}
 
 enum class StartEnd { kConverged, kStationary, kIterations, kTimeout, kStalled };
 
@@ -417,12 +342,7 @@ SolveResult RefinePose(const Chain& chain, const IkTarget& target, const Eigen::
     throw std::invalid_argument("RefinePose: expected a finite q_start of size " + std::to_string(n) +
                                 ", got size " + std::to_string(q_start.size()));
   }
-  Problem problem;
-  problem.p_target = target.p_BT;
-  problem.bounds = target.bounds;
-  problem.orientation = target.has_orientation();
-  if (problem.orientation) problem.R_target_T = target.Q_BT->normalized().toRotationMatrix().transpose();
-  problem.weights.tail<3>().setConstant(options.angle_weight);
+  const Problem problem = internal::MakeProblem(target, options.angle_weight);
 
   SolveResult result;
   if (n <= kFixedJoints) {

@@ -25,6 +25,7 @@ std::string RangeProblem(const SolveRequest& r) {
            std::to_string(r.candidates);
   if (!R::kMinDistance.Contains(r.min_distance))
     return R::kMinDistance.Refusal("min_distance", r.min_distance);
+  if (!R::kClearance.Contains(r.clearance)) return R::kClearance.Refusal("clearance", r.clearance);
   const PostureOptions& p = r.posture;
   if (!R::kWeight.Contains(p.avoid_limits)) return R::kWeight.Refusal("avoid_limits", p.avoid_limits);
   if (!R::kWeight.Contains(p.posture_weight)) return R::kWeight.Refusal("posture_weight", p.posture_weight);

@@ -128,6 +128,8 @@ const char* ToString(SolveStatus status) {
       return "out of reach";
     case SolveStatus::kFailed:
       return "failed";
+    case SolveStatus::kInCollision:
+      return "in collision";
   }
   return "unknown";
 }

@@ -11,6 +11,7 @@
 #include "deepik/geometry/collision_model.hpp"
 #include "deepik/geometry/mesh.hpp"
 #include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/geometry/scene.hpp"
 
 namespace deepik {
 
@@ -20,10 +21,13 @@ namespace deepik {
 class ExactChecker final : public CollisionChecker {
  public:
   /// Reads every link's meshes (LinkSurface) and checks the link pairs `pairs` (indices into
-  /// geometry.links, e.g. CheckedPairs).
+  /// geometry.links, e.g. CheckedPairs). With a scene, its obstacles (FCL primitives) follow the
+  /// links as bodies fixed in B (link_names() ends with their names; report indices past the
+  /// links are obstacles) and every link with shapes that moves with a joint (not the links fixed
+  /// to the base) is also checked against each of them.
   /// @throws InputError as LinkSurface (a missing, unreadable, too large or invalid mesh).
   ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<int, int>> pairs,
-               const MeshLimits& limits = {});
+               const MeshLimits& limits = {}, const Scene* scene = nullptr);
   ~ExactChecker() override;
   ExactChecker(const ExactChecker&) = delete;
   ExactChecker& operator=(const ExactChecker&) = delete;

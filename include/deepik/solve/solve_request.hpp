@@ -5,10 +5,13 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "deepik/data/option_range.hpp"
+#include "deepik/geometry/sphere_world.hpp"
+#include "deepik/solve/collision_solver.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/posture.hpp"
 #include "deepik/solve/solver.hpp"
@@ -47,9 +50,13 @@ struct SolveRequest {
   double angle_tolerance = 1e-9;     ///< rad: angle error that counts as reached (pose targets)
   int threads = 1;                   ///< threads sharing the targets
 
-  // ---- Collision options (to come) ----
-  // The scene, the arm's collision spheres and the clearance will go here, with their ranges
-  // below and their checks in IsValid, so that every front end gets them at once.
+  // ---- Collision options (docs/SCENES.md, README "Collision-free IK") ----
+  // The checks themselves (the sphere model, the scene, the exact check) are built by the front
+  // end from these and the arm's files, and the solver wrapped in a ClearSolver
+  // (deepik/solve/collision_solver.hpp).
+  /// off, self or all; absent: self when the arm has collision geometry and a sphere model, else off.
+  std::optional<CollisionMode> collisions;
+  double clearance = 0.0;  ///< m: kept between checked links and from obstacles (CollisionSolveOptions)
 
   // ---- The ranges (one definition each) ----
   static constexpr WholeRange kThreads = kThreadRange;
@@ -57,6 +64,7 @@ struct SolveRequest {
   static constexpr NumberRange kTolerance{1e-15, 1.0};  ///< position_tolerance (m), angle_tolerance (rad)
   static constexpr WholeRange kSolutions{1, ManySolutionsOptions::kMaxSolutions};  ///< solutions, candidates
   static constexpr NumberRange kMinDistance{0.0, 100.0};                           ///< rad
+  static constexpr NumberRange kClearance = CollisionSolveOptions::kClearance;     ///< m
   static constexpr NumberRange kWeight{0.0, 1e6};       ///< avoid_limits, posture_weight, start_weight
   static constexpr NumberRange kJointValue{-1e3, 1e3};  ///< posture and start values (rad or m)
   /// Candidates found and ranked when ranking without an explicit `candidates`.

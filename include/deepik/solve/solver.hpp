@@ -72,9 +72,12 @@ enum class SolveStatus {
   kOutOfReach,   ///< the target cannot be reached: q reaches the closest reachable point found
   kFailed,       ///< the solver gave up: it stopped neither within the tolerance nor at a point it
                  ///< could show to be the closest (or had no valid answer at all)
+  kInCollision,  ///< collision-aware solving (--collisions self|all): the target was reached only in
+                 ///< collision (or within less than the clearance), or no clear answer was found
+                 ///< within the budget; q is the least penetrating answer that reaches the target
 };
 
-/// "converged", "approximate", "out of reach", "failed".
+/// "converged", "approximate", "out of reach", "failed", "in collision".
 const char* ToString(SolveStatus status);
 
 /// The outcome of one solve. `q` is always finite and within the joint limits.
@@ -89,6 +92,11 @@ struct [[nodiscard]] SolveResult {
   double angle_error = std::numeric_limits<double>::quiet_NaN();
   SolveStatus status = SolveStatus::kFailed;
   int iterations = 0;
+  /// Collision-aware solving only (else NaN): the smallest signed distance (m) at q between the
+  /// checked bodies (link pairs of the self-collision matrix; links and obstacles) on the sphere
+  /// model, negative for the deepest overlap (the status comes from the exact check, whose
+  /// distance costs milliseconds and says 0 for any collision).
+  double collision_distance = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// FK of result->q against the target: sets p_reached, Q_reached, error and angle_error (NaN for

@@ -1,0 +1,98 @@
+// The sphere model of an arm among obstacles, as the collision-aware solvers use it: the signed
+// distances of the checked sphere pairs (self-collision) and of every sphere to every obstacle
+// (the scene), with their gradients in joint space through the link Jacobians. Pure Eigen, part
+// of deepik::core.
+#pragma once
+
+#include <Eigen/Core>
+#include <Eigen/Geometry>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/robot_geometry.hpp"
+#include "deepik/geometry/scene.hpp"
+#include "deepik/kinematics/chain.hpp"
+
+namespace deepik {
+
+/// Which collisions a solve avoids (`--collisions`): none, the arm with itself, or the arm with
+/// itself and with the scene's obstacles.
+enum class CollisionMode { kOff, kSelf, kAll };
+
+/// "off", "self", "all".
+const char* ToString(CollisionMode mode);
+/// Parses "off", "self" or "all".
+/// @throws InputError naming the value and the choices.
+CollisionMode ParseCollisionMode(const std::string& text);
+
+/// The arm's spheres (a SphereSet placed on the chain's frames), the link pairs checked for
+/// self-collision (e.g. CheckedPairs with the arm's matrix: pairs the matrix disables are never
+/// measured) and the scene. Immutable; safe to share between threads (each with its Workspace).
+class SphereWorld {
+ public:
+  /// `pairs` index geometry.links (CheckedPairs); used when mode is kSelf or kAll. The scene's
+  /// obstacles are measured when mode is kAll, against the links that move with a joint (links
+  /// fixed to the base, such as a base plate resting on a table, cannot be moved clear).
+  /// @throws InputError when `spheres` names a link not in `geometry`;
+  ///         std::invalid_argument when mode is kOff.
+  SphereWorld(const RobotGeometry& geometry, const SphereSet& spheres, std::vector<std::pair<int, int>> pairs,
+              Scene scene, CollisionMode mode);
+
+  /// Scratch of one thread.
+  struct Workspace {
+    std::vector<Eigen::Isometry3d> X_BF;
+    Eigen::Matrix3Xd centres;        ///< every sphere's centre in B
+    Eigen::Matrix3Xd bounds;         ///< every link's bounding-sphere centre in B
+    Eigen::Matrix3Xd axes, origins;  ///< every joint's axis and origin in B
+    struct Close {
+      double distance;
+      int kind, i, j;
+    };
+    std::vector<Close> close;  ///< the pairs Proximities found
+  };
+
+  /// The smallest signed distance (m; negative: the deepest overlap) over the checked sphere
+  /// pairs and the sphere-obstacle pairs; +infinity when nothing is checked.
+  /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
+  double MinDistance(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+
+  /// Every signed distance below `activation` (m): their values in `distances` and their
+  /// gradients d(distance)/dq as the rows of `gradients` (one column per joint). Returns their count.
+  /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
+  int Proximities(const Eigen::Ref<const Eigen::VectorXd>& q, double activation, Workspace* workspace,
+                  Eigen::VectorXd* distances, Eigen::MatrixXd* gradients) const;
+
+  const Chain& chain() const { return chain_; }
+  CollisionMode mode() const { return mode_; }
+  const Scene& scene() const { return scene_; }
+  /// The link pairs measured (empty unless the mode checks self-collision).
+  const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
+  int num_spheres() const { return static_cast<int>(radius_.size()); }
+
+ private:
+  void Place(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+  // Adds the gradient of the point `p` (on frame `frame`) along `direction` times `sign` to `row`.
+  void AddPointGradient(const Workspace& workspace, int frame, const Eigen::Vector3d& p,
+                        const Eigen::Vector3d& direction, double sign,
+                        Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> row) const;
+  // Calls visit(distance, kind, i, j) for every pair closer than `activation` (kind 0: spheres i
+  // and j; kind 1: sphere i and obstacle j); `activation` may fall while it runs (MinDistance).
+  template <typename Visit>
+  void ForEachClose(const Workspace& workspace, const double& activation, Visit&& visit) const;
+
+  Chain chain_;
+  CollisionMode mode_;
+  Scene scene_;
+  std::vector<std::pair<int, int>> pairs_;
+  Eigen::Matrix3Xd local_;         // centres in their chain frame F
+  std::vector<double> radius_;     // per sphere
+  std::vector<int> sphere_frame_;  // per sphere: its chain frame (-1 = B)
+  std::vector<int> begin_, end_;   // per link: its spheres' range
+  Eigen::Matrix3Xd bound_local_;   // per link: bounding sphere centre in F
+  std::vector<double> bound_radius_;
+  std::vector<int> link_frame_;
+};
+
+}  // namespace deepik

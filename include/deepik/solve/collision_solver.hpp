@@ -1,0 +1,96 @@
+// Collision-aware IK: Levenberg-Marquardt on the pose residual plus the sphere model's distances
+// below the clearance, with restarts, and every converged answer verified by the exact check
+// (FCL on the meshes, through the CollisionChecker interface); `in collision` when no clear
+// answer is found. Part of deepik::core (the exact checker comes from deepik::geometry).
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deepik/data/option_range.hpp"
+#include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/sphere_world.hpp"
+#include "deepik/solve/pose_refine.hpp"
+#include "deepik/solve/solver.hpp"
+
+namespace deepik {
+
+/// Settings of collision-aware solving. Defaults in the declaration.
+struct CollisionSolveOptions {
+  /// m: the least distance kept between checked links and between the arm and obstacles, by the
+  /// sphere model while solving and by the exact check when verifying (`--clearance`).
+  double clearance = 0.0;
+  /// m: during the search, distances below clearance + activation already push back (a cushion
+  /// that keeps the steps from grazing); a start that ends inside it is polished at the clearance.
+  double activation = 0.01;
+  /// The weight of one metre of distance residual against one metre of position error.
+  double weight = 1.0;
+
+  static constexpr NumberRange kClearance{0.0, 1.0};  ///< m
+  /// True when valid; otherwise false with `error` naming the offending field.
+  bool IsValid(std::string* error) const;
+};
+
+/// What a collision-aware solve checks, owned together.
+struct CollisionWorld {
+  std::unique_ptr<const SphereWorld> spheres;  ///< the model the optimiser works on (required)
+  /// Verifies every answer called converged (the exact check on the meshes, self pairs and the
+  /// scene); null: the sphere model alone judges.
+  std::unique_ptr<const CollisionChecker> exact;
+};
+
+/// Collision-aware IK from q_start (chain order, within the limits). Each start runs
+/// Levenberg-Marquardt on the stacked residual (RefinePose's weighted pose excess; for every
+/// sphere distance d below clearance + activation, weight * (d - clearance - activation)), with
+/// the analytic Jacobians (SphereWorld::Proximities); a start that ends clear of the clearance but
+/// short of the target is polished with the cushion removed. Restarts from seeded uniform
+/// configurations follow until a start converges clear and passes `exact`, the time budget
+/// (pose.timeout_seconds) or pose.max_starts runs out.
+///
+/// Status: kConverged only when the pose is within the tolerances, the sphere model keeps the
+/// clearance and `exact` (when given) finds no collision (clearance 0) or a distance of at least
+/// the clearance. Otherwise kInCollision when some start reached the target in collision (q: the
+/// one with the largest sphere-model distance) or a plain RefinePose from the best end reaches
+/// it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance is always set (the
+/// sphere model's).
+/// @throws std::invalid_argument for invalid options, target or q_start (as RefinePose), or a
+///         world for another chain (a different joint count).
+SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,
+                        const PoseRefineOptions& pose, const CollisionSolveOptions& options,
+                        const SphereWorld& spheres, const CollisionChecker* exact);
+
+/// An iterative solver (lm, refined) made collision-aware: Solve starts RefineClear from q_start,
+/// or from the base solver's answer for a solver with a model (`refined`: the network's answer
+/// refined; returned at once when it is already clear), or from the middle of the limits (`lm`).
+class ClearSolver final : public Solver {
+ public:
+  /// @throws std::invalid_argument for invalid options, a world without spheres, or a world for
+  ///         another chain.
+  ClearSolver(std::unique_ptr<Solver> base, CollisionWorld world, const PoseRefineOptions& pose,
+              const CollisionSolveOptions& options);
+  std::string name() const override { return base_->name(); }
+  const Chain& chain() const override { return base_->chain(); }
+  bool needs_model() const override { return base_->needs_model(); }
+  bool proposes_starts() const override { return base_->proposes_starts(); }
+  bool position_only() const override { return base_->position_only(); }
+  SolveResult Solve(const IkTarget& target, const Eigen::VectorXd* q_start = nullptr) const override;
+  std::vector<Eigen::VectorXd> ProposeStarts(const IkTarget& target) const override {
+    return base_->ProposeStarts(target);
+  }
+  /// One RefineClear start from q (no restarts), with `pose`'s tolerances and budget: how
+  /// SolveMany refines its extra starts when the solver is collision-aware.
+  SolveResult SolveFrom(const IkTarget& target, const Eigen::VectorXd& q,
+                        const PoseRefineOptions& pose) const;
+  const CollisionWorld& world() const { return world_; }
+  const CollisionSolveOptions& options() const { return options_; }
+
+ private:
+  std::unique_ptr<Solver> base_;
+  CollisionWorld world_;
+  PoseRefineOptions pose_;
+  CollisionSolveOptions options_;
+};
+
+}  // namespace deepik
