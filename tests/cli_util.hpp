@@ -61,4 +61,22 @@ inline std::vector<std::vector<std::string>> CsvFields(const std::string& text) 
   return rows;
 }
 
+/// The rows of a CSV text after its header line (which goes to `header`), as fields.
+inline std::vector<std::vector<std::string>> CsvRows(const std::string& text,
+                                                     std::vector<std::string>* header) {
+  std::vector<std::vector<std::string>> rows = CsvFields(text);
+  if (!rows.empty()) {
+    *header = rows.front();
+    rows.erase(rows.begin());
+  }
+  return rows;
+}
+
+/// The first n fields of a CSV row as joint values.
+inline Eigen::VectorXd JointsOfRow(const std::vector<std::string>& row, int n) {
+  Eigen::VectorXd q(n);
+  for (int j = 0; j < n; ++j) q[j] = std::stod(row[j]);
+  return q;
+}
+
 }  // namespace deepik::testing

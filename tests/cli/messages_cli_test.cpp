@@ -110,20 +110,6 @@ TEST(EvalTable, FitsOneHundredColumns) {
   EXPECT_EQ(rows, 3) << r.out;  // the longest solver name, in each table
 }
 
-// Training warns loudly when most validation targets are out of reach (data that does not fit
-// the arm), and not for README's planar2 example, whose workspace targets now lie in its plane.
-TEST(Training, WarnsWhenMostValidationTargetsAreOutOfReach) {
-  TempDir dir;
-  const std::string small = " --count 2000 --epochs 1 --depth 1 --width 8 --threads 1";
-  const CliResult far = RunCli("train seed --margin 100" + small + " -o far.safetensors", dir);
-  ASSERT_EQ(far.exit_code, kExitOk) << far.err;
-  EXPECT_TRUE(Has(far.err, "train: WARNING: ")) << far.err;
-  EXPECT_TRUE(Has(far.err, "validation targets (")) << far.err;
-  const CliResult planar = RunCli("train planar2" + small + " -o planar.safetensors", dir);
-  ASSERT_EQ(planar.exit_code, kExitOk) << planar.err;
-  EXPECT_FALSE(Has(planar.err, "WARNING")) << planar.err;
-}
-
 TEST(Plurals, OneRowAndOneTarget) {
   TempDir dir;
   Write(dir.Path("q.csv"), "a,b,c,d\n0,0,0,0\n");
@@ -214,13 +200,13 @@ TEST(UrdfLimits, SoftLimitsOutsideTheHardOnesAreRefused) {
 }
 
 // Names are text: a URDF that is not UTF-8 is refused at load, naming the line, by every command
-// (so serve and train never meet it); control characters in names are printed escaped.
+// (so serve and train never meet it; train in train_cli_test); control characters in names are
+// printed escaped.
 TEST(NamesFromFiles, InvalidUtf8IsRefusedAtLoad) {
   TempDir dir;
   Write(dir.Path("latin1.urdf"), SoftLimitsUrdf("caf\xe9"));
   for (const std::string command :
-       {"arm info latin1.urdf", "fk latin1.urdf -i q.csv -o p.csv",
-        "train latin1.urdf --epochs 1 --count 100 -o m.safetensors", "serve --arm latin1.urdf --port 0"}) {
+       {"arm info latin1.urdf", "fk latin1.urdf -i q.csv -o p.csv", "serve --arm latin1.urdf --port 0"}) {
     // (timeout: a serve that started would never end by itself)
     const CliResult r = testing::RunShell("timeout 60 '" + std::string(DEEPIK_CLI) + "' " + command, dir);
     EXPECT_EQ(r.exit_code, kExitInput) << command << "\n" << r.err;

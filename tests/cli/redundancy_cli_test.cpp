@@ -20,26 +20,12 @@ namespace deepik {
 namespace {
 
 using testing::CliResult;
+using testing::CsvRows;
+using testing::JointsOfRow;
 using testing::ReadFile;
 using testing::RunCli;
 using testing::TempDir;
 using testing::WriteBytes;
-
-// Rows of a CSV text after its header, as fields.
-std::vector<std::vector<std::string>> Rows(const std::string& text, std::vector<std::string>* header) {
-  std::vector<std::vector<std::string>> rows = testing::CsvFields(text);
-  if (!rows.empty()) {
-    *header = rows.front();
-    rows.erase(rows.begin());
-  }
-  return rows;
-}
-
-Eigen::VectorXd JointsOf(const std::vector<std::string>& row, int n) {
-  Eigen::VectorXd q(n);
-  for (int j = 0; j < n; ++j) q[j] = std::stod(row[j]);
-  return q;
-}
 
 TEST(RedundancyCli, SolutionsGiveTargetAndSolutionColumnsAndExactRows) {
   TempDir dir;
@@ -56,7 +42,7 @@ TEST(RedundancyCli, SolutionsGiveTargetAndSolutionColumnsAndExactRows) {
   const CliResult r = RunCli("solve --arm seed -i t.csv -o o.csv --solutions 6 --min-distance 0.2", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> header;
-  const auto rows = Rows(ReadFile(dir.Path("o.csv")), &header);
+  const auto rows = CsvRows(ReadFile(dir.Path("o.csv")), &header);
   ASSERT_EQ(header.size(), 16u);
   EXPECT_EQ(header[13], "status");
   EXPECT_EQ(header[14], "target");
@@ -67,55 +53,12 @@ TEST(RedundancyCli, SolutionsGiveTargetAndSolutionColumnsAndExactRows) {
     EXPECT_EQ(t, static_cast<int>(i / 6));
     EXPECT_EQ(k, static_cast<int>(i % 6));
     EXPECT_EQ(rows[i][13], "converged");
-    const Eigen::VectorXd q = JointsOf(rows[i], 4);
+    const Eigen::VectorXd q = JointsOfRow(rows[i], 4);
     EXPECT_TRUE(chain.WithinLimits(q));
     EXPECT_LE((TipPosition(chain, q) - targets[t]).norm(), 1e-8);
   }
   const CliResult bad = RunCli("solve --arm seed -i t.csv -o o2.csv --solutions 0", dir);
   EXPECT_NE(bad.exit_code, 0);
-}
-
-// A multi-head model end to end: trained by `train --heads`, described by `model info`, its
-// heads the first starts of `solve --solutions` (every row exact by FK), exported to ONNX (the
-// graph chooses the head by FK; onnxruntime runs it in tests/python/test_onnx_export.py), a bad
-// --heads refused before anything is trained.
-TEST(RedundancyCli, MultiHeadModelTrainsSolvesAndExportsToOnnx) {
-  TempDir dir;
-  CliResult r = RunCli(
-      "train seed --heads 3 --depth 2 --width 32 --count 4000 --epochs 3 --threads 1 --eval-samples "
-      "200 "
-      "-o h.safetensors",
-      dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("x 3 (winner-takes-all)"), std::string::npos) << r.err;
-  r = RunCli("model info h.safetensors", dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("heads: 3 joint vectors per target"), std::string::npos) << r.out;
-  const Chain chain = MakeSeedArm();
-  const Eigen::Vector3d p(0.4, -0.7, 1.1);
-  WriteBytes(dir.Path("t.csv"),
-             "x,y,z\n" + FormatDouble(p.x()) + "," + FormatDouble(p.y()) + "," + FormatDouble(p.z()) + "\n");
-  r = RunCli("solve --model h.safetensors -i t.csv -o o.csv --solutions 5 --min-distance 0.2", dir);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> header;
-  const auto rows = Rows(ReadFile(dir.Path("o.csv")), &header);
-  ASSERT_EQ(rows.size(), 5u);
-  for (const auto& row : rows) {
-    const Eigen::VectorXd q = JointsOf(row, 4);
-    EXPECT_EQ(row[13], "converged");
-    EXPECT_TRUE(chain.WithinLimits(q));
-    EXPECT_LE((TipPosition(chain, q) - p).norm(), 1e-8);
-  }
-  r = RunCli("export --format onnx --model h.safetensors -o h.onnx", dir);
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("input 'targets' [batch, 3]"), std::string::npos) << r.err;
-  EXPECT_TRUE(std::filesystem::exists(dir.Path("h.onnx")));
-  for (const std::string bad : {"0", "65", "two"}) {
-    r = RunCli("train seed --heads " + bad + " --epochs 1 -o bad.safetensors", dir);
-    EXPECT_NE(r.exit_code, 0) << bad;
-    EXPECT_NE(r.err.find("--heads"), std::string::npos) << r.err;
-    EXPECT_FALSE(std::filesystem::exists(dir.Path("bad.safetensors"))) << bad;
-  }
 }
 
 TEST(RedundancyCli, StartColumnsClosestToStartAndAvoidLimits) {
@@ -141,14 +84,14 @@ TEST(RedundancyCli, StartColumnsClosestToStartAndAvoidLimits) {
   r = RunCli("solve --arm panda -i t.csv -o plain.csv --avoid-limits 1", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> h1, h2;
-  const auto near = Rows(ReadFile(dir.Path("near.csv")), &h1);
-  const auto centred = Rows(ReadFile(dir.Path("plain.csv")), &h2);
+  const auto near = CsvRows(ReadFile(dir.Path("near.csv")), &h1);
+  const auto centred = CsvRows(ReadFile(dir.Path("plain.csv")), &h2);
   ASSERT_EQ(near.size(), 4u);
   ASSERT_EQ(centred.size(), 4u);
   EXPECT_EQ(h1.size(), 7u + 10u);  // no target and solution columns without --solutions
   for (int i = 0; i < 4; ++i) {
     for (const auto* rows : {&near, &centred}) {
-      const Eigen::VectorXd q = JointsOf((*rows)[i], 7);
+      const Eigen::VectorXd q = JointsOfRow((*rows)[i], 7);
       EXPECT_EQ((*rows)[i][16], "converged");
       EXPECT_TRUE(chain.WithinLimits(q));
       EXPECT_LE((TipPosition(chain, q) - targets[i]).norm(), 1e-8);
@@ -173,7 +116,7 @@ TEST(RedundancyCli, TrackWritesStatusStepAndBound) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("largest joint step"), std::string::npos) << r.err;
   std::vector<std::string> header;
-  const auto rows = Rows(ReadFile(dir.Path("joints.csv")), &header);
+  const auto rows = CsvRows(ReadFile(dir.Path("joints.csv")), &header);
   ASSERT_EQ(rows.size(), 101u);
   ASSERT_EQ(header.back(), "step_bound");
   int out_of_reach = 0;

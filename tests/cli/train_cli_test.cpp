@@ -2,23 +2,34 @@
 // resume through a real signal, and bad input refused with nothing half-written.
 #include <gtest/gtest.h>
 
+#include <Eigen/Core>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "cli_util.hpp"
+#include "deepik/data/csv.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/kinematics/builtin_arms.hpp"
+#include "deepik/kinematics/fk.hpp"
 
 namespace deepik {
 namespace {
 
 using testing::CliResult;
+using testing::CsvRows;
+using testing::JointsOfRow;
 using testing::kSeedModel;
 using testing::ReadFile;
 using testing::RunCli;
 using testing::TempDir;
+using testing::WriteBytes;
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -269,6 +280,122 @@ TEST(ExperimentCliTest, SeedExperimentPrintsEveryRowOfTheStory) {
   // The closed form is exact in reach.
   EXPECT_NE(row("analytic", 1).find("| 100.0 % | 100.0 % | 100.0 % | 100.0 % |"), std::string::npos)
       << row("analytic", 1);
+}
+
+// (From options_cli_test and messages_cli_test, whose other tests need no libtorch and run in the
+// sanitizer builds.)
+struct Case {
+  std::string args;
+  std::string message;  // a part of the message
+};
+
+TEST(OptionsCliTest, ResumeWithOtherDataOptionsIsRefused) {
+  TempDir dir;
+  const std::string train =
+      "train planar2 --count 600 --epochs 1 --width 8 --depth 1 --threads 1 --eval-samples 20 -o "
+      "m.safetensors";
+  ASSERT_EQ(RunCli(train + " --sampler workspace", dir).exit_code, kExitOk);
+  ASSERT_TRUE(std::filesystem::exists(dir.Path("m.safetensors.ckpt")));
+  // Same number of training samples, other samples: the trainer's own check (training and network
+  // options, arm, sample count) cannot see these.
+  for (const Case& c : std::vector<Case>{{" --sampler workspace --data-seed 2", "--data-seed 1, now 2"},
+                                         {" --sampler workspace --margin 0.5", "--margin 0.2, now 0.5"},
+                                         {" --sampler joints", "--sampler workspace, now joints"}}) {
+    const CliResult r = RunCli(train + c.args + " --resume", dir);
+    EXPECT_EQ(r.exit_code, kExitInput) << c.args << "\n" << r.err;
+    EXPECT_NE(
+        r.err.find("m.safetensors.ckpt: cannot resume: the checkpoint was made with other training data"),
+        std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << "\n" << r.err;
+  }
+  // A grid step does not change workspace data: the same samples, so the run may continue.
+  const CliResult same = RunCli(train + " --sampler workspace --step 5 --resume", dir);
+  EXPECT_EQ(same.exit_code, kExitOk) << same.err;
+
+  // A checkpoint without the record of its data (an older deepik) cannot be checked: refused.
+  std::filesystem::remove(dir.Path("m.safetensors.ckpt.data"));
+  const CliResult r = RunCli(train + " --sampler workspace --resume", dir);
+  EXPECT_EQ(r.exit_code, kExitInput) << r.err;
+  EXPECT_NE(r.err.find("m.safetensors.ckpt.data, the record of the run's data, is missing"),
+            std::string::npos)
+      << r.err;
+}
+
+// Training warns loudly when most validation targets are out of reach (data that does not fit
+// the arm), and not for README's planar2 example, whose workspace targets now lie in its plane.
+TEST(Training, WarnsWhenMostValidationTargetsAreOutOfReach) {
+  TempDir dir;
+  const std::string small = " --count 2000 --epochs 1 --depth 1 --width 8 --threads 1";
+  const CliResult far = RunCli("train seed --margin 100" + small + " -o far.safetensors", dir);
+  ASSERT_EQ(far.exit_code, kExitOk) << far.err;
+  EXPECT_TRUE(Has(far.err, "train: WARNING: ")) << far.err;
+  EXPECT_TRUE(Has(far.err, "validation targets (")) << far.err;
+  const CliResult planar = RunCli("train planar2" + small + " -o planar.safetensors", dir);
+  ASSERT_EQ(planar.exit_code, kExitOk) << planar.err;
+  EXPECT_FALSE(Has(planar.err, "WARNING")) << planar.err;
+}
+
+// train refuses a URDF that is not UTF-8 at load, naming the line, as every other command does
+// (messages_cli_test: NamesFromFiles.InvalidUtf8IsRefusedAtLoad).
+TEST(NamesFromFiles, TrainRefusesANonUtf8UrdfAtLoad) {
+  TempDir dir;
+  Write(dir.Path("latin1.urdf"),
+        "<?xml version=\"1.0\"?>\n<robot name=\"caf\xe9\">\n"
+        "  <link name=\"base\"/><link name=\"tool\"/>\n"
+        "  <joint name=\"j1\" type=\"revolute\"><parent link=\"base\"/>"
+        "<child link=\"tool\"/><axis xyz=\"0 0 1\"/>"
+        "<limit lower=\"-1\" upper=\"1\" effort=\"1\" velocity=\"1\"/></joint>\n"
+        "</robot>\n");
+  const CliResult r = RunCli("train latin1.urdf --epochs 1 --count 100 -o m.safetensors", dir);
+  EXPECT_EQ(r.exit_code, kExitInput) << r.err;
+  EXPECT_TRUE(Has(r.err, "latin1.urdf:2: expected UTF-8 text")) << r.err;
+  EXPECT_TRUE(Has(r.err, "0xe9")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("m.safetensors")));
+}
+
+// (From redundancy_cli_test.)
+// A multi-head model end to end: trained by `train --heads`, described by `model info`, its
+// heads the first starts of `solve --solutions` (every row exact by FK), exported to ONNX (the
+// graph chooses the head by FK; onnxruntime runs it in tests/python/test_onnx_export.py), a bad
+// --heads refused before anything is trained.
+TEST(RedundancyCli, MultiHeadModelTrainsSolvesAndExportsToOnnx) {
+  TempDir dir;
+  CliResult r = RunCli(
+      "train seed --heads 3 --depth 2 --width 32 --count 4000 --epochs 3 --threads 1 --eval-samples "
+      "200 "
+      "-o h.safetensors",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("x 3 (winner-takes-all)"), std::string::npos) << r.err;
+  r = RunCli("model info h.safetensors", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("heads: 3 joint vectors per target"), std::string::npos) << r.out;
+  const Chain chain = MakeSeedArm();
+  const Eigen::Vector3d p(0.4, -0.7, 1.1);
+  WriteBytes(dir.Path("t.csv"),
+             "x,y,z\n" + FormatDouble(p.x()) + "," + FormatDouble(p.y()) + "," + FormatDouble(p.z()) + "\n");
+  r = RunCli("solve --model h.safetensors -i t.csv -o o.csv --solutions 5 --min-distance 0.2", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> header;
+  const auto rows = CsvRows(ReadFile(dir.Path("o.csv")), &header);
+  ASSERT_EQ(rows.size(), 5u);
+  for (const auto& row : rows) {
+    const Eigen::VectorXd q = JointsOfRow(row, 4);
+    EXPECT_EQ(row[13], "converged");
+    EXPECT_TRUE(chain.WithinLimits(q));
+    EXPECT_LE((TipPosition(chain, q) - p).norm(), 1e-8);
+  }
+  r = RunCli("export --format onnx --model h.safetensors -o h.onnx", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("input 'targets' [batch, 3]"), std::string::npos) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.Path("h.onnx")));
+  for (const std::string bad : {"0", "65", "two"}) {
+    r = RunCli("train seed --heads " + bad + " --epochs 1 -o bad.safetensors", dir);
+    EXPECT_NE(r.exit_code, 0) << bad;
+    EXPECT_NE(r.err.find("--heads"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.Path("bad.safetensors"))) << bad;
+  }
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ class AnalyticSeedSolver final : public Solver {
   const Chain& chain() const override { return chain_; }
   const SeedArmOptions& options() const { return options_; }
   /// True when the options are in the exact range (see the class comment).
-  bool exact() const { return exact_; }
+  bool exact() const override { return exact_; }
 
   /// Exact joint values for a reachable target (error ~1e-15 m, status kConverged, iterations 0);
   /// otherwise the joint values reaching the closest reachable point (status kOutOfReach).
