@@ -16,9 +16,12 @@ std::unique_ptr<deepik::CollisionChecker> MakeExact(const deepik::RobotGeometry&
   return std::make_unique<deepik::ExactChecker>(geometry, std::move(pairs));
 }
 
-const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide, deepik::cli::RunSpheres,
-                                              deepik::cli::RunCollisionMatrix, deepik::cli::RunCollisionBench,
-                                              MakeExact, deepik::cli::MakeCollisionWorld};
+const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide,
+                                              deepik::cli::RunSpheres,
+                                              deepik::cli::RunCollisionMatrix,
+                                              deepik::cli::RunCollisionBench,
+                                              MakeExact,
+                                              deepik::cli::MakeCollisionWorld};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }
