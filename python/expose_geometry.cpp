@@ -14,6 +14,7 @@
 #include "../apps/geometry/geometry_commands.hpp"
 #include "arrays.hpp"
 #include "deepik/errors.hpp"
+#include "input_error.hpp"
 
 namespace py = pybind11;
 
@@ -70,16 +71,7 @@ py::dict Collide(const std::string& arm, const py::handle& q_object, const std::
 PYBIND11_MODULE(_geometry, m) {
   using namespace deepik;
   m.doc() = "deepik's collision checks (assimp, FCL); use deepik.collide";
-  // One exception class for the package: deepik._core's InputError.
-  static PyObject* input_error =
-      py::object(py::module_::import("deepik._core").attr("InputError")).release().ptr();
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const InputError& e) {
-      PyErr_SetString(input_error, e.what());
-    }
-  });
+  python::TranslateInputErrorsToCore();  // one exception class for the package
   m.def("collide", &python::Collide, py::arg("arm"), py::arg("q"), py::arg("model") = "exact",
         py::arg("base") = "", py::arg("tip") = "", py::arg("package_path") = std::vector<std::string>{},
         py::arg("matrix") = "", py::arg("spheres") = "");

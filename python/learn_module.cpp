@@ -15,6 +15,7 @@
 #include "../apps/commands.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/learn/blas_check.hpp"
+#include "input_error.hpp"
 
 namespace py = pybind11;
 
@@ -186,16 +187,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
 PYBIND11_MODULE(_learn, m) {
   using namespace deepik;
   m.doc() = "deepik's training (libtorch); use deepik.train";
-  // One exception class for the package: deepik._core's InputError.
-  static PyObject* input_error =
-      py::object(py::module_::import("deepik._core").attr("InputError")).release().ptr();
-  py::register_exception_translator([](std::exception_ptr p) {
-    try {
-      if (p) std::rethrow_exception(p);
-    } catch (const InputError& e) {
-      PyErr_SetString(input_error, e.what());
-    }
-  });
+  python::TranslateInputErrorsToCore();  // one exception class for the package
   const SamplerOptions sampler;
   const NetworkOptions network;
   const TrainOptions train;

@@ -12,6 +12,7 @@
 namespace deepik {
 namespace {
 
+using internal::DampingAfterAcceptedStep;
 using internal::Problem;
 using Clock = std::chrono::steady_clock;
 
@@ -107,11 +108,7 @@ End RunClearStart(Context& c, double level, Eigen::VectorXd& q, ClearState* stat
       if (q_trial == q) return End::kStationary;
       EvaluateClear(c, q_trial, level, &trial);
       if (trial.cost < state->cost) {
-        const double predicted = 0.5 * (mu * step.squaredNorm() - g.dot(step));
-        const double rho = predicted > 0 ? (state->cost - trial.cost) / predicted : 1.0;
-        const double t = 2.0 * rho - 1.0;
-        mu *= std::max(1.0 / 3.0, 1.0 - t * t * t);
-        nu = 2.0;
+        DampingAfterAcceptedStep(state->cost, trial.cost, step, g, &mu, &nu);
         const bool negligible = state->cost - trial.cost <= kNegligibleDecrease * state->cost;
         q = q_trial;
         std::swap(*state, trial);

@@ -19,6 +19,7 @@ namespace deepik {
 namespace {
 
 using internal::Converged;
+using internal::DampingAfterAcceptedStep;
 using internal::Evaluate;
 using internal::kFixedJoints;
 using internal::MatrixQ;
@@ -110,11 +111,7 @@ StartEnd RunStart(const Chain& chain, const Problem& problem, const PoseRefineOp
       if (q_trial == q) return StartEnd::kStationary;  // the step vanished in rounding
       Evaluate(chain, problem, q_trial, &trial);
       if (trial.cost < state->cost) {
-        const double predicted = 0.5 * (mu * step.squaredNorm() - g.dot(step));
-        const double rho = predicted > 0 ? (state->cost - trial.cost) / predicted : 1.0;
-        const double t = 2.0 * rho - 1.0;
-        mu *= std::max(1.0 / 3.0, 1.0 - t * t * t);
-        nu = 2.0;
+        DampingAfterAcceptedStep(state->cost, trial.cost, step, g, &mu, &nu);
         const bool negligible = state->cost - trial.cost <= kNegligibleDecrease * state->cost;
         q = q_trial;
         *state = trial;

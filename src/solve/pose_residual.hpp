@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 #include <Eigen/Geometry>
+#include <algorithm>
 #include <cmath>
 
 #include "deepik/kinematics/chain.hpp"
@@ -104,6 +105,18 @@ inline bool Converged(const Problem& problem, const State<Capacity>& s, const Po
   if (!(s.r.template head<3>().norm() <= options.position_tolerance)) return false;
   return !problem.orientation ||
          s.r.template tail<3>().norm() <= options.angle_tolerance * problem.weights[3];
+}
+
+/// After an accepted Levenberg-Marquardt step from `cost` to `trial_cost`: Nielsen's update of the
+/// damping `mu` by the ratio of the actual to the predicted decrease, and `nu` reset.
+template <class Step, class Gradient>
+inline void DampingAfterAcceptedStep(double cost, double trial_cost, const Step& step, const Gradient& g,
+                                     double* mu, double* nu) {
+  const double predicted = 0.5 * (*mu * step.squaredNorm() - g.dot(step));
+  const double rho = predicted > 0 ? (cost - trial_cost) / predicted : 1.0;
+  const double t = 2.0 * rho - 1.0;
+  *mu *= std::max(1.0 / 3.0, 1.0 - t * t * t);
+  *nu = 2.0;
 }
 
 }  // namespace deepik::internal

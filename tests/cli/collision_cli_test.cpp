@@ -24,7 +24,7 @@ TEST(CollisionCli, SceneAndClearanceSolveClear) {
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), kTargets);
   const CliResult r = RunCli("solve --arm panda --collisions all --scene " + std::string(DEEPIK_ROBOTS_DIR) +
-                                 "/scenes/table-boxes.json --clearance 0.01 -i t.csv -o s.csv",
+                                 "/scenes/table-boxes.json --clearance 0.01 --timeout 1000 -i t.csv -o s.csv",
                              dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("scene: "), std::string::npos) << r.err;

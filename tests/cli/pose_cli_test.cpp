@@ -94,7 +94,7 @@ TEST(PoseCliTest, KdlSolversTakePoseFilesToo) {
   std::vector<Eigen::Isometry3d> poses;
   WriteBytes(dir.Path("t.csv"), PoseRows(chain, 4, &poses));
   for (const char* solver : {"kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"}) {
-    const CliResult r = RunCli(std::string("solve --arm ur5 -s ") + solver + " -i t.csv -o s.csv", dir);
+    const CliResult r = RunCli(std::string("solve --arm ur5 --collisions off -s ") + solver + " -i t.csv -o s.csv", dir);
     ASSERT_EQ(r.exit_code, kExitOk) << r.err;
     const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
     ASSERT_EQ(rows.size(), 5u);
@@ -109,7 +109,7 @@ TEST(PoseCliTest, KdlSolversTakePoseFilesToo) {
 TEST(PoseCliTest, PositionTargetsLeaveTheAngleErrorEmpty) {
   TempDir dir;
   WriteBytes(dir.Path("t.csv"), "x,y,z\n0.4,0.1,0.5\n");
-  const CliResult r = RunCli("solve --arm panda -i t.csv -o s.csv", dir);
+  const CliResult r = RunCli("solve --arm panda --collisions off -i t.csv -o s.csv", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
   ASSERT_EQ(rows.size(), 2u);
@@ -124,7 +124,7 @@ TEST(PoseCliTest, ANonUnitQuaternionIsABadRowNamedByItsLine) {
   WriteBytes(dir.Path("t.csv"),
              "x,y,z,qw,qx,qy,qz\n0.4,0.1,0.5,0,1,0,0\n0.4,0.1,0.5,0,1.011,0,0\n0.4,0.1,0.5,0,0,0,0.5\n"
              "0.4,0.1,0.5,0,-1,0,0.005\n");
-  const CliResult r = RunCli("solve --arm panda -i t.csv -o s.csv", dir);
+  const CliResult r = RunCli("solve --arm panda --collisions off -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput) << r.err;
   for (const char* part : {"2 bad rows in t.csv", "t.csv:3: expected a unit quaternion", "norm 1.011",
                            "t.csv:4: expected a unit quaternion", "norm 0.5"}) {
@@ -147,7 +147,7 @@ TEST(PoseCliTest, FreeAxesComeFromTheBoundsOption) {
                                     FormatDouble(X.translation().z()) + "," + FormatDouble(Q.w()) + "," +
                                     FormatDouble(Q.x()) + "," + FormatDouble(Q.y()) + "," +
                                     FormatDouble(Q.z()) + "\n");
-  const CliResult r = RunCli("solve --arm panda --bounds rz=free --timeout 1000 -i t.csv -o s.csv", dir);
+  const CliResult r = RunCli("solve --arm panda --collisions off --bounds rz=free --timeout 1000 -i t.csv -o s.csv", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
   ASSERT_EQ(rows.size(), 2u);
@@ -178,9 +178,9 @@ TEST(PoseCliTest, ModelOrArmExactlyOneAndModelSolversNeedAModel) {
   CliResult r = RunCli("solve -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
   EXPECT_NE(r.err.find("exactly one of them"), std::string::npos) << r.err;
-  r = RunCli("solve --arm panda -m '" + kSeedModel + "' -i t.csv -o s.csv", dir);
+  r = RunCli("solve --arm panda --collisions off -m '" + kSeedModel + "' -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
-  r = RunCli("solve --arm panda -s refined -i t.csv -o s.csv", dir);
+  r = RunCli("solve --arm panda --collisions off -s refined -i t.csv -o s.csv", dir);
   EXPECT_EQ(r.exit_code, kExitInput);
   EXPECT_NE(r.err.find("needs a model"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("s.csv")));

@@ -79,9 +79,9 @@ TEST(RedundancyCli, StartColumnsClosestToStartAndAvoidLimits) {
     text += "\n";
   }
   WriteBytes(dir.Path("t.csv"), text);
-  CliResult r = RunCli("solve --arm panda -i t.csv -o near.csv --closest-to-start --candidates 6", dir);
+  CliResult r = RunCli("solve --arm panda --collisions off -i t.csv -o near.csv --closest-to-start --candidates 6", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  r = RunCli("solve --arm panda -i t.csv -o plain.csv --avoid-limits 1", dir);
+  r = RunCli("solve --arm panda --collisions off -i t.csv -o plain.csv --avoid-limits 1", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> h1, h2;
   const auto near = CsvRows(ReadFile(dir.Path("near.csv")), &h1);
