@@ -222,8 +222,11 @@ TEST(RefineClear, PandaSelfClearTargetsConverge) {
   const ExactChecker exact(panda.geometry, panda.pairs);
   std::mt19937_64 rng(3);
   int converged = 0, targets = 0;
+  // At most 20 seeded starts per target and time enough for them on any build (the sanitizers'
+  // too): the outcome does not depend on the machine's speed.
   PoseRefineOptions budget = Budget();
-  budget.timeout_seconds = 0.05;
+  budget.max_starts = 20;
+  budget.timeout_seconds = 10.0;
   while (targets < 20) {
     const Eigen::VectorXd q = testing::RandomConfiguration(chain, &rng);
     if (exact.InCollision(q)) continue;
