@@ -94,7 +94,8 @@ TEST(PoseCliTest, KdlSolversTakePoseFilesToo) {
   std::vector<Eigen::Isometry3d> poses;
   WriteBytes(dir.Path("t.csv"), PoseRows(chain, 4, &poses));
   for (const char* solver : {"kdl-nr", "kdl-nr-restarts", "kdl-lma", "kdl-lma-restarts"}) {
-    const CliResult r = RunCli(std::string("solve --arm ur5 --collisions off -s ") + solver + " -i t.csv -o s.csv", dir);
+    const CliResult r =
+        RunCli(std::string("solve --arm ur5 --collisions off -s ") + solver + " -i t.csv -o s.csv", dir);
     ASSERT_EQ(r.exit_code, kExitOk) << r.err;
     const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
     ASSERT_EQ(rows.size(), 5u);
@@ -147,7 +148,8 @@ TEST(PoseCliTest, FreeAxesComeFromTheBoundsOption) {
                                     FormatDouble(X.translation().z()) + "," + FormatDouble(Q.w()) + "," +
                                     FormatDouble(Q.x()) + "," + FormatDouble(Q.y()) + "," +
                                     FormatDouble(Q.z()) + "\n");
-  const CliResult r = RunCli("solve --arm panda --collisions off --bounds rz=free --timeout 1000 -i t.csv -o s.csv", dir);
+  const CliResult r =
+      RunCli("solve --arm panda --collisions off --bounds rz=free --timeout 1000 -i t.csv -o s.csv", dir);
   ASSERT_EQ(r.exit_code, kExitOk) << r.err;
   const auto rows = CsvFields(ReadFile(dir.Path("s.csv")));
   ASSERT_EQ(rows.size(), 2u);

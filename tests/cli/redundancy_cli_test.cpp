@@ -79,7 +79,8 @@ TEST(RedundancyCli, StartColumnsClosestToStartAndAvoidLimits) {
     text += "\n";
   }
   WriteBytes(dir.Path("t.csv"), text);
-  CliResult r = RunCli("solve --arm panda --collisions off -i t.csv -o near.csv --closest-to-start --candidates 6", dir);
+  CliResult r = RunCli(
+      "solve --arm panda --collisions off -i t.csv -o near.csv --closest-to-start --candidates 6", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunCli("solve --arm panda --collisions off -i t.csv -o plain.csv --avoid-limits 1", dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
