@@ -95,12 +95,15 @@ Obstacle ParseObstacle(const json& item, const std::string& where) {
       obstacle.size = Triple(item, "size", where, true);
       break;
     case Obstacle::Shape::kSphere:
-      obstacle.size << Number(item, "radius", where, true), 0, 0;
+      // Each value is read before the comma initialiser: a throw inside one would abort in its destructor.
+      obstacle.size = Eigen::Vector3d(Number(item, "radius", where, true), 0, 0);
       break;
     case Obstacle::Shape::kCylinder:
-    case Obstacle::Shape::kCapsule:
-      obstacle.size << Number(item, "radius", where, true), Number(item, "length", where, true), 0;
+    case Obstacle::Shape::kCapsule: {
+      const double radius = Number(item, "radius", where, true);
+      obstacle.size = Eigen::Vector3d(radius, Number(item, "length", where, true), 0);
       break;
+    }
   }
   if (obstacle.name.empty()) obstacle.name = where.substr(where.rfind(' ') + 1);
   return obstacle;

@@ -77,6 +77,13 @@ TEST(Scene, BadFilesNameTheField) {
   EXPECT_NE(
       Refusal(One(R"({"shape": "box", "size": [1, 1, 1], "position": [0, 0, 2000]})")).find("within +-1000"),
       std::string::npos);
+  // A missing second value of a cylinder once aborted inside Eigen's comma initialiser (fuzz_scene).
+  EXPECT_NE(
+      Refusal(One(R"({"shape": "cylinder", "radius": 1, "position": [0, 0, 1]})")).find(".length: missing"),
+      std::string::npos);
+  EXPECT_NE(Refusal(One(R"({"shape": "capsule", "radius": "a", "length": 1, "position": [0, 0, 1]})"))
+                .find(".radius: expected a number"),
+            std::string::npos);
   EXPECT_NE(Refusal(R"({"obstacle": []})").find("unknown field \"obstacle\""), std::string::npos);
   EXPECT_NE(Refusal(R"({"format": "x", "obstacles": []})").find("format"), std::string::npos);
 }
