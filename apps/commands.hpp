@@ -151,16 +151,18 @@ struct TrackCommandOptions {
   std::string solver;      ///< of the first row; empty: refined with a model, lm without
   std::string input_path;  ///< CSV x,y,z or x,y,z,qw,qx,qy,qz: the path's targets, in order
   /// CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked, out of
-  /// reach, reconfiguration, failed), joint_step, step_bound; "-": stdout
+  /// reach, reconfiguration, failed, in collision), joint_step, step_bound; "-": stdout
   std::string output_path = "-";
   SolveSettingsOptions settings;
-  std::vector<double> start;  ///< the first row's start configuration (empty: the solver's own)
-  double step_ratio = 20.0;   ///< TrackOptions
-  double step_floor = 1e-3;   ///< TrackOptions (rad)
+  std::vector<double> start;          ///< the first row's start configuration (empty: the solver's own)
+  double step_ratio = 20.0;           ///< TrackOptions
+  double step_floor = 1e-3;           ///< TrackOptions (rad)
+  CollisionCommandOptions collision;  ///< --collisions, --clearance, --scene, ... (as solve)
 };
 
-/// `deepik track`: a path of targets -> a joint trajectory without jumps (TrackPath).
-/// @throws InputError for a bad model, arm, input or start.
+/// `deepik track`: a path of targets -> a joint trajectory without jumps (TrackPath), kept clear
+/// of collisions as `solve` keeps its answers (MakeCollisionAware).
+/// @throws InputError for a bad model, arm, input or start, or collision options `solve` refuses.
 void RunTrack(const TrackCommandOptions& options, std::ostream& log);
 
 /// Options of `deepik eval`.

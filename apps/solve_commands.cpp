@@ -330,10 +330,13 @@ void RunTrack(const TrackCommandOptions& options, std::ostream& log) {
   const Chain& chain = loaded.chain();
   const std::string solver_name =
       !options.solver.empty() ? options.solver : DefaultSolverName(loaded.model != nullptr);
-  const SolveRequest request = SettingsRequest(options.settings);
+  SolveRequest request = SettingsRequest(options.settings);
+  ApplyCollisionOptions(options.collision, &request);
   ThrowUnlessValid(request, nullptr);
   const SolverSettings settings = request.solver_settings();
-  const std::unique_ptr<Solver> solver = MakeSolver(solver_name, chain, loaded.model, settings);
+  const std::unique_ptr<Solver> solver =
+      MakeCollisionAware(MakeSolver(solver_name, chain, loaded.model, settings), request, options.collision,
+                         GeometryArm(options.arm, chain), log);
   Eigen::VectorXd start;
   if (!options.start.empty()) {
     if (static_cast<int>(options.start.size()) != chain.num_joints()) {
@@ -369,9 +372,10 @@ void RunTrack(const TrackCommandOptions& options, std::ostream& log) {
   writer.Commit();
   const TrackSummary s = SummarizeTrack(points);
   log << "track: " << Plural(s.rows, "row") << " with " << solver->name() << ": " << s.tracked << " tracked, "
-      << s.out_of_reach << " out of reach, " << Plural(s.reconfigurations, "reconfiguration") << " ("
-      << Plural(s.reconfiguration_rows, "row") << "); largest joint step " << FormatDouble(s.max_joint_step)
-      << " rad -> " << options.output_path << "\n";
+      << s.out_of_reach << " out of reach, " << s.in_collision << " in collision, "
+      << Plural(s.reconfigurations, "reconfiguration") << " (" << Plural(s.reconfiguration_rows, "row")
+      << "); largest joint step " << FormatDouble(s.max_joint_step) << " rad -> " << options.output_path
+      << "\n";
 }
 
 namespace {
@@ -460,7 +464,8 @@ void AddTrackCommand(CLI::App& app, CommandSet* set) {
   track_command->add_option("--solver,-s", track->solver,
                             "solver of the first row: refined (default with a model), lm (default "
                             "without), ...; later rows are one Levenberg-Marquardt start each from the "
-                            "previous row's joints");
+                            "previous row's joints (with collisions checked: on the sphere model, each "
+                            "row verified on the meshes)");
   track_command
       ->add_option("--input,-i", track->input_path,
                    "CSV of the path's targets, in order: header x,y,z or x,y,z,qw,qx,qy,qz (as solve); - for "
@@ -469,11 +474,14 @@ void AddTrackCommand(CLI::App& app, CommandSet* set) {
   track_command
       ->add_option("--output,-o", track->output_path,
                    "CSV: joints, reached x,y,z,qw,qx,qy,qz, position_error, angle_error, status (tracked; "
-                   "out of reach; reconfiguration: reachable, but not without a jump: the row holds the "
-                   "joints; failed: first row only), joint_step (rad: largest joint change from the "
-                   "previous row, full-turn joints modulo 2 pi), step_bound (rad); - or none: stdout")
+                   "out of reach; reconfiguration: reachable (clear, with collisions checked), but not "
+                   "without a jump: the row holds the joints; in collision: reached only in collision, the "
+                   "row holds clear joints; failed: first row only), joint_step (rad: largest joint change "
+                   "from the previous row, full-turn joints modulo 2 pi), step_bound (rad); - or none: "
+                   "stdout")
       ->capture_default_str();
   AddSettingsOptions(track_command, &track->settings);
+  AddCollisionOptions(track_command, &track->collision);
   AddJointValues(track_command, "--start", &track->start,
                  "the first row's start joints q1,q2,... (rad or m)");
   track_command

@@ -7,6 +7,7 @@
 
 #include "deepik/kinematics/fk.hpp"
 #include "deepik/kinematics/joint_configuration.hpp"
+#include "deepik/solve/collision_solver.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/pose_refine.hpp"
 
@@ -25,6 +26,85 @@ double TargetStep(const Chain& chain, const IkTarget& target, const SolveResult&
   if (target.Q_BT) s += target.Q_BT->normalized().angularDistance(previous.Q_reached);
   return s;
 }
+
+// True when q keeps the clearance by the judge of ClearSolver's answers: the exact check when
+// the solver has one, else the sphere model.
+bool KeepsClearance(const ClearSolver& solver, const Eigen::VectorXd& q) {
+  const double clearance = solver.options().clearance;
+  const CollisionChecker* exact = solver.world().exact.get();
+  if (exact == nullptr) {
+    SphereWorld::Workspace workspace;
+    return solver.world().spheres->MinDistance(q, &workspace) >= clearance;
+  }
+  if (clearance <= 0) return !exact->InCollision(q);
+  const CollisionReport report = exact->Check(q);
+  return !report.in_collision && report.min_distance >= clearance;
+}
+
+// The status of a row solved afresh (row 0).
+TrackStatus FreshStatus(SolveStatus status) {
+  switch (status) {
+    case SolveStatus::kConverged:
+      return TrackStatus::kTracked;
+    case SolveStatus::kOutOfReach:
+      return TrackStatus::kOutOfReach;
+    case SolveStatus::kInCollision:
+      return TrackStatus::kInCollision;
+    default:
+      return TrackStatus::kFailed;
+  }
+}
+
+// The solves of one row: the warm start (one start, no restarts) and the full search that says
+// why a row could not be followed; collision-aware when the solver is.
+class RowSolver {
+ public:
+  RowSolver(const Solver& solver, const SolverSettings& settings)
+      : solver_(solver),
+        clear_(dynamic_cast<const ClearSolver*>(&solver)),
+        single_(OneStart(settings)),
+        warm_(solver.chain(), single_.pose, single_.refine),
+        full_(solver.chain(), settings.pose, settings.refine) {}
+
+  SolveResult Warm(const IkTarget& target, const Eigen::VectorXd& q) const {
+    return clear_ != nullptr ? clear_->SolveFrom(target, q, single_.pose) : warm_.Solve(target, &q);
+  }
+
+  // Why a row without a clear continuous solution (`local`, the warm start's end) is not tracked:
+  // kReconfiguration when a (clear) answer exists, kInCollision when the target is reached only
+  // in collision, else kOutOfReach.
+  TrackStatus Verdict(const IkTarget& target, const SolveResult& local,
+                      const Eigen::VectorXd& previous) const {
+    bool in_collision = local.status == SolveStatus::kInCollision;
+    const auto reached = [&](const Eigen::VectorXd* q_start) {
+      const SolveStatus status =
+          clear_ != nullptr ? solver_.Solve(target, q_start).status : full_.Solve(target, q_start).status;
+      in_collision |= status == SolveStatus::kInCollision;
+      return status == SolveStatus::kConverged;
+    };
+    // A collision-aware search that reached the target only in collision has spent its budget on
+    // restarts already: the solver's own start is one more, not worth another budget.
+    if (local.status == SolveStatus::kConverged || reached(&previous) || (!in_collision && reached(nullptr)))
+      return TrackStatus::kReconfiguration;
+    return in_collision ? TrackStatus::kInCollision : TrackStatus::kOutOfReach;
+  }
+
+  // True when a row that is not tracked may keep q (a point within the bound): clear, when
+  // collisions are checked.
+  bool MayHold(const Eigen::VectorXd& q) const { return clear_ == nullptr || KeepsClearance(*clear_, q); }
+
+ private:
+  static SolverSettings OneStart(SolverSettings settings) {
+    settings.refine.restarts = 0;  // one warm start per row: the next row is the restart
+    settings.pose.max_starts = 1;
+    return settings;
+  }
+
+  const Solver& solver_;
+  const ClearSolver* clear_;
+  SolverSettings single_;
+  LmSolver warm_, full_;
+};
 
 }  // namespace
 
@@ -50,6 +130,8 @@ const char* ToString(TrackStatus status) {
       return "reconfiguration";
     case TrackStatus::kFailed:
       return "failed";
+    case TrackStatus::kInCollision:
+      return "in collision";
   }
   return "unknown";
 }
@@ -66,11 +148,7 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
                                 std::to_string(q_start->size()));
   }
   for (const IkTarget& target : path) ThrowUnlessValidTarget(target);
-  SolverSettings single = settings;  // one warm start per row: the next row is the restart
-  single.refine.restarts = 0;
-  single.pose.max_starts = 1;
-  const LmSolver warm(chain, single.pose, single.refine);
-  const LmSolver full(chain, settings.pose, settings.refine);
+  const RowSolver rows(solver, settings);
 
   // The row before path[0] when the path continues from q_start: q_start measured against path[0].
   SolveResult before;
@@ -85,14 +163,12 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
     if (i == 0 && !continued) {
       point.result = solver.Solve(path[0], q_start);
       point.step_bound = std::numeric_limits<double>::infinity();
-      point.status = point.result.status == SolveStatus::kConverged    ? TrackStatus::kTracked
-                     : point.result.status == SolveStatus::kOutOfReach ? TrackStatus::kOutOfReach
-                                                                       : TrackStatus::kFailed;
+      point.status = FreshStatus(point.result.status);
       continue;
     }
     const SolveResult& previous = i == 0 ? before : points[i - 1].result;
     point.step_bound = options.step_ratio * TargetStep(chain, path[i], previous) + options.step_floor;
-    SolveResult local = warm.Solve(path[i], &previous.q);
+    SolveResult local = rows.Warm(path[i], previous.q);
     double step = MaxJointStep(chain, local.q, previous.q);
     // At a singular configuration (the arm stretched out toward a target that was out of reach)
     // the gradient has no component along the way back: nudged warm starts find it.
@@ -103,7 +179,7 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
       for (int j = 0; j < q.size(); ++j)
         q[j] += (2.0 * UniformUnit(&rng) - 1.0) * kNudgeShare * point.step_bound;
       ProjectIntoLimits(chain, q);
-      SolveResult nudged = warm.Solve(path[i], &q);
+      SolveResult nudged = rows.Warm(path[i], q);
       const double nudged_step = MaxJointStep(chain, nudged.q, previous.q);
       if (nudged.status == SolveStatus::kConverged && nudged_step <= point.step_bound) {
         local = std::move(nudged);
@@ -116,17 +192,16 @@ std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarg
       point.status = TrackStatus::kTracked;
       continue;
     }
-    // No continuous solution: say why, and never jump.
-    const bool reachable = local.status == SolveStatus::kConverged ||
-                           full.Solve(path[i], &previous.q).status == SolveStatus::kConverged ||
-                           full.Solve(path[i]).status == SolveStatus::kConverged;
-    point.status = reachable ? TrackStatus::kReconfiguration : TrackStatus::kOutOfReach;
-    if (step <= point.step_bound) {
+    // No (clear) continuous solution: say why, and never jump (nor into a collision).
+    point.status = rows.Verdict(path[i], local, previous.q);
+    if (step <= point.step_bound && rows.MayHold(local.q)) {
       point.result = std::move(local);
       point.joint_step = step;
     } else {
       point.result = previous;
-      point.result.status = reachable ? SolveStatus::kFailed : SolveStatus::kOutOfReach;
+      point.result.status = point.status == TrackStatus::kReconfiguration ? SolveStatus::kFailed
+                            : point.status == TrackStatus::kInCollision   ? SolveStatus::kInCollision
+                                                                          : SolveStatus::kOutOfReach;
       MeasureResult(chain, path[i], &point.result);
       point.joint_step = 0.0;
     }
@@ -141,6 +216,7 @@ TrackSummary SummarizeTrack(const std::vector<TrackPoint>& points) {
     const TrackPoint& p = points[i];
     s.tracked += p.status == TrackStatus::kTracked;
     s.out_of_reach += p.status == TrackStatus::kOutOfReach;
+    s.in_collision += p.status == TrackStatus::kInCollision;
     if (p.status == TrackStatus::kReconfiguration) {
       ++s.reconfiguration_rows;
       if (i == 0 || points[i - 1].status != TrackStatus::kReconfiguration) ++s.reconfigurations;

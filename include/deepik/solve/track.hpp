@@ -44,9 +44,13 @@ enum class TrackStatus {
                      ///< previous row's q (or the closest point reached within the bound)
   kFailed,           ///< the first row only: the solver found no solution and no proof that
                      ///< the target is out of reach
+  kInCollision,      ///< a collision-aware solver (ClearSolver) only: the target is reached, but
+                     ///< no answer found keeps the arm clear (within the budget of the row's
+                     ///< search): q holds the previous row's q (or the closest clear point
+                     ///< reached within the bound); on the first row, the solver's answer
 };
 
-/// "tracked", "out of reach", "reconfiguration", "failed".
+/// "tracked", "out of reach", "reconfiguration", "failed", "in collision".
 const char* ToString(TrackStatus status);
 
 /// One row of a tracked path.
@@ -68,6 +72,17 @@ struct TrackPoint {
 /// (`lm` with its seeded restarts converges on it), kOutOfReach when not. The step bound is
 /// measured from the pose the previous row reached, so after a held row the path resumes as soon
 /// as the warm start reaches the target within the bound again.
+///
+/// With a collision-aware solver (a ClearSolver: `lm` or `refined` with collisions checked) every
+/// row is kept clear: the warm start is ClearSolver::SolveFrom (one RefineClear start from the
+/// previous row's q: the sphere model's distances as residuals, the answer verified by the exact
+/// check), kTracked needs that start to converge clear and within the bound, and a row that is
+/// not tracked keeps the warm start's end only when it is within the bound and clear by the
+/// solver's judge (the exact check when it has one, else the sphere model), else the previous q.
+/// Such a row is kReconfiguration when the solver's full search (ClearSolver::Solve from the
+/// previous q, then from its own start) finds a clear answer elsewhere, kInCollision when it
+/// reaches the target only in collision, kOutOfReach when not at all. So a path tracked from a
+/// clear first row never holds a configuration in collision, and never jumps.
 /// @throws std::invalid_argument for invalid options or settings, an invalid target, or a
 ///         q_start of the wrong size.
 std::vector<TrackPoint> TrackPath(const Solver& solver, const std::vector<IkTarget>& path,
@@ -79,6 +94,7 @@ struct TrackSummary {
   int rows = 0;
   int tracked = 0;
   int out_of_reach = 0;          ///< rows
+  int in_collision = 0;          ///< rows
   int reconfiguration_rows = 0;  ///< rows
   int reconfigurations = 0;      ///< runs of consecutive kReconfiguration rows
   double max_joint_step = 0.0;   ///< rad, over all rows
