@@ -231,13 +231,22 @@ namespace {
 
 constexpr int kGroupSize = 8;  // spheres per group of the checker's two-level hierarchy
 
-// The centroid of the centres of columns [begin, end) of `spheres`, and a radius reaching every sphere.
+// A sphere around every sphere of columns [begin, end) of `spheres`: centred on the centroid of
+// their centres or on the middle of their bounding box, whichever needs the smaller radius.
 Eigen::Vector4d Enclose(const Eigen::Matrix4Xd& spheres, int begin, int end) {
-  const Eigen::Vector3d centre = spheres.block(0, begin, 3, end - begin).rowwise().mean();
-  double reach = 0;
-  for (int s = begin; s < end; ++s)
-    reach = std::max(reach, (spheres.col(s).head<3>() - centre).norm() + spheres(3, s));
-  return Eigen::Vector4d(centre.x(), centre.y(), centre.z(), reach);
+  const auto centres = spheres.block(0, begin, 3, end - begin);
+  const auto radii = spheres.block(3, begin, 1, end - begin);
+  const Eigen::Vector3d low = (centres - radii.replicate<3, 1>()).rowwise().minCoeff();
+  const Eigen::Vector3d high = (centres + radii.replicate<3, 1>()).rowwise().maxCoeff();
+  Eigen::Vector4d best(0, 0, 0, std::numeric_limits<double>::infinity());
+  for (const Eigen::Vector3d& centre :
+       {Eigen::Vector3d(centres.rowwise().mean()), Eigen::Vector3d(0.5 * (low + high))}) {
+    double reach = 0;
+    for (int s = begin; s < end; ++s)
+      reach = std::max(reach, (spheres.col(s).head<3>() - centre).norm() + spheres(3, s));
+    if (reach < best[3]) best << centre, reach;
+  }
+  return best;
 }
 
 double Gap(const Eigen::Ref<const Eigen::Vector4d>& a, const Eigen::Ref<const Eigen::Vector4d>& b) {
@@ -286,6 +295,9 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
   groups_local_.resize(4, static_cast<Eigen::Index>(first_.size()));
   for (size_t g = 0; g < first_.size(); ++g)
     groups_local_.col(static_cast<Eigen::Index>(g)) = Enclose(local_, first_[g], last_[g]);
+  for (size_t i = 0; i < n; ++i) {
+    link_root_.push_back(group_end_[i] > group_begin_[i] ? BuildTree(group_begin_[i], group_end_[i]) : -1);
+  }
   // Pairs with a link without spheres cannot collide in this model.
   pairs_.erase(
       std::remove_if(pairs_.begin(), pairs_.end(),
@@ -315,6 +327,35 @@ void SphereChecker::Group(int begin, int end) {
   Group(middle, end);
 }
 
+int SphereChecker::BuildTree(int begin, int end) {
+  const int node = static_cast<int>(node_left_.size());
+  node_left_.push_back(-1);
+  node_right_.push_back(-1);
+  node_group_.push_back(end - begin == 1 ? begin : -1);
+  nodes_local_.conservativeResize(4, node + 1);
+  nodes_local_.col(node) = end - begin == 1 ? groups_local_.col(begin).eval()
+                                            : Enclose(local_, first_[static_cast<size_t>(begin)],
+                                                      last_[static_cast<size_t>(end - 1)]);
+  if (end - begin > 1) {
+    const int middle = begin + (end - begin) / 2;
+    const int left = BuildTree(begin, middle);
+    const int right = BuildTree(middle, end);
+    node_left_[static_cast<size_t>(node)] = left;
+    node_right_[static_cast<size_t>(node)] = right;
+  }
+  return node;
+}
+
+void SphereChecker::PlaceNode(int node, int frame, Workspace* workspace) const {
+  char& placed = workspace->node_placed[static_cast<size_t>(node)];
+  if (placed) return;
+  placed = 1;
+  workspace->nodes.col(node).head<3>() =
+      frame < 0 ? nodes_local_.col(node).head<3>().eval()
+                : (workspace->X_BF[static_cast<size_t>(frame)] * nodes_local_.col(node).head<3>()).eval();
+  workspace->nodes(3, node) = nodes_local_(3, node);
+}
+
 void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
   if (q.size() != chain_.num_joints()) {
     throw std::invalid_argument("collision check: expected " + std::to_string(chain_.num_joints()) +
@@ -328,6 +369,8 @@ void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Work
   workspace->groups.resize(4, groups_local_.cols());
   workspace->bounds.resize(4, bounds_local_.cols());
   workspace->placed.assign(static_cast<size_t>(bounds_local_.cols() + groups_local_.cols()), 0);
+  workspace->nodes.resize(4, nodes_local_.cols());
+  workspace->node_placed.assign(static_cast<size_t>(nodes_local_.cols()), 0);
   for (Eigen::Index l = 0; l < bounds_local_.cols(); ++l) {
     const int frame = link_frame_[static_cast<size_t>(l)];
     workspace->bounds.col(l).head<3>() =
@@ -404,22 +447,31 @@ bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
     const double reach = x[3] + y[3];
     return (x.head<3>() - y.head<3>()).squaredNorm() >= reach * reach;
   };
-  // Only b's groups that reach a's bound can touch a: listed once, not once per group of a.
-  std::vector<int>& near = workspace->near;
-  near.clear();
-  for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb)
-    if (!apart(workspace->groups.col(gb), workspace->bounds.col(a))) near.push_back(gb);
-  if (near.empty()) return false;
+  // Both links' trees at once: a pair of nodes whose spheres are apart is done; otherwise the
+  // larger node is split, down to two groups, whose spheres are compared one by one.
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
-    if (apart(workspace->groups.col(ga), workspace->bounds.col(b))) continue;  // all of b at once
-    for (int gb : near) {
-      if (apart(workspace->groups.col(ga), workspace->groups.col(gb))) continue;
+  std::vector<std::pair<int, int>>& stack = workspace->stack;
+  stack.clear();
+  stack.emplace_back(link_root_[static_cast<size_t>(a)], link_root_[static_cast<size_t>(b)]);
+  while (!stack.empty()) {
+    const auto [na, nb] = stack.back();
+    stack.pop_back();
+    PlaceNode(na, frame_a, workspace);
+    PlaceNode(nb, frame_b, workspace);
+    if (apart(workspace->nodes.col(na), workspace->nodes.col(nb))) continue;
+    const int ga = node_group_[static_cast<size_t>(na)], gb = node_group_[static_cast<size_t>(nb)];
+    if (ga >= 0 && gb >= 0) {
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
       for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
         for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
           if (!apart(workspace->world.col(i), workspace->world.col(j))) return true;
+    } else if (gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb))) {
+      stack.emplace_back(node_left_[static_cast<size_t>(na)], nb);
+      stack.emplace_back(node_right_[static_cast<size_t>(na)], nb);
+    } else {
+      stack.emplace_back(na, node_left_[static_cast<size_t>(nb)]);
+      stack.emplace_back(na, node_right_[static_cast<size_t>(nb)]);
     }
   }
   return false;
@@ -448,8 +500,6 @@ bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Work
   PlaceBounds(q, workspace);
   for (const auto& [a, b] : pairs_) {
     if (BoundGap(*workspace, a, b) >= 0) continue;
-    PlaceLink(a, workspace);
-    PlaceLink(b, workspace);
     if (PairOverlaps(workspace, a, b)) return true;
   }
   return false;

@@ -110,12 +110,15 @@ class SphereChecker final : public CollisionChecker {
   /// Scratch of one thread: pass the same one to many checks to avoid allocations.
   struct Workspace {
     std::vector<Eigen::Isometry3d> X_BF;
-    Eigen::Matrix4Xd world;                ///< sphere centres in B and radii (of the groups placed so far)
-    Eigen::Matrix4Xd groups;               ///< per group of spheres: a sphere around them, in B
-    Eigen::Matrix4Xd bounds;               ///< per link: a sphere around all its spheres, in B
-    std::vector<char> placed;              ///< per link and per group (after the links): placed in B
-    std::vector<int> near;                 ///< the groups of one link near the other link of a pair
-    const SphereChecker* owner = nullptr;  ///< the checker whose radii `world` holds
+    Eigen::Matrix4Xd world;                  ///< sphere centres in B and radii (of the groups placed so far)
+    Eigen::Matrix4Xd groups;                 ///< per group of spheres: a sphere around them, in B
+    Eigen::Matrix4Xd bounds;                 ///< per link: a sphere around all its spheres, in B
+    std::vector<char> placed;                ///< per link and per group (after the links): placed in B
+    std::vector<int> near;                   ///< the groups of one link near the other link of a pair
+    Eigen::Matrix4Xd nodes;                  ///< per tree node: its bounding sphere in B (once placed)
+    std::vector<char> node_placed;           ///< per tree node: placed in B
+    std::vector<std::pair<int, int>> stack;  ///< the node pairs a traversal has still to visit
+    const SphereChecker* owner = nullptr;    ///< the checker whose radii `world` holds
   };
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
@@ -141,6 +144,10 @@ class SphereChecker final : public CollisionChecker {
   // Splits the spheres of columns [begin, end) of local_ (reordering them) into groups of at most
   // kGroupSize by halving along the longest extent of their centres.
   void Group(int begin, int end);
+  // A binary tree over groups [begin, end) of one link (halving the range, which Group made
+  // spatially coherent); returns its root node.
+  int BuildTree(int begin, int end);
+  void PlaceNode(int node, int frame, Workspace* workspace) const;
 
   Chain chain_;
   std::vector<std::string> names_;            // geometry.links' names
@@ -151,6 +158,10 @@ class SphereChecker final : public CollisionChecker {
   Eigen::Matrix4Xd groups_local_;             // per group: bounding sphere in its chain frame
   Eigen::Matrix4Xd bounds_local_;             // per link: bounding sphere in its chain frame
   std::vector<int> link_frame_;               // per link: its chain frame (-1 = B)
+  // The bounding-sphere tree of each link, over its groups: per node its sphere in the chain
+  // frame, its children (-1 for a leaf) and, for a leaf, its group; per link its root (-1: none).
+  Eigen::Matrix4Xd nodes_local_;
+  std::vector<int> node_left_, node_right_, node_group_, link_root_;
   std::vector<std::pair<int, int>> pairs_;
 };
 
