@@ -1,6 +1,7 @@
 #include "deepik/geometry/collision_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -442,36 +443,43 @@ double SphereChecker::PairDistance(Workspace* workspace, int a, int b, double st
 }
 
 bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
-  const auto apart = [](const Eigen::Ref<const Eigen::Vector4d>& x,
-                        const Eigen::Ref<const Eigen::Vector4d>& y) {
-    const double reach = x[3] + y[3];
-    return (x.head<3>() - y.head<3>()).squaredNorm() >= reach * reach;
+  // Spheres as x, y, z, radius: whether two are apart.
+  const auto apart = [](const double* x, const double* y) {
+    const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2], reach = x[3] + y[3];
+    return dx * dx + dy * dy + dz * dz >= reach * reach;
   };
-  // Both links' trees at once: a pair of nodes whose spheres are apart is done; otherwise the
-  // larger node is split, down to two groups, whose spheres are compared one by one.
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-  std::vector<std::pair<int, int>>& stack = workspace->stack;
-  stack.clear();
-  stack.emplace_back(link_root_[static_cast<size_t>(a)], link_root_[static_cast<size_t>(b)]);
-  while (!stack.empty()) {
-    const auto [na, nb] = stack.back();
-    stack.pop_back();
+  const double* nodes = workspace->nodes.data();
+  const double* world = workspace->world.data();
+  const auto overlap = [&](int na, int nb) {
     PlaceNode(na, frame_a, workspace);
     PlaceNode(nb, frame_b, workspace);
-    if (apart(workspace->nodes.col(na), workspace->nodes.col(nb))) continue;
+    return !apart(nodes + 4 * na, nodes + 4 * nb);
+  };
+  // Both links' trees at once, from node pairs whose spheres overlap: the larger node is split and
+  // its children that overlap the other node follow, down to two groups, whose spheres are
+  // compared one by one. Depth first, each pop adds at most two pairs one level further down one
+  // tree; the trees (halved ranges of at most kMaxSpheres spheres) are at most 20 levels deep, so
+  // the stack never holds more than 2 x 20 + 1 pairs.
+  std::array<std::pair<int, int>, 64> stack;
+  int top = 0;
+  const int root_a = link_root_[static_cast<size_t>(a)], root_b = link_root_[static_cast<size_t>(b)];
+  if (overlap(root_a, root_b)) stack[static_cast<size_t>(top++)] = {root_a, root_b};
+  while (top > 0) {
+    const auto [na, nb] = stack[static_cast<size_t>(--top)];
     const int ga = node_group_[static_cast<size_t>(na)], gb = node_group_[static_cast<size_t>(nb)];
     if (ga >= 0 && gb >= 0) {
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
       for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
         for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
-          if (!apart(workspace->world.col(i), workspace->world.col(j))) return true;
+          if (!apart(world + 4 * i, world + 4 * j)) return true;
     } else if (gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb))) {
-      stack.emplace_back(node_left_[static_cast<size_t>(na)], nb);
-      stack.emplace_back(node_right_[static_cast<size_t>(na)], nb);
+      for (const int child : {node_left_[static_cast<size_t>(na)], node_right_[static_cast<size_t>(na)]})
+        if (overlap(child, nb)) stack[static_cast<size_t>(top++)] = {child, nb};
     } else {
-      stack.emplace_back(na, node_left_[static_cast<size_t>(nb)]);
-      stack.emplace_back(na, node_right_[static_cast<size_t>(nb)]);
+      for (const int child : {node_left_[static_cast<size_t>(nb)], node_right_[static_cast<size_t>(nb)]})
+        if (overlap(na, child)) stack[static_cast<size_t>(top++)] = {na, child};
     }
   }
   return false;

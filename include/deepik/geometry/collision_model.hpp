@@ -110,15 +110,14 @@ class SphereChecker final : public CollisionChecker {
   /// Scratch of one thread: pass the same one to many checks to avoid allocations.
   struct Workspace {
     std::vector<Eigen::Isometry3d> X_BF;
-    Eigen::Matrix4Xd world;                  ///< sphere centres in B and radii (of the groups placed so far)
-    Eigen::Matrix4Xd groups;                 ///< per group of spheres: a sphere around them, in B
-    Eigen::Matrix4Xd bounds;                 ///< per link: a sphere around all its spheres, in B
-    std::vector<char> placed;                ///< per link and per group (after the links): placed in B
-    std::vector<int> near;                   ///< the groups of one link near the other link of a pair
-    Eigen::Matrix4Xd nodes;                  ///< per tree node: its bounding sphere in B (once placed)
-    std::vector<char> node_placed;           ///< per tree node: placed in B
-    std::vector<std::pair<int, int>> stack;  ///< the node pairs a traversal has still to visit
-    const SphereChecker* owner = nullptr;    ///< the checker whose radii `world` holds
+    Eigen::Matrix4Xd world;                ///< sphere centres in B and radii (of the groups placed so far)
+    Eigen::Matrix4Xd groups;               ///< per group of spheres: a sphere around them, in B
+    Eigen::Matrix4Xd bounds;               ///< per link: a sphere around all its spheres, in B
+    std::vector<char> placed;              ///< per link and per group (after the links): placed in B
+    std::vector<int> near;                 ///< the groups of one link near the other link of a pair
+    Eigen::Matrix4Xd nodes;                ///< per tree node: its bounding sphere in B (once placed)
+    std::vector<char> node_placed;         ///< per tree node: placed in B
+    const SphereChecker* owner = nullptr;  ///< the checker whose radii `world` holds
   };
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
