@@ -230,7 +230,7 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
 
 namespace {
 
-constexpr int kGroupSize = 8;  // spheres per group of the checker's two-level hierarchy
+constexpr int kGroupSize = 8;  // spheres per group: the leaves of the checker's trees
 
 // A sphere around every sphere of columns [begin, end) of `spheres`: centred on the centroid of
 // their centres or on the middle of their bounding box, whichever needs the smaller radius.
@@ -248,10 +248,6 @@ Eigen::Vector4d Enclose(const Eigen::Matrix4Xd& spheres, int begin, int end) {
     if (reach < best[3]) best << centre, reach;
   }
   return best;
-}
-
-double Gap(const Eigen::Ref<const Eigen::Vector4d>& a, const Eigen::Ref<const Eigen::Vector4d>& b) {
-  return (a.head<3>() - b.head<3>()).norm() - a[3] - b[3];
 }
 
 }  // namespace
@@ -273,7 +269,6 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
   begin_.assign(n, 0);
   end_.assign(n, 0);
   int column = 0;
-  bounds_local_ = Eigen::Matrix4Xd::Zero(4, static_cast<Eigen::Index>(n));
   for (size_t i = 0; i < n; ++i) {
     link_frame_.push_back(geometry.links[i].frame);
     begin_[i] = column;
@@ -286,27 +281,18 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
       }
     }
     end_[i] = column;
-    group_begin_.push_back(static_cast<int>(first_.size()));
-    if (end_[i] > begin_[i]) {
-      bounds_local_.col(static_cast<Eigen::Index>(i)) = Enclose(local_, begin_[i], end_[i]);
-      Group(begin_[i], end_[i]);
-    }
-    group_end_.push_back(static_cast<int>(first_.size()));
-  }
-  groups_local_.resize(4, static_cast<Eigen::Index>(first_.size()));
-  for (size_t g = 0; g < first_.size(); ++g)
-    groups_local_.col(static_cast<Eigen::Index>(g)) = Enclose(local_, first_[g], last_[g]);
-  for (size_t i = 0; i < n; ++i) {
-    link_root_.push_back(group_end_[i] > group_begin_[i] ? BuildTree(group_begin_[i], group_end_[i]) : -1);
+    const int group_begin = static_cast<int>(first_.size());
+    if (end_[i] > begin_[i]) Group(begin_[i], end_[i]);
+    const int group_end = static_cast<int>(first_.size());
+    link_root_.push_back(group_end > group_begin ? BuildTree(group_begin, group_end) : -1);
   }
   // Pairs with a link without spheres cannot collide in this model.
-  pairs_.erase(
-      std::remove_if(pairs_.begin(), pairs_.end(),
-                     [this](const std::pair<int, int>& p) {
-                       return begin_[static_cast<size_t>(p.first)] == end_[static_cast<size_t>(p.first)] ||
-                              begin_[static_cast<size_t>(p.second)] == end_[static_cast<size_t>(p.second)];
-                     }),
-      pairs_.end());
+  pairs_.erase(std::remove_if(pairs_.begin(), pairs_.end(),
+                              [this](const std::pair<int, int>& p) {
+                                return link_root_[static_cast<size_t>(p.first)] < 0 ||
+                                       link_root_[static_cast<size_t>(p.second)] < 0;
+                              }),
+               pairs_.end());
 }
 
 void SphereChecker::Group(int begin, int end) {
@@ -334,9 +320,8 @@ int SphereChecker::BuildTree(int begin, int end) {
   node_right_.push_back(-1);
   node_group_.push_back(end - begin == 1 ? begin : -1);
   nodes_local_.conservativeResize(4, node + 1);
-  nodes_local_.col(node) = end - begin == 1 ? groups_local_.col(begin).eval()
-                                            : Enclose(local_, first_[static_cast<size_t>(begin)],
-                                                      last_[static_cast<size_t>(end - 1)]);
+  nodes_local_.col(node) =
+      Enclose(local_, first_[static_cast<size_t>(begin)], last_[static_cast<size_t>(end - 1)]);
   if (end - begin > 1) {
     const int middle = begin + (end - begin) / 2;
     const int left = BuildTree(begin, middle);
@@ -347,17 +332,7 @@ int SphereChecker::BuildTree(int begin, int end) {
   return node;
 }
 
-void SphereChecker::PlaceNode(int node, int frame, Workspace* workspace) const {
-  char& placed = workspace->node_placed[static_cast<size_t>(node)];
-  if (placed) return;
-  placed = 1;
-  workspace->nodes.col(node).head<3>() =
-      frame < 0 ? nodes_local_.col(node).head<3>().eval()
-                : (workspace->X_BF[static_cast<size_t>(frame)] * nodes_local_.col(node).head<3>()).eval();
-  workspace->nodes(3, node) = nodes_local_(3, node);
-}
-
-void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
+void SphereChecker::Prepare(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
   if (q.size() != chain_.num_joints()) {
     throw std::invalid_argument("collision check: expected " + std::to_string(chain_.num_joints()) +
                                 " joint values, got " + std::to_string(q.size()));
@@ -365,36 +340,23 @@ void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Work
   JointFrames(chain_, q, &workspace->X_BF);
   if (workspace->world.cols() != local_.cols() || workspace->owner != this) {
     workspace->world = local_;  // the radii, once; the centres as groups are placed
+    workspace->nodes = nodes_local_;
     workspace->owner = this;
   }
-  workspace->groups.resize(4, groups_local_.cols());
-  workspace->bounds.resize(4, bounds_local_.cols());
-  workspace->placed.assign(static_cast<size_t>(bounds_local_.cols() + groups_local_.cols()), 0);
-  workspace->nodes.resize(4, nodes_local_.cols());
-  workspace->node_placed.assign(static_cast<size_t>(nodes_local_.cols()), 0);
-  for (Eigen::Index l = 0; l < bounds_local_.cols(); ++l) {
-    const int frame = link_frame_[static_cast<size_t>(l)];
-    workspace->bounds.col(l).head<3>() =
-        frame < 0 ? bounds_local_.col(l).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * bounds_local_.col(l).head<3>()).eval();
-    workspace->bounds(3, l) = bounds_local_(3, l);
-  }
+  workspace->placed.assign(static_cast<size_t>(nodes_local_.cols()) + first_.size(), 0);
 }
 
-void SphereChecker::PlaceLink(int link, Workspace* workspace) const {
-  if (workspace->placed[static_cast<size_t>(link)]) return;
-  workspace->placed[static_cast<size_t>(link)] = 1;
-  const int frame = link_frame_[static_cast<size_t>(link)];
-  for (int g = group_begin_[static_cast<size_t>(link)]; g < group_end_[static_cast<size_t>(link)]; ++g) {
-    workspace->groups.col(g).head<3>() =
-        frame < 0 ? groups_local_.col(g).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * groups_local_.col(g).head<3>()).eval();
-    workspace->groups(3, g) = groups_local_(3, g);
-  }
+void SphereChecker::PlaceNode(int node, int frame, Workspace* workspace) const {
+  char& placed = workspace->placed[static_cast<size_t>(node)];
+  if (placed) return;
+  placed = 1;
+  workspace->nodes.col(node).head<3>() =
+      frame < 0 ? nodes_local_.col(node).head<3>().eval()
+                : (workspace->X_BF[static_cast<size_t>(frame)] * nodes_local_.col(node).head<3>()).eval();
 }
 
 void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const {
-  char& placed = workspace->placed[static_cast<size_t>(bounds_local_.cols() + group)];
+  char& placed = workspace->placed[static_cast<size_t>(nodes_local_.cols() + group)];
   if (placed) return;
   placed = 1;
   const int first = first_[static_cast<size_t>(group)], count = last_[static_cast<size_t>(group)] - first;
@@ -409,93 +371,92 @@ void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const
   }
 }
 
-double SphereChecker::BoundGap(const Workspace& workspace, int a, int b) const {
-  return Gap(workspace.bounds.col(a), workspace.bounds.col(b));
+namespace {
+
+// Spheres as x, y, z, radius: whether their gap (distance less both radii) is below `threshold`.
+inline bool Closer(const double* x, const double* y, double threshold) {
+  const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2], reach = x[3] + y[3] + threshold;
+  return reach > 0 && dx * dx + dy * dy + dz * dz < reach * reach;
 }
 
-double SphereChecker::PairDistance(Workspace* workspace, int a, int b, double stop) const {
-  double best = std::numeric_limits<double>::infinity();
-  const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
-    if (Gap(workspace->groups.col(ga), workspace->bounds.col(b)) >= best) continue;  // all of b at once
-    for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb) {
-      if (Gap(workspace->groups.col(ga), workspace->groups.col(gb)) >= best) continue;
-      PlaceGroup(ga, frame_a, workspace);
-      PlaceGroup(gb, frame_b, workspace);
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
-        const Eigen::Vector4d si = workspace->world.col(i);
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
-          const Eigen::Vector4d sj = workspace->world.col(j);
-          const double reach = si[3] + sj[3];
-          const double d_sq = (si.head<3>() - sj.head<3>()).squaredNorm();
-          // sqrt(d_sq) - reach < best <=> d_sq < (best + reach)^2: the square root only for a new best.
-          if (best < std::numeric_limits<double>::infinity()) {
-            const double limit = best + reach;
-            if (limit <= 0 || d_sq >= limit * limit) continue;
-          }
-          best = std::sqrt(d_sq) - reach;
-          if (best < stop) return best;
-        }
-      }
-    }
-  }
-  return best;
+// The squared distance of the centres of two spheres stored as x, y, z, radius.
+inline double CentreDistanceSq(const double* x, const double* y) {
+  const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2];
+  return dx * dx + dy * dy + dz * dz;
 }
 
-bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
-  // Spheres as x, y, z, radius: whether two are apart.
-  const auto apart = [](const double* x, const double* y) {
-    const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2], reach = x[3] + y[3];
-    return dx * dx + dy * dy + dz * dz >= reach * reach;
-  };
+inline Eigen::Map<const Eigen::Vector3d> WorldCentre(const double* world, int i) {
+  return Eigen::Map<const Eigen::Vector3d>(world + 4 * i);
+}
+
+}  // namespace
+
+template <typename Leaf>
+bool SphereChecker::Traverse(Workspace* workspace, int a, int b, const double& threshold, Leaf&& leaf) const {
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
   const double* nodes = workspace->nodes.data();
-  const double* world = workspace->world.data();
-  const auto overlap = [&](int na, int nb) {
+  const auto close = [&](int na, int nb) {
     PlaceNode(na, frame_a, workspace);
     PlaceNode(nb, frame_b, workspace);
-    return !apart(nodes + 4 * na, nodes + 4 * nb);
+    return Closer(nodes + 4 * na, nodes + 4 * nb, threshold);
   };
-  // Both links' trees at once, from node pairs whose spheres overlap: the larger node is split and
-  // its children that overlap the other node follow, down to two groups, whose spheres are
-  // compared one by one. Depth first, each pop adds at most two pairs one level further down one
-  // tree; the trees (halved ranges of at most kMaxSpheres spheres) are at most 20 levels deep, so
-  // the stack never holds more than 2 x 20 + 1 pairs.
+  // From node pairs found close, the larger node is split and its children close to the other
+  // node follow. Depth first, each pop adds at most two pairs one level further down one tree;
+  // the trees (halved ranges of at most kMaxSpheres spheres) are at most 20 levels deep, so the
+  // stack never holds more than 2 x 20 + 1 pairs.
   std::array<std::pair<int, int>, 64> stack;
   int top = 0;
   const int root_a = link_root_[static_cast<size_t>(a)], root_b = link_root_[static_cast<size_t>(b)];
-  if (overlap(root_a, root_b)) stack[static_cast<size_t>(top++)] = {root_a, root_b};
+  if (close(root_a, root_b)) stack[static_cast<size_t>(top++)] = {root_a, root_b};
   while (top > 0) {
     const auto [na, nb] = stack[static_cast<size_t>(--top)];
+    // `threshold` may have fallen since the pair was stacked.
+    if (!Closer(nodes + 4 * na, nodes + 4 * nb, threshold)) continue;
     const int ga = node_group_[static_cast<size_t>(na)], gb = node_group_[static_cast<size_t>(nb)];
     if (ga >= 0 && gb >= 0) {
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
-          if (!apart(world + 4 * i, world + 4 * j)) return true;
-    } else if (gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb))) {
-      for (const int child : {node_left_[static_cast<size_t>(na)], node_right_[static_cast<size_t>(na)]})
-        if (overlap(child, nb)) stack[static_cast<size_t>(top++)] = {child, nb};
+      if (leaf(ga, gb)) return true;
     } else {
-      for (const int child : {node_left_[static_cast<size_t>(nb)], node_right_[static_cast<size_t>(nb)]})
-        if (overlap(na, child)) stack[static_cast<size_t>(top++)] = {na, child};
+      // Split the larger node; the nearer child goes on top, so that it is visited first and a
+      // falling threshold prunes more of the farther one.
+      const bool split_a = gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb));
+      const int split = split_a ? na : nb;
+      std::pair<int, int> first{na, nb}, second{na, nb};
+      (split_a ? first.first : first.second) = node_left_[static_cast<size_t>(split)];
+      (split_a ? second.first : second.second) = node_right_[static_cast<size_t>(split)];
+      const bool first_close = close(first.first, first.second),
+                 second_close = close(second.first, second.second);
+      if (first_close && second_close &&
+          CentreDistanceSq(nodes + 4 * first.first, nodes + 4 * first.second) <
+              CentreDistanceSq(nodes + 4 * second.first, nodes + 4 * second.second)) {
+        std::swap(first, second);
+      }
+      if (first_close) stack[static_cast<size_t>(top++)] = first;
+      if (second_close) stack[static_cast<size_t>(top++)] = second;
     }
   }
   return false;
 }
 
 CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
-  PlaceBounds(q, workspace);
+  Prepare(q, workspace);
   CollisionReport report;
   report.min_distance = std::numeric_limits<double>::infinity();
+  const double* world = workspace->world.data();
   for (const auto& [a, b] : pairs_) {
-    if (BoundGap(*workspace, a, b) >= report.min_distance) continue;
-    PlaceLink(a, workspace);
-    PlaceLink(b, workspace);
-    const double distance = PairDistance(workspace, a, b, -std::numeric_limits<double>::infinity());
-    if (distance < report.min_distance) {
-      report.min_distance = distance;
+    // The threshold is the smallest distance so far: farther node pairs are skipped.
+    double best = report.min_distance;
+    (void)Traverse(workspace, a, b, best, [&](int ga, int gb) {
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
+          if (Closer(world + 4 * i, world + 4 * j, best))
+            best =
+                (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+      return false;
+    });
+    if (best < report.min_distance) {
+      report.min_distance = best;
       report.link_a = a;
       report.link_b = b;
     }
@@ -505,12 +466,40 @@ CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q,
 }
 
 bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
-  PlaceBounds(q, workspace);
+  Prepare(q, workspace);
+  const double* world = workspace->world.data();
+  constexpr double kTouch = 0;
   for (const auto& [a, b] : pairs_) {
-    if (BoundGap(*workspace, a, b) >= 0) continue;
-    if (PairOverlaps(workspace, a, b)) return true;
+    const bool overlap = Traverse(workspace, a, b, kTouch, [&](int ga, int gb) {
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
+          if (Closer(world + 4 * i, world + 4 * j, kTouch)) return true;
+      return false;
+    });
+    if (overlap) return true;
   }
   return false;
+}
+
+void SphereChecker::ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, double activation,
+                               Workspace* workspace, std::vector<SpherePair>* out) const {
+  Prepare(q, workspace);
+  out->clear();
+  const double* world = workspace->world.data();
+  for (const auto& [a, b] : pairs_) {
+    const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
+    (void)Traverse(workspace, a, b, activation, [&](int ga, int gb) {
+      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
+        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
+          if (!Closer(world + 4 * i, world + 4 * j, activation)) continue;
+          const double d =
+              (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+          out->push_back({d, i, j, frame_a, frame_b});
+        }
+      }
+      return false;
+    });
+  }
 }
 
 CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) const {
