@@ -1,7 +1,6 @@
 #include "deepik/geometry/collision_model.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -210,9 +209,11 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
   for (const LinkSpheres& link : set.links) {
     json spheres = json::array();
     for (const Eigen::Vector4d& s : link.spheres) {
-      // Millimetre-rounded text would break coverage: keep 1e-6 m (fits grow radii by that).
+      // Millimetre-rounded text would break coverage: keep 1e-6 m (fits grow radii by that), radii
+      // rounded up. A radius read from such a file (a micrometre multiple, give or take the last
+      // bit of a double) is written back unchanged, so that a load and save round trip is exact.
       auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
-      spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6) / 1e6});
+      spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6 - 1e-6) / 1e6});
     }
     links.push_back({{"link", link.link},
                      {"vertices", link.vertices},
@@ -231,6 +232,7 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
 namespace {
 
 constexpr int kGroupSize = 8;  // spheres per group: the leaves of the checker's trees
+static_assert(kGroupSize <= 32, "a group's spheres are marked in the bits of an unsigned");
 
 // A sphere around every sphere of columns [begin, end) of `spheres`: centred on the centroid of
 // their centres or on the middle of their bounding box, whichever needs the smaller radius.
@@ -395,6 +397,7 @@ template <typename Leaf>
 bool SphereChecker::Traverse(Workspace* workspace, int a, int b, const double& threshold, Leaf&& leaf) const {
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
   const double* nodes = workspace->nodes.data();
+  const double* world = workspace->world.data();
   const auto close = [&](int na, int nb) {
     PlaceNode(na, frame_a, workspace);
     PlaceNode(nb, frame_b, workspace);
@@ -404,36 +407,50 @@ bool SphereChecker::Traverse(Workspace* workspace, int a, int b, const double& t
   // node follow. Depth first, each pop adds at most two pairs one level further down one tree;
   // the trees (halved ranges of at most kMaxSpheres spheres) are at most 20 levels deep, so the
   // stack never holds more than 2 x 20 + 1 pairs.
-  std::array<std::pair<int, int>, 64> stack;
+  struct NodePair {
+    int a, b;
+  };
+  NodePair stack[64];  // not value-initialised: only the entries pushed are read
   int top = 0;
   const int root_a = link_root_[static_cast<size_t>(a)], root_b = link_root_[static_cast<size_t>(b)];
-  if (close(root_a, root_b)) stack[static_cast<size_t>(top++)] = {root_a, root_b};
+  if (close(root_a, root_b)) stack[top++] = {root_a, root_b};
   while (top > 0) {
-    const auto [na, nb] = stack[static_cast<size_t>(--top)];
+    const auto [na, nb] = stack[--top];
     // `threshold` may have fallen since the pair was stacked.
     if (!Closer(nodes + 4 * na, nodes + 4 * nb, threshold)) continue;
     const int ga = node_group_[static_cast<size_t>(na)], gb = node_group_[static_cast<size_t>(nb)];
     if (ga >= 0 && gb >= 0) {
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
-      if (leaf(ga, gb)) return true;
+      // Only the spheres of one group close to the other group's bound can be close to its spheres.
+      const int first_a = first_[static_cast<size_t>(ga)], first_b = first_[static_cast<size_t>(gb)];
+      unsigned near_a = 0, near_b = 0;  // bit k: sphere first + k
+      for (int i = first_a; i < last_[static_cast<size_t>(ga)]; ++i)
+        if (Closer(world + 4 * i, nodes + 4 * nb, threshold)) near_a |= 1u << (i - first_a);
+      if (near_a == 0) continue;
+      for (int j = first_b; j < last_[static_cast<size_t>(gb)]; ++j)
+        if (Closer(world + 4 * j, nodes + 4 * na, threshold)) near_b |= 1u << (j - first_b);
+      for (unsigned bits_a = near_a; bits_a != 0; bits_a &= bits_a - 1) {
+        const int i = first_a + __builtin_ctz(bits_a);
+        for (unsigned bits_b = near_b; bits_b != 0; bits_b &= bits_b - 1)
+          if (leaf(i, first_b + __builtin_ctz(bits_b))) return true;
+      }
     } else {
       // Split the larger node; the nearer child goes on top, so that it is visited first and a
       // falling threshold prunes more of the farther one.
       const bool split_a = gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb));
       const int split = split_a ? na : nb;
-      std::pair<int, int> first{na, nb}, second{na, nb};
-      (split_a ? first.first : first.second) = node_left_[static_cast<size_t>(split)];
-      (split_a ? second.first : second.second) = node_right_[static_cast<size_t>(split)];
-      const bool first_close = close(first.first, first.second),
-                 second_close = close(second.first, second.second);
+      NodePair first{na, nb}, second{na, nb};
+      (split_a ? first.a : first.b) = node_left_[static_cast<size_t>(split)];
+      (split_a ? second.a : second.b) = node_right_[static_cast<size_t>(split)];
+      const bool first_close = close(first.a, first.b), second_close = close(second.a, second.b);
       if (first_close && second_close &&
-          CentreDistanceSq(nodes + 4 * first.first, nodes + 4 * first.second) <
-              CentreDistanceSq(nodes + 4 * second.first, nodes + 4 * second.second)) {
+          CentreDistanceSq(nodes + 4 * first.a, nodes + 4 * first.b) <
+              CentreDistanceSq(nodes + 4 * second.a, nodes + 4 * second.b)) {
         std::swap(first, second);
       }
-      if (first_close) stack[static_cast<size_t>(top++)] = first;
-      if (second_close) stack[static_cast<size_t>(top++)] = second;
+      if (first_close) stack[top++] = first;
+      if (second_close) stack[top++] = second;
     }
   }
   return false;
@@ -447,12 +464,9 @@ CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q,
   for (const auto& [a, b] : pairs_) {
     // The threshold is the smallest distance so far: farther node pairs are skipped.
     double best = report.min_distance;
-    (void)Traverse(workspace, a, b, best, [&](int ga, int gb) {
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
-          if (Closer(world + 4 * i, world + 4 * j, best))
-            best =
-                (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+    (void)Traverse(workspace, a, b, best, [&](int i, int j) {
+      if (Closer(world + 4 * i, world + 4 * j, best))
+        best = (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
       return false;
     });
     if (best < report.min_distance) {
@@ -470,12 +484,8 @@ bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Work
   const double* world = workspace->world.data();
   constexpr double kTouch = 0;
   for (const auto& [a, b] : pairs_) {
-    const bool overlap = Traverse(workspace, a, b, kTouch, [&](int ga, int gb) {
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
-          if (Closer(world + 4 * i, world + 4 * j, kTouch)) return true;
-      return false;
-    });
+    const bool overlap = Traverse(workspace, a, b, kTouch,
+                                  [&](int i, int j) { return Closer(world + 4 * i, world + 4 * j, kTouch); });
     if (overlap) return true;
   }
   return false;
@@ -488,14 +498,11 @@ void SphereChecker::ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, doubl
   const double* world = workspace->world.data();
   for (const auto& [a, b] : pairs_) {
     const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-    (void)Traverse(workspace, a, b, activation, [&](int ga, int gb) {
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
-          if (!Closer(world + 4 * i, world + 4 * j, activation)) continue;
-          const double d =
-              (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
-          out->push_back({d, i, j, frame_a, frame_b});
-        }
+    (void)Traverse(workspace, a, b, activation, [&](int i, int j) {
+      if (Closer(world + 4 * i, world + 4 * j, activation)) {
+        const double d =
+            (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+        out->push_back({d, i, j, frame_a, frame_b});
       }
       return false;
     });

@@ -149,9 +149,9 @@ class SphereChecker final : public CollisionChecker {
   void Prepare(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   void PlaceNode(int node, int frame, Workspace* workspace) const;
   void PlaceGroup(int group, int frame, Workspace* workspace) const;
-  // Visits, depth first through both links' trees, every pair of groups (ga of link a, gb of
-  // link b) whose bounding spheres are closer than `threshold` (m), which `leaf` may lower as it
-  // goes; stops and returns true as soon as leaf(ga, gb) does.
+  // Visits, depth first through both links' trees, the sphere pairs (i of link a, j of link b)
+  // that may be closer than `threshold` (m; their groups' and the other group's bounding spheres
+  // are), which `leaf` may lower as it goes; stops and returns true as soon as leaf(i, j) does.
   template <typename Leaf>
   bool Traverse(Workspace* workspace, int a, int b, const double& threshold, Leaf&& leaf) const;
   // Splits the spheres of columns [begin, end) of local_ (reordering them) into groups of at most
