@@ -288,6 +288,9 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
     const int group_end = static_cast<int>(first_.size());
     link_root_.push_back(group_end > group_begin ? BuildTree(group_begin, group_end) : -1);
   }
+  sphere_group_.resize(static_cast<size_t>(total));
+  for (size_t g = 0; g < first_.size(); ++g)
+    for (int i = first_[g]; i < last_[g]; ++i) sphere_group_[static_cast<size_t>(i)] = static_cast<int>(g);
   // Pairs with a link without spheres cannot collide in this model.
   pairs_.erase(std::remove_if(pairs_.begin(), pairs_.end(),
                               [this](const std::pair<int, int>& p) {
@@ -498,11 +501,20 @@ void SphereChecker::ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, doubl
   const double* world = workspace->world.data();
   for (const auto& [a, b] : pairs_) {
     const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
+    // A traversal visits the sphere pairs of one pair of groups one after the other: of those, the
+    // closest is kept.
+    int group_i = -1, group_j = -1;
     (void)Traverse(workspace, a, b, activation, [&](int i, int j) {
-      if (Closer(world + 4 * i, world + 4 * j, activation)) {
-        const double d =
-            (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+      if (!Closer(world + 4 * i, world + 4 * j, activation)) return false;
+      const double d =
+          (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+      const int gi = sphere_group_[static_cast<size_t>(i)], gj = sphere_group_[static_cast<size_t>(j)];
+      if (gi == group_i && gj == group_j) {
+        if (d < out->back().distance) out->back() = {d, i, j, frame_a, frame_b};
+      } else {
         out->push_back({d, i, j, frame_a, frame_b});
+        group_i = gi;
+        group_j = gj;
       }
       return false;
     });

@@ -124,9 +124,12 @@ class SphereChecker final : public CollisionChecker {
     double distance;
     int i, j, frame_i, frame_j;
   };
-  /// Every sphere pair of the checked link pairs closer than `activation` (m), into `out`
-  /// (cleared first). The spheres listed are placed: PlacedCentre gives their centres in B, and
-  /// workspace->X_BF the chain's frames at q.
+  /// The sphere pairs of the checked link pairs closer than `activation` (m), into `out` (cleared
+  /// first): of each pair of sphere groups (up to 8 neighbouring spheres of one link, see
+  /// docs/ARCHITECTURE.md "Geometry") the closest, so that two links running side by side give a
+  /// few dozen rows, not thousands; the smallest distance of all is always among them. The spheres
+  /// listed are placed: PlacedCentre gives their centres in B, and workspace->X_BF the chain's
+  /// frames at q.
   /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
   void ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, double activation, Workspace* workspace,
                   std::vector<SpherePair>* out) const;
@@ -166,6 +169,7 @@ class SphereChecker final : public CollisionChecker {
   Eigen::Matrix4Xd local_;          // centres in their chain frame F, radii; grouped
   std::vector<int> begin_, end_;    // per link: its spheres' column range
   std::vector<int> first_, last_;   // per group: its spheres' column range
+  std::vector<int> sphere_group_;   // per sphere: its group
   std::vector<int> link_frame_;     // per link: its chain frame (-1 = B)
   // The bounding-sphere tree of each link, over its groups: per node its sphere in the chain
   // frame, its children (-1 for a leaf) and, for a leaf, its group; per link its root (-1: none).

@@ -59,8 +59,10 @@ class SphereWorld {
   /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
   double MinDistance(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
 
-  /// Every signed distance below `activation` (m): their values in `distances` and their
-  /// gradients d(distance)/dq as the rows of `gradients` (one column per joint). Returns their count.
+  /// The signed distances below `activation` (m): of the self pairs, the closest sphere pair of
+  /// each pair of sphere groups (SphereChecker::ClosePairs); of the obstacles, every sphere. Their
+  /// values in `distances` and their gradients d(distance)/dq as the rows of `gradients` (one
+  /// column per joint); the smallest distance is always among them. Returns their count.
   /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
   int Proximities(const Eigen::Ref<const Eigen::VectorXd>& q, double activation, Workspace* workspace,
                   Eigen::VectorXd* distances, Eigen::MatrixXd* gradients) const;
