@@ -92,8 +92,11 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
 
   auto spheres = std::make_shared<SpheresCommandOptions>();
   command = app.add_subcommand("spheres", "fit spheres to every link's collision geometry (JSON)");
-  AddGeometryInputOptions(command, &spheres->geometry, false);
+  AddGeometryInputOptions(command, &spheres->geometry, true);
   command->add_option("--output,-o", spheres->output_path, "the sphere model (JSON)")->required();
+  command->add_option("--link", spheres->links,
+                      "refit only this link (repeatable); every other link keeps its spheres from --spheres "
+                      "(default: the shipped model of a built-in arm)");
   command
       ->add_option("--overshoot", spheres->target_overshoot_mm,
                    "target largest overshoot beyond the surface per link (mm)")

@@ -62,6 +62,9 @@ struct SpheresCommandOptions {
   int spheres = 0;
   double spacing = 0.004;
   std::string output_path;
+  /// Refit only these links; the others are copied from geometry.spheres_path (default: the
+  /// shipped model). Empty: every link with shapes.
+  std::vector<std::string> links;
 };
 
 /// `deepik collision-matrix`.

@@ -125,6 +125,35 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
       << colliding << " in self-collision -> " << options.output_path << "\n";
 }
 
+// The model of --spheres (or the shipped one) with the links of --link fitted anew.
+SphereSet RefitLinks(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
+                     const SphereFitOptions& fit, const SpheresCommandOptions& options, std::ostream& log) {
+  SphereSet set = LoadSpheres(options.geometry, geometry, log);
+  std::vector<TriangleMesh> chosen(surfaces.size());
+  std::string names;
+  for (const std::string& name : options.links) {
+    const int index = geometry.FindLink(name);
+    if (index < 0) throw InputError("spheres: --link " + name + ": no such link in " + geometry.source);
+    if (surfaces[static_cast<size_t>(index)].triangles.empty())
+      throw InputError("spheres: --link " + name + ": the link has no collision or visual geometry");
+    chosen[static_cast<size_t>(index)] = surfaces[static_cast<size_t>(index)];
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  log << "fitting spheres to " << names << "; the other links keep theirs\n";
+  const SphereSet refit = FitSphereSet(geometry, chosen, fit);
+  for (const LinkSpheres& link : refit.links) {
+    auto same = [&](const LinkSpheres& kept) { return kept.link == link.link; };
+    const auto it = std::find_if(set.links.begin(), set.links.end(), same);
+    if (it != set.links.end()) {
+      *it = link;
+    } else {
+      set.links.push_back(link);
+    }
+  }
+  set.method += "; then " + names + " refit by " + refit.method;
+  return set;
+}
+
 void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::ostream& log) {
   SphereFitOptions fit;
   fit.target_overshoot_mm = options.target_overshoot_mm;
@@ -133,11 +162,18 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
   fit.spacing = options.spacing;
   std::string error;
   if (!fit.IsValid(&error)) throw std::invalid_argument(error);
+  if (options.links.empty() && !options.geometry.spheres_path.empty())
+    throw InputError("spheres: --spheres (the model whose other links are kept) needs --link");
   const RobotGeometry geometry = LoadRobotGeometry(options.geometry.arm, options.geometry.search, true);
   std::vector<TriangleMesh> surfaces;
   for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
-  log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source << "\n";
-  const SphereSet set = FitSphereSet(geometry, surfaces, fit);
+  SphereSet set;
+  if (options.links.empty()) {
+    log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source << "\n";
+    set = FitSphereSet(geometry, surfaces, fit);
+  } else {
+    set = RefitLinks(geometry, surfaces, fit, options, log);
+  }
   out << "| link | vertices | spheres | largest overshoot (mm) | worst vertex outside (mm) "
          "|\n|---|---|---|---|---|\n";
   for (const LinkSpheres& link : set.links) {

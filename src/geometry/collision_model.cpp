@@ -209,9 +209,11 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
   for (const LinkSpheres& link : set.links) {
     json spheres = json::array();
     for (const Eigen::Vector4d& s : link.spheres) {
-      // Millimetre-rounded text would break coverage: keep 1e-6 m (fits grow radii by that).
+      // Millimetre-rounded text would break coverage: keep 1e-6 m (fits grow radii by that), radii
+      // rounded up. A radius read from such a file (a micrometre multiple, give or take the last
+      // bit of a double) is written back unchanged, so that a load and save round trip is exact.
       auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
-      spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6) / 1e6});
+      spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6 - 1e-6) / 1e6});
     }
     links.push_back({{"link", link.link},
                      {"vertices", link.vertices},
@@ -229,19 +231,25 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
 
 namespace {
 
-constexpr int kGroupSize = 8;  // spheres per group of the checker's two-level hierarchy
+constexpr int kGroupSize = 8;  // spheres per group: the leaves of the checker's trees
+static_assert(kGroupSize <= 32, "a group's spheres are marked in the bits of an unsigned");
 
-// The centroid of the centres of columns [begin, end) of `spheres`, and a radius reaching every sphere.
+// A sphere around every sphere of columns [begin, end) of `spheres`: centred on the centroid of
+// their centres or on the middle of their bounding box, whichever needs the smaller radius.
 Eigen::Vector4d Enclose(const Eigen::Matrix4Xd& spheres, int begin, int end) {
-  const Eigen::Vector3d centre = spheres.block(0, begin, 3, end - begin).rowwise().mean();
-  double reach = 0;
-  for (int s = begin; s < end; ++s)
-    reach = std::max(reach, (spheres.col(s).head<3>() - centre).norm() + spheres(3, s));
-  return Eigen::Vector4d(centre.x(), centre.y(), centre.z(), reach);
-}
-
-double Gap(const Eigen::Ref<const Eigen::Vector4d>& a, const Eigen::Ref<const Eigen::Vector4d>& b) {
-  return (a.head<3>() - b.head<3>()).norm() - a[3] - b[3];
+  const auto centres = spheres.block(0, begin, 3, end - begin);
+  const auto radii = spheres.block(3, begin, 1, end - begin);
+  const Eigen::Vector3d low = (centres - radii.replicate<3, 1>()).rowwise().minCoeff();
+  const Eigen::Vector3d high = (centres + radii.replicate<3, 1>()).rowwise().maxCoeff();
+  Eigen::Vector4d best(0, 0, 0, std::numeric_limits<double>::infinity());
+  for (const Eigen::Vector3d& centre :
+       {Eigen::Vector3d(centres.rowwise().mean()), Eigen::Vector3d(0.5 * (low + high))}) {
+    double reach = 0;
+    for (int s = begin; s < end; ++s)
+      reach = std::max(reach, (spheres.col(s).head<3>() - centre).norm() + spheres(3, s));
+    if (reach < best[3]) best << centre, reach;
+  }
+  return best;
 }
 
 }  // namespace
@@ -263,7 +271,6 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
   begin_.assign(n, 0);
   end_.assign(n, 0);
   int column = 0;
-  bounds_local_ = Eigen::Matrix4Xd::Zero(4, static_cast<Eigen::Index>(n));
   for (size_t i = 0; i < n; ++i) {
     link_frame_.push_back(geometry.links[i].frame);
     begin_[i] = column;
@@ -276,24 +283,21 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
       }
     }
     end_[i] = column;
-    group_begin_.push_back(static_cast<int>(first_.size()));
-    if (end_[i] > begin_[i]) {
-      bounds_local_.col(static_cast<Eigen::Index>(i)) = Enclose(local_, begin_[i], end_[i]);
-      Group(begin_[i], end_[i]);
-    }
-    group_end_.push_back(static_cast<int>(first_.size()));
+    const int group_begin = static_cast<int>(first_.size());
+    if (end_[i] > begin_[i]) Group(begin_[i], end_[i]);
+    const int group_end = static_cast<int>(first_.size());
+    link_root_.push_back(group_end > group_begin ? BuildTree(group_begin, group_end) : -1);
   }
-  groups_local_.resize(4, static_cast<Eigen::Index>(first_.size()));
+  sphere_group_.resize(static_cast<size_t>(total));
   for (size_t g = 0; g < first_.size(); ++g)
-    groups_local_.col(static_cast<Eigen::Index>(g)) = Enclose(local_, first_[g], last_[g]);
+    for (int i = first_[g]; i < last_[g]; ++i) sphere_group_[static_cast<size_t>(i)] = static_cast<int>(g);
   // Pairs with a link without spheres cannot collide in this model.
-  pairs_.erase(
-      std::remove_if(pairs_.begin(), pairs_.end(),
-                     [this](const std::pair<int, int>& p) {
-                       return begin_[static_cast<size_t>(p.first)] == end_[static_cast<size_t>(p.first)] ||
-                              begin_[static_cast<size_t>(p.second)] == end_[static_cast<size_t>(p.second)];
-                     }),
-      pairs_.end());
+  pairs_.erase(std::remove_if(pairs_.begin(), pairs_.end(),
+                              [this](const std::pair<int, int>& p) {
+                                return link_root_[static_cast<size_t>(p.first)] < 0 ||
+                                       link_root_[static_cast<size_t>(p.second)] < 0;
+                              }),
+               pairs_.end());
 }
 
 void SphereChecker::Group(int begin, int end) {
@@ -315,7 +319,25 @@ void SphereChecker::Group(int begin, int end) {
   Group(middle, end);
 }
 
-void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
+int SphereChecker::BuildTree(int begin, int end) {
+  const int node = static_cast<int>(node_left_.size());
+  node_left_.push_back(-1);
+  node_right_.push_back(-1);
+  node_group_.push_back(end - begin == 1 ? begin : -1);
+  nodes_local_.conservativeResize(4, node + 1);
+  nodes_local_.col(node) =
+      Enclose(local_, first_[static_cast<size_t>(begin)], last_[static_cast<size_t>(end - 1)]);
+  if (end - begin > 1) {
+    const int middle = begin + (end - begin) / 2;
+    const int left = BuildTree(begin, middle);
+    const int right = BuildTree(middle, end);
+    node_left_[static_cast<size_t>(node)] = left;
+    node_right_[static_cast<size_t>(node)] = right;
+  }
+  return node;
+}
+
+void SphereChecker::Prepare(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
   if (q.size() != chain_.num_joints()) {
     throw std::invalid_argument("collision check: expected " + std::to_string(chain_.num_joints()) +
                                 " joint values, got " + std::to_string(q.size()));
@@ -323,34 +345,23 @@ void SphereChecker::PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Work
   JointFrames(chain_, q, &workspace->X_BF);
   if (workspace->world.cols() != local_.cols() || workspace->owner != this) {
     workspace->world = local_;  // the radii, once; the centres as groups are placed
+    workspace->nodes = nodes_local_;
     workspace->owner = this;
   }
-  workspace->groups.resize(4, groups_local_.cols());
-  workspace->bounds.resize(4, bounds_local_.cols());
-  workspace->placed.assign(static_cast<size_t>(bounds_local_.cols() + groups_local_.cols()), 0);
-  for (Eigen::Index l = 0; l < bounds_local_.cols(); ++l) {
-    const int frame = link_frame_[static_cast<size_t>(l)];
-    workspace->bounds.col(l).head<3>() =
-        frame < 0 ? bounds_local_.col(l).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * bounds_local_.col(l).head<3>()).eval();
-    workspace->bounds(3, l) = bounds_local_(3, l);
-  }
+  workspace->placed.assign(static_cast<size_t>(nodes_local_.cols()) + first_.size(), 0);
 }
 
-void SphereChecker::PlaceLink(int link, Workspace* workspace) const {
-  if (workspace->placed[static_cast<size_t>(link)]) return;
-  workspace->placed[static_cast<size_t>(link)] = 1;
-  const int frame = link_frame_[static_cast<size_t>(link)];
-  for (int g = group_begin_[static_cast<size_t>(link)]; g < group_end_[static_cast<size_t>(link)]; ++g) {
-    workspace->groups.col(g).head<3>() =
-        frame < 0 ? groups_local_.col(g).head<3>().eval()
-                  : (workspace->X_BF[static_cast<size_t>(frame)] * groups_local_.col(g).head<3>()).eval();
-    workspace->groups(3, g) = groups_local_(3, g);
-  }
+void SphereChecker::PlaceNode(int node, int frame, Workspace* workspace) const {
+  char& placed = workspace->placed[static_cast<size_t>(node)];
+  if (placed) return;
+  placed = 1;
+  workspace->nodes.col(node).head<3>() =
+      frame < 0 ? nodes_local_.col(node).head<3>().eval()
+                : (workspace->X_BF[static_cast<size_t>(frame)] * nodes_local_.col(node).head<3>()).eval();
 }
 
 void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const {
-  char& placed = workspace->placed[static_cast<size_t>(bounds_local_.cols() + group)];
+  char& placed = workspace->placed[static_cast<size_t>(nodes_local_.cols() + group)];
   if (placed) return;
   placed = 1;
   const int first = first_[static_cast<size_t>(group)], count = last_[static_cast<size_t>(group)] - first;
@@ -365,77 +376,104 @@ void SphereChecker::PlaceGroup(int group, int frame, Workspace* workspace) const
   }
 }
 
-double SphereChecker::BoundGap(const Workspace& workspace, int a, int b) const {
-  return Gap(workspace.bounds.col(a), workspace.bounds.col(b));
+namespace {
+
+// Spheres as x, y, z, radius: whether their gap (distance less both radii) is below `threshold`.
+inline bool Closer(const double* x, const double* y, double threshold) {
+  const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2], reach = x[3] + y[3] + threshold;
+  return reach > 0 && dx * dx + dy * dy + dz * dz < reach * reach;
 }
 
-double SphereChecker::PairDistance(Workspace* workspace, int a, int b, double stop) const {
-  double best = std::numeric_limits<double>::infinity();
+// The squared distance of the centres of two spheres stored as x, y, z, radius.
+inline double CentreDistanceSq(const double* x, const double* y) {
+  const double dx = x[0] - y[0], dy = x[1] - y[1], dz = x[2] - y[2];
+  return dx * dx + dy * dy + dz * dz;
+}
+
+inline Eigen::Map<const Eigen::Vector3d> WorldCentre(const double* world, int i) {
+  return Eigen::Map<const Eigen::Vector3d>(world + 4 * i);
+}
+
+}  // namespace
+
+template <typename Leaf>
+bool SphereChecker::Traverse(Workspace* workspace, int a, int b, const double& threshold, Leaf&& leaf) const {
   const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
-    if (Gap(workspace->groups.col(ga), workspace->bounds.col(b)) >= best) continue;  // all of b at once
-    for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb) {
-      if (Gap(workspace->groups.col(ga), workspace->groups.col(gb)) >= best) continue;
-      PlaceGroup(ga, frame_a, workspace);
-      PlaceGroup(gb, frame_b, workspace);
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i) {
-        const Eigen::Vector4d si = workspace->world.col(i);
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j) {
-          const Eigen::Vector4d sj = workspace->world.col(j);
-          const double reach = si[3] + sj[3];
-          const double d_sq = (si.head<3>() - sj.head<3>()).squaredNorm();
-          // sqrt(d_sq) - reach < best <=> d_sq < (best + reach)^2: the square root only for a new best.
-          if (best < std::numeric_limits<double>::infinity()) {
-            const double limit = best + reach;
-            if (limit <= 0 || d_sq >= limit * limit) continue;
-          }
-          best = std::sqrt(d_sq) - reach;
-          if (best < stop) return best;
-        }
-      }
-    }
-  }
-  return best;
-}
-
-bool SphereChecker::PairOverlaps(Workspace* workspace, int a, int b) const {
-  const auto apart = [](const Eigen::Ref<const Eigen::Vector4d>& x,
-                        const Eigen::Ref<const Eigen::Vector4d>& y) {
-    const double reach = x[3] + y[3];
-    return (x.head<3>() - y.head<3>()).squaredNorm() >= reach * reach;
+  const double* nodes = workspace->nodes.data();
+  const double* world = workspace->world.data();
+  const auto close = [&](int na, int nb) {
+    PlaceNode(na, frame_a, workspace);
+    PlaceNode(nb, frame_b, workspace);
+    return Closer(nodes + 4 * na, nodes + 4 * nb, threshold);
   };
-  // Only b's groups that reach a's bound can touch a: listed once, not once per group of a.
-  std::vector<int>& near = workspace->near;
-  near.clear();
-  for (int gb = group_begin_[static_cast<size_t>(b)]; gb < group_end_[static_cast<size_t>(b)]; ++gb)
-    if (!apart(workspace->groups.col(gb), workspace->bounds.col(a))) near.push_back(gb);
-  if (near.empty()) return false;
-  const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
-  for (int ga = group_begin_[static_cast<size_t>(a)]; ga < group_end_[static_cast<size_t>(a)]; ++ga) {
-    if (apart(workspace->groups.col(ga), workspace->bounds.col(b))) continue;  // all of b at once
-    for (int gb : near) {
-      if (apart(workspace->groups.col(ga), workspace->groups.col(gb))) continue;
+  // From node pairs found close, the larger node is split and its children close to the other
+  // node follow. Depth first, each pop adds at most two pairs one level further down one tree;
+  // the trees (halved ranges of at most kMaxSpheres spheres) are at most 20 levels deep, so the
+  // stack never holds more than 2 x 20 + 1 pairs.
+  struct NodePair {
+    int a, b;
+  };
+  NodePair stack[64];  // not value-initialised: only the entries pushed are read
+  int top = 0;
+  const int root_a = link_root_[static_cast<size_t>(a)], root_b = link_root_[static_cast<size_t>(b)];
+  if (close(root_a, root_b)) stack[top++] = {root_a, root_b};
+  while (top > 0) {
+    const auto [na, nb] = stack[--top];
+    // `threshold` may have fallen since the pair was stacked.
+    if (!Closer(nodes + 4 * na, nodes + 4 * nb, threshold)) continue;
+    const int ga = node_group_[static_cast<size_t>(na)], gb = node_group_[static_cast<size_t>(nb)];
+    if (ga >= 0 && gb >= 0) {
       PlaceGroup(ga, frame_a, workspace);
       PlaceGroup(gb, frame_b, workspace);
-      for (int i = first_[static_cast<size_t>(ga)]; i < last_[static_cast<size_t>(ga)]; ++i)
-        for (int j = first_[static_cast<size_t>(gb)]; j < last_[static_cast<size_t>(gb)]; ++j)
-          if (!apart(workspace->world.col(i), workspace->world.col(j))) return true;
+      // Only the spheres of one group close to the other group's bound can be close to its spheres.
+      const int first_a = first_[static_cast<size_t>(ga)], first_b = first_[static_cast<size_t>(gb)];
+      unsigned near_a = 0, near_b = 0;  // bit k: sphere first + k
+      for (int i = first_a; i < last_[static_cast<size_t>(ga)]; ++i)
+        if (Closer(world + 4 * i, nodes + 4 * nb, threshold)) near_a |= 1u << (i - first_a);
+      if (near_a == 0) continue;
+      for (int j = first_b; j < last_[static_cast<size_t>(gb)]; ++j)
+        if (Closer(world + 4 * j, nodes + 4 * na, threshold)) near_b |= 1u << (j - first_b);
+      for (unsigned bits_a = near_a; bits_a != 0; bits_a &= bits_a - 1) {
+        const int i = first_a + __builtin_ctz(bits_a);
+        for (unsigned bits_b = near_b; bits_b != 0; bits_b &= bits_b - 1)
+          if (leaf(i, first_b + __builtin_ctz(bits_b))) return true;
+      }
+    } else {
+      // Split the larger node; the nearer child goes on top, so that it is visited first and a
+      // falling threshold prunes more of the farther one.
+      const bool split_a = gb >= 0 || (ga < 0 && nodes_local_(3, na) >= nodes_local_(3, nb));
+      const int split = split_a ? na : nb;
+      NodePair first{na, nb}, second{na, nb};
+      (split_a ? first.a : first.b) = node_left_[static_cast<size_t>(split)];
+      (split_a ? second.a : second.b) = node_right_[static_cast<size_t>(split)];
+      const bool first_close = close(first.a, first.b), second_close = close(second.a, second.b);
+      if (first_close && second_close &&
+          CentreDistanceSq(nodes + 4 * first.a, nodes + 4 * first.b) <
+              CentreDistanceSq(nodes + 4 * second.a, nodes + 4 * second.b)) {
+        std::swap(first, second);
+      }
+      if (first_close) stack[top++] = first;
+      if (second_close) stack[top++] = second;
     }
   }
   return false;
 }
 
 CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
-  PlaceBounds(q, workspace);
+  Prepare(q, workspace);
   CollisionReport report;
   report.min_distance = std::numeric_limits<double>::infinity();
+  const double* world = workspace->world.data();
   for (const auto& [a, b] : pairs_) {
-    if (BoundGap(*workspace, a, b) >= report.min_distance) continue;
-    PlaceLink(a, workspace);
-    PlaceLink(b, workspace);
-    const double distance = PairDistance(workspace, a, b, -std::numeric_limits<double>::infinity());
-    if (distance < report.min_distance) {
-      report.min_distance = distance;
+    // The threshold is the smallest distance so far: farther node pairs are skipped.
+    double best = report.min_distance;
+    (void)Traverse(workspace, a, b, best, [&](int i, int j) {
+      if (Closer(world + 4 * i, world + 4 * j, best))
+        best = (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+      return false;
+    });
+    if (best < report.min_distance) {
+      report.min_distance = best;
       report.link_a = a;
       report.link_b = b;
     }
@@ -445,14 +483,42 @@ CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q,
 }
 
 bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
-  PlaceBounds(q, workspace);
+  Prepare(q, workspace);
+  const double* world = workspace->world.data();
+  constexpr double kTouch = 0;
   for (const auto& [a, b] : pairs_) {
-    if (BoundGap(*workspace, a, b) >= 0) continue;
-    PlaceLink(a, workspace);
-    PlaceLink(b, workspace);
-    if (PairOverlaps(workspace, a, b)) return true;
+    const bool overlap = Traverse(workspace, a, b, kTouch,
+                                  [&](int i, int j) { return Closer(world + 4 * i, world + 4 * j, kTouch); });
+    if (overlap) return true;
   }
   return false;
+}
+
+void SphereChecker::ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, double activation,
+                               Workspace* workspace, std::vector<SpherePair>* out) const {
+  Prepare(q, workspace);
+  out->clear();
+  const double* world = workspace->world.data();
+  for (const auto& [a, b] : pairs_) {
+    const int frame_a = link_frame_[static_cast<size_t>(a)], frame_b = link_frame_[static_cast<size_t>(b)];
+    // A traversal visits the sphere pairs of one pair of groups one after the other: of those, the
+    // closest is kept.
+    int group_i = -1, group_j = -1;
+    (void)Traverse(workspace, a, b, activation, [&](int i, int j) {
+      if (!Closer(world + 4 * i, world + 4 * j, activation)) return false;
+      const double d =
+          (WorldCentre(world, i) - WorldCentre(world, j)).norm() - world[4 * i + 3] - world[4 * j + 3];
+      const int gi = sphere_group_[static_cast<size_t>(i)], gj = sphere_group_[static_cast<size_t>(j)];
+      if (gi == group_i && gj == group_j) {
+        if (d < out->back().distance) out->back() = {d, i, j, frame_a, frame_b};
+      } else {
+        out->push_back({d, i, j, frame_a, frame_b});
+        group_i = gi;
+        group_j = gj;
+      }
+      return false;
+    });
+  }
 }
 
 CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) const {

@@ -31,7 +31,11 @@ CollisionMode ParseCollisionMode(const std::string& text) {
 
 SphereWorld::SphereWorld(const RobotGeometry& geometry, const SphereSet& spheres,
                          std::vector<std::pair<int, int>> pairs, Scene scene, CollisionMode mode)
-    : chain_(geometry.chain), mode_(mode), scene_(std::move(scene)), pairs_(std::move(pairs)) {
+    : chain_(geometry.chain),
+      mode_(mode),
+      scene_(std::move(scene)),
+      pairs_(std::move(pairs)),
+      self_(geometry, spheres, pairs_) {
   if (mode == CollisionMode::kOff) throw std::invalid_argument("SphereWorld: expected mode self or all");
   if (mode != CollisionMode::kAll) scene_.obstacles.clear();
   const size_t n = geometry.links.size();
@@ -79,67 +83,77 @@ SphereWorld::SphereWorld(const RobotGeometry& geometry, const SphereSet& spheres
       pairs_.end());
 }
 
-void SphereWorld::Place(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* w) const {
+void SphereWorld::Place(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* w, bool placed) const {
   if (q.size() != chain_.num_joints()) {
     throw std::invalid_argument("collision distances: expected " + std::to_string(chain_.num_joints()) +
                                 " joint values, got " + std::to_string(q.size()));
   }
-  JointFrames(chain_, q, &w->X_BF);
-  const auto place = [&w](int frame, const Eigen::Vector3d& p) -> Eigen::Vector3d {
-    return frame < 0 ? p : w->X_BF[static_cast<size_t>(frame)] * p;
-  };
+  if (!placed) JointFrames(chain_, q, &w->self.X_BF);
+  const std::vector<Eigen::Isometry3d>& X_BF = w->self.X_BF;
   w->centres.resize(3, local_.cols());
-  for (Eigen::Index s = 0; s < local_.cols(); ++s)
-    w->centres.col(s) = place(sphere_frame_[static_cast<size_t>(s)], local_.col(s));
+  w->placed.assign(begin_.size(), 0);
   w->bounds.resize(3, bound_local_.cols());
-  for (Eigen::Index l = 0; l < bound_local_.cols(); ++l)
-    w->bounds.col(l) = place(link_frame_[static_cast<size_t>(l)], bound_local_.col(l));
+  for (Eigen::Index l = 0; l < bound_local_.cols(); ++l) {
+    const int frame = link_frame_[static_cast<size_t>(l)];
+    w->bounds.col(l) = frame < 0 ? bound_local_.col(l).eval()
+                                 : (X_BF[static_cast<size_t>(frame)] * bound_local_.col(l)).eval();
+  }
   const int n = chain_.num_joints();
   w->axes.resize(3, n);
   w->origins.resize(3, n);
   for (int k = 0; k < n; ++k) {
     // Joint k's moving frame turns (or slides) about its axis through its origin.
-    w->axes.col(k) = w->X_BF[static_cast<size_t>(k)].linear() * chain_.joint(k).axis_J;
-    w->origins.col(k) = w->X_BF[static_cast<size_t>(k)].translation();
+    w->axes.col(k) = X_BF[static_cast<size_t>(k)].linear() * chain_.joint(k).axis_J;
+    w->origins.col(k) = X_BF[static_cast<size_t>(k)].translation();
+  }
+}
+
+void SphereWorld::PlaceLink(size_t l, Workspace* w) const {
+  if (w->placed[l]) return;
+  w->placed[l] = 1;
+  const int frame = link_frame_[l];
+  const auto local = local_.middleCols(begin_[l], end_[l] - begin_[l]);
+  auto centres = w->centres.middleCols(begin_[l], end_[l] - begin_[l]);
+  if (frame < 0) {
+    centres = local;
+  } else {
+    const Eigen::Isometry3d& X = w->self.X_BF[static_cast<size_t>(frame)];
+    centres.noalias() = X.linear() * local;
+    centres.colwise() += X.translation();
   }
 }
 
 template <typename Visit>
-void SphereWorld::ForEachClose(const Workspace& w, const double& activation, Visit&& visit) const {
-  for (const auto& [a, b] : pairs_) {
-    const double gap = (w.bounds.col(a) - w.bounds.col(b)).norm() - bound_radius_[static_cast<size_t>(a)] -
-                       bound_radius_[static_cast<size_t>(b)];
-    if (gap >= activation) continue;
-    for (int i = begin_[static_cast<size_t>(a)]; i < end_[static_cast<size_t>(a)]; ++i) {
-      for (int j = begin_[static_cast<size_t>(b)]; j < end_[static_cast<size_t>(b)]; ++j) {
-        const double d = (w.centres.col(i) - w.centres.col(j)).norm() - radius_[static_cast<size_t>(i)] -
-                         radius_[static_cast<size_t>(j)];
-        if (d < activation) visit(d, 0, i, j);
-      }
-    }
-  }
+void SphereWorld::ForEachCloseObstacle(Workspace* w, const double& activation, Visit&& visit) const {
   for (size_t o = 0; o < scene_.obstacles.size(); ++o) {
     const Obstacle& obstacle = scene_.obstacles[o];
     for (size_t l = 0; l < begin_.size(); ++l) {
       if (begin_[l] == end_[l] || link_frame_[l] < 0) continue;  // links fixed to B cannot move clear
       // The field is 1-Lipschitz: no sphere inside the bound is closer than this.
       const double bound =
-          SignedDistance(obstacle, w.bounds.col(static_cast<Eigen::Index>(l)), nullptr) - bound_radius_[l];
+          SignedDistance(obstacle, w->bounds.col(static_cast<Eigen::Index>(l)), nullptr) - bound_radius_[l];
       if (bound >= activation) continue;
+      PlaceLink(l, w);
       for (int i = begin_[l]; i < end_[l]; ++i) {
         const double d =
-            SignedDistance(obstacle, w.centres.col(i), nullptr) - radius_[static_cast<size_t>(i)];
-        if (d < activation) visit(d, 1, i, static_cast<int>(o));
+            SignedDistance(obstacle, w->centres.col(i), nullptr) - radius_[static_cast<size_t>(i)];
+        if (d < activation) visit(d, i, static_cast<int>(o));
       }
     }
   }
 }
 
 double SphereWorld::MinDistance(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const {
-  Place(q, workspace);
   double best = std::numeric_limits<double>::infinity();
-  // The threshold moves down with `best`: the bounds then skip every pair farther than it.
-  ForEachClose(*workspace, best, [&best](double d, int, int, int) { best = std::min(best, d); });
+  const bool self = !self_.pairs().empty();
+  if (self) best = self_.Check(q, &workspace->self).min_distance;
+  if (scene_.obstacles.empty()) {
+    if (!self) Place(q, workspace, false);  // checks q
+    return best;
+  }
+  Place(q, workspace, self);
+  // The threshold moves down with `best`: the bounds then skip every link farther than it.
+  ForEachCloseObstacle(workspace, best, [&best](double d, int, int) { best = std::min(best, d); });
   return best;
 }
 
@@ -157,32 +171,41 @@ void SphereWorld::AddPointGradient(const Workspace& w, int frame, const Eigen::V
 int SphereWorld::Proximities(const Eigen::Ref<const Eigen::VectorXd>& q, double activation,
                              Workspace* workspace, Eigen::VectorXd* distances,
                              Eigen::MatrixXd* gradients) const {
-  Place(q, workspace);
-  const Workspace& w = *workspace;
+  const bool self = !self_.pairs().empty();
+  if (self) {
+    self_.ClosePairs(q, activation, &workspace->self, &workspace->self_close);
+  } else {
+    workspace->self_close.clear();
+  }
+  Place(q, workspace, self);
   workspace->close.clear();
-  ForEachClose(w, activation, [workspace](double d, int kind, int i, int j) {
-    workspace->close.push_back({d, kind, i, j});
+  ForEachCloseObstacle(workspace, activation, [workspace](double d, int i, int j) {
+    workspace->close.push_back({d, i, j});
   });
-  const int count = static_cast<int>(w.close.size());
+  const Workspace& w = *workspace;
+  const int self_count = static_cast<int>(w.self_close.size());
+  const int count = self_count + static_cast<int>(w.close.size());
   distances->resize(count);
   gradients->setZero(count, chain_.num_joints());
-  for (int row = 0; row < count; ++row) {
-    const auto [d, kind, i, j] = w.close[static_cast<size_t>(row)];
+  for (int row = 0; row < self_count; ++row) {
+    const SphereChecker::SpherePair& pair = w.self_close[static_cast<size_t>(row)];
+    (*distances)[row] = pair.distance;
+    const Eigen::Vector3d ci = SphereChecker::PlacedCentre(w.self, pair.i);
+    const Eigen::Vector3d cj = SphereChecker::PlacedCentre(w.self, pair.j);
+    const Eigen::Vector3d between = ci - cj;
+    const double norm = between.norm();
+    const Eigen::Vector3d n = norm > 0 ? Eigen::Vector3d(between / norm) : Eigen::Vector3d::UnitZ();
+    AddPointGradient(w, pair.frame_i, ci, n, 1.0, gradients->row(row));
+    AddPointGradient(w, pair.frame_j, cj, n, -1.0, gradients->row(row));
+  }
+  for (int k = 0; k < static_cast<int>(w.close.size()); ++k) {
+    const auto [d, i, j] = w.close[static_cast<size_t>(k)];
+    const int row = self_count + k;
     (*distances)[row] = d;
     const Eigen::Vector3d ci = w.centres.col(i);
-    const int fi = sphere_frame_[static_cast<size_t>(i)];
-    if (kind == 0) {
-      const Eigen::Vector3d cj = w.centres.col(j);
-      const Eigen::Vector3d between = ci - cj;
-      const double norm = between.norm();
-      const Eigen::Vector3d n = norm > 0 ? Eigen::Vector3d(between / norm) : Eigen::Vector3d::UnitZ();
-      AddPointGradient(w, fi, ci, n, 1.0, gradients->row(row));
-      AddPointGradient(w, sphere_frame_[static_cast<size_t>(j)], cj, n, -1.0, gradients->row(row));
-    } else {
-      Eigen::Vector3d g;
-      (void)SignedDistance(scene_.obstacles[static_cast<size_t>(j)], ci, &g);
-      AddPointGradient(w, fi, ci, g, 1.0, gradients->row(row));
-    }
+    Eigen::Vector3d g;
+    (void)SignedDistance(scene_.obstacles[static_cast<size_t>(j)], ci, &g);
+    AddPointGradient(w, sphere_frame_[static_cast<size_t>(i)], ci, g, 1.0, gradients->row(row));
   }
   return count;
 }

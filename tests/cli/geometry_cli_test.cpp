@@ -2,6 +2,9 @@
 // of bad input, and arm info's collision section.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "cli_util.hpp"
@@ -96,6 +99,46 @@ TEST(CollideCli, AMeshThatIsNotAMeshIsAnInputError) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("link_3.dae"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("out.csv")));
+}
+
+// `spheres --link` refits the chosen links only: every other link keeps the shipped model's spheres
+// exactly, the chosen one gets a new fit within its sphere budget that still covers its vertices.
+TEST(SpheresCli, RefitsOnlyTheChosenLinks) {
+  TempDir dir;
+  const CliResult r =
+      RunCli("spheres panda --link panda_leftfinger --overshoot 10 --max-spheres 4 -o out.json", dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| panda_leftfinger | 96 |"), std::string::npos) << r.out;
+  const nlohmann::json shipped = nlohmann::json::parse(
+      ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/robots/collision/panda.spheres.json"));
+  const nlohmann::json out = nlohmann::json::parse(ReadFile(dir.Path("out.json")));
+  ASSERT_EQ(out["links"].size(), shipped["links"].size());
+  int refit = 0;
+  for (const auto& link : out["links"]) {
+    const auto same = [&](const nlohmann::json& kept) { return kept["link"] == link["link"]; };
+    const auto it = std::find_if(shipped["links"].begin(), shipped["links"].end(), same);
+    ASSERT_NE(it, shipped["links"].end()) << link["link"];
+    if (link["link"] == "panda_leftfinger") {
+      ++refit;
+      EXPECT_LE(link["spheres"].size(), 4u);
+      EXPECT_NE(link["spheres"], (*it)["spheres"]);
+    } else {
+      EXPECT_EQ(link["spheres"], (*it)["spheres"]) << link["link"];
+    }
+  }
+  EXPECT_EQ(refit, 1);
+  // Every vertex of the refit link is inside a sphere (the table's last column).
+  const size_t row = r.out.find("| panda_leftfinger |");
+  ASSERT_NE(row, std::string::npos);
+  EXPECT_NE(r.out.substr(row, r.out.find('\n', row) - row).find("| none |"), std::string::npos) << r.out;
+
+  const CliResult unknown = RunCli("spheres panda --link elbow -o bad.json", dir);
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.err.find("--link elbow: no such link"), std::string::npos) << unknown.err;
+  const CliResult no_link = RunCli("spheres panda --spheres out.json -o bad.json", dir);
+  EXPECT_NE(no_link.exit_code, 0);
+  EXPECT_NE(no_link.err.find("needs --link"), std::string::npos) << no_link.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("bad.json")));
 }
 
 TEST(ArmInfoCli, ReportsTheCollisionGeometry) {

@@ -198,41 +198,48 @@ TEST(SphereChecker, DistanceOfTwoSpheresByHand) {
   EXPECT_THROW((void)touching.Check(Eigen::VectorXd::Zero(6)), std::invalid_argument);
 }
 
-// The checker's groups of spheres (its two-level hierarchy) only prune: over random sphere sets and
+// The checker's hierarchy (groups of spheres, and a tree of bounding spheres over the groups) only
+// prunes: over random sphere sets of several sizes (one group, a few, many levels of the tree) and
 // configurations, its distance and verdict equal those of every sphere pair tried by hand.
-TEST(SphereChecker, GroupsAgreeWithEverySpherePairByHand) {
+TEST(SphereChecker, HierarchyAgreesWithEverySpherePairByHand) {
   const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{"panda", "", ""}, {}, false);
   const int a = geometry.FindLink("panda_link2"), b = geometry.FindLink("panda_link6");
   std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> centre(-0.12, 0.12), radius(0.005, 0.06);
-  SphereSet set;
-  set.links = {{"panda_link2", {}, 0, -1}, {"panda_link6", {}, 0, -1}};
-  for (LinkSpheres& link : set.links)
-    for (int s = 0; s < 45; ++s)
-      link.spheres.emplace_back(centre(rng), centre(rng), centre(rng), radius(rng));
-  const SphereChecker checker(geometry, set, {{a, b}});
-  std::uniform_real_distribution<double> angle(-2.5, 2.5);
-  int colliding = 0;
-  for (int trial = 0; trial < 300; ++trial) {
-    Eigen::VectorXd q(7);
-    for (int i = 0; i < 7; ++i) q[i] = angle(rng);
-    std::vector<Eigen::Isometry3d> X_BF;
-    JointFrames(geometry.chain, q, &X_BF);
-    const auto place = [&](int link, const Eigen::Vector4d& s) {
-      const LinkGeometry& g = geometry.links[static_cast<size_t>(link)];
-      const Eigen::Vector3d p_F = g.X_FL * s.head<3>();
-      return g.frame < 0 ? p_F : Eigen::Vector3d(X_BF[static_cast<size_t>(g.frame)] * p_F);
-    };
-    double expected = std::numeric_limits<double>::infinity();
-    for (const Eigen::Vector4d& sa : set.links[0].spheres)
-      for (const Eigen::Vector4d& sb : set.links[1].spheres)
-        expected = std::min(expected, (place(a, sa) - place(b, sb)).norm() - sa[3] - sb[3]);
-    EXPECT_NEAR(checker.Check(q).min_distance, expected, 1e-12) << trial;
-    EXPECT_EQ(checker.InCollision(q), expected < 0) << trial;
-    colliding += expected < 0;
+  for (const auto& [count_a, count_b] : {std::pair{1, 7}, std::pair{45, 45}, std::pair{130, 9}}) {
+    std::uniform_real_distribution<double> centre(-0.12, 0.12), radius(0.005, count_a == 1   ? 0.12
+                                                                              : count_a > 50 ? 0.03
+                                                                                             : 0.06);
+    SphereSet set;
+    set.links = {{"panda_link2", {}, 0, -1}, {"panda_link6", {}, 0, -1}};
+    for (int s = 0; s < count_a; ++s)
+      set.links[0].spheres.emplace_back(centre(rng), centre(rng), centre(rng), radius(rng));
+    for (int s = 0; s < count_b; ++s)
+      set.links[1].spheres.emplace_back(centre(rng), centre(rng), centre(rng), radius(rng));
+    const SphereChecker checker(geometry, set, {{a, b}});
+    std::uniform_real_distribution<double> angle(-2.5, 2.5);
+    int colliding = 0;
+    SphereChecker::Workspace workspace;  // reused, as a solver does
+    for (int trial = 0; trial < 300; ++trial) {
+      Eigen::VectorXd q(7);
+      for (int i = 0; i < 7; ++i) q[i] = angle(rng);
+      std::vector<Eigen::Isometry3d> X_BF;
+      JointFrames(geometry.chain, q, &X_BF);
+      const auto place = [&](int link, const Eigen::Vector4d& s) {
+        const LinkGeometry& g = geometry.links[static_cast<size_t>(link)];
+        const Eigen::Vector3d p_F = g.X_FL * s.head<3>();
+        return g.frame < 0 ? p_F : Eigen::Vector3d(X_BF[static_cast<size_t>(g.frame)] * p_F);
+      };
+      double expected = std::numeric_limits<double>::infinity();
+      for (const Eigen::Vector4d& sa : set.links[0].spheres)
+        for (const Eigen::Vector4d& sb : set.links[1].spheres)
+          expected = std::min(expected, (place(a, sa) - place(b, sb)).norm() - sa[3] - sb[3]);
+      EXPECT_NEAR(checker.Check(q, &workspace).min_distance, expected, 1e-12) << count_a << " " << trial;
+      EXPECT_EQ(checker.InCollision(q, &workspace), expected < 0) << count_a << " " << trial;
+      colliding += expected < 0;
+    }
+    EXPECT_GT(colliding, 5) << count_a;  // both verdicts are exercised
+    EXPECT_LT(colliding, 290) << count_a;
   }
-  EXPECT_GT(colliding, 10);  // both verdicts are exercised
-  EXPECT_LT(colliding, 290);
 }
 
 TEST(CollisionMatrixFile, RoundTripAndUnknownLinks) {

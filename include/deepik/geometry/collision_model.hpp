@@ -109,16 +109,34 @@ class SphereChecker final : public CollisionChecker {
 
   /// Scratch of one thread: pass the same one to many checks to avoid allocations.
   struct Workspace {
-    std::vector<Eigen::Isometry3d> X_BF;
+    std::vector<Eigen::Isometry3d> X_BF;   ///< the chain's frames at the last q checked
     Eigen::Matrix4Xd world;                ///< sphere centres in B and radii (of the groups placed so far)
-    Eigen::Matrix4Xd groups;               ///< per group of spheres: a sphere around them, in B
-    Eigen::Matrix4Xd bounds;               ///< per link: a sphere around all its spheres, in B
-    std::vector<char> placed;              ///< per link and per group (after the links): placed in B
-    std::vector<int> near;                 ///< the groups of one link near the other link of a pair
+    Eigen::Matrix4Xd nodes;                ///< per tree node: its bounding sphere in B (once placed)
+    std::vector<char> placed;              ///< per tree node, then per group: placed in B
     const SphereChecker* owner = nullptr;  ///< the checker whose radii `world` holds
   };
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+
+  /// Two spheres of a checked link pair (indices into the checker's own sphere order) and their
+  /// signed distance (m); their chain frames (-1 = B).
+  struct SpherePair {
+    double distance;
+    int i, j, frame_i, frame_j;
+  };
+  /// The sphere pairs of the checked link pairs closer than `activation` (m), into `out` (cleared
+  /// first): of each pair of sphere groups (up to 8 neighbouring spheres of one link, see
+  /// docs/ARCHITECTURE.md "Geometry") the closest, so that two links running side by side give a
+  /// few dozen rows, not thousands; the smallest distance of all is always among them. The spheres
+  /// listed are placed: PlacedCentre gives their centres in B, and workspace->X_BF the chain's
+  /// frames at q.
+  /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
+  void ClosePairs(const Eigen::Ref<const Eigen::VectorXd>& q, double activation, Workspace* workspace,
+                  std::vector<SpherePair>* out) const;
+  /// Sphere i's centre in B, for a sphere the last ClosePairs or Check listed or measured.
+  static Eigen::Vector3d PlacedCentre(const Workspace& workspace, int i) {
+    return workspace.world.col(i).head<3>();
+  }
 
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
@@ -126,31 +144,37 @@ class SphereChecker final : public CollisionChecker {
 
   const Chain& chain() const { return chain_; }
   int num_spheres() const { return static_cast<int>(local_.cols()); }
+  /// The checked link pairs that have spheres on both sides.
+  const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
 
  private:
-  // FK and the links' bounding spheres; a link's groups, and a group's spheres, are placed in B
-  // when a pair needs them.
-  void PlaceBounds(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
-  void PlaceLink(int link, Workspace* workspace) const;
+  // FK; the tree nodes, and a group's spheres, are placed in B when a traversal reaches them.
+  void Prepare(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+  void PlaceNode(int node, int frame, Workspace* workspace) const;
   void PlaceGroup(int group, int frame, Workspace* workspace) const;
-  // The gap between the bounding spheres of links a and b (m; a lower bound of their distance).
-  double BoundGap(const Workspace& workspace, int a, int b) const;
-  // Smallest signed distance between the spheres of links a and b, stopping early below `stop`.
-  double PairDistance(Workspace* workspace, int a, int b, double stop) const;
-  bool PairOverlaps(Workspace* workspace, int a, int b) const;
+  // Visits, depth first through both links' trees, the sphere pairs (i of link a, j of link b)
+  // that may be closer than `threshold` (m; their groups' and the other group's bounding spheres
+  // are), which `leaf` may lower as it goes; stops and returns true as soon as leaf(i, j) does.
+  template <typename Leaf>
+  bool Traverse(Workspace* workspace, int a, int b, const double& threshold, Leaf&& leaf) const;
   // Splits the spheres of columns [begin, end) of local_ (reordering them) into groups of at most
   // kGroupSize by halving along the longest extent of their centres.
   void Group(int begin, int end);
+  // A binary tree over groups [begin, end) of one link (halving the range, which Group made
+  // spatially coherent); returns its root node.
+  int BuildTree(int begin, int end);
 
   Chain chain_;
-  std::vector<std::string> names_;            // geometry.links' names
-  Eigen::Matrix4Xd local_;                    // centres in their chain frame F, radii; grouped
-  std::vector<int> begin_, end_;              // per link: its spheres' column range
-  std::vector<int> group_begin_, group_end_;  // per link: its groups' range
-  std::vector<int> first_, last_;             // per group: its spheres' column range
-  Eigen::Matrix4Xd groups_local_;             // per group: bounding sphere in its chain frame
-  Eigen::Matrix4Xd bounds_local_;             // per link: bounding sphere in its chain frame
-  std::vector<int> link_frame_;               // per link: its chain frame (-1 = B)
+  std::vector<std::string> names_;  // geometry.links' names
+  Eigen::Matrix4Xd local_;          // centres in their chain frame F, radii; grouped
+  std::vector<int> begin_, end_;    // per link: its spheres' column range
+  std::vector<int> first_, last_;   // per group: its spheres' column range
+  std::vector<int> sphere_group_;   // per sphere: its group
+  std::vector<int> link_frame_;     // per link: its chain frame (-1 = B)
+  // The bounding-sphere tree of each link, over its groups: per node its sphere in the chain
+  // frame, its children (-1 for a leaf) and, for a leaf, its group; per link its root (-1: none).
+  Eigen::Matrix4Xd nodes_local_;
+  std::vector<int> node_left_, node_right_, node_group_, link_root_;
   std::vector<std::pair<int, int>> pairs_;
 };
 

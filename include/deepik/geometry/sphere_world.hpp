@@ -42,24 +42,27 @@ class SphereWorld {
 
   /// Scratch of one thread.
   struct Workspace {
-    std::vector<Eigen::Isometry3d> X_BF;
-    Eigen::Matrix3Xd centres;        ///< every sphere's centre in B
+    SphereChecker::Workspace self;                      ///< the self pairs' (and the chain's frames)
+    std::vector<SphereChecker::SpherePair> self_close;  ///< the sphere pairs ClosePairs found
+    Eigen::Matrix3Xd centres;        ///< every sphere's centre in B (of the links placed for obstacles)
     Eigen::Matrix3Xd bounds;         ///< every link's bounding-sphere centre in B
     Eigen::Matrix3Xd axes, origins;  ///< every joint's axis and origin in B
+    std::vector<char> placed;        ///< per link: its spheres are placed in `centres`
     struct Close {
       double distance;
-      int kind, i, j;
+      int i, j;  ///< sphere i and obstacle j
     };
-    std::vector<Close> close;  ///< the pairs Proximities found
+    std::vector<Close> close;  ///< the sphere-obstacle pairs Proximities found
   };
-
   /// The smallest signed distance (m; negative: the deepest overlap) over the checked sphere
   /// pairs and the sphere-obstacle pairs; +infinity when nothing is checked.
   /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
   double MinDistance(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
 
-  /// Every signed distance below `activation` (m): their values in `distances` and their
-  /// gradients d(distance)/dq as the rows of `gradients` (one column per joint). Returns their count.
+  /// The signed distances below `activation` (m): of the self pairs, the closest sphere pair of
+  /// each pair of sphere groups (SphereChecker::ClosePairs); of the obstacles, every sphere. Their
+  /// values in `distances` and their gradients d(distance)/dq as the rows of `gradients` (one
+  /// column per joint); the smallest distance is always among them. Returns their count.
   /// @throws std::invalid_argument when q.size() differs from the chain's joint count.
   int Proximities(const Eigen::Ref<const Eigen::VectorXd>& q, double activation, Workspace* workspace,
                   Eigen::VectorXd* distances, Eigen::MatrixXd* gradients) const;
@@ -72,20 +75,25 @@ class SphereWorld {
   int num_spheres() const { return static_cast<int>(radius_.size()); }
 
  private:
-  void Place(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace) const;
+  // FK (through the self checker, which placed it already when `placed` is true), the links'
+  // bounds, the joints' axes and origins.
+  void Place(const Eigen::Ref<const Eigen::VectorXd>& q, Workspace* workspace, bool placed) const;
+  // Puts link l's spheres in B.
+  void PlaceLink(size_t l, Workspace* workspace) const;
   // Adds the gradient of the point `p` (on frame `frame`) along `direction` times `sign` to `row`.
   void AddPointGradient(const Workspace& workspace, int frame, const Eigen::Vector3d& p,
                         const Eigen::Vector3d& direction, double sign,
                         Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> row) const;
-  // Calls visit(distance, kind, i, j) for every pair closer than `activation` (kind 0: spheres i
-  // and j; kind 1: sphere i and obstacle j); `activation` may fall while it runs (MinDistance).
+  // Calls visit(distance, i, j) for every sphere i closer than `activation` to obstacle j;
+  // `activation` may fall while it runs (MinDistance).
   template <typename Visit>
-  void ForEachClose(const Workspace& workspace, const double& activation, Visit&& visit) const;
+  void ForEachCloseObstacle(Workspace* workspace, const double& activation, Visit&& visit) const;
 
   Chain chain_;
   CollisionMode mode_;
   Scene scene_;
   std::vector<std::pair<int, int>> pairs_;
+  SphereChecker self_;             // the self pairs, on the checker's trees of spheres
   Eigen::Matrix3Xd local_;         // centres in their chain frame F
   std::vector<double> radius_;     // per sphere
   std::vector<int> sphere_frame_;  // per sphere: its chain frame (-1 = B)
