@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +86,8 @@ struct CollisionSetupOptions {
   GeometryInputOptions geometry;  ///< the arm, --package-path, --matrix, --spheres
   CollisionMode mode = CollisionMode::kSelf;
   std::string scene_path;  ///< --scene FILE (mode all); empty: no obstacles
+  /// The obstacles themselves (mode all), instead of scene_path (Python's scene= as a dict).
+  std::optional<Scene> scene;
 };
 
 /// The plugin's entry points.
