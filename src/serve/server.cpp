@@ -565,9 +565,14 @@ struct WebServer::Impl {
     const Solver& base = SolverFor(arm, body);
     const serve::ParsedTrack request =
         serve::ParseTrackRequest(body, base, arm.model.get(), options.max_targets);
-    serve::CollisionChoice choice;
-    std::shared_ptr<const Solver> held;
-    const Solver& solver = CollisionAware(arm, base, body, &choice, &held);
+    // TrackPath's warm starts do not keep the arm clear yet (issue 23): refused rather than ignored.
+    if ((body.contains("collisions") && body["collisions"] != "off") || body.contains("scene")) {
+      throw ApiError{400, std::string(body.contains("scene") ? "scene" : "collisions") +
+                              ": /api/track does not avoid collisions yet; send \"collisions\": \"off\" or "
+                              "none (the path is tracked without collision checks)"};
+    }
+    const serve::CollisionChoice choice;  // off
+    const Solver& solver = base;
     CheckWork(static_cast<long>(request.path.size()));
     const auto start = std::chrono::steady_clock::now();
     const std::vector<TrackPoint> points = TrackPath(solver, request.path, settings, request.track,

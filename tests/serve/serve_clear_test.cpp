@@ -210,6 +210,19 @@ TEST(ServeClearTest, BadCollisionFieldsAreRefusedNamingTheField) {
   const Json plain = Post(served.port, "/api/solve", seed).json();
   EXPECT_EQ(plain.at("collisions"), "off");
   EXPECT_FALSE(plain.contains("min_distance"));
+  // /api/track does not avoid collisions yet: a scene or a mode is refused, not ignored.
+  const Json path{{"model", "panda"}, {"targets", Json::array({target, {0.4, 0.12, 0.4}})}};
+  Json track = path;
+  track["scene"] = post;
+  const testing::Answer track_scene = Post(served.port, "/api/track", track);
+  EXPECT_EQ(track_scene.status, 400);
+  EXPECT_NE(track_scene.body.find("does not avoid collisions yet"), std::string::npos) << track_scene.body;
+  track = path;
+  track["collisions"] = "self";
+  EXPECT_EQ(Post(served.port, "/api/track", track).status, 400);
+  track["collisions"] = "off";
+  EXPECT_EQ(Post(served.port, "/api/track", track).json().at("collisions"), "off");
+  EXPECT_EQ(Post(served.port, "/api/track", path).json().at("collisions"), "off");
   // /api/collide checks a request's scene exactly, and refuses a bad one the same way.
   const Json zeros = std::vector<double>(7, 0.0);
   const testing::Answer collide = Post(served.port, "/api/collide",

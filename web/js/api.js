@@ -8,8 +8,8 @@ const query = () => (modelName === null ? '' : `model=${encodeURIComponent(model
 const withModel = (body) => (modelName === null ? body : { ...body, model: modelName });
 
 // The obstacles the arm keeps clear of (the API's "scene", scene-format.js's sceneForApi); null:
-// none, the server's own default (self-collision) applies. Sent with the solvers that avoid
-// collisions (lm, refined) and with the exact collision check.
+// none, the server's own default (self-collision) applies. Sent with the solves of the solvers
+// that avoid collisions (lm, refined) and with the exact collision check.
 let scene = null;
 export function useScene(value) { scene = value; }
 const avoids = (solver) => solver === 'lm' || solver === 'refined';
@@ -57,7 +57,8 @@ export const solveMany = (target, solver, k, qStart) => {
 
 // A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
 // { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
-export const trackPath = (body) => request('/api/track', withModel(withScene(body)));
+// (The server does not track paths clear of obstacles yet: no scene is sent.)
+export const trackPath = (body) => request('/api/track', withModel(body));
 
 // Self-collision of joint values q: { in_collision, min_distance (m), link_a, link_b, collision_model }
 // (the colliding or the closest pair); `kind` is 'exact' (FCL on the meshes, and the obstacles:

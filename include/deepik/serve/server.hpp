@@ -43,7 +43,8 @@
 //                        "scene": {"obstacles": [...]} (inline, docs/SCENES.md, at most 256; implies
 //                        "all", replaces the served scene); defaults: collisions, clearance,
 //                        scene_path below. Answers then carry "collisions", "clearance" and per
-//                        answer "min_distance" (the sphere model's, m); status "in collision"
+//                        answer "min_distance" (the sphere model's, m); status "in collision".
+//                        /api/track: collisions off (a "scene" or "collisions" other than off: 400)
 //   POST /api/track      {"targets":[...], "q_start":[...], "continue":false, "step_ratio":20,
 //                        "step_floor":0.001} -> {"points":[{answer fields, "status":"tracked"|"out of
 //                        reach"|"reconfiguration"|"failed", "solve_status", "joint_step",
