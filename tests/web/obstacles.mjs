@@ -8,7 +8,7 @@
 // - a pose target just above a box is reached clear: status converged on the panel, and the exact
 //   check of POST /api/collide with the page's scene finds the shown configuration clear;
 // - a target inside a box is shown 'In collision', and /api/collide finds the shown configuration
-//   in collision with that box.
+//   in collision; a solver that does not avoid obstacles (kdl-nr) says so on the panel.
 // Run: node tests/web/obstacles.mjs --deepik build/deepik --model models/seed-default.safetensors \
 //        --screenshots build/tests   (from web/)
 import { readFileSync } from 'node:fs';
@@ -105,6 +105,12 @@ async function clearAndInCollision(base, page) {
   const free = await postJson(`${base}api/solve`, { target: [0.5, 0.3, 0.14], solver: 'lm', collisions: 'self' });
   check(free.status === 'converged', 'without the obstacles the same target converges', JSON.stringify(free));
   await page.screenshot({ path: join(screenshots, 'obstacles-in-collision.png') });
+  // A solver that does not avoid obstacles: its answer says so.
+  await page.selectOption('#solver', 'kdl-nr');
+  await settle(page);
+  const detail = await page.$eval('#status-detail', (e) => e.textContent);
+  check(detail.includes('obstacles ignored by kdl-nr'), `a solver that does not avoid them says so ("${detail}")`);
+  await page.selectOption('#solver', 'lm');
 }
 
 async function obstaclesSection(problems) {

@@ -150,6 +150,7 @@ export function showSolve(answer, roundTripMs) {
   const away = pose ? `${fmtLength(answer.position_error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.position_error);
   let detail = status.detail(away, answer.solver, pose, answer);
   if (answer.status === 'converged' && typeof answer.min_distance === 'number') detail += `, clear by ${fmtLength(answer.min_distance)}`;
+  if (answer.note) detail += ` (${answer.note})`;
   $('status-detail').textContent = detail;
   // A pose out of reach: the point may still be reachable, so the page offers to let go of the
   // orientation ("position only").
