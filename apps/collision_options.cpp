@@ -16,19 +16,24 @@ bool HasSphereModel(const CollisionCommandOptions& options, const ArmSpec& arm) 
 
 }  // namespace
 
-void AddCollisionOptions(CLI::App* command, CollisionCommandOptions* options) {
+void AddCollisionModeOptions(CLI::App* command, std::string* collisions, double* clearance,
+                             const std::string& defaults) {
   command
-      ->add_option("--collisions", options->collisions,
+      ->add_option("--collisions", *collisions,
                    "off, self (the arm with itself) or all (also the --scene obstacles): lm and refined keep "
                    "the arm clear on its sphere model and verify every converged answer on the meshes (FCL); "
-                   "default: self when the arm has collision geometry and a sphere model (panda, ur5, "
-                   "iiwa14), else off")
+                   "default: " +
+                       defaults)
       ->check(CLI::IsMember({"off", "self", "all"}));
-  command
-      ->add_option("--clearance", options->clearance,
-                   "distance kept between checked links and from obstacles (m)")
+  command->add_option("--clearance", *clearance, "distance kept between checked links and from obstacles (m)")
       ->check(NumberIn(SolveRequest::kClearance.min, SolveRequest::kClearance.max))
       ->capture_default_str();
+}
+
+void AddCollisionOptions(CLI::App* command, CollisionCommandOptions* options) {
+  AddCollisionModeOptions(command, &options->collisions, &options->clearance,
+                          "self when the arm has collision geometry and a sphere model (panda, ur5, iiwa14), "
+                          "else off");
   command->add_option("--scene", options->scene_path,
                       "obstacles (JSON, docs/SCENES.md), with --collisions all");
   command->add_option("--matrix", options->matrix_path,

@@ -16,6 +16,11 @@
 
 namespace deepik::cli {
 
+/// Adds --collisions and --clearance (the solving commands' and `serve`'s); `defaults` ends the
+/// help of --collisions ("default: ...").
+void AddCollisionModeOptions(CLI::App* command, std::string* collisions, double* clearance,
+                             const std::string& defaults);
+
 /// Adds --collisions, --clearance, --scene, --matrix, --spheres and --package-path.
 void AddCollisionOptions(CLI::App* command, CollisionCommandOptions* options);
 

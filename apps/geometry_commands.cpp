@@ -44,6 +44,10 @@ std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry
   return LoadGeometryCommands().make_exact_checker(geometry, std::move(pairs));
 }
 
+std::unique_ptr<CollisionChecker> MakeExactWithScene(const CollisionChecker& exact, const Scene& scene) {
+  return LoadGeometryCommands().exact_with_scene(exact, scene);
+}
+
 void ReportCollisionGeometry(const ArmSpec& arm, std::ostream& out) {
   if (ArmUrdfPath(arm).empty()) {
     out << "collision geometry: none (a URDF arm has it: panda, ur5, iiwa14 or a .urdf file)\n";

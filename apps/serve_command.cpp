@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "collision_options.hpp"
 #include "deepik/data/option_range.hpp"
 #include "deepik/serve/server.hpp"
 #include "deepik/solve/solve_request.hpp"
@@ -90,7 +91,16 @@ void AddServeCommand(CLI::App& app, CommandSet* set) {
   command->add_option("--spheres", serve->spheres_path,
                       "sphere model of the --arm URDF for /api/collide and the page (default: the shipped "
                       "one of a built-in arm)");
+  // A request's "collisions", "clearance" and "scene" override these (README "Web page and API").
+  AddCollisionModeOptions(command, &serve->collisions, &serve->clearance,
+                          "self for an arm served with --arm that has collision geometry and a sphere model "
+                          "(panda, ur5, iiwa14), else off; a request's \"collisions\" overrides it");
+  command->add_option(
+      "--scene", serve->scene_path,
+      "obstacles (JSON, docs/SCENES.md), with --collisions all; a request's \"scene\" replaces "
+      "it");
   serve->exact_checker = MakeExactChecker;
+  serve->exact_with_scene = MakeExactWithScene;
   // Nothing to serve is a usage error (exit 2), found while parsing, before the server loads.
   command->callback([serve] {
     if (serve->model_path.empty() && serve->models_dir.empty() && serve->arm.arm.empty())

@@ -31,6 +31,7 @@ import { setSolutionsK, pickSolution, hideSolutions, forgetSolutions, requestSol
 import { setMode, resetMode } from './js/fk-mode.js';
 import { parseViewState, makeAddressKeeper, requestedModel } from './js/url-state.js';
 import { installTestHook } from './js/test-hook.js';
+import { installObstacles, setObstacles, bindObstacleControls } from './js/obstacles.js';
 
 // The address as the page was opened with it (the page rewrites it as its state changes).
 const openedWith = window.location.search;
@@ -39,6 +40,7 @@ const keepAddress = makeAddressKeeper(() => ({
   model: state.modelName, mode: state.mode, solver: state.solver, target: state.target.toArray(),
   quat: state.arm && posesPossible(state.arm) ? state.targetQuat : undefined, camera: cameraState(),
   q: state.q, demo: state.demo, embed: document.body.classList.contains('embed'), solutions: state.solutionsK,
+  obstacles: state.obstacles,
 }));
 
 let lastFrame = performance.now();
@@ -122,6 +124,7 @@ function applyAddress(arm, model, search) {
   if (view.solver) { setSolver(view.solver, false); showSolverChoice(view.solver); }
   if (view.solutions) { setSolutionsK(view.solutions); showSolutionsChoice(view.solutions); }
   if (view.camera) setCameraState(view.camera);
+  if (view.obstacles) setObstacles(view.obstacles, false);  // the solve below carries them
   // Arms with 6 or more joints start with a pose target (the tool pointing down), unless the
   // address says otherwise; the others with a point.
   const poses = posesPossible(arm);
@@ -153,6 +156,7 @@ async function main() {
   useModel(state.modelName);
   buildModelChoice(models, chosen, switchModel);
   bindPanel();
+  bindObstacleControls();
   await openModel(openedWith);
   addressKept = true;
   installTestHook();
@@ -176,6 +180,7 @@ async function openModel(search) {
     stopDemo();
     setTarget(p, quat);
   }, setDragging);
+  installObstacles(arm, setDragging);
   setDemoArm(arm, state.kin);
   frameCamera(framedPoints(arm));
   resize();

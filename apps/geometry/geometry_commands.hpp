@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,6 +89,8 @@ struct CollisionSetupOptions {
   GeometryInputOptions geometry;  ///< the arm, --package-path, --matrix, --spheres
   CollisionMode mode = CollisionMode::kSelf;
   std::string scene_path;  ///< --scene FILE (mode all); empty: no obstacles
+  /// The obstacles themselves (mode all), instead of scene_path (Python's scene= as a dict).
+  std::optional<Scene> scene;
 };
 
 /// The plugin's entry points.
@@ -102,6 +105,9 @@ struct GeometryCommands {
   /// The sphere model (with the matrix's pairs and the scene) and the exact check (FCL on the
   /// meshes, self pairs and the scene) of a collision-aware solve.
   CollisionWorld (*make_world)(const CollisionSetupOptions& options, std::ostream& log);
+  /// `exact` (an ExactChecker the plugin made) among `scene`'s obstacles, sharing its meshes
+  /// (ExactChecker::WithScene), for `deepik serve`'s collision-aware solving.
+  std::unique_ptr<CollisionChecker> (*exact_with_scene)(const CollisionChecker& exact, const Scene& scene);
 };
 
 /// Loads the plugin on first use ($DEEPIK_GEOMETRY_PLUGIN, or deepik_geometry_commands.so beside
@@ -113,6 +119,11 @@ const GeometryCommands& LoadGeometryCommands();
 /// @throws std::runtime_error when the plugin cannot be loaded; InputError as ExactChecker.
 std::unique_ptr<CollisionChecker> MakeExactChecker(const RobotGeometry& geometry,
                                                    std::vector<std::pair<int, int>> pairs);
+
+/// The plugin's exact_with_scene, loading the plugin on first use (a ServeOptions::exact_with_scene).
+/// @throws std::runtime_error when the plugin cannot be loaded; std::invalid_argument when `exact`
+///         is not an ExactChecker.
+std::unique_ptr<CollisionChecker> MakeExactWithScene(const CollisionChecker& exact, const Scene& scene);
 
 /// Adds collide, spheres, collision-matrix and collision-bench.
 void AddGeometryCommands(CLI::App& app, CommandSet* set);

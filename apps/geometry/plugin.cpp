@@ -1,4 +1,6 @@
 // The geometry plugin's entry point (see geometry_commands.hpp): the commands that read meshes.
+#include <stdexcept>
+
 #include "deepik/geometry/exact_checker.hpp"
 #include "geometry_commands.hpp"
 
@@ -16,12 +18,20 @@ std::unique_ptr<deepik::CollisionChecker> MakeExact(const deepik::RobotGeometry&
   return std::make_unique<deepik::ExactChecker>(geometry, std::move(pairs));
 }
 
+std::unique_ptr<deepik::CollisionChecker> WithScene(const deepik::CollisionChecker& exact,
+                                                    const deepik::Scene& scene) {
+  const auto* checker = dynamic_cast<const deepik::ExactChecker*>(&exact);
+  if (checker == nullptr) throw std::invalid_argument("exact_with_scene: expected an ExactChecker");
+  return checker->WithScene(scene);
+}
+
 const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide,
                                               deepik::cli::RunSpheres,
                                               deepik::cli::RunCollisionMatrix,
                                               deepik::cli::RunCollisionBench,
                                               MakeExact,
-                                              deepik::cli::MakeCollisionWorld};
+                                              deepik::cli::MakeCollisionWorld,
+                                              WithScene};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

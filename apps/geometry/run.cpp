@@ -282,7 +282,9 @@ CollisionWorld MakeCollisionWorld(const CollisionSetupOptions& options, std::ost
   LoadedArm arm = LoadArmGeometry(options.geometry, true, log);
   const SphereSet spheres = LoadSpheres(options.geometry, arm.geometry, log);
   Scene scene;
-  if (options.mode == CollisionMode::kAll && !options.scene_path.empty()) {
+  if (options.mode == CollisionMode::kAll && options.scene) {
+    scene = *options.scene;
+  } else if (options.mode == CollisionMode::kAll && !options.scene_path.empty()) {
     scene = LoadScene(options.scene_path);
     log << "scene: " << options.scene_path << " (" << scene.obstacles.size() << " obstacles)\n";
   }

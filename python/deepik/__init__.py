@@ -12,6 +12,7 @@ arm's base frame B. Arrays are NumPy arrays with one row per sample.
     deepik.train("net.safetensors", arm="seed", epochs=5)   # the options of `deepik train`
     model.export_onnx("net.onnx")                 # as `deepik export --format onnx`
     deepik.collide("panda", q)                    # self-collision per row, as `deepik collide`
+    deepik.solve("panda", targets, scene={"obstacles": [...]}, clearance=0.01)  # clear of obstacles
 
 Bad input raises deepik.InputError (a ValueError) with the command line's message, ValueError
 for wrong shapes or values, TypeError for wrong dtypes.
@@ -19,8 +20,8 @@ for wrong shapes or values, TypeError for wrong dtypes.
 
 from ._core import Arm, InputError, Model, SolveResults, Solver, make_dataset, solver_names
 
-__all__ = ["Arm", "InputError", "Model", "SolveResults", "Solver", "collide", "make_dataset", "solver_names",
-           "train"]
+__all__ = ["Arm", "InputError", "Model", "SolveResults", "Solver", "collide", "make_dataset", "solve",
+           "solver_names", "train"]
 
 
 def collide(arm, q, model="exact", base="", tip="", package_path=(), matrix="", spheres=""):
@@ -41,6 +42,67 @@ def collide(arm, q, model="exact", base="", tip="", package_path=(), matrix="", 
 
     return _geometry.collide(arm, q, model=model, base=base, tip=tip, package_path=list(package_path),
                              matrix=matrix, spheres=spheres)
+
+
+class ClearResults:
+    """What deepik.solve returns: q (n, dof), reached (n, 3), error (n,) (m), angle_error (n,) (rad;
+    NaN for position targets), status (n,) str ('converged', ..., 'in collision'), min_distance (n,)
+    (m: the sphere model's smallest signed distance, negative for an overlap; NaN with collisions
+    off) and collisions (the mode used: 'off', 'self' or 'all'). A single (3,) or (7,) target gives
+    rows without the batch dimension."""
+
+    def __init__(self, answer):
+        import numpy
+
+        single = answer["single"]
+        pick = (lambda a: a[0]) if single else (lambda a: a)
+        self.q = pick(answer["q"])
+        self.reached = pick(answer["reached"])
+        self.error = pick(answer["error"])
+        self.angle_error = pick(answer["angle_error"])
+        self.status = pick(numpy.array(answer["status"], dtype="<U12"))
+        self.min_distance = pick(answer["min_distance"])
+        self.collisions = answer["collisions"]
+
+    def __repr__(self):
+        return f"ClearResults(collisions={self.collisions!r}, status={self.status!r})"
+
+
+def solve(arm, targets, solver="", model="", collisions=None, clearance=0.0, scene=None, base="", tip="",
+          package_path=(), matrix="", spheres="", timeout=0.005):
+    """Collision-aware IK, as `deepik solve --collisions C --clearance M --scene FILE`.
+
+    arm: a built-in arm or URDF file (panda, ur5, iiwa14, a .urdf; base and tip as deepik.Arm), or ""
+    with model (a model file's path: refined and network run its network). targets: (n, 3) positions
+    or (n, 7) poses [x, y, z, qw, qx, qy, qz] (m, base frame), or one row. solver: lm (the default
+    without a model) or refined (with one) avoid collisions; others only with collisions="off".
+    collisions: "off", "self" (the arm with itself), "all" (also the scene); None: "all" with a
+    scene, else self when the arm has collision geometry and a sphere model (panda, ur5, iiwa14),
+    else off. clearance: m (0..1) kept between links and from obstacles. scene: a dict in the scene
+    format (docs/SCENES.md: {"obstacles": [{"shape": "box", "size": [...], "position": [...]}]}) or
+    the path of a scene file. timeout: the time budget per target (s).
+
+    Every 'converged' answer passed the exact check (FCL on the meshes); a target reached only in
+    collision is 'in collision'. Returns ClearResults. Loads assimp and FCL (deepik._geometry)
+    unless collisions="off". Raises deepik.InputError for a bad arm, scene, or a mode the arm or
+    solver cannot keep (naming the field), ValueError / TypeError for bad targets or values.
+    """
+    import json
+    import os
+
+    scene_text, scene_path = "", ""
+    if isinstance(scene, (str, os.PathLike)):
+        scene_path = os.fspath(scene)
+    elif scene is not None:
+        if not isinstance(scene, dict):
+            raise TypeError(f"scene: expected a dict or a path, got {type(scene).__name__}")
+        scene_text = json.dumps(scene, allow_nan=True)  # NaN stays visible: the parser refuses it by name
+    from . import _geometry  # assimp and FCL: the exact check of the answers
+
+    return ClearResults(_geometry.solve(arm, targets, solver=solver, model=os.fspath(model), collisions=collisions or "",
+                                        clearance=clearance, scene_text=scene_text, scene_path=scene_path, base=base,
+                                        tip=tip, package_path=list(package_path), matrix=matrix, spheres=spheres,
+                                        timeout=timeout))
 
 
 def train(output, arm="", data="", base="", tip="", sampler="workspace", count=100000, step=10.0, step_m=0.05,

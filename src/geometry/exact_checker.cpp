@@ -66,9 +66,27 @@ struct ExactChecker::Impl {
   Chain chain;
   std::vector<std::string> names;
   std::vector<int> frame;                        // per link
-  std::vector<std::vector<PlacedShape>> shapes;  // per link
-  std::vector<TriangleMesh> surfaces;
+  std::vector<std::vector<PlacedShape>> shapes;  // per link, then per obstacle
+  // Per link (not per obstacle); shared by the checkers WithScene derives.
+  std::shared_ptr<const std::vector<TriangleMesh>> surfaces;
   std::vector<std::pair<int, int>> pairs;
+  int links = 0;          // the arm's links (names, frame and shapes continue with the obstacles)
+  size_t self_pairs = 0;  // pairs[0, self_pairs) are link pairs, the rest link-obstacle pairs
+
+  // The obstacles follow the links, as links fixed in B, each checked against every link with
+  // shapes that moves (links fixed to the base cannot be moved clear: the scene's own business).
+  void AddScene(const Scene& scene) {
+    for (size_t o = 0; o < scene.obstacles.size(); ++o) {
+      const Obstacle& obstacle = scene.obstacles[o];
+      names.push_back(obstacle.name);
+      frame.push_back(-1);
+      shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
+      for (int l = 0; l < links; ++l) {
+        if (!shapes[static_cast<size_t>(l)].empty() && frame[static_cast<size_t>(l)] >= 0)
+          pairs.emplace_back(l, links + static_cast<int>(o));
+      }
+    }
+  }
 
   void Frames(const Eigen::Ref<const Eigen::VectorXd>& q, std::vector<Eigen::Isometry3d>* X_BF) const {
     if (q.size() != chain.num_joints()) {
@@ -114,6 +132,7 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
                            const MeshLimits& limits, const Scene* scene)
     : impl_(std::make_unique<Impl>(geometry)) {
   impl_->pairs = std::move(pairs);
+  auto surfaces = std::make_shared<std::vector<TriangleMesh>>();
   for (const LinkGeometry& link : geometry.links) {
     impl_->names.push_back(link.name);
     impl_->frame.push_back(link.frame);
@@ -129,23 +148,25 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
       surface.Append(local, shape.X_LS);
     }
     impl_->shapes.push_back(std::move(placed));
-    impl_->surfaces.push_back(std::move(surface));
+    surfaces->push_back(std::move(surface));
   }
-  if (scene == nullptr) return;
-  // The obstacles follow the links, as links fixed in B, each checked against every link with
-  // shapes that moves (links fixed to the base cannot be moved clear: the scene's own business).
-  const int links = static_cast<int>(geometry.links.size());
-  for (size_t o = 0; o < scene->obstacles.size(); ++o) {
-    const Obstacle& obstacle = scene->obstacles[o];
-    impl_->names.push_back(obstacle.name);
-    impl_->frame.push_back(-1);
-    impl_->shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
-    impl_->surfaces.emplace_back();
-    for (int l = 0; l < links; ++l) {
-      const LinkGeometry& link = geometry.links[static_cast<size_t>(l)];
-      if (!link.shapes.empty() && link.frame >= 0) impl_->pairs.emplace_back(l, links + static_cast<int>(o));
-    }
-  }
+  impl_->surfaces = std::move(surfaces);
+  impl_->links = static_cast<int>(geometry.links.size());
+  impl_->self_pairs = impl_->pairs.size();
+  if (scene != nullptr) impl_->AddScene(*scene);
+}
+
+ExactChecker::ExactChecker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<ExactChecker> ExactChecker::WithScene(const Scene& scene) const {
+  auto impl = std::make_unique<Impl>(*impl_);  // the links' FCL geometry is shared, not copied
+  const size_t links = static_cast<size_t>(impl->links);
+  impl->names.resize(links);
+  impl->frame.resize(links);
+  impl->shapes.resize(links);
+  impl->pairs.resize(impl->self_pairs);
+  impl->AddScene(scene);
+  return std::unique_ptr<ExactChecker>(new ExactChecker(std::move(impl)));
 }
 
 ExactChecker::~ExactChecker() = default;
@@ -183,7 +204,7 @@ bool ExactChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const
 }
 
 const std::vector<std::string>& ExactChecker::link_names() const { return impl_->names; }
-const std::vector<TriangleMesh>& ExactChecker::surfaces() const { return impl_->surfaces; }
+const std::vector<TriangleMesh>& ExactChecker::surfaces() const { return *impl_->surfaces; }
 const std::vector<std::pair<int, int>>& ExactChecker::pairs() const { return impl_->pairs; }
 
 std::vector<bool> ExactChecker::CollidingPairs(const Eigen::Ref<const Eigen::VectorXd>& q,

@@ -284,7 +284,7 @@ void CheckTargetForSolver(const IkTarget& target, const Solver& solver, const Ik
 
 ParsedSolve ParseSolveRequest(const Json& body, const Solver& solver, const IkModel* model, int max_targets) {
   CheckKeys(body, {"target", "targets", "solver", "solutions", "model", "avoid_limits", "posture",
-                   "posture_weight", "start_weight"});
+                   "posture_weight", "start_weight", "collisions", "clearance", "scene"});
   const bool single = body.contains("target"), batch = body.contains("targets");
   if (single == batch)
     throw ApiError{400,
@@ -311,7 +311,8 @@ ParsedSolve ParseSolveRequest(const Json& body, const Solver& solver, const IkMo
 }
 
 ParsedTrack ParseTrackRequest(const Json& body, const Solver& solver, const IkModel* model, int max_targets) {
-  CheckKeys(body, {"targets", "q_start", "continue", "solver", "model", "step_ratio", "step_floor"});
+  CheckKeys(body, {"targets", "q_start", "continue", "solver", "model", "step_ratio", "step_floor",
+                   "collisions", "clearance", "scene"});
   if (!body.contains("targets"))
     throw ApiError{400, "expected a field 'targets' (the path: a list of targets)"};
   ParsedTargets list = ParseTargetList(body["targets"], solver, model, max_targets);

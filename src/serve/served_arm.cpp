@@ -210,6 +210,7 @@ class ArmLoader {
     if (arm->spec && !ArmUrdfPath(*arm->spec).empty()) {
       arm->meshes = LoadServedMeshes(*arm->spec, options_.mesh_search, static_cast<int>(arms_.size()));
       arm->collision = std::make_unique<ServedCollision>(*arm->spec, options_);
+      arm->clear = std::make_unique<ClearSolverCache>(*arm->collision, settings_, arm->chain, arm->model);
     }
     arm->arm_json = ArmJson(*arm);
     arm->model_json = ModelJson(*arm);

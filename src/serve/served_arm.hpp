@@ -13,6 +13,7 @@
 #include "deepik/serve/server.hpp"
 #include "deepik/solve/solver.hpp"
 #include "deepik/solve/solvers.hpp"
+#include "serve/served_clear.hpp"
 #include "serve/served_geometry.hpp"
 
 namespace deepik::serve {
@@ -32,6 +33,7 @@ struct ServedArm {
   std::optional<ArmSpec> spec;                 ///< the arm as --arm names it (none for a model file)
   ServedMeshes meshes;                         ///< a URDF arm's visual meshes (served with --arm)
   std::unique_ptr<ServedCollision> collision;  ///< a URDF arm's collision side (with --arm); null: none
+  std::unique_ptr<ClearSolverCache> clear;     ///< its collision-aware solvers (with `collision`)
 
   ServedArm(std::string n, std::shared_ptr<const IkModel> m, Chain c)
       : name(std::move(n)), model(std::move(m)), chain(std::move(c)) {}

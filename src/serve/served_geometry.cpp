@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "deepik/errors.hpp"
+#include "serve/served_clear.hpp"
 
 namespace deepik::serve {
 namespace {
@@ -153,7 +154,9 @@ const char* MeshMimeType(const std::string& path) {
 }
 
 ServedCollision::ServedCollision(const ArmSpec& spec, const ServeOptions& options)
-    : geometry_(LoadRobotGeometry(spec, options.mesh_search, false)), make_exact_(options.exact_checker) {
+    : geometry_(LoadRobotGeometry(spec, options.mesh_search, false)),
+      make_exact_(options.exact_checker),
+      make_with_scene_(options.exact_with_scene) {
   const std::string matrix_path =
       options.matrix_path.empty() ? BuiltinCollisionFile(spec.arm, "matrix") : options.matrix_path;
   std::optional<CollisionMatrix> matrix;
@@ -195,6 +198,15 @@ const CollisionChecker& ServedCollision::Checker(const std::string& kind) const 
   });
   if (!exact_) throw ApiError{400, "collision_model: the exact check cannot run: " + exact_error_};
   return *exact_;
+}
+
+std::unique_ptr<CollisionChecker> ServedCollision::ExactWithScene(const Scene& scene) const {
+  if (make_exact_ == nullptr || make_with_scene_ == nullptr) return nullptr;
+  try {
+    return make_with_scene_(Checker("exact"), scene);
+  } catch (const ApiError&) {
+    return nullptr;
+  }
 }
 
 Json ServedCollision::Description() const {
@@ -239,7 +251,7 @@ Json RowAnswer(const CollisionChecker& checker, const Eigen::VectorXd& q) {
 
 Json Collide(const Json& body, const ServedCollision* collision, const Chain& chain, int max_rows,
              double max_work_seconds) {
-  CheckKeys(body, {"q", "qs", "model", "collision_model"});
+  CheckKeys(body, {"q", "qs", "model", "collision_model", "scene"});
   if (collision == nullptr) {
     throw ApiError{400, "arm '" + chain.name() +
                             "' has no collision geometry: serve a URDF arm (panda, ur5, iiwa14 or a .urdf "
@@ -258,7 +270,17 @@ Json Collide(const Json& body, const ServedCollision* collision, const Chain& ch
                             std::string(body.contains("q") ? "both" : "neither")};
   }
   const size_t n = static_cast<size_t>(chain.num_joints());
-  const CollisionChecker& checker = collision->Checker(kind);
+  std::unique_ptr<CollisionChecker> with_scene;
+  if (body.contains("scene")) {
+    if (kind != "exact")
+      throw ApiError{400, "scene: checked by the exact model only; drop \"collision_model\""};
+    const std::shared_ptr<const Scene> scene = RequestScene(body["scene"]);
+    collision->Checker(kind);  // names why the exact check cannot run
+    with_scene = collision->ExactWithScene(*scene);
+    if (!with_scene)
+      throw ApiError{400, "scene: the exact check with obstacles is not available in this server"};
+  }
+  const CollisionChecker& checker = with_scene ? *with_scene : collision->Checker(kind);
   if (body.contains("q")) {
     Json answer = RowAnswer(checker, ParseVector(body["q"], n, kMaxJointValue, "q"));
     answer["collision_model"] = kind;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/scene.hpp"
 #include "deepik/serve/server.hpp"
 #include "serve/request_parsing.hpp"
 
@@ -59,12 +60,22 @@ class ServedCollision {
   /// link in its frame), "spheres": [[x, y, z, r], ...]}, ...] or null}.
   Json Description() const;
 
+  const RobotGeometry& geometry() const { return geometry_; }
+  /// The link pairs checked for self-collision (the matrix's).
+  const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
+  /// The sphere model; null when the arm has none.
+  const SphereSet* spheres() const { return spheres_ ? &*spheres_ : nullptr; }
+  /// The exact check of the self pairs and `scene`'s obstacles (sharing the meshes of
+  /// Checker("exact"), built on first use); null when it cannot run (no plugin, a missing mesh).
+  std::unique_ptr<CollisionChecker> ExactWithScene(const Scene& scene) const;
+
  private:
   RobotGeometry geometry_;
   std::vector<std::pair<int, int>> pairs_;
   std::optional<SphereSet> spheres_;
   std::unique_ptr<SphereChecker> sphere_checker_;
   ExactCheckerFactory make_exact_;
+  ExactSceneFactory make_with_scene_;
   mutable std::once_flag exact_once_;
   mutable std::unique_ptr<CollisionChecker> exact_;
   mutable std::string exact_error_;
@@ -72,7 +83,9 @@ class ServedCollision {
 
 /// POST /api/collide for `collision` (null: the arm has no collision geometry) and `chain`: "q"
 /// (one configuration) or "qs" (1..max_rows of them), "collision_model" ("exact", the default,
-/// or "spheres"). Answers {"in_collision", "min_distance", "link_a", "link_b"} per row ({"results":
+/// or "spheres"), "scene" (an inline scene, docs/SCENES.md, exact only: the links that move are also
+/// checked against its obstacles, whose names then appear as link_a / link_b). Answers {"in_collision",
+/// "min_distance", "link_a", "link_b"} per row ({"results":
 /// [...]} for "qs"), as `deepik collide`'s CSV.
 /// @throws ApiError for a bad request (400), too many rows (413).
 Json Collide(const Json& body, const ServedCollision* collision, const Chain& chain, int max_rows,

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <ostream>
 #include <random>
 #include <thread>
@@ -16,6 +17,7 @@
 
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/solve/collision_solver.hpp"
 #include "deepik/solve/many_solutions.hpp"
 #include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solvers.hpp"
@@ -173,6 +175,12 @@ bool ServeOptions::IsValid(std::string* error) const {
     message = SolveRequest::kTimeoutSeconds.Refusal("solve_timeout_seconds", solve_timeout_seconds);
   else if (!(max_request_work_seconds >= 1e-3 && max_request_work_seconds <= 86400))
     message = "max_request_work_seconds: expected 1e-3..86400, got " + Json(max_request_work_seconds).dump();
+  else if (!collisions.empty() && collisions != "off" && collisions != "self" && collisions != "all")
+    message = "collisions: expected off, self or all, got '" + collisions + "'";
+  else if (!CollisionSolveOptions::kClearance.Contains(clearance))
+    message = CollisionSolveOptions::kClearance.Refusal("clearance", clearance);
+  else if (!scene_path.empty() && collisions != "all")
+    message = "scene_path: expected collisions \"all\" with a scene";
   if (error != nullptr) *error = message;
   return message.empty();
 }
@@ -182,6 +190,8 @@ struct WebServer::Impl {
   std::vector<std::unique_ptr<ServedArm>> arms;  // the first is the default
   std::string models_json;                       // the answer of /api/models
   SolverSettings settings;
+  serve::CollisionDefaults collision_defaults;
+  std::map<std::string, std::string> example_scenes;  // GET /api/scenes/NAME
   serve::HttpServer http;
   std::thread listener;
   std::atomic<bool> stop_requested{false};
@@ -314,6 +324,8 @@ struct WebServer::Impl {
     http.Post("/api/track", Callback(&Impl::HandleTrack));
     http.Post("/api/collide", Callback(&Impl::HandleCollide));
     http.Get("/api/meshes/.*", Callback(&Impl::HandleMesh));
+    http.Get("/api/scenes", Callback(&Impl::HandleScenes));
+    http.Get("/api/scenes/.*", Callback(&Impl::HandleScene));
     // Last: httplib takes the first route that matches, so these get only what the ones above do not.
     http.Get("/api/.*", HandleUnknownEndpoint);
     http.Post("/api/.*", HandleUnknownEndpoint);
@@ -408,6 +420,22 @@ struct WebServer::Impl {
     Reply(res, 404, Json{{"error", "not found: " + req.path}});
   }
 
+  // GET /api/scenes: the example scenes' names; GET /api/scenes/NAME: one, as its file says.
+  void HandleScenes(const httplib::Request&, httplib::Response& res) const {
+    Json names = Json::array();
+    for (const auto& entry : example_scenes) names.push_back(entry.first);
+    Reply(res, 200, Json{{"scenes", names}});
+  }
+
+  void HandleScene(const httplib::Request& req, httplib::Response& res) const {
+    const auto found = example_scenes.find(req.path.substr(std::string("/api/scenes/").size()));
+    if (found == example_scenes.end()) {
+      Reply(res, 404, Json{{"error", "not found: " + req.path}});
+      return;
+    }
+    res.set_content(found->second, "application/json");
+  }
+
   // The API's answers, from parsed requests; a request they refuse throws ApiError.
 
   // The CSV's answer fields: q, the reached position and orientation (w, x, y, z), position_error
@@ -416,6 +444,10 @@ struct WebServer::Impl {
   static Json Answer(const SolveResult& result, double micros, const std::string& solver) {
     Json answer = ResultFields(result);
     answer["status"] = ToString(result.status);
+    // Collision-aware answers: the sphere model's smallest signed distance (m; negative: overlap).
+    if (!std::isnan(result.collision_distance))
+      answer["min_distance"] =
+          std::isfinite(result.collision_distance) ? Json(result.collision_distance) : Json(nullptr);
     answer["micros"] = micros;
     answer["solver"] = solver;
     return answer;
@@ -448,19 +480,45 @@ struct WebServer::Impl {
     return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
   }
 
+  // The solver a request gets: `base`, or its collision-aware form (ClearSolver) when the
+  // request's "collisions", "clearance" and "scene" (or the server's defaults) ask for one; `held`
+  // keeps that alive while the request runs.
+  const Solver& CollisionAware(const ServedArm& arm, const Solver& base, const Json& body,
+                               serve::CollisionChoice* choice, std::shared_ptr<const Solver>* held) const {
+    *choice = serve::ParseCollisionChoice(body, collision_defaults, arm.collision.get(), base);
+    if (choice->mode == CollisionMode::kOff) return base;
+    *held = arm.clear->Get(base, *choice);
+    return **held;
+  }
+
+  // "collisions" (the mode) and, when not off, "clearance" (m), added to an answer.
+  static void AddCollisionFields(const serve::CollisionChoice& choice, Json* answer) {
+    (*answer)["collisions"] = ToString(choice.mode);
+    if (choice.mode != CollisionMode::kOff) (*answer)["clearance"] = choice.clearance;
+  }
+
   Json Solve(const Json& body) const {
     const ServedArm& arm = ArmFor(body);
-    const Solver& solver = SolverFor(arm, body);
+    const Solver& base = SolverFor(arm, body);
     const serve::ParsedSolve request =
-        serve::ParseSolveRequest(body, solver, arm.model.get(), options.max_targets);
+        serve::ParseSolveRequest(body, base, arm.model.get(), options.max_targets);
+    serve::CollisionChoice choice;
+    std::shared_ptr<const Solver> held;
+    const Solver& solver = CollisionAware(arm, base, body, &choice, &held);
     const serve::ParsedTargets& parsed = request.targets;
     CheckWork(serve::SolverRuns(parsed.targets.size(), request.answer));
-    if (parsed.single) return SolveTarget(solver, parsed.targets[0], request.answer, parsed.starts[0]);
-    Json results = Json::array();
-    const auto start = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < parsed.targets.size(); ++i)
-      results.push_back(SolveTarget(solver, parsed.targets[i], request.answer, parsed.starts[i]));
-    return Json{{"results", results}, {"micros", MicrosSince(start)}, {"solver", solver.name()}};
+    Json answer;
+    if (parsed.single) {
+      answer = SolveTarget(solver, parsed.targets[0], request.answer, parsed.starts[0]);
+    } else {
+      Json results = Json::array();
+      const auto start = std::chrono::steady_clock::now();
+      for (size_t i = 0; i < parsed.targets.size(); ++i)
+        results.push_back(SolveTarget(solver, parsed.targets[i], request.answer, parsed.starts[i]));
+      answer = Json{{"results", results}, {"micros", MicrosSince(start)}, {"solver", solver.name()}};
+    }
+    AddCollisionFields(choice, &answer);
+    return answer;
   }
 
   // One target's answer: Answer(), or with `solutions` > 0 {"solutions": [Answer(), ...], "exact":
@@ -504,9 +562,17 @@ struct WebServer::Impl {
   // "step_bound" (rad; null on a row solved afresh), then a "summary".
   Json Track(const Json& body) const {
     const ServedArm& arm = ArmFor(body);
-    const Solver& solver = SolverFor(arm, body);
+    const Solver& base = SolverFor(arm, body);
     const serve::ParsedTrack request =
-        serve::ParseTrackRequest(body, solver, arm.model.get(), options.max_targets);
+        serve::ParseTrackRequest(body, base, arm.model.get(), options.max_targets);
+    // TrackPath's warm starts do not keep the arm clear yet (issue 23): refused rather than ignored.
+    if ((body.contains("collisions") && body["collisions"] != "off") || body.contains("scene")) {
+      throw ApiError{400, std::string(body.contains("scene") ? "scene" : "collisions") +
+                              ": /api/track does not avoid collisions yet; send \"collisions\": \"off\" or "
+                              "none (the path is tracked without collision checks)"};
+    }
+    const serve::CollisionChoice choice;  // off
+    const Solver& solver = base;
     CheckWork(static_cast<long>(request.path.size()));
     const auto start = std::chrono::steady_clock::now();
     const std::vector<TrackPoint> points = TrackPath(solver, request.path, settings, request.track,
@@ -522,7 +588,7 @@ struct WebServer::Impl {
       rows.push_back(std::move(row));
     }
     const TrackSummary summary = SummarizeTrack(points);
-    return Json{{"points", rows},
+    Json answer{{"points", rows},
                 {"summary",
                  {{"rows", summary.rows},
                   {"tracked", summary.tracked},
@@ -534,6 +600,8 @@ struct WebServer::Impl {
                 {"step_floor", track.step_floor},
                 {"micros", MicrosSince(start)},
                 {"solver", solver.name()}};
+    AddCollisionFields(choice, &answer);
+    return answer;
   }
 
   Json Fk(const Json& body) const {
@@ -574,7 +642,20 @@ WebServer::WebServer(const ServeOptions& options) {
   if (!options.IsValid(&error)) throw std::invalid_argument("serve options: " + error);
   impl_ = std::make_unique<Impl>(options);
   if (impl_->options.web_root.empty()) impl_->options.web_root = DefaultWebRoot();
+  impl_->collision_defaults = serve::CollisionDefaults::FromOptions(impl_->options);
+  impl_->example_scenes = serve::LoadExampleScenes();
   impl_->arms = serve::LoadServedArms(impl_->options);
+  const bool explicit_mode = !options.collisions.empty() && options.collisions != "off";
+  const bool any_can = std::any_of(impl_->arms.begin(), impl_->arms.end(), [](const auto& arm) {
+    return arm->collision != nullptr && arm->collision->spheres() != nullptr;
+  });
+  if (explicit_mode && !any_can) {
+    throw InputError(
+        "--collisions " + options.collisions +
+        ": no served arm has collision geometry and a sphere model (serve a URDF arm with --arm: "
+        "panda, ur5, iiwa14 or a .urdf file, and --spheres for one without a shipped model); use "
+        "--collisions off");
+  }
   impl_->models_json = serve::ModelsJson(impl_->arms);
   impl_->Route();
 }
@@ -630,6 +711,8 @@ int RunServe(const ServeOptions& options, std::ostream& out, const std::atomic<b
   if (options.arm.arm.empty() && (!options.arm.base_link.empty() || !options.arm.tip_link.empty())) {
     throw InputError("serve: --base and --tip apply with --arm only");
   }
+  if (!options.scene_path.empty() && options.collisions != "all")
+    throw InputError("--scene: expected --collisions all with a scene");
   WebServer server(options);
   const int port = server.Bind();
   std::error_code ec;

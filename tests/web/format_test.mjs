@@ -8,6 +8,7 @@ import {
   fmtLength, atLimit, isFullTurn, linearTicks, logTicks, fmtTick, rpyFromMatrixElements, jointDistance,
 } from '../../web/js/format.js';
 import { parseViewState, formatViewState, requestedModel } from '../../web/js/url-state.js';
+import { parseSceneParam, formatSceneParam, obstaclesFromScene, sceneForApi } from '../../web/js/scene-format.js';
 
 test('lengths read in the unit that keeps them in [1, 1000), with significant digits', () => {
   assert.equal(fmtLength(4.7e-12), '4.7 pm');  // the refined solver's typical error: not "0 nm"
@@ -168,4 +169,30 @@ test('the joint distance takes a full-turn joint\'s difference modulo 2 pi, as t
   assert.ok(Math.abs(jointDistance([yaw], [3], [-3]) - (2 * Math.PI - 6)) < 1e-12);
   assert.ok(Math.abs(jointDistance([pitch, pitch], [0.3, 0], [0, 0.4]) - 0.5) < 1e-12);
   assert.equal(jointDistance([yaw, pitch], [1, 0.2], [1, 0.2]), 0);
+});
+
+test('obstacles go through the address and into the API\'s scene', () => {
+  const file = { obstacles: [
+    { name: 'table', shape: 'box', size: [2, 2, 0.02], position: [0, 0, -0.02] },
+    { shape: 'box', size: [0.15, 0.15, 0.2], position: [0.45, -0.35, 0.09], rpy: [0, 0, 0.4] },
+    { shape: 'sphere', radius: 0.05, position: [0.3, 0, 0.6] },
+    { shape: 'cylinder', radius: 0.04, length: 0.5, position: [0, 0.5, 0.25] },
+    { shape: 'cone', radius: 1, position: [0, 0, 0] },  // unknown: left out
+  ] };
+  const obstacles = obstaclesFromScene(file);
+  assert.equal(obstacles.length, 4);
+  const text = formatSceneParam(obstacles);
+  assert.equal(text, 'b,0,0,-0.02,2,2,0.02;b,0.45,-0.35,0.09,0.15,0.15,0.2,0,0,0.4;s,0.3,0,0.6,0.05;c,0,0.5,0.25,0.04,0.5');
+  const back = parseSceneParam(text);
+  assert.deepEqual(back.map((o) => o.position), obstacles.map((o) => o.position));
+  assert.deepEqual(back[1].rpy, [0, 0, 0.4]);
+  assert.deepEqual(sceneForApi(back).obstacles[2], { shape: 'sphere', position: [0.3, 0, 0.6], rpy: [0, 0, 0], radius: 0.05 });
+  for (const bad of ['b,0,0,0,1,1', 'b,0,0,0,1,-1,1', 's,0,0,0,0', 'x,0,0,0,1', 'b,0,0,nan,1,1,1', 's,0,0,2000,1', 'b,0,0,0,1,1,1;']) {
+    assert.equal(parseSceneParam(bad), null, bad);
+  }
+  const args = { dof: 7, joints: [], solvers: ['lm'] };
+  assert.equal(parseViewState(`?scene=${encodeURIComponent(text)}`, args).obstacles.length, 4);
+  assert.deepEqual(parseViewState('?scene=s,0,0,0,-1', args).ignored, ['scene']);
+  const search = formatViewState({ mode: 'ik', solver: 'lm', target: [0.5, 0, 0.5], camera: { position: [1, 1, 1], target: [0, 0, 0] }, obstacles: back });
+  assert.deepEqual(parseViewState(search, args).obstacles, back);
 });

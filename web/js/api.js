@@ -7,6 +7,14 @@ export function useModel(name) { modelName = name; }
 const query = () => (modelName === null ? '' : `model=${encodeURIComponent(modelName)}`);
 const withModel = (body) => (modelName === null ? body : { ...body, model: modelName });
 
+// The obstacles the arm keeps clear of (the API's "scene", scene-format.js's sceneForApi); null:
+// none, the server's own default (self-collision) applies. Sent with the solves of the solvers
+// that avoid collisions (lm, refined) and with the exact collision check.
+let scene = null;
+export function useScene(value) { scene = value; }
+const avoids = (solver) => solver === 'lm' || solver === 'refined';
+const withScene = (body) => (scene !== null && avoids(body.solver) ? { ...body, scene } : body);
+
 // An answer about an arm the page no longer shows (another was chosen meanwhile) never arrives:
 // the promise stays pending, so no caller draws it (the page resets its requests in flight).
 async function request(path, body) {
@@ -34,7 +42,7 @@ export const fetchModels = () => request('/api/models');
 // One IK solve: { q, reached, reached_quat, position_error, angle_error, status, solver, micros }. `target`
 // is [x, y, z] or { p: [x, y, z], quat: [w, x, y, z] }; `objectives` adds the API's posture fields
 // ({ avoid_limits: 1 }).
-export const solve = (target, solver, objectives = {}) => request('/api/solve', withModel({ target, solver, ...objectives }));
+export const solve = (target, solver, objectives = {}) => request('/api/solve', withModel(withScene({ target, solver, ...objectives })));
 
 // A sample of reachable tip positions, for the workspace cloud.
 export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=${seed}&${query()}`);
@@ -44,16 +52,22 @@ export const fetchWorkspace = (n, seed) => request(`/api/workspace?n=${n}&seed=$
 export const solveMany = (target, solver, k, qStart) => {
   const t = Array.isArray(target) ? { p: target } : { ...target };
   t.q_start = qStart;
-  return request('/api/solve', withModel({ target: t, solver, solutions: k }));
+  return request('/api/solve', withModel(withScene({ target: t, solver, solutions: k })));
 };
 
 // A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
 // { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
+// (The server does not track paths clear of obstacles yet: no scene is sent.)
 export const trackPath = (body) => request('/api/track', withModel(body));
 
 // Self-collision of joint values q: { in_collision, min_distance (m), link_a, link_b, collision_model }
-// (the colliding or the closest pair); `kind` is 'exact' (FCL on the meshes) or 'spheres'.
-export const collide = (q, kind) => request('/api/collide', withModel({ q, collision_model: kind }));
+// (the colliding or the closest pair); `kind` is 'exact' (FCL on the meshes, and the obstacles:
+// an obstacle's name is then link_b) or 'spheres'.
+export const collide = (q, kind) => request('/api/collide', withModel(
+  kind === 'exact' && scene !== null ? { q, collision_model: kind, scene } : { q, collision_model: kind }));
+
+// An example scene shipped with deepik (robots/scenes/NAME.json), as its file says.
+export const fetchExampleScene = (name) => request(`/api/scenes/${encodeURIComponent(name)}`);
 
 // "One request in flight, the newest waits": `send(...args)` (returning a promise that settles when
 // its answer has been used) runs for one call at a time; calls meanwhile replace each other, and

@@ -1,4 +1,4 @@
-// Self-collision of the pose drawn: /api/collide for the configuration shown (one request in
+// Collisions of the pose drawn (with itself, and with the page's obstacles): /api/collide for the configuration shown (one request in
 // flight, the newest waits: latestRequest, as the solves), the colliding pair's links tinted and
 // named in the legend; and the sphere model shown on demand. Only for an arm the server has
 // collision geometry for (/api/arm's "collision"; a URDF arm served with --arm).
@@ -7,6 +7,7 @@ import { tintLinks, showSpheres } from './arm.js';
 import { showCollisionLegend } from './panel.js';
 import { requestRender } from './scene.js';
 import { state } from './state.js';
+import { tintObstacles } from './obstacle-view.js';
 
 let last = null;  // the latest answer drawn: { q, answer }
 const checks = latestRequest(async (q) => {
@@ -15,6 +16,7 @@ const checks = latestRequest(async (q) => {
   last = { q, answer };
   const pair = answer.in_collision ? [answer.link_a, answer.link_b] : [];
   tintLinks(pair);
+  tintObstacles(pair);  // the pair's other body may be an obstacle (the exact check with the scene)
   showCollisionLegend(pair);
   requestRender();
 });

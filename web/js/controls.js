@@ -8,6 +8,7 @@ import { state } from './state.js';
 import { setTarget } from './solve.js';
 import { pickSolution } from './solutions.js';
 import { gizmoAxis } from './pose.js';
+import { obstacleGizmoAxis } from './obstacles.js';
 
 const canvas = renderer.domElement;
 const raycaster = new THREE.Raycaster();
@@ -28,7 +29,7 @@ const TOUCH_SLOP = 28;
 function overTarget(event) {
   if (state.mode !== 'ik' || !parts.target) return false;
   // A gizmo handle under the pointer (its hover) wins: the marker is grabbed elsewhere.
-  if (gizmoAxis() !== null) return false;
+  if (gizmoAxis() !== null || obstacleGizmoAxis() !== null) return false;
   // The marker and its halo; not the pose target's axes, which the gizmo's handles may cross.
   if (raycaster.intersectObjects([parts.target, parts.target.children[0]], false).length > 0) return true;
   if (event.pointerType !== 'touch') return false;

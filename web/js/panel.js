@@ -121,7 +121,20 @@ const STATUS = {
     detail: (away, solver, pose) => (pose ? `the closest pose reached is ${away} away` : `stretched to the closest point, ${away} away`),
   },
   failed: { state: 'failed', text: 'Failed', detail: (away, solver) => `the ${solver} solver gave up ${away} away` },
+  // Collision-aware solving: reached only in collision (or closer than the clearance), or no clear
+  // answer within the time budget; the arm shows the least penetrating answer.
+  'in collision': {
+    state: 'in-collision', text: 'In collision',
+    detail: (away, solver, pose, answer) => `no clear answer: ${minDistanceText(answer)}, ${away} from the target`,
+  },
 };
+
+// The answer's smallest distance between checked bodies (the sphere model's), in words.
+function minDistanceText(answer) {
+  const d = answer.min_distance;
+  if (typeof d !== 'number') return 'the bodies touch';
+  return d < 0 ? `bodies overlap by ${fmtLength(-d)}` : `bodies ${fmtLength(d)} apart, under the clearance`;
+}
 
 // The answer's error and server time, and its status in words. A pose target's answer has an
 // angle error too (null for a point target: no orientation was asked).
@@ -135,7 +148,10 @@ export function showSolve(answer, roundTripMs) {
   $('status').dataset.state = status.state;
   $('status-text').textContent = status.text;
   const away = pose ? `${fmtLength(answer.position_error)} and ${fmtAngleDeg(answer.angle_error)}` : fmtLength(answer.position_error);
-  $('status-detail').textContent = status.detail(away, answer.solver, pose);
+  let detail = status.detail(away, answer.solver, pose, answer);
+  if (answer.status === 'converged' && typeof answer.min_distance === 'number') detail += `, clear by ${fmtLength(answer.min_distance)}`;
+  if (answer.note) detail += ` (${answer.note})`;
+  $('status-detail').textContent = detail;
   // A pose out of reach: the point may still be reachable, so the page offers to let go of the
   // orientation ("position only").
   $('release-orientation').hidden = !(pose && answer.status === 'out of reach');

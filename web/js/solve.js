@@ -81,6 +81,8 @@ export function adoptAnswer(answer, roundTripMs, ring = true) {
 // solve (`ring` false: a tracked row, whose point is the closest reached without a jump, not
 // necessarily the closest of all).
 function showAnswer(answer, roundTripMs, ring = true) {
+  // Honest about obstacles a solver did not see (only lm and refined avoid them).
+  if (state.obstacles.length && answer.collisions !== 'all') answer.note = `obstacles ignored by ${answer.solver}`;
   showSolve(answer, roundTripMs);
   const miss = answer.status !== 'converged' && answer.position_error > 1e-4;
   const closest = ring && answer.status === 'out of reach';

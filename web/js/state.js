@@ -24,6 +24,8 @@ export const state = {
   trackStepRatio: null,     // the track's step_ratio (null: the server's default, 20)
   // "show K solutions": K (0: off), the latest answer and its solutions.
   solutionsK: 0, solutionsAnswer: null, solutions: [], solutionTrips: [],
+  // Obstacles the arm keeps clear of (scene-format.js's form, base frame) and the one the gizmo moves (-1: none).
+  obstacles: [], selectedObstacle: -1,
 };
 
 // The one module (under web/) that writes each field.
@@ -37,4 +39,5 @@ export const STATE_OWNERS = {
   dragging: 'js/controls.js',
   demo: 'js/track.js', demoT: 'js/track.js', trackTrips: 'js/track.js', trackLog: 'js/track.js', trackStepRatio: 'js/track.js',
   solutionsK: 'js/solutions.js', solutionsAnswer: 'js/solutions.js', solutions: 'js/solutions.js', solutionTrips: 'js/solutions.js',
+  obstacles: 'js/obstacles.js', selectedObstacle: 'js/obstacles.js',
 };

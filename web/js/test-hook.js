@@ -15,6 +15,8 @@ import { gizmoShown, setGizmoMode, gizmoGrabPoint, gizmoAxis } from './pose.js';
 import { solutionsBusy } from './solutions.js';
 import { trackMarksShown, setTrackStepRatio } from './track.js';
 import { lastCollision, collisionBusy } from './collision.js';
+import { obstacleGizmoGrabPoint, setObstacles } from './obstacles.js';
+import { drawnObstacles } from './obstacle-view.js';
 
 // A matrix of `object` in deepik's base frame (the arm's root group), from the scene.
 function inBase(object) {
@@ -123,6 +125,13 @@ export function installTestHook() {
     // The latest self-collision answer drawn ({ q, answer }) and whether one is coming; the links
     // drawn tinted; the sphere model's spheres shown.
     collision: () => lastCollision(),
+    // Obstacles (issue 23): as kept (scene-format.js's form), as drawn (base frame, read from the
+    // scene), and where the obstacle gizmo's arrow along three's x, y or z can be grabbed.
+    obstacles: () => JSON.parse(JSON.stringify(state.obstacles)),
+    selectedObstacle: () => state.selectedObstacle,
+    drawnObstacles: () => drawnObstacles(),
+    obstacleGizmoScreenPosition: (axis) => { scene.updateMatrixWorld(true); return screenPosition(obstacleGizmoGrabPoint(axis)); },
+    setObstacles: (list) => setObstacles(list),
     collisionBusy: () => collisionBusy(),
     tintedLinks: () => [...parts.linkObjects.entries()].filter(([, objects]) => objects.some((object) => {
       let tinted = false;

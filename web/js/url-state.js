@@ -1,13 +1,16 @@
 // The page's state in its address, so that reloading or sending the address reproduces the view:
 //   ?mode=ik&solver=refined&target=0.8,0.3,1[&quat=w,x,y,z|none][&solutions=4]&camera=px,py,pz,tx,ty,tz[&demo=circle][&embed=1]
 //   ?mode=fk&q=0.1,-0.5,...&camera=...
-// and, when the server offers several arms or models, &model=NAME first (GET /api/models).
+// and, when the server offers several arms or models, &model=NAME first (GET /api/models);
+// &scene=... the obstacles (scene-format.js: b,x,y,z,sx,sy,sz;s,x,y,z,r;...), in either mode.
 // target: deepik's base frame (m); camera: its position then the point it orbits, in three.js's
 // world (y up, m); quat: the target's orientation (base frame; "none": a point target, on arms
 // that take poses); solutions: how many solutions are drawn as ghosts (2, 4 or 8); q: joint values
 // (rad, or m for prismatic joints). parseViewState and formatViewState are pure (node tests
 // them); the page keeps the address up to date with history.replaceState, so the back button is
 // not filled with every drag.
+
+import { parseSceneParam, formatSceneParam } from './scene-format.js';
 
 const numbers = (text, n) => {
   if (typeof text !== 'string') return null;
@@ -60,6 +63,10 @@ export function parseViewState(search, { dof, joints, solvers }) {
   if (solutions !== null) { if (['2', '4', '8'].includes(solutions)) view.solutions = Number(solutions); else bad('solutions'); }
   const demo = params.get('demo');
   if (demo !== null) { if (['off', 'circle', 'eight'].includes(demo)) view.demo = demo; else bad('demo'); }
+  if (params.has('scene')) {
+    const obstacles = parseSceneParam(params.get('scene'));
+    if (obstacles) view.obstacles = obstacles; else bad('scene');
+  }
   view.embed = params.get('embed') === '1';
   return view;
 }
@@ -74,7 +81,7 @@ export function requestedModel(search, names) {
 const short = (x, digits) => String(Number(x.toFixed(digits)));
 
 // The address's query for a view: the target in IK mode, the joint values in FK mode.
-export function formatViewState({ model, mode, solver, target, quat, camera, q, demo, embed, solutions }) {
+export function formatViewState({ model, mode, solver, target, quat, camera, q, demo, embed, solutions, obstacles }) {
   const parts = model ? [`model=${encodeURIComponent(model)}`, `mode=${mode}`] : [`mode=${mode}`];
   if (mode === 'ik') {
     parts.push(`solver=${encodeURIComponent(solver)}`);
@@ -86,6 +93,7 @@ export function formatViewState({ model, mode, solver, target, quat, camera, q, 
   } else {
     parts.push(`q=${q.map((x) => short(x, 6)).join(',')}`);
   }
+  if (obstacles && obstacles.length) parts.push(`scene=${formatSceneParam(obstacles)}`);
   parts.push(`camera=${[...camera.position, ...camera.target].map((x) => short(x, 4)).join(',')}`);
   if (embed) parts.push('embed=1');
   return `?${parts.join('&')}`;

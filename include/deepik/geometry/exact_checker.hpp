@@ -30,6 +30,10 @@ class ExactChecker final : public CollisionChecker {
                const MeshLimits& limits = {}, const Scene* scene = nullptr);
   ~ExactChecker() override;
   ExactChecker(const ExactChecker&) = delete;
+  /// The same links and link pairs (without this checker's obstacles, if any) among `scene`'s
+  /// obstacles. Shares the links' meshes and bounding-volume trees with this checker (no mesh is
+  /// read again), so a scene that changes often costs only its obstacles.
+  std::unique_ptr<ExactChecker> WithScene(const Scene& scene) const;
   ExactChecker& operator=(const ExactChecker&) = delete;
 
   /// In collision: the first colliding pair and min_distance 0; else the closest pair and its
@@ -43,13 +47,14 @@ class ExactChecker final : public CollisionChecker {
                                    const std::vector<std::pair<int, int>>& pairs) const;
   /// The distance between links a and b at q (m; 0 when they collide).
   double LinkDistance(const Eigen::Ref<const Eigen::VectorXd>& q, int a, int b) const;
-  /// Each link's surface in its own frame (empty for a link without shapes).
+  /// Each link's surface in its own frame (empty for a link without shapes); none for obstacles.
   const std::vector<TriangleMesh>& surfaces() const;
   /// The checked pairs.
   const std::vector<std::pair<int, int>>& pairs() const;
 
  private:
   struct Impl;
+  explicit ExactChecker(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

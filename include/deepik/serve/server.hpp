@@ -20,12 +20,15 @@
 //                        "meshes_not_drawn" (mesh elements left out); "collision" (null: none):
 //                        {"links", "pairs", "exact", "spheres": per link {"link", "frame", "origin",
 //                        "spheres": [[x, y, z, r], ...]} or null}
+//   GET  /api/scenes     {"scenes": [NAME, ...]}: the example scenes of robots/scenes/; GET
+//                        /api/scenes/NAME answers that file as it is
 //   GET  /api/meshes/ARM/K/NAME  the files "meshes" lists (and the buffers and images a glTF file
 //                        names beside it); every other path is a 404
 //   POST /api/collide    {"q": [...]} or {"qs": [[...], ...]}, "collision_model": "exact" (FCL
 //                        through ServeOptions::exact_checker) or "spheres" -> {"in_collision",
 //                        "min_distance", "link_a", "link_b", "collision_model"} (for "qs":
-//                        {"results": [...]}), as `deepik collide`; 413 beyond max_targets rows or the
+//                        {"results": [...]}), as `deepik collide`; "scene": {...} (exact only) adds
+//                        its obstacles; 413 beyond max_targets rows or the
 //                        work budget (10 ms a row exact, 0.1 ms spheres)
 //   POST /api/solve      {"target":[x,y,z], "solver":"refined"} -> {"q":[...], "reached":[x,y,z],
 //                        "position_error":e, "status":"converged"|"approximate"|"out of reach"|"failed",
@@ -36,6 +39,12 @@
 //                        solver starts (solutions closest to it first); "avoid_limits", "posture"
 //                        (one value per joint) with "posture_weight", and "start_weight" (needs a
 //                        q_start) choose among the exact solutions as `deepik solve` does
+//                        Collisions (lm, refined): "collisions": "off"|"self"|"all", "clearance": m,
+//                        "scene": {"obstacles": [...]} (inline, docs/SCENES.md, at most 256; implies
+//                        "all", replaces the served scene); defaults: collisions, clearance,
+//                        scene_path below. Answers then carry "collisions", "clearance" and per
+//                        answer "min_distance" (the sphere model's, m); status "in collision".
+//                        /api/track: collisions off (a "scene" or "collisions" other than off: 400)
 //   POST /api/track      {"targets":[...], "q_start":[...], "continue":false, "step_ratio":20,
 //                        "step_floor":0.001} -> {"points":[{answer fields, "status":"tracked"|"out of
 //                        reach"|"reconfiguration"|"failed", "solve_status", "joint_step",
@@ -87,6 +96,7 @@
 namespace deepik {
 
 class CollisionChecker;
+struct Scene;
 
 /// Makes the exact self-collision check (FCL on the meshes, deepik::geometry's ExactChecker) of
 /// `geometry`'s link pairs `pairs`. `deepik serve` passes the geometry plugin's, so that the server
@@ -94,6 +104,12 @@ class CollisionChecker;
 /// @throws InputError for a missing, unreadable or invalid mesh.
 using ExactCheckerFactory = std::unique_ptr<CollisionChecker> (*)(const RobotGeometry& geometry,
                                                                   std::vector<std::pair<int, int>> pairs);
+
+/// Makes the exact check of an ExactCheckerFactory's checker `exact` among `scene`'s obstacles,
+/// sharing its meshes (ExactChecker::WithScene): how the server checks a request's scene without
+/// reading a mesh again.
+using ExactSceneFactory = std::unique_ptr<CollisionChecker> (*)(const CollisionChecker& exact,
+                                                                const Scene& scene);
 
 /// Options of `deepik serve`.
 struct DEEPIK_SERVE_API ServeOptions {
@@ -132,6 +148,19 @@ struct DEEPIK_SERVE_API ServeOptions {
   std::string matrix_path, spheres_path;
   /// The exact check of POST /api/collide; null: it answers "collision_model": "spheres" only.
   ExactCheckerFactory exact_checker = nullptr;
+  /// The exact check among obstacles of collision-aware solving; null (or no exact_checker): the
+  /// sphere model alone judges the answers.
+  ExactSceneFactory exact_with_scene = nullptr;
+  /// Collision-aware solving (`--collisions`), the default of requests without "collisions":
+  /// "off", "self", "all", or empty: self for an arm with collision geometry (a URDF arm served
+  /// with --arm) and a sphere model, else off. An arm without them solves with collisions off
+  /// unless a request asks for them (a 400).
+  std::string collisions;
+  /// m: the clearance of collision-aware solving (`--clearance`), the default of requests.
+  double clearance = 0.0;
+  /// Obstacles (a scene file, docs/SCENES.md; `--scene`, with collisions "all"): the scene of
+  /// requests under "collisions": "all" that give none.
+  std::string scene_path;
 
   /// True when valid; otherwise `error` (when not null) names the offending field.
   bool IsValid(std::string* error) const;
