@@ -16,6 +16,7 @@
 #include "deepik/geometry/sphere_world.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/solve/collision_solver.hpp"
+#include "deepik/solve/solvers.hpp"
 
 namespace deepik::cli {
 
@@ -87,6 +88,15 @@ struct CollisionSetupOptions {
   std::string scene_path;  ///< --scene FILE (mode all); empty: no obstacles
 };
 
+/// `deepik bench --collision-free`: the collision-free IK benchmark (ClearBenchOptions).
+struct ClearBenchCommandOptions {
+  CollisionSetupOptions setup;  ///< the arm, --matrix, --spheres, --scene (mode all with a scene)
+  std::string model_path;       ///< adds collision-aware `refined` (empty: lm and the baselines only)
+  SolverSettings settings;      ///< the budget and tolerances of every solver (`--timeout`)
+  int64_t count = 2000;
+  uint64_t seed = 42;
+};
+
 /// The plugin's entry points.
 struct GeometryCommands {
   void (*run_collide)(const CollideCommandOptions& options, std::ostream& log);
@@ -99,6 +109,7 @@ struct GeometryCommands {
   /// The sphere model (with the matrix's pairs and the scene) and the exact check (FCL on the
   /// meshes, self pairs and the scene) of a collision-aware solve.
   CollisionWorld (*make_world)(const CollisionSetupOptions& options, std::ostream& log);
+  void (*run_clear_bench)(const ClearBenchCommandOptions& options, std::ostream& out, std::ostream& log);
 };
 
 /// Loads the plugin on first use ($DEEPIK_GEOMETRY_PLUGIN, or deepik_geometry_commands.so beside

@@ -1,0 +1,125 @@
+// `deepik bench --collision-free` (run inside the geometry plugin: it needs FCL).
+#include "deepik/solve/clear_bench.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <ostream>
+#include <sstream>
+
+#include "deepik/errors.hpp"
+#include "deepik/geometry/exact_checker.hpp"
+#include "deepik/kinematics/arm_spec.hpp"
+#include "deepik/kinematics/joint_configuration.hpp"
+#include "deepik/solve/kdl_solvers.hpp"
+#include "geometry_commands.hpp"
+
+namespace deepik::cli {
+
+CollisionWorld MakeCollisionWorld(const CollisionSetupOptions& options, std::ostream& log);
+
+namespace {
+
+constexpr uint64_t kRestartSeed = 7;  // the baselines' random starts (lm's restart seed)
+constexpr const char* kReference = "lm (collision-aware)";
+
+std::string Formatted(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+std::string LoadAverage() {
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) != 3) return "unknown";
+  return Formatted("%.2f, ", load[0]) + Formatted("%.2f, ", load[1]) + Formatted("%.2f", load[2]);
+}
+
+std::string Verdict(bool met) { return met ? "met" : "MISSED"; }
+
+// The issue's goals for one collision-aware row, against the baselines' means.
+void ReportGoals(const ClearBenchRow& row, const std::vector<ClearBenchRow>& rows, std::ostream& out) {
+  const double rate =
+      row.targets > 0 ? 100.0 * static_cast<double>(row.successes) / static_cast<double>(row.targets) : 0;
+  out << "- " << row.solver << ": success " << Formatted("%.2f %%", rate)
+      << " >= 99.5 %: " << Verdict(rate >= 99.5) << "; converged in collision " << row.converged_in_collision
+      << " = 0: " << Verdict(row.converged_in_collision == 0) << "; mean "
+      << Formatted("%.1f us", row.mean_us) << " <= 60 us: " << Verdict(row.mean_us <= 60.0);
+  for (const ClearBenchRow& other : rows) {
+    if (other.solver.find("+check") == std::string::npos) continue;
+    const double ratio = row.mean_us > 0 ? other.mean_us / row.mean_us : 0;
+    out << "; " << Formatted("%.1f", ratio) << " x faster than " << other.solver
+        << " (>= 5 x): " << Verdict(ratio >= 5.0);
+  }
+  out << "\n";
+}
+
+}  // namespace
+
+void RunClearBench(const ClearBenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const std::string load_before = LoadAverage();
+  // The solvers' world (spheres + the exact check that verifies their answers), and a second exact
+  // check built apart: it draws the targets, judges every answer and is the baselines' check.
+  CollisionWorld world = MakeCollisionWorld(options.setup, log);
+  std::ostringstream quiet;
+  CollisionWorld judge_world = MakeCollisionWorld(options.setup, quiet);
+  const CollisionChecker& judge = *judge_world.exact;
+  // The kinematic chain is the arm's (`--arm`: the built-in one) or the model's, as `solve` uses
+  // it; the geometry's URDF chain may end at another tip frame (panda: the hand), and the
+  // collision checks depend on the joint values alone.
+  std::shared_ptr<const IkModel> model;
+  if (!options.model_path.empty()) model = std::make_shared<const IkModel>(IkModel::Load(options.model_path));
+  const Chain chain = model ? model->chain() : LoadArm(options.setup.geometry.arm);
+  if (chain.num_joints() != world.spheres->chain().num_joints())
+    throw InputError("--model: expected a model of " + world.spheres->chain().name() + ", got one of " +
+                     chain.name());
+  ClearBenchOptions bench;
+  bench.count = options.count;
+  bench.seed = options.seed;
+  log << "bench: drawing " << bench.count << " clear configurations (seed " << bench.seed << ")\n";
+  const ClearBenchTargets targets = MakeClearBenchTargets(chain, judge, bench);
+  const double budget = options.settings.pose.timeout_seconds;
+  const CollisionSolveOptions clear;
+  std::vector<ClearBenchRow> rows;
+  const auto run = [&](const Solver& solver, const std::string& label) {
+    log << "bench: " << label << "...\n";
+    rows.push_back(BenchClearSolver(solver, targets, judge, bench));
+    rows.back().solver = label;
+  };
+  run(ClearSolver(MakeSolver("lm", chain, nullptr, options.settings), std::move(world), options.settings.pose,
+                  clear),
+      kReference);
+  if (model) {
+    const ClearSolver refined(MakeSolver("refined", chain, model, options.settings),
+                              MakeCollisionWorld(options.setup, quiet), options.settings.pose, clear);
+    run(refined, "refined (collision-aware)");
+  }
+  SolverSettings one_start = options.settings;
+  one_start.pose.max_starts = 1;
+  run(CheckRestartSolver(MakeSolver("lm", chain, nullptr, one_start), &judge, budget, kRestartSeed),
+      "lm+check");
+  KdlOptions kdl = MoveItKdlOptions();
+  kdl.max_attempts = 1;
+  run(CheckRestartSolver(MakeKdlSolver(chain, KdlMethod::kNewtonRaphsonJlRestarts, kdl), &judge, budget,
+                         kRestartSeed),
+      "kdl-nr-restarts+check");
+  const bool scene = options.setup.mode == CollisionMode::kAll;
+  const double drawn_clear = 100.0 * static_cast<double>(targets.targets.size()) /
+                             static_cast<double>(std::max<int64_t>(targets.draws, 1));
+  out << "Arm " << chain.name() << " (" << chain.num_joints() << " joints), collisions "
+      << (scene ? "all: self + scene " + options.setup.scene_path : std::string("self"))
+      << (model ? ", model " + options.model_path : std::string()) << "; seed " << bench.seed << "; "
+      << targets.targets.size() << " FK poses of uniform configurations clear by FCL ("
+      << Formatted("%.2f %%", drawn_clear) << " of " << targets.draws << " drawn); budget " << 1e3 * budget
+      << " ms per target; success: position error <= 1e-5 m and angle error <= 1e-5 rad within the limits "
+         "AND "
+         "clear by FCL, checked by the bench; one thread; load average before "
+      << load_before << ", after " << LoadAverage() << ".\n\n"
+      << ClearBenchMarkdown(rows, kReference) << "\nGoals (issue 23):\n";
+  for (const ClearBenchRow& row : rows)
+    if (row.solver.find("collision-aware") != std::string::npos) ReportGoals(row, rows, out);
+  out << "(+check: the baseline MoveIt runs, one attempt from a seeded uniform start, the FCL check, again "
+         "until "
+         "clear or the budget is spent; its iterations column counts attempts.)\n";
+}
+
+}  // namespace deepik::cli
