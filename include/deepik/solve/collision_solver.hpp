@@ -60,7 +60,7 @@ struct CollisionWorld {
 /// keeps the clearance.
 ///
 /// Status: kConverged only when the pose is within the tolerances and the answer is clear.
-/// Otherwise kInCollision when some start reached the target in collision (q: of the first 16
+/// Otherwise kInCollision when some start reached the target in collision (q: of the first 4
 /// such, the one with the largest sphere-model distance) or a plain RefinePose from the best end
 /// reaches it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance (the
 /// sphere model's) is set unless the answer is converged at clearance 0 (measuring it would cost
