@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <random>
 #include <stdexcept>
 
@@ -21,6 +22,12 @@ std::string Fixed(const char* format, double value) {
 }
 
 }  // namespace
+
+double ThreadCpuMicros() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return 1e6 * static_cast<double>(now.tv_sec) + 1e-3 * static_cast<double>(now.tv_nsec);
+}
 
 void ClearBenchOptions::Validate() const {
   if (count < 0)
@@ -62,12 +69,15 @@ ClearBenchRow BenchClearSolver(const Solver& solver, const ClearBenchTargets& ta
   for (size_t i = 0; i < std::min<size_t>(targets.targets.size(), 20); ++i)
     (void)solver.Solve(targets.targets[i]);  // warm-up (caches, lazy initialisation), untimed
   std::vector<double> times_us;
-  double total_us = 0, total_iterations = 0;
+  double total_us = 0, total_cpu_us = 0, total_iterations = 0;
   for (const IkTarget& target : targets.targets) {
+    const double cpu_start = ThreadCpuMicros();
     const Clock::time_point start = Clock::now();
     const SolveResult r = solver.Solve(target);
     ClearBenchAnswer answer;
     answer.us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+    answer.cpu_us = ThreadCpuMicros() - cpu_start;
+    total_cpu_us += answer.cpu_us;
     answer.q = r.q;
     answer.status = r.status;
     times_us.push_back(answer.us);
@@ -93,6 +103,7 @@ ClearBenchRow BenchClearSolver(const Solver& solver, const ClearBenchTargets& ta
   if (!times_us.empty()) {
     const double n = static_cast<double>(times_us.size());
     row.mean_us = total_us / n;
+    row.cpu_mean_us = total_cpu_us / n;
     row.mean_iterations = total_iterations / n;
     row.median_us = RankPercentile(times_us, 0.5);
     row.p99_us = RankPercentile(std::move(times_us), 0.99);
@@ -106,8 +117,8 @@ std::string ClearBenchMarkdown(const std::vector<ClearBenchRow>& rows, const std
     if (r.solver == reference) ref = &r;
   std::string out =
       "| solver | success | converged in collision | reached in collision | status in collision | mean | "
-      "median | p99 | iterations (mean) | mean / " +
-      reference + " |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      "median | p99 | CPU mean | iterations (mean) | mean / " +
+      reference + " |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const ClearBenchRow& r : rows) {
     const double rate =
         r.targets > 0 ? 100.0 * static_cast<double>(r.successes) / static_cast<double>(r.targets) : 0;
@@ -117,7 +128,8 @@ std::string ClearBenchMarkdown(const std::vector<ClearBenchRow>& rows, const std
            std::to_string(r.targets) + ") | " + std::to_string(r.converged_in_collision) + " | " +
            std::to_string(r.reached_only) + " | " + std::to_string(r.in_collision_status) + " | " +
            Fixed("%.1f us", r.mean_us) + " | " + Fixed("%.1f us", r.median_us) + " | " +
-           Fixed("%.1f us", r.p99_us) + " | " + Fixed("%.1f", r.mean_iterations) + " | " + ratio + " |\n";
+           Fixed("%.1f us", r.p99_us) + " | " + Fixed("%.1f us", r.cpu_mean_us) + " | " +
+           Fixed("%.1f", r.mean_iterations) + " | " + ratio + " |\n";
   }
   return out;
 }

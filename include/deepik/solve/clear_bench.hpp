@@ -16,6 +16,10 @@
 
 namespace deepik {
 
+/// The CPU time this thread has used (us, CLOCK_THREAD_CPUTIME_ID): a call's own cost, which
+/// waiting for a core on a loaded machine does not change.
+double ThreadCpuMicros();
+
 /// Which targets and what counts as a success.
 struct ClearBenchOptions {
   int64_t count = 2000;            ///< targets
@@ -51,6 +55,7 @@ struct ClearBenchAnswer {
   bool reached = false;  ///< within the limits, FK within success_position and success_angle
   bool clear = false;    ///< the verifier finds no collision
   double us = 0;         ///< wall time of the solve
+  double cpu_us = 0;     ///< this thread's CPU time of the solve (what waiting for the CPU leaves out)
 };
 
 /// One solver on the targets.
@@ -63,20 +68,23 @@ struct ClearBenchRow {
   int64_t converged_in_collision = 0;             ///< status "converged", the verifier finds a collision
   int64_t converged_off_target = 0;               ///< status "converged", not reached
   int64_t in_collision_status = 0;                ///< status "in collision"
-  double mean_us = 0, median_us = 0, p99_us = 0;  ///< per target, failures included
-  double mean_iterations = 0;                     ///< SolveResult::iterations, mean over the targets
-  std::vector<ClearBenchAnswer> answers;          ///< one per target, in order
+  double mean_us = 0, median_us = 0, p99_us = 0;  ///< per target, failures included (wall time)
+  /// Mean thread CPU time per target: on a loaded machine the wall time also counts the waits for a
+  /// core (and the budget is wall time, so a solve that waits has less of it).
+  double cpu_mean_us = 0;
+  double mean_iterations = 0;             ///< SolveResult::iterations, mean over the targets
+  std::vector<ClearBenchAnswer> answers;  ///< one per target, in order
 };
 
 /// Solves every target once on this thread from no start (the solver's own), each timed alone
-/// (steady_clock; 20 untimed warm-up solves first), and judges each answer: FK within the
-/// options' tolerances within the limits (`reached`), and `verifier`'s InCollision false
+/// (steady_clock, and this thread's CPU time; 20 untimed warm-up solves first), and judges each answer: FK
+/// within the options' tolerances within the limits (`reached`), and `verifier`'s InCollision false
 /// (`clear`).
 ClearBenchRow BenchClearSolver(const Solver& solver, const ClearBenchTargets& targets,
                                const CollisionChecker& verifier, const ClearBenchOptions& options);
 
-/// The rows as a Markdown table (success, converged in collision, times, the ratio of each row's
-/// mean to `reference`'s mean when a row of that name is there).
+/// The rows as a Markdown table (success, converged in collision, times, CPU time, the ratio of
+/// each row's mean to `reference`'s mean when a row of that name is there).
 std::string ClearBenchMarkdown(const std::vector<ClearBenchRow>& rows, const std::string& reference);
 
 /// The baseline of MoveIt's collision-aware IK: run `attempt` (a solver that makes one attempt
