@@ -66,7 +66,7 @@ ClearBenchRow BenchClearSolver(const Solver& solver, const ClearBenchTargets& ta
   ClearBenchRow row;
   row.solver = solver.name();
   row.targets = static_cast<int64_t>(targets.targets.size());
-  for (size_t i = 0; i < std::min<size_t>(targets.targets.size(), 20); ++i)
+  for (size_t i = 0; i < std::min<size_t>(targets.targets.size(), static_cast<size_t>(options.Warmup())); ++i)
     (void)solver.Solve(targets.targets[i]);  // warm-up (caches, lazy initialisation), untimed
   std::vector<double> times_us;
   double total_us = 0, total_cpu_us = 0, total_iterations = 0;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,8 @@ struct ClearBenchOptions {
   /// Uniform configurations drawn at most, over all targets (a scene that leaves nothing clear
   /// must not loop forever): 1000 x count.
   int64_t MaxDraws() const { return 1000 * count; }
+  /// The untimed solves BenchClearSolver makes first (the first targets, at most 20).
+  int64_t Warmup() const { return std::min<int64_t>(count, 20); }
 
   /// @throws std::invalid_argument naming the field when count < 0 or a tolerance is not > 0.
   void Validate() const;
@@ -77,8 +80,8 @@ struct ClearBenchRow {
 };
 
 /// Solves every target once on this thread from no start (the solver's own), each timed alone
-/// (steady_clock, and this thread's CPU time; 20 untimed warm-up solves first), and judges each answer: FK
-/// within the options' tolerances within the limits (`reached`), and `verifier`'s InCollision false
+/// (steady_clock, and this thread's CPU time; options.Warmup() untimed solves first), and judges each answer:
+/// FK within the options' tolerances within the limits (`reached`), and `verifier`'s InCollision false
 /// (`clear`).
 ClearBenchRow BenchClearSolver(const Solver& solver, const ClearBenchTargets& targets,
                                const CollisionChecker& verifier, const ClearBenchOptions& options);
