@@ -369,8 +369,9 @@ void AddEvalCommand(CLI::App& app, CommandSet* set) {
 
 void AddBenchCommand(CLI::App& app, CommandSet* set) {
   auto bench = std::make_shared<BenchCommandOptions>();
-  CLI::App* bench_command =
-      app.add_subcommand("bench", "latency and throughput of solvers; --pose: the full-pose protocol");
+  CLI::App* bench_command = app.add_subcommand("bench",
+                                               "latency and throughput of solvers; --pose: the full-pose "
+                                               "protocol; --collision-free: collision-free IK");
   bench_command->add_option("--model,-m", bench->model_path, "model file (or --arm with --pose)");
   AddArmOption(bench_command, &bench->arm);
   bench_command
@@ -388,9 +389,10 @@ void AddBenchCommand(CLI::App& app, CommandSet* set) {
       "collision-free IK protocol (issue 23, needs an arm with collision geometry: panda, ur5, iiwa14): FK "
       "poses of uniform configurations clear by FCL (self pairs of the matrix, plus --scene), "
       "collision-aware "
-      "lm (and refined with --model) beside the solve-check-restart baselines lm+check and "
-      "kdl-nr-restarts+check (MoveIt's way: one attempt from a random start, the FCL check, again until "
-      "clear or --timeout); success = 1e-5 m, 1e-5 rad and clear by FCL, re-checked by the bench");
+      "lm (and refined with --model) beside plain lm (collisions off) and the solve-check-restart baselines "
+      "lm+check and kdl-nr-restarts+check (MoveIt's way: one attempt from a random start, the FCL check, "
+      "again until clear or --timeout); success = 1e-5 m, 1e-5 rad and clear by FCL, re-checked by the "
+      "bench; wall and CPU time per target on one thread, the issue's goals, the exact checks' share");
   AddCollisionFileOptions(bench_command, &bench->collision,
                           "--collision-free: obstacles too (JSON, docs/SCENES.md; collisions all)");
   bench_command
