@@ -89,7 +89,8 @@ End RunClearStart(Context& c, double level, Eigen::VectorXd& q, ClearState* stat
   const int n = c.chain.num_joints();
   ClearState trial;
   Eigen::VectorXd g(n), step(n), q_trial(n);
-  Eigen::MatrixXd A(n, n);
+  Eigen::MatrixXd A(n, n), damped(n, n);
+  Eigen::LLT<Eigen::MatrixXd> llt(n);  // allocated once per start, not per trial step
   EvaluateClear(c, q, level, state);
   double mu = -1.0, nu = 2.0;
   double window_cost[kStallWindow];
@@ -119,9 +120,9 @@ End RunClearStart(Context& c, double level, Eigen::VectorXd& q, ClearState* stat
     if (!(g.cwiseAbs().maxCoeff() > kStationaryGradient * scale)) return End::kStationary;
     if (mu < 0) mu = 1e-3 * std::max(A.diagonal().maxCoeff(), 1e-12);
     for (bool accepted = false; !accepted;) {
-      Eigen::MatrixXd damped = A;
+      damped = A;
       damped.diagonal().array() += mu;
-      step = damped.llt().solve(-g);
+      step = llt.compute(damped).solve(-g);
       for (int j = 0; j < n; ++j)
         if (g[j] == 0.0 && A(j, j) == 0.0) step[j] = 0.0;
       q_trial = q + step;
@@ -162,6 +163,22 @@ bool VerifiedClear(const CollisionChecker* exact, const Eigen::VectorXd& q, doub
   if (clearance <= 0) return !exact->InCollision(q);
   const CollisionReport report = exact->Check(q);
   return !report.in_collision && report.min_distance >= clearance;
+}
+
+// One start on the pose alone: RefinePose with one start (allocation-free, and it follows an end
+// that is not yet a minimum on), then `state` at its end.
+End RunPoseStart(Context& c, const IkTarget& target, Clock::time_point deadline, Eigen::VectorXd& q,
+                 ClearState* state) {
+  PoseRefineOptions one = c.pose;
+  one.max_starts = 1;
+  one.timeout_seconds =
+      std::max(std::chrono::duration<double>(deadline - Clock::now()).count(), kLeastBudget);
+  const SolveResult r = RefinePose(c.chain, target, q, one);
+  c.iterations += r.iterations;
+  q = r.q;
+  EvaluateClear(c, q, kPoseOnly, state);
+  if (internal::Converged(c.problem, state->pose, c.pose)) return End::kConverged;
+  return Clock::now() >= deadline ? End::kTimeout : End::kStationary;
 }
 
 // Whether an answer of the pose alone keeps the clearance: at clearance 0 by the exact check when
@@ -250,7 +267,7 @@ SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen:
     }
     ProjectIntoLimits(chain, q);
     // The pose alone first: no sphere is placed, and most answers are clear already.
-    End end = RunClearStart(c, kPoseOnly, q, &state);
+    End end = RunPoseStart(c, target, deadline, q, &state);
     if (end == End::kConverged) {
       if (JudgedClear(spheres, exact, options.clearance, q, &c.workspace)) {
         converged = true;

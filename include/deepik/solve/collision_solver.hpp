@@ -41,9 +41,9 @@ struct CollisionWorld {
   std::unique_ptr<const CollisionChecker> exact;
 };
 
-/// Collision-aware IK from q_start (chain order, within the limits). Each start first runs
-/// Levenberg-Marquardt on the pose alone (RefinePose's weighted pose excess, one start, no sphere
-/// placed) and accepts its answer when it is clear (below). An answer in collision is repaired
+/// Collision-aware IK from q_start (chain order, within the limits). Each start first solves the
+/// pose alone (RefinePose with one start and what is left of the budget; no sphere placed) and
+/// accepts its answer when it is clear (below). An answer in collision is repaired
 /// when the task leaves a self-motion (more joints than the target fixes: 6 for a pose, 3 for a
 /// position) and either 8 starts have already ended in collision or it is the last start allowed
 /// (pose.max_starts): Levenberg-Marquardt on the stacked residual (the pose excess; for every
