@@ -34,14 +34,30 @@ void AddCollisionOptions(CLI::App* command, CollisionCommandOptions* options) {
   AddCollisionModeOptions(command, &options->collisions, &options->clearance,
                           "self when the arm has collision geometry and a sphere model (panda, ur5, iiwa14), "
                           "else off");
-  command->add_option("--scene", options->scene_path,
-                      "obstacles (JSON, docs/SCENES.md), with --collisions all");
+  AddCollisionFileOptions(command, options, "obstacles (JSON, docs/SCENES.md), with --collisions all");
+}
+
+void AddCollisionFileOptions(CLI::App* command, CollisionCommandOptions* options,
+                             const std::string& scene_help) {
+  command->add_option("--scene", options->scene_path, scene_help);
   command->add_option("--matrix", options->matrix_path,
                       "self-collision matrix (JSON); default: the shipped one of a built-in arm");
   command->add_option("--spheres", options->spheres_path,
                       "sphere model (JSON); default: the shipped one of a built-in arm");
   command->add_option("--package-path", options->package_paths,
                       "a folder holding ROS packages, for the meshes' package:// references (repeatable)");
+}
+
+CollisionSetupOptions CollisionSetup(const CollisionCommandOptions& options, const ArmSpec& arm,
+                                     CollisionMode mode) {
+  CollisionSetupOptions setup;
+  setup.geometry.arm = arm;
+  setup.geometry.search.package_paths = options.package_paths;
+  setup.geometry.matrix_path = options.matrix_path;
+  setup.geometry.spheres_path = options.spheres_path;
+  setup.mode = mode;
+  setup.scene_path = options.scene_path;
+  return setup;
 }
 
 ArmSpec GeometryArm(const ArmSpec& arm, const Chain& chain) {
@@ -85,14 +101,7 @@ std::unique_ptr<Solver> MakeCollisionAware(std::unique_ptr<Solver> solver, const
     throw InputError("--collisions " + std::string(ToString(mode)) + ": no sphere model for arm '" + arm.arm +
                      "': give --spheres FILE (made by `deepik spheres`)");
   }
-  CollisionSetupOptions setup;
-  setup.geometry.arm = arm;
-  setup.geometry.search.package_paths = options.package_paths;
-  setup.geometry.matrix_path = options.matrix_path;
-  setup.geometry.spheres_path = options.spheres_path;
-  setup.mode = mode;
-  setup.scene_path = options.scene_path;
-  CollisionWorld world = LoadGeometryCommands().make_world(setup, log);
+  CollisionWorld world = LoadGeometryCommands().make_world(CollisionSetup(options, arm, mode), log);
   CollisionSolveOptions clear;
   clear.clearance = request.clearance;
   log << "collisions: " << ToString(mode) << ", clearance " << request.clearance << " m\n";

@@ -13,6 +13,7 @@
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/solve/solve_request.hpp"
 #include "deepik/solve/solver.hpp"
+#include "geometry/geometry_commands.hpp"
 
 namespace deepik::cli {
 
@@ -23,6 +24,15 @@ void AddCollisionModeOptions(CLI::App* command, std::string* collisions, double*
 
 /// Adds --collisions, --clearance, --scene, --matrix, --spheres and --package-path.
 void AddCollisionOptions(CLI::App* command, CollisionCommandOptions* options);
+
+/// Adds --scene (with `scene_help`), --matrix, --spheres and --package-path.
+void AddCollisionFileOptions(CLI::App* command, CollisionCommandOptions* options,
+                             const std::string& scene_help);
+
+/// What the geometry plugin loads for a collision-aware solve on `arm` in `mode`: the files of
+/// `options` (--scene, --matrix, --spheres, --package-path).
+CollisionSetupOptions CollisionSetup(const CollisionCommandOptions& options, const ArmSpec& arm,
+                                     CollisionMode mode);
 
 /// The arm whose geometry a solve on `chain` uses: `arm` when given, else the built-in arm the
 /// chain is named after (a model of panda, ur5 or iiwa14); empty `arm` field when there is none.

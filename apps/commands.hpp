@@ -195,6 +195,11 @@ struct BenchCommandOptions {
   int64_t near_limit_count = 1000;    ///< `pose` only
   int64_t out_of_reach_count = 1000;  ///< `pose` only
   SolveSettingsOptions settings;      ///< `pose` only: budget, tolerances of lm and refined
+  /// The collision-free IK protocol (ClearBenchOptions, issue 23): FK poses of configurations
+  /// clear by FCL; collision-aware lm (and refined with a model) beside solve-check-restart with
+  /// lm and kdl-nr-restarts; runs in the geometry plugin.
+  bool collision_free = false;
+  CollisionCommandOptions collision;  ///< `collision_free` only: --scene, --matrix, --spheres, ...
   int warmup = 1;
   int repetitions = 5;
   int threads = 2;

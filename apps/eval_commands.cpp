@@ -9,6 +9,7 @@
 #include <iostream>
 #include <memory>
 
+#include "collision_options.hpp"
 #include "deepik/errors.hpp"
 #include "deepik/learn/accuracy.hpp"
 #include "deepik/solve/eval.hpp"
@@ -108,15 +109,48 @@ void CheckEvalOptions(const EvalCommandOptions& o) {
   }
 }
 
-// bench: a model or an arm, not both; an arm only with --pose (the latency protocol needs a model).
+// bench: a model or an arm, not both; an arm only with --pose or --collision-free (the latency
+// protocol needs a model); the collision files only with --collision-free.
 void CheckBenchOptions(const BenchCommandOptions& o) {
   if (!o.model_path.empty() && !o.arm.arm.empty()) {
     throw CLI::ValidationError("--model, --arm",
                                "expected a model or an arm, not both (the model has its arm)");
   }
-  if (o.model_path.empty() && !o.pose) {
-    throw CLI::ValidationError("--model", "expected a model file (--arm needs --pose)");
+  const CollisionCommandOptions& c = o.collision;
+  if (!o.collision_free && (!c.scene_path.empty() || !c.matrix_path.empty() || !c.spheres_path.empty() ||
+                            !c.package_paths.empty())) {
+    throw CLI::ValidationError("--scene, --matrix, --spheres, --package-path",
+                               "expected --collision-free with them");
   }
+  if (o.model_path.empty() && !o.pose && !o.collision_free) {
+    throw CLI::ValidationError("--model", "expected a model file (--arm needs --pose or --collision-free)");
+  }
+  if (o.collision_free && o.pose) {
+    throw CLI::ValidationError("--pose, --collision-free", "expected one protocol, not both");
+  }
+  if (o.collision_free && !o.solvers.empty()) {
+    throw CLI::ValidationError("--solvers",
+                               "--collision-free runs a fixed set of solvers; expected no --solvers");
+  }
+}
+
+// bench --collision-free: the arm's geometry and the files, then the geometry plugin runs it.
+void RunCollisionFreeBench(const BenchCommandOptions& options, std::ostream& out, std::ostream& log) {
+  const ArmAndModel loaded = LoadArmOrModel(options.model_path, options.arm, "bench");
+  const ArmSpec arm = GeometryArm(options.arm, loaded.chain());
+  if (arm.arm.empty() || ArmUrdfPath(arm).empty()) {
+    throw InputError(
+        "--collision-free: the arm has no collision geometry (a URDF arm has it: panda, ur5, iiwa14 "
+        "or a .urdf file)");
+  }
+  ClearBenchCommandOptions clear;
+  const bool scene = !options.collision.scene_path.empty();
+  clear.setup = CollisionSetup(options.collision, arm, scene ? CollisionMode::kAll : CollisionMode::kSelf);
+  clear.model_path = options.model_path;
+  clear.settings = SettingsRequest(options.settings).solver_settings();
+  clear.count = options.count > 0 ? options.count : 2000;
+  clear.seed = options.seed;
+  LoadGeometryCommands().run_clear_bench(clear, out, log);
 }
 
 }  // namespace
@@ -270,6 +304,10 @@ void RunBench(const BenchCommandOptions& options, std::ostream& out, std::ostrea
     RunPoseBench(options, out, log);
     return;
   }
+  if (options.collision_free) {
+    RunCollisionFreeBench(options, out, log);
+    return;
+  }
   if (options.model_path.empty()) throw InputError("bench: expected --model FILE (--arm needs --pose)");
   const IkModel model = IkModel::Load(options.model_path);
   EvalTargetOptions target_options;
@@ -331,8 +369,9 @@ void AddEvalCommand(CLI::App& app, CommandSet* set) {
 
 void AddBenchCommand(CLI::App& app, CommandSet* set) {
   auto bench = std::make_shared<BenchCommandOptions>();
-  CLI::App* bench_command =
-      app.add_subcommand("bench", "latency and throughput of solvers; --pose: the full-pose protocol");
+  CLI::App* bench_command = app.add_subcommand("bench",
+                                               "latency and throughput of solvers; --pose: the full-pose "
+                                               "protocol; --collision-free: collision-free IK");
   bench_command->add_option("--model,-m", bench->model_path, "model file (or --arm with --pose)");
   AddArmOption(bench_command, &bench->arm);
   bench_command
@@ -345,7 +384,20 @@ void AddBenchCommand(CLI::App& app, CommandSet* set) {
       "full-pose protocol: FK poses of uniform configurations (+ near-limit and out-of-reach "
       "sets), every solver from mid-limits with the --timeout budget, success = 1e-5 m and "
       "1e-5 rad by FK of the answer; success rate, mean/median/p99 time on one thread");
-  bench_command->add_option("--count", bench->count, "in-reach targets (default 2000; 10000 with --pose)")
+  bench_command->add_flag(
+      "--collision-free", bench->collision_free,
+      "collision-free IK protocol (issue 23, needs an arm with collision geometry: panda, ur5, iiwa14): FK "
+      "poses of uniform configurations clear by FCL (self pairs of the matrix, plus --scene), "
+      "collision-aware "
+      "lm (and refined with --model) beside plain lm (collisions off) and the solve-check-restart baselines "
+      "lm+check and kdl-nr-restarts+check (MoveIt's way: one attempt from a random start, the FCL check, "
+      "again until clear or --timeout); success = 1e-5 m, 1e-5 rad and clear by FCL, re-checked by the "
+      "bench; wall and CPU time per target on one thread, the issue's goals, the exact checks' share");
+  AddCollisionFileOptions(bench_command, &bench->collision,
+                          "--collision-free: obstacles too (JSON, docs/SCENES.md; collisions all)");
+  bench_command
+      ->add_option("--count", bench->count,
+                   "in-reach targets (default 2000; 10000 with --pose; 2000 with --collision-free)")
       ->check(WholeNumberIn(1, kMaxEvalTargets));
   bench_command->add_option("--near-limit", bench->near_limit_count, "--pose: near-limit targets")
       ->capture_default_str()

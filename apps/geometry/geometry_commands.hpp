@@ -17,6 +17,7 @@
 #include "deepik/geometry/sphere_world.hpp"
 #include "deepik/kinematics/arm_spec.hpp"
 #include "deepik/solve/collision_solver.hpp"
+#include "deepik/solve/solvers.hpp"
 
 namespace deepik::cli {
 
@@ -93,6 +94,15 @@ struct CollisionSetupOptions {
   std::optional<Scene> scene;
 };
 
+/// `deepik bench --collision-free`: the collision-free IK benchmark (ClearBenchOptions).
+struct ClearBenchCommandOptions {
+  CollisionSetupOptions setup;  ///< the arm, --matrix, --spheres, --scene (mode all with a scene)
+  std::string model_path;       ///< adds collision-aware `refined` (empty: lm and the baselines only)
+  SolverSettings settings;      ///< the budget and tolerances of every solver (`--timeout`)
+  int64_t count = 2000;
+  uint64_t seed = 42;
+};
+
 /// The plugin's entry points.
 struct GeometryCommands {
   void (*run_collide)(const CollideCommandOptions& options, std::ostream& log);
@@ -108,6 +118,7 @@ struct GeometryCommands {
   /// `exact` (an ExactChecker the plugin made) among `scene`'s obstacles, sharing its meshes
   /// (ExactChecker::WithScene), for `deepik serve`'s collision-aware solving.
   std::unique_ptr<CollisionChecker> (*exact_with_scene)(const CollisionChecker& exact, const Scene& scene);
+  void (*run_clear_bench)(const ClearBenchCommandOptions& options, std::ostream& out, std::ostream& log);
 };
 
 /// Loads the plugin on first use ($DEEPIK_GEOMETRY_PLUGIN, or deepik_geometry_commands.so beside

@@ -10,6 +10,7 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
 void RunCollisionMatrix(const MatrixCommandOptions& options, std::ostream& out, std::ostream& log);
 void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, std::ostream& log);
 CollisionWorld MakeCollisionWorld(const CollisionSetupOptions& options, std::ostream& log);
+void RunClearBench(const ClearBenchCommandOptions& options, std::ostream& out, std::ostream& log);
 }  // namespace deepik::cli
 
 namespace {
@@ -31,7 +32,8 @@ const deepik::cli::GeometryCommands kCommands{deepik::cli::RunCollide,
                                               deepik::cli::RunCollisionBench,
                                               MakeExact,
                                               deepik::cli::MakeCollisionWorld,
-                                              WithScene};
+                                              WithScene,
+                                              deepik::cli::RunClearBench};
 }  // namespace
 
 extern "C" const deepik::cli::GeometryCommands* deepik_geometry_commands() { return &kCommands; }

@@ -15,6 +15,7 @@
 #include "deepik/geometry/exact_checker.hpp"
 #include "deepik/geometry/scene.hpp"
 #include "deepik/geometry/sphere_fit.hpp"
+#include "deepik/solve/clear_bench.hpp"
 #include "geometry_commands.hpp"
 
 namespace deepik::cli {
@@ -66,13 +67,6 @@ double Median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::nth_element(values.begin(), values.begin() + static_cast<long>(values.size() / 2), values.end());
   return values[values.size() / 2];
-}
-
-// The CPU time of this thread (us): a call's own cost, unaffected by other processes on the machine.
-double ThreadMicros() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return 1e6 * static_cast<double>(now.tv_sec) + 1e-3 * static_cast<double>(now.tv_nsec);
 }
 
 }  // namespace
@@ -242,9 +236,9 @@ void RunCollisionBench(const CollisionBenchOptions& options, std::ostream& out, 
     const size_t count = std::min(timing.size(), most);
     for (size_t start = 0; start < count; start += static_cast<size_t>(batch)) {
       const size_t end = std::min(count, start + static_cast<size_t>(batch));
-      const double begin = ThreadMicros();
+      const double begin = ThreadCpuMicros();
       for (size_t i = start; i < end; ++i) check(timing[i]);
-      per_configuration.push_back((ThreadMicros() - begin) / static_cast<double>(end - start));
+      per_configuration.push_back((ThreadCpuMicros() - begin) / static_cast<double>(end - start));
     }
     return Median(per_configuration);
   };

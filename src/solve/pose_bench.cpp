@@ -19,15 +19,15 @@ IkTarget PoseOf(const Chain& chain, const Eigen::VectorXd& q) {
   return IkTarget(X.translation(), Eigen::Quaterniond(X.linear()));
 }
 
-double Percentile(std::vector<double> values, double p) {
+}  // namespace
+
+double RankPercentile(std::vector<double> values, double p) {
   if (values.empty()) return 0.0;
   std::sort(values.begin(), values.end());
   const size_t index =
       std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size())));
   return values[index];
 }
-
-}  // namespace
 
 void PoseBenchOptions::Validate() const {
   if (count < 0) throw std::invalid_argument("PoseBenchOptions::count: expected >= 0");
@@ -120,8 +120,8 @@ PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& 
   if (!times_us.empty()) {
     row.mean_us = total_us / static_cast<double>(times_us.size());
     row.mean_iterations = total_iterations / static_cast<double>(times_us.size());
-    row.median_us = Percentile(times_us, 0.5);
-    row.p99_us = Percentile(times_us, 0.99);
+    row.median_us = RankPercentile(times_us, 0.5);
+    row.p99_us = RankPercentile(times_us, 0.99);
   }
   return row;
 }

@@ -92,5 +92,35 @@ TEST(CollisionCli, BadInputGetsClearErrors) {
   EXPECT_EQ(clearance.exit_code, deepik::kExitUsage) << clearance.err;
 }
 
+// `bench --collision-free`: the table of the four rows, the goals, the scene named; bad
+// combinations refused before any work.
+TEST(CollisionCli, CollisionFreeBenchRunsAndRefusesBadCombinations) {
+  const TempDir dir;
+  const std::string scene = std::string(DEEPIK_ROBOTS_DIR) + "/scenes/table-boxes.json";
+  const CliResult r = RunCli("bench --arm iiwa14 --collision-free --count 8 --seed 3 --scene " + scene, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* text :
+       {"| lm (collision-aware) | ", "| lm+check | ", "| kdl-nr-restarts+check | ",
+        "collisions all: self + scene", "8 FK poses of uniform configurations clear by FCL",
+        "Goals (issue 23):", "load average before"})
+    EXPECT_NE(r.out.find(text), std::string::npos) << text << "\n" << r.out;
+  const CliResult help = RunCli("bench --help", dir);
+  EXPECT_NE(help.out.find("--collision-free"), std::string::npos) << help.out;
+  struct Case {
+    std::string options, message;
+    int code;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"--arm panda --scene " + scene, "expected --collision-free with them", deepik::kExitUsage},
+           {"--arm panda --pose --collision-free", "expected one protocol, not both", deepik::kExitUsage},
+           {"--arm panda --collision-free --solvers lm", "expected no --solvers", deepik::kExitUsage},
+           {"--arm seed --collision-free", "the arm has no collision geometry", deepik::kExitInput},
+       }) {
+    const CliResult bad = RunCli("bench " + c.options, dir);
+    EXPECT_EQ(bad.exit_code, c.code) << c.options << "\n" << bad.err;
+    EXPECT_NE(bad.err.find(c.message), std::string::npos) << bad.err;
+  }
+}
+
 }  // namespace
 }  // namespace deepik::testing

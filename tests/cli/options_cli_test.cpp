@@ -82,7 +82,7 @@ TEST(OptionsCliTest, AbsurdValuesAreUsageErrorsBeforeAnyWork) {
       // bench: a model or an arm, not both (the arm was silently ignored).
       {"bench " + m + " --arm panda", "--model, --arm: expected a model or an arm, not both"},
       {"bench " + m + " --arm panda --pose", "--model, --arm: expected a model or an arm, not both"},
-      {"bench --arm panda", "--model: expected a model file (--arm needs --pose)"},
+      {"bench --arm panda", "--model: expected a model file (--arm needs --pose or --collision-free)"},
   };
   for (const Case& c : cases) {
     TempDir dir;

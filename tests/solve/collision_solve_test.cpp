@@ -121,7 +121,11 @@ TEST(RefineClear, TargetReachableOnlyInSelfCollisionIsInCollision) {
   const SolveResult clear = RefineClear(arm.geometry.chain, IkTarget(Eigen::Vector3d(0.6, 0.3, 0)), q0,
                                         Budget(), {}, world, &exact);
   EXPECT_EQ(clear.status, SolveStatus::kConverged);
-  EXPECT_GT(clear.collision_distance, 0.0);
+  EXPECT_FALSE(exact.InCollision(clear.q));
+  SphereWorld::Workspace workspace;
+  EXPECT_GT(world.MinDistance(clear.q, &workspace), 0.0);
+  // At clearance 0 a converged answer is not measured (the exact check judged it).
+  EXPECT_TRUE(std::isnan(clear.collision_distance));
 }
 
 TEST(RefineClear, PairsDisabledByTheMatrixAreIgnored) {

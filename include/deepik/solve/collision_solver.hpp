@@ -41,20 +41,30 @@ struct CollisionWorld {
   std::unique_ptr<const CollisionChecker> exact;
 };
 
-/// Collision-aware IK from q_start (chain order, within the limits). Each start runs
-/// Levenberg-Marquardt on the stacked residual (RefinePose's weighted pose excess; for every
-/// sphere distance d below clearance + activation, weight * (d - clearance - activation)), with
-/// the analytic Jacobians (SphereWorld::Proximities); a start that ends clear of the clearance but
-/// short of the target is polished with the cushion removed. Restarts from seeded uniform
-/// configurations follow until a start converges clear and passes `exact`, the time budget
+/// Collision-aware IK from q_start (chain order, within the limits). Each start first solves the
+/// pose alone (RefinePose with one start and what is left of the budget; no sphere placed) and
+/// accepts its answer when it is clear (below). An answer in collision is repaired
+/// when the task leaves a self-motion (more joints than the target fixes: 6 for a pose, 3 for a
+/// position) and either 8 starts have already ended in collision or it is the last start allowed
+/// (pose.max_starts): Levenberg-Marquardt on the stacked residual (the pose excess; for every
+/// sphere distance d below clearance + activation, weight * (d - clearance - activation)) with the
+/// analytic Jacobians (SphereWorld::Proximities), polished with the cushion removed, for at most
+/// as long as 8 starts have taken on average (or the rest of the budget on the last start). Until
+/// then a new start is cheaper than a repair (docs/BENCHMARKS.md "Collision-free IK"). Restarts
+/// from seeded uniform configurations follow until a start converges clear, the time budget
 /// (pose.timeout_seconds) or pose.max_starts runs out.
 ///
-/// Status: kConverged only when the pose is within the tolerances, the sphere model keeps the
-/// clearance and `exact` (when given) finds no collision (clearance 0) or a distance of at least
-/// the clearance. Otherwise kInCollision when some start reached the target in collision (q: the
-/// one with the largest sphere-model distance) or a plain RefinePose from the best end reaches
-/// it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance is always set (the
-/// sphere model's).
+/// Clear: at clearance 0, `exact` (when given) finds no collision (the sphere model's false
+/// alarms do not turn an answer away); above 0, the sphere model keeps the clearance and `exact`
+/// (when given) finds a distance of at least the clearance; without `exact`, the sphere model
+/// keeps the clearance.
+///
+/// Status: kConverged only when the pose is within the tolerances and the answer is clear.
+/// Otherwise kInCollision when some start reached the target in collision (q: of the first 4
+/// such, the one with the largest sphere-model distance) or a plain RefinePose from the best end
+/// reaches it; else that RefinePose's status (kOutOfReach, kFailed). collision_distance (the
+/// sphere model's) is set unless the answer is converged at clearance 0 (measuring it would cost
+/// more than the solve; the exact check judged it).
 /// @throws std::invalid_argument for invalid options, target or q_start (as RefinePose), or a
 ///         world for another chain (a different joint count).
 SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen::VectorXd& q_start,
@@ -63,7 +73,8 @@ SolveResult RefineClear(const Chain& chain, const IkTarget& target, const Eigen:
 
 /// An iterative solver (lm, refined) made collision-aware: Solve starts RefineClear from q_start,
 /// or from the base solver's answer for a solver with a model (`refined`: the network's answer
-/// refined; returned at once when it is already clear), or from the middle of the limits (`lm`).
+/// refined; returned at once when it is clear as RefineClear judges it; else RefineClear gets
+/// what is left of the budget), or from the middle of the limits (`lm`).
 class ClearSolver final : public Solver {
  public:
   /// @throws std::invalid_argument for invalid options, a world without spheres, or a world for

@@ -61,6 +61,10 @@ struct PoseBenchRow {
   double mean_iterations = 0;
 };
 
+/// The value at rank floor(p * size) of the sorted values (the nearest-rank percentile the
+/// benchmark tables print; 0 for none).
+double RankPercentile(std::vector<double> values, double p);
+
 /// Solves every target once on this thread, each timed alone (steady_clock), with no start
 /// given (iterative solvers begin at the middle of the limits, the network ignores starts).
 PoseBenchRow BenchPoseSolver(const Solver& solver, const std::vector<IkTarget>& targets,
