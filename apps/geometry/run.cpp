@@ -163,7 +163,8 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
   for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
   SphereSet set;
   if (options.links.empty()) {
-    log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source << "\n";
+    log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source
+        << "\n";
     set = FitSphereSet(geometry, surfaces, fit);
   } else {
     set = RefitLinks(geometry, surfaces, fit, options, log);
