@@ -557,22 +557,20 @@ struct WebServer::Impl {
   // POST /api/track: TrackPath over "targets" (as /api/solve's, without q_start) from an optional
   // "q_start" (joint values within the limits); "continue": true (needs q_start) tracks row 0 from
   // q_start within the step bound, as a path continued where an earlier one ended; "step_ratio"
-  // and "step_floor" as `deepik track`. Answers one row per target: ResultFields(), "status"
-  // (tracked, out of reach, reconfiguration, failed), "solve_status", "joint_step" and
+  // and "step_floor" as `deepik track`; "collisions", "clearance", "scene" as /api/solve. Answers
+  // one row per target: ResultFields(), "status" (tracked, out of reach, reconfiguration, in
+  // collision, failed), "solve_status", "joint_step" and
   // "step_bound" (rad; null on a row solved afresh), then a "summary".
   Json Track(const Json& body) const {
     const ServedArm& arm = ArmFor(body);
     const Solver& base = SolverFor(arm, body);
     const serve::ParsedTrack request =
         serve::ParseTrackRequest(body, base, arm.model.get(), options.max_targets);
-    // TrackPath's warm starts do not keep the arm clear yet (issue 23): refused rather than ignored.
-    if ((body.contains("collisions") && body["collisions"] != "off") || body.contains("scene")) {
-      throw ApiError{400, std::string(body.contains("scene") ? "scene" : "collisions") +
-                              ": /api/track does not avoid collisions yet; send \"collisions\": \"off\" or "
-                              "none (the path is tracked without collision checks)"};
-    }
-    const serve::CollisionChoice choice;  // off
-    const Solver& solver = base;
+    // As /api/solve: the collision-aware solver keeps every row clear (TrackPath warm-starts it
+    // from the previous row and marks a row reached only in collision).
+    serve::CollisionChoice choice;
+    std::shared_ptr<const Solver> held;
+    const Solver& solver = CollisionAware(arm, base, body, &choice, &held);
     CheckWork(static_cast<long>(request.path.size()));
     const auto start = std::chrono::steady_clock::now();
     const std::vector<TrackPoint> points = TrackPath(solver, request.path, settings, request.track,
@@ -593,6 +591,7 @@ struct WebServer::Impl {
                  {{"rows", summary.rows},
                   {"tracked", summary.tracked},
                   {"out_of_reach", summary.out_of_reach},
+                  {"in_collision", summary.in_collision},
                   {"reconfigurations", summary.reconfigurations},
                   {"reconfiguration_rows", summary.reconfiguration_rows},
                   {"max_joint_step", summary.max_joint_step}}},

@@ -134,6 +134,57 @@ TEST(ServeClearTest, TargetInsideAnObstacleIsInCollision) {
   }
 }
 
+// /api/track with a scene: a path passing 12 cm beside the post is tracked with every row clear
+// (the server's exact check with the scene) and reaching its target (FK here); the same path
+// through the post has rows marked `in collision`, counted in the summary, and no row in collision
+// that is called tracked.
+TEST(ServeClearTest, TrackKeepsThePathClearAndMarksRowsInsideAnObstacle) {
+  OwnServer served(PandaOptions());
+  const Json scene = Json::parse(kPostScene);
+  const Chain chain = LoadArm(ArmSpec{"panda"});
+  const auto path = [](double y) {
+    Json targets = Json::array();
+    for (int k = 0; k <= 10; ++k) targets.push_back({0.5, y, 0.2 + 0.03 * k});
+    return targets;
+  };
+  const auto clear = [&](const Json& q) {
+    return !Post(served.port, "/api/collide", Json{{"q", q}, {"scene", scene}})
+                .json()
+                .at("in_collision")
+                .get<bool>();
+  };
+  const testing::Answer beside =
+      Post(served.port, "/api/track", Json{{"targets", path(0.17)}, {"scene", scene}});
+  ASSERT_EQ(beside.status, 200) << beside.body;
+  const Json rows = beside.json().at("points");
+  EXPECT_EQ(beside.json().at("collisions"), "all");
+  EXPECT_EQ(beside.json().at("summary").at("tracked"), 11) << beside.body;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_EQ(rows[k].at("status"), "tracked");
+    const Eigen::Vector3d p(0.5, 0.17, 0.2 + 0.03 * static_cast<double>(k));
+    EXPECT_LT((TipPosition(chain, JointValues(rows[k].at("q"))) - p).norm(), 1e-5);
+    EXPECT_TRUE(clear(rows[k].at("q")));
+  }
+  const testing::Answer through =
+      Post(served.port, "/api/track", Json{{"targets", path(0.0)}, {"scene", scene}});
+  ASSERT_EQ(through.status, 200) << through.body;
+  const Json through_json = through.json();  // kept: the loop below walks into it
+  const Json summary = through_json.at("summary");
+  EXPECT_GT(summary.at("in_collision").get<int>(), 0) << through.body;
+  int marked = 0;
+  for (const Json& row : through_json.at("points")) {
+    marked += row.at("status") == "in collision";
+    if (row.at("status") == "tracked") EXPECT_TRUE(clear(row.at("q"))) << row.dump();
+  }
+  EXPECT_EQ(marked, summary.at("in_collision").get<int>());
+  // Without the scene the same path is tracked through where the post was.
+  const Json free =
+      Post(served.port, "/api/track", Json{{"targets", path(0.0)}, {"collisions", "off"}}).json();
+  EXPECT_EQ(free.at("summary").at("in_collision"), 0);
+  EXPECT_EQ(free.at("collisions"), "off");
+}
+
 TEST(ServeClearTest, ScenesAreBuiltOnTheMeshesReadOnce) {
   exact_checkers_made = 0;
   OwnServer served(PandaOptions());
@@ -210,19 +261,13 @@ TEST(ServeClearTest, BadCollisionFieldsAreRefusedNamingTheField) {
   const Json plain = Post(served.port, "/api/solve", seed).json();
   EXPECT_EQ(plain.at("collisions"), "off");
   EXPECT_FALSE(plain.contains("min_distance"));
-  // /api/track does not avoid collisions yet: a scene or a mode is refused, not ignored.
-  const Json path{{"model", "panda"}, {"targets", Json::array({target, {0.4, 0.12, 0.4}})}};
-  Json track = path;
-  track["scene"] = post;
-  const testing::Answer track_scene = Post(served.port, "/api/track", track);
-  EXPECT_EQ(track_scene.status, 400);
-  EXPECT_NE(track_scene.body.find("does not avoid collisions yet"), std::string::npos) << track_scene.body;
-  track = path;
-  track["collisions"] = "self";
-  EXPECT_EQ(Post(served.port, "/api/track", track).status, 400);
-  track["collisions"] = "off";
-  EXPECT_EQ(Post(served.port, "/api/track", track).json().at("collisions"), "off");
-  EXPECT_EQ(Post(served.port, "/api/track", path).json().at("collisions"), "off");
+  // /api/track refuses a bad scene the same way.
+  Json track{{"model", "panda"},
+             {"targets", Json::array({target, {0.4, 0.12, 0.4}})},
+             {"scene", obstacle(negative)}};
+  const testing::Answer bad_track = Post(served.port, "/api/track", track);
+  EXPECT_EQ(bad_track.status, 400);
+  EXPECT_NE(bad_track.body.find("scene: obstacles[0].size[1]"), std::string::npos) << bad_track.body;
   // /api/collide checks a request's scene exactly, and refuses a bad one the same way.
   const Json zeros = std::vector<double>(7, 0.0);
   const testing::Answer collide = Post(served.port, "/api/collide",

@@ -57,8 +57,8 @@ export const solveMany = (target, solver, k, qStart) => {
 
 // A path tracked by the library's TrackPath: { targets, q_start, continue, solver, step_ratio? } ->
 // { points: [{ q, reached, position_error, angle_error, status, solve_status, joint_step, step_bound }], summary }.
-// (The server does not track paths clear of obstacles yet: no scene is sent.)
-export const trackPath = (body) => request('/api/track', withModel(body));
+// The obstacles go along, as with a solve: the server tracks the path clear of them.
+export const trackPath = (body) => request('/api/track', withModel(withScene(body)));
 
 // Self-collision of joint values q: { in_collision, min_distance (m), link_a, link_b, collision_model }
 // (the colliding or the closest pair); `kind` is 'exact' (FCL on the meshes, and the obstacles:

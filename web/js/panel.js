@@ -220,10 +220,11 @@ export function showTrackLegend(on) {
   $('legend-track').hidden = !on;
 }
 
-// The tracked demo's label in the view: 'reconfiguration', 'out of reach', or hidden (null).
+// The tracked demo's label in the view: 'reconfiguration', 'out of reach', 'in collision', or hidden (null).
 const TRACK_LABELS = {
   reconfiguration: 'reconfiguration: the arm cannot follow continuously and changes branch',
   'out of reach': 'out of reach: the closest point reached without a jump',
+  'in collision': 'in collision: no clear continuation; the arm holds its last clear joints',
 };
 export function showTrackLabel(kind) {
   const label = $('track-label');

@@ -44,9 +44,12 @@ const targetAt = (t) => {
 };
 const positionOf = (target) => (Array.isArray(target) ? target : target.p);
 
-// Marks on the path where a row was out of reach (amber) or a reconfiguration (magenta).
+// Marks on the path where a row was out of reach (amber), a reconfiguration (magenta) or reached
+// only in collision (red).
 let marks = null;
-const markColors = { 'out of reach': new THREE.Color(0xffb547), reconfiguration: new THREE.Color(0xff5cf0) };
+const markColors = {
+  'out of reach': new THREE.Color(0xffb547), reconfiguration: new THREE.Color(0xff5cf0), 'in collision': new THREE.Color(0xff3b3b),
+};
 function clearMarks() {
   if (marks) { marks.userData.rows = []; updateMarks(); }
 }
