@@ -59,6 +59,23 @@ Geometry MakeObstacleGeometry(const Obstacle& obstacle) {
   return nullptr;
 }
 
+// A sphere around every vertex of `surface` (in L), centred on the middle of their bounding box,
+// in frame F (X_FL); radius -1 for an empty surface. Grown by 1 % (a URDF cylinder or sphere is a
+// true one in FCL, its surface here a polygon with vertices on it) and 1 um against rounding.
+Eigen::Vector4d BoundingSphere(const TriangleMesh& surface, const Eigen::Isometry3d& X_FL) {
+  if (surface.vertices.empty()) return Eigen::Vector4d(0, 0, 0, -1);
+  Eigen::Vector3d low = surface.vertices.front(), high = low;
+  for (const Eigen::Vector3d& v : surface.vertices) {
+    low = low.cwiseMin(v);
+    high = high.cwiseMax(v);
+  }
+  const Eigen::Vector3d centre = 0.5 * (low + high);
+  double radius = 0;
+  for (const Eigen::Vector3d& v : surface.vertices) radius = std::max(radius, (v - centre).norm());
+  const Eigen::Vector3d centre_F = X_FL * centre;
+  return Eigen::Vector4d(centre_F.x(), centre_F.y(), centre_F.z(), 1.01 * radius + 1e-6);
+}
+
 }  // namespace
 
 struct ExactChecker::Impl {
@@ -72,6 +89,11 @@ struct ExactChecker::Impl {
   std::vector<std::pair<int, int>> pairs;
   int links = 0;          // the arm's links (names, frame and shapes continue with the obstacles)
   size_t self_pairs = 0;  // pairs[0, self_pairs) are link pairs, the rest link-obstacle pairs
+  // A cheap first test before FCL: per link a sphere around all its shapes' vertices (centre in
+  // its chain frame F, radius; radius < 0: no shapes); per obstacle (after the links) the obstacle
+  // itself, whose exact signed distance to a link's bounding sphere bounds theirs.
+  std::vector<Eigen::Vector4d> bound;
+  std::vector<Obstacle> obstacles;
 
   // The obstacles follow the links, as links fixed in B, each checked against every link with
   // shapes that moves (links fixed to the base cannot be moved clear: the scene's own business).
@@ -80,6 +102,8 @@ struct ExactChecker::Impl {
       const Obstacle& obstacle = scene.obstacles[o];
       names.push_back(obstacle.name);
       frame.push_back(-1);
+      obstacles.push_back(obstacle);
+      bound.emplace_back(0, 0, 0, -1);  // unused: obstacles are bounded by their own shape
       shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
       for (int l = 0; l < links; ++l) {
         if (!shapes[static_cast<size_t>(l)].empty() && frame[static_cast<size_t>(l)] >= 0)
@@ -100,7 +124,20 @@ struct ExactChecker::Impl {
     const int f = frame[static_cast<size_t>(link)];
     return f < 0 ? shape.X_FS : X_BF[static_cast<size_t>(f)] * shape.X_FS;
   }
+  // A lower bound of the distance between link a and link or obstacle b (m; may be negative).
+  double BoundGap(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
+    const auto centre = [&](int link) {
+      const int f = frame[static_cast<size_t>(link)];
+      const Eigen::Vector3d c = bound[static_cast<size_t>(link)].head<3>();
+      return f < 0 ? c : Eigen::Vector3d(X_BF[static_cast<size_t>(f)] * c);
+    };
+    const double ra = bound[static_cast<size_t>(a)][3];
+    if (b >= links)  // the field of an obstacle is 1-Lipschitz: the sphere's points are no closer
+      return SignedDistance(obstacles[static_cast<size_t>(b - links)], centre(a), nullptr) - ra;
+    return (centre(a) - centre(b)).norm() - ra - bound[static_cast<size_t>(b)][3];
+  }
   bool Collide(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
+    if (BoundGap(X_BF, a, b) > 0) return false;
     const fcl::CollisionRequestd request;
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
@@ -112,11 +149,15 @@ struct ExactChecker::Impl {
     }
     return false;
   }
-  double Distance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
+  // The distance between a and b (m; 0 when they collide); a pair whose bounds are at least
+  // `above` apart answers that lower bound instead (a caller after a minimum below `above`).
+  double Distance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b,
+                  double above = std::numeric_limits<double>::infinity()) const {
     if (Collide(X_BF, a, b)) return 0.0;
     fcl::DistanceRequestd request;
     request.gjk_solver_type = fcl::GST_INDEP;
     double best = std::numeric_limits<double>::infinity();
+    if (BoundGap(X_BF, a, b) >= above) return std::max(BoundGap(X_BF, a, b), 0.0);
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
         fcl::DistanceResultd result;
@@ -148,6 +189,7 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
       surface.Append(local, shape.X_LS);
     }
     impl_->shapes.push_back(std::move(placed));
+    impl_->bound.push_back(BoundingSphere(surface, link.X_FL));
     surfaces->push_back(std::move(surface));
   }
   impl_->surfaces = std::move(surfaces);
@@ -185,7 +227,7 @@ CollisionReport ExactChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) 
   }
   report.min_distance = std::numeric_limits<double>::infinity();
   for (const auto& [a, b] : impl_->pairs) {
-    const double distance = impl_->Distance(X_BF, a, b);
+    const double distance = impl_->Distance(X_BF, a, b, report.min_distance);
     if (distance < report.min_distance) {
       report.min_distance = distance;
       report.link_a = a;
