@@ -56,7 +56,7 @@ void RunExperimentSeed(const ExperimentCommandOptions& options, std::ostream& ou
     train.threads = options.threads;
     train.eval_samples = 1000;
     const std::string path = options.work_dir + "/" + std::string(1, v.label[0]) + ".safetensors";
-    TrainFiles files{path, path + ".ckpt", path + ".log.csv", false};
+    TrainFiles files{path, path + ".ckpt", path + ".log.csv", false, ""};  // a built-in arm: no URDF shapes
     log << "experiment: training " << v.label << " (" << options.seconds_per_model << " s)\n";
     const TrainResult result = Train(data, network, train, files, nullptr, stop);
     if (result.status == TrainStatus::kInterrupted) throw InputError("experiment: interrupted");

@@ -5,6 +5,7 @@
 // - "+ box" adds a box; dragging the obstacle gizmo's x arrow with the mouse moves it along x alone,
 //   and the next solve carries it (the server's answer is computed with it); its delete button
 //   removes it;
+// - the tracked demo sends the obstacles (/api/track tracks the path clear of them);
 // - a pose target just above a box is reached clear: status converged on the panel, and the exact
 //   check of POST /api/collide with the page's scene finds the shown configuration clear;
 // - a target inside a box is shown 'In collision', and /api/collide finds the shown configuration
@@ -56,6 +57,18 @@ async function exampleScene(base, page) {
   check(reopened.length === 4 && reopened.every((d, k) => close(d.position, drawn[k].position, 1e-4)),
     'the address carries the obstacles: a page opened with it draws them again', address);
   await again.context().close();
+  // The tracked demo sends them too: the server tracks the path clear of them (/api/track).
+  const trackRequest = page.waitForRequest((r) => r.url().endsWith('/api/track'), { timeout: 20_000 });
+  await page.selectOption('#demo', 'circle');
+  const request = await trackRequest;
+  const sent = JSON.parse(request.postData());
+  const tracked = await (await request.response()).json();
+  await page.selectOption('#demo', 'off');
+  await settle(page);
+  check(sent.scene && sent.scene.obstacles.length === 4 && tracked.collisions === 'all'
+    && Number.isInteger(tracked.summary.in_collision),
+  'the tracked demo sends the obstacles and is tracked clear of them ("collisions": "all")',
+  JSON.stringify({ scene: sent.scene, collisions: tracked.collisions, summary: tracked.summary }));
 }
 
 async function addDragDelete(base, page) {
