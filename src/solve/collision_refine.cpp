@@ -358,6 +358,11 @@ SolveResult ClearSolver::Solve(const IkTarget& target, const Eigen::VectorXd* q_
   return RefineClear(chain, target, q0, pose, options_, *world_.spheres, world_.exact.get());
 }
 
+bool ClearSolver::KeepsClearance(const Eigen::VectorXd& q) const {
+  SphereWorld::Workspace workspace;
+  return JudgedClear(*world_.spheres, world_.exact.get(), options_.clearance, q, &workspace);
+}
+
 SolveResult ClearSolver::SolveFrom(const IkTarget& target, const Eigen::VectorXd& q,
                                    const PoseRefineOptions& pose) const {
   PoseRefineOptions one = pose;

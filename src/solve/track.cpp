@@ -27,20 +27,6 @@ double TargetStep(const Chain& chain, const IkTarget& target, const SolveResult&
   return s;
 }
 
-// True when q keeps the clearance by the judge of ClearSolver's answers: the exact check when
-// the solver has one, else the sphere model.
-bool KeepsClearance(const ClearSolver& solver, const Eigen::VectorXd& q) {
-  const double clearance = solver.options().clearance;
-  const CollisionChecker* exact = solver.world().exact.get();
-  if (exact == nullptr) {
-    SphereWorld::Workspace workspace;
-    return solver.world().spheres->MinDistance(q, &workspace) >= clearance;
-  }
-  if (clearance <= 0) return !exact->InCollision(q);
-  const CollisionReport report = exact->Check(q);
-  return !report.in_collision && report.min_distance >= clearance;
-}
-
 // The status of a row solved afresh (row 0).
 TrackStatus FreshStatus(SolveStatus status) {
   switch (status) {
@@ -91,7 +77,7 @@ class RowSolver {
 
   // True when a row that is not tracked may keep q (a point within the bound): clear, when
   // collisions are checked.
-  bool MayHold(const Eigen::VectorXd& q) const { return clear_ == nullptr || KeepsClearance(*clear_, q); }
+  bool MayHold(const Eigen::VectorXd& q) const { return clear_ == nullptr || clear_->KeepsClearance(q); }
 
  private:
   static SolverSettings OneStart(SolverSettings settings) {

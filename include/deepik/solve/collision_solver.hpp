@@ -94,6 +94,10 @@ class ClearSolver final : public Solver {
   /// SolveMany refines its extra starts when the solver is collision-aware.
   SolveResult SolveFrom(const IkTarget& target, const Eigen::VectorXd& q,
                         const PoseRefineOptions& pose) const;
+  /// Whether q keeps the clearance by the rule this solver's converged answers pass: the exact
+  /// check alone at clearance 0; above it, the sphere model and the exact check (the sphere model
+  /// alone when the world has no exact check).
+  bool KeepsClearance(const Eigen::VectorXd& q) const;
   const CollisionWorld& world() const { return world_; }
   const CollisionSolveOptions& options() const { return options_; }
 
