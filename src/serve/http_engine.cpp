@@ -62,11 +62,6 @@ std::string ErrorResponse(int status, const std::string& message) {
          "\r\nConnection: close\r\n\r\n" + body;
 }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 std::string Trim(const std::string& text) {
   const size_t begin = text.find_first_not_of(" \t");
   if (begin == std::string::npos) return "";
@@ -94,7 +89,7 @@ Framing ParseFraming(const std::string& head, size_t max_body_bytes) {
     line_start = line_end;
     const size_t colon = line.find(':');
     if (colon == std::string::npos) continue;  // httplib refuses it
-    const std::string name = Lower(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
+    const std::string name = Lowercase(line.substr(0, colon)), value = Trim(line.substr(colon + 1));
     if (name == "content-length") {
       if (has_length && value != length_text) {
         framing = {400, "Content-Length: expected one value, got '" + length_text + "' and '" + value + "'"};
@@ -105,7 +100,7 @@ Framing ParseFraming(const std::string& head, size_t max_body_bytes) {
       framing = {411,
                  "Transfer-Encoding '" + value + "' is not accepted; send the body with a Content-Length"};
     } else if (name == "expect") {
-      framing.expect_continue = Lower(value) == "100-continue";
+      framing.expect_continue = Lowercase(value) == "100-continue";
     } else if (name == "host") {
       // One, non-empty and text: httplib would keep the first of two, drop an empty one and cut one
       // at a NUL, so that two readers could see two names.
@@ -140,17 +135,7 @@ std::string TargetPath(const std::string& head) {
   const size_t end = head.find_first_of(" ?#\r", start + 1);
   const std::string raw =
       head.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
-  std::string path;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && std::isxdigit(static_cast<unsigned char>(raw[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(raw[i + 2]))) {
-      path += static_cast<char>(std::stoi(raw.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      path += raw[i];
-    }
-  }
-  return path;
+  return PercentDecoded(raw);
 }
 
 }  // namespace
@@ -166,7 +151,7 @@ std::string RewriteHead(const std::string& head) {
     const std::string line = head.substr(line_start, line_end - line_start);
     const size_t colon = line.find(':');
     const std::string name =
-        line_start == 0 || colon == std::string::npos ? "" : Lower(line.substr(0, colon));
+        line_start == 0 || colon == std::string::npos ? "" : Lowercase(line.substr(0, colon));
     const bool drop = (name == "range" && (api || line.find(',', colon) != std::string::npos)) ||
                       (name == "content-type" && api);
     if (!drop) kept += (kept.empty() ? "" : "\r\n") + line;

@@ -56,6 +56,13 @@ Json PoseJson(const Eigen::Isometry3d& X);
 /// Where `text` stops being UTF-8 text without control characters (U+0000..U+001F, U+007F), or npos.
 size_t BadTextAt(const std::string& text);
 
+/// `text` with the ASCII letters in lower case (header names, host names, file extensions).
+std::string Lowercase(std::string text);
+
+/// `text` with every %XX (two hex digits) replaced by that byte, as httplib decodes paths for
+/// routing; anything else (a lone %, %G1) kept as it is.
+std::string PercentDecoded(const std::string& text);
+
 /// A request body: a JSON object and nothing after it (a NUL or other byte after the object is
 /// refused, as is a body that is not an object).
 Json ParseBody(const std::string& text);

@@ -17,11 +17,6 @@ namespace fs = std::filesystem;
 // The formats the page's loaders read (three.js's STL, Collada, glTF and OBJ loaders).
 const char* const kMeshFormats[] = {"stl", "dae", "gltf", "glb", "obj"};
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 // A path segment or relative path an address can carry as it is: letters, digits, . _ - (and /
 // between segments when `slashes`), no empty, "." or ".." segment.
 bool PlainRelativePath(const std::string& text, bool slashes) {
@@ -35,20 +30,6 @@ bool PlainRelativePath(const std::string& text, bool slashes) {
     if (segment.empty() || segment == "." || segment == "..") return false;
   }
   return text.back() != '/';
-}
-
-std::string PercentDecoded(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
-  return out;
 }
 
 bool IsRegularFile(const fs::path& path) {
@@ -96,7 +77,7 @@ ServedMeshes LoadServedMeshes(const ArmSpec& spec, const MeshSearchOptions& sear
       }
       const fs::path file(shape.mesh_path);
       const std::string format =
-          Lower(file.extension().string().substr(std::min<size_t>(1, file.extension().string().size())));
+          Lowercase(file.extension().string().substr(std::min<size_t>(1, file.extension().string().size())));
       if (std::find(std::begin(kMeshFormats), std::end(kMeshFormats), format) == std::end(kMeshFormats)) {
         meshes.missing.push_back("link '" + link.name + "': mesh '" + shape.mesh_reference +
                                  "': the page reads STL, COLLADA, glTF and OBJ, not '" + format + "'");
@@ -142,7 +123,7 @@ bool ReadServedFile(const std::string& path, std::string* bytes, std::string* er
 }
 
 const char* MeshMimeType(const std::string& path) {
-  const std::string ext = Lower(fs::path(path).extension().string());
+  const std::string ext = Lowercase(fs::path(path).extension().string());
   if (ext == ".stl") return "model/stl";
   if (ext == ".dae") return "model/vnd.collada+xml";
   if (ext == ".gltf") return "model/gltf+json";

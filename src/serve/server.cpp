@@ -261,8 +261,7 @@ struct WebServer::Impl {
     } else if (name.find(':') != std::string::npos) {
       name = name.substr(0, name.find(':'));
     }
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    return name;
+    return serve::Lowercase(name);
   }
 
   // Browsers always send Host; a page whose own name resolves to this machine (DNS rebinding)
