@@ -149,15 +149,15 @@ struct ExactChecker::Impl {
     }
     return false;
   }
-  // The distance between a and b (m; 0 when they collide); a pair whose bounds are at least
+  // The distance between a and b (m) when they do not collide; a pair whose bounds are at least
   // `above` apart answers that lower bound instead (a caller after a minimum below `above`).
-  double Distance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b,
-                  double above = std::numeric_limits<double>::infinity()) const {
-    if (Collide(X_BF, a, b)) return 0.0;
+  double ClearDistance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b,
+                       double above = std::numeric_limits<double>::infinity()) const {
+    const double gap = BoundGap(X_BF, a, b);
+    if (gap >= above) return std::max(gap, 0.0);
     fcl::DistanceRequestd request;
     request.gjk_solver_type = fcl::GST_INDEP;
     double best = std::numeric_limits<double>::infinity();
-    if (BoundGap(X_BF, a, b) >= above) return std::max(BoundGap(X_BF, a, b), 0.0);
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
         fcl::DistanceResultd result;
@@ -227,7 +227,8 @@ CollisionReport ExactChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) 
   }
   report.min_distance = std::numeric_limits<double>::infinity();
   for (const auto& [a, b] : impl_->pairs) {
-    const double distance = impl_->Distance(X_BF, a, b, report.min_distance);
+    // No pair collides (above): FCL's distance alone.
+    const double distance = impl_->ClearDistance(X_BF, a, b, report.min_distance);
     if (distance < report.min_distance) {
       report.min_distance = distance;
       report.link_a = a;
@@ -261,7 +262,7 @@ std::vector<bool> ExactChecker::CollidingPairs(const Eigen::Ref<const Eigen::Vec
 double ExactChecker::LinkDistance(const Eigen::Ref<const Eigen::VectorXd>& q, int a, int b) const {
   std::vector<Eigen::Isometry3d> X_BF;
   impl_->Frames(q, &X_BF);
-  return impl_->Distance(X_BF, a, b);
+  return impl_->Collide(X_BF, a, b) ? 0.0 : impl_->ClearDistance(X_BF, a, b);
 }
 
 bool CollisionMatrixOptions::IsValid(std::string* error) const {
