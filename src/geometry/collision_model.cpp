@@ -270,6 +270,9 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
   local_.resize(4, total);
   begin_.assign(n, 0);
   end_.assign(n, 0);
+  // A tree over G groups has 2 G - 1 nodes, and there are at most as many groups as spheres: one
+  // allocation up front, cut to size after (growing column by column would copy quadratically).
+  nodes_local_.resize(4, 2 * static_cast<Eigen::Index>(total));
   int column = 0;
   for (size_t i = 0; i < n; ++i) {
     link_frame_.push_back(geometry.links[i].frame);
@@ -288,6 +291,7 @@ SphereChecker::SphereChecker(const RobotGeometry& geometry, const SphereSet& sph
     const int group_end = static_cast<int>(first_.size());
     link_root_.push_back(group_end > group_begin ? BuildTree(group_begin, group_end) : -1);
   }
+  nodes_local_.conservativeResize(4, static_cast<Eigen::Index>(node_left_.size()));
   sphere_group_.resize(static_cast<size_t>(total));
   for (size_t g = 0; g < first_.size(); ++g)
     for (int i = first_[g]; i < last_[g]; ++i) sphere_group_[static_cast<size_t>(i)] = static_cast<int>(g);
@@ -324,7 +328,6 @@ int SphereChecker::BuildTree(int begin, int end) {
   node_left_.push_back(-1);
   node_right_.push_back(-1);
   node_group_.push_back(end - begin == 1 ? begin : -1);
-  nodes_local_.conservativeResize(4, node + 1);
   nodes_local_.col(node) =
       Enclose(local_, first_[static_cast<size_t>(begin)], last_[static_cast<size_t>(end - 1)]);
   if (end - begin > 1) {
