@@ -73,6 +73,57 @@ void ReportCollisionGeometry(const ArmSpec& arm, std::ostream& out) {
   }
 }
 
+// `deepik spheres`.
+void AddSpheresCommand(CLI::App& app, CommandSet* set) {
+  auto spheres = std::make_shared<SpheresCommandOptions>();
+  CLI::App* command = app.add_subcommand("spheres", "fit spheres to every link's collision geometry (JSON)");
+  AddGeometryInputOptions(command, &spheres->geometry, true);
+  command->add_option("--output,-o", spheres->output_path, "the sphere model (JSON)")->required();
+  command->add_option("--link", spheres->links,
+                      "refit only this link (repeatable); every other link keeps its spheres from --spheres "
+                      "(default: the shipped model of a built-in arm)");
+  command
+      ->add_option("--overshoot", spheres->target_overshoot_mm,
+                   "target largest overshoot beyond the surface per link (mm)")
+      ->check(NumberIn(0.1, 1000))
+      ->capture_default_str();
+  command->add_option("--max-spheres", spheres->max_spheres, "most spheres per link")
+      ->check(WholeNumberIn(1, 5000))
+      ->capture_default_str();
+  command->add_option("--count", spheres->spheres, "exactly this many spheres per link (0: by --overshoot)")
+      ->check(WholeNumberIn(0, 1000))
+      ->capture_default_str();
+  command
+      ->add_option("--spacing", spheres->spacing,
+                   "surface sample spacing covered (m; capped at half of --overshoot)")
+      ->check(NumberIn(1e-4, 0.1))
+      ->capture_default_str();
+  command
+      ->add_option(
+          "--close-overshoot", spheres->close_overshoot_mm,
+          "a tighter target overshoot (mm, at most --overshoot) on the parts of a link that come within "
+          "--close-distance of the spheres of a link it is checked against (the model of --spheres, or "
+          "the shipped one), in at least --close-share of --close-samples uniform configurations; 0: off")
+      ->check(NumberIn(0, 1000))
+      ->capture_default_str();
+  command->add_option("--close-distance", spheres->close_distance_mm, "see --close-overshoot (mm)")
+      ->check(NumberIn(0, 1000))
+      ->capture_default_str();
+  command->add_option("--close-samples", spheres->close_samples, "see --close-overshoot (seed 1)")
+      ->check(WholeNumberIn(1, 10000000))
+      ->capture_default_str();
+  command
+      ->add_option(
+          "--close-share", spheres->close_share,
+          "see --close-overshoot: the least share of the configurations in which a point comes close")
+      ->check(NumberIn(1e-6, 1))
+      ->capture_default_str();
+  set->commands.push_back({command, [spheres] {
+                             LoadGeometryCommands().run_spheres(*spheres, std::cout, std::cerr);
+                             return 0;
+                           }});
+}
+
 void AddGeometryCommands(CLI::App& app, CommandSet* set) {
   auto collide = std::make_shared<CollideCommandOptions>();
   CLI::App* command = app.add_subcommand(
@@ -94,33 +145,7 @@ void AddGeometryCommands(CLI::App& app, CommandSet* set) {
                              return 0;
                            }});
 
-  auto spheres = std::make_shared<SpheresCommandOptions>();
-  command = app.add_subcommand("spheres", "fit spheres to every link's collision geometry (JSON)");
-  AddGeometryInputOptions(command, &spheres->geometry, true);
-  command->add_option("--output,-o", spheres->output_path, "the sphere model (JSON)")->required();
-  command->add_option("--link", spheres->links,
-                      "refit only this link (repeatable); every other link keeps its spheres from --spheres "
-                      "(default: the shipped model of a built-in arm)");
-  command
-      ->add_option("--overshoot", spheres->target_overshoot_mm,
-                   "target largest overshoot beyond the surface per link (mm)")
-      ->check(NumberIn(0.1, 1000))
-      ->capture_default_str();
-  command->add_option("--max-spheres", spheres->max_spheres, "most spheres per link")
-      ->check(WholeNumberIn(1, 1000))
-      ->capture_default_str();
-  command->add_option("--count", spheres->spheres, "exactly this many spheres per link (0: by --overshoot)")
-      ->check(WholeNumberIn(0, 1000))
-      ->capture_default_str();
-  command
-      ->add_option("--spacing", spheres->spacing,
-                   "surface sample spacing covered (m; capped at half of --overshoot)")
-      ->check(NumberIn(1e-4, 0.1))
-      ->capture_default_str();
-  set->commands.push_back({command, [spheres] {
-                             LoadGeometryCommands().run_spheres(*spheres, std::cout, std::cerr);
-                             return 0;
-                           }});
+  AddSpheresCommand(app, set);
 
   auto matrix = std::make_shared<MatrixCommandOptions>();
   command = app.add_subcommand(

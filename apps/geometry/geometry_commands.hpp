@@ -63,6 +63,11 @@ struct SpheresCommandOptions {
   int max_spheres = 32;
   int spheres = 0;
   double spacing = 0.004;
+  /// > 0: SphereFitOptions::close_overshoot_mm, near CloseSurfacePoints (distance, samples).
+  double close_overshoot_mm = 0;
+  double close_distance_mm = 10;
+  int64_t close_samples = 2000;
+  double close_share = 0.01;
   std::string output_path;
   /// Refit only these links; the others are copied from geometry.spheres_path (default: the
   /// shipped model). Empty: every link with shapes.

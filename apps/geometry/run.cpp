@@ -121,7 +121,8 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
 
 // The model of --spheres (or the shipped one) with the links of --link fitted anew.
 SphereSet RefitLinks(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
-                     const SphereFitOptions& fit, const SpheresCommandOptions& options, std::ostream& log) {
+                     const SphereFitOptions& fit, const SpheresCommandOptions& options,
+                     const std::vector<std::vector<Eigen::Vector3d>>* close, std::ostream& log) {
   SphereSet set = LoadSpheres(options.geometry, geometry, log);
   std::vector<TriangleMesh> chosen(surfaces.size());
   std::string names;
@@ -134,7 +135,7 @@ SphereSet RefitLinks(const RobotGeometry& geometry, const std::vector<TriangleMe
     names += (names.empty() ? "" : ", ") + name;
   }
   log << "fitting spheres to " << names << "; the other links keep theirs\n";
-  const SphereSet refit = FitSphereSet(geometry, chosen, fit);
+  const SphereSet refit = FitSphereSet(geometry, chosen, fit, close);
   for (const LinkSpheres& link : refit.links) {
     auto same = [&](const LinkSpheres& kept) { return kept.link == link.link; };
     const auto it = std::find_if(set.links.begin(), set.links.end(), same);
@@ -154,29 +155,54 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
   fit.max_spheres = options.max_spheres;
   fit.spheres = options.spheres;
   fit.spacing = options.spacing;
+  fit.close_overshoot_mm = options.close_overshoot_mm;
+  if (options.close_overshoot_mm > options.target_overshoot_mm) {
+    throw InputError("spheres: --close-overshoot " + FormatDouble(options.close_overshoot_mm) +
+                     " is above --overshoot " + FormatDouble(options.target_overshoot_mm) +
+                     ": the close target is the tighter one");
+  }
   std::string error;
-  if (!fit.IsValid(&error)) throw std::invalid_argument(error);
-  if (options.links.empty() && !options.geometry.spheres_path.empty())
-    throw InputError("spheres: --spheres (the model whose other links are kept) needs --link");
-  const RobotGeometry geometry = LoadRobotGeometry(options.geometry.arm, options.geometry.search, true);
+  if (!fit.IsValid(&error)) throw InputError("spheres: " + error);
+  const bool zoned = options.close_overshoot_mm > 0;
+  if (options.links.empty() && !options.geometry.spheres_path.empty() && !zoned)
+    throw InputError(
+        "spheres: --spheres (the model whose other links are kept) needs --link or --close-overshoot");
+  const LoadedArm arm = LoadArmGeometry(options.geometry, true, log);
+  const RobotGeometry& geometry = arm.geometry;
   std::vector<TriangleMesh> surfaces;
   for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
+  std::optional<std::vector<std::vector<Eigen::Vector3d>>> close;
+  if (zoned) {
+    CloseZoneOptions zone;
+    zone.samples = options.close_samples;
+    zone.distance = 1e-3 * options.close_distance_mm;
+    zone.share = options.close_share;
+    close =
+        CloseSurfacePoints(geometry, surfaces, LoadSpheres(options.geometry, geometry, log), arm.pairs, zone);
+    log << "surface points within " << options.close_distance_mm << " mm of another link's spheres in "
+        << 100 * zone.share << " % of " << zone.samples << " configurations (seed " << zone.seed << "):";
+    for (size_t i = 0; i < close->size(); ++i)
+      if (!(*close)[i].empty()) log << " " << geometry.links[i].name << " " << (*close)[i].size();
+    log << "\n";
+  }
   SphereSet set;
   if (options.links.empty()) {
     log << "fitting spheres to " << geometry.CountLinksWithShapes() << " links of " << geometry.source
         << "\n";
-    set = FitSphereSet(geometry, surfaces, fit);
+    set = FitSphereSet(geometry, surfaces, fit, close ? &*close : nullptr);
   } else {
-    set = RefitLinks(geometry, surfaces, fit, options, log);
+    set = RefitLinks(geometry, surfaces, fit, options, close ? &*close : nullptr, log);
   }
-  out << "| link | vertices | spheres | largest overshoot (mm) | worst vertex outside (mm) "
-         "|\n|---|---|---|---|---|\n";
+  out << "| link | vertices | spheres | largest overshoot (mm) | near other links (mm) | worst vertex "
+         "outside (mm) "
+         "|\n|---|---|---|---|---|---|\n";
   for (const LinkSpheres& link : set.links) {
     const double excess =
         WorstVertexExcess(surfaces[static_cast<size_t>(geometry.FindLink(link.link))], link.spheres);
     out << "| " << link.link << " | " << link.vertices << " | " << link.spheres.size() << " | " << std::fixed
         << std::setprecision(1) << link.overshoot_mm << " | "
-        << (excess <= 0 ? "none" : std::to_string(excess * 1e3)) << " |\n"
+        << (link.close_overshoot_mm >= 0 ? FormatDouble(std::round(link.close_overshoot_mm * 10) / 10) : "-")
+        << " | " << (excess <= 0 ? "none" : std::to_string(excess * 1e3)) << " |\n"
         << std::defaultfloat;
   }
   SaveSphereSet(set, options.output_path);

@@ -199,6 +199,8 @@ SphereSet ParseSphereSet(const std::string& text, const std::string& source, con
       link.vertices = links[i]["vertices"];
     if (links[i].contains("overshoot_mm") && links[i]["overshoot_mm"].is_number())
       link.overshoot_mm = links[i]["overshoot_mm"];
+    if (links[i].contains("close_overshoot_mm") && links[i]["close_overshoot_mm"].is_number())
+      link.close_overshoot_mm = links[i]["close_overshoot_mm"];
     set.links.push_back(std::move(link));
   }
   return set;
@@ -215,10 +217,13 @@ void SaveSphereSet(const SphereSet& set, const std::string& path) {
       auto round6 = [](double v) { return std::round(v * 1e6) / 1e6; };
       spheres.push_back({round6(s[0]), round6(s[1]), round6(s[2]), std::ceil(s[3] * 1e6 - 1e-6) / 1e6});
     }
-    links.push_back({{"link", link.link},
-                     {"vertices", link.vertices},
-                     {"overshoot_mm", std::round(link.overshoot_mm * 100) / 100},
-                     {"spheres", spheres}});
+    json entry = {{"link", link.link},
+                  {"vertices", link.vertices},
+                  {"overshoot_mm", std::round(link.overshoot_mm * 100) / 100},
+                  {"spheres", spheres}};
+    if (link.close_overshoot_mm >= 0)
+      entry["close_overshoot_mm"] = std::round(link.close_overshoot_mm * 100) / 100;
+    links.push_back(std::move(entry));
   }
   WriteJson({{"format", "deepik-spheres"},
              {"version", 1},

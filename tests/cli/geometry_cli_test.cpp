@@ -9,6 +9,8 @@
 
 #include "cli_util.hpp"
 #include "deepik/data/random.hpp"
+#include "deepik/geometry/mesh.hpp"
+#include "deepik/geometry/sphere_fit.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 
 namespace deepik::testing {
@@ -99,6 +101,53 @@ TEST(CollideCli, AMeshThatIsNotAMeshIsAnInputError) {
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("link_3.dae"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.Path("out.csv")));
+}
+
+// `spheres --close-overshoot`: the refit link meets the close target above its close points (the
+// table's "near other links" column and the file's close_overshoot_mm agree) and still covers every
+// vertex; the other links keep the shipped spheres; a close target above the target is refused.
+TEST(SpheresCli, CloseFitMeetsItsTargetAndIsConservative) {
+  TempDir dir;
+  const CliResult r = RunCli(
+      "spheres ur5 --link wrist_3_link --overshoot 8 --close-overshoot 3 --close-samples 200 --max-spheres "
+      "1000 "
+      "-o close.json",
+      dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("surface points within 10 mm"), std::string::npos) << r.err;
+  const nlohmann::json out = nlohmann::json::parse(ReadFile(dir.Path("close.json")));
+  const nlohmann::json shipped =
+      nlohmann::json::parse(ReadFile(std::string(DEEPIK_SOURCE_DIR) + "/robots/collision/ur5.spheres.json"));
+  int refit = 0;
+  for (size_t i = 0; i < out["links"].size(); ++i) {
+    const auto& link = out["links"][i];
+    if (link["link"] != "wrist_3_link") {
+      EXPECT_EQ(link["spheres"], shipped["links"][i]["spheres"]) << link["link"];
+      continue;
+    }
+    ++refit;
+    ASSERT_TRUE(link.contains("close_overshoot_mm")) << link.dump();
+    EXPECT_GT(link["close_overshoot_mm"].get<double>(), 0.0);
+    EXPECT_LE(link["close_overshoot_mm"].get<double>(), 3.0 + 0.01);
+    EXPECT_LE(link["overshoot_mm"].get<double>(), 8.0 + 0.01);
+  }
+  EXPECT_EQ(refit, 1);
+  const size_t row = r.out.find("| wrist_3_link |");
+  ASSERT_NE(row, std::string::npos) << r.out;
+  EXPECT_NE(r.out.substr(row, r.out.find('\n', row) - row).find("| none |"), std::string::npos) << r.out;
+  // Every vertex inside a sphere, checked here too.
+  const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{"ur5", "", ""}, {}, true);
+  const SphereSet set = LoadSphereSet(dir.Path("close.json"), geometry);
+  const TriangleMesh surface =
+      LinkSurface(geometry.links[static_cast<size_t>(geometry.FindLink("wrist_3_link"))]);
+  for (const LinkSpheres& link : set.links)
+    if (link.link == "wrist_3_link") EXPECT_LE(WorstVertexExcess(surface, link.spheres), 0.0);
+
+  const CliResult above =
+      RunCli("spheres ur5 --link wrist_3_link --overshoot 8 --close-overshoot 9 -o x.json", dir);
+  EXPECT_EQ(above.exit_code, 3);
+  EXPECT_NE(above.err.find("--close-overshoot 9 is above --overshoot 8"), std::string::npos) << above.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("x.json")));
 }
 
 // `spheres --link` refits the chosen links only: every other link keeps the shipped model's spheres

@@ -217,5 +217,117 @@ TEST(SphereFit, ShippedSphereModelsCoverEveryVertex) {
   }
 }
 
+// The close fit: tight only where asked. A 0.3 x 0.1 x 0.1 m box with its +x end face (points 5 mm
+// apart, as CloseSurfacePoints gives them) as the close zone, target 30 mm, 10 mm there: every
+// vertex covered, and how far the spheres stick out above the end face, measured by the box's
+// closed form (more directions than the fit's own measure; a point's nearest box point is its
+// clamp to the box), within the close target; the plain 30 mm fit sticks out more there.
+TEST(SphereFit, TheCloseTargetHoldsNearTheClosePoints) {
+  LinkShape box;
+  box.kind = LinkShape::Kind::kBox;
+  box.size = Eigen::Vector3d(0.3, 0.1, 0.1);
+  const TriangleMesh surface = PrimitiveSurface(box);
+  const Eigen::Vector3d half(0.15, 0.05, 0.05);
+  std::vector<Eigen::Vector3d> close;
+  for (int i = 0; i <= 20; ++i)
+    for (int j = 0; j <= 20; ++j) close.emplace_back(0.15, -0.05 + 0.005 * i, -0.05 + 0.005 * j);
+  // The largest closed-form distance to the box of a point of the spheres' union boundary whose
+  // nearest box point lies on the end face (mm).
+  const auto overshoot_near = [&](const std::vector<Eigen::Vector4d>& spheres) {
+    double worst = 0;
+    const int directions = 400;
+    for (const Eigen::Vector4d& s : spheres) {
+      for (int d = 0; d < directions; ++d) {
+        const double z = 1 - (2.0 * d + 1) / directions, r = std::sqrt(1 - z * z), phi = d * 2.39996322972865;
+        const Eigen::Vector3d y =
+            s.head<3>() + s[3] * Eigen::Vector3d(r * std::cos(phi), r * std::sin(phi), z);
+        bool inside = false;
+        for (const Eigen::Vector4d& o : spheres) inside = inside || (y - o.head<3>()).norm() < o[3] - 1e-9;
+        const Eigen::Vector3d nearest = y.cwiseMax(-half).cwiseMin(half);
+        if (inside || nearest.x() < 0.15 - 1e-12) continue;
+        worst = std::max(worst, 1e3 * (y - nearest).norm());
+      }
+    }
+    return worst;
+  };
+  SphereFitOptions options;
+  options.target_overshoot_mm = 30;
+  options.close_overshoot_mm = 10;
+  options.spacing = 0.01;
+  options.max_spheres = 300;
+  const SphereFit fit = FitLinkSpheres(surface, options, close);
+  EXPECT_LE(WorstVertexExcess(surface, fit.spheres), 0.0);
+  EXPECT_LE(fit.overshoot_mm, 30.0);
+  EXPECT_GT(fit.close_overshoot_mm, 0.0);
+  EXPECT_LE(fit.close_overshoot_mm, 10.0);
+  EXPECT_LE(overshoot_near(fit.spheres), 11.0);
+  EXPECT_LE(fit.close_overshoot_mm, overshoot_near(fit.spheres) + 0.5);  // the fit's measure is no larger
+  options.close_overshoot_mm = 0;
+  const SphereFit plain = FitLinkSpheres(surface, options, close);
+  EXPECT_GT(overshoot_near(plain.spheres), 15.0);
+  EXPECT_EQ(plain.close_overshoot_mm, 0.0);
+  options.close_overshoot_mm = 40;  // above the target
+  EXPECT_THROW((void)FitLinkSpheres(surface, options, close), std::invalid_argument);
+}
+
+// CloseSurfacePoints against a closed form: link a, a 0.2 m cube at the origin; link b, a sphere
+// of 0.05 m whose centre sits at (0.5, 0, 0) + Rz(q) (-0.3, 0, 0). With one sphere per link standing
+// for it, a surface point of a is close in a configuration when it lies within 0.05 + d of b's
+// centre, and a point p of b when (0.5, 0, 0) + Rz(q) p lies within a's sphere's radius + d of the
+// origin. Every vertex (always among the points sampled) is returned exactly when it is close in
+// at least the share of the same seeded configurations, and every point returned is close so.
+TEST(CloseZone, PointsCloseInEnoughConfigurationsByClosedForm) {
+  TempDir dir;
+  const RobotGeometry geometry = WriteAndLoad(
+      dir, TwoLinkUrdf(R"(<box size="0.2 0.2 0.2"/>)", R"(<sphere radius="0.05"/>)", "-0.3 0 0"));
+  std::vector<TriangleMesh> surfaces;
+  for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
+  const double ra = 0.1 * std::sqrt(3.0), rb = 0.05;
+  SphereSet spheres;
+  spheres.links = {{"a", {Eigen::Vector4d(0, 0, 0, ra)}, 0, -1},
+                   {"b", {Eigen::Vector4d(-0.3, 0, 0, rb)}, 0, -1}};
+  CloseZoneOptions options;
+  options.samples = 400;
+  options.seed = 3;
+  options.distance = 0.06;
+  options.share = 0.02;
+  const auto close = CloseSurfacePoints(geometry, surfaces, spheres, {{0, 1}}, options);
+  ASSERT_EQ(close.size(), 2u);
+  std::vector<double> qs;
+  std::mt19937_64 rng(options.seed);
+  Eigen::VectorXd q(1);
+  for (int k = 0; k < options.samples; ++k) UniformConfiguration(geometry.chain, &rng, q), qs.push_back(q[0]);
+  // Configurations in which p (in its link's frame) is within reach + slack.
+  const auto count = [&](int link, const Eigen::Vector3d& p, double slack) {
+    int n = 0;
+    for (double angle : qs) {
+      const Eigen::Vector3d joint(0.5, 0, 0);
+      const Eigen::Matrix3d R = Eigen::AngleAxisd(angle, Eigen::Vector3d::UnitZ()).toRotationMatrix();
+      n += link == 0 ? (p - (joint + R * Eigen::Vector3d(-0.3, 0, 0))).norm() <= rb + options.distance + slack
+                     : (joint + R * p).norm() <= ra + options.distance + slack;
+    }
+    return n;
+  };
+  const double least = options.share * options.samples;
+  for (int link = 0; link < 2; ++link) {
+    EXPECT_FALSE(close[static_cast<size_t>(link)].empty()) << link;
+    for (const Eigen::Vector3d& p : close[static_cast<size_t>(link)])
+      EXPECT_GE(count(link, p, 1e-9), least) << link;
+    int returned = 0;
+    for (const Eigen::Vector3d& v : surfaces[static_cast<size_t>(link)].vertices) {
+      const bool in =
+          std::any_of(close[static_cast<size_t>(link)].begin(), close[static_cast<size_t>(link)].end(),
+                      [&v](const Eigen::Vector3d& p) { return (p - v).norm() < 1e-12; });
+      returned += in;
+      if (!in) EXPECT_LT(count(link, v, -1e-9), least) << link << " " << v.transpose();
+    }
+    if (link == 1) EXPECT_GT(returned, 0);  // b's vertices facing a are close; a's corners never are
+    if (link == 0) EXPECT_EQ(returned, 0);
+  }
+  options.share = 0;
+  EXPECT_THROW((void)CloseSurfacePoints(geometry, surfaces, spheres, {{0, 1}}, options),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace deepik

@@ -74,6 +74,9 @@ struct LinkSpheres {
   std::vector<Eigen::Vector4d> spheres;  ///< x, y, z (m, in L), radius (m)
   int vertices = 0;                      ///< mesh vertices the spheres were fitted to (0: unknown)
   double overshoot_mm = -1.0;            ///< largest outward overshoot found by the fit; -1: unknown
+  /// The same near the parts that come close to other links (a close fit, `spheres
+  /// --close-overshoot`); -1: unknown or not a close fit.
+  double close_overshoot_mm = -1.0;
 };
 
 /// A sphere model file: per link its spheres (JSON, see docs/ARCHITECTURE.md "Geometry").

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "deepik/geometry/collision_model.hpp"
@@ -18,6 +19,10 @@ struct SphereFitOptions {
   int max_spheres = 32;    ///< per link, whatever the overshoot
   int spheres = 0;         ///< > 0: exactly this many per link (the target is then ignored)
   double spacing = 0.004;  ///< m: surface samples at most this far apart (and half the target) are covered
+  /// > 0: the overshoot aimed at (mm, at most the target) near the link's close points
+  /// (FitLinkSpheres' `close`, e.g. CloseSurfacePoints): where another link comes near, two
+  /// loose fits overlap across a gap the meshes keep, a false alarm. 0: one target everywhere.
+  double close_overshoot_mm = 0;
   /// @returns false with a message naming the field when a value is out of range.
   bool IsValid(std::string* error) const;
 };
@@ -26,6 +31,10 @@ struct SphereFitOptions {
 struct SphereFit {
   std::vector<Eigen::Vector4d> spheres;  ///< x, y, z, radius (m) in the surface's frame
   double overshoot_mm = 0;               ///< SphereOvershootMm of the result
+  /// The largest overshoot (mm) above the close points: of the points of the spheres' union
+  /// boundary whose nearest surface point lies within 2 mm (half their spacing) of a close point; 0
+  /// without close points.
+  double close_overshoot_mm = 0;
 };
 
 /// Fits spheres to a closed (or nearly closed) surface:
@@ -46,8 +55,35 @@ struct SphereFit {
 /// 4. the margin starts at the target overshoot and shrinks by 0.7 until the measured overshoot
 ///    meets it (or, when the budget is too small, grows to the smallest margin that fits it); with
 ///    `spheres` = K, at most K spheres with a 1 mm margin.
+/// With `close` points (in the surface's frame) and options.close_overshoot_mm, a candidate whose
+/// sphere would reach within the target of a close point gets the close margin instead (scaled
+/// with the margin in step 4, as is the sampling), so the fit is tight where links come near and
+/// as loose as the target elsewhere; step 4 then also aims at the close overshoot.
 /// @throws std::invalid_argument for bad options or an empty surface.
-SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& options);
+SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& options,
+                         const std::vector<Eigen::Vector3d>& close = {});
+
+/// Where CloseSurfacePoints looks.
+struct CloseZoneOptions {
+  int64_t samples = 2000;  ///< uniform configurations
+  uint64_t seed = 1;       ///< of the configurations
+  double distance = 0.01;  ///< m beyond the other link's spheres
+  /// The least share of the configurations in which a point comes close: a point close only in
+  /// rare configurations adds few false alarms, however loose its spheres.
+  double share = 0.01;
+};
+
+/// Per link of `geometry` (its frame L), the points of its surface (vertices and samples 4 mm
+/// apart) that come within options.distance of a sphere of a link that `pairs` check it against,
+/// in at least options.share of options.samples uniform configurations: where the spheres of two links
+/// overlap across a gap when the links come near. `spheres` is the model whose spheres stand for the other
+/// links (a link without spheres there gets none). Like the self-collision matrix's "never in N samples", a
+/// sampled, statistical set. `surfaces` as ExactChecker::surfaces (one per geometry link).
+std::vector<std::vector<Eigen::Vector3d>> CloseSurfacePoints(const RobotGeometry& geometry,
+                                                             const std::vector<TriangleMesh>& surfaces,
+                                                             const SphereSet& spheres,
+                                                             const std::vector<std::pair<int, int>>& pairs,
+                                                             const CloseZoneOptions& options);
 
 /// The largest outward overshoot of a sphere model of `surface` (mm): the largest distance from a
 /// point of the spheres' union boundary (96 directions per sphere; points inside another sphere or
@@ -59,7 +95,9 @@ double SphereOvershootMm(const TriangleMesh& surface, const std::vector<Eigen::V
 double WorstVertexExcess(const TriangleMesh& surface, const std::vector<Eigen::Vector4d>& spheres);
 
 /// Fits every link with shapes (surfaces as ExactChecker::surfaces, one per geometry link).
+/// With `close` (one list per geometry link, CloseSurfacePoints), each link fits tighter there.
 SphereSet FitSphereSet(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
-                       const SphereFitOptions& options);
+                       const SphereFitOptions& options,
+                       const std::vector<std::vector<Eigen::Vector3d>>* close = nullptr);
 
 }  // namespace deepik
