@@ -303,6 +303,20 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                    "1.75 mm)")
       ->capture_default_str()
       ->check(NumberIn(TrainOptions::kAngleWeight));
+  command
+      ->add_option("--collision-weight", train.train.collision_weight,
+                   "weight of the self-collision penalty on the network's answer: per sample the summed "
+                   "overlap (m) of the checked sphere pairs of a coarse sphere model (the arm's, " +
+                       std::to_string(kTrainSpheresPerLink) +
+                       " spheres per link; README, Collision-free IK); 0: off")
+      ->capture_default_str()
+      ->check(NumberIn(TrainOptions::kCollisionWeight));
+  command->add_option(
+      "--spheres", train.spheres_path,
+      "with --collision-weight: sphere model (JSON); default: the shipped one of a built-in arm");
+  command->add_option("--matrix", train.matrix_path,
+                      "with --collision-weight: self-collision matrix (JSON); default: the shipped one of a "
+                      "built-in arm");
   AddNetworkOptions(command, parsed.get());
   AddOptimiserOptions(command, parsed.get());
   command->add_option("--output,-o", train.output_path, "model file (safetensors)")->required();

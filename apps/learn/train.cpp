@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <map>
 #include <new>
+#include <optional>
 #include <ostream>
 #include <random>
 #include <sstream>
@@ -20,6 +21,8 @@
 #include "deepik/data/csv.hpp"
 #include "deepik/data/random.hpp"
 #include "deepik/errors.hpp"
+#include "deepik/geometry/collision_model.hpp"
+#include "deepik/geometry/robot_geometry.hpp"
 #include "deepik/kinematics/chain_json.hpp"
 #include "deepik/learn/accuracy.hpp"
 #include "deepik/learn/distributed.hpp"
@@ -199,6 +202,64 @@ void CheckDataRecord(const TrainFiles& files, const Dataset& data) {
       "); resume with the run's data options or start afresh without --resume");
 }
 
+[[noreturn]] void ThrowNoCollisionGeometry(const std::string& arm) {
+  throw InputError("--collision-weight: arm '" + PrintableName(arm) +
+                   "' has no collision geometry (a URDF arm has it: panda, ur5, iiwa14 or a .urdf file); use "
+                   "--collision-weight 0");
+}
+
+// `file` when given, else the shipped KIND file of the built-in arm `arm` names or the chain is named
+// after; empty when there is none.
+std::string CollisionFile(const std::string& file, const ArmSpec& arm, const Chain& chain,
+                          const std::string& kind) {
+  if (!file.empty()) return file;
+  const std::string shipped = BuiltinCollisionFile(arm.arm, kind);
+  return !shipped.empty() ? shipped : BuiltinCollisionFile(chain.name(), kind);
+}
+
+// With --collision-weight: the arm's sphere model, coarsened, on the chain of the data, with the
+// sphere pairs of the link pairs its self-collision matrix leaves checked. Reads no mesh: the core
+// alone (no assimp, no FCL).
+SelfCollisionSpheres TrainingSpheres(const TrainCommandOptions& options, const Dataset& data,
+                                     std::ostream& log) {
+  const Chain chain = ChainFromJson(data.arm_json);
+  ArmSpec arm = options.arm;
+  if (arm.arm.empty() && !BuiltinArmUrdf(chain.name()).empty()) arm.arm = chain.name();
+  if (arm.arm.empty() || ArmUrdfPath(arm).empty())
+    ThrowNoCollisionGeometry(arm.arm.empty() ? chain.name() : arm.arm);
+  const RobotGeometry geometry = LoadRobotGeometry(arm, {}, false);
+  bool same = geometry.chain.num_joints() == chain.num_joints();
+  for (int i = 0; same && i < chain.num_joints(); ++i)
+    same = geometry.chain.joint(i).name == chain.joint(i).name;
+  if (!same) {
+    throw InputError("--collision-weight: the URDF " + geometry.source +
+                     " has other joints than the arm of the training data; give the data's arm as ARM (with "
+                     "--base and --tip)");
+  }
+  const std::string spheres_path = CollisionFile(options.spheres_path, arm, chain, "spheres");
+  if (spheres_path.empty()) {
+    throw InputError("--collision-weight: no sphere model for arm '" + PrintableName(arm.arm) +
+                     "': give --spheres FILE (made by `deepik spheres`)");
+  }
+  const std::string matrix_path = CollisionFile(options.matrix_path, arm, chain, "matrix");
+  std::optional<CollisionMatrix> matrix;
+  if (!matrix_path.empty()) matrix = LoadCollisionMatrix(matrix_path, geometry);
+  const SphereSet coarse =
+      CoarsenSphereSet(LoadSphereSet(spheres_path, geometry), kTrainSpheresPerLink, kTrainSphereShrink);
+  const std::vector<std::pair<int, int>> link_pairs = CheckedPairs(geometry, matrix ? &*matrix : nullptr);
+  SelfCollisionSpheres spheres = PairwiseSpheres(geometry, coarse, link_pairs);
+  if (spheres.pairs.empty()) {
+    throw InputError("--collision-weight: no checked link pair of arm '" + PrintableName(arm.arm) +
+                     "' has spheres on both links (" + spheres_path + ")");
+  }
+  log << "train: self-collision penalty x " << options.train.collision_weight << " on "
+      << spheres.spheres.size() << " spheres (" << spheres_path << " coarsened to " << kTrainSpheresPerLink
+      << " per link), " << spheres.pairs.size() << " sphere pairs of " << link_pairs.size()
+      << " checked link pairs (" << (matrix_path.empty() ? "no matrix: every pair not adjacent" : matrix_path)
+      << ")\n";
+  return spheres;
+}
+
 // The checkpoint and the log go beside the model unless named; beside a device there are none.
 TrainFiles FilesOf(const TrainCommandOptions& options) {
   const bool beside = !IsDeviceFile(options.output_path);
@@ -266,10 +327,11 @@ namespace {
 
 // One run of `train`, as one process or as one rank of a job (`group`); only rank 0 writes files
 // and reports (`log` is silent on the other ranks).
-int TrainAs(const TrainCommandOptions& options, const TrainOptions& train, DistributedGroup* group,
+int TrainAs(const TrainCommandOptions& options, TrainOptions train, DistributedGroup* group,
             std::ostream& log, const std::atomic<bool>* stop) {
   const bool root = group == nullptr || group->rank() == 0;
   const Dataset data = LoadOrMakeDatasetWithin(options, log);
+  if (train.collision_weight > 0) train.collision_spheres = TrainingSpheres(options, data, log);
   const TrainFiles files = FilesOf(options);
   if (files.checkpoint_path.empty() || files.log_path.empty()) {
     log << "train: " << options.output_path << " is not a regular file: "
@@ -367,6 +429,9 @@ int RunTrain(const TrainCommandOptions& options, std::ostream& log, const std::a
         "train: --resume needs a checkpoint: " + options.output_path +
         " is not a regular file, so none is kept beside it; name it with --checkpoint");
   }
+  // An arm named without geometry is refused before its data is sampled.
+  if (train.collision_weight > 0 && !options.arm.arm.empty() && ArmUrdfPath(options.arm).empty())
+    ThrowNoCollisionGeometry(options.arm.arm);
   if (options.dist.world_size <= 1) return TrainAs(options, train, nullptr, log, stop);
 
   const std::unique_ptr<DistributedGroup> group = DistributedGroup::Join(options.dist);

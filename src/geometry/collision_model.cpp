@@ -239,6 +239,21 @@ namespace {
 constexpr int kGroupSize = 8;  // spheres per group: the leaves of the checker's trees
 static_assert(kGroupSize <= 32, "a group's spheres are marked in the bits of an unsigned");
 
+// Reorders columns [begin, end) of `spheres` so that the first half has the smaller centre
+// coordinates along the longest extent of the centres; returns where the second half begins.
+int SplitAtMedian(Eigen::Matrix4Xd& spheres, int begin, int end) {
+  const auto centres = spheres.block(0, begin, 3, end - begin);
+  Eigen::Index axis = 0;
+  (centres.rowwise().maxCoeff() - centres.rowwise().minCoeff()).maxCoeff(&axis);
+  std::vector<Eigen::Vector4d> columns;
+  for (int s = begin; s < end; ++s) columns.push_back(spheres.col(s));
+  const int middle = begin + (end - begin) / 2;
+  std::nth_element(columns.begin(), columns.begin() + (middle - begin), columns.end(),
+                   [axis](const Eigen::Vector4d& x, const Eigen::Vector4d& y) { return x[axis] < y[axis]; });
+  for (int s = begin; s < end; ++s) spheres.col(s) = columns[static_cast<size_t>(s - begin)];
+  return middle;
+}
+
 // A sphere around every sphere of columns [begin, end) of `spheres`: centred on the centroid of
 // their centres or on the middle of their bounding box, whichever needs the smaller radius.
 Eigen::Vector4d Enclose(const Eigen::Matrix4Xd& spheres, int begin, int end) {
@@ -315,15 +330,7 @@ void SphereChecker::Group(int begin, int end) {
     last_.push_back(end);
     return;
   }
-  const auto centres = local_.block(0, begin, 3, end - begin);
-  Eigen::Index axis = 0;
-  (centres.rowwise().maxCoeff() - centres.rowwise().minCoeff()).maxCoeff(&axis);
-  std::vector<Eigen::Vector4d> columns;
-  for (int s = begin; s < end; ++s) columns.push_back(local_.col(s));
-  const int middle = begin + (end - begin) / 2;
-  std::nth_element(columns.begin(), columns.begin() + (middle - begin), columns.end(),
-                   [axis](const Eigen::Vector4d& x, const Eigen::Vector4d& y) { return x[axis] < y[axis]; });
-  for (int s = begin; s < end; ++s) local_.col(s) = columns[static_cast<size_t>(s - begin)];
+  const int middle = SplitAtMedian(local_, begin, end);
   Group(begin, middle);
   Group(middle, end);
 }
@@ -537,6 +544,94 @@ CollisionReport SphereChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q)
 bool SphereChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const {
   Workspace workspace;
   return InCollision(q, &workspace);
+}
+
+namespace {
+
+// Replaces columns [begin, end) of `spheres` by `groups` spheres (appended to `out`), halving the
+// range along the longest extent of its centres; each group's sphere sits on the centroid m of its
+// centres with radius shrink x the mean of |c_i - m| + r_i.
+void CoarsenRange(Eigen::Matrix4Xd& spheres, int begin, int end, int groups, double shrink,
+                  std::vector<Eigen::Vector4d>* out) {
+  const auto centres = spheres.block(0, begin, 3, end - begin);
+  if (groups <= 1 || end - begin <= 1) {
+    const Eigen::Vector3d m = centres.rowwise().mean();
+    double sum = 0;
+    for (int s = begin; s < end; ++s) sum += (spheres.col(s).head<3>() - m).norm() + spheres(3, s);
+    Eigen::Vector4d sphere;
+    sphere << m, shrink * sum / static_cast<double>(end - begin);
+    out->push_back(sphere);
+    return;
+  }
+  const int middle = SplitAtMedian(spheres, begin, end);
+  CoarsenRange(spheres, begin, middle, groups / 2, shrink, out);
+  CoarsenRange(spheres, middle, end, groups - groups / 2, shrink, out);
+}
+
+}  // namespace
+
+SphereSet CoarsenSphereSet(const SphereSet& spheres, int per_link, double shrink) {
+  if (per_link < 1) {
+    throw std::invalid_argument("CoarsenSphereSet: per_link: expected at least 1 sphere per link, got " +
+                                std::to_string(per_link));
+  }
+  if (!(shrink > 0 && shrink <= 1)) {
+    throw std::invalid_argument("CoarsenSphereSet: shrink: expected a number in (0, 1], got " +
+                                std::to_string(shrink));
+  }
+  SphereSet coarse{spheres.arm,
+                   spheres.method + "; coarsened to " + std::to_string(per_link) +
+                       " spheres per link (shrink " + FormatDouble(shrink) + ")",
+                   {}};
+  for (const LinkSpheres& link : spheres.links) {
+    LinkSpheres out{link.link, {}, link.vertices, -1.0};
+    if (static_cast<int>(link.spheres.size()) <= per_link) {
+      out.spheres = link.spheres;
+      out.overshoot_mm = link.overshoot_mm;
+    } else {
+      Eigen::Matrix4Xd columns(4, static_cast<Eigen::Index>(link.spheres.size()));
+      for (size_t s = 0; s < link.spheres.size(); ++s)
+        columns.col(static_cast<Eigen::Index>(s)) = link.spheres[s];
+      CoarsenRange(columns, 0, static_cast<int>(columns.cols()), per_link, shrink, &out.spheres);
+    }
+    coarse.links.push_back(std::move(out));
+  }
+  return coarse;
+}
+
+SelfCollisionSpheres PairwiseSpheres(const RobotGeometry& geometry, const SphereSet& spheres,
+                                     const std::vector<std::pair<int, int>>& link_pairs) {
+  std::vector<const LinkSpheres*> by_link(geometry.links.size(), nullptr);
+  for (const LinkSpheres& link : spheres.links) {
+    const int index = geometry.FindLink(link.link);
+    if (index < 0) throw InputError("spheres: unknown link '" + link.link + "'");
+    by_link[static_cast<size_t>(index)] = &link;
+  }
+  SelfCollisionSpheres out;
+  std::vector<int> first(geometry.links.size(), -1);  // per link: its first sphere in `out`, once placed
+  auto place = [&](int l) {
+    const size_t index = static_cast<size_t>(l);
+    if (first[index] >= 0) return;
+    first[index] = static_cast<int>(out.spheres.size());
+    const LinkGeometry& link = geometry.links[index];
+    for (const Eigen::Vector4d& s : by_link[index]->spheres) {
+      Eigen::Vector4d placed;
+      placed << link.X_FL * s.head<3>(), s[3];
+      out.spheres.push_back(placed);
+      out.frame.push_back(link.frame);
+    }
+  };
+  for (const auto& [a, b] : link_pairs) {
+    const LinkSpheres* sa = by_link[static_cast<size_t>(a)];
+    const LinkSpheres* sb = by_link[static_cast<size_t>(b)];
+    if (sa == nullptr || sb == nullptr || sa->spheres.empty() || sb->spheres.empty()) continue;
+    place(a);
+    place(b);
+    const int fa = first[static_cast<size_t>(a)], fb = first[static_cast<size_t>(b)];
+    for (int i = 0; i < static_cast<int>(sa->spheres.size()); ++i)
+      for (int j = 0; j < static_cast<int>(sb->spheres.size()); ++j) out.pairs.emplace_back(fa + i, fb + j);
+  }
+  return out;
 }
 
 }  // namespace deepik

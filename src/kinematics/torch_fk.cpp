@@ -70,6 +70,8 @@ TorchFk::TorchFk(const Chain& chain) : num_joints_(chain.num_joints()) {
     const bool last = i == n - 1;
     const int rows = i == 0 ? 3 : 4;
     if (last) {
+      const torch::Tensor F = Flatten(std::vector<Eigen::MatrixXd>(basis.begin(), basis.end()), rows);
+      f64_.X_PC_last = {F[0].clone(), F.narrow(0, 1, F.size(0) - 1).contiguous()};
       std::vector<Eigen::MatrixXd> points;
       for (const Matrix4d& B : basis) points.push_back(B * p_LT1);
       const torch::Tensor P = Flatten(points, rows);
@@ -85,6 +87,7 @@ TorchFk::TorchFk(const Chain& chain) : num_joints_(chain.num_joints()) {
   };
   for (const Affine& a : f64_.X_PC) f32_.X_PC.push_back(to_float(a));
   f32_.p_tip = to_float(f64_.p_tip);
+  f32_.X_PC_last = to_float(f64_.X_PC_last);
 }
 
 const TorchFk::Constants& TorchFk::ConstantsFor(const torch::Tensor& q) const {
@@ -102,28 +105,48 @@ const TorchFk::Constants& TorchFk::ConstantsFor(const torch::Tensor& q) const {
                               c10::toString(q.scalar_type()));
 }
 
+torch::Tensor TorchFk::SinCos(const torch::Tensor& q) const {
+  // [B, n, 2]: (sin q_i, cos q_i), computed for all joints in three ops.
+  return any_revolute_ ? torch::stack({torch::sin(q), torch::cos(q)}, -1) : torch::Tensor();
+}
+
+torch::Tensor TorchFk::AffineAt(const torch::Tensor& q, const torch::Tensor& sin_cos, int i,
+                                const Affine& a) const {
+  const torch::Tensor w = revolute_[static_cast<size_t>(i)] ? sin_cos.select(1, i) : q.narrow(1, i, 1);
+  return torch::addmm(a.offset, w, a.weights);
+}
+
+torch::Tensor TorchFk::Walk(const torch::Tensor& q, const Constants& c, const torch::Tensor& sin_cos,
+                            int count, bool last_is_frame, std::vector<torch::Tensor>* frames) const {
+  const int64_t batch = q.size(0);
+  torch::Tensor X_BC;  // [B, 3, 4]: top rows of the homogeneous pose of the current moving frame
+  for (int i = 0; i < count; ++i) {
+    const Affine& a = last_is_frame && i == num_joints_ - 1 ? c.X_PC_last : c.X_PC[static_cast<size_t>(i)];
+    const torch::Tensor X_PC = AffineAt(q, sin_cos, i, a);
+    X_BC = i == 0 ? X_PC.view({batch, 3, 4}) : torch::bmm(X_BC, X_PC.view({batch, 4, 4}));
+    if (frames != nullptr) frames->push_back(X_BC);
+  }
+  return X_BC;
+}
+
 template <bool kWithRotation>
 torch::Tensor TorchFk::Evaluate(const torch::Tensor& q) const {
   const Constants& c = ConstantsFor(q);
-  const int64_t batch = q.size(0);
   const int n = num_joints_;
-  // [B, n, 2]: (sin q_i, cos q_i), computed for all joints in three ops.
-  const torch::Tensor sin_cos =
-      any_revolute_ ? torch::stack({torch::sin(q), torch::cos(q)}, -1) : torch::Tensor();
-  auto weights = [&](int i) { return revolute_[i] ? sin_cos.select(1, i) : q.narrow(1, i, 1); };
-  auto evaluate = [&](int i, const Affine& a) { return torch::addmm(a.offset, weights(i), a.weights); };
-
+  const torch::Tensor sin_cos = SinCos(q);
   // Without the rotation, the last joint only has to carry the tip point.
-  const int full_joints = kWithRotation ? n : n - 1;
-  torch::Tensor X_BC;  // [B, 3, 4]: top rows of the homogeneous pose of the current moving frame
-  for (int i = 0; i < full_joints; ++i) {
-    const torch::Tensor X_PC = evaluate(i, c.X_PC[i]);
-    X_BC = i == 0 ? X_PC.view({batch, 3, 4}) : torch::bmm(X_BC, X_PC.view({batch, 4, 4}));
-  }
+  const torch::Tensor X_BC = Walk(q, c, sin_cos, kWithRotation ? n : n - 1, false, nullptr);
   if (kWithRotation) return X_BC;
-  const torch::Tensor p = evaluate(n - 1, c.p_tip);  // the tip in the last joint's parent frame
+  const torch::Tensor p = AffineAt(q, sin_cos, n - 1, c.p_tip);  // the tip in the last joint's parent frame
   if (n == 1) return p;
   return torch::bmm(X_BC, p.unsqueeze(-1)).squeeze(-1);
+}
+
+torch::Tensor TorchFk::JointFrames(const torch::Tensor& q) const {
+  const Constants& c = ConstantsFor(q);
+  std::vector<torch::Tensor> frames;
+  Walk(q, c, SinCos(q), num_joints_, true, &frames);
+  return torch::stack(frames, 1);
 }
 
 TorchPoses TorchFk::TipPoses(const torch::Tensor& q) const {

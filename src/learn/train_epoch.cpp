@@ -48,25 +48,34 @@ void SetRate(torch::optim::Adam* optimizer, double rate) {
 }
 
 // A multi-head network's loss: the FK term winner-takes-all over the heads (every head a row),
-// the limit penalty on every head (CheckTrainInputs refuses the mse loss).
+// with each head's self-collision penalty added before the choice of the winner; the limit
+// penalty on every head (CheckTrainInputs refuses the mse loss).
 torch::Tensor MultiHeadBatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o,
-                                 const torch::Tensor& targets) {
+                                 const SelfCollisionPenalty* collision, const torch::Tensor& targets) {
   const int64_t batch = targets.size(0), heads = net->options.heads;
   const torch::Tensor q = net->forward_heads(targets).reshape({batch * heads, -1});
   const torch::Tensor t = targets.repeat_interleave(heads, 0);
   const torch::Tensor per_sample = net->options.target == TargetKind::kPose
                                        ? FkPoseErrors(fk, q, t, o.angle_weight)
                                        : FkDistances(fk, q, t);
-  torch::Tensor loss =
-      o.fk_weight * WinnerTakesAllLoss(per_sample.reshape({batch, heads}), o.other_heads_weight);
+  torch::Tensor loss;
+  if (collision != nullptr) {
+    const torch::Tensor per_head =
+        o.fk_weight * per_sample + o.collision_weight * collision->PerSample(fk, q);
+    loss = WinnerTakesAllLoss(per_head.reshape({batch, heads}), o.other_heads_weight);
+  } else {
+    loss = o.fk_weight * WinnerTakesAllLoss(per_sample.reshape({batch, heads}), o.other_heads_weight);
+  }
   if (o.limit_weight > 0) loss = loss + o.limit_weight * LimitPenalty(q, net->lower, net->upper);
   return loss;
 }
 
-// The weighted sum of the enabled losses for one batch.
-torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o, const torch::Tensor& targets,
+// The weighted sum of the enabled losses for one batch; `collision`: the self-collision penalty
+// (collision_weight > 0), else null.
+torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o,
+                        const SelfCollisionPenalty* collision, const torch::Tensor& targets,
                         const torch::Tensor& labels) {
-  if (net->options.heads > 1) return MultiHeadBatchLoss(net, fk, o, targets);
+  if (net->options.heads > 1) return MultiHeadBatchLoss(net, fk, o, collision, targets);
   const torch::Tensor q = net->forward(targets);
   torch::Tensor loss = torch::zeros({}, torch::kFloat32);
   if (o.fk_weight > 0) {
@@ -76,6 +85,7 @@ torch::Tensor BatchLoss(IkNet& net, const TorchFk& fk, const TrainOptions& o, co
   }
   if (o.mse_weight > 0) loss = loss + o.mse_weight * AngleMseLoss(q, labels, net->sincos);
   if (o.limit_weight > 0) loss = loss + o.limit_weight * LimitPenalty(q, net->lower, net->upper);
+  if (collision != nullptr) loss = loss + o.collision_weight * (*collision)(fk, q);
   return loss;
 }
 
@@ -98,7 +108,8 @@ struct ValidationParts {
 };
 
 ValidationParts ValidateParts(IkNet& net, const TorchFk& fk, const TrainOptions& o,
-                              const torch::Tensor& targets, const torch::Tensor& labels) {
+                              const SelfCollisionPenalty* collision, const torch::Tensor& targets,
+                              const torch::Tensor& labels) {
   torch::NoGradGuard no_grad;
   net->eval();
   const bool pose = net->options.target == TargetKind::kPose;
@@ -109,7 +120,7 @@ ValidationParts ValidateParts(IkNet& net, const TorchFk& fk, const TrainOptions&
     const int64_t end = std::min(n, begin + chunk);
     const torch::Tensor t = targets.slice(0, begin, end);
     const torch::Tensor l = labels.defined() ? labels.slice(0, begin, end) : labels;
-    loss_sum += BatchLoss(net, fk, o, t, l).item<double>() * static_cast<double>(end - begin);
+    loss_sum += BatchLoss(net, fk, o, collision, t, l).item<double>() * static_cast<double>(end - begin);
     if (pose) {
       const TorchPoses poses = fk.TipPoses(net->forward(t));
       errors.push_back((poses.p_BT - t.slice(1, 0, 3)).norm(2, 1));
@@ -162,7 +173,7 @@ TrainRanks::StepTotals TrainStep(TrainingRun& run, const torch::Tensor& order, i
     const torch::Tensor targets = run.train_targets.index_select(0, index);
     const torch::Tensor labels =
         run.train_labels.defined() ? run.train_labels.index_select(0, index) : run.train_labels;
-    const torch::Tensor batch_loss = BatchLoss(run.net, run.fk, run.o, targets, labels);
+    const torch::Tensor batch_loss = BatchLoss(run.net, run.fk, run.o, run.Collision(), targets, labels);
     batch_loss.backward();
     loss = batch_loss.item<double>();
   }
@@ -240,7 +251,7 @@ ValidationParts ValidateShares(TrainingRun& run, int epoch, double* seconds) {
   const int64_t nv = run.val_targets.size(0);
   const auto [begin, end] = run.ranks.Share(nv);
   ValidationParts parts =
-      ValidateParts(run.net, run.fk, run.o, run.val_targets.slice(0, begin, end),
+      ValidateParts(run.net, run.fk, run.o, run.Collision(), run.val_targets.slice(0, begin, end),
                     run.val_labels.defined() ? run.val_labels.slice(0, begin, end) : run.val_labels);
   // The epoch's time as this rank ends its validation (before the wait for the others).
   *seconds = std::chrono::duration<double>(Clock::now() - run.run_start).count();

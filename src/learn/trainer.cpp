@@ -104,6 +104,11 @@ void CheckTrainInputs(const Dataset& data, const NetworkOptions& network, const 
         "has none (sampler '" +
         std::string(ToString(data.options.kind)) + "'); use a joints or grid dataset");
   }
+  if (o.collision_weight > 0 && o.collision_spheres.pairs.empty()) {
+    throw std::invalid_argument(
+        "collision_weight: expected a sphere model with checked sphere pairs (collision_spheres) for a "
+        "weight above 0, got none");
+  }
   if (data.train.size() == 0 || data.validation.size() == 0) {
     throw std::invalid_argument("dataset: expected non-empty train and validation splits");
   }
@@ -120,6 +125,8 @@ std::string DecisiveOptionsJson(const Dataset& data, const NetworkOptions& netwo
   if (network.target == TargetKind::kPosition) decisive.erase("angle_weight");
   // Likewise for one head: its checkpoints from before multi-head models still resume.
   if (network.heads == 1) decisive.erase("other_heads_weight");
+  // Off: the checkpoints from before the collision penalty still resume.
+  if (o.collision_weight == 0) decisive.erase("collision_weight");
   decisive["network"] = NetworkOptionsToJson(network);
   decisive["data"] = data.arm_json + std::to_string(data.train.size());
   return decisive.dump();
@@ -154,7 +161,10 @@ TrainingRun::TrainingRun(const Dataset& data, const Chain& chain, const NetworkO
       fk(chain),
       n(train_targets.size(0)),
       // A step takes a global batch of world * batch_size samples.
-      steps_per_epoch((n + o.batch_size * ranks.world() - 1) / (o.batch_size * ranks.world())) {
+      steps_per_epoch((n + o.batch_size * ranks.world() - 1) / (o.batch_size * ranks.world())),
+      collision(o.collision_weight > 0
+                    ? std::make_optional<SelfCollisionPenalty>(o.collision_spheres, chain.num_joints())
+                    : std::nullopt) {
   if (validation_closest.empty()) return;
   if (static_cast<int64_t>(validation_closest.size()) != val_targets.size(0)) {
     throw std::invalid_argument("validation_closest: expected one distance per validation target (" +
@@ -398,6 +408,8 @@ bool TrainOptions::IsValid(std::string* error) const {
   if (!kAngleWeight.Contains(angle_weight)) return fail(kAngleWeight.Refusal("angle_weight", angle_weight));
   if (!kOtherHeadsWeight.Contains(other_heads_weight))
     return fail(kOtherHeadsWeight.Refusal("other_heads_weight", other_heads_weight));
+  if (!kCollisionWeight.Contains(collision_weight))
+    return fail(kCollisionWeight.Refusal("collision_weight", collision_weight));
   if (fk_weight + mse_weight == 0) return fail("loss: expected a positive fk or mse weight");
   if (!kEpochs.Contains(epochs)) return fail(kEpochs.Refusal("epochs", epochs));
   if (!kBatchSize.Contains(batch_size)) return fail(kBatchSize.Refusal("batch_size", batch_size));
@@ -417,22 +429,27 @@ bool TrainOptions::IsValid(std::string* error) const {
 }
 
 std::string TrainOptionsToJson(const TrainOptions& o) {
-  return nlohmann::json{{"fk_weight", o.fk_weight},
-                        {"mse_weight", o.mse_weight},
-                        {"limit_weight", o.limit_weight},
-                        {"angle_weight", o.angle_weight},
-                        {"other_heads_weight", o.other_heads_weight},
-                        {"epochs", o.epochs},
-                        {"batch_size", o.batch_size},
-                        {"learning_rate", o.learning_rate},
-                        {"final_lr_fraction", o.final_lr_fraction},
-                        {"patience", o.patience},
-                        {"checkpoint_every", o.checkpoint_every},
-                        {"time_limit_seconds", o.time_limit_seconds},
-                        {"seed", o.seed},
-                        {"threads", o.threads},
-                        {"eval_samples", o.eval_samples}}
-      .dump();
+  nlohmann::json json{{"fk_weight", o.fk_weight},
+                      {"mse_weight", o.mse_weight},
+                      {"limit_weight", o.limit_weight},
+                      {"angle_weight", o.angle_weight},
+                      {"other_heads_weight", o.other_heads_weight},
+                      {"epochs", o.epochs},
+                      {"batch_size", o.batch_size},
+                      {"learning_rate", o.learning_rate},
+                      {"final_lr_fraction", o.final_lr_fraction},
+                      {"patience", o.patience},
+                      {"checkpoint_every", o.checkpoint_every},
+                      {"time_limit_seconds", o.time_limit_seconds},
+                      {"seed", o.seed},
+                      {"threads", o.threads},
+                      {"eval_samples", o.eval_samples},
+                      {"collision_weight", o.collision_weight}};
+  if (o.collision_weight > 0) {
+    json["collision_spheres"] = o.collision_spheres.spheres.size();
+    json["collision_sphere_pairs"] = o.collision_spheres.pairs.size();
+  }
+  return json.dump();
 }
 
 const char* ToString(TrainStatus status) {

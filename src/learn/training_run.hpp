@@ -8,10 +8,12 @@
 #include <chrono>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "deepik/kinematics/torch_fk.hpp"
+#include "deepik/learn/losses.hpp"
 #include "deepik/learn/network.hpp"
 #include "deepik/learn/trainer.hpp"
 #include "learn/train_ranks.hpp"
@@ -45,6 +47,9 @@ struct TrainingRun {
   torch::optim::Adam optimizer;
   const TorchFk fk;
   const int64_t n, steps_per_epoch;
+  // The self-collision penalty when collision_weight > 0 (no random draw: the weights of a seed stay).
+  const std::optional<SelfCollisionPenalty> collision;
+  const SelfCollisionPenalty* Collision() const { return collision ? &*collision : nullptr; }
   // The validation targets out of reach (indices into the split) and the distance from each to the
   // closest reachable point (m, float64); undefined when none is known to be.
   torch::Tensor out_of_reach, closest_of_out_of_reach;

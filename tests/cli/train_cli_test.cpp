@@ -14,6 +14,7 @@
 #include "deepik/errors.hpp"
 #include "deepik/kinematics/builtin_arms.hpp"
 #include "deepik/kinematics/fk.hpp"
+#include "deepik/learn/model.hpp"
 
 namespace deepik {
 namespace {
@@ -218,6 +219,53 @@ TEST(PoseCliTest, TrainInfoEvalAndRefusals) {
       RunCli("train ur5 --target pose --sampler workspace --count 500 -o w.safetensors", dir);
   EXPECT_EQ(workspace.exit_code, kExitInput) << workspace.err;
   EXPECT_NE(workspace.err.find("joints or grid"), std::string::npos) << workspace.err;
+}
+
+// `train --collision-weight`: the penalty on the arm's coarse sphere model, recorded in the model
+// file beside the other training options (0 when off); arms without geometry or sphere model and
+// bad weights refused naming the option.
+TEST(CollisionTrainCli, PenaltyRecordedAndBadInputRefused) {
+  TempDir dir;
+  const CliResult train = RunCli(
+      "train panda --target pose --count 2000 --epochs 1 --depth 2 --width 16 --threads 1 --eval-samples 200 "
+      "--collision-weight 0.5 -o c.safetensors",
+      dir);
+  ASSERT_EQ(train.exit_code, kExitOk) << train.err;
+  EXPECT_TRUE(Has(train.err, "self-collision penalty x 0.5 on 36 spheres")) << train.err;
+  EXPECT_TRUE(Has(train.err, "320 sphere pairs of 20 checked link pairs")) << train.err;
+  const IkModel model = IkModel::Load(dir.Path("c.safetensors"));
+  EXPECT_TRUE(Has(model.Metadata("training"), "\"collision_weight\":0.5")) << model.Metadata("training");
+  EXPECT_TRUE(Has(model.Metadata("training"), "\"collision_sphere_pairs\":320"))
+      << model.Metadata("training");
+  const CliResult info = RunCli("model info c.safetensors", dir);
+  EXPECT_TRUE(Has(info.out, "collision weight 0.5")) << info.out;
+  const CliResult off = RunCli(
+      "train panda --target pose --count 500 --epochs 1 --depth 1 --width 8 --threads 1 --eval-samples 50 "
+      "-o off.safetensors",
+      dir);
+  ASSERT_EQ(off.exit_code, kExitOk) << off.err;
+  EXPECT_TRUE(Has(IkModel::Load(dir.Path("off.safetensors")).Metadata("training"), "\"collision_weight\":0"));
+  EXPECT_FALSE(Has(off.err, "self-collision penalty"));
+
+  const CliResult seed = RunCli("train seed --count 500 --collision-weight 1 -o s.safetensors", dir);
+  EXPECT_EQ(seed.exit_code, kExitInput) << seed.err;
+  EXPECT_TRUE(Has(seed.err, "--collision-weight: arm 'seed' has no collision geometry")) << seed.err;
+  Write(dir.Path("bad.spheres.json"),
+        "{\"arm\": \"panda\", \"links\": [{\"link\": \"nowhere\", \"spheres\": []}]}");
+  const CliResult spheres = RunCli(
+      "train panda --target pose --count 500 --collision-weight 1 --spheres bad.spheres.json -o "
+      "b.safetensors",
+      dir);
+  EXPECT_EQ(spheres.exit_code, kExitInput) << spheres.err;
+  EXPECT_TRUE(Has(spheres.err, "nowhere")) << spheres.err;
+  for (const char* weight : {"-1", "nan", "1e9", "x"}) {
+    const CliResult bad =
+        RunCli(std::string("train panda --collision-weight ") + weight + " -o w.safetensors", dir);
+    EXPECT_EQ(bad.exit_code, kExitUsage) << weight;
+    EXPECT_TRUE(Has(bad.err, "--collision-weight")) << bad.err;
+  }
+  for (const char* file : {"s.safetensors", "b.safetensors", "w.safetensors"})
+    EXPECT_FALSE(std::filesystem::exists(dir.Path(file))) << file;
 }
 
 TEST(TrainSignalTest, SigintSavesACheckpointAndResumeFinishes) {

@@ -1,4 +1,5 @@
-// TorchFk against the Eigen FK and Jacobian: values, gradients, input checks, threads.
+// TorchFk against the Eigen FK and Jacobian: values (tip poses and every joint frame), gradients,
+// input checks, threads.
 #include "deepik/kinematics/torch_fk.hpp"
 
 #include <gtest/gtest.h>
@@ -47,6 +48,32 @@ Eigen::Matrix3d Matrix3At(const torch::Tensor& R, int b) {
   return Eigen::Map<const Eigen::Matrix<double, 3, 3, Eigen::RowMajor>>(m.data_ptr<double>());
 }
 
+// Every joint frame of TorchFk::JointFrames equals the Eigen JointFrames' (the second route), and
+// the last one with the tip offset applied is the Eigen tip pose.
+void ExpectFramesSameAsEigen(const Chain& chain, const torch::Tensor& q, double tol) {
+  const int n = chain.num_joints();
+  const int64_t count = q.size(0);
+  const torch::Tensor frames = TorchFk(chain).JointFrames(q);
+  ASSERT_EQ(frames.sizes(), torch::IntArrayRef({count, n, 3, 4}));
+  EXPECT_EQ(frames.scalar_type(), q.scalar_type());
+  const torch::Tensor f64 = frames.to(torch::kFloat64).contiguous();
+  std::vector<Eigen::Isometry3d> X_BF;
+  for (int b = 0; b < count; ++b) {
+    JointFrames(chain, Row(q, b), &X_BF);
+    ASSERT_EQ(static_cast<int>(X_BF.size()), n + 1);
+    for (int i = 0; i < n; ++i) {
+      const torch::Tensor X = f64[b][i].contiguous();
+      const Eigen::Matrix<double, 3, 4> got =
+          Eigen::Map<const Eigen::Matrix<double, 3, 4, Eigen::RowMajor>>(X.data_ptr<double>());
+      const Eigen::Matrix<double, 3, 4> want = X_BF[static_cast<size_t>(i)].matrix().topRows<3>();
+      ASSERT_LE((got - want).cwiseAbs().maxCoeff(), tol)
+          << chain.name() << " configuration " << b << " frame " << i;
+    }
+    const Eigen::Isometry3d X_BT = X_BF[static_cast<size_t>(n - 1)] * chain.X_LT();
+    ASSERT_LE((X_BT.matrix() - TipPose(chain, Row(q, b)).matrix()).cwiseAbs().maxCoeff(), 1e-12);
+  }
+}
+
 // Torch and Eigen FK agree on `count` random configurations in q's dtype.
 void ExpectSameAsEigen(const Chain& chain, torch::ScalarType dtype, double tol, unsigned seed,
                        int count = kNumConfigurations) {
@@ -70,6 +97,7 @@ void ExpectSameAsEigen(const Chain& chain, torch::ScalarType dtype, double tol, 
     ASSERT_LE(R_error, tol) << chain.name() << " configuration " << b;
     ASSERT_LE(p_only_error, tol) << chain.name() << " configuration " << b;
   }
+  ExpectFramesSameAsEigen(chain, q, tol);
 }
 
 class BuiltinArmTest : public ::testing::TestWithParam<std::string> {};
@@ -80,6 +108,12 @@ TEST_P(BuiltinArmTest, MatchesEigenInFloat64) {
 
 TEST_P(BuiltinArmTest, MatchesEigenInFloat32) {
   ExpectSameAsEigen(MakeBuiltinArm(GetParam()), torch::kFloat32, 1e-5, 2);
+}
+
+TEST_P(BuiltinArmTest, JointFramesRefuseAWrongShape) {
+  const Chain chain = MakeBuiltinArm(GetParam());
+  EXPECT_THROW(TorchFk(chain).JointFrames(torch::zeros({2, chain.num_joints() + 1}, torch::kFloat64)),
+               std::invalid_argument);
 }
 
 // d(p_BT)/dq by autograd equals the linear rows of the geometric Jacobian, and the angular

@@ -101,6 +101,36 @@ SphereSet ParseSphereSet(const std::string& text, const std::string& source, con
 /// Writes `spheres` as JSON (atomically).
 void SaveSphereSet(const SphereSet& spheres, const std::string& path);
 
+/// A coarse copy of `spheres` for the training loss (TrainOptions::collision_weight), where every
+/// sphere pair is evaluated for every sample: each link's spheres cut into `per_link` groups of
+/// neighbours (halving along the longest extent of their centres, as SphereChecker groups them),
+/// each group replaced by one sphere on the centroid m of its centres with radius `shrink` x the
+/// mean over the group of |c_i - m| + r_i. Not a bound: a sphere enclosing each group (shrink
+/// such that it contains them) would flag almost every posture of an arm whose links pass within
+/// a few mm of each other (panda's wrist: links 5 and 7); `shrink` trades missed overlaps for false
+/// ones (docs/BENCHMARKS.md, "Learned collision-free starts"). Links with at most `per_link`
+/// spheres keep theirs.
+/// @throws std::invalid_argument when per_link < 1 or shrink is not in (0, 1].
+SphereSet CoarsenSphereSet(const SphereSet& spheres, int per_link, double shrink);
+
+/// A sphere model laid out for a batched evaluation of every checked sphere pair (the training
+/// loss): each sphere on its chain frame, and the sphere pairs of the checked link pairs.
+struct SelfCollisionSpheres {
+  /// Per sphere (only those of links in a checked pair): its chain frame (-1 = B, i = joint i's
+  /// moving frame, as LinkGeometry::frame) and its centre in that frame and radius (m).
+  std::vector<int> frame;
+  std::vector<Eigen::Vector4d> spheres;
+  /// Every pair (i, j) of spheres on the two links of a checked link pair (indices into `spheres`).
+  std::vector<std::pair<int, int>> pairs;
+};
+
+/// The spheres of `spheres` placed on their chain frames (X_FL applied), and every sphere pair of
+/// the link pairs `link_pairs` (indices into geometry.links, e.g. CheckedPairs); links without
+/// spheres, and pairs with such a link, are left out.
+/// @throws InputError when `spheres` names a link not in `geometry`.
+SelfCollisionSpheres PairwiseSpheres(const RobotGeometry& geometry, const SphereSet& spheres,
+                                     const std::vector<std::pair<int, int>>& link_pairs);
+
 /// The fast check: every link as a union of spheres; two links collide when a sphere of one
 /// overlaps a sphere of the other. Conservative when the spheres contain the meshes.
 class SphereChecker final : public CollisionChecker {

@@ -29,6 +29,11 @@ class TorchFk {
   TorchPoses TipPoses(const torch::Tensor& q) const;
   /// [B, 3] tip positions; same as TipPoses(q).p_BT, cheaper.
   torch::Tensor TipPositions(const torch::Tensor& q) const;
+  /// [B, n, 3, 4]: the pose in the base frame of every joint's moving frame (index i = after joint
+  /// i has moved, without the tip offset), rotation then translation columns: the first n poses of
+  /// the Eigen JointFrames. Where link geometry (spheres) is placed.
+  /// @throws std::invalid_argument as TipPoses.
+  torch::Tensor JointFrames(const torch::Tensor& q) const;
 
  private:
   // An affine function of one joint's value, flattened: value(q) = offset + w(q) @ weights, with
@@ -44,9 +49,19 @@ class TorchFk {
     std::vector<Affine> X_PC;
     // The last joint's X_PC(q) * [p_LT; 1]: 3 entries when it is joint 0, else 4.
     Affine p_tip;
+    // The last joint's X_PC(q) without X_LT (its moving frame, JointFrames).
+    Affine X_PC_last;
   };
   template <bool kWithRotation>
   torch::Tensor Evaluate(const torch::Tensor& q) const;  // [B, 3, 4] or [B, 3]
+  // [B, n, 2]: (sin q_i, cos q_i) of every joint; undefined without revolute joints.
+  torch::Tensor SinCos(const torch::Tensor& q) const;
+  // `a` of joint i at q: [B, m].
+  torch::Tensor AffineAt(const torch::Tensor& q, const torch::Tensor& sin_cos, int i, const Affine& a) const;
+  // The pose [B, 3, 4] of joint count-1's moving frame (X_LT folded into the last joint unless
+  // `last_is_frame`), each joint's appended to `frames` when given.
+  torch::Tensor Walk(const torch::Tensor& q, const Constants& c, const torch::Tensor& sin_cos, int count,
+                     bool last_is_frame, std::vector<torch::Tensor>* frames) const;
   const Constants& ConstantsFor(const torch::Tensor& q) const;
 
   int num_joints_ = 0;

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "deepik/geometry/collision_model.hpp"
 #include "deepik/kinematics/torch_fk.hpp"
 
 namespace deepik {
@@ -54,5 +55,39 @@ torch::Tensor AngleMseLoss(const torch::Tensor& q, const torch::Tensor& labels,
 /// The original web app's "comfort" term: mean over the batch of sum_j (relu(q_j - upper_j)^2 +
 /// relu(lower_j - q_j)^2). lower/upper: [n].
 torch::Tensor LimitPenalty(const torch::Tensor& q, const torch::Tensor& lower, const torch::Tensor& upper);
+
+/// The self-collision penalty of the training loss (TrainOptions::collision_weight): per sample, the
+/// sum over the checked sphere pairs (i, j) of relu(r_i + r_j - |c_i - c_j|) (m: the overlap of
+/// the two spheres; 0 when they are apart), with the centres c placed on the joint frames
+/// TorchFk::JointFrames gives for q. A hinge, not its square: in metres like the FK distance loss,
+/// so a weight of 1 trades 1 mm of overlap for 1 mm of position error, and its push does not fade
+/// as the overlap closes. Holds only constant tensors (float64 and float32 copies).
+class SelfCollisionPenalty {
+ public:
+  /// `spheres` on the frames of a chain of `num_joints` joints (PairwiseSpheres).
+  /// @throws std::invalid_argument when a sphere's frame is not in [-1, num_joints) or a pair names
+  ///         no sphere.
+  SelfCollisionPenalty(const SelfCollisionSpheres& spheres, int num_joints);
+
+  /// [B] per-sample penalty (m) of joint values q [B, n], in q's dtype, differentiable.
+  /// @throws std::invalid_argument as TorchFk::JointFrames.
+  torch::Tensor PerSample(const TorchFk& fk, const torch::Tensor& q) const;
+  /// The mean of PerSample over the batch.
+  torch::Tensor operator()(const TorchFk& fk, const torch::Tensor& q) const {
+    return PerSample(fk, q).mean();
+  }
+
+  int num_pairs() const { return num_pairs_; }
+
+ private:
+  int num_pairs_ = 0;
+  torch::Tensor frame_;              // [S] int64: index into the frames [B, 1 + n] (0 = B, 1 + i = joint i)
+  torch::Tensor local64_, local32_;  // [1, S, 1, 3] centres in their frame
+  // The pairs as a block: rows = the spheres first in some pair, columns = those second in some
+  // pair (indices into the S spheres), and per (row, column) r_i + r_j for a pair, 0 for none
+  // (relu(0 - distance) is 0: no mask needed). One batched matrix product gives every distance.
+  torch::Tensor rows_, columns_;
+  torch::Tensor reach64_, reach32_;  // [R, C]
+};
 
 }  // namespace deepik

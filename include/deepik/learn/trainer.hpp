@@ -12,6 +12,7 @@
 #include "deepik/data/dataset.hpp"
 #include "deepik/data/metrics.hpp"
 #include "deepik/data/option_range.hpp"
+#include "deepik/geometry/collision_model.hpp"
 #include "deepik/learn/model.hpp"
 #include "deepik/learn/network_options.hpp"
 
@@ -31,6 +32,15 @@ struct TrainOptions {
   /// loss (WinnerTakesAllLoss), per sample the least head's FK loss plus this times the heads'
   /// mean, so that no head is left untrained. Without effect on one head.
   double other_heads_weight = 0.05;
+  /// The self-collision penalty (SelfCollisionPenalty, m of sphere overlap) of the network's joint
+  /// answer, added with this weight; 0 = off. Multi-head models: added to each head's FK loss before
+  /// the winner-takes-all choice, so the head trained on a sample is the one best by both. Needs
+  /// `collision_spheres`.
+  double collision_weight = 0.0;
+  /// The spheres and sphere pairs the penalty places (PairwiseSpheres of the arm's coarse sphere
+  /// model and its checked pairs; `deepik train` makes them from the shipped or given files). The
+  /// model file records their counts beside collision_weight.
+  SelfCollisionSpheres collision_spheres;
   int epochs = 100;
   int64_t batch_size = 1024;        ///< per rank: a job of W ranks steps on batches of W * batch_size
   double learning_rate = 1e-3;      ///< Adam's initial step size
@@ -49,6 +59,7 @@ struct TrainOptions {
   // Beyond them a run would take years or cannot learn, so the value is a typo.
   static constexpr NumberRange kAngleWeight{0.0, 1e3};       ///< angle_weight (m per rad)
   static constexpr NumberRange kOtherHeadsWeight{0.0, 1e3};  ///< other_heads_weight
+  static constexpr NumberRange kCollisionWeight{0.0, 1e3};   ///< collision_weight (per m of overlap)
   static constexpr WholeRange kEpochs{1, 1'000'000};
   static constexpr WholeRange kBatchSize{1, int64_t{1} << 24};
   static constexpr NumberRange kLearningRate{1e-10, 1.0};
