@@ -125,12 +125,17 @@ std::string Train(const std::string& output, const std::string& arm, const std::
                   int64_t batch, double lr, double final_lr_fraction, int patience, int64_t checkpoint_every,
                   double time_limit, uint64_t seed, int threads, int64_t eval_samples,
                   const std::string& checkpoint, const std::string& log, bool resume, int heads,
-                  double other_heads_weight) {
+                  double other_heads_weight, const std::string& target, double angle_weight,
+                  double collision_weight, const std::string& spheres, const std::string& matrix) {
   cli::TrainCommandOptions options;
   options.output_path = output;
   options.arm = ArmSpec{arm, base, tip};
   options.data_path = data;
-  options.sampler.kind = SamplerKindFromString(sampler);
+  options.network.target = TargetKindFromString(target);
+  // As the command: a pose model learns the FK poses of joint values (the joints sampler) unless
+  // a sampler is named.
+  options.sampler.kind = SamplerKindFromString(
+      sampler.empty() ? (options.network.target == TargetKind::kPose ? "joints" : "workspace") : sampler);
   options.sampler.count = count;
   options.sampler.grid_step_deg = step;
   options.sampler.grid_step_m = step_m;
@@ -157,6 +162,10 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.train.threads = threads;
   options.train.eval_samples = eval_samples;
   options.train.other_heads_weight = other_heads_weight;
+  options.train.angle_weight = angle_weight;
+  options.train.collision_weight = collision_weight;
+  options.spheres_path = spheres;
+  options.matrix_path = matrix;
   options.checkpoint_path = checkpoint;
   options.log_path = log;
   options.resume = resume;
@@ -192,10 +201,10 @@ PYBIND11_MODULE(_learn, m) {
   const NetworkOptions network;
   const TrainOptions train;
   m.def("train", &python::Train, py::arg("output"), py::arg("arm") = "", py::arg("data") = "",
-        py::arg("base") = "", py::arg("tip") = "", py::arg("sampler") = "workspace",
-        py::arg("count") = sampler.count, py::arg("step") = sampler.grid_step_deg,
-        py::arg("step_m") = sampler.grid_step_m, py::arg("margin") = sampler.margin,
-        py::arg("data_seed") = sampler.seed, py::arg("train_fraction") = sampler.train_fraction,
+        py::arg("base") = "", py::arg("tip") = "", py::arg("sampler") = "", py::arg("count") = sampler.count,
+        py::arg("step") = sampler.grid_step_deg, py::arg("step_m") = sampler.grid_step_m,
+        py::arg("margin") = sampler.margin, py::arg("data_seed") = sampler.seed,
+        py::arg("train_fraction") = sampler.train_fraction,
         py::arg("validation_fraction") = sampler.validation_fraction, py::arg("depth") = network.depth,
         py::arg("width") = network.width, py::arg("activation") = "relu", py::arg("head") = "bounded",
         py::arg("sincos") = network.periodic_sincos, py::arg("newton_steps") = network.newton_steps,
@@ -205,5 +214,8 @@ PYBIND11_MODULE(_learn, m) {
         py::arg("time_limit") = train.time_limit_seconds, py::arg("seed") = train.seed,
         py::arg("threads") = train.threads, py::arg("eval_samples") = train.eval_samples,
         py::arg("checkpoint") = "", py::arg("log") = "", py::arg("resume") = false,
-        py::arg("heads") = network.heads, py::arg("other_heads_weight") = train.other_heads_weight);
+        py::arg("heads") = network.heads, py::arg("other_heads_weight") = train.other_heads_weight,
+        py::arg("target") = "position", py::arg("angle_weight") = train.angle_weight,
+        py::arg("collision_weight") = train.collision_weight, py::arg("spheres") = "",
+        py::arg("matrix") = "");
 }

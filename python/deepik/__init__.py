@@ -105,11 +105,12 @@ def solve(arm, targets, solver="", model="", collisions=None, clearance=0.0, sce
                                         timeout=timeout))
 
 
-def train(output, arm="", data="", base="", tip="", sampler="workspace", count=100000, step=10.0, step_m=0.05,
+def train(output, arm="", data="", base="", tip="", sampler="", count=100000, step=10.0, step_m=0.05,
           margin=0.2, data_seed=1, train_fraction=0.8, validation_fraction=0.1, depth=4, width=256,
           activation="relu", head="bounded", sincos=True, newton_steps=0, loss="fk", epochs=100, batch=1024, lr=1e-3,
           final_lr_fraction=0.01, patience=0, checkpoint_every=500, time_limit=0.0, seed=1, threads=2,
-          eval_samples=10000, checkpoint="", log="", resume=False, heads=1, other_heads_weight=0.05):
+          eval_samples=10000, checkpoint="", log="", resume=False, heads=1, other_heads_weight=0.05,
+          target="position", angle_weight=0.1, collision_weight=0.0, spheres="", matrix=""):
     """Trains a network and saves the model file `output`, as `deepik train`; returns the Model.
 
     Every keyword is the command's option of the same name (`--step-m` is step_m, `--no-sincos`
@@ -120,7 +121,11 @@ def train(output, arm="", data="", base="", tip="", sampler="workspace", count=1
     target, winner-takes-all with other_heads_weight: README "Multi-head models"); the loss (fk, mse,
     limit, fk+limit, fk=1,limit=0.1); epochs, batch, lr, final_lr_fraction, patience,
     checkpoint_every (steps), time_limit (s), seed, threads (libtorch), eval_samples; the
-    checkpoint and log files (default: OUTPUT.ckpt, OUTPUT.log.csv); resume.
+    checkpoint and log files (default: OUTPUT.ckpt, OUTPUT.log.csv); resume; target (position or
+    pose: a pose model, trained on the joints sampler unless `sampler` is named; "" is workspace for
+    position models) and its angle_weight (m per rad); collision_weight (the self-collision penalty
+    of `--collision-weight`, README "Collision-free IK", with the sphere model and matrix files
+    `spheres` and `matrix`, default the built-in arm's shipped ones).
 
     Progress goes through Python's sys.stderr (so a notebook shows it): a bar when the process's
     stderr is a terminal, otherwise one line per epoch and a line every 30 s. Ctrl-C (SIGINT) or
@@ -138,5 +143,6 @@ def train(output, arm="", data="", base="", tip="", sampler="workspace", count=1
                  final_lr_fraction=final_lr_fraction, patience=patience, checkpoint_every=checkpoint_every,
                  time_limit=time_limit, seed=seed, threads=threads, eval_samples=eval_samples,
                  checkpoint=checkpoint, log=log, resume=resume, heads=heads,
-                 other_heads_weight=other_heads_weight)
+                 other_heads_weight=other_heads_weight, target=target, angle_weight=angle_weight,
+                 collision_weight=collision_weight, spheres=spheres, matrix=matrix)
     return Model(output)

@@ -35,6 +35,27 @@ def test_multi_head_model(tmp_path):
     assert not os.path.exists(tmp_path / "bad.safetensors")
 
 
+def test_pose_model_with_the_collision_penalty(tmp_path):
+    """target="pose" and collision_weight as the command's --target pose --collision-weight: the
+    model is a pose model, its file records the weight, and an arm without geometry is refused
+    naming the option, as the command refuses it."""
+    import json
+
+    path = str(tmp_path / "c.safetensors")
+    model = deepik.train(path, arm="panda", target="pose", count=2000, epochs=1, depth=2, width=16, threads=1,
+                         eval_samples=200, collision_weight=0.5)
+    assert model.arm.dof == 7
+    training = json.loads(model.metadata("training"))
+    assert training["collision_weight"] == 0.5 and training["collision_sphere_pairs"] == 320
+    q = np.full((1, 7), 0.1)
+    pose = model.arm.fk(q)
+    result = deepik.Solver(model, "refined").solve(pose)
+    assert result.status[0] == "converged"
+    with pytest.raises(deepik.InputError, match="--collision-weight: arm 'seed' has no collision geometry"):
+        deepik.train(str(tmp_path / "s.safetensors"), arm="seed", count=500, collision_weight=1.0)
+    assert not os.path.exists(tmp_path / "s.safetensors")
+
+
 def test_dataset_then_train(tmp_path):
     data = str(tmp_path / "d.safetensors")
     sizes = deepik.make_dataset(deepik.Arm("planar2"), data, sampler="joints", count=1000, data_seed=3)
