@@ -49,6 +49,14 @@ void RunDataset(const DatasetCommandOptions& options, std::ostream& log);
 /// @throws std::invalid_argument for an unknown loss name or a bad weight.
 void ParseLossSpec(const std::string& spec, TrainOptions* options);
 
+/// `train`'s sampler: the one `named`, else (empty) joints for a pose model, which learns the FK
+/// poses of joint values, and workspace for a position model. The command and Python's
+/// deepik.train both choose by it.
+inline SamplerKind TrainSampler(const std::string& named, TargetKind target) {
+  if (!named.empty()) return SamplerKindFromString(named);
+  return target == TargetKind::kPose ? SamplerKind::kJoints : SamplerKind::kWorkspace;
+}
+
 /// Options of `deepik train`.
 /// `train --collision-weight`: the penalty's sphere model, CoarsenSphereSet of the arm's sphere model
 /// with this many spheres per link and this shrink (on panda's shipped model, 4,000 uniform

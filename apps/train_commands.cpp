@@ -326,32 +326,28 @@ void AddTrainCommand(CLI::App& app, CommandSet* set) {
                     "continue the run saved in the checkpoint (same options and data, else refused)");
   AddDistributedOptions(command, parsed.get());
   const std::atomic<bool>* stop = set->stop;
-  set->commands.push_back({command,
-                           [parsed, stop, command, set] {
-                             if (parsed->dist.nproc > 1) {
-                               return RunLocalRanks(LocalLaunchOf(command, parsed->dist, set->argv),
-                                                    std::cerr);
-                             }
-                             TrainCommandOptions& options = parsed->options;
-                             options.network.target = TargetKindFromString(parsed->target);
-                             // A pose model learns the FK poses of joint values: the joints sampler.
-                             const bool sampler_given = command->count("--sampler") > 0;
-                             if (options.network.target == TargetKind::kPose && !sampler_given) {
-                               parsed->sampler = "joints";
-                             }
-                             options.sampler.kind = SamplerKindFromString(parsed->sampler);
-                             options.network.activation = ActivationFromString(parsed->activation);
-                             options.network.head = OutputHeadFromString(parsed->head);
-                             options.network.periodic_sincos = !parsed->no_sincos;
-                             options.dist = ResolveDistributed(command, parsed->dist);
-                             std::string error;
-                             if (!options.dist.IsValid(&error)) throw InputError("train: " + error);
-                             // libtorch's log lines (glog) would repeat, less clearly, the errors
-                             // deepik reports; GLOG_minloglevel set by the user wins.
-                             if (options.dist.world_size > 1) ::setenv("GLOG_minloglevel", "3", 0);
-                             return LoadLearnCommands().run_train(options, std::cerr, stop);
-                           },
-                           true});
+  set->commands.push_back(
+      {command,
+       [parsed, stop, command, set] {
+         if (parsed->dist.nproc > 1) {
+           return RunLocalRanks(LocalLaunchOf(command, parsed->dist, set->argv), std::cerr);
+         }
+         TrainCommandOptions& options = parsed->options;
+         options.network.target = TargetKindFromString(parsed->target);
+         options.sampler.kind =
+             TrainSampler(command->count("--sampler") > 0 ? parsed->sampler : "", options.network.target);
+         options.network.activation = ActivationFromString(parsed->activation);
+         options.network.head = OutputHeadFromString(parsed->head);
+         options.network.periodic_sincos = !parsed->no_sincos;
+         options.dist = ResolveDistributed(command, parsed->dist);
+         std::string error;
+         if (!options.dist.IsValid(&error)) throw InputError("train: " + error);
+         // libtorch's log lines (glog) would repeat, less clearly, the errors
+         // deepik reports; GLOG_minloglevel set by the user wins.
+         if (options.dist.world_size > 1) ::setenv("GLOG_minloglevel", "3", 0);
+         return LoadLearnCommands().run_train(options, std::cerr, stop);
+       },
+       true});
 }
 
 void AddExperimentCommand(CLI::App& app, CommandSet* set) {

@@ -132,10 +132,7 @@ std::string Train(const std::string& output, const std::string& arm, const std::
   options.arm = ArmSpec{arm, base, tip};
   options.data_path = data;
   options.network.target = TargetKindFromString(target);
-  // As the command: a pose model learns the FK poses of joint values (the joints sampler) unless
-  // a sampler is named.
-  options.sampler.kind = SamplerKindFromString(
-      sampler.empty() ? (options.network.target == TargetKind::kPose ? "joints" : "workspace") : sampler);
+  options.sampler.kind = cli::TrainSampler(sampler, options.network.target);
   options.sampler.count = count;
   options.sampler.grid_step_deg = step;
   options.sampler.grid_step_m = step_m;

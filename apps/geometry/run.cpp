@@ -119,11 +119,10 @@ void RunCollide(const CollideCommandOptions& options, std::ostream& log) {
       << colliding << " in self-collision -> " << options.output_path << "\n";
 }
 
-// The model of --spheres (or the shipped one) with the links of --link fitted anew.
-SphereSet RefitLinks(const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
+// `set` (the model of --spheres, or the shipped one) with the links of --link fitted anew.
+SphereSet RefitLinks(SphereSet set, const RobotGeometry& geometry, const std::vector<TriangleMesh>& surfaces,
                      const SphereFitOptions& fit, const SpheresCommandOptions& options,
                      const std::vector<std::vector<Eigen::Vector3d>>* close, std::ostream& log) {
-  SphereSet set = LoadSpheres(options.geometry, geometry, log);
   std::vector<TriangleMesh> chosen(surfaces.size());
   std::string names;
   for (const std::string& name : options.links) {
@@ -171,14 +170,17 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
   const RobotGeometry& geometry = arm.geometry;
   std::vector<TriangleMesh> surfaces;
   for (const LinkGeometry& link : geometry.links) surfaces.push_back(LinkSurface(link));
+  // The model whose other links --link keeps and whose spheres stand for the other links of a close
+  // fit: read once.
+  std::optional<SphereSet> before;
+  if (zoned || !options.links.empty()) before = LoadSpheres(options.geometry, geometry, log);
   std::optional<std::vector<std::vector<Eigen::Vector3d>>> close;
   if (zoned) {
     CloseZoneOptions zone;
     zone.samples = options.close_samples;
     zone.distance = 1e-3 * options.close_distance_mm;
     zone.share = options.close_share;
-    close =
-        CloseSurfacePoints(geometry, surfaces, LoadSpheres(options.geometry, geometry, log), arm.pairs, zone);
+    close = CloseSurfacePoints(geometry, surfaces, *before, arm.pairs, zone);
     log << "surface points within " << options.close_distance_mm << " mm of another link's spheres in "
         << 100 * zone.share << " % of " << zone.samples << " configurations (seed " << zone.seed << "):";
     for (size_t i = 0; i < close->size(); ++i)
@@ -191,7 +193,7 @@ void RunSpheres(const SpheresCommandOptions& options, std::ostream& out, std::os
         << "\n";
     set = FitSphereSet(geometry, surfaces, fit, close ? &*close : nullptr);
   } else {
-    set = RefitLinks(geometry, surfaces, fit, options, close ? &*close : nullptr, log);
+    set = RefitLinks(std::move(*before), geometry, surfaces, fit, options, close ? &*close : nullptr, log);
   }
   out << "| link | vertices | spheres | largest overshoot (mm) | near other links (mm) | worst vertex "
          "outside (mm) "

@@ -179,10 +179,10 @@ std::vector<Eigen::Vector3d> InteriorPoints(const TriangleMesh& mesh, const RayI
 // normal, by depths 0.5, 1, 2, 4, 8 and 16 x `depth`; one per voxel of the depth's size. Near
 // edges and corners they are where spheres that stick out little must be centred. The normals'
 // orientation is not trusted: both sides are tried and the parity test keeps the inner one.
+// `normals`: VertexNormals(mesh).
 std::vector<Eigen::Vector3d> InwardPoints(
-    const TriangleMesh& mesh, const RayIndex& index, double depth,
-    const std::vector<std::pair<Eigen::Vector3d, Eigen::Vector3d>>& more = {}) {
-  const std::vector<Eigen::Vector3d> normals = VertexNormals(mesh);
+    const TriangleMesh& mesh, const std::vector<Eigen::Vector3d>& normals, const RayIndex& index,
+    double depth, const std::vector<std::pair<Eigen::Vector3d, Eigen::Vector3d>>& more) {
   std::vector<std::pair<Eigen::Vector3d, Eigen::Vector3d>> sources;  // point, unit normal
   for (const Eigen::Vector3i& t : mesh.triangles) {
     const Eigen::Vector3d& a = mesh.vertices[static_cast<size_t>(t[0])];
@@ -457,7 +457,8 @@ double WorstVertexExcess(const TriangleMesh& surface, const std::vector<Eigen::V
 // The sphere centres tried (see FitLinkSpheres, step 2): inside the surface, grid points and points
 // inward of the vertices and centroids; with a close zone, also inward of every cover point near
 // it, all of them kept only where the winding number agrees.
-std::vector<Eigen::Vector3d> Candidates(const TriangleMesh& surface, const RayIndex& index,
+std::vector<Eigen::Vector3d> Candidates(const TriangleMesh& surface,
+                                        const std::vector<Eigen::Vector3d>& normals, const RayIndex& index,
                                         const Cover& cover, const PointGrid* zone, double target,
                                         double loose) {
   // A close fit's margins are small: the spheres along an edge need centres inward of every
@@ -468,7 +469,7 @@ std::vector<Eigen::Vector3d> Candidates(const TriangleMesh& surface, const RayIn
     if (cover.normals[p].norm() > 1e-12 && zone->Any(cover.points[p], loose))
       more.emplace_back(cover.points[p], cover.normals[p].normalized());
   std::vector<Eigen::Vector3d> candidates = InteriorPoints(surface, index, 24);
-  const std::vector<Eigen::Vector3d> inward = InwardPoints(surface, index, 0.5 * target, more);
+  const std::vector<Eigen::Vector3d> inward = InwardPoints(surface, normals, index, 0.5 * target, more);
   candidates.insert(candidates.end(), inward.begin(), inward.end());
   // A close fit's many candidates near edges meet the parity test's blind spots (inner faces of a
   // mesh that is not watertight): a centre outside would stick out by twice its depth. Keep those
@@ -500,7 +501,7 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
   const std::optional<PointGrid> zone = zoned ? std::optional<PointGrid>(std::in_place, close) : std::nullopt;
   const double loose = 1e-3 * options.target_overshoot_mm;
   std::vector<Eigen::Vector3d> candidates =
-      Candidates(surface, index, cover, zone ? &*zone : nullptr, target, loose);
+      Candidates(surface, vertex_normals, index, cover, zone ? &*zone : nullptr, target, loose);
   if (candidates.size() < 8) candidates = surface.vertices;  // not closed: spheres on the skin
   const auto bvh = internal::MeshBvh(surface);
   std::vector<double> depth;
@@ -516,9 +517,11 @@ SphereFit FitLinkSpheres(const TriangleMesh& surface, const SphereFitOptions& op
     double score = 0;       // the overshoots as shares of their targets (the larger)
   };
   // A fit with margins `scale` x (target, close target) (mm).
+  // The margin at scale 1 (mm): the target, or 1 mm for a fixed count of spheres.
+  const double base_mm = options.spheres > 0 ? 1.0 : options.target_overshoot_mm;
   const auto fit = [&](double scale_loose, double scale_close, int budget) {
-    const double margin_mm = (options.spheres > 0 ? 1.0 : options.target_overshoot_mm) * scale_loose;
-    const double close_mm = (options.spheres > 0 ? 1.0 : options.target_overshoot_mm) * ratio * scale_close;
+    const double margin_mm = base_mm * scale_loose;
+    const double close_mm = base_mm * ratio * scale_close;
     Attempt attempt;
     std::vector<double> margin(candidates.size());
     for (size_t c = 0; c < candidates.size(); ++c)
