@@ -12,6 +12,7 @@ packages=(
   libeigen3-dev liburdfdom-dev liborocos-kdl-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   libassimp-dev libfcl-dev  # the geometry layer: meshes (assimp 5.2) and exact collision checks (FCL 0.7)
+  libqhull-dev  # convex hulls of the links, the exact check's first test
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   hyperfine time
