@@ -50,6 +50,12 @@ class CountingChecker final : public CollisionChecker {
     Count(start);
     return colliding;
   }
+  bool Clear(const Eigen::Ref<const Eigen::VectorXd>& q, double clearance) const override {
+    const double start = ThreadCpuMicros();
+    const bool clear = inner_->Clear(q, clearance);
+    Count(start);
+    return clear;
+  }
   const std::vector<std::string>& link_names() const override { return inner_->link_names(); }
   /// "N exact checks per target, X us CPU per target (Y % of the row's CPU mean)", over the row's
   /// solves and its `warmup` untimed ones.

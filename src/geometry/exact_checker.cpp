@@ -6,6 +6,7 @@
 #include <fcl/geometry/shape/cylinder.h>
 #include <fcl/geometry/shape/sphere.h>
 #include <fcl/narrowphase/collision.h>
+#include <fcl/narrowphase/detail/gjk_solver_indep.h>
 #include <fcl/narrowphase/detail/gjk_solver_libccd.h>
 #include <fcl/narrowphase/distance.h>
 
@@ -151,21 +152,16 @@ struct ExactChecker::Impl {
   // Whether the hull trees of link a and of link or obstacle b meet down to their leaves (true
   // when either has none): when they do not, neither do the shapes inside them.
   bool HullsMeet(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
-    const auto placed = [&](int link) {
-      const int f = frame[static_cast<size_t>(link)];
-      const Eigen::Isometry3d& X_FL = hull_X_FL[static_cast<size_t>(link)];
-      return f < 0 ? X_FL : Eigen::Isometry3d(X_BF[static_cast<size_t>(f)] * X_FL);
-    };
     const std::vector<internal::ConvexNode>& tree_a = trees[static_cast<size_t>(a)];
     if (tree_a.empty()) return true;
-    const Eigen::Isometry3d X_Ba = placed(a);
+    const Eigen::Isometry3d X_Ba = HullPlacement(X_BF, a);
     if (b >= links) {
       const PlacedShape& shape = shapes[static_cast<size_t>(b)].front();
       const Obstacle& obstacle = obstacles[static_cast<size_t>(b - links)];
       return TreeMeetsObstacle(tree_a, 0, X_Ba, obstacle, shape);
     }
     const std::vector<internal::ConvexNode>& tree_b = trees[static_cast<size_t>(b)];
-    return tree_b.empty() || TreesMeet(tree_a, 0, X_Ba, tree_b, 0, placed(b));
+    return tree_b.empty() || TreesMeet(tree_a, 0, X_Ba, tree_b, 0, HullPlacement(X_BF, b));
   }
   // Whether two placed convex hulls intersect, by GJK straight from FCL's solver (without
   // fcl::collide's dispatch and allocations).
@@ -203,6 +199,124 @@ struct ExactChecker::Impl {
     return TreesMeet(tree_a, i, X_Ba, tree_b, nb.child[0], X_Bb) ||
            TreesMeet(tree_a, i, X_Ba, tree_b, nb.child[1], X_Bb);
   }
+  // Whether the hull trees of link a and of link or obstacle b are at least `margin` apart, certified
+  // node pair by node pair: by their spheres, or by the gap along the axis between their centres
+  // (each hull's extreme vertices along it; any axis gives a true lower bound of the distance).
+  // False when no certificate is found down to the leaves (the pair must then be measured).
+  bool TreesApart(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b, double margin) const {
+    const std::vector<internal::ConvexNode>& tree_a = trees[static_cast<size_t>(a)];
+    if (tree_a.empty()) return false;
+    const Eigen::Isometry3d X_Ba = HullPlacement(X_BF, a);
+    if (b >= links) {
+      return NodeApartFromObstacle(tree_a, 0, X_Ba, obstacles[static_cast<size_t>(b - links)],
+                                   *shapes[static_cast<size_t>(b)].front().geometry, margin);
+    }
+    const std::vector<internal::ConvexNode>& tree_b = trees[static_cast<size_t>(b)];
+    return !tree_b.empty() && NodesApart(tree_a, 0, X_Ba, tree_b, 0, HullPlacement(X_BF, b), margin);
+  }
+  Eigen::Isometry3d HullPlacement(const std::vector<Eigen::Isometry3d>& X_BF, int link) const {
+    const int f = frame[static_cast<size_t>(link)];
+    const Eigen::Isometry3d& X_FL = hull_X_FL[static_cast<size_t>(link)];
+    return f < 0 ? X_FL : Eigen::Isometry3d(X_BF[static_cast<size_t>(f)] * X_FL);
+  }
+  static bool NodeApartFromObstacle(const std::vector<internal::ConvexNode>& tree, int i,
+                                    const Eigen::Isometry3d& X_B, const Obstacle& obstacle,
+                                    const fcl::CollisionGeometryd& shape, double margin) {
+    const internal::ConvexNode& node = tree[static_cast<size_t>(i)];
+    if (SignedDistance(obstacle, X_B * node.centre, nullptr) - node.radius >= margin) return true;
+    if (node.child[0] < 0) return GjkApartFromObstacle(*node.hull, X_B, obstacle, shape, margin);
+    return NodeApartFromObstacle(tree, node.child[0], X_B, obstacle, shape, margin) &&
+           NodeApartFromObstacle(tree, node.child[1], X_B, obstacle, shape, margin);
+  }
+  // The largest of d . x over the obstacle's points x (d in B).
+  static double ObstacleExtent(const Obstacle& obstacle, const Eigen::Vector3d& d) {
+    const Eigen::Vector3d local = obstacle.X_BO.linear().transpose() * d;  // in O
+    const double centre = d.dot(obstacle.X_BO.translation());
+    const Eigen::Vector3d& size = obstacle.size;
+    switch (obstacle.shape) {
+      case Obstacle::Shape::kBox:
+        return centre + 0.5 * local.cwiseAbs().dot(size);
+      case Obstacle::Shape::kSphere:
+        return centre + size[0];
+      case Obstacle::Shape::kCylinder:
+        return centre + 0.5 * size[1] * std::abs(local.z()) + size[0] * local.head<2>().norm();
+      case Obstacle::Shape::kCapsule:
+        return centre + 0.5 * size[1] * std::abs(local.z()) + size[0];
+    }
+    return std::numeric_limits<double>::infinity();
+  }
+  // As GjkApart, for a hull and an obstacle (FCL's primitive `shape`).
+  static bool GjkApartFromObstacle(const fcl::Convexd& hull, const Eigen::Isometry3d& X_B,
+                                   const Obstacle& obstacle, const fcl::CollisionGeometryd& shape,
+                                   double margin) {
+    static const fcl::detail::GJKSolver_indep<double> solver;
+    double distance = 0;
+    Eigen::Vector3d pa, pb;
+    const auto measure = [&](const auto& primitive) {
+      return solver.shapeDistance(hull, X_B, primitive, obstacle.X_BO, &distance, &pa, &pb);
+    };
+    bool found = false;
+    switch (obstacle.shape) {
+      case Obstacle::Shape::kBox:
+        found = measure(static_cast<const fcl::Boxd&>(shape));
+        break;
+      case Obstacle::Shape::kSphere:
+        found = measure(static_cast<const fcl::Sphered&>(shape));
+        break;
+      case Obstacle::Shape::kCylinder:
+        found = measure(static_cast<const fcl::Cylinderd&>(shape));
+        break;
+      case Obstacle::Shape::kCapsule:
+        found = measure(static_cast<const fcl::Capsuled&>(shape));
+        break;
+    }
+    const Eigen::Vector3d between = pb - pa;
+    if (!found || !(between.norm() > 0)) return false;
+    const Eigen::Vector3d d = between.normalized();
+    return -ObstacleExtent(obstacle, -d) - Extent(hull, X_B, d) >= margin;
+  }
+  // The largest of d . v over the hull's vertices v placed by X_B (d in B).
+  static double Extent(const fcl::Convexd& hull, const Eigen::Isometry3d& X_B, const Eigen::Vector3d& d) {
+    const Eigen::Vector3d local = X_B.linear().transpose() * d;
+    double most = -std::numeric_limits<double>::infinity();
+    for (const Eigen::Vector3d& v : hull.getVertices()) most = std::max(most, local.dot(v));
+    return most + d.dot(X_B.translation());
+  }
+  // Whether the axis between GJK's closest points of the two hulls certifies them `margin` apart:
+  // GJK only proposes the axis (the best one when it is right); the hulls' extreme vertices along
+  // it decide, so a wrong GJK answer can only cost a measurement.
+  static bool GjkApart(const fcl::Convexd& a, const Eigen::Isometry3d& X_Ba, const fcl::Convexd& b,
+                       const Eigen::Isometry3d& X_Bb, double margin) {
+    static const fcl::detail::GJKSolver_indep<double> solver;
+    double distance = 0;
+    Eigen::Vector3d pa, pb;
+    if (!solver.shapeDistance(a, X_Ba, b, X_Bb, &distance, &pa, &pb)) return false;
+    const Eigen::Vector3d between = pb - pa;
+    if (!(between.norm() > 0)) return false;
+    const Eigen::Vector3d d = between.normalized();
+    return -Extent(b, X_Bb, -d) - Extent(a, X_Ba, d) >= margin;
+  }
+  static bool NodesApart(const std::vector<internal::ConvexNode>& tree_a, int i,
+                         const Eigen::Isometry3d& X_Ba, const std::vector<internal::ConvexNode>& tree_b,
+                         int j, const Eigen::Isometry3d& X_Bb, double margin) {
+    const internal::ConvexNode& na = tree_a[static_cast<size_t>(i)];
+    const internal::ConvexNode& nb = tree_b[static_cast<size_t>(j)];
+    const Eigen::Vector3d axis = X_Bb * nb.centre - X_Ba * na.centre;
+    const double length = axis.norm();
+    if (length - na.radius - nb.radius >= margin) return true;
+    if (length > 0) {
+      const Eigen::Vector3d d = axis / length;
+      if (-Extent(*nb.hull, X_Bb, -d) - Extent(*na.hull, X_Ba, d) >= margin) return true;
+    }
+    const bool leaf_a = na.child[0] < 0, leaf_b = nb.child[0] < 0;
+    if (leaf_a && leaf_b) return GjkApart(*na.hull, X_Ba, *nb.hull, X_Bb, margin);
+    if (leaf_b || (!leaf_a && na.radius >= nb.radius)) {
+      return NodesApart(tree_a, na.child[0], X_Ba, tree_b, j, X_Bb, margin) &&
+             NodesApart(tree_a, na.child[1], X_Ba, tree_b, j, X_Bb, margin);
+    }
+    return NodesApart(tree_a, i, X_Ba, tree_b, nb.child[0], X_Bb, margin) &&
+           NodesApart(tree_a, i, X_Ba, tree_b, nb.child[1], X_Bb, margin);
+  }
   bool Collide(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
     if (BoundGap(X_BF, a, b) > 0 || !HullsMeet(X_BF, a, b)) return false;
     const fcl::CollisionRequestd request;
@@ -224,6 +338,7 @@ struct ExactChecker::Impl {
     if (gap >= above) return std::max(gap, 0.0);
     fcl::DistanceRequestd request;
     request.gjk_solver_type = fcl::GST_INDEP;
+
     double best = std::numeric_limits<double>::infinity();
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
@@ -320,6 +435,17 @@ bool ExactChecker::InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const
   for (const auto& [a, b] : impl_->pairs)
     if (impl_->Collide(X_BF, a, b)) return true;
   return false;
+}
+
+bool ExactChecker::Clear(const Eigen::Ref<const Eigen::VectorXd>& q, double clearance) const {
+  if (clearance <= 0) return !InCollision(q);
+  std::vector<Eigen::Isometry3d> X_BF;
+  impl_->Frames(q, &X_BF);
+  for (const auto& [a, b] : impl_->pairs) {
+    if (impl_->BoundGap(X_BF, a, b) >= clearance || impl_->TreesApart(X_BF, a, b, clearance)) continue;
+    if (impl_->Collide(X_BF, a, b) || impl_->ClearDistance(X_BF, a, b) < clearance) return false;
+  }
+  return true;
 }
 
 const std::vector<std::string>& ExactChecker::link_names() const { return impl_->names; }

@@ -159,10 +159,7 @@ End RunWithPolish(Context& c, Eigen::VectorXd& q, ClearState* state) {
 
 // True when the exact check (if any) agrees that q keeps the clearance.
 bool VerifiedClear(const CollisionChecker* exact, const Eigen::VectorXd& q, double clearance) {
-  if (exact == nullptr) return true;
-  if (clearance <= 0) return !exact->InCollision(q);
-  const CollisionReport report = exact->Check(q);
-  return !report.in_collision && report.min_distance >= clearance;
+  return exact == nullptr || exact->Clear(q, clearance);
 }
 
 // One start on the pose alone: RefinePose with one start (allocation-free, and it follows an end
@@ -183,8 +180,8 @@ End RunPoseStart(Context& c, const IkTarget& target, Clock::time_point deadline,
 
 // Whether an answer of the pose alone keeps the clearance: at clearance 0 by the exact check when
 // there is one (the sphere model's false alarms would turn clear answers away); above it by the
-// sphere model first (a tenth of a millisecond against milliseconds for the exact distance), then
-// the exact check; else by the sphere model alone.
+// sphere model first, then the exact check (ExactChecker::Clear: bounds first, FCL distances only
+// for pairs nearer than the bounds can tell); else by the sphere model alone.
 bool JudgedClear(const SphereWorld& spheres, const CollisionChecker* exact, double clearance,
                  const Eigen::VectorXd& q, SphereWorld::Workspace* workspace) {
   if (exact != nullptr && clearance <= 0) return !exact->InCollision(q);

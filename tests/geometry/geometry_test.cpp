@@ -188,6 +188,39 @@ TEST(ExactChecker, HullTreesOnlyPrune) {
   }
 }
 
+// Clear(q, c) answers by bounds where it can (spheres, hull trees along a separating axis): it must
+// agree with Check's minimum distance, measured by FCL on every pair, for every clearance.
+TEST(ExactChecker, ClearAgreesWithTheMeasuredMinimumDistance) {
+  for (const std::string arm : {"panda", "ur5"}) {
+    const RobotGeometry geometry = LoadRobotGeometry(ArmSpec{arm, "", ""}, {}, true);
+    const CollisionMatrix matrix =
+        LoadCollisionMatrix(RobotFile("collision/" + arm + ".matrix.json"), geometry);
+    const Scene scene = LoadScene(RobotFile("scenes/table-boxes.json"));
+    const ExactChecker self(geometry, CheckedPairs(geometry, &matrix));
+    const std::unique_ptr<ExactChecker> all = self.WithScene(scene);
+    std::mt19937_64 rng(13);
+    Eigen::VectorXd q(geometry.chain.num_joints());
+    int clear = 0, not_clear = 0;
+    for (int trial = 0; trial < 150; ++trial) {
+      UniformConfiguration(geometry.chain, &rng, q);
+      for (const ExactChecker* checker : {&self, static_cast<const ExactChecker*>(all.get())}) {
+        const CollisionReport report = checker->Check(q);
+        for (double clearance : {0.0, 0.002, 0.01, 0.03, 0.1}) {
+          const bool truth = clearance <= 0 ? !report.in_collision
+                                            : !report.in_collision && report.min_distance >= clearance;
+          ASSERT_EQ(checker->Clear(q, clearance), truth)
+              << arm << " trial " << trial << " clearance " << clearance << " min distance "
+              << report.min_distance;
+          clear += truth;
+          not_clear += !truth;
+        }
+      }
+    }
+    EXPECT_GT(clear, 100) << arm;  // both answers are exercised
+    EXPECT_GT(not_clear, 100) << arm;
+  }
+}
+
 TEST(CollisionMatrix, AlwaysAndNeverPairs) {
   TempDir dir;
   // Adjacent pairs never count; with a third link on b's far side, (a, c) is never in collision.

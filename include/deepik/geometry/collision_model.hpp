@@ -35,6 +35,14 @@ class CollisionChecker {
   virtual CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const = 0;
   /// Whether q is in self-collision; may stop at the first colliding pair (faster than Check).
   virtual bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const = 0;
+  /// Whether q keeps at least `clearance` (m) between every checked pair: not InCollision for a
+  /// clearance of 0 or less, else Check's min_distance >= clearance. A checker may answer faster by
+  /// bounds, without measuring every distance (ExactChecker does).
+  virtual bool Clear(const Eigen::Ref<const Eigen::VectorXd>& q, double clearance) const {
+    if (clearance <= 0) return !InCollision(q);
+    const CollisionReport report = Check(q);
+    return !report.in_collision && report.min_distance >= clearance;
+  }
   /// The link names that CollisionReport's indices refer to.
   virtual const std::vector<std::string>& link_names() const = 0;
 };

@@ -40,6 +40,10 @@ class ExactChecker final : public CollisionChecker {
   /// distance (m).
   CollisionReport Check(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
   bool InCollision(const Eigen::Ref<const Eigen::VectorXd>& q) const override;
+  /// As CollisionChecker::Clear, by bounds first: a pair whose bounding spheres, or whose hull
+  /// trees along a separating axis, are at least `clearance` apart is not measured; FCL measures
+  /// the others, and the first one closer than `clearance` ends the check.
+  bool Clear(const Eigen::Ref<const Eigen::VectorXd>& q, double clearance) const override;
   const std::vector<std::string>& link_names() const override;
 
   /// For each of `pairs` (indices into the links), whether it collides at q.
