@@ -1,5 +1,7 @@
-// The convex hull of a point set as an FCL convex shape, grown just enough to contain every point
-// (internal to deepik::geometry): the exact checker's first test of two links' meshes.
+// Convex hulls as FCL convex shapes, grown just enough to contain every point, and trees of them
+// over a link's triangles with the queries the exact checker asks before FCL's mesh traversal:
+// do two trees (or a tree and an obstacle) meet, and how far apart are they at least (internal
+// to deepik::geometry).
 #pragma once
 
 #include <fcl/geometry/shape/convex.h>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "deepik/geometry/mesh.hpp"
+#include "deepik/geometry/scene.hpp"
 
 namespace deepik::internal {
 
@@ -35,5 +38,26 @@ struct ConvexNode {
 /// Non-convex links (an L-shaped arm link) are bounded much more tightly by the deeper nodes than by
 /// one hull. Empty when the surface spans no volume.
 std::vector<ConvexNode> ConvexTree(const TriangleMesh& surface, int depth);
+
+// The queries (hull_tree.cpp), on trees placed in B by X_B (a tree's frame in B); `shape` is FCL's
+// primitive of the obstacle. Non-empty trees only.
+
+/// Whether the trees meet down to their leaves (GJK on the hulls): when they do not, neither do
+/// the triangles inside them.
+bool TreesMeet(const std::vector<ConvexNode>& a, const Eigen::Isometry3d& X_Ba,
+               const std::vector<ConvexNode>& b, const Eigen::Isometry3d& X_Bb);
+bool TreeMeetsObstacle(const std::vector<ConvexNode>& tree, const Eigen::Isometry3d& X_B,
+                       const Obstacle& obstacle, const fcl::CollisionGeometryd& shape);
+
+/// A lower bound of the distance between the trees' triangles when it is at least `above`; else
+/// some value below `above` (the search stops there). Certified node pair by node pair: by the
+/// spheres, or by the gap along an axis (between the two centres; for two leaves, between GJK's
+/// closest points), which the hulls' extreme vertices along it decide: GJK only proposes the axis.
+double TreesGap(const std::vector<ConvexNode>& a, const Eigen::Isometry3d& X_Ba,
+                const std::vector<ConvexNode>& b, const Eigen::Isometry3d& X_Bb, double above);
+/// As TreesGap, between a tree and an obstacle (its signed distance field for the spheres, its
+/// extent in closed form along GJK's axis at the leaves).
+double TreeGapToObstacle(const std::vector<ConvexNode>& tree, const Eigen::Isometry3d& X_B,
+                         const Obstacle& obstacle, const fcl::CollisionGeometryd& shape, double above);
 
 }  // namespace deepik::internal

@@ -6,11 +6,10 @@
 #include <fcl/geometry/shape/cylinder.h>
 #include <fcl/geometry/shape/sphere.h>
 #include <fcl/narrowphase/collision.h>
-#include <fcl/narrowphase/detail/gjk_solver_indep.h>
-#include <fcl/narrowphase/detail/gjk_solver_libccd.h>
 #include <fcl/narrowphase/distance.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -149,6 +148,11 @@ struct ExactChecker::Impl {
       return SignedDistance(obstacles[static_cast<size_t>(b - links)], centre(a), nullptr) - ra;
     return (centre(a) - centre(b)).norm() - ra - bound[static_cast<size_t>(b)][3];
   }
+  Eigen::Isometry3d HullPlacement(const std::vector<Eigen::Isometry3d>& X_BF, int link) const {
+    const int f = frame[static_cast<size_t>(link)];
+    const Eigen::Isometry3d& X_FL = hull_X_FL[static_cast<size_t>(link)];
+    return f < 0 ? X_FL : Eigen::Isometry3d(X_BF[static_cast<size_t>(f)] * X_FL);
+  }
   // Whether the hull trees of link a and of link or obstacle b meet down to their leaves (true
   // when either has none): when they do not, neither do the shapes inside them.
   bool HullsMeet(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
@@ -156,166 +160,25 @@ struct ExactChecker::Impl {
     if (tree_a.empty()) return true;
     const Eigen::Isometry3d X_Ba = HullPlacement(X_BF, a);
     if (b >= links) {
-      const PlacedShape& shape = shapes[static_cast<size_t>(b)].front();
-      const Obstacle& obstacle = obstacles[static_cast<size_t>(b - links)];
-      return TreeMeetsObstacle(tree_a, 0, X_Ba, obstacle, shape);
+      return internal::TreeMeetsObstacle(tree_a, X_Ba, obstacles[static_cast<size_t>(b - links)],
+                                         *shapes[static_cast<size_t>(b)].front().geometry);
     }
     const std::vector<internal::ConvexNode>& tree_b = trees[static_cast<size_t>(b)];
-    return tree_b.empty() || TreesMeet(tree_a, 0, X_Ba, tree_b, 0, HullPlacement(X_BF, b));
+    return tree_b.empty() || internal::TreesMeet(tree_a, X_Ba, tree_b, HullPlacement(X_BF, b));
   }
-  // Whether two placed convex hulls intersect, by GJK straight from FCL's solver (without
-  // fcl::collide's dispatch and allocations).
-  static bool ConvexMeet(const fcl::Convexd& a, const Eigen::Isometry3d& X_Ba, const fcl::Convexd& b,
-                         const Eigen::Isometry3d& X_Bb) {
-    static const fcl::detail::GJKSolver_libccd<double> solver;
-    return solver.shapeIntersect(a, X_Ba, b, X_Bb, nullptr);
-  }
-  static bool TreeMeetsObstacle(const std::vector<internal::ConvexNode>& tree, int i,
-                                const Eigen::Isometry3d& X_B, const Obstacle& obstacle,
-                                const PlacedShape& shape) {
-    const internal::ConvexNode& node = tree[static_cast<size_t>(i)];
-    if (SignedDistance(obstacle, X_B * node.centre, nullptr) > node.radius) return false;
-    const fcl::CollisionRequestd request;
-    fcl::CollisionResultd result;
-    if (fcl::collide(node.hull.get(), X_B, shape.geometry.get(), shape.X_FS, request, result) == 0)
-      return false;
-    if (node.child[0] < 0) return true;
-    return TreeMeetsObstacle(tree, node.child[0], X_B, obstacle, shape) ||
-           TreeMeetsObstacle(tree, node.child[1], X_B, obstacle, shape);
-  }
-  static bool TreesMeet(const std::vector<internal::ConvexNode>& tree_a, int i, const Eigen::Isometry3d& X_Ba,
-                        const std::vector<internal::ConvexNode>& tree_b, int j,
-                        const Eigen::Isometry3d& X_Bb) {
-    const internal::ConvexNode& na = tree_a[static_cast<size_t>(i)];
-    const internal::ConvexNode& nb = tree_b[static_cast<size_t>(j)];
-    if ((X_Ba * na.centre - X_Bb * nb.centre).norm() > na.radius + nb.radius) return false;
-    if (!ConvexMeet(*na.hull, X_Ba, *nb.hull, X_Bb)) return false;
-    const bool leaf_a = na.child[0] < 0, leaf_b = nb.child[0] < 0;
-    if (leaf_a && leaf_b) return true;
-    if (leaf_b || (!leaf_a && na.radius >= nb.radius)) {
-      return TreesMeet(tree_a, na.child[0], X_Ba, tree_b, j, X_Bb) ||
-             TreesMeet(tree_a, na.child[1], X_Ba, tree_b, j, X_Bb);
-    }
-    return TreesMeet(tree_a, i, X_Ba, tree_b, nb.child[0], X_Bb) ||
-           TreesMeet(tree_a, i, X_Ba, tree_b, nb.child[1], X_Bb);
-  }
-  // Whether the hull trees of link a and of link or obstacle b are at least `margin` apart, certified
-  // node pair by node pair: by their spheres, or by the gap along the axis between their centres
-  // (each hull's extreme vertices along it; any axis gives a true lower bound of the distance).
-  // False when no certificate is found down to the leaves (the pair must then be measured).
-  bool TreesApart(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b, double margin) const {
+  // A lower bound of the distance between link a and link or obstacle b by their hull trees, when it
+  // is at least `above`; else a value below `above` (-inf when either has no tree).
+  double HullGap(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b, double above) const {
     const std::vector<internal::ConvexNode>& tree_a = trees[static_cast<size_t>(a)];
-    if (tree_a.empty()) return false;
+    const double none = -std::numeric_limits<double>::infinity();
+    if (tree_a.empty() || !std::isfinite(above)) return none;
     const Eigen::Isometry3d X_Ba = HullPlacement(X_BF, a);
     if (b >= links) {
-      return NodeApartFromObstacle(tree_a, 0, X_Ba, obstacles[static_cast<size_t>(b - links)],
-                                   *shapes[static_cast<size_t>(b)].front().geometry, margin);
+      return internal::TreeGapToObstacle(tree_a, X_Ba, obstacles[static_cast<size_t>(b - links)],
+                                         *shapes[static_cast<size_t>(b)].front().geometry, above);
     }
     const std::vector<internal::ConvexNode>& tree_b = trees[static_cast<size_t>(b)];
-    return !tree_b.empty() && NodesApart(tree_a, 0, X_Ba, tree_b, 0, HullPlacement(X_BF, b), margin);
-  }
-  Eigen::Isometry3d HullPlacement(const std::vector<Eigen::Isometry3d>& X_BF, int link) const {
-    const int f = frame[static_cast<size_t>(link)];
-    const Eigen::Isometry3d& X_FL = hull_X_FL[static_cast<size_t>(link)];
-    return f < 0 ? X_FL : Eigen::Isometry3d(X_BF[static_cast<size_t>(f)] * X_FL);
-  }
-  static bool NodeApartFromObstacle(const std::vector<internal::ConvexNode>& tree, int i,
-                                    const Eigen::Isometry3d& X_B, const Obstacle& obstacle,
-                                    const fcl::CollisionGeometryd& shape, double margin) {
-    const internal::ConvexNode& node = tree[static_cast<size_t>(i)];
-    if (SignedDistance(obstacle, X_B * node.centre, nullptr) - node.radius >= margin) return true;
-    if (node.child[0] < 0) return GjkApartFromObstacle(*node.hull, X_B, obstacle, shape, margin);
-    return NodeApartFromObstacle(tree, node.child[0], X_B, obstacle, shape, margin) &&
-           NodeApartFromObstacle(tree, node.child[1], X_B, obstacle, shape, margin);
-  }
-  // The largest of d . x over the obstacle's points x (d in B).
-  static double ObstacleExtent(const Obstacle& obstacle, const Eigen::Vector3d& d) {
-    const Eigen::Vector3d local = obstacle.X_BO.linear().transpose() * d;  // in O
-    const double centre = d.dot(obstacle.X_BO.translation());
-    const Eigen::Vector3d& size = obstacle.size;
-    switch (obstacle.shape) {
-      case Obstacle::Shape::kBox:
-        return centre + 0.5 * local.cwiseAbs().dot(size);
-      case Obstacle::Shape::kSphere:
-        return centre + size[0];
-      case Obstacle::Shape::kCylinder:
-        return centre + 0.5 * size[1] * std::abs(local.z()) + size[0] * local.head<2>().norm();
-      case Obstacle::Shape::kCapsule:
-        return centre + 0.5 * size[1] * std::abs(local.z()) + size[0];
-    }
-    return std::numeric_limits<double>::infinity();
-  }
-  // As GjkApart, for a hull and an obstacle (FCL's primitive `shape`).
-  static bool GjkApartFromObstacle(const fcl::Convexd& hull, const Eigen::Isometry3d& X_B,
-                                   const Obstacle& obstacle, const fcl::CollisionGeometryd& shape,
-                                   double margin) {
-    static const fcl::detail::GJKSolver_indep<double> solver;
-    double distance = 0;
-    Eigen::Vector3d pa, pb;
-    const auto measure = [&](const auto& primitive) {
-      return solver.shapeDistance(hull, X_B, primitive, obstacle.X_BO, &distance, &pa, &pb);
-    };
-    bool found = false;
-    switch (obstacle.shape) {
-      case Obstacle::Shape::kBox:
-        found = measure(static_cast<const fcl::Boxd&>(shape));
-        break;
-      case Obstacle::Shape::kSphere:
-        found = measure(static_cast<const fcl::Sphered&>(shape));
-        break;
-      case Obstacle::Shape::kCylinder:
-        found = measure(static_cast<const fcl::Cylinderd&>(shape));
-        break;
-      case Obstacle::Shape::kCapsule:
-        found = measure(static_cast<const fcl::Capsuled&>(shape));
-        break;
-    }
-    const Eigen::Vector3d between = pb - pa;
-    if (!found || !(between.norm() > 0)) return false;
-    const Eigen::Vector3d d = between.normalized();
-    return -ObstacleExtent(obstacle, -d) - Extent(hull, X_B, d) >= margin;
-  }
-  // The largest of d . v over the hull's vertices v placed by X_B (d in B).
-  static double Extent(const fcl::Convexd& hull, const Eigen::Isometry3d& X_B, const Eigen::Vector3d& d) {
-    const Eigen::Vector3d local = X_B.linear().transpose() * d;
-    double most = -std::numeric_limits<double>::infinity();
-    for (const Eigen::Vector3d& v : hull.getVertices()) most = std::max(most, local.dot(v));
-    return most + d.dot(X_B.translation());
-  }
-  // Whether the axis between GJK's closest points of the two hulls certifies them `margin` apart:
-  // GJK only proposes the axis (the best one when it is right); the hulls' extreme vertices along
-  // it decide, so a wrong GJK answer can only cost a measurement.
-  static bool GjkApart(const fcl::Convexd& a, const Eigen::Isometry3d& X_Ba, const fcl::Convexd& b,
-                       const Eigen::Isometry3d& X_Bb, double margin) {
-    static const fcl::detail::GJKSolver_indep<double> solver;
-    double distance = 0;
-    Eigen::Vector3d pa, pb;
-    if (!solver.shapeDistance(a, X_Ba, b, X_Bb, &distance, &pa, &pb)) return false;
-    const Eigen::Vector3d between = pb - pa;
-    if (!(between.norm() > 0)) return false;
-    const Eigen::Vector3d d = between.normalized();
-    return -Extent(b, X_Bb, -d) - Extent(a, X_Ba, d) >= margin;
-  }
-  static bool NodesApart(const std::vector<internal::ConvexNode>& tree_a, int i,
-                         const Eigen::Isometry3d& X_Ba, const std::vector<internal::ConvexNode>& tree_b,
-                         int j, const Eigen::Isometry3d& X_Bb, double margin) {
-    const internal::ConvexNode& na = tree_a[static_cast<size_t>(i)];
-    const internal::ConvexNode& nb = tree_b[static_cast<size_t>(j)];
-    const Eigen::Vector3d axis = X_Bb * nb.centre - X_Ba * na.centre;
-    const double length = axis.norm();
-    if (length - na.radius - nb.radius >= margin) return true;
-    if (length > 0) {
-      const Eigen::Vector3d d = axis / length;
-      if (-Extent(*nb.hull, X_Bb, -d) - Extent(*na.hull, X_Ba, d) >= margin) return true;
-    }
-    const bool leaf_a = na.child[0] < 0, leaf_b = nb.child[0] < 0;
-    if (leaf_a && leaf_b) return GjkApart(*na.hull, X_Ba, *nb.hull, X_Bb, margin);
-    if (leaf_b || (!leaf_a && na.radius >= nb.radius)) {
-      return NodesApart(tree_a, na.child[0], X_Ba, tree_b, j, X_Bb, margin) &&
-             NodesApart(tree_a, na.child[1], X_Ba, tree_b, j, X_Bb, margin);
-    }
-    return NodesApart(tree_a, i, X_Ba, tree_b, nb.child[0], X_Bb, margin) &&
-           NodesApart(tree_a, i, X_Ba, tree_b, nb.child[1], X_Bb, margin);
+    return tree_b.empty() ? none : internal::TreesGap(tree_a, X_Ba, tree_b, HullPlacement(X_BF, b), above);
   }
   bool Collide(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b) const {
     if (BoundGap(X_BF, a, b) > 0 || !HullsMeet(X_BF, a, b)) return false;
@@ -334,7 +197,7 @@ struct ExactChecker::Impl {
   // `above` apart answers that lower bound instead (a caller after a minimum below `above`).
   double ClearDistance(const std::vector<Eigen::Isometry3d>& X_BF, int a, int b,
                        double above = std::numeric_limits<double>::infinity()) const {
-    const double gap = BoundGap(X_BF, a, b);
+    const double gap = std::max(BoundGap(X_BF, a, b), HullGap(X_BF, a, b, above));
     if (gap >= above) return std::max(gap, 0.0);
     fcl::DistanceRequestd request;
     request.gjk_solver_type = fcl::GST_INDEP;
@@ -417,8 +280,14 @@ CollisionReport ExactChecker::Check(const Eigen::Ref<const Eigen::VectorXd>& q) 
     }
   }
   report.min_distance = std::numeric_limits<double>::infinity();
-  for (const auto& [a, b] : impl_->pairs) {
-    // No pair collides (above): FCL's distance alone.
+  // No pair collides (above): FCL's distance alone, nearest bounds first, so that the best so far
+  // lets the bounds of the others spare their measurement.
+  std::vector<std::pair<double, size_t>> order;
+  for (size_t p = 0; p < impl_->pairs.size(); ++p)
+    order.emplace_back(impl_->BoundGap(X_BF, impl_->pairs[p].first, impl_->pairs[p].second), p);
+  std::sort(order.begin(), order.end());
+  for (const auto& [bound, p] : order) {
+    const auto [a, b] = impl_->pairs[p];
     const double distance = impl_->ClearDistance(X_BF, a, b, report.min_distance);
     if (distance < report.min_distance) {
       report.min_distance = distance;
@@ -442,7 +311,8 @@ bool ExactChecker::Clear(const Eigen::Ref<const Eigen::VectorXd>& q, double clea
   std::vector<Eigen::Isometry3d> X_BF;
   impl_->Frames(q, &X_BF);
   for (const auto& [a, b] : impl_->pairs) {
-    if (impl_->BoundGap(X_BF, a, b) >= clearance || impl_->TreesApart(X_BF, a, b, clearance)) continue;
+    if (impl_->BoundGap(X_BF, a, b) >= clearance || impl_->HullGap(X_BF, a, b, clearance) >= clearance)
+      continue;
     if (impl_->Collide(X_BF, a, b) || impl_->ClearDistance(X_BF, a, b) < clearance) return false;
   }
   return true;
