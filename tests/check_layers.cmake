@@ -3,7 +3,7 @@
 # A file of one layer may include only its own layer or a lower one (include/deepik/<layer>/ and
 # src/<layer>/ alike). And the core library never sees libtorch: no file outside the learning
 # library's sources includes a torch, ATen or c10 header or a header of the learning library; nor
-# an assimp or FCL header or a header of the geometry library (deepik::geometry).
+# an assimp, FCL or qhull header or a header of the geometry library (deepik::geometry).
 # And the core never sees the HTTP server: only the server library's files (src/serve/, deepik::serve)
 # include httplib or OpenSSL headers, and CMakeLists.txt builds every src/serve/ file into
 # deepik_serve (DEEPIK_SERVE_SOURCES) and none into deepik_core (DEEPIK_CORE_SOURCES).
@@ -21,11 +21,11 @@ set(learn_headers deepik/kinematics/torch_fk.hpp deepik/learn/network.hpp deepik
   deepik/learn/blas_check.hpp deepik/learn/trainer.hpp deepik/learn/distributed.hpp
   learn/train_ranks.hpp learn/training_run.hpp)
 
-# The geometry library (CMakeLists.txt, deepik_geometry): the only files that see assimp and FCL.
+# The geometry library (CMakeLists.txt, deepik_geometry): the only files that see assimp, FCL and qhull.
 set(geometry_files src/geometry/mesh.cpp src/geometry/exact_checker.cpp src/geometry/sphere_fit.cpp
-  src/geometry/fcl_bvh.hpp
+  src/geometry/convex_hull.cpp src/geometry/hull_tree.cpp src/geometry/fcl_bvh.hpp src/geometry/convex_hull.hpp
   include/deepik/geometry/mesh.hpp include/deepik/geometry/exact_checker.hpp include/deepik/geometry/sphere_fit.hpp)
-set(geometry_headers geometry/fcl_bvh.hpp deepik/geometry/mesh.hpp deepik/geometry/exact_checker.hpp deepik/geometry/sphere_fit.hpp)
+set(geometry_headers geometry/fcl_bvh.hpp geometry/convex_hull.hpp deepik/geometry/mesh.hpp deepik/geometry/exact_checker.hpp deepik/geometry/sphere_fit.hpp)
 
 function(layer_rank name out)
   list(FIND layers "${name}" rank)
@@ -66,8 +66,8 @@ foreach(file IN LISTS files)
     endif()
     if(in_geometry EQUAL -1 AND in_learn EQUAL -1)
       list(FIND geometry_headers "${target}" geometry_header)
-      if(target MATCHES "^(assimp|fcl)/" OR NOT geometry_header EQUAL -1)
-        list(APPEND violations "${file}: the core library includes ${target} (assimp/FCL)")
+      if(target MATCHES "^(assimp|fcl|libqhull_r)/" OR NOT geometry_header EQUAL -1)
+        list(APPEND violations "${file}: the core library includes ${target} (assimp/FCL/qhull)")
       endif()
     endif()
     if(in_learn EQUAL -1)
