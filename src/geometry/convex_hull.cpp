@@ -40,8 +40,8 @@ std::shared_ptr<const fcl::Convexd> ConvexHull(const std::vector<Eigen::Vector3d
   for (const Eigen::Vector3d& p : points) coordinates.insert(coordinates.end(), {p.x(), p.y(), p.z()});
   Qhull qhull;
   qhT* qh = qhull.get();
-  // Qt: triangulated facets; no output files (qhull reports errors by its return code only).
-  // Qt: triangulated facets. Flat input is an error qhull would print: its messages go nowhere.
+  // Qt: triangulated facets. Flat input is an error qhull would print: its messages go nowhere
+  // (the return code says it).
   char options[] = "qhull Qt";
   std::FILE* quiet = std::fopen("/dev/null", "w");
   const int code = qh_new_qhull(qh, 3, static_cast<int>(points.size()), coordinates.data(), False, options,
