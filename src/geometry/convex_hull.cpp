@@ -101,21 +101,28 @@ std::shared_ptr<const fcl::Convexd> ConvexHull(const std::vector<Eigen::Vector3d
   return std::make_shared<const fcl::Convexd>(vertices, num_faces, faces);
 }
 
+Eigen::Vector4d BoundingBall(const std::vector<Eigen::Vector3d>& points) {
+  if (points.empty()) return Eigen::Vector4d(0, 0, 0, -1);
+  Eigen::Vector3d low = points.front(), high = low;
+  for (const Eigen::Vector3d& p : points) {
+    low = low.cwiseMin(p);
+    high = high.cwiseMax(p);
+  }
+  const Eigen::Vector3d centre = 0.5 * (low + high);
+  double radius = 0;
+  for (const Eigen::Vector3d& p : points) radius = std::max(radius, (p - centre).norm());
+  return Eigen::Vector4d(centre.x(), centre.y(), centre.z(), radius);
+}
+
 namespace {
 
 ConvexNode Node(const std::vector<Eigen::Vector3d>& points) {
   ConvexNode node;
   node.hull = ConvexHull(points);
   if (node.hull == nullptr) return node;
-  const std::vector<Eigen::Vector3d>& vertices = node.hull->getVertices();
-  Eigen::Vector3d low = vertices.front(), high = low;
-  for (const Eigen::Vector3d& v : vertices) {
-    low = low.cwiseMin(v);
-    high = high.cwiseMax(v);
-  }
-  node.centre = 0.5 * (low + high);
-  for (const Eigen::Vector3d& v : vertices) node.radius = std::max(node.radius, (v - node.centre).norm());
-  node.radius = 1.000001 * node.radius + 1e-9;
+  const Eigen::Vector4d ball = BoundingBall(node.hull->getVertices());
+  node.centre = ball.head<3>();
+  node.radius = 1.000001 * ball[3] + 1e-9;
   return node;
 }
 
@@ -243,10 +250,7 @@ struct TreeBuilder {
 
 std::vector<ConvexNode> ConvexTree(const TriangleMesh& original, int depth) {
   if (original.triangles.empty()) return {};
-  const ConvexNode root = Node(original.vertices);
-  if (root.hull == nullptr) return {};
-  const double max_edge = 0.1 * root.radius;
-  const TriangleMesh surface = Subdivided(original, max_edge);
+  const TriangleMesh surface = Subdivided(original, 0.1 * BoundingBall(original.vertices)[3]);
   TreeBuilder builder{surface, {}, {}};
   std::vector<size_t> all(surface.triangles.size());
   for (size_t t = 0; t < all.size(); ++t) {

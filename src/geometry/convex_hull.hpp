@@ -21,6 +21,10 @@ namespace deepik::internal {
 /// nullptr when the points span no volume (fewer than 4, or all on a plane or a line).
 std::shared_ptr<const fcl::Convexd> ConvexHull(const std::vector<Eigen::Vector3d>& points);
 
+/// A ball around `points`: centre (x, y, z) the middle of their bounding box, radius (w) the
+/// farthest point from it; radius -1 for no points.
+Eigen::Vector4d BoundingBall(const std::vector<Eigen::Vector3d>& points);
+
 /// A node of a tree of convex hulls over a surface's triangles: its hull contains every triangle
 /// of its subtree, and a sphere contains its hull.
 struct ConvexNode {
@@ -31,7 +35,7 @@ struct ConvexNode {
 };
 
 /// A tree of hulls over `surface`'s triangles (node 0 the root, the hull of everything). The
-/// triangles are first bisected until no edge exceeds a tenth of the root's bounding radius (the
+/// triangles are first bisected until no edge exceeds a tenth of their BoundingBall's radius (the
 /// same surface: a long fan triangle would otherwise stretch every hull it falls in); each node's
 /// triangles are then split in two by 2-means on their centroids (deterministic: farthest-point
 /// start) down to `depth` levels below the root, or until a group is small or spans no volume.

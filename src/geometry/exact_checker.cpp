@@ -68,17 +68,10 @@ Geometry MakeObstacleGeometry(const Obstacle& obstacle) {
 // in frame F (X_FL); radius -1 for an empty surface. Grown by 1 % (a URDF cylinder or sphere is a
 // true one in FCL, its surface here a polygon with vertices on it) and 1 um against rounding.
 Eigen::Vector4d BoundingSphere(const TriangleMesh& surface, const Eigen::Isometry3d& X_FL) {
-  if (surface.vertices.empty()) return Eigen::Vector4d(0, 0, 0, -1);
-  Eigen::Vector3d low = surface.vertices.front(), high = low;
-  for (const Eigen::Vector3d& v : surface.vertices) {
-    low = low.cwiseMin(v);
-    high = high.cwiseMax(v);
-  }
-  const Eigen::Vector3d centre = 0.5 * (low + high);
-  double radius = 0;
-  for (const Eigen::Vector3d& v : surface.vertices) radius = std::max(radius, (v - centre).norm());
-  const Eigen::Vector3d centre_F = X_FL * centre;
-  return Eigen::Vector4d(centre_F.x(), centre_F.y(), centre_F.z(), 1.01 * radius + 1e-6);
+  const Eigen::Vector4d ball = internal::BoundingBall(surface.vertices);
+  if (ball[3] < 0) return ball;
+  const Eigen::Vector3d centre_F = X_FL * Eigen::Vector3d(ball.head<3>());
+  return Eigen::Vector4d(centre_F.x(), centre_F.y(), centre_F.z(), 1.01 * ball[3] + 1e-6);
 }
 
 }  // namespace
@@ -98,11 +91,10 @@ struct ExactChecker::Impl {
   // its chain frame F, radius; radius < 0: no shapes); per obstacle (after the links) the obstacle
   // itself, whose exact signed distance to a link's bounding sphere bounds theirs.
   std::vector<Eigen::Vector4d> bound;
-  // The second test: per link a tree of convex hulls over its surface (in its frame L, placed by
-  // X_FL; ConvexTree), empty when it has none or a shape FCL holds as a true cylinder or sphere
+  // The second test: per link a tree of convex hulls over its surface (in its chain frame F;
+  // ConvexTree), empty when it has none or a shape FCL holds as a true cylinder or sphere
   // (whose polygonal surface lies inside it); obstacles have none (their primitive is tested).
   std::vector<std::vector<internal::ConvexNode>> trees;
-  std::vector<Eigen::Isometry3d> hull_X_FL;
   std::vector<Obstacle> obstacles;
 
   // The obstacles follow the links, as links fixed in B, each checked against every link with
@@ -115,7 +107,6 @@ struct ExactChecker::Impl {
       obstacles.push_back(obstacle);
       bound.emplace_back(0, 0, 0, -1);  // unused: obstacles are bounded by their own shape
       trees.emplace_back();
-      hull_X_FL.push_back(Eigen::Isometry3d::Identity());
       shapes.push_back({PlacedShape{MakeObstacleGeometry(obstacle), obstacle.X_BO}});
       for (int l = 0; l < links; ++l) {
         if (!shapes[static_cast<size_t>(l)].empty() && frame[static_cast<size_t>(l)] >= 0)
@@ -148,10 +139,10 @@ struct ExactChecker::Impl {
       return SignedDistance(obstacles[static_cast<size_t>(b - links)], centre(a), nullptr) - ra;
     return (centre(a) - centre(b)).norm() - ra - bound[static_cast<size_t>(b)][3];
   }
+  // Where a link's hull tree (built in its chain frame F) lies in B.
   Eigen::Isometry3d HullPlacement(const std::vector<Eigen::Isometry3d>& X_BF, int link) const {
     const int f = frame[static_cast<size_t>(link)];
-    const Eigen::Isometry3d& X_FL = hull_X_FL[static_cast<size_t>(link)];
-    return f < 0 ? X_FL : Eigen::Isometry3d(X_BF[static_cast<size_t>(f)] * X_FL);
+    return f < 0 ? Eigen::Isometry3d::Identity() : X_BF[static_cast<size_t>(f)];
   }
   // Whether the hull trees of link a and of link or obstacle b meet down to their leaves (true
   // when either has none): when they do not, neither do the shapes inside them.
@@ -201,7 +192,6 @@ struct ExactChecker::Impl {
     if (gap >= above) return std::max(gap, 0.0);
     fcl::DistanceRequestd request;
     request.gjk_solver_type = fcl::GST_INDEP;
-
     double best = std::numeric_limits<double>::infinity();
     for (const PlacedShape& sa : shapes[static_cast<size_t>(a)]) {
       for (const PlacedShape& sb : shapes[static_cast<size_t>(b)]) {
@@ -237,9 +227,13 @@ ExactChecker::ExactChecker(const RobotGeometry& geometry, std::vector<std::pair<
     }
     impl_->shapes.push_back(std::move(placed));
     impl_->bound.push_back(BoundingSphere(surface, link.X_FL));
-    impl_->trees.push_back(polyhedral ? internal::ConvexTree(surface, kHullTreeDepth)
-                                      : std::vector<internal::ConvexNode>{});
-    impl_->hull_X_FL.push_back(link.X_FL);
+    std::vector<internal::ConvexNode> tree;
+    if (polyhedral) {
+      TriangleMesh surface_F;
+      surface_F.Append(surface, link.X_FL);
+      tree = internal::ConvexTree(surface_F, kHullTreeDepth);
+    }
+    impl_->trees.push_back(std::move(tree));
     surfaces->push_back(std::move(surface));
   }
   impl_->surfaces = std::move(surfaces);
@@ -258,7 +252,6 @@ std::unique_ptr<ExactChecker> ExactChecker::WithScene(const Scene& scene) const 
   impl->shapes.resize(links);
   impl->bound.resize(links);
   impl->trees.resize(links);
-  impl->hull_X_FL.resize(links);
   impl->obstacles.clear();
   impl->pairs.resize(impl->self_pairs);
   impl->AddScene(scene);
